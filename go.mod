@@ -1,0 +1,3 @@
+module github.com/lsrd/lsrd
+
+go 1.26.0

@@ -1,0 +1,208 @@
+// Command lab is the kernel lab's front end: it fetches the lab kernel, runs
+// commands in a guest that has MPLS forwarding, and serves as `go test -exec`
+// so that Go test binaries run inside the guest.
+//
+//	lab kernel                       fetch and unpack the lab kernel, print it
+//	lab run [flags] -- CMD [ARG...]  run CMD in the guest, from the current directory
+//	lab exec BINARY [ARG...]         run a test binary in the guest (go test -exec)
+//
+// The exit status is the guest command's; 3 means the guest gave no verdict
+// (it did not boot, a module did not load, or it timed out).
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"os"
+	"os/signal"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/lsrd/lsrd/lab/vm"
+)
+
+const exitNoVerdict = 3
+
+func main() {
+	if len(os.Args) < 2 {
+		usage()
+	}
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	var code int
+	var err error
+	switch os.Args[1] {
+	case "kernel":
+		code, err = cmdKernel(ctx)
+	case "run":
+		code, err = cmdRun(ctx, os.Args[2:])
+	case "exec":
+		code, err = cmdExec(ctx, os.Args[2:])
+	default:
+		usage()
+	}
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		var ge *vm.GuestError
+		if errors.As(err, &ge) {
+			code = exitNoVerdict
+		} else if code == 0 {
+			code = 1
+		}
+	}
+	stop()
+	os.Exit(code)
+}
+
+func usage() {
+	fmt.Fprintln(os.Stderr, "usage: lab kernel | lab run [-timeout D] [-keep] [-modules m1,m2] -- CMD [ARG...] | lab exec BINARY [ARG...]")
+	os.Exit(2)
+}
+
+// cacheDir is .lab at the top of the checkout, or $LSRD_LAB_CACHE.
+func cacheDir() (string, error) {
+	if d := os.Getenv("LSRD_LAB_CACHE"); d != "" {
+		return filepath.Abs(d)
+	}
+	dir, err := os.Getwd()
+	if err != nil {
+		return "", err
+	}
+	for {
+		if b, err := os.ReadFile(filepath.Join(dir, "go.mod")); err == nil && strings.Contains(string(b), "module github.com/lsrd/lsrd\n") {
+			return filepath.Join(dir, ".lab"), nil
+		}
+		parent := filepath.Dir(dir)
+		if parent == dir {
+			return "", errors.New("lab: not inside the lsrd checkout and LSRD_LAB_CACHE is not set")
+		}
+		dir = parent
+	}
+}
+
+func kernel(ctx context.Context) (string, *vm.Kernel, error) {
+	cache, err := cacheDir()
+	if err != nil {
+		return "", nil, err
+	}
+	pkg, err := vm.CurrentKernelPackage(ctx)
+	if err != nil {
+		return "", nil, err
+	}
+	k, err := vm.EnsureKernel(ctx, cache, pkg)
+	return cache, k, err
+}
+
+func cmdKernel(ctx context.Context) (int, error) {
+	_, k, err := kernel(ctx)
+	if err != nil {
+		return 1, err
+	}
+	fmt.Printf("package %s\nrelease %s\nimage   %s\nmodules %s\n", k.Package, k.Release, k.Vmlinuz, k.ModulesDir)
+	return 0, nil
+}
+
+func cmdRun(ctx context.Context, args []string) (int, error) {
+	fs := flag.NewFlagSet("lab run", flag.ExitOnError)
+	timeout := fs.Duration("timeout", 10*time.Minute, "whole run, boot to power-off")
+	keep := fs.Bool("keep", false, "keep the run directory")
+	mods := fs.String("modules", "", "comma-separated modules to load instead of the default set")
+	mem := fs.Int("mem", 2048, "guest memory in MiB")
+	fs.Parse(args)
+	if fs.NArg() == 0 {
+		usage()
+	}
+	cache, k, err := kernel(ctx)
+	if err != nil {
+		return 1, err
+	}
+	quoted := make([]string, fs.NArg())
+	for i, a := range fs.Args() {
+		quoted[i] = shellQuote(a)
+	}
+	dir, _ := os.Getwd()
+	cfg := vm.Config{
+		CacheDir: cache, Kernel: k, Dir: dir,
+		Script:  forwardEnv() + "exec " + strings.Join(quoted, " "),
+		Timeout: *timeout, MemoryMB: *mem, KeepRunDir: *keep,
+		Output: os.Stdout, Log: os.Stderr,
+	}
+	if *mods != "" {
+		cfg.Modules = strings.Split(*mods, ",")
+	}
+	res, err := vm.Run(ctx, cfg)
+	if err != nil {
+		return exitNoVerdict, err
+	}
+	return res.ExitCode, nil
+}
+
+// cmdExec runs a Go test binary in the guest. The binary lives under the host's
+// /tmp, which the guest does not see (its /tmp is its own tmpfs), so it is
+// copied into the run directory first.
+func cmdExec(ctx context.Context, args []string) (int, error) {
+	if len(args) == 0 {
+		usage()
+	}
+	cache, k, err := kernel(ctx)
+	if err != nil {
+		return 1, err
+	}
+	bin, err := filepath.Abs(args[0])
+	if err != nil {
+		return 1, err
+	}
+	timeout := 10 * time.Minute
+	for _, a := range args[1:] {
+		if v, ok := strings.CutPrefix(a, "-test.timeout="); ok {
+			if d, err := time.ParseDuration(v); err == nil && d > 0 {
+				// The test binary's own timeout fires first and prints which test
+				// hung; the guest's is the backstop.
+				timeout = d + 2*time.Minute
+			}
+		}
+	}
+	quoted := []string{"/run/lab/" + filepath.Base(bin)}
+	for _, a := range args[1:] {
+		quoted = append(quoted, shellQuote(a))
+	}
+	dir, _ := os.Getwd()
+	res, err := vm.Run(ctx, vm.Config{
+		CacheDir: cache, Kernel: k, Dir: dir,
+		Script:  forwardEnv() + "export LSRD_LAB=1\nexec " + strings.Join(quoted, " "),
+		Timeout: timeout,
+		Prepare: func(runDir string) error {
+			b, err := os.ReadFile(bin)
+			if err != nil {
+				return err
+			}
+			return os.WriteFile(filepath.Join(runDir, filepath.Base(bin)), b, 0o755)
+		},
+		Output: os.Stdout, Log: os.Stderr,
+	})
+	if err != nil {
+		return exitNoVerdict, err
+	}
+	return res.ExitCode, nil
+}
+
+// forwardEnv carries the caller's LSRD_* settings and Go runtime knobs into the
+// guest, whose environment otherwise starts empty.
+func forwardEnv() string {
+	var b strings.Builder
+	for _, kv := range os.Environ() {
+		name, _, _ := strings.Cut(kv, "=")
+		if strings.HasPrefix(name, "LSRD_") || name == "GOTRACEBACK" || name == "GODEBUG" || name == "GOMAXPROCS" {
+			b.WriteString("export " + shellQuote(kv) + "\n")
+		}
+	}
+	return b.String()
+}
+
+func shellQuote(s string) string {
+	return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'"
+}
