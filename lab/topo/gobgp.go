@@ -1,0 +1,151 @@
+package topo
+
+import (
+	"context"
+	"fmt"
+	"net"
+	"net/netip"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"time"
+
+	api "github.com/osrg/gobgp/v3/api"
+	"google.golang.org/grpc"
+	"google.golang.org/grpc/credentials/insecure"
+	"google.golang.org/protobuf/types/known/anypb"
+)
+
+// GoBGPConfig describes a gobgpd peer.
+type GoBGPConfig struct {
+	AS        uint32
+	RouterID  string
+	Neighbors []BGPNeighbor
+}
+
+func (c GoBGPConfig) render() string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "[global.config]\n  as = %d\n  router-id = %q\n", c.AS, c.RouterID)
+	for _, n := range c.Neighbors {
+		fmt.Fprintf(&b, "\n[[neighbors]]\n  [neighbors.config]\n    neighbor-address = %q\n    peer-as = %d\n", n.Address, n.AS)
+	}
+	return b.String()
+}
+
+// GoBGP is a running gobgpd in a lab router, driven through its gRPC API.
+type GoBGP struct {
+	r      *Router
+	cmd    *exec.Cmd
+	conn   *grpc.ClientConn
+	log    string
+	Client api.GobgpApiClient
+}
+
+const gobgpAPI = "127.0.0.1:50051"
+
+// StartGoBGP starts Debian's gobgpd in the router with its API on the router's
+// loopback and connects to it. It is stopped when the test ends.
+func (r *Router) StartGoBGP(cfg GoBGPConfig) *GoBGP {
+	t := r.lab.t
+	t.Helper()
+	dir := t.TempDir()
+	conf := filepath.Join(dir, "gobgpd.toml")
+	if err := os.WriteFile(conf, []byte(cfg.render()), 0o644); err != nil {
+		t.Fatalf("topo: %s: %v", r.Name, err)
+	}
+	g := &GoBGP{r: r, log: filepath.Join(dir, "gobgpd.log")}
+	logf, err := os.Create(g.log)
+	if err != nil {
+		t.Fatalf("topo: %s: %v", r.Name, err)
+	}
+	defer logf.Close()
+	g.cmd = exec.Command("ip", "netns", "exec", r.Name, "gobgpd", "-f", conf, "-p",
+		"--api-hosts", gobgpAPI, "--pprof-disable")
+	g.cmd.Stdout, g.cmd.Stderr = logf, logf
+	if err := g.cmd.Start(); err != nil {
+		t.Fatalf("topo: %s: starting gobgpd: %v", r.Name, err)
+	}
+	t.Cleanup(func() {
+		if t.Failed() {
+			b, _ := os.ReadFile(g.log)
+			t.Logf("topo: %s: gobgpd log:\n%s", r.Name, b)
+		}
+		g.Stop()
+	})
+	g.conn, err = grpc.NewClient("passthrough:///"+gobgpAPI,
+		grpc.WithTransportCredentials(insecure.NewCredentials()),
+		grpc.WithContextDialer(func(ctx context.Context, addr string) (net.Conn, error) {
+			return r.DialContext(ctx, addr)
+		}))
+	if err != nil {
+		t.Fatalf("topo: %s: gobgpd API client: %v", r.Name, err)
+	}
+	g.Client = api.NewGobgpApiClient(g.conn)
+	Eventually(t, 30*time.Second, r.Name+": gobgpd API", func() error {
+		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+		defer cancel()
+		_, err := g.Client.GetBgp(ctx, &api.GetBgpRequest{})
+		return err
+	})
+	return g
+}
+
+// Stop stops gobgpd and closes the API connection.
+func (g *GoBGP) Stop() {
+	if g.conn != nil {
+		g.conn.Close()
+		g.conn = nil
+	}
+	if g.cmd != nil && g.cmd.Process != nil {
+		g.cmd.Process.Signal(syscall.SIGTERM)
+		done := make(chan struct{})
+		go func() { g.cmd.Wait(); close(done) }()
+		select {
+		case <-done:
+		case <-time.After(5 * time.Second):
+			g.cmd.Process.Kill()
+			<-done
+		}
+		g.cmd = nil
+	}
+}
+
+// PeerState returns the session state gobgpd reports for a neighbour.
+func (g *GoBGP) PeerState(ctx context.Context, addr string) (api.PeerState_SessionState, error) {
+	stream, err := g.Client.ListPeer(ctx, &api.ListPeerRequest{Address: addr})
+	if err != nil {
+		return 0, err
+	}
+	resp, err := stream.Recv()
+	if err != nil {
+		return 0, fmt.Errorf("gobgpd in %s: neighbour %s: %w", g.r.Name, addr, err)
+	}
+	return resp.Peer.GetState().GetSessionState(), nil
+}
+
+// AddRoute originates an IPv4 unicast route with the given next hop.
+func (g *GoBGP) AddRoute(ctx context.Context, prefix netip.Prefix, nextHop netip.Addr) error {
+	nlri, err := anypb.New(&api.IPAddressPrefix{Prefix: prefix.Addr().String(), PrefixLen: uint32(prefix.Bits())})
+	if err != nil {
+		return err
+	}
+	origin, err := anypb.New(&api.OriginAttribute{Origin: 0})
+	if err != nil {
+		return err
+	}
+	nh, err := anypb.New(&api.NextHopAttribute{NextHop: nextHop.String()})
+	if err != nil {
+		return err
+	}
+	_, err = g.Client.AddPath(ctx, &api.AddPathRequest{Path: &api.Path{
+		Family: &api.Family{Afi: api.Family_AFI_IP, Safi: api.Family_SAFI_UNICAST},
+		Nlri:   nlri,
+		Pattrs: []*anypb.Any{origin, nh},
+	}})
+	if err != nil {
+		return fmt.Errorf("gobgpd in %s: adding %s: %w", g.r.Name, prefix, err)
+	}
+	return nil
+}
