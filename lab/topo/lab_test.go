@@ -149,11 +149,24 @@ func TestFRRLDPOverZeroTier(t *testing.T) {
 		}
 		return nil
 	})
+	// The echo requests must arrive at r2 as MPLS (ethertype 0x8847) with
+	// label 0: the LSP carried them, not plain IP forwarding.
+	capture := r2.StartCapture(if2, "mpls 0 and icmp", 3)
 	out, err := r1.Try("ping", "-c", "3", "-i", "0.2", "-W", "2", "-I", "1.1.1.1", "2.2.2.2")
 	if err != nil {
 		t.Fatalf("ping 2.2.2.2 from 1.1.1.1 through the LSP: %v", err)
 	}
 	t.Logf("ping through the LSP:\n%s", out)
+	pkts, err := capture.Wait(10 * time.Second)
+	if err != nil {
+		t.Fatalf("labelled echo requests at r2: %v", err)
+	}
+	for _, p := range pkts {
+		if !strings.Contains(p, "ethertype MPLS unicast (0x8847)") || !strings.Contains(p, "MPLS (label 0,") {
+			t.Errorf("r2 captured %q, want MPLS label 0", p)
+		}
+	}
+	t.Logf("captured at r2:\n%s", strings.Join(pkts, "\n"))
 }
 
 // checkPush verifies that the router's kernel route for prefix pushes label.

@@ -1,0 +1,81 @@
+package wire
+
+import "net/netip"
+
+// Hello is the Hello message (0x0100, RFC 5036 section 3.5.2).
+// TransportAddr, when valid, is sent as an IPv4 Transport Address TLV
+// (0x0401) or, for an IPv6 address, as the IPv6 Transport Address TLV
+// (0x0403) of RFC 7552.
+type Hello struct {
+	MsgID         uint32
+	Params        CommonHelloParams
+	TransportAddr netip.Addr
+	ConfigSeq     *uint32
+	Unknown       []RawTLV
+}
+
+// Type returns MsgHello.
+func (*Hello) Type() MsgType { return MsgHello }
+
+// MessageID returns the Message ID.
+func (m *Hello) MessageID() uint32 { return m.MsgID }
+
+func (m *Hello) appendParams(b []byte) ([]byte, error) {
+	b = m.Params.append(b)
+	a := m.TransportAddr
+	switch {
+	case !a.IsValid():
+	case a.Is4():
+		b = fixedTLV(b, TLVIPv4TransportAddr, a.AsSlice()...)
+	case a.Zone() != "":
+		return b, invalidf("transport address %v has a zone", a)
+	}
+	if m.ConfigSeq != nil {
+		b = fixedTLV(b, TLVConfigSeqNumber, u32(*m.ConfigSeq)...)
+	}
+	// RFC 5036 section 3.5.2 lists the IPv6 Transport Address after the
+	// Configuration Sequence Number.
+	if a.Is6() {
+		b = fixedTLV(b, TLVIPv6TransportAddr, a.AsSlice()...)
+	}
+	return appendRawTLVs(b, m.Unknown)
+}
+
+func decodeHello(c *msgCtx, r *tlvReader) (Message, *DecodeError) {
+	m := &Hello{MsgID: c.id}
+	var seenParams, seenAddr, seenSeq bool
+	for {
+		t, ok, err := r.next()
+		if err != nil {
+			return nil, err
+		}
+		if !ok {
+			break
+		}
+		switch t.Type {
+		case TLVCommonHelloParams:
+			if err = c.once(&seenParams, t); err == nil {
+				m.Params, err = decodeCommonHelloParams(c, t)
+			}
+		case TLVIPv4TransportAddr, TLVIPv6TransportAddr:
+			// One transport address per Hello: a Hello is sent per
+			// address family (RFC 7552 section 6.1).
+			if err = c.once(&seenAddr, t); err == nil {
+				m.TransportAddr, err = decodeTransportAddr(c, t)
+			}
+		case TLVConfigSeqNumber:
+			if err = c.once(&seenSeq, t); err == nil {
+				var v uint32
+				v, err = decodeU32(c, t)
+				m.ConfigSeq = &v
+			}
+		default:
+			c.unknown(t, &m.Unknown)
+		}
+		if c.fatal(err) {
+			return nil, err
+		}
+	}
+	c.require(seenParams, TLVCommonHelloParams)
+	return m, nil
+}

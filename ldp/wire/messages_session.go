@@ -1,0 +1,138 @@
+package wire
+
+// Initialization is the Initialization message (0x0200, RFC 5036
+// section 3.5.3), with the RFC 5561 capability TLVs it may carry. ATM
+// and Frame Relay session parameters are kept in Unknown.
+type Initialization struct {
+	MsgID        uint32
+	Session      CommonSessionParams
+	Capabilities []CapabilityParam
+	Unknown      []RawTLV
+}
+
+// Type returns MsgInitialization.
+func (*Initialization) Type() MsgType { return MsgInitialization }
+
+// MessageID returns the Message ID.
+func (m *Initialization) MessageID() uint32 { return m.MsgID }
+
+func (m *Initialization) appendParams(b []byte) ([]byte, error) {
+	b, err := m.Session.append(b)
+	if err != nil {
+		return b, err
+	}
+	if b, err = appendCapabilities(b, m.Capabilities); err != nil {
+		return b, err
+	}
+	return appendRawTLVs(b, m.Unknown)
+}
+
+func decodeInitialization(c *msgCtx, r *tlvReader) (Message, *DecodeError) {
+	m := &Initialization{MsgID: c.id}
+	var seen bool
+	for {
+		t, ok, err := r.next()
+		if err != nil {
+			return nil, err
+		}
+		if !ok {
+			break
+		}
+		switch {
+		case t.Type == TLVCommonSessionParams:
+			if err = c.once(&seen, t); err == nil {
+				m.Session, err = decodeCommonSessionParams(c, t)
+			}
+		case isKnownCapability(t.Type):
+			var p CapabilityParam
+			p, err = decodeCapabilityParam(c, t)
+			m.Capabilities = append(m.Capabilities, p)
+		default:
+			c.unknown(t, &m.Unknown)
+		}
+		if c.fatal(err) {
+			return nil, err
+		}
+	}
+	c.require(seen, TLVCommonSessionParams)
+	return m, nil
+}
+
+// KeepAlive is the KeepAlive message (0x0201, RFC 5036 section 3.5.4).
+type KeepAlive struct {
+	MsgID   uint32
+	Unknown []RawTLV
+}
+
+// Type returns MsgKeepAlive.
+func (*KeepAlive) Type() MsgType { return MsgKeepAlive }
+
+// MessageID returns the Message ID.
+func (m *KeepAlive) MessageID() uint32 { return m.MsgID }
+
+func (m *KeepAlive) appendParams(b []byte) ([]byte, error) { return appendRawTLVs(b, m.Unknown) }
+
+func decodeKeepAlive(c *msgCtx, r *tlvReader) (Message, *DecodeError) {
+	m := &KeepAlive{MsgID: c.id}
+	for {
+		t, ok, err := r.next()
+		if err != nil {
+			return nil, err
+		}
+		if !ok {
+			return m, nil
+		}
+		c.unknown(t, &m.Unknown)
+	}
+}
+
+// Capability is the Capability message (0x0202, RFC 5561 section 5),
+// which announces or withdraws capabilities on an established session.
+type Capability struct {
+	MsgID        uint32
+	Capabilities []CapabilityParam
+	Unknown      []RawTLV // includes capabilities this package does not know
+}
+
+// Type returns MsgCapability.
+func (*Capability) Type() MsgType { return MsgCapability }
+
+// MessageID returns the Message ID.
+func (m *Capability) MessageID() uint32 { return m.MsgID }
+
+func (m *Capability) appendParams(b []byte) ([]byte, error) {
+	b, err := appendCapabilities(b, m.Capabilities)
+	if err != nil {
+		return b, err
+	}
+	return appendRawTLVs(b, m.Unknown)
+}
+
+func decodeCapabilityMsg(c *msgCtx, r *tlvReader) (Message, *DecodeError) {
+	m := &Capability{MsgID: c.id}
+	for {
+		t, ok, err := r.next()
+		if err != nil {
+			return nil, err
+		}
+		if !ok {
+			break
+		}
+		if isKnownCapability(t.Type) {
+			var p CapabilityParam
+			p, err = decodeCapabilityParam(c, t)
+			m.Capabilities = append(m.Capabilities, p)
+		} else {
+			c.unknown(t, &m.Unknown)
+		}
+		if c.fatal(err) {
+			return nil, err
+		}
+	}
+	// RFC 5561 section 5: the message carries one or more capability
+	// TLVs; unknown ones count, the engine answers them.
+	if len(m.Capabilities) == 0 && len(m.Unknown) == 0 {
+		c.fatal(c.errAt("Capability Parameter", c.off, StatusMissingMessageParameters, "no capability TLV"))
+	}
+	return m, nil
+}
