@@ -170,7 +170,7 @@ func (r *Router) StartFRR(cfg FRRConfig) *FRR {
 	return f
 }
 
-func frrIDs(t interface{ Fatalf(string, ...any) }) (int, int) {
+func frrIDs(t T) (int, int) {
 	u, err := user.Lookup("frr")
 	if err != nil {
 		t.Fatalf("topo: FRR's user: %v (install frr)", err)
@@ -274,4 +274,39 @@ func alive(pid int) bool {
 		return b[i+2] != 'Z'
 	}
 	return true
+}
+
+// LDPNeighbor is the part of FRR's "show mpls ldp neighbor json" the lab reads.
+type LDPNeighbor struct {
+	NeighborID string `json:"neighborId"`
+	State      string `json:"state"`
+}
+
+// LDPNeighbors returns the router's LDP neighbours as FRR reports them.
+func (f *FRR) LDPNeighbors() ([]LDPNeighbor, error) {
+	var v struct {
+		Neighbors []LDPNeighbor `json:"neighbors"`
+	}
+	err := f.VtyshJSON("show mpls ldp neighbor json", &v)
+	return v.Neighbors, err
+}
+
+// WaitLDPOperational waits until the router has an OPERATIONAL LDP session
+// with each of the given LSR IDs.
+func (f *FRR) WaitLDPOperational(t T, timeout time.Duration, peers ...string) {
+	t.Helper()
+	for _, p := range peers {
+		Eventually(t, timeout, f.r.Name+": LDP session with "+p, func() error {
+			ns, err := f.LDPNeighbors()
+			if err != nil {
+				return err
+			}
+			for _, n := range ns {
+				if n.NeighborID == p && n.State == "OPERATIONAL" {
+					return nil
+				}
+			}
+			return fmt.Errorf("neighbours %+v", ns)
+		})
+	}
 }

@@ -71,20 +71,6 @@ func TestNetlinkLabelSwap(t *testing.T) {
 	}
 }
 
-// ldpNeighbor is the part of FRR's "show mpls ldp neighbor json" the lab reads.
-type ldpNeighbor struct {
-	NeighborID string `json:"neighborId"`
-	State      string `json:"state"`
-}
-
-func ldpNeighbors(f *FRR) ([]ldpNeighbor, error) {
-	var v struct {
-		Neighbors []ldpNeighbor `json:"neighbors"`
-	}
-	err := f.VtyshJSON("show mpls ldp neighbor json", &v)
-	return v.Neighbors, err
-}
-
 // Two FRR routers on a ZeroTier-like segment form an LDP session, exchange
 // bindings, install label routes, and ping between their loopbacks is carried
 // by the LSP (explicit-null, so the packets really carry a label).
@@ -106,23 +92,8 @@ func TestFRRLDPOverZeroTier(t *testing.T) {
 	f2 := r2.StartFRR(FRRConfig{RouterID: "2.2.2.2", Static: []string{"1.1.1.1/32 10.1.0.1"},
 		LDP: &FRRLDP{Interfaces: []string{if2}, ExplicitNull: true}})
 
-	for _, c := range []struct {
-		f    *FRR
-		peer string
-	}{{f1, "2.2.2.2"}, {f2, "1.1.1.1"}} {
-		Eventually(t, 60*time.Second, c.f.r.Name+": LDP session with "+c.peer, func() error {
-			ns, err := ldpNeighbors(c.f)
-			if err != nil {
-				return err
-			}
-			for _, n := range ns {
-				if n.NeighborID == c.peer && n.State == "OPERATIONAL" {
-					return nil
-				}
-			}
-			return fmt.Errorf("neighbours %+v", ns)
-		})
-	}
+	f1.WaitLDPOperational(t, 60*time.Second, "2.2.2.2")
+	f2.WaitLDPOperational(t, 60*time.Second, "1.1.1.1")
 
 	// r1 pushes explicit-null (label 0) towards 2.2.2.2 and r2 towards
 	// 1.1.1.1; each swaps its own local label for the peer's loopback to 0.

@@ -7,24 +7,34 @@ import (
 	"os"
 	"os/exec"
 	"strings"
-	"testing"
 	"time"
 )
+
+// T is what the fixtures need from their caller: a *testing.T, or a program
+// such as the lab demo that keeps its own cleanup stack.
+type T interface {
+	Helper()
+	Fatalf(format string, args ...any)
+	Logf(format string, args ...any)
+	Cleanup(func())
+	Failed() bool
+	TempDir() string
+}
 
 // Lab is one test's topology. Create it with New; everything in it is removed
 // when the test ends.
 type Lab struct {
-	t       testing.TB
+	t       T
 	routers map[string]*Router
 }
 
 // New returns an empty topology for t. It fails the test at once outside the
 // lab guest, where creating namespaces and rewriting /etc/frr would touch the
 // developer's own machine.
-func New(t testing.TB) *Lab {
+func New(t T) *Lab {
 	t.Helper()
 	if os.Getenv("LSRD_LAB") != "1" {
-		t.Fatal("topo: this test runs only inside the kernel lab (make lab-test, or go test -tags lab -exec 'lab exec')")
+		t.Fatalf("topo: this runs only inside the kernel lab (make lab-test, or go test -tags lab -exec 'bin/lab exec')")
 	}
 	return &Lab{t: t, routers: map[string]*Router{}}
 }
@@ -98,7 +108,7 @@ func (l *Lab) mustHost(args ...string) string {
 // Eventually calls f until it returns nil or the timeout passes, then fails the
 // test with f's last error. Real daemons converge in their own time; this is
 // the one place the lab waits for them.
-func Eventually(t testing.TB, timeout time.Duration, what string, f func() error) {
+func Eventually(t T, timeout time.Duration, what string, f func() error) {
 	t.Helper()
 	deadline := time.Now().Add(timeout)
 	for {

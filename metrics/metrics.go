@@ -1,0 +1,47 @@
+// Package metrics owns lsrd's Prometheus registry: what lsrd exports to NOC
+// dashboards and how it is named.
+//
+// It builds a registry of lsrd's own (never the process-wide default one),
+// with the Go runtime and process collectors and lsrd's build information.
+// It must never change routing state: it only reads what the other parts
+// report to it.
+package metrics
+
+import (
+	"runtime/debug"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+)
+
+// Namespace prefixes every metric lsrd defines.
+const Namespace = "lsrd"
+
+// NewRegistry returns a registry holding the Go runtime and process
+// collectors and lsrd_build_info.
+func NewRegistry(version string) *prometheus.Registry {
+	reg := prometheus.NewRegistry()
+	reg.MustRegister(
+		collectors.NewGoCollector(),
+		collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
+		buildInfo(version),
+	)
+	return reg
+}
+
+// buildInfo is the lsrd_build_info gauge, always 1, whose labels say which
+// build is running: the Prometheus convention for build metadata.
+func buildInfo(version string) prometheus.Collector {
+	goVersion := "unknown"
+	if bi, ok := debug.ReadBuildInfo(); ok {
+		goVersion = bi.GoVersion
+	}
+	g := prometheus.NewGauge(prometheus.GaugeOpts{
+		Namespace:   Namespace,
+		Name:        "build_info",
+		Help:        "Which lsrd build is running; the value is always 1.",
+		ConstLabels: prometheus.Labels{"version": version, "goversion": goVersion},
+	})
+	g.Set(1)
+	return g
+}
