@@ -17,9 +17,11 @@ fail() {
 }
 
 load() {
-	for m in $(cat "$1"); do
-		out=$(insmod "/modules/$m" 2>&1) || fail "module ${m%.ko} failed to load: $out"
-	done
+	while read -r m args; do
+		# $args is split on purpose: it holds the module's parameters.
+		# shellcheck disable=SC2086
+		out=$(insmod "/modules/$m" $args 2>&1) || fail "module ${m%.ko} failed to load: $out"
+	done <"$1"
 }
 
 load /boot.modules

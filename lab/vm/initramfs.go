@@ -25,8 +25,23 @@ var BootModules = []string{"virtio_pci", "9pnet_virtio", "9p", "overlay"}
 
 // DefaultModules are loaded after the results share is mounted, so a failure to
 // load one is reported through it: MPLS forwarding and the link types the lab's
-// topologies use.
-var DefaultModules = []string{"mpls_router", "mpls_iptunnel", "veth", "bridge", "dummy", "tun", "vrf"}
+// topologies use. An entry is a module name, optionally followed by its
+// parameters as insmod takes them.
+var DefaultModules = []string{"mpls_router", "mpls_iptunnel", "veth", "bridge", "dummy numdummies=0", "tun", "vrf"}
+
+// splitModules separates module names from their parameters.
+func splitModules(specs []string) (names []string, params map[string]string) {
+	params = map[string]string{}
+	for _, s := range specs {
+		name, args, _ := strings.Cut(strings.TrimSpace(s), " ")
+		name = normalizeModule(name)
+		names = append(names, name)
+		if args != "" {
+			params[name] = strings.TrimSpace(args)
+		}
+	}
+	return names, params
+}
 
 // Busybox is the static busybox the initramfs runs its /init with.
 const Busybox = "/bin/busybox"
@@ -38,18 +53,20 @@ func BuildInitramfs(ctx context.Context, cacheDir string, k *Kernel, boot, extra
 	if err != nil {
 		return "", err
 	}
-	bootFiles, err := idx.Resolve(boot)
+	bootNames, _ := splitModules(boot)
+	extraNames, params := splitModules(extra)
+	bootFiles, err := idx.Resolve(bootNames)
 	if err != nil {
 		return "", err
 	}
-	extraFiles, err := idx.Resolve(append(append([]string{}, boot...), extra...))
+	extraFiles, err := idx.Resolve(append(append([]string{}, bootNames...), extraNames...))
 	if err != nil {
 		return "", err
 	}
 	extraFiles = extraFiles[len(bootFiles):]
 
 	h := sha256.New()
-	fmt.Fprintf(h, "%s\n%s\n%s\n", k.Package, strings.Join(bootFiles, ","), strings.Join(extraFiles, ","))
+	fmt.Fprintf(h, "%s\n%s\n%s\n%v\n", k.Package, strings.Join(bootFiles, ","), strings.Join(extraFiles, ","), params)
 	h.Write(initScript)
 	if st, err := os.Stat(Busybox); err == nil {
 		fmt.Fprintf(h, "%d %d", st.Size(), st.ModTime().UnixNano())
@@ -86,7 +103,11 @@ func BuildInitramfs(ctx context.Context, cacheDir string, k *Kernel, boot, extra
 	for name, files := range map[string][]string{"boot.modules": bootFiles, "extra.modules": extraFiles} {
 		var b strings.Builder
 		for _, f := range files {
-			b.WriteString(filepath.Base(f) + "\n")
+			b.WriteString(filepath.Base(f))
+			if p := params[normalizeModule(filepath.Base(f))]; p != "" {
+				b.WriteString(" " + p)
+			}
+			b.WriteString("\n")
 		}
 		if err := os.WriteFile(filepath.Join(stage, name), []byte(b.String()), 0o644); err != nil {
 			return "", fmt.Errorf("lab initramfs: %w", err)
