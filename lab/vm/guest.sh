@@ -4,6 +4,8 @@
 # /run/lab/output and its exit status in /run/lab/status.
 export PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin
 export HOME=/root
+# Fixtures that rewrite namespaces and /etc/frr check this before they start.
+export LSRD_LAB=1
 hostname lab
 ip link set lo up
 date +%s.%N >/run/lab/ready

@@ -173,7 +173,7 @@ func cmdExec(ctx context.Context, args []string) (int, error) {
 	dir, _ := os.Getwd()
 	res, err := vm.Run(ctx, vm.Config{
 		CacheDir: cache, Kernel: k, Dir: dir,
-		Script:  forwardEnv() + "export LSRD_LAB=1\nexec " + strings.Join(quoted, " "),
+		Script:  forwardEnv() + "exec " + strings.Join(quoted, " "),
 		Timeout: timeout,
 		Prepare: func(runDir string) error {
 			b, err := os.ReadFile(bin)
