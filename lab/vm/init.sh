@@ -42,7 +42,8 @@ mount -t devtmpfs devtmpfs /root/dev
 mkdir -p /root/dev/pts /root/dev/shm
 mount -t devpts devpts /root/dev/pts
 mount -t tmpfs -o mode=1777 tmpfs /root/dev/shm
-mount -t tmpfs -o mode=1777 tmpfs /root/tmp
+# /tmp stays the overlay of the host's /tmp (writes land in the tmpfs upper
+# layer): a checkout or a go test binary under the host's /tmp must be visible.
 mount -t tmpfs -o mode=0755 tmpfs /root/run
 mkdir -p /root/run/lab
 mount -o bind /results /root/run/lab || fail "cannot bind the results share into the guest root"

@@ -20,11 +20,8 @@ type Config struct {
 	Kernel   *Kernel // the kernel to boot
 	// Script is the shell script the guest runs as root in the host's userland,
 	// from the directory Dir. Its exit status is the run's verdict.
-	Script string
-	Dir    string
-	// Prepare, when set, may put files into the run directory before boot; the
-	// guest sees that directory as /run/lab.
-	Prepare  func(runDir string) error
+	Script   string
+	Dir      string
 	Modules  []string      // modules to load besides BootModules; nil means DefaultModules
 	Timeout  time.Duration // whole run, boot to power-off; 0 means 10 minutes
 	MemoryMB int           // 0 means 2048
@@ -103,11 +100,6 @@ func Run(ctx context.Context, cfg Config) (*Result, error) {
 	}
 	if err := os.WriteFile(filepath.Join(runDir, "guest.sh"), guestScript, 0o755); err != nil {
 		return nil, fmt.Errorf("lab: %w", err)
-	}
-	if cfg.Prepare != nil {
-		if err := cfg.Prepare(runDir); err != nil {
-			return nil, fmt.Errorf("lab: preparing the run directory: %w", err)
-		}
 	}
 
 	console := filepath.Join(runDir, "console.log")

@@ -142,8 +142,7 @@ func cmdRun(ctx context.Context, args []string) (int, error) {
 }
 
 // cmdExec runs a Go test binary in the guest. The binary lives under the host's
-// /tmp, which the guest does not see (its /tmp is its own tmpfs), so it is
-// copied into the run directory first.
+// /tmp, which the guest sees through its overlay of the host's root.
 func cmdExec(ctx context.Context, args []string) (int, error) {
 	if len(args) == 0 {
 		usage()
@@ -166,7 +165,7 @@ func cmdExec(ctx context.Context, args []string) (int, error) {
 			}
 		}
 	}
-	quoted := []string{"/run/lab/" + filepath.Base(bin)}
+	quoted := []string{shellQuote(bin)}
 	for _, a := range args[1:] {
 		quoted = append(quoted, shellQuote(a))
 	}
@@ -175,14 +174,7 @@ func cmdExec(ctx context.Context, args []string) (int, error) {
 		CacheDir: cache, Kernel: k, Dir: dir,
 		Script:  forwardEnv() + "exec " + strings.Join(quoted, " "),
 		Timeout: timeout,
-		Prepare: func(runDir string) error {
-			b, err := os.ReadFile(bin)
-			if err != nil {
-				return err
-			}
-			return os.WriteFile(filepath.Join(runDir, filepath.Base(bin)), b, 0o755)
-		},
-		Output: os.Stdout, Log: os.Stderr,
+		Output:  os.Stdout, Log: os.Stderr,
 	})
 	if err != nil {
 		return exitNoVerdict, err
