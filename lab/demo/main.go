@@ -18,12 +18,12 @@ import (
 )
 
 func main() {
-	d := &demo{}
-	defer d.runCleanups()
-	d.run()
+	if topo.Standalone(os.Stderr, run) {
+		os.Exit(1)
+	}
 }
 
-func (d *demo) run() {
+func run(d topo.T) {
 	lab := topo.New(d)
 	netA, netB := lab.ZeroTier(0x8056c2e21c123456), lab.ZeroTier(0xabfd31bd47a56b31)
 	r1, r2, r3 := lab.Router("r1"), lab.Router("r2"), lab.Router("r3")
@@ -94,7 +94,7 @@ func (d *demo) run() {
 	fmt.Println(strings.Join(pkts, "\n"))
 }
 
-func vtysh(d *demo, f *topo.FRR, cmd string) string {
+func vtysh(d topo.T, f *topo.FRR, cmd string) string {
 	out, err := f.Vtysh(cmd)
 	if err != nil {
 		d.Fatalf("demo: %v", err)
@@ -104,40 +104,4 @@ func vtysh(d *demo, f *topo.FRR, cmd string) string {
 
 func section(title string) {
 	fmt.Printf("\n== %s ==\n", title)
-}
-
-// demo gives the topology fixtures what a test would: failure, logs and a
-// cleanup stack that runs however the demo ends.
-type demo struct {
-	cleanups []func()
-	failed   bool
-}
-
-func (d *demo) Helper()                    {}
-func (d *demo) Logf(f string, args ...any) { fmt.Fprintf(os.Stderr, f+"\n", args...) }
-func (d *demo) Cleanup(f func())           { d.cleanups = append(d.cleanups, f) }
-func (d *demo) Failed() bool               { return d.failed }
-
-func (d *demo) Fatalf(f string, args ...any) {
-	d.failed = true
-	fmt.Fprintf(os.Stderr, f+"\n", args...)
-	d.runCleanups()
-	os.Exit(1)
-}
-
-func (d *demo) TempDir() string {
-	dir, err := os.MkdirTemp("", "lsrd-demo-")
-	if err != nil {
-		d.Fatalf("demo: %v", err)
-	}
-	d.Cleanup(func() { os.RemoveAll(dir) })
-	return dir
-}
-
-func (d *demo) runCleanups() {
-	for len(d.cleanups) > 0 {
-		f := d.cleanups[len(d.cleanups)-1]
-		d.cleanups = d.cleanups[:len(d.cleanups)-1]
-		f()
-	}
 }

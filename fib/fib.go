@@ -1,0 +1,102 @@
+// Package fib holds the desired forwarding state lsrd's producers publish and
+// its kernel layer programs: the LFIB (incoming label -> swap or pop -> next
+// hops) and the FTN (IP prefix -> push labels -> next hops).
+//
+// It is the seam between the label decisions (ldp), the routes (rib) and the
+// kernel (netlinkfib): plain values, no behaviour beyond comparing and
+// describing them. It must never import any of those packages.
+package fib
+
+import (
+	"fmt"
+	"net/netip"
+	"slices"
+	"strings"
+)
+
+// Label is an MPLS label value (20 bits).
+type Label uint32
+
+// Reserved label values (RFC 3032 section 2.1).
+const (
+	LabelIPv4ExplicitNull Label = 0
+	LabelRouterAlert      Label = 1
+	LabelIPv6ExplicitNull Label = 2
+	LabelImplicitNull     Label = 3
+	// FirstUnreserved is the lowest label an LSR may allocate for a FEC.
+	FirstUnreserved Label = 16
+	// MaxLabel is the highest 20-bit label.
+	MaxLabel Label = 1<<20 - 1
+)
+
+// String writes a label as operators read it.
+func (l Label) String() string {
+	switch l {
+	case LabelIPv4ExplicitNull:
+		return "explicit-null"
+	case LabelImplicitNull:
+		return "implicit-null"
+	}
+	return fmt.Sprintf("%d", uint32(l))
+}
+
+// NextHop is where labelled or unlabelled traffic leaves the router.
+type NextHop struct {
+	Addr   netip.Addr // the neighbour's address on the link
+	Ifname string     // the outgoing interface
+	// Labels to put on the packet, outermost first. In the LFIB an empty stack
+	// pops (the downstream neighbour advertised implicit-null); in the FTN an
+	// empty stack forwards unlabelled.
+	Labels []Label
+}
+
+func (n NextHop) String() string {
+	s := n.Addr.String() + " dev " + n.Ifname
+	if len(n.Labels) == 0 {
+		return s
+	}
+	ls := make([]string, len(n.Labels))
+	for i, l := range n.Labels {
+		ls[i] = l.String()
+	}
+	return s + " labels " + strings.Join(ls, "/")
+}
+
+// Equal reports whether two next hops are the same.
+func (n NextHop) Equal(o NextHop) bool {
+	return n.Addr == o.Addr && n.Ifname == o.Ifname && slices.Equal(n.Labels, o.Labels)
+}
+
+// LFIBEntry is one incoming label: swap to each next hop's labels (ECMP when
+// several), or pop where a next hop has none.
+type LFIBEntry struct {
+	InLabel  Label
+	NextHops []NextHop
+}
+
+// Equal reports whether two entries program the same forwarding.
+func (e LFIBEntry) Equal(o LFIBEntry) bool {
+	return e.InLabel == o.InLabel && slices.EqualFunc(e.NextHops, o.NextHops, NextHop.Equal)
+}
+
+// FTNEntry maps an IP prefix to labelled next hops: the ingress of an LSP.
+type FTNEntry struct {
+	Prefix   netip.Prefix
+	NextHops []NextHop
+}
+
+// Equal reports whether two entries program the same forwarding.
+func (e FTNEntry) Equal(o FTNEntry) bool {
+	return e.Prefix == o.Prefix && slices.EqualFunc(e.NextHops, o.NextHops, NextHop.Equal)
+}
+
+// Table is a whole desired state: what the kernel should hold.
+type Table struct {
+	LFIB map[Label]LFIBEntry
+	FTN  map[netip.Prefix]FTNEntry
+}
+
+// NewTable returns an empty table.
+func NewTable() *Table {
+	return &Table{LFIB: map[Label]LFIBEntry{}, FTN: map[netip.Prefix]FTNEntry{}}
+}

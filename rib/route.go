@@ -1,0 +1,46 @@
+package rib
+
+import (
+	"fmt"
+	"net/netip"
+)
+
+// Source says where a route was learned.
+type Source uint8
+
+// Route sources, each with its default administrative distance.
+const (
+	SourceConnected Source = iota + 1
+	SourceStatic
+	SourceKernel
+	SourceBGP
+)
+
+func (s Source) String() string {
+	switch s {
+	case SourceConnected:
+		return "connected"
+	case SourceStatic:
+		return "static"
+	case SourceKernel:
+		return "kernel"
+	case SourceBGP:
+		return "bgp"
+	}
+	return fmt.Sprintf("source(%d)", uint8(s))
+}
+
+// NextHop is a gateway and the interface it is reached through. A connected
+// route has no gateway (Addr is the zero value).
+type NextHop struct {
+	Addr   netip.Addr
+	Ifname string
+}
+
+// Route is one route to a prefix from one source.
+type Route struct {
+	Prefix   netip.Prefix
+	Source   Source
+	Distance uint8
+	NextHops []NextHop
+}
