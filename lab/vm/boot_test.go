@@ -127,3 +127,15 @@ func TestHangingGuestTimesOut(t *testing.T) {
 	}
 	os.RemoveAll(ge.RunDir)
 }
+
+func TestMissingKernelPackageIsNamed(t *testing.T) {
+	t.Setenv(KernelPackageEnv, "linux-image-0.0.0-0-nosuch")
+	pkg, err := CurrentKernelPackage(context.Background())
+	if err != nil || pkg != "linux-image-0.0.0-0-nosuch" {
+		t.Fatalf("override not honoured: %q, %v", pkg, err)
+	}
+	_, err = EnsureKernel(context.Background(), t.TempDir(), pkg)
+	if err == nil || !strings.Contains(err.Error(), "apt-get download linux-image-0.0.0-0-nosuch failed") {
+		t.Fatalf("error %v, want one naming the failed download", err)
+	}
+}
