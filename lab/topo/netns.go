@@ -32,34 +32,42 @@ func (r *Router) Netlink() *netlink.Handle {
 // test in the guest's root namespace can reach a daemon's API that listens on
 // the router's loopback.
 func (r *Router) DialContext(ctx context.Context, addr string) (net.Conn, error) {
+	var conn net.Conn
+	err := r.Do(func() error {
+		var d net.Dialer
+		var err error
+		conn, err = d.DialContext(ctx, "tcp", addr)
+		return err
+	})
+	return conn, err
+}
+
+// Do runs f on an OS thread moved into the router's namespace: sockets f
+// creates belong to the router, and stay there when used from any goroutine
+// afterwards. f must not start goroutines that create sockets.
+func (r *Router) Do(f func() error) error {
 	ns, err := netns.GetFromName(r.Name)
 	if err != nil {
-		return nil, fmt.Errorf("topo: %s: opening namespace: %w", r.Name, err)
+		return fmt.Errorf("topo: %s: opening namespace: %w", r.Name, err)
 	}
 	defer ns.Close()
-	// A socket belongs to the namespace of the thread that creates it: create
-	// it on a locked thread moved into the router, then move the thread back.
 	runtime.LockOSThread()
 	orig, err := netns.Get()
 	if err != nil {
 		runtime.UnlockOSThread()
-		return nil, fmt.Errorf("topo: current namespace: %w", err)
+		return fmt.Errorf("topo: current namespace: %w", err)
 	}
 	defer orig.Close()
 	if err := netns.Set(ns); err != nil {
 		runtime.UnlockOSThread()
-		return nil, fmt.Errorf("topo: entering %s: %w", r.Name, err)
+		return fmt.Errorf("topo: entering %s: %w", r.Name, err)
 	}
-	var d net.Dialer
-	conn, err := d.DialContext(ctx, "tcp", addr)
-	if serr := netns.Set(orig); serr != nil {
+	ferr := f()
+	if err := netns.Set(orig); err != nil {
 		// The thread stays locked: the runtime ends a locked thread when its
 		// goroutine exits, so it never runs other goroutines in the router.
-		if conn != nil {
-			conn.Close()
-		}
-		return nil, fmt.Errorf("topo: returning from %s: %w", r.Name, serr)
+		return fmt.Errorf("topo: returning from %s: %w", r.Name, err)
 	}
 	runtime.UnlockOSThread()
-	return conn, err
+	return ferr
 }
