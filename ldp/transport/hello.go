@@ -58,25 +58,21 @@ func ListenHello(ctx context.Context) (*HelloSocket, error) {
 // Join makes the interface receive basic hellos. On ZeroTier this is what
 // makes the network deliver 224.0.0.2 at all: it only forwards multicast
 // groups a member subscribed to.
+//
+// The interface is named by index alone: looking it up would ask the kernel
+// from the calling thread's network namespace, which need not be the
+// socket's.
 func (s *HelloSocket) Join(ifindex int) error {
-	ifi, err := net.InterfaceByIndex(ifindex)
-	if err != nil {
-		return fmt.Errorf("ldp hello socket: interface %d: %w", ifindex, err)
-	}
-	if err := s.p.JoinGroup(ifi, &net.UDPAddr{IP: AllRouters.AsSlice()}); err != nil {
-		return fmt.Errorf("ldp hello socket: joining %s on %s: %w", AllRouters, ifi.Name, err)
+	if err := s.p.JoinGroup(&net.Interface{Index: ifindex}, &net.UDPAddr{IP: AllRouters.AsSlice()}); err != nil {
+		return fmt.Errorf("ldp hello socket: joining %s on interface %d: %w", AllRouters, ifindex, err)
 	}
 	return nil
 }
 
 // Leave stops receiving basic hellos on the interface.
 func (s *HelloSocket) Leave(ifindex int) error {
-	ifi, err := net.InterfaceByIndex(ifindex)
-	if err != nil {
-		return fmt.Errorf("ldp hello socket: interface %d: %w", ifindex, err)
-	}
-	if err := s.p.LeaveGroup(ifi, &net.UDPAddr{IP: AllRouters.AsSlice()}); err != nil {
-		return fmt.Errorf("ldp hello socket: leaving %s on %s: %w", AllRouters, ifi.Name, err)
+	if err := s.p.LeaveGroup(&net.Interface{Index: ifindex}, &net.UDPAddr{IP: AllRouters.AsSlice()}); err != nil {
+		return fmt.Errorf("ldp hello socket: leaving %s on interface %d: %w", AllRouters, ifindex, err)
 	}
 	return nil
 }
