@@ -1,0 +1,152 @@
+package rib
+
+import (
+	"fmt"
+	"net"
+	"net/netip"
+
+	"github.com/vishvananda/netlink"
+	"golang.org/x/sys/unix"
+)
+
+// Interface is a kernel interface as the RIB and the LDP engine see it.
+type Interface struct {
+	Name  string
+	Index int
+	Up    bool
+	MTU   int
+	Addrs []netip.Prefix
+}
+
+// OwnProtocol is the route protocol number lsrd marks its kernel routes with
+// ("ldp" in iproute2's rt_protos); the RIB never learns its own routes back.
+const OwnProtocol = 193
+
+// Default administrative distances, as FRR uses them.
+const (
+	DistanceConnected = 0
+	DistanceStatic    = 1
+	DistanceEBGP      = 20
+	DistanceKernel    = 0 // FRR treats routes other daemons put in the kernel as preferred
+	DistanceIBGP      = 200
+)
+
+// ReadInterfaces lists the interfaces of the namespace h works in, with their
+// IPv4 and IPv6 addresses (link-local IPv6 left out: they name no FEC).
+func ReadInterfaces(h *netlink.Handle) ([]Interface, error) {
+	links, err := h.LinkList()
+	if err != nil {
+		return nil, fmt.Errorf("rib: listing interfaces: %w", err)
+	}
+	var out []Interface
+	for _, l := range links {
+		a := l.Attrs()
+		ifc := Interface{Name: a.Name, Index: a.Index, MTU: a.MTU, Up: a.Flags&net.FlagUp != 0 && a.OperState != netlink.OperDown}
+		addrs, err := h.AddrList(l, netlink.FAMILY_ALL)
+		if err != nil {
+			return nil, fmt.Errorf("rib: addresses of %s: %w", a.Name, err)
+		}
+		for _, ad := range addrs {
+			p, ok := prefixOf(ad.IPNet)
+			if !ok || p.Addr().IsLinkLocalUnicast() {
+				continue
+			}
+			ifc.Addrs = append(ifc.Addrs, p)
+		}
+		out = append(out, ifc)
+	}
+	return out, nil
+}
+
+// ConnectedRoutes derives the connected routes from interface addresses: the
+// subnet of each address on an interface that is up. A /32 on the loopback is
+// a connected route too, which is how an LSR's own loopback becomes a FEC.
+func ConnectedRoutes(ifaces []Interface) []Route {
+	var out []Route
+	for _, ifc := range ifaces {
+		if !ifc.Up {
+			continue
+		}
+		for _, a := range ifc.Addrs {
+			if a.Addr().IsLoopback() {
+				continue
+			}
+			out = append(out, Route{
+				Prefix: a.Masked(), Source: SourceConnected, Distance: DistanceConnected,
+				NextHops: []NextHop{{Ifname: ifc.Name}},
+			})
+		}
+	}
+	return out
+}
+
+// ReadKernelRoutes lists the unicast routes of the main table that other
+// daemons or operators installed (static, boot, and any protocol but the
+// kernel's own connected routes and lsrd's), IPv4 and IPv6.
+func ReadKernelRoutes(h *netlink.Handle, ifname func(int) string) ([]Route, error) {
+	var out []Route
+	for _, family := range []int{netlink.FAMILY_V4, netlink.FAMILY_V6} {
+		routes, err := h.RouteListFiltered(family, &netlink.Route{Table: unix.RT_TABLE_MAIN}, netlink.RT_FILTER_TABLE)
+		if err != nil {
+			return nil, fmt.Errorf("rib: listing kernel routes: %w", err)
+		}
+		for _, r := range routes {
+			if r.Type != unix.RTN_UNICAST || r.Protocol == unix.RTPROT_KERNEL || r.Protocol == OwnProtocol {
+				continue
+			}
+			prefix := defaultPrefix(family)
+			if r.Dst != nil {
+				var ok bool
+				if prefix, ok = prefixOf(r.Dst); !ok {
+					continue
+				}
+			}
+			route := Route{Prefix: prefix.Masked(), Source: SourceKernel, Distance: DistanceKernel}
+			if r.Protocol == unix.RTPROT_STATIC || r.Protocol == unix.RTPROT_BOOT {
+				route.Source, route.Distance = SourceStatic, DistanceStatic
+			}
+			add := func(gw net.IP, link int) {
+				nh := NextHop{Ifname: ifname(link)}
+				if a, ok := netip.AddrFromSlice(gw); ok {
+					nh.Addr = a.Unmap()
+				}
+				route.NextHops = append(route.NextHops, nh)
+			}
+			if len(r.MultiPath) > 0 {
+				for _, p := range r.MultiPath {
+					add(p.Gw, p.LinkIndex)
+				}
+			} else {
+				add(r.Gw, r.LinkIndex)
+			}
+			out = append(out, route)
+		}
+	}
+	return out, nil
+}
+
+func defaultPrefix(family int) netip.Prefix {
+	if family == netlink.FAMILY_V6 {
+		return netip.PrefixFrom(netip.IPv6Unspecified(), 0)
+	}
+	return netip.PrefixFrom(netip.IPv4Unspecified(), 0)
+}
+
+func prefixOf(n *net.IPNet) (netip.Prefix, bool) {
+	if n == nil {
+		return netip.Prefix{}, false
+	}
+	a, ok := netip.AddrFromSlice(n.IP)
+	if !ok {
+		return netip.Prefix{}, false
+	}
+	a = a.Unmap()
+	ones, bits := n.Mask.Size()
+	if bits == 0 {
+		return netip.Prefix{}, false
+	}
+	if a.Is4() && bits == 128 {
+		ones -= 96
+	}
+	return netip.PrefixFrom(a, ones), true
+}
