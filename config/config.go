@@ -1,0 +1,280 @@
+// Package config reads and validates lsrd's YAML configuration
+// (/etc/lsrd/lsrd.yaml by default).
+//
+// It owns the file's schema, its defaults and every check on it: a bad file
+// is rejected whole, with the file, the field and the value named, before
+// anything else of lsrd sees it. It never starts anything and never touches
+// the network or the kernel.
+package config
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"io"
+	"net/netip"
+	"os"
+	"strings"
+	"time"
+
+	"go.yaml.in/yaml/v3"
+)
+
+// DefaultPath is where lsrd looks for its configuration.
+const DefaultPath = "/etc/lsrd/lsrd.yaml"
+
+// Config is lsrd's whole configuration.
+type Config struct {
+	RouterID     netip.Addr    `yaml:"router-id"`
+	LogLevel     string        `yaml:"log-level"`
+	LDP          LDP           `yaml:"ldp"`
+	StaticRoutes []StaticRoute `yaml:"static-routes"`
+	Kernel       Kernel        `yaml:"kernel"`
+	Metrics      Metrics       `yaml:"metrics"`
+	Control      Control       `yaml:"control"`
+}
+
+// LDP configures discovery, sessions and labels.
+type LDP struct {
+	// TransportAddress is where sessions are dialled from and accepted on;
+	// the router ID when unset.
+	TransportAddress netip.Addr  `yaml:"transport-address"`
+	Interfaces       []Interface `yaml:"interfaces"`
+	Targeted         []Targeted  `yaml:"targeted-neighbors"`
+	// AcceptTargeted lists the prefixes whose LSRs may open a targeted
+	// adjacency without being configured here.
+	AcceptTargeted []netip.Prefix `yaml:"accept-targeted-from"`
+	Timers         Timers         `yaml:"timers"`
+	Labels         Labels         `yaml:"labels"`
+}
+
+// Interface is an interface LDP runs basic discovery on.
+type Interface struct {
+	Name string `yaml:"name"`
+}
+
+// Targeted is a neighbour reached with extended discovery.
+type Targeted struct {
+	Address netip.Addr `yaml:"address"`
+}
+
+// Timers are LDP's protocol timers (RFC 5036 defaults).
+type Timers struct {
+	HelloInterval         Duration `yaml:"hello-interval"`
+	HelloHold             Duration `yaml:"hello-hold"`
+	TargetedHelloInterval Duration `yaml:"targeted-hello-interval"`
+	TargetedHelloHold     Duration `yaml:"targeted-hello-hold"`
+	KeepAlive             Duration `yaml:"keepalive"`
+}
+
+// Labels is the label allocation policy.
+type Labels struct {
+	Min uint32 `yaml:"min"`
+	Max uint32 `yaml:"max"`
+	// Control is "ordered" (the default) or "independent" (RFC 5036 2.6.1).
+	Control string `yaml:"control"`
+	// ExplicitNull advertises label 0 instead of implicit-null for FECs this
+	// router is egress for.
+	ExplicitNull bool `yaml:"explicit-null"`
+	// Allocate says which routes get labels: "host-routes" (the default:
+	// connected prefixes and /32 and /128 routes, so loopbacks get LSPs and a
+	// full table never does) or "all".
+	Allocate string `yaml:"allocate"`
+}
+
+// StaticRoute is a route from the configuration.
+type StaticRoute struct {
+	Prefix    netip.Prefix `yaml:"prefix"`
+	NextHop   netip.Addr   `yaml:"next-hop"`
+	Interface string       `yaml:"interface"`
+	Distance  *uint8       `yaml:"distance"`
+}
+
+// Kernel configures the kernel layer.
+type Kernel struct {
+	// KeepRoutesOnShutdown leaves lsrd's kernel routes in place when it stops,
+	// for a restart that must not interrupt forwarding; the next start adopts
+	// them.
+	KeepRoutesOnShutdown bool `yaml:"keep-routes-on-shutdown"`
+}
+
+// Metrics configures the Prometheus endpoint.
+type Metrics struct {
+	Listen string `yaml:"listen"` // host:port; empty disables
+}
+
+// Control configures the operators' API socket.
+type Control struct {
+	Socket string `yaml:"socket"`
+}
+
+// Duration is a time.Duration written as "5s", "3m".
+type Duration time.Duration
+
+// UnmarshalYAML reads a Go duration string.
+func (d *Duration) UnmarshalYAML(n *yaml.Node) error {
+	v, err := time.ParseDuration(n.Value)
+	if err != nil {
+		return fmt.Errorf("line %d: %q is not a duration (like 5s or 3m)", n.Line, n.Value)
+	}
+	*d = Duration(v)
+	return nil
+}
+
+// Std returns the duration as a time.Duration.
+func (d Duration) Std() time.Duration { return time.Duration(d) }
+
+// Load reads and validates the file at path.
+func Load(path string) (*Config, error) {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("config: %w", err)
+	}
+	return Parse(path, b)
+}
+
+// Parse reads and validates a configuration; name is used in errors.
+func Parse(name string, b []byte) (*Config, error) {
+	dec := yaml.NewDecoder(bytes.NewReader(b))
+	dec.KnownFields(true)
+	var c Config
+	if err := dec.Decode(&c); err != nil {
+		if errors.Is(err, io.EOF) {
+			return nil, fmt.Errorf("%s: empty configuration: router-id is required", name)
+		}
+		return nil, fmt.Errorf("%s: %s", name, strings.TrimPrefix(err.Error(), "yaml: "))
+	}
+	c.setDefaults()
+	if err := c.validate(); err != nil {
+		return nil, fmt.Errorf("%s: %w", name, err)
+	}
+	return &c, nil
+}
+
+func (c *Config) setDefaults() {
+	if c.LogLevel == "" {
+		c.LogLevel = "info"
+	}
+	l := &c.LDP
+	if !l.TransportAddress.IsValid() {
+		l.TransportAddress = c.RouterID
+	}
+	t := &l.Timers
+	def := func(d *Duration, v time.Duration) {
+		if *d == 0 {
+			*d = Duration(v)
+		}
+	}
+	def(&t.HelloInterval, 5*time.Second)
+	def(&t.HelloHold, 15*time.Second)
+	def(&t.TargetedHelloInterval, 15*time.Second)
+	def(&t.TargetedHelloHold, 45*time.Second)
+	def(&t.KeepAlive, 180*time.Second)
+	if l.Labels.Min == 0 {
+		l.Labels.Min = 16
+	}
+	if l.Labels.Max == 0 {
+		l.Labels.Max = 1<<20 - 1
+	}
+	if l.Labels.Control == "" {
+		l.Labels.Control = "ordered"
+	}
+	if l.Labels.Allocate == "" {
+		l.Labels.Allocate = "host-routes"
+	}
+	if c.Control.Socket == "" {
+		c.Control.Socket = "/run/lsrd/lsrd.sock"
+	}
+}
+
+// fieldError names a field and its bad value.
+func fieldError(field string, value any, why string) error {
+	return fmt.Errorf("field %s: %v: %s", field, value, why)
+}
+
+func (c *Config) validate() error {
+	if !c.RouterID.IsValid() {
+		return errors.New("field router-id: missing: it is required (an IPv4 address, usually the loopback)")
+	}
+	if !c.RouterID.Is4() || c.RouterID.IsUnspecified() {
+		return fieldError("router-id", c.RouterID, "must be a non-zero IPv4 address (an LSR ID is 4 bytes)")
+	}
+	switch c.LogLevel {
+	case "debug", "info", "warn", "error":
+	default:
+		return fieldError("log-level", c.LogLevel, "must be debug, info, warn or error")
+	}
+	l := c.LDP
+	if !l.TransportAddress.Is4() {
+		return fieldError("ldp.transport-address", l.TransportAddress, "must be an IPv4 address")
+	}
+	seen := map[string]bool{}
+	for i, ifc := range l.Interfaces {
+		f := fmt.Sprintf("ldp.interfaces[%d].name", i)
+		if ifc.Name == "" || len(ifc.Name) > 15 || strings.ContainsAny(ifc.Name, "/ \t") {
+			return fieldError(f, fmt.Sprintf("%q", ifc.Name), "not a Linux interface name (1-15 characters, no '/' or spaces)")
+		}
+		if seen[ifc.Name] {
+			return fieldError(f, ifc.Name, "listed twice")
+		}
+		seen[ifc.Name] = true
+	}
+	for i, tn := range l.Targeted {
+		if !tn.Address.Is4() {
+			return fieldError(fmt.Sprintf("ldp.targeted-neighbors[%d].address", i), tn.Address, "must be an IPv4 address")
+		}
+	}
+	t := l.Timers
+	for _, p := range []struct {
+		field          string
+		interval, hold Duration
+	}{
+		{"ldp.timers.hello", t.HelloInterval, t.HelloHold},
+		{"ldp.timers.targeted-hello", t.TargetedHelloInterval, t.TargetedHelloHold},
+	} {
+		if p.hold.Std() < time.Second || p.hold.Std() > 65535*time.Second {
+			return fieldError(p.field+"-hold", p.hold.Std(), "must be between 1s and 65535s (a 16-bit count of seconds)")
+		}
+		if p.interval.Std() <= 0 || p.interval >= p.hold {
+			return fieldError(p.field+"-interval", p.interval.Std(), fmt.Sprintf("must be positive and shorter than the hold time %s", p.hold.Std()))
+		}
+	}
+	if k := t.KeepAlive.Std(); k < time.Second || k > 65535*time.Second {
+		return fieldError("ldp.timers.keepalive", k, "must be between 1s and 65535s")
+	}
+	lb := l.Labels
+	if lb.Min < 16 || lb.Min > 1<<20-1 {
+		return fieldError("ldp.labels.min", lb.Min, "must be between 16 (0-15 are reserved) and 1048575")
+	}
+	if lb.Max < lb.Min || lb.Max > 1<<20-1 {
+		return fieldError("ldp.labels.max", lb.Max, fmt.Sprintf("must be between min (%d) and 1048575", lb.Min))
+	}
+	if lb.Control != "ordered" && lb.Control != "independent" {
+		return fieldError("ldp.labels.control", lb.Control, "must be ordered or independent")
+	}
+	if lb.Allocate != "host-routes" && lb.Allocate != "all" {
+		return fieldError("ldp.labels.allocate", lb.Allocate, "must be host-routes or all")
+	}
+	for i, s := range c.StaticRoutes {
+		f := fmt.Sprintf("static-routes[%d]", i)
+		if !s.Prefix.IsValid() {
+			return fieldError(f+".prefix", "missing", "a prefix like 192.0.2.0/24 is required")
+		}
+		if s.Prefix != s.Prefix.Masked() {
+			return fieldError(f+".prefix", s.Prefix, fmt.Sprintf("has host bits set (did you mean %s?)", s.Prefix.Masked()))
+		}
+		if !s.NextHop.IsValid() && s.Interface == "" {
+			return fieldError(f, s.Prefix, "needs a next-hop, an interface, or both")
+		}
+		if s.NextHop.IsValid() && s.NextHop.Is4() != s.Prefix.Addr().Is4() {
+			return fieldError(f+".next-hop", s.NextHop, "is not of the prefix's address family")
+		}
+	}
+	if c.Metrics.Listen != "" && !strings.Contains(c.Metrics.Listen, ":") {
+		return fieldError("metrics.listen", c.Metrics.Listen, "must be host:port, like 127.0.0.1:9642")
+	}
+	if !strings.HasPrefix(c.Control.Socket, "/") {
+		return fieldError("control.socket", c.Control.Socket, "must be an absolute path")
+	}
+	return nil
+}

@@ -1,0 +1,79 @@
+package config
+
+import (
+	"strings"
+	"testing"
+	"time"
+)
+
+func TestParseDefaults(t *testing.T) {
+	c, err := Parse("lsrd.yaml", []byte(`
+router-id: 2.2.2.2
+ldp:
+  interfaces:
+    - name: ztmjfnbvsk
+  targeted-neighbors:
+    - address: 1.1.1.1
+static-routes:
+  - prefix: 3.3.3.3/32
+    next-hop: 10.1.0.3
+`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.LDP.TransportAddress != c.RouterID {
+		t.Errorf("transport address %s, want the router ID", c.LDP.TransportAddress)
+	}
+	if c.LDP.Timers.HelloHold.Std() != 15*time.Second || c.LDP.Timers.KeepAlive.Std() != 180*time.Second {
+		t.Errorf("timers %+v, want RFC 5036 defaults", c.LDP.Timers)
+	}
+	if c.LDP.Labels.Min != 16 || c.LDP.Labels.Max != 1048575 || c.LDP.Labels.Control != "ordered" || c.LDP.Labels.Allocate != "host-routes" {
+		t.Errorf("labels %+v", c.LDP.Labels)
+	}
+}
+
+func TestParseRejects(t *testing.T) {
+	cases := []struct {
+		name, yaml, want string
+	}{
+		{"unknown key", "router-id: 1.1.1.1\nldp:\n  interfacs: []\n", "field interfacs not found"},
+		{"missing router id", "ldp: {}\n", "field router-id: missing"},
+		{"empty file", "", "router-id is required"},
+		{"ipv6 router id", "router-id: 2001:db8::1\n", "field router-id: 2001:db8::1"},
+		{"bad address", "router-id: 1.1.1\n", "1.1.1"},
+		{"bad duration", "router-id: 1.1.1.1\nldp:\n  timers:\n    keepalive: soon\n", `"soon" is not a duration`},
+		{"interval over hold", "router-id: 1.1.1.1\nldp:\n  timers:\n    hello-interval: 20s\n", "field ldp.timers.hello-interval: 20s"},
+		{"hold too long", "router-id: 1.1.1.1\nldp:\n  timers:\n    hello-hold: 70000s\n", "field ldp.timers.hello-hold"},
+		{"reserved label", "router-id: 1.1.1.1\nldp:\n  labels:\n    min: 3\n", "field ldp.labels.min: 3"},
+		{"inverted range", "router-id: 1.1.1.1\nldp:\n  labels:\n    min: 1000\n    max: 999\n", "field ldp.labels.max: 999"},
+		{"bad control", "router-id: 1.1.1.1\nldp:\n  labels:\n    control: eager\n", "field ldp.labels.control: eager"},
+		{"duplicate interface", "router-id: 1.1.1.1\nldp:\n  interfaces:\n    - name: eth0\n    - name: eth0\n", "field ldp.interfaces[1].name: eth0: listed twice"},
+		{"long interface", "router-id: 1.1.1.1\nldp:\n  interfaces:\n    - name: averyveryverylongname\n", "field ldp.interfaces[0].name"},
+		{"host bits", "router-id: 1.1.1.1\nstatic-routes:\n  - prefix: 10.1.1.1/24\n    next-hop: 10.0.0.1\n", "did you mean 10.1.1.0/24"},
+		{"no next hop", "router-id: 1.1.1.1\nstatic-routes:\n  - prefix: 10.1.1.0/24\n", "needs a next-hop"},
+		{"family mismatch", "router-id: 1.1.1.1\nstatic-routes:\n  - prefix: 10.1.1.0/24\n    next-hop: 2001:db8::1\n", "address family"},
+		{"relative socket", "router-id: 1.1.1.1\ncontrol:\n  socket: lsrd.sock\n", "field control.socket"},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			_, err := Parse("test.yaml", []byte(c.yaml))
+			if err == nil {
+				t.Fatalf("accepted:\n%s", c.yaml)
+			}
+			if !strings.HasPrefix(err.Error(), "test.yaml: ") || !strings.Contains(err.Error(), c.want) {
+				t.Errorf("error %q, want the file name and %q", err, c.want)
+			}
+		})
+	}
+}
+
+// The example shipped in docs/ must always be a valid configuration.
+func TestExampleConfigLoads(t *testing.T) {
+	c, err := Load("../docs/examples/lsrd.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(c.LDP.Interfaces) != 1 || len(c.StaticRoutes) != 1 || c.Metrics.Listen == "" {
+		t.Errorf("example config read as %+v", c)
+	}
+}
