@@ -101,10 +101,9 @@ func ReadKernelRoutes(h *netlink.Handle, ifname func(int) string) ([]Route, erro
 					continue
 				}
 			}
+			// Static routes an operator added by hand are kernel routes too:
+			// SourceStatic is lsrd's own configuration.
 			route := Route{Prefix: prefix.Masked(), Source: SourceKernel, Distance: DistanceKernel}
-			if r.Protocol == unix.RTPROT_STATIC || r.Protocol == unix.RTPROT_BOOT {
-				route.Source, route.Distance = SourceStatic, DistanceStatic
-			}
 			add := func(gw net.IP, link int) {
 				nh := NextHop{Ifname: ifname(link)}
 				if a, ok := netip.AddrFromSlice(gw); ok {

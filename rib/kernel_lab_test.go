@@ -49,7 +49,7 @@ func TestReadKernelState(t *testing.T) {
 	slices.Sort(got)
 	// 6.6.6.0/24 carries lsrd's own protocol and must not come back.
 	want = []string{
-		"5.5.5.0/24 static 1 via 10.0.0.2 dev " + if1,
+		"5.5.5.0/24 kernel 0 via 10.0.0.2 dev " + if1,
 		"7.7.7.0/24 kernel 0 via 10.0.0.2 dev " + if1,
 	}
 	if !slices.Equal(got, want) {

@@ -1,0 +1,50 @@
+package rib
+
+import (
+	"context"
+	"errors"
+	"fmt"
+
+	"github.com/vishvananda/netlink/nl"
+	"golang.org/x/sys/unix"
+)
+
+// WatchKernel signals on changed (without blocking: one pending signal is
+// enough) whenever the kernel's links, addresses or IP routes change, until
+// ctx ends. It does not parse what changed: the reader of changed re-reads
+// the whole state, which also covers notifications the kernel dropped when
+// the socket's buffer overflowed (ENOBUFS is a change too).
+func WatchKernel(ctx context.Context, changed chan<- struct{}) error {
+	s, err := nl.Subscribe(unix.NETLINK_ROUTE,
+		unix.RTNLGRP_LINK, unix.RTNLGRP_IPV4_IFADDR, unix.RTNLGRP_IPV6_IFADDR,
+		unix.RTNLGRP_IPV4_ROUTE, unix.RTNLGRP_IPV6_ROUTE)
+	if err != nil {
+		return fmt.Errorf("rib: subscribing to kernel changes: %w", err)
+	}
+	defer s.Close()
+	// Closing a netlink socket does not wake a blocked receive: poll ctx.
+	if err := s.SetReceiveTimeout(&unix.Timeval{Sec: 1}); err != nil {
+		return fmt.Errorf("rib: kernel change socket: %w", err)
+	}
+	signal := func() {
+		select {
+		case changed <- struct{}{}:
+		default:
+		}
+	}
+	for ctx.Err() == nil {
+		msgs, _, err := s.Receive()
+		switch {
+		case err == nil:
+			if len(msgs) > 0 {
+				signal()
+			}
+		case errors.Is(err, unix.EAGAIN), errors.Is(err, unix.EWOULDBLOCK), errors.Is(err, unix.EINTR):
+		case errors.Is(err, unix.ENOBUFS):
+			signal()
+		default:
+			return fmt.Errorf("rib: reading kernel changes: %w", err)
+		}
+	}
+	return nil
+}
