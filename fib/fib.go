@@ -42,12 +42,12 @@ func (l Label) String() string {
 
 // NextHop is where labelled or unlabelled traffic leaves the router.
 type NextHop struct {
-	Addr   netip.Addr // the neighbour's address on the link
-	Ifname string     // the outgoing interface
+	Addr   netip.Addr `json:"addr"`   // the neighbour's address on the link
+	Ifname string     `json:"ifname"` // the outgoing interface
 	// Labels to put on the packet, outermost first. In the LFIB an empty stack
 	// pops (the downstream neighbour advertised implicit-null); in the FTN an
 	// empty stack forwards unlabelled.
-	Labels []Label
+	Labels []Label `json:"labels"`
 }
 
 func (n NextHop) String() string {
@@ -70,8 +70,8 @@ func (n NextHop) Equal(o NextHop) bool {
 // LFIBEntry is one incoming label: swap to each next hop's labels (ECMP when
 // several), or pop where a next hop has none.
 type LFIBEntry struct {
-	InLabel  Label
-	NextHops []NextHop
+	InLabel  Label     `json:"in_label"`
+	NextHops []NextHop `json:"next_hops"`
 }
 
 // Equal reports whether two entries program the same forwarding.
@@ -81,8 +81,8 @@ func (e LFIBEntry) Equal(o LFIBEntry) bool {
 
 // FTNEntry maps an IP prefix to labelled next hops: the ingress of an LSP.
 type FTNEntry struct {
-	Prefix   netip.Prefix
-	NextHops []NextHop
+	Prefix   netip.Prefix `json:"prefix"`
+	NextHops []NextHop    `json:"next_hops"`
 }
 
 // Equal reports whether two entries program the same forwarding.

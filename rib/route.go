@@ -30,17 +30,20 @@ func (s Source) String() string {
 	return fmt.Sprintf("source(%d)", uint8(s))
 }
 
+// MarshalText writes the source's name, for the control API's JSON.
+func (s Source) MarshalText() ([]byte, error) { return []byte(s.String()), nil }
+
 // NextHop is a gateway and the interface it is reached through. A connected
 // route has no gateway (Addr is the zero value).
 type NextHop struct {
-	Addr   netip.Addr
-	Ifname string
+	Addr   netip.Addr `json:"addr"`
+	Ifname string     `json:"ifname"`
 }
 
 // Route is one route to a prefix from one source.
 type Route struct {
-	Prefix   netip.Prefix
-	Source   Source
-	Distance uint8
-	NextHops []NextHop
+	Prefix   netip.Prefix `json:"prefix"`
+	Source   Source       `json:"source"`
+	Distance uint8        `json:"distance"`
+	NextHops []NextHop    `json:"next_hops"`
 }

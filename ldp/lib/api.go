@@ -7,6 +7,28 @@
 // label messages to send. It never touches a socket, a timer or the kernel;
 // its result is the desired fib.Table, which lsrd's parent hands to the kernel
 // layer.
+//
+// The LIB implements RFC 5036 downstream unsolicited advertisement with
+// liberal label retention, ordered or independent control, for Prefix FECs
+// of any address family. Where the RFC leaves room it chooses:
+//
+//   - One local label per FEC from Config's range; egress FECs (directly
+//     attached, or a host prefix of one of this LSR's addresses) advertise
+//     implicit null, or explicit null when configured, and use no label.
+//   - A withdrawn label stays reserved until every peer that got it released
+//     it or lost its session (section 3.5.10); a new mapping for the same FEC
+//     to that peer waits for the release. An exhausted range leaves the FEC
+//     without a label; it is retried when labels are freed, and peers refused
+//     one get "Label Resources Available".
+//   - A neighbour's label serves a next hop only if the neighbour listed the
+//     next hop address in an Address message (section 2.7). Next hops without
+//     a usable label forward unlabelled (the LFIB pops), as FRR and Cisco do.
+//   - Label Requests are answered at once (a mapping with the Label Request
+//     Message ID TLV, "No Route" or "No Label Resources"), except that under
+//     ordered control a request for a FEC still waiting for its downstream
+//     mapping stays pending; only such a request can be aborted.
+//   - No loop detection: Hop Count and Path Vector are ignored (section 2.8
+//     makes it optional).
 package lib
 
 import (
@@ -61,4 +83,23 @@ type RemoteBinding struct {
 	Peer  netip.Addr
 	Label fib.Label
 	InUse bool
+}
+
+// Stats are the LIB's counters (lsrctl show ldp summary, metrics).
+type Stats struct {
+	// LabelsInUse counts allocated labels: bound to a FEC, or withdrawn
+	// and not yet released by every peer. LabelRange is the range size.
+	LabelsInUse, LabelRange int
+	// AllocFailures counts FECs that found the range exhausted (once per
+	// episode); Starved is how many are waiting for a label now.
+	AllocFailures uint64
+	Starved       int
+	// FECs counts prefixes with a route that Config.Allocate accepted.
+	FECs int
+	// RemoteBindings counts labels neighbours advertised (used or not).
+	RemoteBindings int
+	// Withdrawn counts mappings withdrawn from a peer and not yet released.
+	Withdrawn int
+	// Peers counts operational sessions.
+	Peers int
 }

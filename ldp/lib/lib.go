@@ -1,0 +1,139 @@
+package lib
+
+import (
+	"fmt"
+	"net/netip"
+	"slices"
+
+	"github.com/lsrd/lsrd/fib"
+	"github.com/lsrd/lsrd/ldp/wire"
+)
+
+// LIB is the label information base of one LSR and the decisions taken on
+// it. It is a deterministic state machine: every method runs to completion,
+// starts no goroutine, reads no clock and does no I/O, and the same inputs
+// always give the same outputs in the same order. It is not safe for
+// concurrent use; the LDP engine owns it.
+type LIB struct {
+	cfg   Config
+	alloc allocator
+
+	fecs map[netip.Prefix]*fec
+	// byNexthop indexes FECs by the gateway addresses of their routes, so
+	// that an Address message re-evaluates only the FECs it can affect.
+	byNexthop map[netip.Addr]map[netip.Prefix]struct{}
+	// starved are FECs that need a label the range could not give.
+	starved map[netip.Prefix]struct{}
+	// localAddrs are this LSR's own interface addresses: a route to one of
+	// them as a host prefix makes this LSR the FEC's egress.
+	localAddrs map[netip.Addr]struct{}
+
+	nbrs map[netip.Addr]*neighbor
+	up   []netip.Addr // LSR IDs of operational sessions, sorted
+	// addrOwner maps an interface address to the neighbour that
+	// advertised it (RFC 5036 section 2.7: next hop -> LDP peer).
+	addrOwner map[netip.Addr]netip.Addr
+
+	lfib map[fib.Label]fib.LFIBEntry
+	ftn  map[netip.Prefix]fib.FTNEntry
+	gen  uint64
+
+	allocFailures uint64
+	out           []Outgoing // messages produced by the input being handled
+}
+
+// New checks cfg and returns an empty LIB.
+func New(cfg Config) (*LIB, error) {
+	if cfg.LabelMin < fib.FirstUnreserved || cfg.LabelMin > fib.MaxLabel {
+		return nil, fmt.Errorf("ldp lib config: LabelMin %d outside %d..%d", cfg.LabelMin, fib.FirstUnreserved, fib.MaxLabel)
+	}
+	if cfg.LabelMax < fib.FirstUnreserved || cfg.LabelMax > fib.MaxLabel {
+		return nil, fmt.Errorf("ldp lib config: LabelMax %d outside %d..%d", cfg.LabelMax, fib.FirstUnreserved, fib.MaxLabel)
+	}
+	if cfg.LabelMin > cfg.LabelMax {
+		return nil, fmt.Errorf("ldp lib config: LabelMin %d above LabelMax %d", cfg.LabelMin, cfg.LabelMax)
+	}
+	if cfg.Control != Ordered && cfg.Control != Independent {
+		return nil, fmt.Errorf("ldp lib config: Control %d is neither ordered nor independent", cfg.Control)
+	}
+	return &LIB{
+		cfg:        cfg,
+		alloc:      newAllocator(cfg.LabelMin, cfg.LabelMax),
+		fecs:       map[netip.Prefix]*fec{},
+		byNexthop:  map[netip.Addr]map[netip.Prefix]struct{}{},
+		starved:    map[netip.Prefix]struct{}{},
+		localAddrs: map[netip.Addr]struct{}{},
+		nbrs:       map[netip.Addr]*neighbor{},
+		addrOwner:  map[netip.Addr]netip.Addr{},
+		lfib:       map[fib.Label]fib.LFIBEntry{},
+		ftn:        map[netip.Prefix]fib.FTNEntry{},
+	}, nil
+}
+
+// SetLocalAddresses replaces the set of this LSR's own interface addresses.
+// A route whose prefix is a host prefix of one of them makes this LSR that
+// FEC's egress (RFC 5036 section 2.6.1: "the FEC refers to the LSR itself").
+func (l *LIB) SetLocalAddresses(addrs []netip.Addr) []Outgoing {
+	l.begin()
+	changed := map[netip.Addr]struct{}{}
+	for a := range l.localAddrs {
+		changed[a] = struct{}{}
+	}
+	next := make(map[netip.Addr]struct{}, len(addrs))
+	for _, a := range addrs {
+		a = a.Unmap()
+		next[a] = struct{}{}
+		if _, ok := changed[a]; ok {
+			delete(changed, a)
+		} else {
+			changed[a] = struct{}{}
+		}
+	}
+	l.localAddrs = next
+	var ps []netip.Prefix
+	for a := range changed {
+		if _, ok := l.fecs[netip.PrefixFrom(a, a.BitLen())]; ok {
+			ps = append(ps, netip.PrefixFrom(a, a.BitLen()))
+		}
+	}
+	l.updateAll(ps)
+	return l.end()
+}
+
+// begin and end bracket every input: the messages it causes are collected
+// in l.out, and labels it freed are offered to starved FECs before
+// returning (section 3.9 "Label Resources Available" follows from that).
+func (l *LIB) begin() { l.out = nil }
+
+func (l *LIB) end() []Outgoing {
+	l.notifyResources(l.retryStarved())
+	out := l.out
+	l.out = nil
+	return out
+}
+
+func (l *LIB) send(peer netip.Addr, m wire.Message) {
+	l.out = append(l.out, Outgoing{Peer: peer, Msg: m})
+}
+
+// updateAll re-evaluates the FECs in ps, in prefix order so that the
+// messages come out in a stable order.
+func (l *LIB) updateAll(ps []netip.Prefix) {
+	slices.SortFunc(ps, netip.Prefix.Compare)
+	ps = slices.Compact(ps)
+	for _, p := range ps {
+		if f := l.fecs[p]; f != nil {
+			l.update(f)
+		}
+	}
+}
+
+// sortedFECs returns every known FEC prefix in order.
+func (l *LIB) sortedFECs() []netip.Prefix {
+	ps := make([]netip.Prefix, 0, len(l.fecs))
+	for p := range l.fecs {
+		ps = append(ps, p)
+	}
+	slices.SortFunc(ps, netip.Prefix.Compare)
+	return ps
+}

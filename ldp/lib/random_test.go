@@ -1,0 +1,302 @@
+package lib
+
+import (
+	"math/rand/v2"
+	"net/netip"
+	"testing"
+
+	"github.com/lsrd/lsrd/fib"
+	"github.com/lsrd/lsrd/ldp/wire"
+	"github.com/lsrd/lsrd/rib"
+)
+
+// held is a label a simulated peer holds from the LIB.
+type held struct {
+	fec   netip.Prefix
+	label fib.Label
+}
+
+// sim drives one LIB with events decoded from bytes and plays its three
+// peers by the rules of RFC 5036: they keep every mapping, answer every
+// withdraw with a release (later, when an event says so) and sometimes
+// release a mapping on their own. After every event it checks the LIB's
+// invariants.
+type sim struct {
+	t      *testing.T
+	l      *LIB
+	up     map[netip.Addr]bool
+	holds  map[netip.Addr][]held // labels each peer holds
+	owe    map[netip.Addr][]held // withdrawn, release not yet sent
+	reqID  uint32
+	events int
+}
+
+var (
+	simPeers = []netip.Addr{peerI, peerE, peerF}
+	simAddrs = []netip.Addr{addrI, addrE, addrF}
+	simFECs  = []netip.Prefix{pfx("10.1.0.0/24"), pfx("10.2.0.0/24"), pfx("10.3.0.0/24"),
+		pfx("10.255.0.2/32"), pfx("10.4.0.0/16"), pfx("2001:db8:1::/64")}
+)
+
+func newSim(t *testing.T) *sim {
+	l, err := New(Config{LabelMin: 16, LabelMax: 19})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return &sim{t: t, l: l, up: map[netip.Addr]bool{}, holds: map[netip.Addr][]held{}, owe: map[netip.Addr][]held{}}
+}
+
+func (s *sim) run(data []byte) {
+	next := func() int {
+		if len(data) == 0 {
+			return 0
+		}
+		b := data[0]
+		data = data[1:]
+		return int(b)
+	}
+	for len(data) > 0 {
+		op, a, b, c := next()%13, next(), next(), next()
+		peer := simPeers[a%len(simPeers)]
+		p := simFECs[b%len(simFECs)]
+		var out []Outgoing
+		switch op {
+		case 0:
+			r := rib.Route{Prefix: p}
+			for i := range 3 {
+				if c&(1<<i) != 0 {
+					r.NextHops = append(r.NextHops, rib.NextHop{Addr: simAddrs[i], Ifname: "eth"})
+				}
+			}
+			if c&8 != 0 || p.Addr().Is6() {
+				r.NextHops = []rib.NextHop{{Ifname: "lan"}}
+			}
+			out = s.l.RouteUpdate(r)
+		case 1:
+			out = s.l.RouteDelete(p)
+		case 2:
+			out = s.l.NeighborUp(peer)
+			s.up[peer] = true
+		case 3:
+			out = s.l.NeighborDown(peer)
+			delete(s.up, peer)
+			delete(s.holds, peer)
+			delete(s.owe, peer)
+		case 4, 5:
+			if !s.up[peer] {
+				continue
+			}
+			addrs := []netip.Addr{simAddrs[a%len(simAddrs)]}
+			if op == 4 {
+				out = s.l.NeighborAddresses(peer, addrs)
+			} else {
+				out = s.l.NeighborAddressesWithdrawn(peer, addrs)
+			}
+		case 6, 7, 8, 9, 10, 11:
+			if !s.up[peer] {
+				continue
+			}
+			m := s.peerMessage(op, peer, p, c)
+			if m == nil {
+				continue
+			}
+			out = s.l.LabelMessage(peer, m)
+		case 12:
+			var addrs []netip.Addr
+			if c&1 != 0 {
+				addrs = append(addrs, netip.MustParseAddr("10.255.0.2"))
+			}
+			out = s.l.SetLocalAddresses(addrs)
+		}
+		s.events++
+		s.deliver(out)
+		s.check()
+	}
+}
+
+func (s *sim) peerMessage(op int, peer netip.Addr, p netip.Prefix, c int) wire.Message {
+	prefixFEC := wire.FEC{wire.PrefixFEC{Prefix: p}}
+	switch op {
+	case 6:
+		labels := []uint32{3, 0, 2, 100, 101, 200}
+		return &wire.LabelMapping{FEC: prefixFEC, Label: labels[c%len(labels)]}
+	case 7:
+		var fec wire.FEC
+		switch c % 3 {
+		case 0:
+			fec = prefixFEC
+		case 1:
+			fec = wire.FEC{wire.WildcardFEC{}}
+		default:
+			fec = wire.FEC{wire.TypedWildcardFEC{Type: wire.FECPrefix, Family: wire.AFIPv4}}
+		}
+		return &wire.LabelWithdraw{FEC: fec}
+	case 8: // answer the oldest withdraw
+		if len(s.owe[peer]) == 0 {
+			return nil
+		}
+		h := s.owe[peer][0]
+		s.owe[peer] = s.owe[peer][1:]
+		s.drop(peer, h)
+		v := uint32(h.label)
+		return &wire.LabelRelease{FEC: wire.FEC{wire.PrefixFEC{Prefix: h.fec}}, Label: &v}
+	case 9: // release a mapping nobody withdrew
+		for _, h := range s.holds[peer] {
+			if h.fec == p && !s.owes(peer, h) {
+				s.drop(peer, h)
+				v := uint32(h.label)
+				return &wire.LabelRelease{FEC: prefixFEC, Label: &v}
+			}
+		}
+		return nil
+	case 10:
+		s.reqID++
+		return &wire.LabelRequest{MsgID: s.reqID, FEC: prefixFEC}
+	default:
+		return &wire.LabelAbortRequest{MsgID: 1 << 20, FEC: prefixFEC, LabelRequestID: s.reqID}
+	}
+}
+
+func (s *sim) owes(peer netip.Addr, h held) bool {
+	for _, o := range s.owe[peer] {
+		if o == h {
+			return true
+		}
+	}
+	return false
+}
+
+func (s *sim) drop(peer netip.Addr, h held) {
+	for i, x := range s.holds[peer] {
+		if x == h {
+			s.holds[peer] = append(s.holds[peer][:i:i], s.holds[peer][i+1:]...)
+			return
+		}
+	}
+	s.t.Fatalf("event %d: model error: %v does not hold %v", s.events, peer, h)
+}
+
+// deliver plays the peers' side of what the LIB sent.
+func (s *sim) deliver(out []Outgoing) {
+	for _, o := range out {
+		if _, err := wire.AppendMessage(nil, o.Msg); err != nil {
+			s.t.Fatalf("event %d: %s does not encode: %v", s.events, describe(o), err)
+		}
+		if !s.up[o.Peer] {
+			s.t.Fatalf("event %d: %s sent to a peer without a session", s.events, describe(o))
+		}
+		switch m := o.Msg.(type) {
+		case *wire.LabelMapping:
+			h := held{m.FEC[0].(wire.PrefixFEC).Prefix, fib.Label(m.Label)}
+			if !s.owes(o.Peer, h) {
+				for _, x := range s.holds[o.Peer] {
+					if x.fec == h.fec && x.label != h.label {
+						s.t.Fatalf("event %d: %s while the peer holds %v for it", s.events, describe(o), x.label)
+					}
+				}
+			}
+			if !contains(s.holds[o.Peer], h) {
+				s.holds[o.Peer] = append(s.holds[o.Peer], h)
+			}
+		case *wire.LabelWithdraw:
+			h := held{m.FEC[0].(wire.PrefixFEC).Prefix, fib.Label(*m.Label)}
+			if !contains(s.holds[o.Peer], h) || s.owes(o.Peer, h) {
+				s.t.Fatalf("event %d: %s for a label the peer does not hold", s.events, describe(o))
+			}
+			s.owe[o.Peer] = append(s.owe[o.Peer], h)
+		}
+	}
+}
+
+func contains(hs []held, h held) bool {
+	for _, x := range hs {
+		if x == h {
+			return true
+		}
+	}
+	return false
+}
+
+// check verifies the invariants: no label bound to two FECs, every LFIB
+// label in the range and owned by its FEC, no label a peer holds back in
+// the pool, holder counts that match, and incremental forwarding state
+// equal to a recomputation.
+func (s *sim) check() {
+	t, l := s.t, s.l
+	t.Helper()
+	owner := map[fib.Label]netip.Prefix{}
+	for p, f := range l.fecs {
+		if !f.allocated {
+			continue
+		}
+		if q, dup := owner[f.local]; dup {
+			t.Fatalf("event %d: label %d bound to %v and %v", s.events, f.local, p, q)
+		}
+		owner[f.local] = p
+		if u, ok := l.alloc.used[f.local]; !ok || !u.bound || u.fec != p {
+			t.Fatalf("event %d: %v's label %d is %+v in the allocator", s.events, p, f.local, u)
+		}
+	}
+	for lb := range l.lfib {
+		if lb < l.cfg.LabelMin || lb > l.cfg.LabelMax {
+			t.Fatalf("event %d: LFIB label %d outside the range", s.events, lb)
+		}
+		if _, ok := owner[lb]; !ok {
+			t.Fatalf("event %d: LFIB label %d belongs to no FEC", s.events, lb)
+		}
+	}
+	for peer, hs := range s.holds {
+		for _, h := range hs {
+			if h.label < fib.FirstUnreserved {
+				continue
+			}
+			if u, ok := l.alloc.used[h.label]; !ok || u.fec != h.fec {
+				t.Fatalf("event %d: %v holds %d for %v but the allocator has %+v (in use %v)", s.events, peer, h.label, h.fec, u, ok)
+			}
+		}
+	}
+	holders := map[fib.Label]int{}
+	for _, f := range l.fecs {
+		for _, e := range f.sent {
+			holders[e.v]++
+		}
+		for _, e := range f.wdraw {
+			holders[e.v]++
+		}
+	}
+	for lb, u := range l.alloc.used {
+		if u.holders != holders[lb] {
+			t.Fatalf("event %d: label %d has %d holders, peers hold it %d times", s.events, lb, u.holders, holders[lb])
+		}
+	}
+	if got, want := len(l.alloc.used)+l.alloc.available(), l.alloc.size(); got != want {
+		t.Fatalf("event %d: %d labels used or free, range has %d", s.events, got, want)
+	}
+	g := l.gen
+	for _, f := range l.fecs {
+		l.updateForwarding(f)
+	}
+	if l.gen != g {
+		t.Fatalf("event %d: forwarding state was stale", s.events)
+	}
+}
+
+func TestRandomEvents(t *testing.T) {
+	r := rand.New(rand.NewPCG(1, 2))
+	for range 300 {
+		data := make([]byte, 1600)
+		for i := range data {
+			data[i] = byte(r.UintN(256))
+		}
+		s := newSim(t)
+		s.run(data)
+	}
+}
+
+func FuzzEvents(f *testing.F) {
+	f.Add([]byte{2, 0, 0, 0, 2, 1, 0, 0, 4, 1, 1, 0, 0, 0, 0, 2, 6, 1, 0, 0, 7, 1, 0, 0, 8, 1, 0, 0})
+	f.Add([]byte{2, 0, 0, 0, 0, 0, 0, 8, 0, 0, 1, 8, 0, 0, 2, 8, 0, 0, 4, 8, 0, 0, 4, 8, 1, 0, 0, 0, 8, 0, 0, 0, 3, 0, 0, 0})
+	f.Fuzz(func(t *testing.T, data []byte) {
+		newSim(t).run(data)
+	})
+}

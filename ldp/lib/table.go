@@ -1,0 +1,169 @@
+package lib
+
+import (
+	"net/netip"
+
+	"github.com/lsrd/lsrd/fib"
+)
+
+// updateForwarding recomputes f's LFIB and FTN entries and bumps the table
+// generation only when one of them really changed.
+//
+// LFIB: a FEC with an allocated local label switches it to each next hop of
+// its route: swap to the next hop neighbour's label, pop when that label is
+// implicit null (penultimate hop popping, RFC 3031 section 3.16), and pop
+// too when the neighbour gave no usable label, so that the packet leaves
+// unlabelled and follows the IP route, as FRR and Cisco IOS do rather than
+// dropping it. Egress FECs advertise a null label and need no entry.
+//
+// FTN: a FEC gets an entry, with every next hop of its route, once one of
+// them pushes a label (anything but implicit null); the others forward
+// unlabelled, which keeps the route's ECMP set. With no label to push plain
+// IP routing already does the job.
+func (l *LIB) updateForwarding(f *fec) {
+	var lfib, ftn []fib.NextHop
+	pushes := false
+	if f.route != nil && !f.egress {
+		lfib = make([]fib.NextHop, 0, len(f.route.NextHops))
+		ftn = make([]fib.NextHop, 0, len(f.route.NextHops))
+		for _, nh := range f.route.NextHops {
+			var labels []fib.Label
+			if lb, ok := l.downstream(f, nh); ok && lb != fib.LabelImplicitNull {
+				labels = []fib.Label{lb}
+				pushes = true
+			}
+			h := fib.NextHop{Addr: nh.Addr, Ifname: nh.Ifname, Labels: labels}
+			lfib = append(lfib, h)
+			ftn = append(ftn, h)
+		}
+	}
+
+	if f.allocated && f.route != nil && !f.egress {
+		e := fib.LFIBEntry{InLabel: f.local, NextHops: lfib}
+		if f.inLFIB && f.lfibLabel != f.local {
+			delete(l.lfib, f.lfibLabel)
+			l.gen++
+		}
+		if old, ok := l.lfib[f.local]; !ok || !old.Equal(e) {
+			l.lfib[f.local] = e
+			l.gen++
+		}
+		f.lfibLabel, f.inLFIB = f.local, true
+	} else if f.inLFIB {
+		delete(l.lfib, f.lfibLabel)
+		f.inLFIB = false
+		l.gen++
+	}
+
+	if pushes {
+		e := fib.FTNEntry{Prefix: f.prefix, NextHops: ftn}
+		if old, ok := l.ftn[f.prefix]; !ok || !old.Equal(e) {
+			l.ftn[f.prefix] = e
+			l.gen++
+		}
+	} else if _, ok := l.ftn[f.prefix]; ok {
+		delete(l.ftn, f.prefix)
+		l.gen++
+	}
+}
+
+// Table returns the desired LFIB and FTN now. It is a deep copy: the caller
+// may keep and change it. Next hops and labels are carved from two shared
+// arrays, so that a copy of a large table costs a few allocations.
+func (l *LIB) Table() *fib.Table {
+	t := &fib.Table{
+		LFIB: make(map[fib.Label]fib.LFIBEntry, len(l.lfib)),
+		FTN:  make(map[netip.Prefix]fib.FTNEntry, len(l.ftn)),
+	}
+	nh, nl := 0, 0
+	count := func(hs []fib.NextHop) {
+		nh += len(hs)
+		for _, h := range hs {
+			nl += len(h.Labels)
+		}
+	}
+	for _, e := range l.lfib {
+		count(e.NextHops)
+	}
+	for _, e := range l.ftn {
+		count(e.NextHops)
+	}
+	hops := make([]fib.NextHop, 0, nh)
+	labels := make([]fib.Label, 0, nl)
+	clone := func(hs []fib.NextHop) []fib.NextHop {
+		start := len(hops)
+		for _, h := range hs {
+			if h.Labels != nil {
+				ls := len(labels)
+				labels = append(labels, h.Labels...)
+				h.Labels = labels[ls:len(labels):len(labels)]
+			}
+			hops = append(hops, h)
+		}
+		return hops[start:len(hops):len(hops)]
+	}
+	for k, e := range l.lfib {
+		e.NextHops = clone(e.NextHops)
+		t.LFIB[k] = e
+	}
+	for k, e := range l.ftn {
+		e.NextHops = clone(e.NextHops)
+		t.FTN[k] = e
+	}
+	return t
+}
+
+// Generation changes whenever the result of Table would: a caller that
+// remembers it can skip Table (and its copy) when nothing moved.
+func (l *LIB) Generation() uint64 { return l.gen }
+
+// Bindings lists every FEC that has a local label or a neighbour's label,
+// sorted by prefix, with the remote labels sorted by neighbour.
+func (l *LIB) Bindings() []Binding {
+	var out []Binding
+	for _, p := range l.sortedFECs() {
+		f := l.fecs[p]
+		if !f.hasLocal && len(f.remote) == 0 {
+			continue
+		}
+		b := Binding{FEC: p, LocalLabel: f.local, HasLocal: f.hasLocal}
+		for _, e := range f.remote {
+			b.Remote = append(b.Remote, RemoteBinding{Peer: e.peer, Label: e.v, InUse: l.inUse(f, e.peer)})
+		}
+		out = append(out, b)
+	}
+	return out
+}
+
+// inUse tells whether peer is the neighbour of one of f's next hops, so
+// that its label is the one forwarding uses.
+func (l *LIB) inUse(f *fec, peer netip.Addr) bool {
+	if f.route == nil || f.egress {
+		return false
+	}
+	for _, nh := range f.route.NextHops {
+		if owner, ok := l.addrOwner[nh.Addr]; ok && owner == peer {
+			return true
+		}
+	}
+	return false
+}
+
+// Stats counts the LIB's resources for metrics and operators.
+func (l *LIB) Stats() Stats {
+	s := Stats{
+		LabelsInUse:   len(l.alloc.used),
+		LabelRange:    l.alloc.size(),
+		AllocFailures: l.allocFailures,
+		Starved:       len(l.starved),
+		Peers:         len(l.up),
+	}
+	for _, f := range l.fecs {
+		if f.route != nil {
+			s.FECs++
+		}
+		s.RemoteBindings += len(f.remote)
+		s.Withdrawn += len(f.wdraw)
+	}
+	return s
+}
