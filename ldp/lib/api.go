@@ -71,18 +71,18 @@ type Outgoing struct {
 
 // Binding is one FEC's labels, for operators (lsrctl show ldp bindings).
 type Binding struct {
-	FEC        netip.Prefix
-	LocalLabel fib.Label // 0 with HasLocal false when none is allocated
-	HasLocal   bool
-	Remote     []RemoteBinding
+	FEC        netip.Prefix    `json:"fec"`
+	LocalLabel fib.Label       `json:"local_label"` // 0 with HasLocal false when none is allocated
+	HasLocal   bool            `json:"has_local"`
+	Remote     []RemoteBinding `json:"remote"`
 }
 
 // RemoteBinding is a label a neighbour advertised for a FEC, and whether it is
 // in use (the neighbour is the FEC's next hop).
 type RemoteBinding struct {
-	Peer  netip.Addr
-	Label fib.Label
-	InUse bool
+	Peer  netip.Addr `json:"peer"`
+	Label fib.Label  `json:"label"`
+	InUse bool       `json:"in_use"`
 }
 
 // Stats are the LIB's counters (lsrctl show ldp summary, metrics).
