@@ -12,4 +12,10 @@
 // It must never write the kernel (the desired LFIB/FTN goes to netlinkfib
 // through lsrd's parent), never decide routes (it takes them from rib), and
 // never block on I/O inside the state machine: sockets live at its edges.
+//
+// The runtime drives an Engine with Handle(now, event) and performs the
+// returned actions in order; it calls Handle(now, Tick{}) once at start and
+// then at NextDeadline. Conformance cases in testdata/conformance replay
+// timed events against expected actions (go test ./ldp -update rewrites
+// them).
 package ldp

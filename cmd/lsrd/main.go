@@ -1,30 +1,69 @@
 // Command lsrd is the label switch router daemon: it runs LDP with
-// neighbouring LSRs, learns routes from BGP and the kernel, and programs the
-// kernel's MPLS forwarding to match.
+// neighbouring LSRs, learns routes from the kernel and its configuration, and
+// hands the resulting label forwarding state to the kernel layer.
 //
-// This is the parent in OpenBSD ldpd's sense: it reads the configuration,
-// starts the LDP engine, the RIB and the kernel layer, and joins them; it is
-// the only part that writes the kernel (through netlinkfib).
+//	lsrd [-config /etc/lsrd/lsrd.yaml] [-check] [-version]
+//
+// SIGHUP reloads the configuration (a bad file changes nothing); SIGTERM and
+// SIGINT stop lsrd cleanly.
 package main
 
 import (
+	"context"
 	"flag"
 	"fmt"
+	"log/slog"
 	"os"
+	"os/signal"
+	"syscall"
+
+	"github.com/lsrd/lsrd/config"
+	"github.com/lsrd/lsrd/daemon"
 )
 
 // version is set at build time with -ldflags "-X main.version=...".
 var version = "dev"
 
 func main() {
+	path := flag.String("config", config.DefaultPath, "configuration file")
+	check := flag.Bool("check", false, "validate the configuration and exit")
 	showVersion := flag.Bool("version", false, "print the version and exit")
 	flag.Parse()
 	if *showVersion {
 		fmt.Println("lsrd", version)
 		return
 	}
-	// The daemon's parts land one issue at a time (docs/DESIGN.md); until the
-	// LDP engine and the kernel layer are joined here, refuse to pretend.
-	fmt.Fprintln(os.Stderr, "lsrd: the daemon is not assembled yet: only -version works in this build")
-	os.Exit(1)
+	cfg, err := config.Load(*path)
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "lsrd:", err)
+		os.Exit(1)
+	}
+	if *check {
+		fmt.Printf("lsrd: %s: configuration is valid\n", *path)
+		return
+	}
+	var level slog.Level
+	level.UnmarshalText([]byte(cfg.LogLevel))
+	log := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: level}))
+
+	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM, syscall.SIGINT)
+	defer stop()
+	d, err := daemon.New(cfg, daemon.Options{ConfigPath: *path, Log: log})
+	if err != nil {
+		log.Error("lsrd cannot start", "err", err)
+		os.Exit(1)
+	}
+	hup := make(chan os.Signal, 1)
+	signal.Notify(hup, syscall.SIGHUP)
+	go func() {
+		for range hup {
+			if err := d.Reload(ctx); err != nil {
+				log.Error("SIGHUP: reload failed", "err", err)
+			}
+		}
+	}()
+	if err := d.Run(ctx); err != nil {
+		log.Error("lsrd stopped", "err", err)
+		os.Exit(1)
+	}
 }

@@ -310,3 +310,35 @@ func (f *FRR) WaitLDPOperational(t T, timeout time.Duration, peers ...string) {
 		})
 	}
 }
+
+// LDPBinding is one row of FRR's "show mpls ldp binding json": the labels
+// this router and one neighbour bound to a FEC.
+type LDPBinding struct {
+	Prefix      string `json:"prefix"`
+	NeighborID  string `json:"neighborId"`
+	LocalLabel  string `json:"localLabel"`  // a number, "imp-null", "exp-null" or "-"
+	RemoteLabel string `json:"remoteLabel"` // likewise
+	InUse       int    `json:"inUse"`
+}
+
+// LDPBindings returns the router's LDP label bindings.
+func (f *FRR) LDPBindings() ([]LDPBinding, error) {
+	var v struct {
+		Bindings []LDPBinding `json:"bindings"`
+	}
+	err := f.VtyshJSON("show mpls ldp binding json", &v)
+	return v.Bindings, err
+}
+
+// FRRLabel turns FRR's way of writing a label into its number: implicit-null
+// is 3 and explicit-null 0 (RFC 3032); ok is false for "-" (no label).
+func FRRLabel(s string) (label uint32, ok bool) {
+	switch s {
+	case "imp-null":
+		return 3, true
+	case "exp-null":
+		return 0, true
+	}
+	n, err := strconv.ParseUint(s, 10, 20)
+	return uint32(n), err == nil
+}

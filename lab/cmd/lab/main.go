@@ -16,6 +16,7 @@ import (
 	"flag"
 	"fmt"
 	"os"
+	"os/exec"
 	"os/signal"
 	"path/filepath"
 	"strings"
@@ -63,25 +64,34 @@ func usage() {
 	os.Exit(2)
 }
 
-// cacheDir is .lab at the top of the checkout, or $LSRD_LAB_CACHE.
-func cacheDir() (string, error) {
-	if d := os.Getenv("LSRD_LAB_CACHE"); d != "" {
-		return filepath.Abs(d)
-	}
+// repoRoot is the top of the lsrd checkout the current directory is in.
+func repoRoot() (string, error) {
 	dir, err := os.Getwd()
 	if err != nil {
 		return "", err
 	}
 	for {
 		if b, err := os.ReadFile(filepath.Join(dir, "go.mod")); err == nil && strings.Contains(string(b), "module github.com/lsrd/lsrd\n") {
-			return filepath.Join(dir, ".lab"), nil
+			return dir, nil
 		}
 		parent := filepath.Dir(dir)
 		if parent == dir {
-			return "", errors.New("lab: not inside the lsrd checkout and LSRD_LAB_CACHE is not set")
+			return "", errors.New("lab: not inside the lsrd checkout")
 		}
 		dir = parent
 	}
+}
+
+// cacheDir is .lab at the top of the checkout, or $LSRD_LAB_CACHE.
+func cacheDir() (string, error) {
+	if d := os.Getenv("LSRD_LAB_CACHE"); d != "" {
+		return filepath.Abs(d)
+	}
+	root, err := repoRoot()
+	if err != nil {
+		return "", err
+	}
+	return filepath.Join(root, ".lab"), nil
 }
 
 func kernel(ctx context.Context) (string, *vm.Kernel, error) {
@@ -150,6 +160,17 @@ func cmdExec(ctx context.Context, args []string) (int, error) {
 	cache, k, err := kernel(ctx)
 	if err != nil {
 		return 1, err
+	}
+	// Lab tests run lsrd as a process: build it now so they never test a
+	// stale binary.
+	root, err := repoRoot()
+	if err != nil {
+		return 1, err
+	}
+	build := exec.CommandContext(ctx, "go", "build", "-o", filepath.Join(root, "bin")+"/", "./cmd/...")
+	build.Dir = root
+	if out, err := build.CombinedOutput(); err != nil {
+		return 1, fmt.Errorf("lab: building lsrd: %v\n%s", err, out)
 	}
 	bin, err := filepath.Abs(args[0])
 	if err != nil {

@@ -1,0 +1,96 @@
+package daemon
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net"
+	"net/http"
+	"os"
+	"path/filepath"
+	"time"
+)
+
+// APIVersion is the control API's version; it is part of every path
+// (/v1/...) and every response, so that lsrctl and scripts can tell.
+const APIVersion = 1
+
+// response is the envelope of every answer.
+type response struct {
+	Version int    `json:"version"`
+	Data    any    `json:"data,omitempty"`
+	Error   string `json:"error,omitempty"`
+}
+
+// serveControl answers the control API on the configured Unix socket until
+// ctx ends. The socket is created mode 0600 (root only): it can reset
+// sessions and reload the configuration.
+func (d *Daemon) serveControl(ctx context.Context) error {
+	path := d.cfg.Control.Socket
+	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+		return fmt.Errorf("control socket %s: %w", path, err)
+	}
+	// A socket file left by a crashed lsrd would make bind fail.
+	if err := os.Remove(path); err != nil && !errors.Is(err, os.ErrNotExist) {
+		return fmt.Errorf("control socket %s: %w", path, err)
+	}
+	l, err := net.Listen("unix", path)
+	if err != nil {
+		return fmt.Errorf("control socket %s: %w", path, err)
+	}
+	if err := os.Chmod(path, 0o600); err != nil {
+		l.Close()
+		return fmt.Errorf("control socket %s: %w", path, err)
+	}
+	srv := &http.Server{Handler: d.controlMux(), ReadHeaderTimeout: 5 * time.Second}
+	go func() {
+		<-ctx.Done()
+		sctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+		defer cancel()
+		srv.Shutdown(sctx)
+	}()
+	err = srv.Serve(l)
+	os.Remove(path)
+	if errors.Is(err, http.ErrServerClosed) {
+		return nil
+	}
+	return err
+}
+
+func (d *Daemon) controlMux() *http.ServeMux {
+	mux := http.NewServeMux()
+	mux.HandleFunc("GET /v1/ldp/bindings", func(w http.ResponseWriter, r *http.Request) {
+		var data any
+		err := d.sp.Call(r.Context(), func() { data = d.lib.Bindings() })
+		reply(w, data, err)
+	})
+	mux.HandleFunc("GET /v1/lfib", func(w http.ResponseWriter, r *http.Request) {
+		var data any
+		err := d.call(r.Context(), func() { data = tableView(d.desired) })
+		reply(w, data, err)
+	})
+	mux.HandleFunc("GET /v1/rib", func(w http.ResponseWriter, r *http.Request) {
+		var data any
+		err := d.call(r.Context(), func() { data = d.rib.Routes() })
+		reply(w, data, err)
+	})
+	mux.HandleFunc("POST /v1/reload", func(w http.ResponseWriter, r *http.Request) {
+		err := d.Reload(r.Context())
+		reply(w, map[string]bool{"reloaded": err == nil}, err)
+	})
+	return mux
+}
+
+func reply(w http.ResponseWriter, data any, err error) {
+	w.Header().Set("Content-Type", "application/json")
+	resp := response{Version: APIVersion, Data: data}
+	if err != nil {
+		resp.Data = nil
+		resp.Error = err.Error()
+		w.WriteHeader(http.StatusInternalServerError)
+	}
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", "  ")
+	enc.Encode(resp)
+}

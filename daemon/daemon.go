@@ -1,0 +1,355 @@
+package daemon
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/netip"
+	"slices"
+	"sync"
+	"time"
+
+	"github.com/lsrd/lsrd/config"
+	"github.com/lsrd/lsrd/fib"
+	"github.com/lsrd/lsrd/ldp"
+	"github.com/lsrd/lsrd/ldp/lib"
+	"github.com/lsrd/lsrd/ldp/speaker"
+	"github.com/lsrd/lsrd/ldp/transport"
+	"github.com/lsrd/lsrd/rib"
+	"github.com/vishvananda/netlink"
+	"golang.org/x/sys/unix"
+)
+
+// KernelFIB is the kernel layer as the parent drives it: whole desired
+// tables in, the kernel made to match.
+type KernelFIB interface {
+	Apply(ctx context.Context, t *fib.Table) error
+	Flush(ctx context.Context) error
+}
+
+// Options are what the caller provides besides the configuration.
+type Options struct {
+	ConfigPath string
+	Log        *slog.Logger
+	// FIB programs the kernel; nil runs lsrd without touching forwarding
+	// (label distribution only).
+	FIB KernelFIB
+}
+
+// Daemon is a running lsrd.
+type Daemon struct {
+	opt  Options
+	cfg  *config.Config
+	log  *slog.Logger
+	nl   *netlink.Handle
+	rib  *rib.RIB
+	lib  *lib.LIB
+	eng  *ldp.Engine
+	sp   *speaker.Speaker
+	ifcs map[string]rib.Interface
+
+	calls  chan func()
+	reload chan chan error
+
+	fibMu      sync.Mutex
+	fibPending *fib.Table // latest table from the speaker, not yet taken
+	fibReady   chan struct{}
+	desired    *fib.Table // last table handed to the kernel layer
+}
+
+// New prepares a daemon from a validated configuration.
+func New(cfg *config.Config, opt Options) (*Daemon, error) {
+	if opt.Log == nil {
+		opt.Log = slog.Default()
+	}
+	alloc, err := allocatePolicy(cfg.LDP.Labels.Allocate)
+	if err != nil {
+		return nil, err
+	}
+	lcfg := lib.Config{
+		LabelMin: fib.Label(cfg.LDP.Labels.Min), LabelMax: fib.Label(cfg.LDP.Labels.Max),
+		ExplicitNull: cfg.LDP.Labels.ExplicitNull, Allocate: alloc,
+	}
+	if cfg.LDP.Labels.Control == "independent" {
+		lcfg.Control = lib.Independent
+	}
+	l, err := lib.New(lcfg)
+	if err != nil {
+		return nil, err
+	}
+	eng, err := ldp.New(engineConfig(cfg, opt.Log), l)
+	if err != nil {
+		return nil, err
+	}
+	h, err := netlink.NewHandle(unix.NETLINK_ROUTE)
+	if err != nil {
+		return nil, fmt.Errorf("netlink: %w", err)
+	}
+	return &Daemon{
+		opt: opt, cfg: cfg, log: opt.Log, nl: h,
+		rib: rib.New(), lib: l, eng: eng, ifcs: map[string]rib.Interface{},
+		calls: make(chan func()), reload: make(chan chan error),
+		fibReady: make(chan struct{}, 1),
+	}, nil
+}
+
+func engineConfig(cfg *config.Config, log *slog.Logger) ldp.Config {
+	c := ldp.Config{
+		LSRID:                 cfg.RouterID,
+		TransportAddr:         cfg.LDP.TransportAddress,
+		AcceptTargeted:        cfg.LDP.AcceptTargeted,
+		LinkHelloHold:         cfg.LDP.Timers.HelloHold.Std(),
+		LinkHelloInterval:     cfg.LDP.Timers.HelloInterval.Std(),
+		TargetedHelloHold:     cfg.LDP.Timers.TargetedHelloHold.Std(),
+		TargetedHelloInterval: cfg.LDP.Timers.TargetedHelloInterval.Std(),
+		KeepAlive:             cfg.LDP.Timers.KeepAlive.Std(),
+		Logger:                log,
+	}
+	for _, i := range cfg.LDP.Interfaces {
+		c.Interfaces = append(c.Interfaces, i.Name)
+	}
+	for _, t := range cfg.LDP.Targeted {
+		c.Targets = append(c.Targets, t.Address)
+	}
+	return c
+}
+
+// Run runs lsrd until ctx ends, then shuts down cleanly: sessions closed,
+// and the kernel routes lsrd installed removed unless the configuration
+// says to keep them for a restart.
+func (d *Daemon) Run(ctx context.Context) error {
+	defer d.nl.Close()
+	hello, err := transport.ListenHello(ctx)
+	if err != nil {
+		return err
+	}
+	// Sessions are accepted on every address: the transport address may be
+	// configured on the loopback after lsrd starts.
+	lis, err := transport.ListenSessions(ctx, netip.Addr{})
+	if err != nil {
+		hello.Close()
+		return err
+	}
+	d.sp = speaker.New(d.eng, speaker.Sockets{Hello: hello, Listener: lis}, speaker.Options{
+		Log:   d.log,
+		OnFIB: d.offerFIB,
+	})
+
+	runCtx, stop := context.WithCancel(ctx)
+	var wg sync.WaitGroup
+	defer func() {
+		stop()
+		wg.Wait()
+	}()
+	wg.Add(3)
+	go func() {
+		defer wg.Done()
+		if err := d.serveControl(runCtx); err != nil {
+			d.log.Error("control API stopped", "err", err)
+		}
+	}()
+	go func() {
+		defer wg.Done()
+		if err := d.sp.Run(runCtx); err != nil {
+			d.log.Error("ldp speaker stopped", "err", err)
+		}
+	}()
+	kernelChanged := make(chan struct{}, 1)
+	go func() {
+		defer wg.Done()
+		if err := rib.WatchKernel(runCtx, kernelChanged); err != nil {
+			d.log.Error("kernel watch stopped: interface and route changes are no longer seen", "err", err)
+		}
+	}()
+
+	if err := d.syncKernel(runCtx); err != nil {
+		return err
+	}
+	d.applyStatic(runCtx)
+	d.log.Info("lsrd started", "router-id", d.cfg.RouterID, "interfaces", len(d.cfg.LDP.Interfaces), "targeted", len(d.cfg.LDP.Targeted))
+
+	// Kernel notifications come in bursts (an interface going down removes
+	// its addresses and routes one message at a time): re-read once the
+	// burst is over.
+	debounce := time.NewTimer(time.Hour)
+	debounce.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			d.shutdown()
+			return nil
+		case <-kernelChanged:
+			debounce.Reset(200 * time.Millisecond)
+		case <-debounce.C:
+			if err := d.syncKernel(runCtx); err != nil {
+				d.log.Warn("reading the kernel's state", "err", err)
+			}
+		case <-d.fibReady:
+			d.programFIB(runCtx)
+		case reply := <-d.reload:
+			reply <- d.reloadConfig(runCtx)
+		case f := <-d.calls:
+			f()
+		}
+	}
+}
+
+// offerFIB runs on the speaker's goroutine: it must not block, so the latest
+// table waits in a slot for the parent to take.
+func (d *Daemon) offerFIB(t *fib.Table) {
+	d.fibMu.Lock()
+	d.fibPending = t
+	d.fibMu.Unlock()
+	select {
+	case d.fibReady <- struct{}{}:
+	default:
+	}
+}
+
+func (d *Daemon) programFIB(ctx context.Context) {
+	d.fibMu.Lock()
+	t := d.fibPending
+	d.fibPending = nil
+	d.fibMu.Unlock()
+	if t == nil {
+		return
+	}
+	d.desired = t
+	d.log.Debug("desired forwarding changed", "lfib", len(t.LFIB), "ftn", len(t.FTN))
+	if d.opt.FIB == nil {
+		return
+	}
+	if err := d.opt.FIB.Apply(ctx, t); err != nil {
+		d.log.Warn("kernel forwarding not fully programmed; will retry", "err", err)
+	}
+}
+
+func (d *Daemon) shutdown() {
+	d.log.Info("lsrd stopping")
+	if d.opt.FIB != nil && !d.cfg.Kernel.KeepRoutesOnShutdown {
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		defer cancel()
+		if err := d.opt.FIB.Flush(ctx); err != nil {
+			d.log.Error("removing lsrd's kernel routes", "err", err)
+		}
+	}
+}
+
+// syncKernel re-reads interfaces and routes and passes the differences on.
+func (d *Daemon) syncKernel(ctx context.Context) error {
+	ifaces, err := rib.ReadInterfaces(d.nl)
+	if err != nil {
+		return err
+	}
+	byIndex := map[int]string{}
+	now := map[string]rib.Interface{}
+	for _, i := range ifaces {
+		byIndex[i.Index] = i.Name
+		if i.Up {
+			now[i.Name] = i
+		}
+	}
+	for name := range d.ifcs {
+		if _, ok := now[name]; !ok {
+			d.post(ctx, ldp.InterfaceDown{Name: name})
+		}
+	}
+	for name, i := range now {
+		if old, ok := d.ifcs[name]; !ok || old.Index != i.Index || !slices.Equal(old.Addrs, i.Addrs) {
+			d.post(ctx, ldp.InterfaceUp{Name: name, Index: i.Index, Addrs: i.Addrs})
+		}
+	}
+	d.ifcs = now
+	d.routeChanges(ctx, d.rib.ReplaceSource(rib.SourceConnected, rib.ConnectedRoutes(ifaces)))
+	kernel, err := rib.ReadKernelRoutes(d.nl, func(i int) string { return byIndex[i] })
+	if err != nil {
+		return err
+	}
+	d.routeChanges(ctx, d.rib.ReplaceSource(rib.SourceKernel, kernel))
+	return nil
+}
+
+// applyStatic puts the configuration's static routes into the RIB.
+func (d *Daemon) applyStatic(ctx context.Context) {
+	var routes []rib.Route
+	for _, s := range d.cfg.StaticRoutes {
+		dist := uint8(rib.DistanceStatic)
+		if s.Distance != nil {
+			dist = *s.Distance
+		}
+		routes = append(routes, rib.Route{Prefix: s.Prefix, Source: rib.SourceStatic, Distance: dist,
+			NextHops: []rib.NextHop{{Addr: s.NextHop, Ifname: s.Interface}}})
+	}
+	d.routeChanges(ctx, d.rib.ReplaceSource(rib.SourceStatic, routes))
+}
+
+func (d *Daemon) routeChanges(ctx context.Context, cs []rib.Change) {
+	for _, c := range cs {
+		if c.Deleted {
+			d.post(ctx, ldp.RouteDelete{Prefix: c.Prefix})
+		} else {
+			d.post(ctx, ldp.RouteUpdate{Route: c.Best})
+		}
+	}
+}
+
+func (d *Daemon) post(ctx context.Context, ev ldp.Event) {
+	if err := d.sp.Post(ctx, ev); err != nil && !errors.Is(err, context.Canceled) {
+		d.log.Warn("event not delivered to the LDP speaker", "event", fmt.Sprintf("%T", ev), "err", err)
+	}
+}
+
+// Reload re-reads the configuration file and applies the difference. A bad
+// file changes nothing and its error is returned.
+func (d *Daemon) Reload(ctx context.Context) error {
+	reply := make(chan error, 1)
+	select {
+	case d.reload <- reply:
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+	select {
+	case err := <-reply:
+		return err
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
+func (d *Daemon) reloadConfig(ctx context.Context) error {
+	cfg, err := config.Load(d.opt.ConfigPath)
+	if err != nil {
+		d.log.Error("configuration reload rejected; running configuration unchanged", "err", err)
+		return err
+	}
+	if cfg.RouterID != d.cfg.RouterID || cfg.LDP.Labels != d.cfg.LDP.Labels {
+		err := errors.New("router-id and ldp.labels cannot change without a restart")
+		d.log.Error("configuration reload rejected; running configuration unchanged", "err", err)
+		return err
+	}
+	if err := engineConfig(cfg, d.log).Validate(); err != nil {
+		return err
+	}
+	d.cfg = cfg
+	d.post(ctx, ldp.ConfigChanged{Config: engineConfig(cfg, d.log)})
+	d.applyStatic(ctx)
+	d.log.Info("configuration reloaded", "path", d.opt.ConfigPath)
+	return nil
+}
+
+// call runs f on the daemon's goroutine, for the control API.
+func (d *Daemon) call(ctx context.Context, f func()) error {
+	done := make(chan struct{})
+	select {
+	case d.calls <- func() { f(); close(done) }:
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+	select {
+	case <-done:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}

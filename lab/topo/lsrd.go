@@ -1,0 +1,172 @@
+package topo
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"time"
+)
+
+// LSRD is an lsrd process running in a lab router.
+type LSRD struct {
+	r      *Router
+	cmd    *exec.Cmd
+	done   chan error
+	Config string // the configuration file
+	Socket string // the control API socket
+	Log    string // stderr of the process
+	client *http.Client
+}
+
+// LSRDBinary finds the lsrd binary the lab runs: $LSRD_BIN, else bin/lsrd at
+// the top of the checkout (`lab exec` builds it before every guest boots).
+func LSRDBinary() (string, error) {
+	if b := os.Getenv("LSRD_BIN"); b != "" {
+		return b, nil
+	}
+	dir, err := os.Getwd()
+	if err != nil {
+		return "", err
+	}
+	for {
+		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
+			bin := filepath.Join(dir, "bin", "lsrd")
+			if _, err := os.Stat(bin); err != nil {
+				return "", fmt.Errorf("lsrd binary: %w (make build)", err)
+			}
+			return bin, nil
+		}
+		parent := filepath.Dir(dir)
+		if parent == dir {
+			return "", errors.New("lsrd binary: no go.mod above the working directory and LSRD_BIN unset")
+		}
+		dir = parent
+	}
+}
+
+// StartLSRD writes yaml as the router's lsrd configuration, with the control
+// socket placed per router, and starts lsrd in the router. It is stopped with
+// SIGTERM when the test ends, and its log printed if the test failed.
+func (r *Router) StartLSRD(yaml string) *LSRD {
+	t := r.lab.t
+	t.Helper()
+	bin, err := LSRDBinary()
+	if err != nil {
+		t.Fatalf("topo: %s: %v", r.Name, err)
+	}
+	dir := t.TempDir()
+	l := &LSRD{r: r, Config: filepath.Join(dir, "lsrd.yaml"), Socket: filepath.Join(dir, "lsrd.sock"), Log: filepath.Join(dir, "lsrd.log")}
+	if !strings.Contains(yaml, "control:") {
+		yaml += fmt.Sprintf("\ncontrol:\n  socket: %s\n", l.Socket)
+	}
+	if err := os.WriteFile(l.Config, []byte(yaml), 0o644); err != nil {
+		t.Fatalf("topo: %s: %v", r.Name, err)
+	}
+	logf, err := os.Create(l.Log)
+	if err != nil {
+		t.Fatalf("topo: %s: %v", r.Name, err)
+	}
+	defer logf.Close()
+	l.cmd = exec.Command("ip", "netns", "exec", r.Name, bin, "-config", l.Config)
+	l.cmd.Stdout, l.cmd.Stderr = logf, logf
+	if err := l.cmd.Start(); err != nil {
+		t.Fatalf("topo: %s: starting lsrd: %v", r.Name, err)
+	}
+	l.done = make(chan error, 1)
+	go func() { l.done <- l.cmd.Wait() }()
+	l.client = &http.Client{Timeout: 10 * time.Second, Transport: &http.Transport{
+		DialContext: func(ctx context.Context, _, _ string) (net.Conn, error) {
+			var d net.Dialer
+			return d.DialContext(ctx, "unix", l.Socket)
+		},
+	}}
+	t.Cleanup(func() {
+		if err := l.Stop(); err != nil {
+			t.Logf("topo: %s: %v", r.Name, err)
+		}
+		if t.Failed() {
+			b, _ := os.ReadFile(l.Log)
+			t.Logf("topo: %s: lsrd log:\n%s", r.Name, b)
+		}
+	})
+	Eventually(t, 20*time.Second, r.Name+": lsrd's control socket", func() error {
+		select {
+		case err := <-l.done:
+			l.done <- err
+			b, _ := os.ReadFile(l.Log)
+			return fmt.Errorf("lsrd exited (%v):\n%s", err, b)
+		default:
+		}
+		_, err := os.Stat(l.Socket)
+		return err
+	})
+	return l
+}
+
+// Get queries the control API (path like "/v1/ldp/bindings") and decodes the
+// response's data into v.
+func (l *LSRD) Get(path string, v any) error {
+	resp, err := l.client.Get("http://lsrd" + path)
+	if err != nil {
+		return fmt.Errorf("%s: lsrd %s: %w", l.r.Name, path, err)
+	}
+	defer resp.Body.Close()
+	var env struct {
+		Version int             `json:"version"`
+		Data    json.RawMessage `json:"data"`
+		Error   string          `json:"error"`
+	}
+	if err := json.NewDecoder(resp.Body).Decode(&env); err != nil {
+		return fmt.Errorf("%s: lsrd %s: %w", l.r.Name, path, err)
+	}
+	if env.Error != "" {
+		return fmt.Errorf("%s: lsrd %s: %s", l.r.Name, path, env.Error)
+	}
+	return json.Unmarshal(env.Data, v)
+}
+
+// Signal sends sig to the lsrd process.
+func (l *LSRD) Signal(sig syscall.Signal) error {
+	return l.cmd.Process.Signal(sig)
+}
+
+// Kill stops lsrd with SIGKILL, as a crash would, leaving whatever it
+// installed in the kernel.
+func (l *LSRD) Kill() {
+	l.cmd.Process.Kill()
+	err := <-l.done
+	l.done <- err
+}
+
+// Stop sends SIGTERM and waits up to 10 s for a clean exit. It returns an
+// error if lsrd had to be killed or exited with a failure.
+func (l *LSRD) Stop() error {
+	select {
+	case err := <-l.done:
+		l.done <- err
+		return nil // already gone (Kill, or an earlier Stop)
+	default:
+	}
+	l.cmd.Process.Signal(syscall.SIGTERM)
+	select {
+	case err := <-l.done:
+		l.done <- err
+		if err != nil {
+			return fmt.Errorf("lsrd exited with %v after SIGTERM", err)
+		}
+		return nil
+	case <-time.After(10 * time.Second):
+		l.cmd.Process.Kill()
+		err := <-l.done
+		l.done <- err
+		return errors.New("lsrd ignored SIGTERM for 10s and was killed")
+	}
+}

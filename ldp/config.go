@@ -1,0 +1,173 @@
+package ldp
+
+import (
+	"fmt"
+	"log/slog"
+	"net/netip"
+	"slices"
+	"time"
+)
+
+// Defaults of RFC 5036: hello hold times of section 3.5.2 (15 s for Link
+// Hellos, 45 s for Targeted Hellos, each sent at a third of the hold time),
+// the KeepAlive time suggested in section 3.5.3, and the Max PDU Length that
+// applies before negotiation.
+const (
+	DefaultLinkHelloHold         = 15 * time.Second
+	DefaultLinkHelloInterval     = 5 * time.Second
+	DefaultTargetedHelloHold     = 45 * time.Second
+	DefaultTargetedHelloInterval = 15 * time.Second
+	DefaultKeepAlive             = 180 * time.Second
+	DefaultMaxPDULength          = 4096
+	// InfiniteHold is the hello hold time 0xffff of section 3.5.2: the
+	// adjacency never expires.
+	InfiniteHold = 0xffff * time.Second
+)
+
+// Config is the engine's configuration. Zero durations and lengths take the
+// RFC 5036 defaults above.
+type Config struct {
+	// LSRID is this LSR's router ID, the first part of its LDP Identifier
+	// (section 2.2.2). The label space is always 0: lsrd has one
+	// platform-wide label space.
+	LSRID netip.Addr
+	// TransportAddr is the address sessions use (section 2.5.2); invalid
+	// means LSRID.
+	TransportAddr netip.Addr
+	// Interfaces run basic discovery (section 2.4.1).
+	Interfaces []string
+	// Targets receive Targeted Hellos (section 2.4.2) for extended
+	// discovery.
+	Targets []netip.Addr
+	// AcceptTargeted lists the sources whose Targeted Hellos are answered
+	// even though they are not in Targets; 0.0.0.0/0 accepts any. Targets
+	// are always accepted.
+	AcceptTargeted []netip.Prefix
+
+	LinkHelloHold         time.Duration
+	LinkHelloInterval     time.Duration
+	TargetedHelloHold     time.Duration
+	TargetedHelloInterval time.Duration
+	// KeepAlive is the session hold time proposed in Initialization
+	// (section 3.5.3); KeepAlives are sent every third of the negotiated
+	// value.
+	KeepAlive time.Duration
+	// MaxPDULength is the Max PDU Length proposed in Initialization.
+	MaxPDULength uint16
+
+	// Logger receives protocol events; nil discards them. Logging never
+	// changes what Handle returns.
+	Logger *slog.Logger
+}
+
+// withDefaults returns c with every zero field set to its default.
+func (c Config) withDefaults() Config {
+	if !c.TransportAddr.IsValid() {
+		c.TransportAddr = c.LSRID
+	}
+	def := func(d *time.Duration, v time.Duration) {
+		if *d == 0 {
+			*d = v
+		}
+	}
+	def(&c.LinkHelloHold, DefaultLinkHelloHold)
+	def(&c.LinkHelloInterval, DefaultLinkHelloInterval)
+	def(&c.TargetedHelloHold, DefaultTargetedHelloHold)
+	def(&c.TargetedHelloInterval, DefaultTargetedHelloInterval)
+	def(&c.KeepAlive, DefaultKeepAlive)
+	if c.MaxPDULength == 0 {
+		c.MaxPDULength = DefaultMaxPDULength
+	}
+	if c.Logger == nil {
+		c.Logger = slog.New(slog.DiscardHandler)
+	}
+	return c
+}
+
+func configErr(field string, value any, why string) error {
+	return fmt.Errorf("ldp config: %s %v: %s", field, value, why)
+}
+
+// validate checks a configuration that already has its defaults.
+func (c Config) validate() error {
+	if !c.LSRID.Is4() || c.LSRID.IsUnspecified() {
+		return configErr("LSRID", c.LSRID, "must be a non-zero IPv4 address (RFC 5036 section 2.2.2)")
+	}
+	// RFC 7552 IPv6 sessions are not implemented yet.
+	if !c.TransportAddr.Is4() || c.TransportAddr.IsUnspecified() || c.TransportAddr.IsMulticast() {
+		return configErr("TransportAddr", c.TransportAddr, "must be an IPv4 unicast address")
+	}
+	for i, n := range c.Interfaces {
+		if n == "" {
+			return configErr(fmt.Sprintf("Interfaces[%d]", i), `""`, "empty interface name")
+		}
+		if slices.Contains(c.Interfaces[:i], n) {
+			return configErr(fmt.Sprintf("Interfaces[%d]", i), n, "listed twice")
+		}
+	}
+	for i, a := range c.Targets {
+		f := fmt.Sprintf("Targets[%d]", i)
+		if !a.Is4() || a.IsUnspecified() || a.IsMulticast() {
+			return configErr(f, a, "must be an IPv4 unicast address")
+		}
+		if slices.Contains(c.Targets[:i], a) {
+			return configErr(f, a, "listed twice")
+		}
+		if a == c.TransportAddr {
+			return configErr(f, a, "is this LSR's transport address")
+		}
+	}
+	for i, p := range c.AcceptTargeted {
+		if !p.IsValid() || !p.Addr().Is4() {
+			return configErr(fmt.Sprintf("AcceptTargeted[%d]", i), p, "must be an IPv4 prefix")
+		}
+	}
+	if err := checkHello("LinkHello", c.LinkHelloHold, c.LinkHelloInterval); err != nil {
+		return err
+	}
+	if err := checkHello("TargetedHello", c.TargetedHelloHold, c.TargetedHelloInterval); err != nil {
+		return err
+	}
+	// The KeepAlive time is a 16-bit count of seconds; below 3 s a third of
+	// it would round to nothing.
+	if c.KeepAlive < 3*time.Second || c.KeepAlive > 0xffff*time.Second || c.KeepAlive%time.Second != 0 {
+		return configErr("KeepAlive", c.KeepAlive, "must be whole seconds from 3s to 65535s")
+	}
+	// Values of 255 or less mean 4096 on the wire (section 3.5.3); refuse
+	// them rather than silently propose something else.
+	if c.MaxPDULength < 256 {
+		return configErr("MaxPDULength", c.MaxPDULength, "must be at least 256")
+	}
+	return nil
+}
+
+func checkHello(name string, hold, interval time.Duration) error {
+	if hold%time.Second != 0 || hold < 3*time.Second || hold > InfiniteHold {
+		return configErr(name+"Hold", hold, "must be whole seconds from 3s to 65535s (infinite)")
+	}
+	if interval <= 0 || (hold != InfiniteHold && interval >= hold) {
+		return configErr(name+"Interval", interval, fmt.Sprintf("must be positive and below the hold time %v", hold))
+	}
+	return nil
+}
+
+// sameIdentity reports whether two configurations give this LSR the same
+// LDP Identifier and transport address; when either changes every session
+// and adjacency must start over.
+func (c Config) sameIdentity(o Config) bool {
+	return c.LSRID == o.LSRID && c.TransportAddr == o.TransportAddr
+}
+
+// acceptsTargeted reports whether a Targeted Hello from src is answered
+// (RFC 5036 section 2.4.2 leaves this to configuration).
+func (c Config) acceptsTargeted(src netip.Addr) bool {
+	if slices.Contains(c.Targets, src) {
+		return true
+	}
+	for _, p := range c.AcceptTargeted {
+		if p.Contains(src) {
+			return true
+		}
+	}
+	return false
+}

@@ -1,0 +1,406 @@
+package ldp
+
+import (
+	"errors"
+	"flag"
+	"fmt"
+	"net/netip"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/lsrd/lsrd/fib"
+	"github.com/lsrd/lsrd/ldp/lib"
+	"github.com/lsrd/lsrd/ldp/wire"
+	"github.com/lsrd/lsrd/rib"
+)
+
+var update = flag.Bool("update", false, "rewrite the expected actions of the conformance cases")
+
+// t0 is the time the cases count from; "at 15s" is t0+15s.
+var t0 = time.Date(2025, 1, 1, 0, 0, 0, 0, time.UTC)
+
+// TestConformance replays every case under testdata/conformance: timed
+// input events, each followed by the actions expected ("=>" lines), the LIB
+// calls made and the next deadline. With -update the "=>" lines are
+// rewritten from what the engine does.
+func TestConformance(t *testing.T) {
+	files, err := filepath.Glob("testdata/conformance/*.txt")
+	if err != nil || len(files) == 0 {
+		t.Fatalf("no conformance cases: %v", err)
+	}
+	for _, f := range files {
+		t.Run(strings.TrimSuffix(filepath.Base(f), ".txt"), func(t *testing.T) {
+			src, err := os.ReadFile(f)
+			if err != nil {
+				t.Fatal(err)
+			}
+			got, err := runCase(string(src))
+			if err != nil {
+				t.Fatalf("%s: %v", f, err)
+			}
+			if *update {
+				if got != string(src) {
+					if err := os.WriteFile(f, []byte(got), 0o644); err != nil {
+						t.Fatal(err)
+					}
+				}
+				return
+			}
+			if got != string(src) {
+				t.Errorf("%s differs (rerun with -update after checking):\n%s", f, lineDiff(string(src), got))
+			}
+		})
+	}
+}
+
+// lineDiff shows the first differing region of two texts.
+func lineDiff(want, got string) string {
+	w, g := strings.Split(want, "\n"), strings.Split(got, "\n")
+	i := 0
+	for i < len(w) && i < len(g) && w[i] == g[i] {
+		i++
+	}
+	from := max(0, i-3)
+	var b strings.Builder
+	fmt.Fprintf(&b, "first difference at line %d\n", i+1)
+	for j := from; j < i; j++ {
+		fmt.Fprintf(&b, "  %s\n", w[j])
+	}
+	for j := i; j < min(len(w), i+12); j++ {
+		fmt.Fprintf(&b, "- %s\n", w[j])
+	}
+	for j := i; j < min(len(g), i+12); j++ {
+		fmt.Fprintf(&b, "+ %s\n", g[j])
+	}
+	return b.String()
+}
+
+// runCase executes a case and returns its text with regenerated "=>" lines.
+func runCase(src string) (string, error) {
+	lines := strings.Split(strings.TrimRight(src, "\n"), "\n")
+	var out []string
+	fl := newFakeLIB()
+	var e *Engine
+	now := t0
+	for i := 0; i < len(lines); i++ {
+		line := lines[i]
+		if strings.HasPrefix(line, "=>") {
+			continue
+		}
+		out = append(out, line)
+		fail := func(err error) (string, error) { return "", fmt.Errorf("line %d %q: %w", i+1, line, err) }
+		switch {
+		case line == "" || strings.HasPrefix(line, "#") || strings.HasPrefix(line, "+"):
+		case strings.HasPrefix(line, "config "):
+			cfg, err := parseConfig(line)
+			if err != nil {
+				return fail(err)
+			}
+			if e, err = New(cfg, fl); err != nil {
+				return fail(err)
+			}
+			eng := e
+			fl.pos = func() int { return len(eng.out) }
+		case strings.HasPrefix(line, "lib "):
+			if err := parseLibRule(fl, line); err != nil {
+				return fail(err)
+			}
+		case strings.HasPrefix(line, "lib-ftn "):
+			if err := parseFTNRule(fl, line); err != nil {
+				return fail(err)
+			}
+		case strings.HasPrefix(line, "show"):
+			// Not an event: the engine's adjacencies and neighbours, for
+			// what actions alone do not show.
+			for _, g := range showState(e) {
+				out = append(out, "=> "+g)
+			}
+		case strings.HasPrefix(line, "at "):
+			if e == nil {
+				return fail(errors.New("event before config"))
+			}
+			var more []string
+			for i+1 < len(lines) && strings.HasPrefix(lines[i+1], "+") {
+				i++
+				more = append(more, strings.TrimSpace(strings.TrimPrefix(lines[i], "+")))
+				out = append(out, lines[i])
+			}
+			at, evs, err := parseEvent(line, more)
+			if err != nil {
+				return fail(err)
+			}
+			if at.Before(now) {
+				return fail(errors.New("time runs backwards"))
+			}
+			now = at
+			var got []string
+			for _, ev := range evs {
+				ncalls := len(fl.calls)
+				acts := e.Handle(now, ev)
+				calls := fl.calls[ncalls:]
+				for j, a := range acts {
+					for len(calls) > 0 && calls[0].pos <= j {
+						got = append(got, calls[0].line)
+						calls = calls[1:]
+					}
+					got = append(got, renderAction(a)...)
+				}
+				for _, c := range calls {
+					got = append(got, c.line)
+				}
+			}
+			if d, ok := e.NextDeadline(); ok {
+				got = append(got, "deadline "+d.Sub(t0).String())
+			} else {
+				got = append(got, "deadline none")
+			}
+			for _, g := range got {
+				out = append(out, "=> "+g)
+			}
+		default:
+			return fail(errors.New("unknown directive"))
+		}
+	}
+	return strings.Join(out, "\n") + "\n", nil
+}
+
+func parseConfig(line string) (Config, error) {
+	_, m, _ := fields(line)
+	k := &kvs{m: m}
+	secs := func(key string) time.Duration { return time.Duration(k.uint(key, 32)) * time.Second }
+	c := Config{
+		LSRID:                 k.addr("lsr-id"),
+		TransportAddr:         k.addr("transport"),
+		Targets:               k.addrs("targets"),
+		LinkHelloHold:         secs("link-hold"),
+		LinkHelloInterval:     secs("link-interval"),
+		TargetedHelloHold:     secs("targeted-hold"),
+		TargetedHelloInterval: secs("targeted-interval"),
+		KeepAlive:             secs("keepalive"),
+		MaxPDULength:          uint16(k.uint("maxpdu", 16)),
+	}
+	if s := k.str("interfaces"); s != "" {
+		c.Interfaces = strings.Split(s, ",")
+	}
+	if s := k.str("accept"); s != "" {
+		for _, p := range strings.Split(s, ",") {
+			pfx, err := netip.ParsePrefix(p)
+			if err != nil {
+				return c, err
+			}
+			c.AcceptTargeted = append(c.AcceptTargeted, pfx)
+		}
+	}
+	return c, k.err
+}
+
+// parseLibRule reads "lib Call arg -> peer Message ...".
+func parseLibRule(fl *fakeLIB, line string) error {
+	head, tail, ok := strings.Cut(strings.TrimPrefix(line, "lib "), " -> ")
+	f := strings.Fields(head)
+	if !ok || len(f) != 2 {
+		return errors.New(`want "lib Call arg -> peer Message"`)
+	}
+	peer, msgText, _ := strings.Cut(tail, " ")
+	p, err := netip.ParseAddr(peer)
+	if err != nil {
+		return err
+	}
+	m, err := parseMessage(msgText)
+	if err != nil {
+		return err
+	}
+	key := f[0] + " " + f[1]
+	fl.replies[key] = append(fl.replies[key], lib.Outgoing{Peer: p, Msg: m})
+	return nil
+}
+
+// parseFTNRule reads "lib-ftn Call arg -> prefix nexthop ifname label".
+func parseFTNRule(fl *fakeLIB, line string) error {
+	head, tail, ok := strings.Cut(strings.TrimPrefix(line, "lib-ftn "), " -> ")
+	f, g := strings.Fields(head), strings.Fields(tail)
+	if !ok || len(f) != 2 || len(g) != 4 {
+		return errors.New(`want "lib-ftn Call arg -> prefix nexthop ifname label"`)
+	}
+	pfx, err := netip.ParsePrefix(g[0])
+	if err != nil {
+		return err
+	}
+	nh, err := netip.ParseAddr(g[1])
+	if err != nil {
+		return err
+	}
+	var l uint32
+	if _, err := fmt.Sscan(g[3], &l); err != nil {
+		return err
+	}
+	key := f[0] + " " + f[1]
+	fl.ftn[key] = append(fl.ftn[key], fib.FTNEntry{Prefix: pfx, NextHops: []fib.NextHop{{Addr: nh, Ifname: g[2], Labels: []fib.Label{fib.Label(l)}}}})
+	return nil
+}
+
+// pduBytes builds the Data of a hello or conn-data event: "hex=..." or
+// "pdu=LDPID" with the messages on the "+" lines.
+func pduBytes(k *kvs, msgs []string) ([]byte, error) {
+	if k.str("hex") != "" {
+		return k.hex("hex"), k.err
+	}
+	p := &wire.PDU{ID: k.ldpID("pdu")}
+	for _, s := range msgs {
+		m, err := parseMessage(s)
+		if err != nil {
+			return nil, err
+		}
+		p.Messages = append(p.Messages, m)
+	}
+	if k.err != nil {
+		return nil, k.err
+	}
+	return p.MarshalBinary()
+}
+
+// parseEvent reads "at DURATION kind args" into one or more events (a
+// "data" event with split=N becomes several ConnData of N bytes).
+func parseEvent(line string, more []string) (time.Time, []Event, error) {
+	f := strings.Fields(line)
+	if len(f) < 3 {
+		return time.Time{}, nil, errors.New("want: at DURATION EVENT ...")
+	}
+	d, err := time.ParseDuration(f[1])
+	if err != nil {
+		return time.Time{}, nil, err
+	}
+	at := t0.Add(d)
+	kind := f[2]
+	_, m, flags := fields("x " + strings.Join(f[3:], " "))
+	k := &kvs{m: m}
+	ap := func(key string) netip.AddrPort {
+		s := k.str(key)
+		a, err := netip.ParseAddrPort(s)
+		if err != nil && k.err == nil {
+			k.err = fmt.Errorf("%s=%s: %w", key, s, err)
+		}
+		return a
+	}
+	conn := func() ConnID {
+		c, err := parseConn(k.str("conn"))
+		if err != nil && k.err == nil {
+			k.err = err
+		}
+		return c
+	}
+	arg := ""
+	if len(f) > 3 {
+		arg = f[3]
+	}
+	var evs []Event
+	switch kind {
+	case "tick":
+		evs = []Event{Tick{}}
+	case "interface-up":
+		ev := InterfaceUp{Name: arg, Index: int(k.uint("index", 16))}
+		if s := k.str("addrs"); s != "" {
+			for _, p := range strings.Split(s, ",") {
+				pfx, err := netip.ParsePrefix(p)
+				if err != nil {
+					return at, nil, err
+				}
+				ev.Addrs = append(ev.Addrs, pfx)
+			}
+		}
+		evs = []Event{ev}
+	case "interface-down":
+		evs = []Event{InterfaceDown{Name: arg}}
+	case "hello":
+		data, err := pduBytes(k, more)
+		if err != nil {
+			return at, nil, err
+		}
+		ev := HelloReceived{Ifname: k.str("if"), Src: ap("src"), Dst: k.addr("dst"), Targeted: flags["targeted"], Data: data}
+		evs = []Event{ev}
+	case "accept":
+		evs = []Event{ConnAccepted{Conn: conn(), Local: ap("local"), Remote: ap("remote")}}
+	case "established":
+		evs = []Event{ConnEstablished{Conn: conn()}}
+	case "failed":
+		evs = []Event{ConnFailed{Conn: conn(), Err: errors.New("connection refused")}}
+	case "closed":
+		evs = []Event{ConnClosed{Conn: conn(), Err: errors.New("EOF")}}
+	case "data":
+		c := conn()
+		data, err := pduBytes(k, more)
+		if err != nil {
+			return at, nil, err
+		}
+		n := int(k.uint("split", 16))
+		if n <= 0 {
+			n = len(data)
+		}
+		for len(data) > 0 {
+			c2 := min(n, len(data))
+			evs = append(evs, ConnData{Conn: c, Data: data[:c2]})
+			data = data[c2:]
+		}
+	case "route":
+		pfx, err := netip.ParsePrefix(k.str("prefix"))
+		if err != nil {
+			return at, nil, err
+		}
+		evs = []Event{RouteUpdate{Route: rib.Route{Prefix: pfx, Source: rib.SourceStatic, NextHops: []rib.NextHop{{Addr: k.addr("via"), Ifname: k.str("dev")}}}}}
+	case "route-delete":
+		pfx, err := netip.ParsePrefix(k.str("prefix"))
+		if err != nil {
+			return at, nil, err
+		}
+		evs = []Event{RouteDelete{Prefix: pfx}}
+	case "config":
+		c, err := parseConfig("config " + strings.Join(f[3:], " "))
+		if err != nil {
+			return at, nil, err
+		}
+		evs = []Event{ConfigChanged{Config: c}}
+	case "clear":
+		a, err := netip.ParseAddr(arg)
+		if err != nil {
+			return at, nil, err
+		}
+		evs = []Event{ClearNeighbor{LSRID: a}}
+	default:
+		return at, nil, fmt.Errorf("unknown event %q", kind)
+	}
+	return at, evs, k.err
+}
+
+func showState(e *Engine) []string {
+	var out []string
+	for _, k := range sortedAdjKeys(e.adjs) {
+		a := e.adjs[k]
+		exp := "never"
+		if !a.expires.IsZero() {
+			exp = a.expires.Sub(t0).String()
+		}
+		out = append(out, fmt.Sprintf("adjacency %s hold=%v expires=%s", k, a.hold, exp))
+	}
+	for _, id := range sortedAddrs(e.nbrs) {
+		n := e.nbrs[id]
+		st := "no session"
+		if n.sess != nil {
+			st = n.sess.state.String()
+		}
+		retry := ""
+		if !n.retryAt.IsZero() {
+			retry = " retry=" + n.retryAt.Sub(t0).String()
+		}
+		out = append(out, fmt.Sprintf("neighbor %s transport=%s %s%s", id, n.transport, st, retry))
+	}
+	for _, a := range sortedAddrs(e.targets) {
+		out = append(out, fmt.Sprintf("target %s configured=%v", a, e.targets[a].configured))
+	}
+	if len(out) == 0 {
+		out = append(out, "no adjacencies")
+	}
+	return out
+}

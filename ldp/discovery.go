@@ -1,0 +1,245 @@
+package ldp
+
+import (
+	"errors"
+	"net/netip"
+	"slices"
+	"time"
+
+	"github.com/lsrd/lsrd/ldp/wire"
+)
+
+// iface is an interface the runtime reported up. Basic discovery runs on it
+// when it is also configured (RFC 5036 section 2.4.1).
+type iface struct {
+	name      string
+	index     int
+	addrs     []netip.Prefix
+	joined    bool      // 224.0.0.2 joined on our behalf
+	nextHello time.Time // zero when discovery does not run
+}
+
+// target is a destination of Targeted Hellos (section 2.4.2): configured,
+// or a source that asked for them with the R bit and is accepted.
+type target struct {
+	addr       netip.Addr
+	configured bool
+	nextHello  time.Time
+}
+
+// discoveryOn reports whether basic discovery must run on ifname.
+func (e *Engine) discoveryOn(ifname string) bool {
+	_, up := e.ifaces[ifname]
+	return up && slices.Contains(e.cfg.Interfaces, ifname)
+}
+
+// syncInterface starts or stops basic discovery on ifname to match the
+// configuration and the interface state. Stopping it removes the link
+// adjacencies learned there with status code.
+func (e *Engine) syncInterface(ifname string, code wire.StatusCode) {
+	i := e.ifaces[ifname]
+	on := e.discoveryOn(ifname)
+	if on && !i.joined {
+		i.joined = true
+		e.emit(JoinMulticast{Ifname: ifname})
+		e.sendLinkHello(i)
+	}
+	if !on {
+		if i != nil && i.joined {
+			i.joined = false
+			i.nextHello = time.Time{}
+			e.emit(LeaveMulticast{Ifname: ifname})
+		}
+		for _, k := range sortedAdjKeys(e.adjs) {
+			if a := e.adjs[k]; a != nil && !k.targeted && k.ifname == ifname {
+				e.deleteAdjacency(a, code)
+			}
+		}
+	}
+}
+
+func (e *Engine) helloPDU(hold time.Duration, targeted bool) []byte {
+	e.helloSeq++
+	p := &wire.PDU{ID: wire.LDPID{LSRID: e.cfg.LSRID}, Messages: []wire.Message{&wire.Hello{
+		MsgID: e.helloSeq,
+		Params: wire.CommonHelloParams{
+			HoldTime:        uint16(hold / time.Second),
+			Targeted:        targeted,
+			RequestTargeted: targeted,
+		},
+		// Always explicit, so the peer never has to guess our transport
+		// address from the datagram's source (section 2.5.2).
+		TransportAddr: e.cfg.TransportAddr,
+	}}}
+	b, err := p.MarshalBinary()
+	if err != nil {
+		// Unreachable with a validated configuration.
+		e.log.Error("ldp: cannot encode hello", "err", err)
+		return nil
+	}
+	return b
+}
+
+func (e *Engine) sendLinkHello(i *iface) {
+	e.emit(SendHello{Ifname: i.name, Dst: netip.AddrPortFrom(AllHellosGroup, Port), Data: e.helloPDU(e.cfg.LinkHelloHold, false)})
+	i.nextHello = e.now.Add(e.cfg.LinkHelloInterval)
+}
+
+func (e *Engine) sendTargetedHello(t *target) {
+	e.emit(SendHello{Dst: netip.AddrPortFrom(t.addr, Port), Data: e.helloPDU(e.cfg.TargetedHelloHold, true)})
+	t.nextHello = e.now.Add(e.cfg.TargetedHelloInterval)
+}
+
+// sendDueHellos fires the hello timers due at now.
+func (e *Engine) sendDueHellos() {
+	for _, name := range sortedNames(e.ifaces) {
+		i := e.ifaces[name]
+		if !i.nextHello.IsZero() && !i.nextHello.After(e.now) {
+			e.sendLinkHello(i)
+		}
+	}
+	for _, a := range sortedAddrs(e.targets) {
+		t := e.targets[a]
+		if !t.nextHello.After(e.now) {
+			e.sendTargetedHello(t)
+		}
+	}
+}
+
+// syncTargets starts Targeted Hellos to new configured targets and stops
+// them, with their adjacencies, for targets no longer configured or
+// accepted.
+func (e *Engine) syncTargets() {
+	for _, a := range e.cfg.Targets {
+		t := e.targets[a]
+		if t == nil {
+			t = &target{addr: a}
+			e.targets[a] = t
+			t.configured = true
+			e.sendTargetedHello(t)
+		}
+		t.configured = true
+	}
+	for _, a := range sortedAddrs(e.targets) {
+		t := e.targets[a]
+		t.configured = slices.Contains(e.cfg.Targets, a)
+		switch {
+		case t.configured:
+		case !e.cfg.acceptsTargeted(a):
+			delete(e.targets, a)
+		default:
+			e.dropDynamicTarget(a)
+		}
+	}
+	for _, k := range sortedAdjKeys(e.adjs) {
+		if a := e.adjs[k]; a != nil && k.targeted && !e.cfg.acceptsTargeted(k.src) {
+			e.deleteAdjacency(a, wire.StatusShutdown)
+		}
+	}
+}
+
+// dropDynamicTarget stops answering a source that is no longer adjacent and
+// was never configured.
+func (e *Engine) dropDynamicTarget(src netip.Addr) {
+	t := e.targets[src]
+	if t == nil || t.configured {
+		return
+	}
+	for k := range e.adjs {
+		if k.targeted && k.src == src {
+			return
+		}
+	}
+	delete(e.targets, src)
+}
+
+// helloReceived processes a UDP datagram (sections 2.4, 3.5.2). Nothing is
+// ever answered on UDP: a bad hello is dropped and logged.
+func (e *Engine) helloReceived(ev HelloReceived) {
+	drop := func(why string, args ...any) {
+		e.log.Debug("ldp: hello dropped: "+why, append([]any{"src", ev.Src, "ifname", ev.Ifname}, args...)...)
+	}
+	pdu, err := wire.DecodePDU(ev.Data)
+	if pdu == nil {
+		drop("bad PDU", "err", err)
+		return
+	}
+	skip := map[int]bool{}
+	var me wire.MessageErrors
+	if errors.As(err, &me) {
+		for _, de := range me {
+			skip[de.Index] = true
+		}
+	}
+	var h *wire.Hello
+	for i, m := range pdu.Messages {
+		if hm, ok := m.(*wire.Hello); ok && !skip[i] {
+			h = hm
+			break
+		}
+	}
+	switch {
+	case h == nil:
+		drop("no usable Hello message", "err", err)
+		return
+	case pdu.ID.LSRID == e.cfg.LSRID:
+		return // our own hello looped back
+	case pdu.ID.LabelSpace != 0:
+		drop("per-interface label space not supported", "ldp-id", pdu.ID)
+		return
+	case h.Params.Targeted != ev.Targeted:
+		drop("T bit does not match how the hello arrived")
+		return
+	}
+	src := ev.Src.Addr().Unmap()
+	key := adjKey{targeted: ev.Targeted, lsrID: pdu.ID.LSRID}
+	if ev.Targeted {
+		if !e.cfg.acceptsTargeted(src) {
+			drop("targeted hello from a source not accepted")
+			return
+		}
+		key.src = src
+	} else {
+		if !e.discoveryOn(ev.Ifname) {
+			drop("basic discovery not enabled on interface")
+			return
+		}
+		key.ifname = ev.Ifname
+	}
+	transport := h.TransportAddr
+	if !transport.IsValid() {
+		transport = src
+	}
+	if !transport.Is4() || transport.IsUnspecified() || transport.IsMulticast() {
+		drop("unusable transport address", "transport", transport)
+		return
+	}
+	if transport == e.cfg.TransportAddr {
+		drop("peer claims our transport address", "transport", transport)
+		return
+	}
+	if n := e.nbrs[key.lsrID]; n != nil && n.transport != transport {
+		// One session per peer: a hello with another transport address
+		// cannot join the existing neighbour (the sessions would be
+		// ambiguous), so it is ignored until the old adjacencies expire.
+		drop("transport address differs from the neighbour's", "transport", transport, "known", n.transport)
+		return
+	}
+	local := e.cfg.LinkHelloHold
+	if ev.Targeted {
+		local = e.cfg.TargetedHelloHold
+	}
+	a := e.adjs[key]
+	if a == nil {
+		a = e.addAdjacency(key, transport)
+	}
+	a.refresh(e.now, negotiateHelloHold(local, h.Params.HoldTime, ev.Targeted))
+	if ev.Targeted && h.Params.RequestTargeted && e.targets[src] == nil {
+		// Section 2.4.2: an accepted request for Targeted Hellos is
+		// answered with our own, for as long as the adjacency lives.
+		t := &target{addr: src}
+		e.targets[src] = t
+		e.sendTargetedHello(t)
+	}
+	e.maybeConnect(a.nbr)
+}

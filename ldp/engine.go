@@ -1,0 +1,259 @@
+package ldp
+
+import (
+	"errors"
+	"log/slog"
+	"net/netip"
+	"slices"
+	"time"
+
+	"github.com/lsrd/lsrd/fib"
+	"github.com/lsrd/lsrd/ldp/wire"
+)
+
+// Engine is one LDP instance: its discovery, adjacencies, sessions and
+// timers. It is a deterministic state machine driven only through Handle;
+// it is not safe for concurrent use (the runtime owns it from one
+// goroutine).
+type Engine struct {
+	cfg    Config
+	labels LabelManager
+	log    *slog.Logger
+
+	now     time.Time
+	started bool
+	out     []Action
+
+	ifaces  map[string]*iface
+	targets map[netip.Addr]*target
+	adjs    map[adjKey]*adjacency
+	nbrs    map[netip.Addr]*neighbor // by LSR ID
+	conns   map[ConnID]*session
+
+	advertised []netip.Addr // interface addresses sent to peers
+	helloSeq   uint32       // Message IDs of hellos
+	dialSeq    uint64       // ConnIDs of dials, below DialBit
+
+	libTouched bool
+	lastFIB    *fib.Table
+}
+
+// New returns an engine for cfg that consults labels for every label
+// decision. Nothing is sent until the first call to Handle, since the engine
+// has no clock of its own; the runtime starts it with Handle(now, Tick{}).
+func New(cfg Config, labels LabelManager) (*Engine, error) {
+	if labels == nil {
+		return nil, errors.New("ldp: New: nil LabelManager")
+	}
+	cfg = cfg.withDefaults()
+	if err := cfg.validate(); err != nil {
+		return nil, err
+	}
+	return &Engine{
+		cfg:     cfg,
+		labels:  labels,
+		log:     cfg.Logger,
+		ifaces:  map[string]*iface{},
+		targets: map[netip.Addr]*target{},
+		adjs:    map[adjKey]*adjacency{},
+		nbrs:    map[netip.Addr]*neighbor{},
+		conns:   map[ConnID]*session{},
+		lastFIB: fib.NewTable(),
+	}, nil
+}
+
+// Validate reports whether cfg would be accepted by New or ConfigChanged,
+// naming the offending field and value.
+func (c Config) Validate() error { return c.withDefaults().validate() }
+
+// Handle processes one event that happened at now and returns what the
+// runtime must do, in order. Timers due at or before now fire first, so an
+// event delivered late never overtakes a timer. Time never runs backwards:
+// a now before the previous one is taken as the previous one.
+func (e *Engine) Handle(now time.Time, ev Event) []Action {
+	if now.After(e.now) {
+		e.now = now
+	}
+	e.out = nil
+	if !e.started {
+		e.started = true
+		e.syncTargets()
+	}
+	e.tick()
+	switch ev := ev.(type) {
+	case Tick:
+	case InterfaceUp:
+		e.interfaceUp(ev)
+	case InterfaceDown:
+		e.interfaceDown(ev)
+	case HelloReceived:
+		e.helloReceived(ev)
+	case ConnAccepted:
+		e.connAccepted(ev)
+	case ConnEstablished:
+		e.connEstablished(ev)
+	case ConnFailed:
+		e.connLost(ev.Conn, ev.Err)
+	case ConnClosed:
+		e.connLost(ev.Conn, ev.Err)
+	case ConnData:
+		e.connData(ev)
+	case RouteUpdate:
+		e.toLIB(e.labels.RouteUpdate(ev.Route))
+	case RouteDelete:
+		e.toLIB(e.labels.RouteDelete(ev.Prefix))
+	case ConfigChanged:
+		e.reconfigure(ev.Config)
+	case ClearNeighbor:
+		e.clearNeighbor(ev.LSRID)
+	}
+	e.publishFIB()
+	out := e.out
+	e.out = nil
+	return out
+}
+
+func (e *Engine) emit(a Action) { e.out = append(e.out, a) }
+
+func (e *Engine) interfaceUp(ev InterfaceUp) {
+	i := e.ifaces[ev.Name]
+	if i == nil {
+		i = &iface{name: ev.Name}
+		e.ifaces[ev.Name] = i
+	}
+	i.index = ev.Index
+	i.addrs = slices.Clone(ev.Addrs)
+	e.syncInterface(ev.Name, wire.StatusShutdown)
+	e.syncAddresses()
+}
+
+func (e *Engine) interfaceDown(ev InterfaceDown) {
+	i := e.ifaces[ev.Name]
+	if i == nil {
+		return
+	}
+	delete(e.ifaces, ev.Name)
+	if i.joined {
+		e.emit(LeaveMulticast{Ifname: ev.Name})
+	}
+	// The link adjacencies go at once rather than after their hold time:
+	// lsrd knows the link is gone.
+	e.syncInterface(ev.Name, wire.StatusShutdown)
+	e.syncAddresses()
+}
+
+// localAddrs returns the addresses this LSR advertises in Address messages
+// (RFC 5036 section 3.5.5): the IPv4 addresses of its interfaces, so that
+// peers can map next hops to LDP identifiers (section 2.7).
+func (e *Engine) localAddrs() []netip.Addr {
+	var out []netip.Addr
+	for _, i := range e.ifaces {
+		for _, p := range i.addrs {
+			if a := p.Addr().Unmap(); a.Is4() && !a.IsLoopback() && !a.IsUnspecified() {
+				out = append(out, a)
+			}
+		}
+	}
+	slices.SortFunc(out, netip.Addr.Compare)
+	return slices.Compact(out)
+}
+
+// syncAddresses tells OPERATIONAL peers about interface addresses that
+// appeared (Address) or disappeared (Address Withdraw, section 3.5.6).
+func (e *Engine) syncAddresses() {
+	cur := e.localAddrs()
+	var added, removed []netip.Addr
+	for _, a := range cur {
+		if _, ok := slices.BinarySearchFunc(e.advertised, a, netip.Addr.Compare); !ok {
+			added = append(added, a)
+		}
+	}
+	for _, a := range e.advertised {
+		if _, ok := slices.BinarySearchFunc(cur, a, netip.Addr.Compare); !ok {
+			removed = append(removed, a)
+		}
+	}
+	e.advertised = cur
+	if len(added) == 0 && len(removed) == 0 {
+		return
+	}
+	e.toLIB(e.labels.SetLocalAddresses(cur))
+	for _, id := range sortedAddrs(e.nbrs) {
+		s := e.nbrs[id].sess
+		if s == nil || s.state != Operational {
+			continue
+		}
+		var msgs []wire.Message
+		if len(removed) > 0 {
+			msgs = append(msgs, &wire.AddressWithdraw{Addresses: wire.AddressList{Family: wire.AFIPv4, Addrs: removed}})
+		}
+		if len(added) > 0 {
+			msgs = append(msgs, &wire.Address{Addresses: wire.AddressList{Family: wire.AFIPv4, Addrs: added}})
+		}
+		e.sendMessages(s, msgs...)
+	}
+}
+
+// reconfigure applies a new configuration. A new LSR ID or transport
+// address changes who this LSR is to its peers, so everything starts over;
+// any other change touches only the interfaces and targets that changed.
+func (e *Engine) reconfigure(c Config) {
+	c = c.withDefaults()
+	if err := c.validate(); err != nil {
+		e.log.Error("ldp: configuration change refused", "err", err)
+		return
+	}
+	if !e.cfg.sameIdentity(c) {
+		e.shutdownAll()
+		e.cfg, e.log = c, c.Logger
+		e.syncTargets()
+		for _, name := range sortedNames(e.ifaces) {
+			e.syncInterface(name, wire.StatusShutdown)
+		}
+		return
+	}
+	old := e.cfg
+	e.cfg, e.log = c, c.Logger
+	names := append(slices.Clone(old.Interfaces), c.Interfaces...)
+	slices.Sort(names)
+	for _, name := range slices.Compact(names) {
+		e.syncInterface(name, wire.StatusShutdown)
+	}
+	e.syncTargets()
+}
+
+// shutdownAll ends every session with Shutdown (section 3.5.1.2.2: the
+// status an LSR sends when it closes a session on purpose) and forgets all
+// discovery state.
+func (e *Engine) shutdownAll() {
+	for _, id := range sortedConns(e.conns) {
+		if s := e.conns[id]; s != nil {
+			e.closeSession(s, wire.StatusShutdown)
+		}
+	}
+	for _, name := range sortedNames(e.ifaces) {
+		if i := e.ifaces[name]; i.joined {
+			i.joined = false
+			i.nextHello = time.Time{}
+			e.emit(LeaveMulticast{Ifname: name})
+		}
+	}
+	clear(e.adjs)
+	clear(e.nbrs)
+	clear(e.targets)
+}
+
+// clearNeighbor is the operator's reset: the session ends with Shutdown,
+// earlier failures are forgotten and, on the active side, a new session is
+// attempted at once.
+func (e *Engine) clearNeighbor(id netip.Addr) {
+	n := e.nbrs[id]
+	if n == nil {
+		return
+	}
+	if n.sess != nil {
+		e.closeSession(n.sess, wire.StatusShutdown)
+	}
+	n.resetBackoff()
+	e.maybeConnect(n)
+}

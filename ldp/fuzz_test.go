@@ -1,0 +1,84 @@
+package ldp
+
+import (
+	"net/netip"
+	"testing"
+	"time"
+
+	"github.com/lsrd/lsrd/ldp/wire"
+)
+
+// FuzzSession feeds arbitrary bytes to an OPERATIONAL session and as a
+// hello datagram. The engine must not panic, every PDU it sends must be
+// well formed, a closed session must be the fuzzed one only, and the LIB
+// must hear NeighborDown at most once.
+func FuzzSession(f *testing.F) {
+	id := wire.LDPID{LSRID: netip.MustParseAddr("2.2.2.2")}
+	seed := func(msgs ...wire.Message) []byte { return mustPDU(f, id, msgs...) }
+	f.Add(seed(&wire.KeepAlive{MsgID: 3}), []byte{}, 0)
+	f.Add(seed(&wire.LabelMapping{MsgID: 3, FEC: wire.FEC{wire.PrefixFEC{Prefix: netip.MustParsePrefix("10.0.0.0/8")}}, Label: 16}), seed(&wire.Hello{MsgID: 1}), 5)
+	f.Add(seed(&wire.Notification{MsgID: 3, Status: wire.Status{Code: wire.StatusShutdown, Fatal: true}}), []byte{0, 1}, 1)
+	f.Add([]byte("\x00\x01\x00\x0e\x02\x02\x02\x02\x00\x00\x03\x00\x00\x04\x00\x00\x00\x0f"), seed(&wire.Hello{MsgID: 1, Params: wire.CommonHelloParams{Targeted: true}}), 3)
+	f.Add(seed(&wire.Initialization{MsgID: 3, Session: wire.CommonSessionParams{ReceiverID: wire.LDPID{LSRID: netip.MustParseAddr("1.1.1.1")}}}), []byte{}, 2)
+	f.Fuzz(func(t *testing.T, data, hello []byte, split int) {
+		fl := newFakeLIB()
+		e, err := New(Config{LSRID: netip.MustParseAddr("1.1.1.1"), Interfaces: []string{"eth0"}, LinkHelloHold: InfiniteHold,
+			AcceptTargeted: []netip.Prefix{netip.MustParsePrefix("0.0.0.0/0")}}, fl)
+		if err != nil {
+			t.Fatal(err)
+		}
+		e.Handle(t0, InterfaceUp{Name: "eth0", Addrs: []netip.Prefix{netip.MustParsePrefix("10.0.12.1/24")}})
+		bringUp(t, e, t0, "2.2.2.2", 1)
+		bringUp(t, e, t0, "4.4.4.4", 3)
+		if e.conns[1] == nil || e.conns[1].state != Operational || e.conns[3].state != Operational {
+			t.Fatal("sessions not OPERATIONAL")
+		}
+		var acts []Action
+		now := t0.Add(time.Second)
+		if split > 0 && split < len(data) {
+			acts = append(acts, e.Handle(now, ConnData{Conn: 1, Data: data[:split]})...)
+			acts = append(acts, e.Handle(now, ConnData{Conn: 1, Data: data[split:]})...)
+		} else {
+			acts = append(acts, e.Handle(now, ConnData{Conn: 1, Data: data})...)
+		}
+		for _, targeted := range []bool{false, true} {
+			acts = append(acts, e.Handle(now, HelloReceived{Ifname: "eth0", Src: netip.MustParseAddrPort("10.0.12.9:646"), Dst: AllHellosGroup, Targeted: targeted, Data: hello})...)
+		}
+		closed := false
+		for _, a := range acts {
+			switch a := a.(type) {
+			case Send:
+				if a.Conn != 1 {
+					t.Fatalf("action on another session: %#v", a)
+				}
+				if _, err := wire.DecodePDU(a.Data); err != nil {
+					t.Fatalf("engine sent a bad PDU %x: %v", a.Data, err)
+				}
+			case Close:
+				if a.Conn != 1 {
+					t.Fatalf("closed another session: %#v", a)
+				}
+				closed = true
+			case SendHello:
+				if _, err := wire.DecodePDU(a.Data); err != nil {
+					t.Fatalf("engine sent a bad hello: %v", err)
+				}
+			}
+		}
+		if closed != (e.conns[1] == nil) {
+			t.Fatalf("Close emitted %v but session present %v", closed, e.conns[1] != nil)
+		}
+		if e.conns[3] == nil || e.conns[3].state != Operational {
+			t.Fatal("the other session was disturbed")
+		}
+		downs := 0
+		for _, c := range fl.calls {
+			if c.line == "lib NeighborDown 2.2.2.2" {
+				downs++
+			}
+		}
+		if downs != map[bool]int{false: 0, true: 1}[closed] {
+			t.Fatalf("NeighborDown called %d times, session closed %v", downs, closed)
+		}
+	})
+}

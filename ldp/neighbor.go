@@ -1,0 +1,85 @@
+package ldp
+
+import (
+	"net/netip"
+	"time"
+
+	"github.com/lsrd/lsrd/ldp/wire"
+)
+
+// neighbor is a peer LSR known through at least one Hello adjacency. It
+// holds at most one session: lsrd has a single platform-wide label space, so
+// one session per peer LSR ID (RFC 5036 section 2.2.2).
+type neighbor struct {
+	id        netip.Addr
+	transport netip.Addr // from the Transport Address TLV or the hello source
+	adjs      map[adjKey]*adjacency
+	sess      *session
+
+	// Session initialization backoff of the active side (RFC 5036
+	// section 2.5.3): retryAt is when the next attempt may start, zero
+	// when no attempt is being held back.
+	backoff time.Duration
+	retryAt time.Time
+}
+
+// ldpID is the identifier the peer must use in its PDU headers.
+func (n *neighbor) ldpID() wire.LDPID { return wire.LDPID{LSRID: n.id} }
+
+// Session initialization backoff (RFC 5036 section 2.5.3): the first retry
+// waits 15 s, each further one twice as long, never more than 2 minutes.
+const (
+	initialBackoff = 15 * time.Second
+	maxBackoff     = 2 * time.Minute
+)
+
+// activeRole reports whether this LSR opens the session: RFC 5036 section
+// 2.5.2 makes the LSR with the higher transport address (compared as
+// unsigned integers) active.
+func activeRole(local, remote netip.Addr) bool { return local.Compare(remote) > 0 }
+
+// holdBack schedules the next initialization attempt after a failed one
+// and doubles the delay for the attempt after it.
+func (n *neighbor) holdBack(now time.Time) {
+	n.retryAt = now.Add(n.backoff)
+	n.backoff = min(2*n.backoff, maxBackoff)
+}
+
+// resetBackoff forgets earlier failures; called when a session reaches
+// OPERATIONAL, or when the operator clears the neighbour.
+func (n *neighbor) resetBackoff() {
+	n.backoff = initialBackoff
+	n.retryAt = time.Time{}
+}
+
+// maybeConnect starts a session with n when this LSR has the active role, no
+// session exists and the backoff allows it; the passive side waits for the
+// peer's connection (section 2.5.2).
+func (e *Engine) maybeConnect(n *neighbor) {
+	if n.sess != nil || !activeRole(e.cfg.TransportAddr, n.transport) {
+		return
+	}
+	if !n.retryAt.IsZero() && n.retryAt.After(e.now) {
+		return
+	}
+	n.retryAt = time.Time{}
+	e.dialSeq++
+	id := DialBit | ConnID(e.dialSeq)
+	s := e.newSession(id, true)
+	s.nbr = n
+	s.remote = netip.AddrPortFrom(n.transport, Port)
+	n.sess = s
+	e.emit(Dial{Conn: id, Local: netip.AddrPortFrom(e.cfg.TransportAddr, 0), Remote: s.remote})
+	e.log.Info("ldp session connecting", "lsr-id", n.id, "remote", s.remote)
+}
+
+// retryConnections fires the backoff timers due at now.
+func (e *Engine) retryConnections() {
+	for _, id := range sortedAddrs(e.nbrs) {
+		n := e.nbrs[id]
+		if !n.retryAt.IsZero() && !n.retryAt.After(e.now) {
+			n.retryAt = time.Time{}
+			e.maybeConnect(n)
+		}
+	}
+}

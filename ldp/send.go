@@ -1,0 +1,98 @@
+package ldp
+
+import (
+	"github.com/lsrd/lsrd/ldp/wire"
+)
+
+// pduOverhead is what a PDU adds to its messages as counted by the PDU
+// Length field: the LDP Identifier (section 3.1).
+const pduOverhead = wire.HeaderLen - 4
+
+// sendMessages assigns Message IDs to msgs and sends them on s, packed into
+// as few PDUs as the session's Max PDU Length allows (section 3.5.3).
+func (e *Engine) sendMessages(s *session, msgs ...wire.Message) {
+	if s.closed || !s.connected {
+		return
+	}
+	var pending []byte // encoded messages of the PDU being filled
+	flush := func() {
+		if len(pending) == 0 {
+			return
+		}
+		e.emit(Send{Conn: s.conn, Data: e.frame(pending)})
+		pending = nil
+	}
+	for _, m := range msgs {
+		s.msgID++
+		setMsgID(m, s.msgID)
+		b, err := wire.AppendMessage(nil, m)
+		if err != nil {
+			e.log.Error("ldp: cannot encode message", "peer", s.peerName(), "type", m.Type().String(), "err", err)
+			continue
+		}
+		if pduOverhead+len(b) > s.maxPDU {
+			e.log.Error("ldp: message exceeds max PDU length, dropped", "peer", s.peerName(), "type", m.Type().String(), "len", len(b), "max", s.maxPDU)
+			continue
+		}
+		if pduOverhead+len(pending)+len(b) > s.maxPDU {
+			flush()
+		}
+		pending = append(pending, b...)
+	}
+	flush()
+	if s.state == Operational {
+		// KeepAlives are only needed when nothing else is sent
+		// (section 2.5.6).
+		s.nextKeepAlive = e.now.Add(s.keepAlive / 3)
+	}
+}
+
+// frame wraps encoded messages in a PDU header with our LDP Identifier.
+func (e *Engine) frame(msgs []byte) []byte {
+	b := make([]byte, 0, wire.HeaderLen+len(msgs))
+	n := pduOverhead + len(msgs)
+	a := e.cfg.LSRID.As4()
+	b = append(b, 0, wire.Version, byte(n>>8), byte(n))
+	b = append(b, a[:]...)
+	b = append(b, 0, 0) // label space 0: platform-wide
+	return append(b, msgs...)
+}
+
+// notify sends a Notification carrying st (section 3.5.1).
+func (e *Engine) notify(s *session, st wire.Status) {
+	e.log.Info("ldp: sending notification", "peer", s.peerName(), "status", st.Code.String(), "fatal", st.Fatal)
+	e.sendMessages(s, &wire.Notification{Status: st})
+}
+
+// setMsgID stamps a Message ID on the message types the engine sends. The
+// LIB leaves IDs to the engine (lib.Outgoing).
+func setMsgID(m wire.Message, id uint32) {
+	switch m := m.(type) {
+	case *wire.Notification:
+		m.MsgID = id
+	case *wire.Initialization:
+		m.MsgID = id
+	case *wire.KeepAlive:
+		m.MsgID = id
+	case *wire.Capability:
+		m.MsgID = id
+	case *wire.Address:
+		m.MsgID = id
+	case *wire.AddressWithdraw:
+		m.MsgID = id
+	case *wire.LabelMapping:
+		m.MsgID = id
+	case *wire.LabelRequest:
+		m.MsgID = id
+	case *wire.LabelWithdraw:
+		m.MsgID = id
+	case *wire.LabelRelease:
+		m.MsgID = id
+	case *wire.LabelAbortRequest:
+		m.MsgID = id
+	case *wire.Hello:
+		m.MsgID = id
+	case *wire.RawMessage:
+		m.MsgID = id
+	}
+}

@@ -1,0 +1,249 @@
+package ldp
+
+import (
+	"errors"
+	"net/netip"
+	"time"
+
+	"github.com/lsrd/lsrd/ldp/wire"
+)
+
+// session is one LDP session over one TCP connection (RFC 5036 section 2.5).
+// A session of an accepted connection has no neighbour until its first PDU
+// names the peer (section 2.5.3).
+type session struct {
+	conn      ConnID
+	nbr       *neighbor
+	active    bool // this LSR opened the connection
+	connected bool // the transport connection is established
+	remote    netip.AddrPort
+	state     State
+	closed    bool
+	buf       []byte // received bytes not yet framed into a PDU
+
+	// Negotiated at Initialization (section 3.5.3).
+	keepAlive time.Duration
+	maxPDU    int
+	peerCaps  map[wire.TLVType]bool
+
+	holdExpires   time.Time // session KeepAlive (hold) timer
+	nextKeepAlive time.Time // when a KeepAlive is due if nothing else is sent
+	msgID         uint32    // last Message ID used on this session
+	operational   bool      // reached OPERATIONAL: NeighborDown is owed
+}
+
+func (e *Engine) newSession(id ConnID, active bool) *session {
+	s := &session{
+		conn:      id,
+		active:    active,
+		keepAlive: e.cfg.KeepAlive,
+		maxPDU:    wire.DefaultMaxPDULen,
+	}
+	e.conns[id] = s
+	return s
+}
+
+// connUp starts the hold timer of a new transport connection: until the
+// Initialization exchange negotiates a KeepAlive time, the proposed one
+// bounds how long the peer may stay silent (section 2.5.4 leaves the
+// initialization timeout to the implementation).
+func (e *Engine) connUp(s *session) {
+	s.connected = true
+	s.holdExpires = e.now.Add(s.keepAlive)
+	e.setState(s, Initialized)
+}
+
+func (e *Engine) connAccepted(ev ConnAccepted) {
+	if ev.Conn&DialBit != 0 || e.conns[ev.Conn] != nil {
+		e.log.Warn("ldp: runtime passed an unusable connection id", "conn", uint64(ev.Conn), "remote", ev.Remote)
+		e.emit(Close{Conn: ev.Conn})
+		return
+	}
+	s := e.newSession(ev.Conn, false)
+	s.remote = ev.Remote
+	e.connUp(s)
+}
+
+func (e *Engine) connEstablished(ev ConnEstablished) {
+	s := e.conns[ev.Conn]
+	if s == nil || !s.active || s.connected {
+		return
+	}
+	e.connUp(s)
+	// The active LSR opens with Initialization (section 2.5.3).
+	e.sendMessages(s, e.initMessage(s.nbr))
+	e.setState(s, OpenSent)
+}
+
+func (e *Engine) connLost(id ConnID, err error) {
+	s := e.conns[id]
+	if s == nil {
+		return
+	}
+	e.log.Info("ldp connection lost", "conn", uint64(id), "remote", s.remote, "err", err)
+	e.closeSession(s, noNotification)
+}
+
+// connData frames the stream into PDUs (section 3.1) and handles each.
+func (e *Engine) connData(ev ConnData) {
+	s := e.conns[ev.Conn]
+	if s == nil || !s.connected {
+		return
+	}
+	s.buf = append(s.buf, ev.Data...)
+	for !s.closed {
+		n, err := wire.PDUSize(s.buf, s.maxPDU)
+		if err != nil {
+			// The stream cannot be framed any further.
+			e.decodeFailure(s, err)
+			return
+		}
+		if n == 0 || len(s.buf) < n {
+			break
+		}
+		pdu := s.buf[:n:n]
+		s.buf = s.buf[n:]
+		e.handlePDU(s, pdu)
+	}
+	if len(s.buf) == 0 {
+		s.buf = nil
+	}
+}
+
+// handlePDU processes one framed PDU.
+func (e *Engine) handlePDU(s *session, b []byte) {
+	// Any PDU restarts the session hold timer (section 2.5.6).
+	s.holdExpires = e.now.Add(s.keepAlive)
+	pdu, err := wire.DecodePDU(b)
+	if pdu == nil {
+		if s.nbr == nil && !e.bindFromHeader(s, b) {
+			return
+		}
+		e.decodeFailure(s, err)
+		return
+	}
+	if s.nbr == nil {
+		if !e.bind(s, pdu.ID) {
+			return
+		}
+	} else if pdu.ID != s.nbr.ldpID() {
+		// Section 3.5.1.2.1: a PDU header with an LDP Identifier other
+		// than the session's is a fatal Bad LDP Identifier.
+		e.closeSession(s, wire.StatusBadLDPIdentifier)
+		return
+	}
+	skip := map[int]bool{}
+	var me wire.MessageErrors
+	if errors.As(err, &me) {
+		// Section 3.5: the message is ignored, the peer advised, and
+		// the rest of the PDU processed.
+		for _, de := range me {
+			skip[de.Index] = true
+			e.notify(s, wire.NewStatus(de.Status, de.MsgID, de.MsgType))
+		}
+	}
+	for i, m := range pdu.Messages {
+		if s.closed {
+			return
+		}
+		if !skip[i] {
+			e.handleMessage(s, m)
+		}
+	}
+}
+
+// decodeFailure reports a PDU that could not be decoded with the status the
+// codec chose; fatal ones end the session (section 3.5.1.2).
+func (e *Engine) decodeFailure(s *session, err error) {
+	var de *wire.DecodeError
+	if !errors.As(err, &de) {
+		e.closeSession(s, wire.StatusInternalError)
+		return
+	}
+	e.log.Warn("ldp: bad PDU", "peer", s.peerName(), "status", de.Status.String(), "err", err)
+	st := wire.NewStatus(de.Status, de.MsgID, de.MsgType)
+	if !de.Fatal() {
+		e.notify(s, st)
+		return
+	}
+	e.notify(s, st)
+	e.closeSession(s, noNotification)
+}
+
+// bindFromHeader names the peer of an accepted connection whose first PDU
+// cannot be decoded, so that the error goes through the normal path; it
+// fails like bind does.
+func (e *Engine) bindFromHeader(s *session, b []byte) bool {
+	if len(b) < wire.HeaderLen {
+		e.closeSession(s, wire.StatusSessionRejectedNoHello)
+		return false
+	}
+	id := wire.LDPID{LSRID: netip.AddrFrom4([4]byte(b[4:8])), LabelSpace: uint16(b[8])<<8 | uint16(b[9])}
+	return e.bind(s, id)
+}
+
+// bind matches an accepted connection to a neighbour: section 2.5.3 has
+// the passive LSR find the Hello adjacency from the transport address the
+// connection comes from and the LDP Identifier in the first PDU. Without
+// one it rejects the session with "Session Rejected/No Hello".
+func (e *Engine) bind(s *session, id wire.LDPID) bool {
+	n := e.nbrs[id.LSRID]
+	if n == nil || id.LabelSpace != 0 || n.transport != s.remote.Addr() {
+		e.log.Info("ldp: session rejected, no hello", "ldp-id", id, "remote", s.remote)
+		e.closeSession(s, wire.StatusSessionRejectedNoHello)
+		return false
+	}
+	if n.sess != nil || activeRole(e.cfg.TransportAddr, n.transport) {
+		// A second connection, or one from the side that should have
+		// waited: keep the session we have (or open ourselves).
+		e.log.Info("ldp: redundant connection closed", "lsr-id", n.id, "remote", s.remote)
+		e.closeSession(s, noNotification)
+		return false
+	}
+	s.nbr = n
+	n.sess = s
+	e.emit(SessionState{LSRID: n.id, From: NonExistent, To: s.state})
+	return true
+}
+
+// noNotification closes a session without telling the peer, when the
+// connection is already gone or the peer ended the session.
+const noNotification wire.StatusCode = 0
+
+// closeSession ends a session: it sends a Notification with code (unless
+// noNotification), closes the connection, reports the state change and,
+// when the session had reached OPERATIONAL, tells the LIB exactly once.
+// Only this session is touched; other sessions never see its errors.
+func (e *Engine) closeSession(s *session, code wire.StatusCode) {
+	if s.closed {
+		return
+	}
+	if code != noNotification && s.connected {
+		e.notify(s, wire.NewStatus(code, 0, 0))
+	}
+	s.closed = true
+	delete(e.conns, s.conn)
+	e.emit(Close{Conn: s.conn})
+	n := s.nbr
+	if n == nil {
+		return
+	}
+	wasUp := s.operational
+	e.setState(s, NonExistent)
+	n.sess = nil
+	e.log.Info("ldp session closed", "lsr-id", n.id, "status", code.String())
+	if wasUp {
+		e.toLIB(e.labels.NeighborDown(n.id))
+	}
+	// Section 2.5.3: the active side retries with exponential backoff.
+	if s.active && len(n.adjs) > 0 {
+		n.holdBack(e.now)
+	}
+}
+
+func (s *session) peerName() string {
+	if s.nbr != nil {
+		return s.nbr.id.String()
+	}
+	return s.remote.String()
+}
