@@ -39,6 +39,7 @@ type LeaveMulticast struct{ Ifname string }
 // for a Targeted Hello Ifname is empty and Dst is the target.
 type SendHello struct {
 	Ifname string
+	Src    netip.Addr // for a Targeted Hello: the address to send from
 	Dst    netip.AddrPort
 	Data   []byte
 }

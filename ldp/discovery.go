@@ -86,7 +86,9 @@ func (e *Engine) sendLinkHello(i *iface) {
 }
 
 func (e *Engine) sendTargetedHello(t *target) {
-	e.emit(SendHello{Dst: netip.AddrPortFrom(t.addr, Port), Data: e.helloPDU(e.cfg.TargetedHelloHold, true)})
+	// Sourced from the transport address: FRR and OpenBSD ldpd match a
+	// targeted hello to a configured neighbour by its source address.
+	e.emit(SendHello{Src: e.cfg.TransportAddr, Dst: netip.AddrPortFrom(t.addr, Port), Data: e.helloPDU(e.cfg.TargetedHelloHold, true)})
 	t.nextHello = e.now.Add(e.cfg.TargetedHelloInterval)
 }
 

@@ -141,3 +141,38 @@ func TestLSRDWithFRROverZeroTier(t *testing.T) {
 		t.Errorf("after the withdraw: %v", err)
 	}
 }
+
+// A targeted session (extended discovery, no link hellos at all) between
+// lsrd and FRR comes up and the two agree on their bindings.
+func TestLSRDTargetedSessionWithFRR(t *testing.T) {
+	lab := topo.New(t)
+	r1, r2 := lab.Router("r1"), lab.Router("r2")
+	lab.Link(r1, r2, "10.0.0.1/30", "10.0.0.2/30")
+	r1.AddLoopback("1.1.1.1/32")
+	r2.AddLoopback("2.2.2.2/32")
+	r2.Run("ip", "route", "add", "1.1.1.1/32", "via", "10.0.0.1")
+	f1 := r1.StartFRR(topo.FRRConfig{RouterID: "1.1.1.1", Static: []string{"2.2.2.2/32 10.0.0.2"},
+		LDP: &topo.FRRLDP{Targeted: []string{"2.2.2.2"}}})
+	l2 := r2.StartLSRD("router-id: 2.2.2.2\nldp:\n  targeted-neighbors:\n    - address: 1.1.1.1\n")
+
+	f1.WaitLDPOperational(t, 90*time.Second, "2.2.2.2")
+	var disc struct {
+		Adjacencies []struct {
+			NeighborID string `json:"neighborId"`
+			Type       string `json:"type"`
+		} `json:"adjacencies"`
+	}
+	if err := f1.VtyshJSON("show mpls ldp discovery json", &disc); err != nil {
+		t.Fatal(err)
+	}
+	if len(disc.Adjacencies) != 1 || disc.Adjacencies[0].Type != "targeted" || disc.Adjacencies[0].NeighborID != "2.2.2.2" {
+		t.Errorf("FRR's adjacencies %+v, want one targeted adjacency with 2.2.2.2", disc.Adjacencies)
+	}
+	topo.Eventually(t, 30*time.Second, "FRR and lsrd agree on bindings", func() error {
+		fecs, err := agree(f1, l2, "1.1.1.1", "2.2.2.2")
+		if err == nil && !slices.Contains(fecs, "2.2.2.2/32") {
+			return fmt.Errorf("no binding from lsrd for 2.2.2.2/32 yet (have %v)", fecs)
+		}
+		return err
+	})
+}

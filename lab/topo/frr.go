@@ -64,9 +64,6 @@ func (c FRRConfig) Render(name string) string {
 		}
 		w("mpls ldp")
 		w(" router-id %s", c.RouterID)
-		for _, n := range l.Targeted {
-			w(" neighbor %s targeted", n)
-		}
 		w(" address-family ipv4")
 		w("  discovery transport-address %s", ta)
 		if l.ExplicitNull {

@@ -246,7 +246,7 @@ func (s *Speaker) do(ctx context.Context, a ldp.Action) {
 			}
 			err = s.socks.Hello.SendMulticast(ifc.Index, firstV4(ifc.Addrs), a.Data)
 		} else {
-			err = s.socks.Hello.SendUnicast(a.Dst, netip.Addr{}, a.Data)
+			err = s.socks.Hello.SendUnicast(a.Dst, a.Src, a.Data)
 		}
 		if err != nil {
 			s.log.Debug("ldp: hello not sent", "interface", a.Ifname, "to", a.Dst, "err", err)
