@@ -89,17 +89,18 @@ type RemoteBinding struct {
 type Stats struct {
 	// LabelsInUse counts allocated labels: bound to a FEC, or withdrawn
 	// and not yet released by every peer. LabelRange is the range size.
-	LabelsInUse, LabelRange int
+	LabelsInUse int `json:"labels_in_use"`
+	LabelRange  int `json:"label_range"`
 	// AllocFailures counts FECs that found the range exhausted (once per
 	// episode); Starved is how many are waiting for a label now.
-	AllocFailures uint64
-	Starved       int
+	AllocFailures uint64 `json:"alloc_failures"`
+	Starved       int    `json:"starved"`
 	// FECs counts prefixes with a route that Config.Allocate accepted.
-	FECs int
+	FECs int `json:"fecs"`
 	// RemoteBindings counts labels neighbours advertised (used or not).
-	RemoteBindings int
+	RemoteBindings int `json:"remote_bindings"`
 	// Withdrawn counts mappings withdrawn from a peer and not yet released.
-	Withdrawn int
+	Withdrawn int `json:"withdrawn"`
 	// Peers counts operational sessions.
-	Peers int
+	Peers int `json:"peers"`
 }
