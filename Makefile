@@ -17,7 +17,7 @@ lint:
 	bash scripts/test lint
 
 bench:
-	go test -run '^$$' -bench . -benchmem ./...
+	bash scripts/bench
 
 demo:
 	bash scripts/demo
