@@ -65,6 +65,11 @@ func (d *Daemon) controlMux() *http.ServeMux {
 		err := d.sp.Call(r.Context(), func() { data = d.lib.Bindings() })
 		reply(w, data, err)
 	})
+	mux.HandleFunc("GET /v1/ldp/neighbors", func(w http.ResponseWriter, r *http.Request) {
+		var data any
+		err := d.sp.Call(r.Context(), func() { data = d.eng.Neighbors() })
+		reply(w, data, err)
+	})
 	mux.HandleFunc("GET /v1/ldp/stats", func(w http.ResponseWriter, r *http.Request) {
 		var data any
 		err := d.sp.Call(r.Context(), func() { data = d.lib.Stats() })

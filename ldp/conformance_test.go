@@ -26,6 +26,15 @@ var t0 = time.Date(2025, 1, 1, 0, 0, 0, 0, time.UTC)
 // input events, each followed by the actions expected ("=>" lines), the LIB
 // calls made and the next deadline. With -update the "=>" lines are
 // rewritten from what the engine does.
+//
+// A case runs against a scripted fake LIB ("lib Call arg -> ..." rules,
+// its calls printed as "lib ..." lines) unless it starts with "lib real
+// [ordered|independent] [explicit-null] [labels=MIN-MAX]", which drives the
+// real ldp/lib: the label messages it sends and the whole LFIB/FTN after
+// each change (fib-changed) are then the expected output, and "show lib"
+// prints its bindings. Routes come in as "at T route PREFIX via ADDR dev IF
+// [via ...]" or "route PREFIX connected IF", and leave as "route-delete
+// PREFIX".
 func TestConformance(t *testing.T) {
 	files, err := filepath.Glob("testdata/conformance/*.txt")
 	if err != nil || len(files) == 0 {
@@ -83,6 +92,8 @@ func runCase(src string) (string, error) {
 	lines := strings.Split(strings.TrimRight(src, "\n"), "\n")
 	var out []string
 	fl := newFakeLIB()
+	var labels LabelManager = fl
+	var real *lib.LIB
 	var e *Engine
 	now := t0
 	for i := 0; i < len(lines); i++ {
@@ -99,11 +110,22 @@ func runCase(src string) (string, error) {
 			if err != nil {
 				return fail(err)
 			}
-			if e, err = New(cfg, fl); err != nil {
+			if e, err = New(cfg, labels); err != nil {
 				return fail(err)
 			}
 			eng := e
 			fl.pos = func() int { return len(eng.out) }
+		case strings.HasPrefix(line, "lib real"):
+			// The real label decision part instead of the script: the
+			// case shows what lsrd itself advertises and installs.
+			if e != nil {
+				return fail(errors.New("lib real must come before config"))
+			}
+			l, err := parseRealLIB(line)
+			if err != nil {
+				return fail(err)
+			}
+			real, labels = l, l
 		case strings.HasPrefix(line, "lib "):
 			if err := parseLibRule(fl, line); err != nil {
 				return fail(err)
@@ -111,6 +133,13 @@ func runCase(src string) (string, error) {
 		case strings.HasPrefix(line, "lib-ftn "):
 			if err := parseFTNRule(fl, line); err != nil {
 				return fail(err)
+			}
+		case line == "show lib":
+			if real == nil {
+				return fail(errors.New("show lib needs lib real"))
+			}
+			for _, g := range showLIB(real) {
+				out = append(out, "=> "+g)
 			}
 		case strings.HasPrefix(line, "show"):
 			// Not an event: the engine's adjacencies and neighbours, for
@@ -345,13 +374,13 @@ func parseEvent(line string, more []string) (time.Time, []Event, error) {
 			data = data[c2:]
 		}
 	case "route":
-		pfx, err := netip.ParsePrefix(k.str("prefix"))
+		r, err := parseRoute(f[3:])
 		if err != nil {
 			return at, nil, err
 		}
-		evs = []Event{RouteUpdate{Route: rib.Route{Prefix: pfx, Source: rib.SourceStatic, NextHops: []rib.NextHop{{Addr: k.addr("via"), Ifname: k.str("dev")}}}}}
+		evs = []Event{RouteUpdate{Route: r}}
 	case "route-delete":
-		pfx, err := netip.ParsePrefix(k.str("prefix"))
+		pfx, err := netip.ParsePrefix(arg)
 		if err != nil {
 			return at, nil, err
 		}
@@ -382,7 +411,11 @@ func showState(e *Engine) []string {
 		if !a.expires.IsZero() {
 			exp = a.expires.Sub(t0).String()
 		}
-		out = append(out, fmt.Sprintf("adjacency %s hold=%v expires=%s", k, a.hold, exp))
+		hold := a.hold.String()
+		if a.hold == InfiniteHold {
+			hold = "infinite"
+		}
+		out = append(out, fmt.Sprintf("adjacency %s hold=%s expires=%s", k, hold, exp))
 	}
 	for _, id := range sortedAddrs(e.nbrs) {
 		n := e.nbrs[id]
@@ -402,5 +435,87 @@ func showState(e *Engine) []string {
 	if len(out) == 0 {
 		out = append(out, "no adjacencies")
 	}
+	return out
+}
+
+// parseRealLIB reads "lib real [ordered|independent] [explicit-null]
+// [labels=MIN-MAX]" into a fresh *lib.LIB (ordered control, labels from 16
+// up, implicit null by default).
+func parseRealLIB(line string) (*lib.LIB, error) {
+	cfg := lib.Config{LabelMin: 16, LabelMax: fib.MaxLabel, Control: lib.Ordered}
+	for _, w := range strings.Fields(line)[2:] {
+		switch {
+		case w == "ordered":
+			cfg.Control = lib.Ordered
+		case w == "independent":
+			cfg.Control = lib.Independent
+		case w == "explicit-null":
+			cfg.ExplicitNull = true
+		case strings.HasPrefix(w, "labels="):
+			var lo, hi uint32
+			if _, err := fmt.Sscanf(strings.TrimPrefix(w, "labels="), "%d-%d", &lo, &hi); err != nil {
+				return nil, fmt.Errorf("%s: want labels=MIN-MAX: %w", w, err)
+			}
+			cfg.LabelMin, cfg.LabelMax = fib.Label(lo), fib.Label(hi)
+		default:
+			return nil, fmt.Errorf("lib real: unknown option %q", w)
+		}
+	}
+	return lib.New(cfg)
+}
+
+// parseRoute reads "PREFIX via ADDR dev IF [via ADDR dev IF ...]" or
+// "PREFIX connected IF" (a next hop without gateway: this LSR is egress).
+func parseRoute(f []string) (rib.Route, error) {
+	if len(f) < 3 {
+		return rib.Route{}, errors.New("want: route PREFIX via ADDR dev IF ... | route PREFIX connected IF")
+	}
+	pfx, err := netip.ParsePrefix(f[0])
+	if err != nil {
+		return rib.Route{}, err
+	}
+	r := rib.Route{Prefix: pfx, Source: rib.SourceStatic}
+	for rest := f[1:]; len(rest) > 0; {
+		switch {
+		case rest[0] == "connected" && len(rest) >= 2:
+			r.Source = rib.SourceConnected
+			r.NextHops = append(r.NextHops, rib.NextHop{Ifname: rest[1]})
+			rest = rest[2:]
+		case rest[0] == "via" && len(rest) >= 4 && rest[2] == "dev":
+			a, err := netip.ParseAddr(rest[1])
+			if err != nil {
+				return r, err
+			}
+			r.NextHops = append(r.NextHops, rib.NextHop{Addr: a, Ifname: rest[3]})
+			rest = rest[4:]
+		default:
+			return r, fmt.Errorf("route: cannot read %q", strings.Join(rest, " "))
+		}
+	}
+	return r, nil
+}
+
+// showLIB lists the real LIB's bindings and counters, for what the
+// actions alone do not show (a mapping kept but not used, say).
+func showLIB(l *lib.LIB) []string {
+	var out []string
+	for _, b := range l.Bindings() {
+		s := "binding " + b.FEC.String() + " local="
+		if b.HasLocal {
+			s += b.LocalLabel.String()
+		} else {
+			s += "none"
+		}
+		for _, r := range b.Remote {
+			s += fmt.Sprintf(" %s:%s", r.Peer, r.Label)
+			if r.InUse {
+				s += "(in-use)"
+			}
+		}
+		out = append(out, s)
+	}
+	st := l.Stats()
+	out = append(out, fmt.Sprintf("stats fecs=%d labels-in-use=%d/%d starved=%d remote=%d withdrawn=%d peers=%d",
+		st.FECs, st.LabelsInUse, st.LabelRange, st.Starved, st.RemoteBindings, st.Withdrawn, st.Peers))
 	return out
 }

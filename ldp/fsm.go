@@ -40,6 +40,7 @@ func (e *Engine) setState(s *session, to State) {
 	}
 	from := s.state
 	s.state = to
+	s.since = e.now
 	if s.nbr != nil {
 		e.emit(SessionState{LSRID: s.nbr.id, From: from, To: to})
 	}

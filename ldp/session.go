@@ -18,6 +18,7 @@ type session struct {
 	connected bool // the transport connection is established
 	remote    netip.AddrPort
 	state     State
+	since     time.Time // when state was entered
 	closed    bool
 	buf       []byte // received bytes not yet framed into a PDU
 

@@ -68,6 +68,8 @@ func parseFEC(s string) (wire.FEC, error) {
 			f = append(f, wire.WildcardFEC{})
 		case p == "typed-wildcard:IPv4":
 			f = append(f, wire.TypedWildcardFEC{Type: wire.FECPrefix, Family: wire.AFIPv4})
+		case p == "typed-wildcard:IPv6":
+			f = append(f, wire.TypedWildcardFEC{Type: wire.FECPrefix, Family: wire.AFIPv6})
 		default:
 			pfx, err := netip.ParsePrefix(p)
 			if err != nil {
@@ -152,6 +154,7 @@ func renderMessage(m wire.Message) string {
 		if m.FEC != nil {
 			fmt.Fprintf(&b, " fec=%s", renderFEC(m.FEC))
 		}
+		b.WriteString(optU32("reqid", m.LabelRequestID))
 		if m.ReturnedTLVs != nil {
 			fmt.Fprintf(&b, " returned-tlvs=%x", m.ReturnedTLVs)
 		}
@@ -277,12 +280,30 @@ func renderAction(a Action) []string {
 	return []string{fmt.Sprintf("unknown action %#v", a)}
 }
 
+// renderTable writes the whole desired table canonically: LFIB entries by
+// incoming label, then FTN entries by prefix, next hops sorted within an
+// entry; what an empty label stack means is spelt out (the LFIB pops, the
+// FTN forwards unlabelled).
 func renderTable(t *fib.Table) []string {
 	var out []string
+	hops := func(nhs []fib.NextHop, empty string) []string {
+		s := make([]string, len(nhs))
+		for i, nh := range nhs {
+			s[i] = nh.String()
+			if len(nh.Labels) == 0 {
+				s[i] += " " + empty
+			}
+		}
+		slices.Sort(s)
+		if len(s) == 0 {
+			s = append(s, "no next hop")
+		}
+		return s
+	}
 	ls := mapsKeys(t.LFIB)
 	slices.Sort(ls)
 	for _, l := range ls {
-		for _, nh := range t.LFIB[l].NextHops {
+		for _, nh := range hops(t.LFIB[l].NextHops, "pop") {
 			out = append(out, fmt.Sprintf("lfib %d via %s", uint32(l), nh))
 		}
 	}
@@ -294,9 +315,12 @@ func renderTable(t *fib.Table) []string {
 		return a.Bits() - b.Bits()
 	})
 	for _, p := range pfxs {
-		for _, nh := range t.FTN[p].NextHops {
+		for _, nh := range hops(t.FTN[p].NextHops, "unlabelled") {
 			out = append(out, fmt.Sprintf("ftn %s via %s", p, nh))
 		}
+	}
+	if len(out) == 0 {
+		out = append(out, "empty")
 	}
 	return out
 }
@@ -490,6 +514,7 @@ func parseMessage(line string) (wire.Message, error) {
 		if k.str("fec") != "" {
 			n.FEC = k.fec("fec")
 		}
+		n.LabelRequestID = k.optU32("reqid")
 		msg = n
 	case "Address":
 		msg = &wire.Address{MsgID: id, Addresses: wire.AddressList{Family: wire.AFIPv4, Addrs: k.addrs("addrs")}, Unknown: k.unknown()}
@@ -503,6 +528,8 @@ func parseMessage(line string) (wire.Message, error) {
 		msg = &wire.LabelWithdraw{MsgID: id, FEC: k.fec("fec"), Label: k.optU32("label"), Unknown: k.unknown()}
 	case "LabelRelease":
 		msg = &wire.LabelRelease{MsgID: id, FEC: k.fec("fec"), Label: k.optU32("label"), Unknown: k.unknown()}
+	case "LabelAbortRequest":
+		msg = &wire.LabelAbortRequest{MsgID: id, FEC: k.fec("fec"), LabelRequestID: uint32(k.uint("reqid", 32)), Unknown: k.unknown()}
 	case "Raw":
 		msg = &wire.RawMessage{U: flags["U"], MsgType: wire.MsgType(k.uint("type", 15)), MsgID: id, Params: k.hex("params")}
 	default:

@@ -123,6 +123,23 @@ func TestLSRDWithFRROverZeroTier(t *testing.T) {
 	})
 	t.Logf("FRR and lsrd agree on %d FECs: %v", len(fecs), fecs)
 
+	// lsrd's own view of the neighbour matches FRR's.
+	var nbrs []struct {
+		LSRID       string `json:"lsr_id"`
+		State       string `json:"state"`
+		Adjacencies []struct {
+			Targeted  bool   `json:"targeted"`
+			Interface string `json:"interface"`
+		} `json:"adjacencies"`
+	}
+	if err := l2.Get("/v1/ldp/neighbors", &nbrs); err != nil {
+		t.Fatal(err)
+	}
+	if len(nbrs) != 1 || nbrs[0].LSRID != "1.1.1.1" || nbrs[0].State != "OPERATIONAL" ||
+		len(nbrs[0].Adjacencies) != 1 || nbrs[0].Adjacencies[0].Interface != if2 || nbrs[0].Adjacencies[0].Targeted {
+		t.Errorf("lsrd's neighbours %+v, want 1.1.1.1 OPERATIONAL with one link adjacency on %s", nbrs, if2)
+	}
+
 	// FRR loses 1.1.1.10/32: its withdraw must reach lsrd.
 	r1.Run("ip", "addr", "del", "1.1.1.10/32", "dev", "lo")
 	topo.Eventually(t, 30*time.Second, "lsrd drops FRR's binding for 1.1.1.10/32", func() error {
