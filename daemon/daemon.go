@@ -284,14 +284,21 @@ func (d *Daemon) applyStatic(ctx context.Context) {
 	d.routeChanges(ctx, d.rib.ReplaceSource(rib.SourceStatic, routes))
 }
 
+// routeChanges hands one batch of RIB changes to LDP as one event, so that
+// a resync of thousands of routes publishes the forwarding state once.
 func (d *Daemon) routeChanges(ctx context.Context, cs []rib.Change) {
+	if len(cs) == 0 {
+		return
+	}
+	var ev ldp.RoutesChanged
 	for _, c := range cs {
 		if c.Deleted {
-			d.post(ctx, ldp.RouteDelete{Prefix: c.Prefix})
+			ev.Deletes = append(ev.Deletes, c.Prefix)
 		} else {
-			d.post(ctx, ldp.RouteUpdate{Route: c.Best})
+			ev.Updates = append(ev.Updates, c.Best)
 		}
 	}
+	d.post(ctx, ev)
 }
 
 func (d *Daemon) post(ctx context.Context, ev ldp.Event) {

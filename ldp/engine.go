@@ -7,7 +7,6 @@ import (
 	"slices"
 	"time"
 
-	"github.com/lsrd/lsrd/fib"
 	"github.com/lsrd/lsrd/ldp/wire"
 )
 
@@ -35,7 +34,7 @@ type Engine struct {
 	dialSeq    uint64       // ConnIDs of dials, below DialBit
 
 	libTouched bool
-	lastFIB    *fib.Table
+	lastGen    uint64 // the LIB generation last published
 }
 
 // New returns an engine for cfg that consults labels for every label
@@ -58,7 +57,6 @@ func New(cfg Config, labels LabelManager) (*Engine, error) {
 		adjs:    map[adjKey]*adjacency{},
 		nbrs:    map[netip.Addr]*neighbor{},
 		conns:   map[ConnID]*session{},
-		lastFIB: fib.NewTable(),
 	}, nil
 }
 
@@ -102,6 +100,13 @@ func (e *Engine) Handle(now time.Time, ev Event) []Action {
 		e.toLIB(e.labels.RouteUpdate(ev.Route))
 	case RouteDelete:
 		e.toLIB(e.labels.RouteDelete(ev.Prefix))
+	case RoutesChanged:
+		for _, p := range ev.Deletes {
+			e.toLIB(e.labels.RouteDelete(p))
+		}
+		for _, r := range ev.Updates {
+			e.toLIB(e.labels.RouteUpdate(r))
+		}
 	case ConfigChanged:
 		e.reconfigure(ev.Config)
 	case ClearNeighbor:

@@ -76,6 +76,14 @@ type RouteUpdate struct{ Route rib.Route }
 // RouteDelete reports that the RIB no longer has a route to Prefix.
 type RouteDelete struct{ Prefix netip.Prefix }
 
+// RoutesChanged carries many RIB changes at once (a kernel resync, a
+// configuration reload): the engine publishes the forwarding state once for
+// the whole batch rather than once per route. Deletes apply first.
+type RoutesChanged struct {
+	Updates []rib.Route
+	Deletes []netip.Prefix
+}
+
 // ConfigChanged hands the engine a new configuration. The engine applies the
 // difference: what did not change keeps running undisturbed.
 type ConfigChanged struct{ Config Config }
@@ -95,5 +103,6 @@ func (ConnData) isEvent()        {}
 func (ConnClosed) isEvent()      {}
 func (RouteUpdate) isEvent()     {}
 func (RouteDelete) isEvent()     {}
+func (RoutesChanged) isEvent()   {}
 func (ConfigChanged) isEvent()   {}
 func (ClearNeighbor) isEvent()   {}

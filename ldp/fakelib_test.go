@@ -23,6 +23,7 @@ type fakeLIB struct {
 	// ftn maps "Call arg" to FTN entries the table gains on that call.
 	ftn   map[string][]fib.FTNEntry
 	table *fib.Table
+	gen   uint64
 }
 
 type libCall struct {
@@ -46,7 +47,10 @@ func (f *fakeLIB) call(name, arg, detail string) []lib.Outgoing {
 	f.calls = append(f.calls, c)
 	key := name + " " + arg
 	for _, e := range f.ftn[key] {
-		f.table.FTN[e.Prefix] = e
+		if old, ok := f.table.FTN[e.Prefix]; !ok || !old.Equal(e) {
+			f.table.FTN[e.Prefix] = e
+			f.gen++
+		}
 	}
 	var out []lib.Outgoing
 	for _, o := range f.replies[key] {
@@ -100,4 +104,15 @@ func (f *fakeLIB) SetLocalAddresses(a []netip.Addr) []lib.Outgoing {
 	return f.call("SetLocalAddresses", joinAddrs(a), "")
 }
 
-func (f *fakeLIB) Table() *fib.Table { return f.table }
+func (f *fakeLIB) Table() *fib.Table {
+	t := fib.NewTable()
+	for k, v := range f.table.LFIB {
+		t.LFIB[k] = v
+	}
+	for k, v := range f.table.FTN {
+		t.FTN[k] = v
+	}
+	return t
+}
+
+func (f *fakeLIB) Generation() uint64 { return f.gen }

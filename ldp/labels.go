@@ -2,7 +2,6 @@ package ldp
 
 import (
 	"net/netip"
-	"slices"
 
 	"github.com/lsrd/lsrd/fib"
 	"github.com/lsrd/lsrd/ldp/lib"
@@ -31,8 +30,11 @@ type LabelManager interface {
 	// SetLocalAddresses tells the LIB this LSR's own interface addresses: a
 	// host route to one of them makes this LSR the FEC's egress.
 	SetLocalAddresses([]netip.Addr) []lib.Outgoing
-	// Table returns the desired forwarding state.
+	// Table returns a copy of the desired forwarding state, and Generation a
+	// number that changes exactly when that state does: the engine copies the
+	// table only when it changed, which keeps large tables linear.
 	Table() *fib.Table
+	Generation() uint64
 }
 
 var _ LabelManager = (*lib.LIB)(nil)
@@ -61,58 +63,17 @@ func (e *Engine) toLIB(out []lib.Outgoing) {
 	}
 }
 
-// publishFIB emits the LIB's table when it differs from the last one
-// emitted.
+// publishFIB emits the LIB's table when it changed since the last one
+// emitted. The table is the LIB's fresh copy: the receiver may keep it.
 func (e *Engine) publishFIB() {
 	if !e.libTouched {
 		return
 	}
 	e.libTouched = false
-	t := e.labels.Table()
-	if t == nil {
-		t = fib.NewTable()
-	}
-	if tablesEqual(t, e.lastFIB) {
+	gen := e.labels.Generation()
+	if gen == e.lastGen {
 		return
 	}
-	e.lastFIB = cloneTable(t)
-	e.emit(FIBChanged{Table: cloneTable(t)})
-}
-
-func tablesEqual(a, b *fib.Table) bool {
-	if len(a.LFIB) != len(b.LFIB) || len(a.FTN) != len(b.FTN) {
-		return false
-	}
-	for k, x := range a.LFIB {
-		if y, ok := b.LFIB[k]; !ok || !x.Equal(y) {
-			return false
-		}
-	}
-	for k, x := range a.FTN {
-		if y, ok := b.FTN[k]; !ok || !x.Equal(y) {
-			return false
-		}
-	}
-	return true
-}
-
-// cloneTable copies a table deeply, so that neither the LIB nor the
-// receiver of FIBChanged can change what the engine compares against.
-func cloneTable(t *fib.Table) *fib.Table {
-	c := fib.NewTable()
-	cp := func(nhs []fib.NextHop) []fib.NextHop {
-		out := make([]fib.NextHop, len(nhs))
-		for i, nh := range nhs {
-			nh.Labels = slices.Clone(nh.Labels)
-			out[i] = nh
-		}
-		return out
-	}
-	for k, v := range t.LFIB {
-		c.LFIB[k] = fib.LFIBEntry{InLabel: v.InLabel, NextHops: cp(v.NextHops)}
-	}
-	for k, v := range t.FTN {
-		c.FTN[k] = fib.FTNEntry{Prefix: v.Prefix, NextHops: cp(v.NextHops)}
-	}
-	return c
+	e.lastGen = gen
+	e.emit(FIBChanged{Table: e.labels.Table()})
 }
