@@ -1,0 +1,175 @@
+package netlinkfib
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/lsrd/lsrd/fib"
+	"github.com/vishvananda/netns"
+	"golang.org/x/sys/unix"
+)
+
+// FIB reconciles the kernel's MPLS and IP forwarding with lsrd's desired
+// table. Producers publish whole snapshots; the FIB compares each with what
+// the kernel holds (never with the previous snapshot), so a failed or lost
+// change is simply found again by the next pass.
+//
+// Two ways to drive it, on the same state:
+//   - Apply(ctx, t) programs t now and returns what failed (tests, tools,
+//     and a daemon that wants to wait for the kernel);
+//   - Set(t) publishes t and returns at once; Run(ctx) reconciles after each
+//     Set, retries failures with exponential backoff, re-reads the kernel
+//     periodically and whenever a kernel notification says something of
+//     lsrd's changed behind its back.
+//
+// All methods are safe for concurrent use; kernel passes are serialized.
+type FIB struct {
+	log            *slog.Logger
+	ns             netns.NsHandle
+	target         routeTarget
+	backoffMin     time.Duration
+	backoffMax     time.Duration
+	resyncInterval time.Duration
+
+	mu      sync.Mutex // serializes passes and guards everything below
+	c       *conn
+	desired *fib.Table
+	have    *kernelState
+	stale   bool   // have must be re-read from the kernel before the next diff
+	nextID  uint32 // where the ID allocator goes on searching
+	sent    int    // requests the last pass sent
+	// time the last pass spent programming the kernel
+	kernelTime time.Duration
+
+	dirty atomic.Bool // the watcher saw a change of lsrd's it did not make
+
+	kick chan struct{} // Set and the watcher wake Run
+}
+
+// Option configures a FIB.
+type Option func(*FIB)
+
+// WithNetNS makes the FIB open its netlink sockets (and write its sysctls)
+// in ns instead of the process's namespace: the lab runs one FIB per router
+// namespace from the guest's root namespace. New keeps a duplicate of the
+// handle (the watcher opens sockets later), so the caller may close its own.
+func WithNetNS(ns netns.NsHandle) Option { return func(f *FIB) { f.ns = ns } }
+
+// WithLogger sets the structured logger (default slog.Default()).
+func WithLogger(l *slog.Logger) Option { return func(f *FIB) { f.log = l } }
+
+// WithRouteTable puts lsrd's IP routes in table (default main, 254).
+func WithRouteTable(table uint32) Option { return func(f *FIB) { f.target.table = table } }
+
+// WithRouteMetric gives lsrd's IP routes a metric (default 0). A route of
+// another protocol with the same prefix, table and metric is a conflict lsrd
+// reports and never overwrites; a different metric lets both exist.
+func WithRouteMetric(metric uint32) Option { return func(f *FIB) { f.target.metric = metric } }
+
+// WithBackoff bounds the delay before Run retries a failed pass (default
+// 100 ms doubling to 30 s).
+func WithBackoff(minDelay, maxDelay time.Duration) Option {
+	return func(f *FIB) { f.backoffMin, f.backoffMax = minDelay, maxDelay }
+}
+
+// WithResyncInterval sets how often Run re-reads the whole kernel state even
+// without a reason (default 5 minutes; 0 disables). The kernel drops routes
+// silently when an interface goes away; this finds them.
+func WithResyncInterval(d time.Duration) Option { return func(f *FIB) { f.resyncInterval = d } }
+
+// New opens the FIB's netlink socket. It does not touch the kernel's tables:
+// the first pass reads them and adopts what an earlier run left.
+func New(opts ...Option) (*FIB, error) {
+	f := &FIB{
+		log:            slog.Default(),
+		ns:             netns.None(),
+		target:         routeTarget{table: unix.RT_TABLE_MAIN},
+		backoffMin:     100 * time.Millisecond,
+		backoffMax:     30 * time.Second,
+		resyncInterval: 5 * time.Minute,
+		desired:        fib.NewTable(),
+		have:           newKernelState(),
+		stale:          true,
+		nextID:         NexthopIDFirst,
+		kick:           make(chan struct{}, 1),
+	}
+	for _, o := range opts {
+		o(f)
+	}
+	if f.ns.IsOpen() {
+		fd, err := unix.FcntlInt(uintptr(f.ns), unix.F_DUPFD_CLOEXEC, 0)
+		if err != nil {
+			return nil, fmt.Errorf("netlinkfib: keeping the namespace handle: %w", err)
+		}
+		f.ns = netns.NsHandle(fd)
+	}
+	c, err := dial(f.ns)
+	if err != nil {
+		f.ns.Close()
+		return nil, fmt.Errorf("netlinkfib: %w", err)
+	}
+	f.c = c
+	return f, nil
+}
+
+// Close closes the netlink socket. It leaves the kernel as it is: call Flush
+// first to remove lsrd's routes.
+func (f *FIB) Close() error {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if f.ns.IsOpen() {
+		f.ns.Close()
+	}
+	return f.c.close()
+}
+
+// Set publishes a new desired table for Run and returns at once. The FIB
+// keeps t: the caller must not change it afterwards (publish a new one).
+func (f *FIB) Set(t *fib.Table) {
+	f.mu.Lock()
+	f.desired = t
+	f.mu.Unlock()
+	f.wake()
+}
+
+// Apply publishes t and reconciles the kernel with it now. The error, when
+// not nil, is Errors listing each label, prefix or nexthop object that
+// failed and why; everything else was programmed.
+func (f *FIB) Apply(ctx context.Context, t *fib.Table) error {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.desired = t
+	return f.reconcile(ctx)
+}
+
+// Resync re-reads everything lsrd owns from the kernel and reconciles: the
+// recovery after a restart or lost notifications.
+func (f *FIB) Resync(ctx context.Context) error {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.stale = true
+	return f.reconcile(ctx)
+}
+
+// Flush removes every route and nexthop object of lsrd's protocol from the
+// kernel, whoever installed them, and forgets the desired table, so a
+// running Run does not put them back. The daemon calls it on shutdown when
+// forwarding should stop with it.
+func (f *FIB) Flush(ctx context.Context) error {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.desired = fib.NewTable()
+	f.stale = true
+	return f.reconcile(ctx)
+}
+
+func (f *FIB) wake() {
+	select {
+	case f.kick <- struct{}{}:
+	default:
+	}
+}

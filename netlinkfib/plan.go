@@ -1,0 +1,358 @@
+package netlinkfib
+
+import (
+	"cmp"
+	"fmt"
+	"net/netip"
+	"slices"
+
+	"github.com/lsrd/lsrd/fib"
+)
+
+// nexthopObject is a single kernel nexthop object: gateway, device, and the
+// labels it pushes.
+type nexthopObject struct {
+	id  uint32
+	hop hop
+}
+
+// groupObject is a kernel nexthop group (ECMP) of single objects.
+type groupObject struct {
+	id      uint32
+	members []uint32
+}
+
+// prefixRoute is an IP route that forwards through a nexthop object.
+type prefixRoute struct {
+	prefix netip.Prefix
+	nhid   uint32
+}
+
+// plan is the difference between desired and actual, in the order the kernel
+// needs it: label routes stand alone; nexthops before the groups that hold
+// them, groups before the routes that use them, and garbage (routes, then
+// groups, then nexthops) last, once nothing points at it any more.
+type plan struct {
+	labelAdd, labelReplace []labelRoute
+	labelDelete            []fib.Label
+
+	nexthopAdd, nexthopReplace []nexthopObject
+	groupAdd, groupReplace     []groupObject
+	routeAdd, routeReplace     []prefixRoute
+	routeDelete                []netip.Prefix
+	groupDelete                []uint32 // garbage if every route move succeeds
+	nexthopDelete              []uint32
+
+	conflicts Errors // desired items held by another protocol: never touched
+}
+
+// empty reports whether the plan changes nothing.
+func (p *plan) empty() bool {
+	return len(p.labelAdd)+len(p.labelReplace)+len(p.labelDelete)+
+		len(p.nexthopAdd)+len(p.nexthopReplace)+len(p.groupAdd)+len(p.groupReplace)+
+		len(p.routeAdd)+len(p.routeReplace)+len(p.routeDelete)+
+		len(p.groupDelete)+len(p.nexthopDelete) == 0
+}
+
+// idAllocator hands out nexthop IDs from lsrd's block, skipping every ID
+// the kernel already has.
+type idAllocator struct {
+	next uint32
+	used map[uint32]bool
+}
+
+func (a *idAllocator) alloc() (uint32, error) {
+	if a.next < NexthopIDFirst {
+		a.next = NexthopIDFirst
+	}
+	for ; a.next <= NexthopIDLast && a.next >= NexthopIDFirst; a.next++ {
+		if !a.used[a.next] {
+			id := a.next
+			a.used[id] = true
+			a.next++
+			return id, nil
+		}
+	}
+	return 0, fmt.Errorf("nexthop ID block %d-%d exhausted", NexthopIDFirst, NexthopIDLast)
+}
+
+// diff computes the plan that makes actual equal to desired. It never
+// changes actual; alloc remembers the IDs it handed out.
+func diff(want desiredState, have *kernelState, alloc *idAllocator) *plan {
+	p := &plan{}
+	diffLabels(p, want, have)
+	diffFTN(p, want, have, alloc)
+	return p
+}
+
+func diffLabels(p *plan, want desiredState, have *kernelState) {
+	for _, in := range sortedKeys(want.labels) {
+		w := want.labels[in]
+		if proto, ok := have.foreignLabels[in]; ok {
+			p.conflicts = append(p.conflicts, &ItemError{Item: "label " + in.String(), Op: "conflict",
+				Err: fmt.Errorf("the kernel holds a route for this label with protocol %d, not lsrd's %d", proto, RouteProtocol)})
+			continue
+		}
+		h, ok := have.labels[in]
+		switch {
+		case !ok:
+			p.labelAdd = append(p.labelAdd, w)
+		case !h.equal(w):
+			p.labelReplace = append(p.labelReplace, w)
+		}
+	}
+	for _, in := range sortedKeys(have.labels) {
+		if _, ok := want.labels[in]; !ok {
+			p.labelDelete = append(p.labelDelete, in)
+		}
+	}
+}
+
+// diffFTN maps every desired prefix onto shared nexthop objects: one object
+// per distinct (gateway, interface, label stack), one group per distinct
+// ECMP set. An object whose stack nobody wants any more is relabelled in
+// place (one RTM_NEWNEXTHOP replace) when the prefixes that use it now want
+// the new stack, instead of creating a new object and moving every prefix.
+func diffFTN(p *plan, want desiredState, have *kernelState, alloc *idAllocator) {
+	prefixes := sortedPrefixes(want.ftn)
+
+	// Single objects: reuse exact matches.
+	wantHops := map[hopKey]hop{}
+	for _, pfx := range prefixes {
+		for _, h := range want.ftn[pfx] {
+			wantHops[h.key()] = h
+		}
+	}
+	byKey := map[hopKey]uint32{}
+	for _, id := range sortedKeys(have.nexthops) {
+		k := have.nexthops[id].key()
+		if _, dup := byKey[k]; !dup {
+			byKey[k] = id
+		}
+	}
+	single := map[hopKey]uint32{}
+	claimed := map[uint32]bool{}
+	for k := range wantHops {
+		if id, ok := byKey[k]; ok {
+			single[k] = id
+			claimed[id] = true
+		}
+	}
+	// Relabel in place: objects nobody wants as they are, voted for by the
+	// prefixes that use them today and want a new stack.
+	votes := map[hopKey]map[uint32]int{}
+	for _, pfx := range prefixes {
+		cur, ok := have.routes[pfx]
+		if !ok {
+			continue
+		}
+		curMembers := []uint32{cur}
+		if m, isGroup := have.groups[cur]; isGroup {
+			curMembers = m
+		}
+		for _, h := range want.ftn[pfx] {
+			k := h.key()
+			if _, done := single[k]; done {
+				continue
+			}
+			for _, id := range curMembers {
+				old, ok := have.nexthops[id]
+				if !ok || claimed[id] || old.gw.Is4() != h.gw.Is4() {
+					continue
+				}
+				if votes[k] == nil {
+					votes[k] = map[uint32]int{}
+				}
+				votes[k][id]++
+			}
+		}
+	}
+	for _, k := range sortedHopKeys(wantHops) {
+		if _, done := single[k]; done {
+			continue
+		}
+		best, bestVotes := uint32(0), 0
+		for _, id := range sortedKeys(votes[k]) {
+			if n := votes[k][id]; n > bestVotes && !claimed[id] {
+				best, bestVotes = id, n
+			}
+		}
+		if bestVotes > 0 {
+			single[k] = best
+			claimed[best] = true
+			p.nexthopReplace = append(p.nexthopReplace, nexthopObject{id: best, hop: wantHops[k]})
+			continue
+		}
+		id, err := alloc.alloc()
+		if err != nil {
+			p.conflicts = append(p.conflicts, &ItemError{Item: "nexthop " + wantHops[k].String(), Op: "add", Err: err})
+			continue
+		}
+		single[k] = id
+		p.nexthopAdd = append(p.nexthopAdd, nexthopObject{id: id, hop: wantHops[k]})
+	}
+
+	// Groups: the same again, one level up.
+	target := map[netip.Prefix]uint32{}
+	wantGroups := map[string][]uint32{}
+	groupOf := map[netip.Prefix]string{}
+	for _, pfx := range prefixes {
+		hops := want.ftn[pfx]
+		ids := make([]uint32, 0, len(hops))
+		for _, h := range hops {
+			if id, ok := single[h.key()]; ok {
+				ids = append(ids, id)
+			}
+		}
+		if len(ids) != len(hops) {
+			continue // an ID could not be allocated; reported above
+		}
+		if len(ids) == 1 {
+			target[pfx] = ids[0]
+			continue
+		}
+		slices.Sort(ids)
+		gk := fmt.Sprint(ids)
+		wantGroups[gk] = ids
+		groupOf[pfx] = gk
+	}
+	groupByKey := map[string]uint32{}
+	for _, id := range sortedKeys(have.groups) {
+		gk := fmt.Sprint(have.groups[id])
+		if _, dup := groupByKey[gk]; !dup {
+			groupByKey[gk] = id
+		}
+	}
+	group := map[string]uint32{}
+	claimedGroup := map[uint32]bool{}
+	for gk := range wantGroups {
+		if id, ok := groupByKey[gk]; ok {
+			group[gk] = id
+			claimedGroup[id] = true
+		}
+	}
+	gvotes := map[string]map[uint32]int{}
+	for _, pfx := range prefixes {
+		gk, ok := groupOf[pfx]
+		if !ok {
+			continue
+		}
+		if _, done := group[gk]; done {
+			continue
+		}
+		cur, ok := have.routes[pfx]
+		if _, isGroup := have.groups[cur]; !ok || !isGroup || claimedGroup[cur] {
+			continue
+		}
+		if gvotes[gk] == nil {
+			gvotes[gk] = map[uint32]int{}
+		}
+		gvotes[gk][cur]++
+	}
+	for _, gk := range sortedKeys(wantGroups) {
+		if _, done := group[gk]; done {
+			continue
+		}
+		best, bestVotes := uint32(0), 0
+		for _, id := range sortedKeys(gvotes[gk]) {
+			if n := gvotes[gk][id]; n > bestVotes && !claimedGroup[id] {
+				best, bestVotes = id, n
+			}
+		}
+		if bestVotes > 0 {
+			group[gk] = best
+			claimedGroup[best] = true
+			p.groupReplace = append(p.groupReplace, groupObject{id: best, members: wantGroups[gk]})
+			continue
+		}
+		id, err := alloc.alloc()
+		if err != nil {
+			p.conflicts = append(p.conflicts, &ItemError{Item: "nexthop group " + gk, Op: "add", Err: err})
+			continue
+		}
+		group[gk] = id
+		p.groupAdd = append(p.groupAdd, groupObject{id: id, members: wantGroups[gk]})
+	}
+	for pfx, gk := range groupOf {
+		if id, ok := group[gk]; ok {
+			target[pfx] = id
+		}
+	}
+
+	// Routes.
+	for _, pfx := range prefixes {
+		id, ok := target[pfx]
+		if !ok {
+			continue
+		}
+		if proto, foreign := have.foreignRoutes[pfx]; foreign {
+			p.conflicts = append(p.conflicts, &ItemError{Item: "prefix " + pfx.String(), Op: "conflict",
+				Err: fmt.Errorf("the kernel holds a route for this prefix with protocol %d, not lsrd's %d", proto, RouteProtocol)})
+			continue
+		}
+		cur, ok := have.routes[pfx]
+		switch {
+		case !ok:
+			p.routeAdd = append(p.routeAdd, prefixRoute{prefix: pfx, nhid: id})
+		case cur != id:
+			p.routeReplace = append(p.routeReplace, prefixRoute{prefix: pfx, nhid: id})
+		}
+	}
+	for _, pfx := range sortedKeysFunc(have.routes, comparePrefixes) {
+		if _, ok := want.ftn[pfx]; !ok {
+			p.routeDelete = append(p.routeDelete, pfx)
+		}
+	}
+
+	// Garbage: objects no target route or group uses.
+	used := map[uint32]bool{}
+	for _, id := range target {
+		used[id] = true
+	}
+	for _, gk := range sortedKeys(group) {
+		if !used[group[gk]] {
+			continue
+		}
+		for _, m := range wantGroups[gk] {
+			used[m] = true
+		}
+	}
+	for _, id := range sortedKeys(have.groups) {
+		if !used[id] {
+			p.groupDelete = append(p.groupDelete, id)
+		}
+	}
+	for _, id := range sortedKeys(have.nexthops) {
+		if !used[id] {
+			p.nexthopDelete = append(p.nexthopDelete, id)
+		}
+	}
+}
+
+func comparePrefixes(a, b netip.Prefix) int {
+	if c := a.Addr().Compare(b.Addr()); c != 0 {
+		return c
+	}
+	return cmp.Compare(a.Bits(), b.Bits())
+}
+
+func sortedPrefixes[V any](m map[netip.Prefix]V) []netip.Prefix {
+	return sortedKeysFunc(m, comparePrefixes)
+}
+
+func sortedKeys[K cmp.Ordered, V any](m map[K]V) []K {
+	return sortedKeysFunc(m, cmp.Compare[K])
+}
+
+func sortedKeysFunc[K comparable, V any](m map[K]V, f func(a, b K) int) []K {
+	ks := make([]K, 0, len(m))
+	for k := range m {
+		ks = append(ks, k)
+	}
+	slices.SortFunc(ks, f)
+	return ks
+}
+
+func sortedHopKeys(m map[hopKey]hop) []hopKey {
+	return sortedKeysFunc(m, func(a, b hopKey) int { return compareHops(m[a], m[b]) })
+}

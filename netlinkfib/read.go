@@ -1,0 +1,106 @@
+package netlinkfib
+
+import (
+	"context"
+	"fmt"
+
+	"golang.org/x/sys/unix"
+)
+
+// readKernel dumps the nexthop objects and the MPLS, IPv4 and IPv6 routes and
+// keeps what is lsrd's (protocol 193; for nexthops also an ID in lsrd's
+// block; for IP routes also lsrd's table and metric). It notes what of
+// others' stands on a label or prefix lsrd may want, and every nexthop ID in
+// use.
+func (f *FIB) readKernel(ctx context.Context) (*kernelState, error) {
+	s := newKernelState()
+	err := f.c.dump(ctx, nexthopDumpRequest(), func(typ uint16, b []byte) error {
+		if typ != unix.RTM_NEWNEXTHOP {
+			return nil
+		}
+		n, err := decodeNexthop(b)
+		if err != nil {
+			return fmt.Errorf("nexthop dump: %w", err)
+		}
+		s.usedIDs[n.id] = true
+		if n.protocol != RouteProtocol || !ownedNexthopID(n.id) || n.other {
+			return nil
+		}
+		if n.group != nil {
+			s.groups[n.id] = n.group
+		} else {
+			s.nexthops[n.id] = n.hop
+		}
+		return nil
+	})
+	if err != nil {
+		// A kernel without nexthop objects (before 5.3) answers EINVAL or
+		// EOPNOTSUPP; lsrd needs them for label push.
+		return nil, fmt.Errorf("reading nexthop objects: %w", err)
+	}
+	err = f.c.dump(ctx, routeDumpRequest(unix.AF_MPLS), func(typ uint16, b []byte) error {
+		if typ != unix.RTM_NEWROUTE {
+			return nil
+		}
+		r, err := decodeRoute(b)
+		if err != nil {
+			return fmt.Errorf("MPLS route dump: %w", err)
+		}
+		if r.family != unix.AF_MPLS {
+			return nil
+		}
+		if r.protocol != RouteProtocol {
+			s.foreignLabels[r.label] = r.protocol
+			return nil
+		}
+		s.labels[r.label] = labelRoute{in: r.label, hops: normalizeHops(r.hops)}
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("reading MPLS routes: %w", err)
+	}
+	for _, fam := range []uint8{unix.AF_INET, unix.AF_INET6} {
+		err = f.c.dump(ctx, routeDumpRequest(fam), func(typ uint16, b []byte) error {
+			if typ != unix.RTM_NEWROUTE {
+				return nil
+			}
+			r, err := decodeRoute(b)
+			if err != nil {
+				return fmt.Errorf("route dump: %w", err)
+			}
+			if r.family != fam || r.table != f.target.table || r.metric != f.target.metric || !r.prefix.IsValid() {
+				return nil
+			}
+			if r.protocol != RouteProtocol {
+				s.foreignRoutes[r.prefix] = r.protocol
+				return nil
+			}
+			s.routes[r.prefix] = r.nhid
+			return nil
+		})
+		if err != nil {
+			return nil, fmt.Errorf("reading IP routes (family %d): %w", fam, err)
+		}
+	}
+	return s, nil
+}
+
+// readLinks maps interface names to indexes in the FIB's namespace.
+func (f *FIB) readLinks(ctx context.Context) (map[string]int, error) {
+	links := map[string]int{}
+	err := f.c.dump(ctx, linkDumpRequest(), func(typ uint16, b []byte) error {
+		if typ != unix.RTM_NEWLINK {
+			return nil
+		}
+		idx, name, err := decodeLinkName(b)
+		if err != nil {
+			return fmt.Errorf("link dump: %w", err)
+		}
+		links[name] = idx
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("reading interfaces: %w", err)
+	}
+	return links, nil
+}

@@ -1,0 +1,200 @@
+package netlinkfib
+
+import (
+	"cmp"
+	"fmt"
+	"net/netip"
+	"slices"
+	"strconv"
+
+	"github.com/lsrd/lsrd/fib"
+)
+
+// hop is a next hop in the kernel's terms: the interface by index, as the
+// kernel reports it, so desired and actual compare without names.
+type hop struct {
+	gw      netip.Addr
+	ifindex int
+	labels  []fib.Label
+}
+
+// hopKey is a hop usable as a map key: two hops with the same key are the same
+// kernel nexthop object.
+type hopKey struct {
+	gw      netip.Addr
+	ifindex int
+	labels  string
+}
+
+func (h hop) key() hopKey {
+	if len(h.labels) == 0 {
+		return hopKey{gw: h.gw, ifindex: h.ifindex}
+	}
+	b := make([]byte, 0, 8*len(h.labels))
+	for i, l := range h.labels {
+		if i > 0 {
+			b = append(b, '/')
+		}
+		b = strconv.AppendUint(b, uint64(l), 10)
+	}
+	return hopKey{gw: h.gw, ifindex: h.ifindex, labels: string(b)}
+}
+
+func (h hop) equal(o hop) bool {
+	return h.gw == o.gw && h.ifindex == o.ifindex && slices.Equal(h.labels, o.labels)
+}
+
+func (h hop) String() string {
+	s := fmt.Sprintf("via %s ifindex %d", h.gw, h.ifindex)
+	if len(h.labels) > 0 {
+		s += " labels " + h.key().labels
+	}
+	return s
+}
+
+// compareHops orders hops canonically. The kernel keeps next hops in the
+// order they were given; sorting both sides means a producer that lists the
+// same ECMP set in another order causes no churn.
+func compareHops(a, b hop) int {
+	if c := a.gw.Compare(b.gw); c != 0 {
+		return c
+	}
+	if c := cmp.Compare(a.ifindex, b.ifindex); c != 0 {
+		return c
+	}
+	return slices.Compare(a.labels, b.labels)
+}
+
+// normalizeHops sorts hops and drops duplicates (a nexthop group may not name
+// the same member twice).
+func normalizeHops(hs []hop) []hop {
+	slices.SortFunc(hs, compareHops)
+	return slices.CompactFunc(hs, hop.equal)
+}
+
+// labelRoute is one MPLS label route: pop or swap to each hop (ECMP when
+// several).
+type labelRoute struct {
+	in   fib.Label
+	hops []hop
+}
+
+func (r labelRoute) equal(o labelRoute) bool {
+	return r.in == o.in && slices.EqualFunc(r.hops, o.hops, hop.equal)
+}
+
+// kernelState is what lsrd owns in the kernel (and what stands in its way),
+// read from a dump and kept current by the results of lsrd's own writes.
+type kernelState struct {
+	labels   map[fib.Label]labelRoute // our MPLS routes
+	routes   map[netip.Prefix]uint32  // our IP routes: prefix -> nexthop object ID
+	nexthops map[uint32]hop           // our single nexthop objects
+	groups   map[uint32][]uint32      // our nexthop groups: ID -> sorted member IDs
+
+	// Objects of others that block a desired item, by the protocol that
+	// installed them: lsrd reports the conflict and never overwrites.
+	foreignLabels map[fib.Label]uint8
+	foreignRoutes map[netip.Prefix]uint8
+	// Every nexthop ID in the kernel, ours or not, so allocation never
+	// collides.
+	usedIDs map[uint32]bool
+}
+
+func newKernelState() *kernelState {
+	return &kernelState{
+		labels:        map[fib.Label]labelRoute{},
+		routes:        map[netip.Prefix]uint32{},
+		nexthops:      map[uint32]hop{},
+		groups:        map[uint32][]uint32{},
+		foreignLabels: map[fib.Label]uint8{},
+		foreignRoutes: map[netip.Prefix]uint8{},
+		usedIDs:       map[uint32]bool{},
+	}
+}
+
+// referenced returns the nexthop IDs routes and groups still use.
+func (s *kernelState) referenced() map[uint32]bool {
+	ref := map[uint32]bool{}
+	for _, id := range s.routes {
+		ref[id] = true
+	}
+	for _, members := range s.groups {
+		for _, m := range members {
+			ref[m] = true
+		}
+	}
+	return ref
+}
+
+// desiredState is a fib.Table resolved to the kernel's terms.
+type desiredState struct {
+	labels map[fib.Label]labelRoute
+	ftn    map[netip.Prefix][]hop
+}
+
+// resolve turns a desired table into kernel terms, with ifindex looking up
+// interface names in the FIB's namespace. Entries that cannot be programmed
+// (unknown interface, bad label) are left out and reported; the rest go on.
+func resolve(t *fib.Table, ifindex func(string) (int, bool)) (desiredState, Errors) {
+	d := desiredState{labels: map[fib.Label]labelRoute{}, ftn: map[netip.Prefix][]hop{}}
+	var errs Errors
+	if t == nil {
+		return d, nil
+	}
+	for in, e := range t.LFIB {
+		item := "label " + in.String()
+		if in < fib.FirstUnreserved || in > fib.MaxLabel {
+			errs = append(errs, &ItemError{Item: item, Op: "resolve", Err: fmt.Errorf("incoming label %d is reserved or beyond 20 bits", uint32(in))})
+			continue
+		}
+		hops, err := resolveHops(e.NextHops, ifindex)
+		if err != nil {
+			errs = append(errs, &ItemError{Item: item, Op: "resolve", Err: err})
+			continue
+		}
+		d.labels[in] = labelRoute{in: in, hops: hops}
+	}
+	for p, e := range t.FTN {
+		item := "prefix " + p.String()
+		if !p.IsValid() || p != p.Masked() {
+			errs = append(errs, &ItemError{Item: item, Op: "resolve", Err: fmt.Errorf("prefix has host bits set or is invalid")})
+			continue
+		}
+		hops, err := resolveHops(e.NextHops, ifindex)
+		if err != nil {
+			errs = append(errs, &ItemError{Item: item, Op: "resolve", Err: err})
+			continue
+		}
+		d.ftn[p] = hops
+	}
+	errs.sort()
+	return d, errs
+}
+
+func resolveHops(nhs []fib.NextHop, ifindex func(string) (int, bool)) ([]hop, error) {
+	if len(nhs) == 0 {
+		return nil, fmt.Errorf("no next hops")
+	}
+	hops := make([]hop, 0, len(nhs))
+	for _, nh := range nhs {
+		idx, ok := ifindex(nh.Ifname)
+		if !ok {
+			return nil, fmt.Errorf("next hop %s: interface %q not found", nh, nh.Ifname)
+		}
+		h := hop{gw: nh.Addr.Unmap(), ifindex: idx}
+		for _, l := range nh.Labels {
+			switch {
+			case l == fib.LabelImplicitNull:
+				// RFC 3032: implicit-null is advertised, never put on
+				// the wire; the kernel refuses it in a stack. It means
+				// "no label here", so it is dropped.
+				continue
+			case l > fib.MaxLabel:
+				return nil, fmt.Errorf("next hop %s: label %d beyond 20 bits", nh, uint32(l))
+			}
+			h.labels = append(h.labels, l)
+		}
+		hops = append(hops, h)
+	}
+	return normalizeHops(hops), nil
+}

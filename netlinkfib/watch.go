@@ -1,0 +1,132 @@
+package netlinkfib
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/vishvananda/netns"
+	"golang.org/x/sys/unix"
+)
+
+// The multicast groups live repair listens to. vishvananda/netlink's
+// RouteSubscribe joins only the IPv4 and IPv6 route groups; MPLS label
+// routes are announced on RTNLGRP_MPLS_ROUTE and nexthop objects on
+// RTNLGRP_NEXTHOP.
+var watchGroups = []int{unix.RTNLGRP_MPLS_ROUTE, unix.RTNLGRP_IPV4_ROUTE, unix.RTNLGRP_IPV6_ROUTE, unix.RTNLGRP_NEXTHOP}
+
+// watchPoll is how often the watcher checks whether it should stop: a
+// blocking receive cannot be interrupted by closing the socket.
+const watchPoll = 500 * time.Millisecond
+
+// watch marks the cache stale and wakes Run whenever someone other than
+// this FIB changes or deletes a route or nexthop object of lsrd's, or when
+// notifications were lost (ENOBUFS): level-triggered, the next pass re-reads
+// the kernel rather than trusting the event.
+func (f *FIB) watch(ctx context.Context) {
+	for ctx.Err() == nil {
+		fd, err := subscribe(f.ns)
+		if err != nil {
+			f.log.Warn("netlinkfib: cannot watch the kernel; relying on periodic resync", "err", err)
+		} else {
+			err = f.readEvents(ctx, fd)
+			unix.Close(fd)
+			if ctx.Err() != nil {
+				return
+			}
+			f.log.Warn("netlinkfib: kernel watch broke; resubscribing", "err", err)
+		}
+		f.repair()
+		select {
+		case <-ctx.Done():
+		case <-time.After(time.Second):
+		}
+	}
+}
+
+func subscribe(ns netns.NsHandle) (int, error) {
+	var fd int
+	err := inNamespace(ns, func() error {
+		var err error
+		fd, err = unix.Socket(unix.AF_NETLINK, unix.SOCK_RAW|unix.SOCK_CLOEXEC, unix.NETLINK_ROUTE)
+		return err
+	})
+	if err != nil {
+		return -1, fmt.Errorf("opening netlink socket: %w", err)
+	}
+	setup := func() error {
+		if err := unix.Bind(fd, &unix.SockaddrNetlink{Family: unix.AF_NETLINK}); err != nil {
+			return err
+		}
+		for _, g := range watchGroups {
+			if err := unix.SetsockoptInt(fd, unix.SOL_NETLINK, unix.NETLINK_ADD_MEMBERSHIP, g); err != nil {
+				return fmt.Errorf("joining group %d: %w", g, err)
+			}
+		}
+		if err := unix.SetsockoptInt(fd, unix.SOL_SOCKET, unix.SO_RCVBUFFORCE, recvBufBytes); err != nil {
+			_ = unix.SetsockoptInt(fd, unix.SOL_SOCKET, unix.SO_RCVBUF, recvBufBytes)
+		}
+		tv := unix.NsecToTimeval(watchPoll.Nanoseconds())
+		return unix.SetsockoptTimeval(fd, unix.SOL_SOCKET, unix.SO_RCVTIMEO, &tv)
+	}
+	if err := setup(); err != nil {
+		unix.Close(fd)
+		return -1, fmt.Errorf("subscribing to route notifications: %w", err)
+	}
+	return fd, nil
+}
+
+func (f *FIB) readEvents(ctx context.Context, fd int) error {
+	buf := make([]byte, 1<<20)
+	for ctx.Err() == nil {
+		n, _, err := unix.Recvfrom(fd, buf, 0)
+		switch {
+		case errors.Is(err, unix.EAGAIN) || errors.Is(err, unix.EINTR):
+			continue
+		case errors.Is(err, unix.ENOBUFS):
+			// Notifications were dropped: anything may have changed.
+			f.repair()
+			continue
+		case err != nil:
+			return err
+		}
+		var ours bool
+		_ = forMessages(buf[:n], func(h unix.NlMsghdr, b []byte) error {
+			if !ours && h.Pid != f.c.portid && f.concernsUs(h.Type, b) {
+				ours = true
+			}
+			return nil
+		})
+		if ours {
+			f.repair()
+		}
+	}
+	return ctx.Err()
+}
+
+// concernsUs reports whether a notification is about an object of lsrd's.
+// Notifications caused by this FIB's own requests carry its port ID and
+// are skipped by the caller.
+func (f *FIB) concernsUs(typ uint16, b []byte) bool {
+	switch typ {
+	case unix.RTM_NEWROUTE, unix.RTM_DELROUTE:
+		r, err := decodeRoute(b)
+		if err != nil || r.protocol != RouteProtocol {
+			return false
+		}
+		return r.family == unix.AF_MPLS || r.table == f.target.table
+	case unix.RTM_NEWNEXTHOP, unix.RTM_DELNEXTHOP:
+		n, err := decodeNexthop(b)
+		return err == nil && ownedNexthopID(n.id)
+	}
+	return false
+}
+
+// repair makes the next pass re-read the kernel and wakes Run.
+// It does not take f.mu, so the watcher keeps draining its socket while a
+// long pass runs.
+func (f *FIB) repair() {
+	f.dirty.Store(true)
+	f.wake()
+}
