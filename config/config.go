@@ -20,6 +20,11 @@ import (
 	"go.yaml.in/yaml/v3"
 )
 
+// MaxKernelLabel is the highest label Linux can forward: its label table
+// (net.mpls.platform_labels) holds at most 2^20-1 entries, labels 0 to
+// 2^20-2, so the 20-bit label 1048575 is out of its reach.
+const MaxKernelLabel = 1<<20 - 2
+
 // DefaultPath is where lsrd looks for its configuration.
 const DefaultPath = "/etc/lsrd/lsrd.yaml"
 
@@ -174,7 +179,7 @@ func (c *Config) setDefaults() {
 		l.Labels.Min = 16
 	}
 	if l.Labels.Max == 0 {
-		l.Labels.Max = 1<<20 - 1
+		l.Labels.Max = MaxKernelLabel
 	}
 	if l.Labels.Control == "" {
 		l.Labels.Control = "ordered"
@@ -243,11 +248,11 @@ func (c *Config) validate() error {
 		return fieldError("ldp.timers.keepalive", k, "must be between 1s and 65535s")
 	}
 	lb := l.Labels
-	if lb.Min < 16 || lb.Min > 1<<20-1 {
-		return fieldError("ldp.labels.min", lb.Min, "must be between 16 (0-15 are reserved) and 1048575")
+	if lb.Min < 16 || lb.Min > MaxKernelLabel {
+		return fieldError("ldp.labels.min", lb.Min, fmt.Sprintf("must be between 16 (0-15 are reserved) and %d", MaxKernelLabel))
 	}
-	if lb.Max < lb.Min || lb.Max > 1<<20-1 {
-		return fieldError("ldp.labels.max", lb.Max, fmt.Sprintf("must be between min (%d) and 1048575", lb.Min))
+	if lb.Max < lb.Min || lb.Max > MaxKernelLabel {
+		return fieldError("ldp.labels.max", lb.Max, fmt.Sprintf("must be between min (%d) and %d, the highest label the Linux kernel's label table can hold", lb.Min, MaxKernelLabel))
 	}
 	if lb.Control != "ordered" && lb.Control != "independent" {
 		return fieldError("ldp.labels.control", lb.Control, "must be ordered or independent")

@@ -27,7 +27,7 @@ static-routes:
 	if c.LDP.Timers.HelloHold.Std() != 15*time.Second || c.LDP.Timers.KeepAlive.Std() != 180*time.Second {
 		t.Errorf("timers %+v, want RFC 5036 defaults", c.LDP.Timers)
 	}
-	if c.LDP.Labels.Min != 16 || c.LDP.Labels.Max != 1048575 || c.LDP.Labels.Control != "ordered" || c.LDP.Labels.Allocate != "host-routes" {
+	if c.LDP.Labels.Min != 16 || c.LDP.Labels.Max != 1048574 || c.LDP.Labels.Control != "ordered" || c.LDP.Labels.Allocate != "host-routes" {
 		t.Errorf("labels %+v", c.LDP.Labels)
 	}
 }

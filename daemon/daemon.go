@@ -16,25 +16,16 @@ import (
 	"github.com/lsrd/lsrd/ldp/lib"
 	"github.com/lsrd/lsrd/ldp/speaker"
 	"github.com/lsrd/lsrd/ldp/transport"
+	"github.com/lsrd/lsrd/netlinkfib"
 	"github.com/lsrd/lsrd/rib"
 	"github.com/vishvananda/netlink"
 	"golang.org/x/sys/unix"
 )
 
-// KernelFIB is the kernel layer as the parent drives it: whole desired
-// tables in, the kernel made to match.
-type KernelFIB interface {
-	Apply(ctx context.Context, t *fib.Table) error
-	Flush(ctx context.Context) error
-}
-
 // Options are what the caller provides besides the configuration.
 type Options struct {
 	ConfigPath string
 	Log        *slog.Logger
-	// FIB programs the kernel; nil runs lsrd without touching forwarding
-	// (label distribution only).
-	FIB KernelFIB
 }
 
 // Daemon is a running lsrd.
@@ -48,6 +39,9 @@ type Daemon struct {
 	eng  *ldp.Engine
 	sp   *speaker.Speaker
 	ifcs map[string]rib.Interface
+	kfib *netlinkfib.FIB
+	// mplsInput holds the interfaces (by index) MPLS input was enabled on.
+	mplsInput map[int]bool
 
 	calls  chan func()
 	reload chan chan error
@@ -55,6 +49,7 @@ type Daemon struct {
 	fibMu      sync.Mutex
 	fibPending *fib.Table // latest table from the speaker, not yet taken
 	fibReady   chan struct{}
+	ldpTable   *fib.Table // LDP's latest desired LFIB/FTN
 	desired    *fib.Table // last table handed to the kernel layer
 }
 
@@ -86,8 +81,13 @@ func New(cfg *config.Config, opt Options) (*Daemon, error) {
 	if err != nil {
 		return nil, fmt.Errorf("netlink: %w", err)
 	}
+	kfib, err := netlinkfib.New(netlinkfib.WithLogger(opt.Log))
+	if err != nil {
+		h.Close()
+		return nil, err
+	}
 	return &Daemon{
-		opt: opt, cfg: cfg, log: opt.Log, nl: h,
+		opt: opt, cfg: cfg, log: opt.Log, nl: h, kfib: kfib, mplsInput: map[int]bool{},
 		rib: rib.New(), lib: l, eng: eng, ifcs: map[string]rib.Interface{},
 		calls: make(chan func()), reload: make(chan chan error),
 		fibReady: make(chan struct{}, 1),
@@ -120,6 +120,15 @@ func engineConfig(cfg *config.Config, log *slog.Logger) ldp.Config {
 // says to keep them for a restart.
 func (d *Daemon) Run(ctx context.Context) error {
 	defer d.nl.Close()
+	defer d.kfib.Close()
+	// Without MPLS forwarding every kernel write would fail one by one: say
+	// what is missing once, and do not start.
+	if err := d.kfib.CheckMPLS(); err != nil {
+		return err
+	}
+	if err := d.kfib.EnsurePlatformLabels(int(d.cfg.LDP.Labels.Max) + 1); err != nil {
+		return fmt.Errorf("sizing the kernel's label table for ldp.labels.max %d: %w", d.cfg.LDP.Labels.Max, err)
+	}
 	hello, err := transport.ListenHello(ctx)
 	if err != nil {
 		return err
@@ -142,11 +151,17 @@ func (d *Daemon) Run(ctx context.Context) error {
 		stop()
 		wg.Wait()
 	}()
-	wg.Add(3)
+	wg.Add(4)
 	go func() {
 		defer wg.Done()
 		if err := d.serveControl(runCtx); err != nil {
 			d.log.Error("control API stopped", "err", err)
+		}
+	}()
+	go func() {
+		defer wg.Done()
+		if err := d.kfib.Run(runCtx); err != nil && !errors.Is(err, context.Canceled) {
+			d.log.Error("kernel layer stopped: forwarding is no longer kept in step", "err", err)
 		}
 	}()
 	go func() {
@@ -186,7 +201,7 @@ func (d *Daemon) Run(ctx context.Context) error {
 				d.log.Warn("reading the kernel's state", "err", err)
 			}
 		case <-d.fibReady:
-			d.programFIB(runCtx)
+			d.programFIB()
 		case reply := <-d.reload:
 			reply <- d.reloadConfig(runCtx)
 		case f := <-d.calls:
@@ -207,7 +222,7 @@ func (d *Daemon) offerFIB(t *fib.Table) {
 	}
 }
 
-func (d *Daemon) programFIB(ctx context.Context) {
+func (d *Daemon) programFIB() {
 	d.fibMu.Lock()
 	t := d.fibPending
 	d.fibPending = nil
@@ -215,24 +230,27 @@ func (d *Daemon) programFIB(ctx context.Context) {
 	if t == nil {
 		return
 	}
-	d.desired = t
-	d.log.Debug("desired forwarding changed", "lfib", len(t.LFIB), "ftn", len(t.FTN))
-	if d.opt.FIB == nil {
-		return
-	}
-	if err := d.opt.FIB.Apply(ctx, t); err != nil {
-		d.log.Warn("kernel forwarding not fully programmed; will retry", "err", err)
-	}
+	d.ldpTable = t
+	d.refreshFIB()
+}
+
+// refreshFIB hands the kernel layer the forwarding lsrd wants now.
+func (d *Daemon) refreshFIB() {
+	d.desired = desiredForwarding(d.ldpTable, d.rib.Routes())
+	d.log.Debug("desired forwarding", "lfib", len(d.desired.LFIB), "ftn", len(d.desired.FTN))
+	d.kfib.Set(d.desired)
 }
 
 func (d *Daemon) shutdown() {
-	d.log.Info("lsrd stopping")
-	if d.opt.FIB != nil && !d.cfg.Kernel.KeepRoutesOnShutdown {
-		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-		defer cancel()
-		if err := d.opt.FIB.Flush(ctx); err != nil {
-			d.log.Error("removing lsrd's kernel routes", "err", err)
-		}
+	if d.cfg.Kernel.KeepRoutesOnShutdown {
+		d.log.Info("lsrd stopping; its kernel routes stay for the next start to adopt")
+		return
+	}
+	d.log.Info("lsrd stopping; removing its kernel routes")
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	if err := d.kfib.Flush(ctx); err != nil {
+		d.log.Error("removing lsrd's kernel routes", "err", err)
 	}
 }
 
@@ -261,6 +279,7 @@ func (d *Daemon) syncKernel(ctx context.Context) error {
 		}
 	}
 	d.ifcs = now
+	d.enableMPLSInput(now)
 	d.routeChanges(ctx, d.rib.ReplaceSource(rib.SourceConnected, rib.ConnectedRoutes(ifaces)))
 	kernel, err := rib.ReadKernelRoutes(d.nl, func(i int) string { return byIndex[i] })
 	if err != nil {
@@ -290,6 +309,7 @@ func (d *Daemon) routeChanges(ctx context.Context, cs []rib.Change) {
 	if len(cs) == 0 {
 		return
 	}
+	defer d.refreshFIB()
 	var ev ldp.RoutesChanged
 	for _, c := range cs {
 		if c.Deleted {
@@ -358,5 +378,27 @@ func (d *Daemon) call(ctx context.Context, f func()) error {
 		return nil
 	case <-ctx.Done():
 		return ctx.Err()
+	}
+}
+
+// enableMPLSInput switches on MPLS input on the LDP interfaces present and on
+// the loopback: the kernel drops labelled packets arriving elsewhere. An
+// interface that appears later (a ZeroTier network joined after lsrd
+// started) is enabled when it appears.
+func (d *Daemon) enableMPLSInput(up map[string]rib.Interface) {
+	want := []string{"lo"}
+	for _, i := range d.cfg.LDP.Interfaces {
+		want = append(want, i.Name)
+	}
+	for _, name := range want {
+		i, ok := up[name]
+		if !ok || d.mplsInput[i.Index] {
+			continue
+		}
+		if err := d.kfib.EnableMPLSInput(name); err != nil {
+			d.log.Warn("cannot enable MPLS input", "interface", name, "err", err)
+			continue
+		}
+		d.mplsInput[i.Index] = true
 	}
 }

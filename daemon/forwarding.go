@@ -1,0 +1,45 @@
+package daemon
+
+import (
+	"maps"
+
+	"github.com/lsrd/lsrd/fib"
+	"github.com/lsrd/lsrd/rib"
+)
+
+// desiredForwarding is what lsrd asks of the kernel: LDP's label routes as
+// they are, and IP routes for the prefixes whose best route lsrd itself owns
+// (static routes from its configuration), pushing LDP's label where one
+// exists and unlabelled otherwise.
+//
+// Routes of other daemons and of the kernel (connected) are never replaced:
+// the kernel keeps one route per prefix and metric, and lsrd must not take
+// over what it did not install, so LDP's push for those prefixes is left out.
+func desiredForwarding(ldp *fib.Table, best []rib.Route) *fib.Table {
+	t := fib.NewTable()
+	if ldp != nil {
+		maps.Copy(t.LFIB, ldp.LFIB)
+	}
+	for _, r := range best {
+		if r.Source != rib.SourceStatic {
+			continue
+		}
+		if ldp != nil {
+			if e, ok := ldp.FTN[r.Prefix]; ok {
+				t.FTN[r.Prefix] = e
+				continue
+			}
+		}
+		e := fib.FTNEntry{Prefix: r.Prefix}
+		for _, nh := range r.NextHops {
+			if nh.Ifname == "" {
+				continue // unresolved: the RIB publishes none, but be safe
+			}
+			e.NextHops = append(e.NextHops, fib.NextHop{Addr: nh.Addr, Ifname: nh.Ifname})
+		}
+		if len(e.NextHops) > 0 {
+			t.FTN[r.Prefix] = e
+		}
+	}
+	return t
+}

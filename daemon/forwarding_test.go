@@ -1,0 +1,42 @@
+package daemon
+
+import (
+	"net/netip"
+	"testing"
+
+	"github.com/lsrd/lsrd/fib"
+	"github.com/lsrd/lsrd/rib"
+)
+
+func TestDesiredForwarding(t *testing.T) {
+	pfx, addr := netip.MustParsePrefix, netip.MustParseAddr
+	ldp := fib.NewTable()
+	ldp.LFIB[16] = fib.LFIBEntry{InLabel: 16, NextHops: []fib.NextHop{{Addr: addr("10.0.0.2"), Ifname: "zt0"}}}
+	labelled := fib.FTNEntry{Prefix: pfx("3.3.3.3/32"), NextHops: []fib.NextHop{{Addr: addr("10.0.0.2"), Ifname: "zt0", Labels: []fib.Label{17}}}}
+	ldp.FTN[labelled.Prefix] = labelled
+	foreign := fib.FTNEntry{Prefix: pfx("4.4.4.4/32"), NextHops: []fib.NextHop{{Addr: addr("10.0.0.2"), Ifname: "zt0", Labels: []fib.Label{18}}}}
+	ldp.FTN[foreign.Prefix] = foreign
+	best := []rib.Route{
+		{Prefix: pfx("3.3.3.3/32"), Source: rib.SourceStatic, NextHops: []rib.NextHop{{Addr: addr("10.0.0.2"), Ifname: "zt0"}}},
+		{Prefix: pfx("4.4.4.4/32"), Source: rib.SourceKernel, NextHops: []rib.NextHop{{Addr: addr("10.0.0.2"), Ifname: "zt0"}}},
+		{Prefix: pfx("5.5.5.0/24"), Source: rib.SourceStatic, NextHops: []rib.NextHop{{Addr: addr("10.0.0.6"), Ifname: "eth1"}}},
+		{Prefix: pfx("10.0.0.0/24"), Source: rib.SourceConnected, NextHops: []rib.NextHop{{Ifname: "zt0"}}},
+	}
+	got := desiredForwarding(ldp, best)
+	if len(got.LFIB) != 1 || !got.LFIB[16].Equal(ldp.LFIB[16]) {
+		t.Errorf("LFIB %v, want LDP's as is", got.LFIB)
+	}
+	if e := got.FTN[labelled.Prefix]; !e.Equal(labelled) {
+		t.Errorf("static route with an LSP: %v, want %v", e, labelled)
+	}
+	if _, ok := got.FTN[foreign.Prefix]; ok {
+		t.Errorf("a kernel route owned by someone else got lsrd's push")
+	}
+	want := fib.FTNEntry{Prefix: pfx("5.5.5.0/24"), NextHops: []fib.NextHop{{Addr: addr("10.0.0.6"), Ifname: "eth1"}}}
+	if e := got.FTN[want.Prefix]; !e.Equal(want) {
+		t.Errorf("static route without an LSP: %v, want %v unlabelled", e, want)
+	}
+	if len(got.FTN) != 2 {
+		t.Errorf("FTN has %d entries, want 2: %v", len(got.FTN), got.FTN)
+	}
+}

@@ -1,0 +1,60 @@
+//go:build lab
+
+package e2e
+
+import (
+	"fmt"
+	"testing"
+	"time"
+
+	"github.com/lsrd/lsrd/lab/topo"
+)
+
+// Two lsrd routers on a ZeroTier-like segment form a session, and each holds
+// exactly the labels the other advertised for every FEC.
+func TestLSRDWithLSRDOverZeroTier(t *testing.T) {
+	lab := topo.New(t)
+	zt := lab.ZeroTier(0xabfd31bd47a56b31)
+	r1, r2 := lab.Router("r1"), lab.Router("r2")
+	if1 := zt.Attach(r1, "10.2.0.1/24")
+	if2 := zt.Attach(r2, "10.2.0.2/24")
+	r1.AddLoopback("1.1.1.1/32")
+	r2.AddLoopback("2.2.2.2/32")
+	r1.Run("ip", "route", "add", "2.2.2.2/32", "via", "10.2.0.2")
+	l1 := r1.StartLSRD(fmt.Sprintf("router-id: 1.1.1.1\nldp:\n  interfaces:\n    - name: %s\n", if1))
+	l2 := r2.StartLSRD(fmt.Sprintf("router-id: 2.2.2.2\nldp:\n  interfaces:\n    - name: %s\nstatic-routes:\n  - prefix: 1.1.1.1/32\n    next-hop: 10.2.0.1\n", if2))
+
+	// Each side's local label for a FEC must be what the other holds from it.
+	check := func(a, b *topo.LSRD, aID string) error {
+		ab, err := lsrdBindings(a)
+		if err != nil {
+			return err
+		}
+		bb, err := lsrdBindings(b)
+		if err != nil {
+			return err
+		}
+		for _, fec := range []string{"1.1.1.1/32", "2.2.2.2/32", "10.2.0.0/24"} {
+			mine, theirs := ab[fec], bb[fec]
+			if !mine.HasLocal {
+				return fmt.Errorf("%s has no local label for %s", aID, fec)
+			}
+			found := false
+			for _, r := range theirs.Remote {
+				if r.Peer == aID {
+					found = r.Label == mine.LocalLabel
+				}
+			}
+			if !found {
+				return fmt.Errorf("%s advertised %d for %s, the peer holds %+v", aID, mine.LocalLabel, fec, theirs.Remote)
+			}
+		}
+		return nil
+	}
+	topo.Eventually(t, 60*time.Second, "both lsrd routers hold each other's labels", func() error {
+		if err := check(l1, l2, "1.1.1.1"); err != nil {
+			return err
+		}
+		return check(l2, l1, "2.2.2.2")
+	})
+}
