@@ -1,6 +1,7 @@
 package ldp
 
 import (
+	"fmt"
 	"net/netip"
 
 	"github.com/lsrd/lsrd/fib"
@@ -48,6 +49,7 @@ func (e *Engine) toLIB(out []lib.Outgoing) {
 	var peers []netip.Addr
 	byPeer := map[netip.Addr][]wire.Message{}
 	for _, o := range out {
+		e.log.Debug("ldp: label message out", "peer", o.Peer, "msg", describe(o.Msg))
 		if _, ok := byPeer[o.Peer]; !ok {
 			peers = append(peers, o.Peer)
 		}
@@ -76,4 +78,19 @@ func (e *Engine) publishFIB() {
 	}
 	e.lastGen = gen
 	e.emit(FIBChanged{Table: e.labels.Table()})
+}
+
+// describe names a label message for debug logs.
+func describe(m wire.Message) string {
+	switch m := m.(type) {
+	case *wire.LabelMapping:
+		return fmt.Sprintf("mapping %v label %d", m.FEC, m.Label)
+	case *wire.LabelWithdraw:
+		return fmt.Sprintf("withdraw %v", m.FEC)
+	case *wire.LabelRelease:
+		return fmt.Sprintf("release %v", m.FEC)
+	case *wire.LabelRequest:
+		return fmt.Sprintf("request %v", m.FEC)
+	}
+	return fmt.Sprintf("%T", m)
 }

@@ -23,6 +23,7 @@ func (e *Engine) handleMessage(s *session, m wire.Message) {
 	case *wire.AddressWithdraw:
 		e.toLIB(e.labels.NeighborAddressesWithdrawn(id, m.Addresses.Addrs))
 	case *wire.LabelMapping, *wire.LabelRequest, *wire.LabelWithdraw, *wire.LabelRelease, *wire.LabelAbortRequest:
+		e.log.Debug("ldp: label message in", "peer", id, "msg", describe(m))
 		e.toLIB(e.labels.LabelMessage(id, m))
 	case *wire.Capability:
 		e.capability(s, m)

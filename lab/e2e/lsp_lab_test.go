@@ -1,0 +1,246 @@
+//go:build lab
+
+package e2e
+
+import (
+	"fmt"
+	"regexp"
+	"slices"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/lsrd/lsrd/lab/topo"
+)
+
+// chain is r1 - netA - r2 - netB - r3 with loopbacks 1.1.1.1, 2.2.2.2 and
+// 3.3.3.3; a1, a2, b2, b3 are the ZeroTier-like interface names.
+type chain struct {
+	lab            *topo.Lab
+	r1, r2, r3     *topo.Router
+	netA, netB     *topo.Segment
+	a1, a2, b2, b3 string
+}
+
+func newChain(t *testing.T) *chain {
+	c := &chain{lab: topo.New(t)}
+	c.netA, c.netB = c.lab.ZeroTier(0x8056c2e21c123456), c.lab.ZeroTier(0xabfd31bd47a56b31)
+	c.r1, c.r2, c.r3 = c.lab.Router("r1"), c.lab.Router("r2"), c.lab.Router("r3")
+	c.a1 = c.netA.Attach(c.r1, "10.1.0.1/24")
+	c.a2 = c.netA.Attach(c.r2, "10.1.0.2/24")
+	c.b2 = c.netB.Attach(c.r2, "10.2.0.2/24")
+	c.b3 = c.netB.Attach(c.r3, "10.2.0.3/24")
+	c.r1.AddLoopback("1.1.1.1/32")
+	c.r2.AddLoopback("2.2.2.2/32")
+	c.r3.AddLoopback("3.3.3.3/32")
+	return c
+}
+
+// lsrdConfig is an lsrd configuration with LDP on the given interfaces and
+// static routes written "PREFIX NEXTHOP".
+func lsrdConfig(id string, ifaces []string, statics ...string) string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "router-id: %s\nldp:\n  interfaces:\n", id)
+	for _, i := range ifaces {
+		fmt.Fprintf(&b, "    - name: %s\n", i)
+	}
+	if len(statics) > 0 {
+		b.WriteString("static-routes:\n")
+		for _, s := range statics {
+			f := strings.Fields(s)
+			fmt.Fprintf(&b, "  - prefix: %s\n    next-hop: %s\n", f[0], f[1])
+		}
+	}
+	return b.String()
+}
+
+var encapLabel = regexp.MustCompile(`encap mpls\s+(\d+)`)
+
+// pushedLabel returns the label the router's kernel route to prefix pushes.
+func pushedLabel(r *topo.Router, prefix string) (int, error) {
+	out, err := r.Try("ip", "route", "show", prefix)
+	if err != nil {
+		return 0, err
+	}
+	m := encapLabel.FindStringSubmatch(out)
+	if m == nil {
+		// Label pushes live on nexthop objects: read the object.
+		if id := regexp.MustCompile(`nhid (\d+)`).FindStringSubmatch(out); id != nil {
+			nh, err := r.Try("ip", "nexthop", "show", "id", id[1])
+			if err != nil {
+				return 0, err
+			}
+			m = encapLabel.FindStringSubmatch(nh)
+		}
+	}
+	if m == nil {
+		return 0, fmt.Errorf("%s: route %s pushes no label: %q", r.Name, prefix, strings.TrimSpace(out))
+	}
+	return strconv.Atoi(m[1])
+}
+
+func localLabel(l *topo.LSRD, fec string) (uint32, error) {
+	bs, err := lsrdBindings(l)
+	if err != nil {
+		return 0, err
+	}
+	b, ok := bs[fec]
+	if !ok || !b.HasLocal {
+		return 0, fmt.Errorf("no local label for %s", fec)
+	}
+	return b.LocalLabel, nil
+}
+
+// mplsLines returns the router's kernel label routes, one line each.
+func mplsLines(r *topo.Router) []string {
+	out, _ := r.Try("ip", "-f", "mpls", "route", "show")
+	var lines []string
+	for _, l := range strings.Split(strings.TrimSpace(out), "\n") {
+		if l != "" {
+			lines = append(lines, strings.TrimSpace(l))
+		}
+	}
+	return lines
+}
+
+// Three lsrd routers in a chain over ZeroTier-like networks: r1 pushes r2's
+// label for 3.3.3.3, r2 pops it (r3 is the egress: penultimate hop popping),
+// and the echo requests are seen labelled on the first link and unlabelled
+// on the second. Then the restart, withdraw and interface-loss cases.
+func TestLSRDChain(t *testing.T) {
+	c := newChain(t)
+	r2Config := lsrdConfig("2.2.2.2", []string{c.a2, c.b2}, "1.1.1.1/32 10.1.0.1", "3.3.3.3/32 10.2.0.3", "3.3.3.30/32 10.2.0.3")
+	c.r1.StartLSRD(lsrdConfig("1.1.1.1", []string{c.a1}, "2.2.2.2/32 10.1.0.2", "3.3.3.3/32 10.1.0.2", "3.3.3.30/32 10.1.0.2", "10.2.0.0/24 10.1.0.2"))
+	l2 := c.r2.StartLSRD(r2Config)
+	c.r3.StartLSRD(lsrdConfig("3.3.3.3", []string{c.b3}, "1.1.1.1/32 10.2.0.2", "2.2.2.2/32 10.2.0.2", "10.1.0.0/24 10.2.0.2"))
+
+	var label int
+	topo.Eventually(t, 60*time.Second, "r1 pushes r2's label for 3.3.3.3", func() error {
+		want, err := localLabel(l2, "3.3.3.3/32")
+		if err != nil {
+			return err
+		}
+		got, err := pushedLabel(c.r1, "3.3.3.3/32")
+		if err != nil {
+			return err
+		}
+		if got != int(want) {
+			return fmt.Errorf("r1 pushes %d, r2's label is %d", got, want)
+		}
+		label = got
+		return nil
+	})
+	topo.Eventually(t, 30*time.Second, "r2 pops its label towards r3", func() error {
+		want := fmt.Sprintf("%d via inet 10.2.0.3 dev %s proto ldp", label, c.b2)
+		if !slices.Contains(mplsLines(c.r2), want) {
+			return fmt.Errorf("r2's label table %q lacks %q", mplsLines(c.r2), want)
+		}
+		return nil
+	})
+	onA := c.r2.StartCapture(c.a2, "icmp or mpls", 2)
+	onB := c.r3.StartCapture(c.b3, "icmp[icmptype] == icmp-echo", 2)
+	out, err := c.r1.Try("ping", "-c", "2", "-i", "0.3", "-W", "2", "-I", "1.1.1.1", "3.3.3.3")
+	if err != nil {
+		t.Fatalf("ping 3.3.3.3 from 1.1.1.1: %v", err)
+	}
+	t.Logf("ping through the LSP:\n%s", out)
+	pktsA, err := onA.Wait(10 * time.Second)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, p := range pktsA {
+		if strings.Contains(p, "echo request") && !strings.Contains(p, fmt.Sprintf("MPLS (label %d,", label)) {
+			t.Errorf("on r1-r2 the echo request is %q, want it under label %d", p, label)
+		}
+	}
+	pktsB, err := onB.Wait(10 * time.Second)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, p := range pktsB {
+		if strings.Contains(p, "MPLS") {
+			t.Errorf("on r2-r3 the echo request is %q, want it unlabelled (r2 pops)", p)
+		}
+	}
+	t.Logf("r1-r2:\n%s\nr2-r3:\n%s", strings.Join(pktsA, "\n"), strings.Join(pktsB, "\n"))
+
+	t.Run("kill -9 and restart leave no stale or duplicate route", func(t *testing.T) {
+		before := mplsLines(c.r2)
+		l2.Kill()
+		l2 = c.r2.StartLSRD(r2Config)
+		topo.Eventually(t, 60*time.Second, "r2's label table after the restart", func() error {
+			var lfib struct {
+				LFIB []struct {
+					InLabel int `json:"in_label"`
+				} `json:"lfib"`
+			}
+			if err := l2.Get("/v1/lfib", &lfib); err != nil {
+				return err
+			}
+			lines := mplsLines(c.r2)
+			labels := map[string]int{}
+			for _, l := range lines {
+				labels[strings.Fields(l)[0]]++
+			}
+			for k, n := range labels {
+				if n > 1 {
+					return fmt.Errorf("label %s installed %d times: %q", k, n, lines)
+				}
+			}
+			if len(lines) != len(lfib.LFIB) || len(lines) == 0 {
+				return fmt.Errorf("kernel has %d label routes %q, lsrd wants %d", len(lines), lines, len(lfib.LFIB))
+			}
+			for _, e := range lfib.LFIB {
+				if labels[strconv.Itoa(e.InLabel)] != 1 {
+					return fmt.Errorf("desired label %d not in the kernel %q", e.InLabel, lines)
+				}
+			}
+			return nil
+		})
+		t.Logf("before: %q\nafter: %q", before, mplsLines(c.r2))
+		if _, err := c.r1.Try("ping", "-c", "1", "-W", "2", "-I", "1.1.1.1", "3.3.3.3"); err != nil {
+			// The LSP re-forms once r1 has the new session's labels.
+			topo.Eventually(t, 60*time.Second, "ping through the re-formed LSP", func() error {
+				_, err := c.r1.Try("ping", "-c", "1", "-W", "2", "-I", "1.1.1.1", "3.3.3.3")
+				return err
+			})
+		}
+	})
+
+	t.Run("a withdrawn FEC's routes go within the hold time", func(t *testing.T) {
+		// r3 loses its second loopback 3.3.3.30 (not its transport address,
+		// which carries the session): its mapping is withdrawn, and r1 stops
+		// pushing a label for it within the hold time.
+		c.r3.AddLoopback("3.3.3.30/32")
+		topo.Eventually(t, 30*time.Second, "r1 pushes a label for 3.3.3.30", func() error {
+			_, err := pushedLabel(c.r1, "3.3.3.30/32")
+			return err
+		})
+		c.r3.Run("ip", "addr", "del", "3.3.3.30/32", "dev", "lo")
+		topo.Eventually(t, 15*time.Second, "r1's route to 3.3.3.30 without a label", func() error {
+			if l, err := pushedLabel(c.r1, "3.3.3.30/32"); err == nil {
+				return fmt.Errorf("r1 still pushes %d", l)
+			}
+			return nil
+		})
+	})
+
+	t.Run("an interface deleted under lsrd is recovered from", func(t *testing.T) {
+		c.r2.Run("ip", "link", "del", c.b2)
+		topo.Eventually(t, 30*time.Second, "r1 stops pushing towards the lost link", func() error {
+			if l, err := pushedLabel(c.r1, "3.3.3.3/32"); err == nil {
+				return fmt.Errorf("r1 still pushes %d", l)
+			}
+			return nil
+		})
+		c.netB.Attach(c.r2, "10.2.0.2/24")
+		topo.Eventually(t, 90*time.Second, "ping through the LSP once the link is back", func() error {
+			if _, err := pushedLabel(c.r1, "3.3.3.3/32"); err != nil {
+				return err
+			}
+			_, err := c.r1.Try("ping", "-c", "1", "-W", "2", "-I", "1.1.1.1", "3.3.3.3")
+			return err
+		})
+	})
+}

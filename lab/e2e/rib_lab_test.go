@@ -1,0 +1,57 @@
+//go:build lab
+
+package e2e
+
+import (
+	"fmt"
+	"testing"
+	"time"
+
+	"github.com/lsrd/lsrd/lab/topo"
+)
+
+// lsrd's RIB follows the kernel: an address or route added or removed behind
+// its back shows in /v1/rib within moments.
+func TestLSRDFollowsKernelChanges(t *testing.T) {
+	lab := topo.New(t)
+	r1, r2 := lab.Router("r1"), lab.Router("r2")
+	lab.Link(r1, r2, "10.0.0.1/30", "10.0.0.2/30")
+	r1.AddLoopback("1.1.1.1/32")
+	l := r1.StartLSRD("router-id: 1.1.1.1\n")
+	has := func(prefix string) (bool, error) {
+		var routes []struct {
+			Prefix string `json:"prefix"`
+		}
+		if err := l.Get("/v1/rib", &routes); err != nil {
+			return false, err
+		}
+		for _, r := range routes {
+			if r.Prefix == prefix {
+				return true, nil
+			}
+		}
+		return false, nil
+	}
+	wait := func(prefix string, want bool) {
+		t.Helper()
+		topo.Eventually(t, 10*time.Second, fmt.Sprintf("%s in lsrd's RIB: %v", prefix, want), func() error {
+			got, err := has(prefix)
+			if err != nil {
+				return err
+			}
+			if got != want {
+				return fmt.Errorf("present: %v", got)
+			}
+			return nil
+		})
+	}
+	wait("1.1.1.1/32", true)
+	r1.Run("ip", "route", "add", "5.5.5.0/24", "via", "10.0.0.2")
+	wait("5.5.5.0/24", true)
+	r1.AddLoopback("1.1.1.10/32")
+	wait("1.1.1.10/32", true)
+	r1.Run("ip", "addr", "del", "1.1.1.10/32", "dev", "lo")
+	wait("1.1.1.10/32", false)
+	r1.Run("ip", "route", "del", "5.5.5.0/24")
+	wait("5.5.5.0/24", false)
+}
