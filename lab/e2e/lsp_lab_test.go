@@ -244,3 +244,63 @@ func TestLSRDChain(t *testing.T) {
 		})
 	})
 }
+
+// FRR - lsrd - FRR: lsrd in the middle swaps the label FRR's r1 pushes for
+// the one FRR's r3 advertised (explicit-null, so the swap is visible on the
+// wire), and ping between the FRR routers' loopbacks goes through.
+func TestMixedChainLSRDSwaps(t *testing.T) {
+	c := newChain(t)
+	c.r1.EnableMPLS(c.a1, "lo")
+	c.r3.EnableMPLS(c.b3, "lo")
+	c.r1.StartFRR(topo.FRRConfig{RouterID: "1.1.1.1",
+		Static: []string{"2.2.2.2/32 10.1.0.2", "3.3.3.3/32 10.1.0.2", "10.2.0.0/24 10.1.0.2"},
+		LDP:    &topo.FRRLDP{Interfaces: []string{c.a1}}})
+	l2 := c.r2.StartLSRD(lsrdConfig("2.2.2.2", []string{c.a2, c.b2}, "1.1.1.1/32 10.1.0.1", "3.3.3.3/32 10.2.0.3"))
+	c.r3.StartFRR(topo.FRRConfig{RouterID: "3.3.3.3",
+		Static: []string{"1.1.1.1/32 10.2.0.2", "2.2.2.2/32 10.2.0.2", "10.1.0.0/24 10.2.0.2"},
+		LDP:    &topo.FRRLDP{Interfaces: []string{c.b3}, ExplicitNull: true}})
+
+	var in uint32
+	topo.Eventually(t, 90*time.Second, "r1 (FRR) pushes lsrd's label for 3.3.3.3", func() error {
+		var err error
+		if in, err = localLabel(l2, "3.3.3.3/32"); err != nil {
+			return err
+		}
+		got, err := pushedLabel(c.r1, "3.3.3.3/32")
+		if err != nil {
+			return err
+		}
+		if got != int(in) {
+			return fmt.Errorf("r1 pushes %d, lsrd's label is %d", got, in)
+		}
+		return nil
+	})
+	topo.Eventually(t, 30*time.Second, "lsrd swaps its label to explicit-null towards r3", func() error {
+		want := fmt.Sprintf("%d as to 0 via inet 10.2.0.3 dev %s proto ldp", in, c.b2)
+		if !slices.Contains(mplsLines(c.r2), want) {
+			return fmt.Errorf("r2's label table %q lacks %q", mplsLines(c.r2), want)
+		}
+		return nil
+	})
+	onA := c.r2.StartCapture(c.a2, "mpls and icmp[icmptype] == icmp-echo", 2)
+	onB := c.r3.StartCapture(c.b3, "mpls and icmp[icmptype] == icmp-echo", 2)
+	if out, err := c.r1.Try("ping", "-c", "2", "-i", "0.3", "-W", "2", "-I", "1.1.1.1", "3.3.3.3"); err != nil {
+		t.Fatalf("ping 3.3.3.3 from 1.1.1.1 through lsrd: %v\n%s", err, out)
+	}
+	for _, w := range []struct {
+		c     *topo.Capture
+		label uint32
+		link  string
+	}{{onA, in, "r1-r2"}, {onB, 0, "r2-r3"}} {
+		pkts, err := w.c.Wait(10 * time.Second)
+		if err != nil {
+			t.Fatalf("%s: %v", w.link, err)
+		}
+		for _, p := range pkts {
+			if !strings.Contains(p, fmt.Sprintf("MPLS (label %d,", w.label)) {
+				t.Errorf("on %s: %q, want label %d", w.link, p, w.label)
+			}
+		}
+		t.Logf("%s:\n%s", w.link, strings.Join(pkts, "\n"))
+	}
+}
