@@ -1,17 +1,16 @@
 // Command demo is the lab's demonstration topology, run inside the kernel lab
-// by `make demo`: three routers in a chain over two ZeroTier-like networks,
-// r1 - r2 - r3, with LDP on every link, then their LDP neighbours, bindings and
-// label tables, and a ping from r1's loopback to r3's that a capture on r2's
-// ZeroTier interface shows travelling as MPLS.
-//
-// Until lsrd's daemon is assembled, the routers run FRR (the reference the
-// project interoperates with); lsrd routers replace them as they land.
+// by `make demo`: three lsrd routers in a chain over two ZeroTier-like
+// networks, r1 - r2 - r3, with LDP on every link; then their LDP neighbours,
+// label bindings and kernel label tables, and a ping from r1's loopback to
+// r3's that captures on both links show travelling labelled, then popped
+// before the egress.
 package main
 
 import (
 	"fmt"
 	"os"
 	"strings"
+	"text/tabwriter"
 	"time"
 
 	"github.com/lsrd/lsrd/lab/topo"
@@ -21,6 +20,22 @@ func main() {
 	if topo.Standalone(os.Stderr, run) {
 		os.Exit(1)
 	}
+}
+
+// lsrdConfig is a router's lsrd configuration: LDP on the given interfaces,
+// static routes "PREFIX NEXTHOP".
+func lsrdConfig(id string, ifaces []string, statics ...string) string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "router-id: %s\nldp:\n  interfaces:\n", id)
+	for _, i := range ifaces {
+		fmt.Fprintf(&b, "    - name: %s\n", i)
+	}
+	b.WriteString("static-routes:\n")
+	for _, s := range statics {
+		f := strings.Fields(s)
+		fmt.Fprintf(&b, "  - prefix: %s\n    next-hop: %s\n", f[0], f[1])
+	}
+	return b.String()
 }
 
 func run(d topo.T) {
@@ -34,72 +49,125 @@ func run(d topo.T) {
 	r1.AddLoopback("1.1.1.1/32")
 	r2.AddLoopback("2.2.2.2/32")
 	r3.AddLoopback("3.3.3.3/32")
-	r1.EnableMPLS(a1, "lo")
-	r2.EnableMPLS(a2, b2, "lo")
-	r3.EnableMPLS(b3, "lo")
 
 	section("topology")
 	fmt.Printf("r1 (1.1.1.1) --%s-- r2 (2.2.2.2) --%s-- r3 (3.3.3.3)\n", a1, b2)
 	fmt.Printf("ZeroTier-like networks: 8056c2e21c123456 -> %s, abfd31bd47a56b31 -> %s, MTU %d\n", a1, b2, topo.ZeroTierMTU)
 
-	f1 := r1.StartFRR(topo.FRRConfig{RouterID: "1.1.1.1",
-		Static: []string{"2.2.2.2/32 10.1.0.2", "3.3.3.3/32 10.1.0.2", "10.2.0.0/24 10.1.0.2"},
-		LDP:    &topo.FRRLDP{Interfaces: []string{a1}}})
-	f2 := r2.StartFRR(topo.FRRConfig{RouterID: "2.2.2.2",
-		Static: []string{"1.1.1.1/32 10.1.0.1", "3.3.3.3/32 10.2.0.3"},
-		LDP:    &topo.FRRLDP{Interfaces: []string{a2, b2}}})
-	f3 := r3.StartFRR(topo.FRRConfig{RouterID: "3.3.3.3",
-		Static: []string{"1.1.1.1/32 10.2.0.2", "2.2.2.2/32 10.2.0.2", "10.1.0.0/24 10.2.0.2"},
-		LDP:    &topo.FRRLDP{Interfaces: []string{b3}}})
-
 	start := time.Now()
-	f1.WaitLDPOperational(d, 90*time.Second, "2.2.2.2")
-	f2.WaitLDPOperational(d, 90*time.Second, "1.1.1.1", "3.3.3.3")
-	f3.WaitLDPOperational(d, 90*time.Second, "2.2.2.2")
+	routers := []struct {
+		r    *topo.Router
+		lsrd *topo.LSRD
+	}{
+		{r1, r1.StartLSRD(lsrdConfig("1.1.1.1", []string{a1}, "2.2.2.2/32 10.1.0.2", "3.3.3.3/32 10.1.0.2", "10.2.0.0/24 10.1.0.2"))},
+		{r2, r2.StartLSRD(lsrdConfig("2.2.2.2", []string{a2, b2}, "1.1.1.1/32 10.1.0.1", "3.3.3.3/32 10.2.0.3"))},
+		{r3, r3.StartLSRD(lsrdConfig("3.3.3.3", []string{b3}, "1.1.1.1/32 10.2.0.2", "2.2.2.2/32 10.2.0.2", "10.1.0.0/24 10.2.0.2"))},
+	}
 	topo.Eventually(d, 90*time.Second, "r1's labelled route to 3.3.3.3", func() error {
 		out, err := r1.Try("ip", "route", "show", "3.3.3.3/32")
 		if err != nil {
 			return err
 		}
-		if !strings.Contains(out, "encap mpls") {
+		nh, err := r1.Try("ip", "nexthop", "show")
+		if err != nil {
+			return err
+		}
+		if !strings.Contains(out+nh, "encap mpls") {
 			return fmt.Errorf("r1: %s", strings.TrimSpace(out))
 		}
 		return nil
 	})
-	fmt.Printf("\nLDP sessions and LSPs up %.1fs after the daemons started\n", time.Since(start).Seconds())
+	fmt.Printf("\nLSPs up %.1fs after lsrd started\n", time.Since(start).Seconds())
 
-	for _, f := range []struct {
-		name string
-		frr  *topo.FRR
-	}{{"r1", f1}, {"r2", f2}, {"r3", f3}} {
-		section(f.name + ": show mpls ldp neighbor")
-		fmt.Print(vtysh(d, f.frr, "show mpls ldp neighbor"))
+	for _, x := range routers {
+		section(x.r.Name + ": LDP neighbours (lsrd control API /v1/ldp/neighbors)")
+		var nbrs []struct {
+			LSRID       string `json:"lsr_id"`
+			State       string `json:"state"`
+			Transport   string `json:"transport_address"`
+			Adjacencies []struct {
+				Targeted  bool   `json:"targeted"`
+				Interface string `json:"interface"`
+			} `json:"adjacencies"`
+		}
+		must(d, x.lsrd.Get("/v1/ldp/neighbors", &nbrs))
+		w := tabwriter.NewWriter(os.Stdout, 0, 0, 2, ' ', 0)
+		fmt.Fprintln(w, "NEIGHBOR\tSTATE\tTRANSPORT\tADJACENCIES")
+		for _, n := range nbrs {
+			var adj []string
+			for _, a := range n.Adjacencies {
+				adj = append(adj, a.Interface)
+			}
+			fmt.Fprintf(w, "%s\t%s\t%s\t%s\n", n.LSRID, n.State, n.Transport, strings.Join(adj, ","))
+		}
+		w.Flush()
 	}
-	section("r2: show mpls ldp binding")
-	fmt.Print(vtysh(d, f2, "show mpls ldp binding"))
-	for _, r := range []*topo.Router{r1, r2, r3} {
-		section(r.Name + ": kernel label table (ip -f mpls route)")
-		fmt.Print(r.Run("ip", "-f", "mpls", "route", "show"))
+	section("r2: LDP bindings (lsrd control API /v1/ldp/bindings)")
+	var bs []struct {
+		FEC        string `json:"fec"`
+		LocalLabel uint32 `json:"local_label"`
+		HasLocal   bool   `json:"has_local"`
+		Remote     []struct {
+			Peer  string `json:"peer"`
+			Label uint32 `json:"label"`
+			InUse bool   `json:"in_use"`
+		} `json:"remote"`
 	}
-	section("r1: kernel route to r3's loopback (label push)")
+	must(d, routers[1].lsrd.Get("/v1/ldp/bindings", &bs))
+	w := tabwriter.NewWriter(os.Stdout, 0, 0, 2, ' ', 0)
+	fmt.Fprintln(w, "FEC\tLOCAL\tREMOTE (peer:label, * in use)")
+	for _, b := range bs {
+		local := "-"
+		if b.HasLocal {
+			local = label(b.LocalLabel)
+		}
+		var rs []string
+		for _, r := range b.Remote {
+			s := r.Peer + ":" + label(r.Label)
+			if r.InUse {
+				s += "*"
+			}
+			rs = append(rs, s)
+		}
+		fmt.Fprintf(w, "%s\t%s\t%s\n", b.FEC, local, strings.Join(rs, " "))
+	}
+	w.Flush()
+	for _, x := range routers {
+		section(x.r.Name + ": kernel label table (ip -f mpls route)")
+		fmt.Print(x.r.Run("ip", "-f", "mpls", "route", "show"))
+	}
+	section("r1: kernel route to r3's loopback and its label push (ip route, ip nexthop)")
 	fmt.Print(r1.Run("ip", "route", "show", "3.3.3.3/32"))
+	fmt.Print(r1.Run("ip", "nexthop", "show"))
 
-	section("ping 3.3.3.3 from 1.1.1.1, captured on r2's " + a2)
-	capture := r2.StartCapture(a2, "mpls and icmp", 2)
+	section("ping 3.3.3.3 from 1.1.1.1; captures on r2's " + a2 + " and r3's " + b3)
+	onA := r2.StartCapture(a2, "icmp[icmptype] == icmp-echo or (mpls and icmp[icmptype] == icmp-echo)", 2)
+	onB := r3.StartCapture(b3, "icmp[icmptype] == icmp-echo", 2)
 	fmt.Print(r1.Run("ping", "-c", "3", "-i", "0.3", "-W", "2", "-I", "1.1.1.1", "3.3.3.3"))
-	pkts, err := capture.Wait(10 * time.Second)
-	if err != nil {
-		d.Fatalf("demo: capture on r2: %v", err)
+	for _, c := range []struct {
+		name string
+		c    *topo.Capture
+	}{{"r1 -> r2 (labelled)", onA}, {"r2 -> r3 (label popped before the egress)", onB}} {
+		pkts, err := c.c.Wait(10 * time.Second)
+		must(d, err)
+		fmt.Printf("%s:\n%s\n", c.name, strings.Join(pkts, "\n"))
 	}
-	fmt.Println(strings.Join(pkts, "\n"))
 }
 
-func vtysh(d topo.T, f *topo.FRR, cmd string) string {
-	out, err := f.Vtysh(cmd)
+func label(l uint32) string {
+	switch l {
+	case 3:
+		return "imp-null"
+	case 0:
+		return "exp-null"
+	}
+	return fmt.Sprint(l)
+}
+
+func must(d topo.T, err error) {
 	if err != nil {
 		d.Fatalf("demo: %v", err)
 	}
-	return out
 }
 
 func section(title string) {
