@@ -53,7 +53,8 @@ func LSRDBinary() (string, error) {
 }
 
 // StartLSRD writes yaml as the router's lsrd configuration, with the control
-// socket placed per router, and starts lsrd in the router. It is stopped with
+// socket placed per router (yaml must not have a control section), and
+// starts lsrd in the router. It is stopped with
 // SIGTERM when the test ends, and its log printed if the test failed.
 func (r *Router) StartLSRD(yaml string) *LSRD {
 	t := r.lab.t
@@ -64,9 +65,11 @@ func (r *Router) StartLSRD(yaml string) *LSRD {
 	}
 	dir := t.TempDir()
 	l := &LSRD{r: r, Config: filepath.Join(dir, "lsrd.yaml"), Socket: filepath.Join(dir, "lsrd.sock"), Log: filepath.Join(dir, "lsrd.log")}
-	if !strings.Contains(yaml, "control:") {
-		yaml += fmt.Sprintf("\ncontrol:\n  socket: %s\n", l.Socket)
+	// Each lsrd gets its own control socket; the fixture must know where.
+	if strings.Contains(yaml, "\ncontrol:") || strings.HasPrefix(yaml, "control:") {
+		t.Fatalf("topo: %s: StartLSRD places the control socket itself; leave control: out of the configuration", r.Name)
 	}
+	yaml += fmt.Sprintf("\ncontrol:\n  socket: %s\n", l.Socket)
 	if err := os.WriteFile(l.Config, []byte(yaml), 0o644); err != nil {
 		t.Fatalf("topo: %s: %v", r.Name, err)
 	}
