@@ -60,31 +60,20 @@ func (d *Daemon) serveControl(ctx context.Context) error {
 
 func (d *Daemon) controlMux() *http.ServeMux {
 	mux := http.NewServeMux()
-	mux.HandleFunc("GET /v1/ldp/bindings", func(w http.ResponseWriter, r *http.Request) {
-		var data any
-		err := d.sp.Call(r.Context(), func() { data = d.lib.Bindings() })
-		reply(w, data, err)
-	})
-	mux.HandleFunc("GET /v1/ldp/neighbors", func(w http.ResponseWriter, r *http.Request) {
-		var data any
-		err := d.sp.Call(r.Context(), func() { data = d.eng.Neighbors() })
-		reply(w, data, err)
-	})
-	mux.HandleFunc("GET /v1/ldp/stats", func(w http.ResponseWriter, r *http.Request) {
-		var data any
-		err := d.sp.Call(r.Context(), func() { data = d.lib.Stats() })
-		reply(w, data, err)
-	})
-	mux.HandleFunc("GET /v1/lfib", func(w http.ResponseWriter, r *http.Request) {
-		var data any
-		err := d.call(r.Context(), func() { data = tableView(d.desired) })
-		reply(w, data, err)
-	})
-	mux.HandleFunc("GET /v1/rib", func(w http.ResponseWriter, r *http.Request) {
-		var data any
-		err := d.call(r.Context(), func() { data = d.rib.Routes() })
-		reply(w, data, err)
-	})
+	// Each answer is read on the goroutine that owns the state it shows:
+	// the speaker's for LDP, the daemon's for the RIB and forwarding.
+	get := func(path string, owner func(context.Context, func()) error, read func() any) {
+		mux.HandleFunc("GET "+path, func(w http.ResponseWriter, r *http.Request) {
+			var data any
+			err := owner(r.Context(), func() { data = read() })
+			reply(w, data, err)
+		})
+	}
+	get("/v1/ldp/neighbors", d.sp.Call, func() any { return d.eng.Neighbors() })
+	get("/v1/ldp/bindings", d.sp.Call, func() any { return d.lib.Bindings() })
+	get("/v1/ldp/stats", d.sp.Call, func() any { return d.lib.Stats() })
+	get("/v1/lfib", d.call, func() any { return tableView(d.desired) })
+	get("/v1/rib", d.call, func() any { return d.rib.Routes() })
 	mux.HandleFunc("POST /v1/reload", func(w http.ResponseWriter, r *http.Request) {
 		err := d.Reload(r.Context())
 		reply(w, map[string]bool{"reloaded": err == nil}, err)

@@ -26,6 +26,7 @@ import (
 type Options struct {
 	ConfigPath string
 	Log        *slog.Logger
+	Version    string // lsrd's version, for lsrd_build_info
 }
 
 // Daemon is a running lsrd.
@@ -151,11 +152,17 @@ func (d *Daemon) Run(ctx context.Context) error {
 		stop()
 		wg.Wait()
 	}()
-	wg.Add(4)
+	wg.Add(5)
 	go func() {
 		defer wg.Done()
 		if err := d.serveControl(runCtx); err != nil {
 			d.log.Error("control API stopped", "err", err)
+		}
+	}()
+	go func() {
+		defer wg.Done()
+		if err := d.serveMetrics(runCtx); err != nil {
+			d.log.Error("metrics endpoint stopped", "err", err)
 		}
 	}()
 	go func() {

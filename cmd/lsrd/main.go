@@ -48,7 +48,7 @@ func main() {
 
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM, syscall.SIGINT)
 	defer stop()
-	d, err := daemon.New(cfg, daemon.Options{ConfigPath: *path, Log: log})
+	d, err := daemon.New(cfg, daemon.Options{ConfigPath: *path, Log: log, Version: version})
 	if err != nil {
 		log.Error("lsrd cannot start", "err", err)
 		os.Exit(1)

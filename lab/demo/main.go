@@ -14,6 +14,8 @@ import (
 	"time"
 
 	"github.com/lsrd/lsrd/lab/topo"
+	"github.com/lsrd/lsrd/ldp"
+	"github.com/lsrd/lsrd/ldp/lib"
 )
 
 func main() {
@@ -81,15 +83,7 @@ func run(d topo.T) {
 
 	for _, x := range routers {
 		section(x.r.Name + ": LDP neighbours (lsrd control API /v1/ldp/neighbors)")
-		var nbrs []struct {
-			LSRID       string `json:"lsr_id"`
-			State       string `json:"state"`
-			Transport   string `json:"transport_address"`
-			Adjacencies []struct {
-				Targeted  bool   `json:"targeted"`
-				Interface string `json:"interface"`
-			} `json:"adjacencies"`
-		}
+		var nbrs []ldp.NeighborInfo
 		must(d, x.lsrd.Get("/v1/ldp/neighbors", &nbrs))
 		w := tabwriter.NewWriter(os.Stdout, 0, 0, 2, ' ', 0)
 		fmt.Fprintln(w, "NEIGHBOR\tSTATE\tTRANSPORT\tADJACENCIES")
@@ -103,27 +97,18 @@ func run(d topo.T) {
 		w.Flush()
 	}
 	section("r2: LDP bindings (lsrd control API /v1/ldp/bindings)")
-	var bs []struct {
-		FEC        string `json:"fec"`
-		LocalLabel uint32 `json:"local_label"`
-		HasLocal   bool   `json:"has_local"`
-		Remote     []struct {
-			Peer  string `json:"peer"`
-			Label uint32 `json:"label"`
-			InUse bool   `json:"in_use"`
-		} `json:"remote"`
-	}
+	var bs []lib.Binding
 	must(d, routers[1].lsrd.Get("/v1/ldp/bindings", &bs))
 	w := tabwriter.NewWriter(os.Stdout, 0, 0, 2, ' ', 0)
 	fmt.Fprintln(w, "FEC\tLOCAL\tREMOTE (peer:label, * in use)")
 	for _, b := range bs {
 		local := "-"
 		if b.HasLocal {
-			local = label(b.LocalLabel)
+			local = b.LocalLabel.String()
 		}
 		var rs []string
 		for _, r := range b.Remote {
-			s := r.Peer + ":" + label(r.Label)
+			s := r.Peer.String() + ":" + r.Label.String()
 			if r.InUse {
 				s += "*"
 			}
@@ -152,16 +137,6 @@ func run(d topo.T) {
 		must(d, err)
 		fmt.Printf("%s:\n%s\n", c.name, strings.Join(pkts, "\n"))
 	}
-}
-
-func label(l uint32) string {
-	switch l {
-	case 3:
-		return "imp-null"
-	case 0:
-		return "exp-null"
-	}
-	return fmt.Sprint(l)
 }
 
 func must(d topo.T, err error) {

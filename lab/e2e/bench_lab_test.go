@@ -114,7 +114,7 @@ func exchange(t *testing.T, dut string, n int, limit time.Duration) (time.Durati
 					continue
 				}
 				for _, r := range b.Remote {
-					if r.Peer == "1.1.1.1" {
+					if r.Peer.String() == "1.1.1.1" {
 						c++
 					}
 				}

@@ -10,28 +10,19 @@ import (
 	"time"
 
 	"github.com/lsrd/lsrd/lab/topo"
+	"github.com/lsrd/lsrd/ldp"
+	"github.com/lsrd/lsrd/ldp/lib"
 )
 
-// binding is one row of lsrd's /v1/ldp/bindings.
-type binding struct {
-	FEC        string `json:"fec"`
-	LocalLabel uint32 `json:"local_label"`
-	HasLocal   bool   `json:"has_local"`
-	Remote     []struct {
-		Peer  string `json:"peer"`
-		Label uint32 `json:"label"`
-		InUse bool   `json:"in_use"`
-	} `json:"remote"`
-}
-
-func lsrdBindings(l *topo.LSRD) (map[string]binding, error) {
-	var bs []binding
+// lsrdBindings reads lsrd's /v1/ldp/bindings, by FEC.
+func lsrdBindings(l *topo.LSRD) (map[string]lib.Binding, error) {
+	var bs []lib.Binding
 	if err := l.Get("/v1/ldp/bindings", &bs); err != nil {
 		return nil, err
 	}
-	m := map[string]binding{}
+	m := map[string]lib.Binding{}
 	for _, b := range bs {
-		m[b.FEC] = b
+		m[b.FEC.String()] = b
 	}
 	return m, nil
 }
@@ -65,9 +56,9 @@ func agree(f *topo.FRR, l *topo.LSRD, frrID, lsrdID string) ([]string, error) {
 			var got []string
 			found := false
 			for _, r := range mine.Remote {
-				if r.Peer == frrID {
+				if r.Peer.String() == frrID {
 					got = append(got, fmt.Sprint(r.Label))
-					found = found || r.Label == want
+					found = found || uint32(r.Label) == want
 				}
 			}
 			if !found {
@@ -75,7 +66,7 @@ func agree(f *topo.FRR, l *topo.LSRD, frrID, lsrdID string) ([]string, error) {
 			}
 		}
 		if want, has := topo.FRRLabel(b.RemoteLabel); has {
-			if !mine.HasLocal || mine.LocalLabel != want {
+			if !mine.HasLocal || uint32(mine.LocalLabel) != want {
 				problems = append(problems, fmt.Sprintf("%s: FRR holds %s from lsrd, lsrd's local label is %d (has %v)", b.Prefix, b.RemoteLabel, mine.LocalLabel, mine.HasLocal))
 			}
 		}
@@ -124,18 +115,11 @@ func TestLSRDWithFRROverZeroTier(t *testing.T) {
 	t.Logf("FRR and lsrd agree on %d FECs: %v", len(fecs), fecs)
 
 	// lsrd's own view of the neighbour matches FRR's.
-	var nbrs []struct {
-		LSRID       string `json:"lsr_id"`
-		State       string `json:"state"`
-		Adjacencies []struct {
-			Targeted  bool   `json:"targeted"`
-			Interface string `json:"interface"`
-		} `json:"adjacencies"`
-	}
+	var nbrs []ldp.NeighborInfo
 	if err := l2.Get("/v1/ldp/neighbors", &nbrs); err != nil {
 		t.Fatal(err)
 	}
-	if len(nbrs) != 1 || nbrs[0].LSRID != "1.1.1.1" || nbrs[0].State != "OPERATIONAL" ||
+	if len(nbrs) != 1 || nbrs[0].LSRID.String() != "1.1.1.1" || nbrs[0].State != "OPERATIONAL" ||
 		len(nbrs[0].Adjacencies) != 1 || nbrs[0].Adjacencies[0].Interface != if2 || nbrs[0].Adjacencies[0].Targeted {
 		t.Errorf("lsrd's neighbours %+v, want 1.1.1.1 OPERATIONAL with one link adjacency on %s", nbrs, if2)
 	}
@@ -148,7 +132,7 @@ func TestLSRDWithFRROverZeroTier(t *testing.T) {
 			return err
 		}
 		for _, r := range lb["1.1.1.10/32"].Remote {
-			if r.Peer == "1.1.1.1" {
+			if r.Peer.String() == "1.1.1.1" {
 				return fmt.Errorf("lsrd still holds label %d from 1.1.1.1", r.Label)
 			}
 		}

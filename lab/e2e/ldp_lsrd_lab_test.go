@@ -41,7 +41,7 @@ func TestLSRDWithLSRDOverZeroTier(t *testing.T) {
 			}
 			found := false
 			for _, r := range theirs.Remote {
-				if r.Peer == aID {
+				if r.Peer.String() == aID {
 					found = r.Label == mine.LocalLabel
 				}
 			}

@@ -11,22 +11,17 @@ import (
 	"time"
 
 	"github.com/lsrd/lsrd/lab/topo"
+	"github.com/lsrd/lsrd/ldp"
 )
 
-type neighbor struct {
-	LSRID string `json:"lsr_id"`
-	State string `json:"state"`
-	Since string `json:"since"`
-}
-
-func neighbors(l *topo.LSRD) (map[string]neighbor, error) {
-	var ns []neighbor
+func neighbors(l *topo.LSRD) (map[string]ldp.NeighborInfo, error) {
+	var ns []ldp.NeighborInfo
 	if err := l.Get("/v1/ldp/neighbors", &ns); err != nil {
 		return nil, err
 	}
-	m := map[string]neighbor{}
+	m := map[string]ldp.NeighborInfo{}
 	for _, n := range ns {
-		m[n.LSRID] = n
+		m[n.LSRID.String()] = n
 	}
 	return m, nil
 }
@@ -99,7 +94,7 @@ func TestLSRDReloadAndShutdown(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if after["1.1.1.1"].Since != before["1.1.1.1"].Since {
+	if !after["1.1.1.1"].Since.Equal(before["1.1.1.1"].Since) {
 		t.Errorf("the session with r1 was reset by the reload: since %s, then %s", before["1.1.1.1"].Since, after["1.1.1.1"].Since)
 	}
 	topo.Eventually(t, 30*time.Second, "r2's label routes", func() error {

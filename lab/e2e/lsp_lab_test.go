@@ -89,7 +89,7 @@ func localLabel(l *topo.LSRD, fec string) (uint32, error) {
 	if !ok || !b.HasLocal {
 		return 0, fmt.Errorf("no local label for %s", fec)
 	}
-	return b.LocalLabel, nil
+	return uint32(b.LocalLabel), nil
 }
 
 // mplsLines returns the router's kernel label routes, one line each.
@@ -303,4 +303,99 @@ func TestMixedChainLSRDSwaps(t *testing.T) {
 		}
 		t.Logf("%s:\n%s", w.link, strings.Join(pkts, "\n"))
 	}
+}
+
+// Four lsrd routers, r1 - r2 - r3 - r4, over three ZeroTier-like networks:
+// r1 pushes r2's label, r2 swaps it for r3's, r3 pops (penultimate hop) and
+// the echo requests reach r4 unlabelled. Captures on the three links show
+// each step.
+func TestLSRDChainSwapThenPHP(t *testing.T) {
+	lab := topo.New(t)
+	nets := []*topo.Segment{lab.ZeroTier(0x8056c2e21c123456), lab.ZeroTier(0xabfd31bd47a56b31), lab.ZeroTier(0x0123456789abcdef)}
+	var rs []*topo.Router
+	for i := 1; i <= 4; i++ {
+		rs = append(rs, lab.Router(fmt.Sprintf("r%d", i)))
+		rs[i-1].AddLoopback(fmt.Sprintf("%d.%d.%d.%d/32", i, i, i, i))
+	}
+	// Router i (0-based) has address 10.<n>.0.<i+1> on network n.
+	ifs := make([][]string, 4) // per router: its interfaces, left to right
+	for n, seg := range nets {
+		ifs[n] = append(ifs[n], seg.Attach(rs[n], fmt.Sprintf("10.%d.0.%d/24", n+1, n+1)))
+		ifs[n+1] = append(ifs[n+1], seg.Attach(rs[n+1], fmt.Sprintf("10.%d.0.%d/24", n+1, n+2)))
+	}
+	// Static routes: every loopback via the neighbour in its direction.
+	var ls []*topo.LSRD
+	for i := range rs {
+		var statics []string
+		for j := range rs {
+			if j == i {
+				continue
+			}
+			lo := fmt.Sprintf("%d.%d.%d.%d/32", j+1, j+1, j+1, j+1)
+			if j > i {
+				statics = append(statics, fmt.Sprintf("%s 10.%d.0.%d", lo, i+1, i+2))
+			} else {
+				statics = append(statics, fmt.Sprintf("%s 10.%d.0.%d", lo, i, i))
+			}
+		}
+		// Label ranges of their own (r2 from 200, r3 from 300) make the swap
+		// visible on the wire.
+		cfg := lsrdConfig(fmt.Sprintf("%d.%d.%d.%d", i+1, i+1, i+1, i+1), ifs[i], statics...)
+		cfg = strings.Replace(cfg, "ldp:\n", fmt.Sprintf("ldp:\n  labels:\n    min: %d\n", 100*(i+1)), 1)
+		ls = append(ls, rs[i].StartLSRD(cfg))
+	}
+	var l2, l3 uint32
+	topo.Eventually(t, 90*time.Second, "the LSP to 4.4.4.4", func() error {
+		var err error
+		if l2, err = localLabel(ls[1], "4.4.4.4/32"); err != nil {
+			return err
+		}
+		if l3, err = localLabel(ls[2], "4.4.4.4/32"); err != nil {
+			return err
+		}
+		got, err := pushedLabel(rs[0], "4.4.4.4/32")
+		if err != nil {
+			return err
+		}
+		if got != int(l2) {
+			return fmt.Errorf("r1 pushes %d, r2's label is %d", got, l2)
+		}
+		swap := fmt.Sprintf("%d as to %d via inet 10.2.0.3 dev %s proto ldp", l2, l3, ifs[1][1])
+		if !slices.Contains(mplsLines(rs[1]), swap) {
+			return fmt.Errorf("r2's label table %q lacks %q", mplsLines(rs[1]), swap)
+		}
+		php := fmt.Sprintf("%d via inet 10.3.0.4 dev %s proto ldp", l3, ifs[2][1])
+		if !slices.Contains(mplsLines(rs[2]), php) {
+			return fmt.Errorf("r3's label table %q lacks %q", mplsLines(rs[2]), php)
+		}
+		return nil
+	})
+	caps := []*topo.Capture{
+		rs[1].StartCapture(ifs[1][0], "mpls and icmp[icmptype] == icmp-echo", 2),
+		rs[2].StartCapture(ifs[2][0], "mpls and icmp[icmptype] == icmp-echo", 2),
+		rs[3].StartCapture(ifs[3][0], "icmp[icmptype] == icmp-echo", 2),
+	}
+	if out, err := rs[0].Try("ping", "-c", "2", "-i", "0.3", "-W", "2", "-I", "1.1.1.1", "4.4.4.4"); err != nil {
+		t.Fatalf("ping 4.4.4.4 from 1.1.1.1: %v\n%s", err, out)
+	}
+	want := []string{fmt.Sprintf("MPLS (label %d,", l2), fmt.Sprintf("MPLS (label %d,", l3), ""}
+	for i, c := range caps {
+		pkts, err := c.Wait(10 * time.Second)
+		if err != nil {
+			t.Fatalf("link %d: %v", i+1, err)
+		}
+		for _, p := range pkts {
+			if (want[i] == "" && strings.Contains(p, "MPLS")) || (want[i] != "" && !strings.Contains(p, want[i])) {
+				t.Errorf("link %d: %q, want %q", i+1, p, cmpOr(want[i], "unlabelled"))
+			}
+		}
+		t.Logf("link %d:\n%s", i+1, strings.Join(pkts, "\n"))
+	}
+}
+
+func cmpOr(a, b string) string {
+	if a != "" {
+		return a
+	}
+	return b
 }

@@ -3,7 +3,12 @@
 package e2e
 
 import (
+	"context"
 	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"strings"
 	"testing"
 	"time"
 
@@ -54,4 +59,32 @@ func TestLSRDFollowsKernelChanges(t *testing.T) {
 	wait("1.1.1.10/32", false)
 	r1.Run("ip", "route", "del", "5.5.5.0/24")
 	wait("5.5.5.0/24", false)
+}
+
+// The metrics endpoint answers Prometheus scrapes with lsrd's build info and
+// the process and Go collectors.
+func TestLSRDServesMetrics(t *testing.T) {
+	lab := topo.New(t)
+	r1 := lab.Router("r1")
+	r1.AddLoopback("1.1.1.1/32")
+	r1.StartLSRD("router-id: 1.1.1.1\nmetrics:\n  listen: 127.0.0.1:9642\n")
+	client := &http.Client{Timeout: 5 * time.Second, Transport: &http.Transport{DialContext: func(ctx context.Context, _, addr string) (net.Conn, error) {
+		return r1.DialContext(ctx, addr)
+	}}}
+	var body string
+	topo.Eventually(t, 10*time.Second, "lsrd's /metrics", func() error {
+		resp, err := client.Get("http://127.0.0.1:9642/metrics")
+		if err != nil {
+			return err
+		}
+		defer resp.Body.Close()
+		b, err := io.ReadAll(resp.Body)
+		body = string(b)
+		return err
+	})
+	for _, want := range []string{"lsrd_build_info{", "process_resident_memory_bytes", "go_goroutines"} {
+		if !strings.Contains(body, want) {
+			t.Errorf("/metrics lacks %s", want)
+		}
+	}
 }
