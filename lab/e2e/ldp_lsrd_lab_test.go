@@ -4,6 +4,7 @@ package e2e
 
 import (
 	"fmt"
+	"strings"
 	"testing"
 	"time"
 
@@ -57,4 +58,17 @@ func TestLSRDWithLSRDOverZeroTier(t *testing.T) {
 		}
 		return check(l2, l1, "2.2.2.2")
 	})
+
+	// lsrd itself set up the kernel's MPLS: the test never did. The label
+	// table covers the default range (up to 1048574) and MPLS input is on
+	// for the LDP interface and the loopback.
+	for _, kv := range [][2]string{
+		{"net.mpls.platform_labels", "1048575"},
+		{"net.mpls.conf." + if1 + ".input", "1"},
+		{"net.mpls.conf.lo.input", "1"},
+	} {
+		if got := strings.TrimSpace(r1.Run("sysctl", "-n", kv[0])); got != kv[1] {
+			t.Errorf("r1: %s = %s, want %s", kv[0], got, kv[1])
+		}
+	}
 }
