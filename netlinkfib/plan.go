@@ -171,13 +171,7 @@ func diffFTN(p *plan, want desiredState, have *kernelState, alloc *idAllocator) 
 		if _, done := single[k]; done {
 			continue
 		}
-		best, bestVotes := uint32(0), 0
-		for _, id := range sortedKeys(votes[k]) {
-			if n := votes[k][id]; n > bestVotes && !claimed[id] {
-				best, bestVotes = id, n
-			}
-		}
-		if bestVotes > 0 {
+		if best, ok := mostVoted(votes[k], claimed); ok {
 			single[k] = best
 			claimed[best] = true
 			p.nexthopReplace = append(p.nexthopReplace, nexthopObject{id: best, hop: wantHops[k]})
@@ -253,13 +247,7 @@ func diffFTN(p *plan, want desiredState, have *kernelState, alloc *idAllocator) 
 		if _, done := group[gk]; done {
 			continue
 		}
-		best, bestVotes := uint32(0), 0
-		for _, id := range sortedKeys(gvotes[gk]) {
-			if n := gvotes[gk][id]; n > bestVotes && !claimedGroup[id] {
-				best, bestVotes = id, n
-			}
-		}
-		if bestVotes > 0 {
+		if best, ok := mostVoted(gvotes[gk], claimedGroup); ok {
 			group[gk] = best
 			claimedGroup[best] = true
 			p.groupReplace = append(p.groupReplace, groupObject{id: best, members: wantGroups[gk]})
@@ -355,4 +343,17 @@ func sortedKeysFunc[K comparable, V any](m map[K]V, f func(a, b K) int) []K {
 
 func sortedHopKeys(m map[hopKey]hop) []hopKey {
 	return sortedKeysFunc(m, func(a, b hopKey) int { return compareHops(m[a], m[b]) })
+}
+
+// mostVoted returns the unclaimed kernel object most of a wanted object's
+// prefixes already use (lowest ID on a tie), so that relabelling replaces
+// that object in place instead of moving the prefixes.
+func mostVoted(votes map[uint32]int, claimed map[uint32]bool) (uint32, bool) {
+	best, bestVotes := uint32(0), 0
+	for _, id := range sortedKeys(votes) {
+		if n := votes[id]; n > bestVotes && !claimed[id] {
+			best, bestVotes = id, n
+		}
+	}
+	return best, bestVotes > 0
 }

@@ -104,6 +104,18 @@ func mplsLines(r *topo.Router) []string {
 	return lines
 }
 
+// waitLabelRoute waits until the router's kernel label table has the route
+// written as iproute2 prints it.
+func waitLabelRoute(t *testing.T, r *topo.Router, want string) {
+	t.Helper()
+	topo.Eventually(t, 30*time.Second, r.Name+": label route "+want, func() error {
+		if !slices.Contains(mplsLines(r), want) {
+			return fmt.Errorf("label table %q", mplsLines(r))
+		}
+		return nil
+	})
+}
+
 // Three lsrd routers in a chain over ZeroTier-like networks: r1 pushes r2's
 // label for 3.3.3.3, r2 pops it (r3 is the egress: penultimate hop popping),
 // and the echo requests are seen labelled on the first link and unlabelled
@@ -131,13 +143,7 @@ func TestLSRDChain(t *testing.T) {
 		label = got
 		return nil
 	})
-	topo.Eventually(t, 30*time.Second, "r2 pops its label towards r3", func() error {
-		want := fmt.Sprintf("%d via inet 10.2.0.3 dev %s proto ldp", label, c.b2)
-		if !slices.Contains(mplsLines(c.r2), want) {
-			return fmt.Errorf("r2's label table %q lacks %q", mplsLines(c.r2), want)
-		}
-		return nil
-	})
+	waitLabelRoute(t, c.r2, fmt.Sprintf("%d via inet 10.2.0.3 dev %s proto ldp", label, c.b2))
 	onA := c.r2.StartCapture(c.a2, "icmp or mpls", 2)
 	onB := c.r3.StartCapture(c.b3, "icmp[icmptype] == icmp-echo", 2)
 	out, err := c.r1.Try("ping", "-c", "2", "-i", "0.3", "-W", "2", "-I", "1.1.1.1", "3.3.3.3")
@@ -275,13 +281,8 @@ func TestMixedChainLSRDSwaps(t *testing.T) {
 		}
 		return nil
 	})
-	topo.Eventually(t, 30*time.Second, "lsrd swaps its label to explicit-null towards r3", func() error {
-		want := fmt.Sprintf("%d as to 0 via inet 10.2.0.3 dev %s proto ldp", in, c.b2)
-		if !slices.Contains(mplsLines(c.r2), want) {
-			return fmt.Errorf("r2's label table %q lacks %q", mplsLines(c.r2), want)
-		}
-		return nil
-	})
+	// lsrd swaps its label to explicit-null towards r3.
+	waitLabelRoute(t, c.r2, fmt.Sprintf("%d as to 0 via inet 10.2.0.3 dev %s proto ldp", in, c.b2))
 	onA := c.r2.StartCapture(c.a2, "mpls and icmp[icmptype] == icmp-echo", 2)
 	onB := c.r3.StartCapture(c.b3, "mpls and icmp[icmptype] == icmp-echo", 2)
 	if out, err := c.r1.Try("ping", "-c", "2", "-i", "0.3", "-W", "2", "-I", "1.1.1.1", "3.3.3.3"); err != nil {
