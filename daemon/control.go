@@ -2,9 +2,12 @@ package daemon
 
 import (
 	"context"
+	"net/netip"
+
 	"encoding/json"
 	"errors"
 	"fmt"
+	"github.com/lsrd/lsrd/ldp"
 	"net"
 	"net/http"
 	"os"
@@ -74,6 +77,30 @@ func (d *Daemon) controlMux() *http.ServeMux {
 	get("/v1/ldp/stats", d.sp.Call, func() any { return d.lib.Stats() })
 	get("/v1/lfib", d.call, func() any { return tableView(d.desired) })
 	get("/v1/rib", d.call, func() any { return d.rib.Routes() })
+	get("/v1/interfaces", d.call, func() any { return d.interfaceViews() })
+	get("/v1/fib/status", d.call, func() any { return d.kfib.Status() })
+	mux.HandleFunc("POST /v1/ldp/neighbors/{id}/clear", func(w http.ResponseWriter, r *http.Request) {
+		id, err := netip.ParseAddr(r.PathValue("id"))
+		if err != nil {
+			replyStatus(w, http.StatusBadRequest, nil, fmt.Errorf("neighbor %q: not an LSR ID (an IPv4 address)", r.PathValue("id")))
+			return
+		}
+		var known bool
+		if err := d.sp.Call(r.Context(), func() {
+			for _, n := range d.eng.Neighbors() {
+				known = known || n.LSRID == id
+			}
+		}); err != nil {
+			reply(w, nil, err)
+			return
+		}
+		if !known {
+			replyStatus(w, http.StatusNotFound, nil, fmt.Errorf("neighbor %s: unknown", id))
+			return
+		}
+		err = d.sp.Post(r.Context(), ldp.ClearNeighbor{LSRID: id})
+		reply(w, map[string]string{"cleared": id.String()}, err)
+	})
 	mux.HandleFunc("POST /v1/reload", func(w http.ResponseWriter, r *http.Request) {
 		err := d.Reload(r.Context())
 		reply(w, map[string]bool{"reloaded": err == nil}, err)
@@ -81,13 +108,19 @@ func (d *Daemon) controlMux() *http.ServeMux {
 	return mux
 }
 
+// reply writes the envelope; an error is the daemon's (500).
 func reply(w http.ResponseWriter, data any, err error) {
+	replyStatus(w, http.StatusInternalServerError, data, err)
+}
+
+// replyStatus writes the envelope with errCode when err is not nil.
+func replyStatus(w http.ResponseWriter, errCode int, data any, err error) {
 	w.Header().Set("Content-Type", "application/json")
 	resp := response{Version: APIVersion, Data: data}
 	if err != nil {
 		resp.Data = nil
 		resp.Error = err.Error()
-		w.WriteHeader(http.StatusInternalServerError)
+		w.WriteHeader(errCode)
 	}
 	enc := json.NewEncoder(w)
 	enc.SetIndent("", "  ")

@@ -2,6 +2,7 @@ package daemon
 
 import (
 	"cmp"
+	"net/netip"
 	"slices"
 
 	"github.com/lsrd/lsrd/fib"
@@ -33,4 +34,28 @@ func tableView(t *fib.Table) TableView {
 		return cmp.Compare(a.Prefix.Bits(), b.Prefix.Bits())
 	})
 	return v
+}
+
+// InterfaceView is one interface as "show ldp interfaces" lists it.
+type InterfaceView struct {
+	Name      string         `json:"name"`
+	Index     int            `json:"index"`
+	MTU       int            `json:"mtu"`
+	Addresses []netip.Prefix `json:"addresses"`
+	LDP       bool           `json:"ldp"`        // configured for basic discovery
+	MPLSInput bool           `json:"mpls_input"` // lsrd enabled net.mpls.conf.<if>.input
+}
+
+func (d *Daemon) interfaceViews() []InterfaceView {
+	ldpIf := map[string]bool{}
+	for _, i := range d.cfg.LDP.Interfaces {
+		ldpIf[i.Name] = true
+	}
+	out := []InterfaceView{}
+	for _, i := range d.ifcs {
+		out = append(out, InterfaceView{Name: i.Name, Index: i.Index, MTU: i.MTU, Addresses: i.Addrs,
+			LDP: ldpIf[i.Name], MPLSInput: d.mplsInput[i.Index]})
+	}
+	slices.SortFunc(out, func(a, b InterfaceView) int { return cmp.Compare(a.Name, b.Name) })
+	return out
 }

@@ -188,17 +188,17 @@ func routeItem(r prefixRoute) string {
 
 // Status is a snapshot of what the FIB believes it has programmed.
 type Status struct {
-	Labels   int // MPLS label routes
-	Prefixes int // IP routes
-	Nexthops int // single nexthop objects
-	Groups   int // nexthop groups
-	Stale    bool
+	Labels   int  `json:"labels"`   // MPLS label routes
+	Prefixes int  `json:"prefixes"` // IP routes
+	Nexthops int  `json:"nexthops"` // single nexthop objects
+	Groups   int  `json:"groups"`   // nexthop groups
+	Stale    bool `json:"stale"`
 	// Requests the last pass sent to the kernel: 0 when it found nothing
 	// to do, 1 for a relabel of an LSP however many prefixes use it.
-	LastPassRequests int
+	LastPassRequests int `json:"last_pass_requests"`
 	// Time the last pass spent sending requests and reading the answers
 	// (the rest is reading the kernel and diffing).
-	LastPassKernelTime time.Duration
+	LastPassKernelTime time.Duration `json:"last_pass_kernel_ns"`
 }
 
 // Status reports the cached view of lsrd's kernel state, for lsrctl and
