@@ -30,6 +30,9 @@ type Engine struct {
 	conns   map[ConnID]*session
 
 	advertised []netip.Addr // interface addresses sent to peers
+	// transportLocal records whether the transport address was one of our
+	// interface addresses at the last look.
+	transportLocal bool
 	helloSeq   uint32       // Message IDs of hellos
 	dialSeq    uint64       // ConnIDs of dials, below DialBit
 
@@ -179,6 +182,7 @@ func (e *Engine) syncAddresses() {
 		}
 	}
 	e.advertised = cur
+	e.checkTransportAddress(cur)
 	if len(added) == 0 && len(removed) == 0 {
 		return
 	}
@@ -261,4 +265,24 @@ func (e *Engine) clearNeighbor(id netip.Addr) {
 	}
 	n.resetBackoff()
 	e.maybeConnect(n)
+}
+
+// checkTransportAddress closes every session when the transport address
+// stops being one of this LSR's addresses (the loopback it sat on lost it):
+// their TCP connections can carry nothing any more, and waiting for the
+// KeepAlive hold would keep dead label bindings in use for minutes. The
+// sessions re-form once the address is back.
+func (e *Engine) checkTransportAddress(local []netip.Addr) {
+	_, now := slices.BinarySearchFunc(local, e.cfg.TransportAddr, netip.Addr.Compare)
+	was := e.transportLocal
+	e.transportLocal = now
+	if !was || now {
+		return
+	}
+	e.log.Warn("ldp: transport address is gone from this router's interfaces: closing every session", "transport-address", e.cfg.TransportAddr)
+	for _, id := range sortedConns(e.conns) {
+		if s := e.conns[id]; s != nil {
+			e.closeSession(s, wire.StatusShutdown)
+		}
+	}
 }
