@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"github.com/lsrd/lsrd/api"
 	"github.com/lsrd/lsrd/ldp"
 	"net"
 	"net/http"
@@ -14,17 +15,6 @@ import (
 	"path/filepath"
 	"time"
 )
-
-// APIVersion is the control API's version; it is part of every path
-// (/v1/...) and every response, so that lsrctl and scripts can tell.
-const APIVersion = 1
-
-// response is the envelope of every answer.
-type response struct {
-	Version int    `json:"version"`
-	Data    any    `json:"data,omitempty"`
-	Error   string `json:"error,omitempty"`
-}
 
 // serveControl answers the control API on the configured Unix socket until
 // ctx ends. The socket is created mode 0600 (root only): it can reset
@@ -75,7 +65,7 @@ func (d *Daemon) controlMux() *http.ServeMux {
 	get("/v1/ldp/neighbors", d.sp.Call, func() any { return d.eng.Neighbors() })
 	get("/v1/ldp/bindings", d.sp.Call, func() any { return d.lib.Bindings() })
 	get("/v1/ldp/stats", d.sp.Call, func() any { return d.lib.Stats() })
-	get("/v1/lfib", d.call, func() any { return tableView(d.desired) })
+	get("/v1/lfib", d.call, func() any { return api.NewTableView(d.desired) })
 	get("/v1/rib", d.call, func() any { return d.rib.Routes() })
 	get("/v1/interfaces", d.call, func() any { return d.interfaceViews() })
 	get("/v1/fib/status", d.call, func() any { return d.kfib.Status() })
@@ -116,7 +106,7 @@ func reply(w http.ResponseWriter, data any, err error) {
 // replyStatus writes the envelope with errCode when err is not nil.
 func replyStatus(w http.ResponseWriter, errCode int, data any, err error) {
 	w.Header().Set("Content-Type", "application/json")
-	resp := response{Version: APIVersion, Data: data}
+	resp := api.Envelope[any]{Version: api.Version, Data: data}
 	if err != nil {
 		resp.Data = nil
 		resp.Error = err.Error()

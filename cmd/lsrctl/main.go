@@ -1,23 +1,58 @@
 // Command lsrctl is the operator's view into a running lsrd: sessions, label
 // bindings, the LFIB and the RIB, through lsrd's control socket.
+//
+//	lsrctl show ldp neighbors|discovery|bindings|interfaces|stats
+//	lsrctl show lfib | show rib | show fib status
+//	lsrctl clear ldp neighbor LSR-ID
+//	lsrctl reload
+//	lsrctl version
+//
+// Exit codes: 0 success, 1 an error from lsrd or from reaching it, 2 bad
+// usage.
 package main
 
 import (
-	"flag"
+	"errors"
 	"fmt"
+	"io"
 	"os"
 )
 
 // version is set at build time with -ldflags "-X main.version=...".
 var version = "dev"
 
+// Exit codes.
+const (
+	exitOK    = 0
+	exitError = 1
+	exitUsage = 2
+)
+
 func main() {
-	showVersion := flag.Bool("version", false, "print the version and exit")
-	flag.Parse()
-	if *showVersion {
-		fmt.Println("lsrctl", version)
-		return
-	}
-	fmt.Fprintln(os.Stderr, "lsrctl: lsrd's control API is not built yet: only -version works in this build")
-	os.Exit(1)
+	os.Exit(run(os.Args[1:], os.Stdout, os.Stderr))
 }
+
+// run executes lsrctl with args and returns its exit code.
+func run(args []string, stdout, stderr io.Writer) int {
+	app := newApp(stdout, stderr)
+	app.root.SetArgs(args)
+	cmd, err := app.root.ExecuteC()
+	if err == nil {
+		return exitOK
+	}
+	var ue usageError
+	if !app.ran || errors.As(err, &ue) {
+		fmt.Fprintf(stderr, "lsrctl: %v\n", err)
+		if cmd != nil {
+			fmt.Fprintf(stderr, "Run '%s --help' for usage.\n", cmd.CommandPath())
+		}
+		return exitUsage
+	}
+	fmt.Fprintf(stderr, "lsrctl: %v\n", err)
+	return exitError
+}
+
+// usageError is a bad argument found after cobra parsed the command line.
+type usageError struct{ error }
+
+func (e usageError) Unwrap() error { return e.error }

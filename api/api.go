@@ -1,0 +1,67 @@
+// Package api is the schema of lsrd's control API: the envelope every answer
+// comes in, its version, and the views that are not a type of another
+// package (the rest are ldp.NeighborInfo, lib.Binding, lib.Stats, rib.Route
+// and netlinkfib.Status as they are). lsrd serves it (package daemon) and
+// lsrctl reads it (package ctl); neither has to import the other.
+//
+// It owns names and shapes only: no I/O, no state. docs/control-api.md
+// documents every endpoint.
+package api
+
+import (
+	"cmp"
+	"net/netip"
+	"slices"
+
+	"github.com/lsrd/lsrd/fib"
+)
+
+// Version is the control API's version; it is part of every path (/v1/...)
+// and every response.
+const Version = 1
+
+// Envelope is every answer: the data, or the error that stood in its way.
+type Envelope[T any] struct {
+	Version int    `json:"version"`
+	Data    T      `json:"data,omitempty"`
+	Error   string `json:"error,omitempty"`
+}
+
+// TableView is the desired forwarding state as the control API shows it:
+// sorted lists rather than maps, so that the JSON is stable.
+type TableView struct {
+	LFIB []fib.LFIBEntry `json:"lfib"`
+	FTN  []fib.FTNEntry  `json:"ftn"`
+}
+
+// NewTableView turns a table into its view; a nil table is an empty one.
+func NewTableView(t *fib.Table) TableView {
+	v := TableView{LFIB: []fib.LFIBEntry{}, FTN: []fib.FTNEntry{}}
+	if t == nil {
+		return v
+	}
+	for _, e := range t.LFIB {
+		v.LFIB = append(v.LFIB, e)
+	}
+	for _, e := range t.FTN {
+		v.FTN = append(v.FTN, e)
+	}
+	slices.SortFunc(v.LFIB, func(a, b fib.LFIBEntry) int { return cmp.Compare(a.InLabel, b.InLabel) })
+	slices.SortFunc(v.FTN, func(a, b fib.FTNEntry) int {
+		if c := a.Prefix.Addr().Compare(b.Prefix.Addr()); c != 0 {
+			return c
+		}
+		return cmp.Compare(a.Prefix.Bits(), b.Prefix.Bits())
+	})
+	return v
+}
+
+// InterfaceView is one interface as "show ldp interfaces" lists it.
+type InterfaceView struct {
+	Name      string         `json:"name"`
+	Index     int            `json:"index"`
+	MTU       int            `json:"mtu"`
+	Addresses []netip.Prefix `json:"addresses"`
+	LDP       bool           `json:"ldp"`        // configured for basic discovery
+	MPLSInput bool           `json:"mpls_input"` // lsrd enabled net.mpls.conf.<if>.input
+}

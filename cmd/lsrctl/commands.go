@@ -1,0 +1,299 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/url"
+	"os"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/lsrd/lsrd/api"
+	"github.com/lsrd/lsrd/ctl"
+	"github.com/lsrd/lsrd/ldp"
+	"github.com/lsrd/lsrd/ldp/lib"
+	"github.com/lsrd/lsrd/netlinkfib"
+)
+
+// app is one lsrctl invocation: the command tree and the global flags.
+type app struct {
+	root           *cobra.Command
+	stdout         io.Writer
+	socket, output string
+	timeout        time.Duration
+	peer, fec      string
+	label          string
+	// ran is set once cobra accepted the command line: an error after that
+	// comes from lsrd or the connection (exit 1), before it from usage (2).
+	ran bool
+	now func() time.Time
+}
+
+func newApp(stdout, stderr io.Writer) *app {
+	a := &app{stdout: stdout, now: time.Now}
+	socket := os.Getenv("LSRD_SOCKET")
+	if socket == "" {
+		socket = ctl.DefaultSocket
+	}
+	root := &cobra.Command{
+		Use:           "lsrctl",
+		Short:         "Inspect and control a running lsrd through its control socket",
+		SilenceErrors: true,
+		SilenceUsage:  true,
+		Args:          cobra.NoArgs,
+		RunE:          needSubcommand,
+		PersistentPreRunE: func(cmd *cobra.Command, args []string) error {
+			a.ran = true
+			if a.output != "table" && a.output != "json" {
+				return usageError{fmt.Errorf("-o %q: want table or json", a.output)}
+			}
+			return nil
+		},
+	}
+	root.SetOut(stdout)
+	root.SetErr(stderr)
+	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return usageError{err} })
+	root.CompletionOptions.DisableDefaultCmd = true
+	root.PersistentFlags().StringVar(&a.socket, "socket", socket, "lsrd's control socket (env LSRD_SOCKET)")
+	root.PersistentFlags().StringVarP(&a.output, "output", "o", "table", "output format: table or json")
+	root.PersistentFlags().DurationVar(&a.timeout, "timeout", 10*time.Second, "give up on lsrd after this long")
+	a.root = root
+
+	show := group("show", "Show lsrd's state")
+	showLDP := group("ldp", "Show LDP sessions, adjacencies, bindings and interfaces")
+	showFIB := group("fib", "Show the kernel FIB layer")
+	clear := group("clear", "Reset state in lsrd")
+	clearLDP := group("ldp", "Reset LDP state")
+	root.AddCommand(show, clear)
+	show.AddCommand(showLDP, showFIB)
+	clear.AddCommand(clearLDP)
+
+	neighbors := a.leaf("neighbors", "LDP neighbours and their sessions", a.showNeighbors)
+	neighbors.Aliases = []string{"neighbor", "neighbours"}
+	neighbors.Flags().StringVar(&a.peer, "peer", "", "only the neighbour with this LSR ID")
+	discovery := a.leaf("discovery", "LDP Hello adjacencies", a.showDiscovery)
+	discovery.Flags().StringVar(&a.peer, "peer", "", "only the adjacencies of the neighbour with this LSR ID")
+	bindings := a.leaf("bindings", "label bindings (the LIB)", a.showBindings)
+	bindings.Aliases = []string{"binding"}
+	bindings.Flags().StringVar(&a.peer, "peer", "", "only labels from the neighbour with this LSR ID")
+	bindings.Flags().StringVar(&a.fec, "fec", "", "only this FEC or the FECs containing this prefix or address")
+	bindings.Flags().StringVar(&a.label, "label", "", "only bindings with this local or remote label")
+	showLDP.AddCommand(neighbors, discovery, bindings,
+		a.leaf("interfaces", "interfaces, LDP and MPLS input", a.showInterfaces),
+		a.leaf("stats", "LIB counters", a.showStats))
+
+	lfib := a.leaf("lfib", "the label table (LFIB) and the FTN lsrd wants in the kernel", a.showLFIB)
+	lfib.Flags().StringVar(&a.fec, "fec", "", "only FTN entries for this prefix or containing it")
+	lfib.Flags().StringVar(&a.label, "label", "", "only LFIB entries for this incoming label")
+	rib := a.leaf("rib", "the routes lsrd knows", a.showRIB)
+	rib.Flags().StringVar(&a.fec, "fec", "", "only routes for this prefix or containing it")
+	show.AddCommand(lfib, rib)
+	showFIB.AddCommand(a.leaf("status", "what the kernel FIB layer has programmed", a.showFIBStatus))
+
+	clearNeighbor := &cobra.Command{
+		Use:   "neighbor LSR-ID",
+		Short: "Close the LDP session with a neighbour (it re-forms)",
+		Args:  exactArgs(1),
+		RunE:  a.clearNeighbor,
+	}
+	clearNeighbor.Aliases = []string{"neighbour"}
+	clearLDP.AddCommand(clearNeighbor)
+
+	root.AddCommand(&cobra.Command{
+		Use: "reload", Short: "Make lsrd re-read its configuration", Args: exactArgs(0), RunE: a.reload,
+	}, &cobra.Command{
+		Use: "version", Short: "Print lsrctl's version", Args: exactArgs(0),
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			fmt.Fprintln(a.stdout, "lsrctl", version)
+			return nil
+		},
+	})
+	return a
+}
+
+// group is a command that only holds subcommands.
+func group(use, short string) *cobra.Command {
+	return &cobra.Command{Use: use, Short: short, Args: cobra.NoArgs, RunE: needSubcommand}
+}
+
+func needSubcommand(cmd *cobra.Command, _ []string) error {
+	return usageError{fmt.Errorf("%s: missing subcommand", cmd.CommandPath())}
+}
+
+// exactArgs is cobra.ExactArgs as a usage error.
+func exactArgs(n int) cobra.PositionalArgs {
+	return func(cmd *cobra.Command, args []string) error {
+		if err := cobra.ExactArgs(n)(cmd, args); err != nil {
+			return usageError{err}
+		}
+		return nil
+	}
+}
+
+func (a *app) leaf(use, short string, run func(context.Context, *ctl.Client, ctl.Filter) error) *cobra.Command {
+	return &cobra.Command{Use: use, Short: short, Args: exactArgs(0),
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			f, err := a.filter()
+			if err != nil {
+				return usageError{err}
+			}
+			ctx, cancel := context.WithTimeout(cmd.Context(), a.timeout)
+			defer cancel()
+			return run(ctx, a.client(), f)
+		}}
+}
+
+func (a *app) client() *ctl.Client { return ctl.NewClient(a.socket, a.timeout) }
+
+// filter reads --peer, --fec and --label.
+func (a *app) filter() (ctl.Filter, error) {
+	var f ctl.Filter
+	var err error
+	if a.peer != "" {
+		if f.Peer, err = ctl.ParsePeer(a.peer); err != nil {
+			return f, err
+		}
+	}
+	if a.fec != "" {
+		if f.FEC, err = ctl.ParseFEC(a.fec); err != nil {
+			return f, err
+		}
+	}
+	if a.label != "" {
+		if f.Label, err = ctl.ParseLabel(a.label); err != nil {
+			return f, err
+		}
+		f.HasLabel = true
+	}
+	return f, nil
+}
+
+// emit writes v as indented JSON with -o json, else calls table.
+func (a *app) emit(v any, table func(io.Writer) error) error {
+	if a.output == "json" {
+		enc := json.NewEncoder(a.stdout)
+		enc.SetIndent("", "  ")
+		return enc.Encode(v)
+	}
+	return table(a.stdout)
+}
+
+func (a *app) neighbors(ctx context.Context, c *ctl.Client, f ctl.Filter) ([]ldp.NeighborInfo, error) {
+	var ns []ldp.NeighborInfo
+	if _, err := c.GetInto(ctx, "/v1/ldp/neighbors", &ns); err != nil {
+		return nil, err
+	}
+	return f.Neighbors(ns), nil
+}
+
+func (a *app) showNeighbors(ctx context.Context, c *ctl.Client, f ctl.Filter) error {
+	ns, err := a.neighbors(ctx, c, f)
+	if err != nil {
+		return err
+	}
+	return a.emit(ns, func(w io.Writer) error { return ctl.Neighbors(w, ns, a.now()) })
+}
+
+func (a *app) showDiscovery(ctx context.Context, c *ctl.Client, f ctl.Filter) error {
+	ns, err := a.neighbors(ctx, c, f)
+	if err != nil {
+		return err
+	}
+	return a.emit(ns, func(w io.Writer) error { return ctl.Discovery(w, ns, a.now()) })
+}
+
+func (a *app) showBindings(ctx context.Context, c *ctl.Client, f ctl.Filter) error {
+	var bs []lib.Binding
+	if _, err := c.GetInto(ctx, "/v1/ldp/bindings", &bs); err != nil {
+		return err
+	}
+	bs = f.Bindings(bs)
+	return a.emit(bs, func(w io.Writer) error { return ctl.Bindings(w, bs) })
+}
+
+func (a *app) showInterfaces(ctx context.Context, c *ctl.Client, _ ctl.Filter) error {
+	var is []api.InterfaceView
+	if _, err := c.GetInto(ctx, "/v1/interfaces", &is); err != nil {
+		return err
+	}
+	return a.emit(is, func(w io.Writer) error { return ctl.Interfaces(w, is) })
+}
+
+func (a *app) showStats(ctx context.Context, c *ctl.Client, _ ctl.Filter) error {
+	var s lib.Stats
+	if _, err := c.GetInto(ctx, "/v1/ldp/stats", &s); err != nil {
+		return err
+	}
+	return a.emit(s, func(w io.Writer) error { return ctl.Stats(w, s) })
+}
+
+func (a *app) showLFIB(ctx context.Context, c *ctl.Client, f ctl.Filter) error {
+	var v api.TableView
+	if _, err := c.GetInto(ctx, "/v1/lfib", &v); err != nil {
+		return err
+	}
+	v = f.Table(v)
+	return a.emit(v, func(w io.Writer) error { return ctl.LFIB(w, v) })
+}
+
+func (a *app) showRIB(ctx context.Context, c *ctl.Client, f ctl.Filter) error {
+	raw, err := c.Get(ctx, "/v1/rib")
+	if err != nil {
+		return err
+	}
+	rs, err := ctl.DecodeRoutes(raw)
+	if err != nil {
+		return err
+	}
+	rs = f.Routes(rs)
+	return a.emit(rs, func(w io.Writer) error { return ctl.RIB(w, rs) })
+}
+
+func (a *app) showFIBStatus(ctx context.Context, c *ctl.Client, _ ctl.Filter) error {
+	var s netlinkfib.Status
+	if _, err := c.GetInto(ctx, "/v1/fib/status", &s); err != nil {
+		return err
+	}
+	return a.emit(s, func(w io.Writer) error { return ctl.FIBStatus(w, s) })
+}
+
+func (a *app) clearNeighbor(cmd *cobra.Command, args []string) error {
+	id, err := ctl.ParsePeer(args[0])
+	if err != nil {
+		return usageError{fmt.Errorf("neighbor %q: not an LSR ID (an IPv4 address)", args[0])}
+	}
+	ctx, cancel := context.WithTimeout(cmd.Context(), a.timeout)
+	defer cancel()
+	raw, err := a.client().Post(ctx, "/v1/ldp/neighbors/"+url.PathEscape(id.String())+"/clear")
+	if err != nil {
+		return err
+	}
+	var v map[string]string
+	if err := json.Unmarshal(raw, &v); err != nil {
+		return fmt.Errorf("lsrd's answer to clear neighbor %s: %w", id, err)
+	}
+	return a.emit(v, func(w io.Writer) error {
+		_, err := fmt.Fprintf(w, "cleared the session with neighbor %s\n", id)
+		return err
+	})
+}
+
+func (a *app) reload(cmd *cobra.Command, _ []string) error {
+	ctx, cancel := context.WithTimeout(cmd.Context(), a.timeout)
+	defer cancel()
+	raw, err := a.client().Post(ctx, "/v1/reload")
+	if err != nil {
+		return err
+	}
+	var v map[string]bool
+	if err := json.Unmarshal(raw, &v); err != nil {
+		return fmt.Errorf("lsrd's answer to reload: %w", err)
+	}
+	return a.emit(v, func(w io.Writer) error {
+		_, err := fmt.Fprintln(w, "lsrd reloaded its configuration")
+		return err
+	})
+}

@@ -1,0 +1,178 @@
+package ctl
+
+import (
+	"encoding/json"
+	"fmt"
+	"net/netip"
+	"slices"
+	"strconv"
+	"strings"
+
+	"github.com/lsrd/lsrd/api"
+	"github.com/lsrd/lsrd/fib"
+	"github.com/lsrd/lsrd/ldp"
+	"github.com/lsrd/lsrd/ldp/lib"
+	"github.com/lsrd/lsrd/rib"
+)
+
+// Filter is what lsrctl's --peer, --fec and --label flags select; a zero
+// field selects everything.
+type Filter struct {
+	Peer     netip.Addr   // a neighbour's LSR ID
+	FEC      netip.Prefix // the FEC itself, or any more specific prefix or address it contains
+	Label    fib.Label
+	HasLabel bool
+}
+
+// ParsePeer reads an LSR ID.
+func ParsePeer(s string) (netip.Addr, error) {
+	a, err := netip.ParseAddr(s)
+	if err != nil {
+		return netip.Addr{}, fmt.Errorf("--peer %q: not an LSR ID (an IPv4 address)", s)
+	}
+	return a, nil
+}
+
+// ParseFEC reads a prefix or an address (a host prefix).
+func ParseFEC(s string) (netip.Prefix, error) {
+	if p, err := netip.ParsePrefix(s); err == nil {
+		return p.Masked(), nil
+	}
+	if a, err := netip.ParseAddr(s); err == nil {
+		return netip.PrefixFrom(a, a.BitLen()), nil
+	}
+	return netip.Prefix{}, fmt.Errorf("--fec %q: not a prefix or an address", s)
+}
+
+// ParseLabel reads a label: a number up to 1048575, or imp-null / exp-null.
+func ParseLabel(s string) (fib.Label, error) {
+	switch strings.ToLower(s) {
+	case "imp-null", "implicit-null":
+		return fib.LabelImplicitNull, nil
+	case "exp-null", "explicit-null":
+		return fib.LabelIPv4ExplicitNull, nil
+	}
+	n, err := strconv.ParseUint(s, 10, 32)
+	if err != nil || fib.Label(n) > fib.MaxLabel {
+		return 0, fmt.Errorf("--label %q: not a label (0-%d, imp-null or exp-null)", s, fib.MaxLabel)
+	}
+	return fib.Label(n), nil
+}
+
+// matchFEC reports whether fec is the filter's prefix or contains it.
+func (f Filter) matchFEC(fec netip.Prefix) bool {
+	if !f.FEC.IsValid() {
+		return true
+	}
+	return fec.Masked() == f.FEC || (fec.Bits() <= f.FEC.Bits() && fec.Contains(f.FEC.Addr()))
+}
+
+// matchLabel reports whether l is the filter's label; the explicit-null
+// labels of both families match each other, as they print the same.
+func (f Filter) matchLabel(l fib.Label) bool {
+	if !f.HasLabel {
+		return true
+	}
+	return FormatLabel(l) == FormatLabel(f.Label)
+}
+
+// Neighbors keeps the neighbour --peer names.
+func (f Filter) Neighbors(ns []ldp.NeighborInfo) []ldp.NeighborInfo {
+	out := []ldp.NeighborInfo{}
+	for _, n := range ns {
+		if !f.Peer.IsValid() || n.LSRID == f.Peer {
+			out = append(out, n)
+		}
+	}
+	return out
+}
+
+// Bindings keeps the FECs --fec selects and, with --peer, only that
+// neighbour's labels (and only FECs it advertised). With --label, a FEC whose
+// local label matches is kept whole; otherwise only the remote labels that
+// match are.
+func (f Filter) Bindings(bs []lib.Binding) []lib.Binding {
+	out := []lib.Binding{}
+	for _, b := range bs {
+		if !f.matchFEC(b.FEC) {
+			continue
+		}
+		localMatch := f.HasLabel && b.HasLocal && f.matchLabel(b.LocalLabel)
+		remote := []lib.RemoteBinding{}
+		for _, r := range b.Remote {
+			if f.Peer.IsValid() && r.Peer != f.Peer {
+				continue
+			}
+			if f.HasLabel && !localMatch && !f.matchLabel(r.Label) {
+				continue
+			}
+			remote = append(remote, r)
+		}
+		if (f.Peer.IsValid() || (f.HasLabel && !localMatch)) && len(remote) == 0 {
+			continue
+		}
+		b.Remote = remote
+		out = append(out, b)
+	}
+	return out
+}
+
+// Table keeps the LFIB entries --label selects and the FTN entries --fec
+// selects. A filter on one table leaves the other out (nil) unless both are
+// given.
+func (f Filter) Table(v api.TableView) api.TableView {
+	out := api.TableView{}
+	if f.HasLabel || !f.FEC.IsValid() {
+		out.LFIB = []fib.LFIBEntry{}
+		for _, e := range v.LFIB {
+			if f.matchLabel(e.InLabel) {
+				out.LFIB = append(out.LFIB, e)
+			}
+		}
+	}
+	if f.FEC.IsValid() || !f.HasLabel {
+		out.FTN = []fib.FTNEntry{}
+		for _, e := range v.FTN {
+			if f.matchFEC(e.Prefix) {
+				out.FTN = append(out.FTN, e)
+			}
+		}
+	}
+	return out
+}
+
+// Routes keeps the routes --fec selects.
+func (f Filter) Routes(rs []rib.Route) []rib.Route {
+	return slices.DeleteFunc(slices.Clone(rs), func(r rib.Route) bool { return !f.matchFEC(r.Prefix) })
+}
+
+// DecodeRoutes decodes /v1/rib's data. rib.Source writes its name in JSON but
+// cannot read it back, so the name is read here.
+func DecodeRoutes(raw json.RawMessage) ([]rib.Route, error) {
+	var in []struct {
+		rib.Route
+		Source string `json:"source"` // shadows Route.Source
+	}
+	if err := json.Unmarshal(raw, &in); err != nil {
+		return nil, fmt.Errorf("lsrd's answer to GET /v1/rib: %w", err)
+	}
+	out := make([]rib.Route, 0, len(in))
+	for _, r := range in {
+		src, ok := parseSource(r.Source)
+		if !ok {
+			return nil, fmt.Errorf("lsrd's answer to GET /v1/rib: route %s: unknown source %q", r.Prefix, r.Source)
+		}
+		r.Route.Source = src
+		out = append(out, r.Route)
+	}
+	return out, nil
+}
+
+func parseSource(name string) (rib.Source, bool) {
+	for s := rib.Source(1); s != 0; s++ {
+		if s.String() == name {
+			return s, true
+		}
+	}
+	return 0, false
+}

@@ -1,0 +1,258 @@
+package ctl
+
+import (
+	"fmt"
+	"io"
+	"net/netip"
+	"strconv"
+	"strings"
+	"text/tabwriter"
+	"time"
+
+	"github.com/lsrd/lsrd/api"
+	"github.com/lsrd/lsrd/fib"
+	"github.com/lsrd/lsrd/ldp"
+	"github.com/lsrd/lsrd/ldp/lib"
+	"github.com/lsrd/lsrd/netlinkfib"
+	"github.com/lsrd/lsrd/rib"
+)
+
+// none is what a table shows for an absent value.
+const none = "-"
+
+func newTable(w io.Writer) *tabwriter.Writer {
+	return tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+}
+
+// row writes tab-separated cells as one table line.
+func row(tw *tabwriter.Writer, cells ...string) {
+	fmt.Fprintln(tw, strings.Join(cells, "\t"))
+}
+
+// FormatLabel writes a label as FRR does: the reserved null labels by name
+// (imp-null, exp-null), the others as numbers.
+func FormatLabel(l fib.Label) string {
+	switch l {
+	case fib.LabelImplicitNull:
+		return "imp-null"
+	case fib.LabelIPv4ExplicitNull, fib.LabelIPv6ExplicitNull:
+		return "exp-null"
+	}
+	return strconv.FormatUint(uint64(l), 10)
+}
+
+// formatStack writes a label stack outermost first, or empty when there is none.
+func formatStack(ls []fib.Label, empty string) string {
+	if len(ls) == 0 {
+		return empty
+	}
+	s := make([]string, len(ls))
+	for i, l := range ls {
+		s[i] = FormatLabel(l)
+	}
+	return strings.Join(s, "/")
+}
+
+// FormatUptime writes a duration as FRR's uptimes: hh:mm:ss under a day,
+// then 1d02h03m, then 2w3d04h.
+func FormatUptime(d time.Duration) string {
+	if d < 0 {
+		d = 0
+	}
+	s := int64(d / time.Second)
+	const day, week = 86400, 7 * 86400
+	switch {
+	case s < day:
+		return fmt.Sprintf("%02d:%02d:%02d", s/3600, s%3600/60, s%60)
+	case s < week:
+		return fmt.Sprintf("%dd%02dh%02dm", s/day, s%day/3600, s%3600/60)
+	}
+	return fmt.Sprintf("%dw%dd%02dh", s/week, s%week/day, s%day/3600)
+}
+
+func addrOr(a netip.Addr, empty string) string {
+	if !a.IsValid() {
+		return empty
+	}
+	return a.String()
+}
+
+// Neighbors writes "show ldp neighbors": one line per neighbour, with the
+// uptime of OPERATIONAL sessions counted from now.
+func Neighbors(w io.Writer, ns []ldp.NeighborInfo, now time.Time) error {
+	tw := newTable(w)
+	row(tw, "LSR ID", "STATE", "ROLE", "TRANSPORT", "REMOTE", "UPTIME", "KEEPALIVE", "ADJ")
+	for _, n := range ns {
+		role, remote, uptime, ka := none, none, none, none
+		if n.State != ldp.NonExistent.String() {
+			role = "passive"
+			if n.Active {
+				role = "active"
+			}
+		}
+		if n.Remote.IsValid() {
+			remote = n.Remote.String()
+		}
+		if n.State == ldp.Operational.String() && !n.Since.IsZero() {
+			uptime = FormatUptime(now.Sub(n.Since))
+		}
+		if n.KeepAlive > 0 {
+			ka = fmt.Sprintf("%ds", int64(n.KeepAlive/time.Second))
+		}
+		row(tw, n.LSRID.String(), n.State, role, addrOr(n.Transport, none), remote, uptime, ka, strconv.Itoa(len(n.Adjacencies)))
+	}
+	return tw.Flush()
+}
+
+// Discovery writes "show ldp discovery": one line per Hello adjacency, link
+// adjacencies by interface, targeted ones by source address.
+func Discovery(w io.Writer, ns []ldp.NeighborInfo, now time.Time) error {
+	tw := newTable(w)
+	row(tw, "NEIGHBOR", "TYPE", "SOURCE", "HOLD", "EXPIRES IN")
+	for _, n := range ns {
+		for _, a := range n.Adjacencies {
+			typ, src := "link", a.Interface
+			if a.Targeted {
+				typ, src = "targeted", addrOr(a.Source, none)
+			}
+			hold, expires := "infinite", "never"
+			if !a.Expires.IsZero() {
+				hold = fmt.Sprintf("%ds", int64(a.Hold/time.Second))
+				left := max(a.Expires.Sub(now), 0)
+				expires = fmt.Sprintf("%ds", int64((left+time.Second/2)/time.Second))
+			}
+			row(tw, n.LSRID.String(), typ, src, hold, expires)
+		}
+	}
+	return tw.Flush()
+}
+
+// Bindings writes "show ldp bindings" as FRR's "show mpls ldp binding": one
+// line per FEC and neighbour label, and a line with no neighbour for a FEC no
+// neighbour advertised.
+func Bindings(w io.Writer, bs []lib.Binding) error {
+	tw := newTable(w)
+	row(tw, "FEC", "PEER", "LOCAL LABEL", "REMOTE LABEL", "IN USE")
+	for _, b := range bs {
+		local := none
+		if b.HasLocal {
+			local = FormatLabel(b.LocalLabel)
+		}
+		if len(b.Remote) == 0 {
+			row(tw, b.FEC.String(), none, local, none, none)
+		}
+		for _, r := range b.Remote {
+			inUse := "no"
+			if r.InUse {
+				inUse = "yes"
+			}
+			row(tw, b.FEC.String(), r.Peer.String(), local, FormatLabel(r.Label), inUse)
+		}
+	}
+	return tw.Flush()
+}
+
+// Interfaces writes "show ldp interfaces".
+func Interfaces(w io.Writer, is []api.InterfaceView) error {
+	tw := newTable(w)
+	row(tw, "INTERFACE", "INDEX", "MTU", "LDP", "MPLS INPUT", "ADDRESSES")
+	for _, i := range is {
+		addrs := make([]string, len(i.Addresses))
+		for k, a := range i.Addresses {
+			addrs[k] = a.String()
+		}
+		if len(addrs) == 0 {
+			addrs = []string{none}
+		}
+		row(tw, i.Name, strconv.Itoa(i.Index), strconv.Itoa(i.MTU), yesNo(i.LDP), yesNo(i.MPLSInput), strings.Join(addrs, ","))
+	}
+	return tw.Flush()
+}
+
+func yesNo(b bool) string {
+	if b {
+		return "yes"
+	}
+	return "no"
+}
+
+// LFIB writes "show lfib": the label table (incoming label, then one line per
+// next hop with the labels swapped in, or pop) and the FTN (prefix, then one
+// line per next hop with the labels pushed, or none). A nil section is left
+// out.
+func LFIB(w io.Writer, v api.TableView) error {
+	if v.LFIB != nil {
+		tw := newTable(w)
+		row(tw, "IN LABEL", "OUT LABELS", "NEXT HOP", "INTERFACE")
+		for _, e := range v.LFIB {
+			for _, nh := range e.NextHops {
+				row(tw, FormatLabel(e.InLabel), formatStack(nh.Labels, "pop"), addrOr(nh.Addr, none), nh.Ifname)
+			}
+			if len(e.NextHops) == 0 {
+				row(tw, FormatLabel(e.InLabel), none, none, none)
+			}
+		}
+		if err := tw.Flush(); err != nil {
+			return err
+		}
+	}
+	if v.LFIB != nil && v.FTN != nil {
+		fmt.Fprintln(w)
+	}
+	if v.FTN != nil {
+		tw := newTable(w)
+		row(tw, "PREFIX", "PUSH", "NEXT HOP", "INTERFACE")
+		for _, e := range v.FTN {
+			for _, nh := range e.NextHops {
+				row(tw, e.Prefix.String(), formatStack(nh.Labels, none), addrOr(nh.Addr, none), nh.Ifname)
+			}
+			if len(e.NextHops) == 0 {
+				row(tw, e.Prefix.String(), none, none, none)
+			}
+		}
+		return tw.Flush()
+	}
+	return nil
+}
+
+// RIB writes "show rib": one line per route and next hop; connected routes
+// have no gateway.
+func RIB(w io.Writer, rs []rib.Route) error {
+	tw := newTable(w)
+	row(tw, "PREFIX", "SOURCE", "DISTANCE", "NEXT HOP", "INTERFACE")
+	for _, r := range rs {
+		for _, nh := range r.NextHops {
+			row(tw, r.Prefix.String(), r.Source.String(), strconv.Itoa(int(r.Distance)), addrOr(nh.Addr, "directly connected"), nh.Ifname)
+		}
+		if len(r.NextHops) == 0 {
+			row(tw, r.Prefix.String(), r.Source.String(), strconv.Itoa(int(r.Distance)), none, none)
+		}
+	}
+	return tw.Flush()
+}
+
+// FIBStatus writes "show fib status" as "name: value" lines.
+func FIBStatus(w io.Writer, s netlinkfib.Status) error {
+	tw := newTable(w)
+	row(tw, "label routes:", strconv.Itoa(s.Labels))
+	row(tw, "ip routes:", strconv.Itoa(s.Prefixes))
+	row(tw, "nexthops:", strconv.Itoa(s.Nexthops))
+	row(tw, "nexthop groups:", strconv.Itoa(s.Groups))
+	row(tw, "stale:", yesNo(s.Stale))
+	row(tw, "last pass requests:", strconv.Itoa(s.LastPassRequests))
+	row(tw, "last pass kernel time:", s.LastPassKernelTime.String())
+	return tw.Flush()
+}
+
+// Stats writes "show ldp stats" as "name: value" lines.
+func Stats(w io.Writer, s lib.Stats) error {
+	tw := newTable(w)
+	row(tw, "operational sessions:", strconv.Itoa(s.Peers))
+	row(tw, "FECs:", strconv.Itoa(s.FECs))
+	row(tw, "labels in use:", fmt.Sprintf("%d of %d", s.LabelsInUse, s.LabelRange))
+	row(tw, "remote bindings:", strconv.Itoa(s.RemoteBindings))
+	row(tw, "withdrawn, not released:", strconv.Itoa(s.Withdrawn))
+	row(tw, "FECs waiting for a label:", strconv.Itoa(s.Starved))
+	row(tw, "allocation failures:", strconv.FormatUint(s.AllocFailures, 10))
+	return tw.Flush()
+}

@@ -1,0 +1,193 @@
+package ctl
+
+import (
+	"net/netip"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/lsrd/lsrd/api"
+	"github.com/lsrd/lsrd/fib"
+	"github.com/lsrd/lsrd/ldp"
+	"github.com/lsrd/lsrd/ldp/lib"
+	"github.com/lsrd/lsrd/rib"
+)
+
+var (
+	now = time.Date(2026, 11, 24, 12, 0, 0, 0, time.UTC)
+
+	neighbors = []ldp.NeighborInfo{
+		{
+			LSRID: addr("2.2.2.2"), Transport: addr("2.2.2.2"), State: "OPERATIONAL",
+			Since: now.Add(-(time.Hour + 2*time.Minute + 3*time.Second)), Active: false,
+			KeepAlive: 180 * time.Second, Remote: netip.MustParseAddrPort("2.2.2.2:40123"),
+			Adjacencies: []ldp.AdjacencyInfo{
+				{Interface: "zt0", Hold: 15 * time.Second, Expires: now.Add(12*time.Second + 400*time.Millisecond)},
+				{Targeted: true, Source: addr("2.2.2.2"), Hold: 45 * time.Second, Expires: now.Add(40 * time.Second)},
+			},
+		},
+		{
+			LSRID: addr("3.3.3.3"), Transport: addr("3.3.3.3"), State: "OPENSENT",
+			Since: now.Add(-time.Second), Active: true, Remote: netip.MustParseAddrPort("3.3.3.3:646"),
+			Adjacencies: []ldp.AdjacencyInfo{{Interface: "zt1", Hold: 15 * time.Second, Expires: now.Add(3 * time.Second)}},
+		},
+		{
+			LSRID: addr("4.4.4.4"), Transport: addr("4.4.4.4"), State: "NON EXISTENT",
+			Adjacencies: []ldp.AdjacencyInfo{{Targeted: true, Source: addr("4.4.4.4"), Hold: 0}},
+		},
+	}
+
+	bindings = []lib.Binding{
+		{FEC: pfx("1.1.1.1/32"), LocalLabel: fib.LabelImplicitNull, HasLocal: true, Remote: []lib.RemoteBinding{
+			{Peer: addr("2.2.2.2"), Label: 17, InUse: false},
+		}},
+		{FEC: pfx("2.2.2.2/32"), LocalLabel: 16, HasLocal: true, Remote: []lib.RemoteBinding{
+			{Peer: addr("2.2.2.2"), Label: fib.LabelImplicitNull, InUse: true},
+			{Peer: addr("3.3.3.3"), Label: 24, InUse: false},
+		}},
+		{FEC: pfx("10.0.0.0/8"), LocalLabel: 0, HasLocal: false, Remote: []lib.RemoteBinding{
+			{Peer: addr("3.3.3.3"), Label: fib.LabelIPv4ExplicitNull, InUse: true},
+		}},
+		{FEC: pfx("10.1.0.0/24"), LocalLabel: 18, HasLocal: true, Remote: []lib.RemoteBinding{}},
+	}
+
+	table = api.TableView{
+		LFIB: []fib.LFIBEntry{
+			{InLabel: 16, NextHops: []fib.NextHop{{Addr: addr("10.1.0.2"), Ifname: "zt0"}}},
+			{InLabel: 18, NextHops: []fib.NextHop{
+				{Addr: addr("10.1.0.2"), Ifname: "zt0", Labels: []fib.Label{20}},
+				{Addr: addr("10.2.0.3"), Ifname: "zt1", Labels: []fib.Label{31, 0}},
+			}},
+		},
+		FTN: []fib.FTNEntry{
+			{Prefix: pfx("2.2.2.2/32"), NextHops: []fib.NextHop{{Addr: addr("10.1.0.2"), Ifname: "zt0"}}},
+			{Prefix: pfx("3.3.3.3/32"), NextHops: []fib.NextHop{{Addr: addr("10.1.0.2"), Ifname: "zt0", Labels: []fib.Label{20}}}},
+		},
+	}
+
+	routes = []rib.Route{
+		{Prefix: pfx("1.1.1.1/32"), Source: rib.SourceConnected, Distance: 0, NextHops: []rib.NextHop{{Ifname: "lo"}}},
+		{Prefix: pfx("3.3.3.0/24"), Source: rib.SourceStatic, Distance: 1, NextHops: []rib.NextHop{
+			{Addr: addr("10.1.0.2"), Ifname: "zt0"}, {Addr: addr("10.2.0.3"), Ifname: "zt1"},
+		}},
+		{Prefix: pfx("10.0.0.0/8"), Source: rib.SourceBGP, Distance: 20, NextHops: []rib.NextHop{{Addr: addr("10.1.0.2"), Ifname: "zt0"}}},
+	}
+)
+
+func addr(s string) netip.Addr  { return netip.MustParseAddr(s) }
+func pfx(s string) netip.Prefix { return netip.MustParsePrefix(s) }
+
+// golden compares rendered output with want, a table written with a leading
+// newline for readability.
+func golden(t *testing.T, what string, got string, want string) {
+	t.Helper()
+	want = strings.TrimPrefix(want, "\n")
+	if got != want {
+		t.Errorf("%s:\ngot:\n%s\nwant:\n%s", what, got, want)
+	}
+}
+
+func TestNeighborsTable(t *testing.T) {
+	var b strings.Builder
+	if err := Neighbors(&b, neighbors, now); err != nil {
+		t.Fatal(err)
+	}
+	golden(t, "neighbors", b.String(), `
+LSR ID   STATE         ROLE     TRANSPORT  REMOTE         UPTIME    KEEPALIVE  ADJ
+2.2.2.2  OPERATIONAL   passive  2.2.2.2    2.2.2.2:40123  01:02:03  180s       2
+3.3.3.3  OPENSENT      active   3.3.3.3    3.3.3.3:646    -         -          1
+4.4.4.4  NON EXISTENT  -        4.4.4.4    -              -         -          1
+`)
+}
+
+func TestDiscoveryTable(t *testing.T) {
+	var b strings.Builder
+	if err := Discovery(&b, neighbors, now); err != nil {
+		t.Fatal(err)
+	}
+	golden(t, "discovery", b.String(), `
+NEIGHBOR  TYPE      SOURCE   HOLD      EXPIRES IN
+2.2.2.2   link      zt0      15s       12s
+2.2.2.2   targeted  2.2.2.2  45s       40s
+3.3.3.3   link      zt1      15s       3s
+4.4.4.4   targeted  4.4.4.4  infinite  never
+`)
+}
+
+func TestBindingsTable(t *testing.T) {
+	var b strings.Builder
+	if err := Bindings(&b, bindings); err != nil {
+		t.Fatal(err)
+	}
+	golden(t, "bindings", b.String(), `
+FEC          PEER     LOCAL LABEL  REMOTE LABEL  IN USE
+1.1.1.1/32   2.2.2.2  imp-null     17            no
+2.2.2.2/32   2.2.2.2  16           imp-null      yes
+2.2.2.2/32   3.3.3.3  16           24            no
+10.0.0.0/8   3.3.3.3  -            exp-null      yes
+10.1.0.0/24  -        18           -             -
+`)
+}
+
+func TestLFIBTable(t *testing.T) {
+	var b strings.Builder
+	if err := LFIB(&b, table); err != nil {
+		t.Fatal(err)
+	}
+	golden(t, "lfib", b.String(), `
+IN LABEL  OUT LABELS   NEXT HOP  INTERFACE
+16        pop          10.1.0.2  zt0
+18        20           10.1.0.2  zt0
+18        31/exp-null  10.2.0.3  zt1
+
+PREFIX      PUSH  NEXT HOP  INTERFACE
+2.2.2.2/32  -     10.1.0.2  zt0
+3.3.3.3/32  20    10.1.0.2  zt0
+`)
+}
+
+func TestRIBTable(t *testing.T) {
+	var b strings.Builder
+	if err := RIB(&b, routes); err != nil {
+		t.Fatal(err)
+	}
+	golden(t, "rib", b.String(), `
+PREFIX      SOURCE     DISTANCE  NEXT HOP            INTERFACE
+1.1.1.1/32  connected  0         directly connected  lo
+3.3.3.0/24  static     1         10.1.0.2            zt0
+3.3.3.0/24  static     1         10.2.0.3            zt1
+10.0.0.0/8  bgp        20        10.1.0.2            zt0
+`)
+}
+
+func TestFormatLabel(t *testing.T) {
+	for l, want := range map[fib.Label]string{0: "exp-null", 1: "1", 2: "exp-null", 3: "imp-null", 16: "16", 1048575: "1048575"} {
+		if got := FormatLabel(l); got != want {
+			t.Errorf("FormatLabel(%d) = %q, want %q", l, got, want)
+		}
+	}
+	for s, want := range map[string]fib.Label{"imp-null": 3, "exp-null": 0, "implicit-null": 3, "16": 16, "1048575": 1048575} {
+		if got, err := ParseLabel(s); err != nil || got != want {
+			t.Errorf("ParseLabel(%q) = %d, %v; want %d", s, got, err, want)
+		}
+	}
+	for _, s := range []string{"", "x", "-1", "1048576", "16.5"} {
+		if _, err := ParseLabel(s); err == nil {
+			t.Errorf("ParseLabel(%q) accepted", s)
+		}
+	}
+}
+
+func TestFormatUptime(t *testing.T) {
+	for d, want := range map[time.Duration]string{
+		0:                               "00:00:00",
+		59*time.Minute + 59*time.Second: "00:59:59",
+		25*time.Hour + 3*time.Minute:    "1d01h03m",
+		(7*24+27)*time.Hour + time.Hour: "1w1d04h",
+		-time.Second:                    "00:00:00",
+	} {
+		if got := FormatUptime(d); got != want {
+			t.Errorf("FormatUptime(%v) = %q, want %q", d, got, want)
+		}
+	}
+}
