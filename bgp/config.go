@@ -1,0 +1,145 @@
+package bgp
+
+import (
+	"errors"
+	"fmt"
+	"net/netip"
+)
+
+// Address families a neighbour may carry.
+const (
+	FamilyIPv4Unicast = "ipv4-unicast"
+	FamilyIPv6Unicast = "ipv6-unicast"
+)
+
+// DefaultListenPort is the BGP port (RFC 4271 section 8.2.1).
+const DefaultListenPort = 179
+
+// maxPasswordLen is the kernel's TCP-MD5 key limit (TCP_MD5SIG_MAXKEYLEN):
+// a longer password would be refused only when the session is dialled.
+const maxPasswordLen = 80
+
+// Config is the BGP speaker's configuration.
+type Config struct {
+	// AS is our autonomous system number. It cannot change on reload.
+	AS uint32
+	// RouterID is the BGP identifier, an IPv4 address. It cannot change on reload.
+	RouterID netip.Addr
+	// ListenPort is the TCP port to accept sessions on: 0 means 179, -1 means
+	// do not listen (dial out only). It cannot change on reload.
+	ListenPort int32
+	// Neighbors are the configured peers.
+	Neighbors []Neighbor
+	// Networks are originated with next hop self (the loopback at least).
+	Networks []netip.Prefix
+}
+
+// Neighbor is one configured peer.
+type Neighbor struct {
+	Address  netip.Addr
+	RemoteAS uint32
+	// Password enables TCP-MD5 (RFC 2385) on the session.
+	Password string
+	// Passive waits for the peer to connect instead of dialling it.
+	Passive bool
+	// MultihopTTL, when not zero, allows an eBGP peer this many hops away.
+	MultihopTTL uint8
+	// Families default to ipv4-unicast.
+	Families []string
+}
+
+// families returns the neighbour's families with the default applied.
+func (n Neighbor) families() []string {
+	if len(n.Families) == 0 {
+		return []string{FamilyIPv4Unicast}
+	}
+	return n.Families
+}
+
+// listenPort returns the port with the default applied.
+func (c Config) listenPort() int32 {
+	if c.ListenPort == 0 {
+		return DefaultListenPort
+	}
+	return c.ListenPort
+}
+
+// Validate checks the configuration. Every error names the field and the bad
+// value, e.g. "bgp.neighbors[1].address: ...".
+func (c Config) Validate() error {
+	var errs []error
+	bad := func(field string, format string, args ...any) {
+		errs = append(errs, fmt.Errorf("bgp.%s: %s", field, fmt.Sprintf(format, args...)))
+	}
+	if c.AS == 0 {
+		bad("as", "0 is not a valid AS number")
+	}
+	switch {
+	case !c.RouterID.IsValid():
+		bad("router_id", "missing")
+	case !c.RouterID.Is4():
+		bad("router_id", "%s is not an IPv4 address", c.RouterID)
+	case c.RouterID.IsUnspecified():
+		bad("router_id", "%s is not a valid router id", c.RouterID)
+	}
+	if c.ListenPort < -1 || c.ListenPort > 65535 {
+		bad("listen_port", "%d is out of range (1-65535, 0 for 179, -1 to not listen)", c.ListenPort)
+	}
+	seen := map[netip.Addr]int{}
+	for i, n := range c.Neighbors {
+		f := fmt.Sprintf("neighbors[%d]", i)
+		switch {
+		case !n.Address.IsValid():
+			bad(f+".address", "missing")
+		case n.Address.IsUnspecified() || n.Address.IsMulticast():
+			bad(f+".address", "%s is not a unicast address", n.Address)
+		case n.Address.Zone() != "":
+			bad(f+".address", "%s: link-local neighbours with a zone are not supported", n.Address)
+		default:
+			if j, dup := seen[n.Address.Unmap()]; dup {
+				bad(f+".address", "%s is also neighbors[%d]", n.Address, j)
+			}
+			seen[n.Address.Unmap()] = i
+		}
+		if n.RemoteAS == 0 {
+			bad(f+".remote_as", "0 is not a valid AS number")
+		}
+		if len(n.Password) > maxPasswordLen {
+			bad(f+".password", "%d characters, at most %d (TCP-MD5 key limit)", len(n.Password), maxPasswordLen)
+		}
+		if n.Passive && c.ListenPort == -1 {
+			bad(f+".passive", "neighbour %s is passive but listen_port is -1: the session could never open", n.Address)
+		}
+		if n.MultihopTTL != 0 && n.RemoteAS == c.AS {
+			bad(f+".multihop_ttl", "%d set on an iBGP neighbour (AS %d): only eBGP sessions are TTL-limited", n.MultihopTTL, n.RemoteAS)
+		}
+		fams := map[string]bool{}
+		for j, fam := range n.Families {
+			switch fam {
+			case FamilyIPv4Unicast, FamilyIPv6Unicast:
+			default:
+				bad(fmt.Sprintf("%s.families[%d]", f, j), "%q is not supported (%s, %s)", fam, FamilyIPv4Unicast, FamilyIPv6Unicast)
+			}
+			if fams[fam] {
+				bad(fmt.Sprintf("%s.families[%d]", f, j), "%q listed twice", fam)
+			}
+			fams[fam] = true
+		}
+	}
+	nets := map[netip.Prefix]int{}
+	for i, p := range c.Networks {
+		f := fmt.Sprintf("networks[%d]", i)
+		switch {
+		case !p.IsValid():
+			bad(f, "missing or invalid prefix")
+		case p != p.Masked():
+			bad(f, "%s has host bits set (did you mean %s?)", p, p.Masked())
+		default:
+			if j, dup := nets[p]; dup {
+				bad(f, "%s is also networks[%d]", p, j)
+			}
+			nets[p] = i
+		}
+	}
+	return errors.Join(errs...)
+}

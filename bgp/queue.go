@@ -1,0 +1,64 @@
+package bgp
+
+import (
+	"context"
+	"net/netip"
+	"sync"
+)
+
+// queue carries Updates from GoBGP's watcher goroutine to the parent. put
+// never blocks (GoBGP's own goroutine calls it); run hands over, in one batch,
+// whatever accumulated, keeping only the latest update per prefix.
+type queue struct {
+	mu      sync.Mutex
+	pending []Update
+	index   map[netip.Prefix]int
+	wake    chan struct{}
+}
+
+func newQueue() *queue {
+	return &queue{index: map[netip.Prefix]int{}, wake: make(chan struct{}, 1)}
+}
+
+func (q *queue) put(us []Update) {
+	if len(us) == 0 {
+		return
+	}
+	q.mu.Lock()
+	for _, u := range us {
+		if i, ok := q.index[u.Route.Prefix]; ok {
+			q.pending[i] = u
+			continue
+		}
+		q.index[u.Route.Prefix] = len(q.pending)
+		q.pending = append(q.pending, u)
+	}
+	q.mu.Unlock()
+	select {
+	case q.wake <- struct{}{}:
+	default:
+	}
+}
+
+func (q *queue) take() []Update {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	batch := q.pending
+	q.pending = nil
+	clear(q.index)
+	return batch
+}
+
+// run delivers batches to deliver until ctx ends; what is pending then is dropped.
+func (q *queue) run(ctx context.Context, deliver func([]Update)) {
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-q.wake:
+			if batch := q.take(); len(batch) > 0 {
+				deliver(batch)
+			}
+		}
+	}
+}

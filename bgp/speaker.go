@@ -1,0 +1,378 @@
+package bgp
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/netip"
+	"sync"
+	"time"
+
+	api "github.com/osrg/gobgp/v3/api"
+	"github.com/osrg/gobgp/v3/pkg/server"
+	"google.golang.org/protobuf/types/known/anypb"
+)
+
+// connectRetry is how long GoBGP waits between dials to a neighbour. Its
+// default (120 s, RFC 4271's suggestion) leaves an LSR without labels for two
+// minutes when a neighbour starts just after us.
+const connectRetry = 30
+
+// Speaker is the embedded BGP speaker. Create it with New, run it with Start,
+// reconfigure it with Apply and end it with Stop.
+type Speaker struct {
+	log      *slog.Logger
+	onRoutes func([]Update)
+	// localAS is cfg.AS, which Apply never changes, for the watcher to read.
+	localAS uint32
+
+	// mu serialises Start, Apply and Stop.
+	mu      sync.Mutex
+	cfg     Config
+	server  *server.BgpServer
+	started bool
+	stopped bool
+	// paths are the UUIDs GoBGP gave our originated networks, to withdraw them.
+	paths map[netip.Prefix][]byte
+
+	queue       *queue
+	watchCancel context.CancelFunc
+	drainCancel context.CancelFunc
+	drainDone   chan struct{}
+}
+
+// New checks cfg and returns a speaker that is not yet running. onRoutes is
+// called with batches of Updates from one goroutine owned by the speaker; it
+// may block (updates accumulate meanwhile) but must not call the Speaker.
+func New(cfg Config, log *slog.Logger, onRoutes func([]Update)) (*Speaker, error) {
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	if onRoutes == nil {
+		onRoutes = func([]Update) {}
+	}
+	return &Speaker{
+		log:      log,
+		onRoutes: onRoutes,
+		localAS:  cfg.AS,
+		cfg:      cfg,
+		paths:    map[netip.Prefix][]byte{},
+		queue:    newQueue(),
+	}, nil
+}
+
+// Start runs the GoBGP server, adds the neighbours and networks and starts the
+// best-path watcher. On error the speaker is stopped.
+func (s *Speaker) Start(ctx context.Context) (err error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.started {
+		return errors.New("bgp: speaker already started")
+	}
+	s.started = true
+	s.server = server.NewBgpServer(server.LoggerOption(slogAdapter{log: s.log.With("component", "gobgp")}))
+	// GoBGP v3's Serve loop has no way to return: it stays blocked on the
+	// server's idle channels after StopBgp. It is the one goroutine Stop cannot
+	// end; everything it started (sessions, listeners) is ended by StopBgp.
+	go s.server.Serve()
+	defer func() {
+		if err != nil {
+			s.stopLocked()
+		}
+	}()
+
+	if err := s.server.StartBgp(ctx, &api.StartBgpRequest{Global: &api.Global{
+		Asn:        s.cfg.AS,
+		RouterId:   s.cfg.RouterID.String(),
+		ListenPort: s.cfg.listenPort(),
+	}}); err != nil {
+		return fmt.Errorf("bgp: starting AS %d router-id %s: %w", s.cfg.AS, s.cfg.RouterID, err)
+	}
+
+	drainCtx, drainCancel := context.WithCancel(context.Background())
+	s.drainCancel = drainCancel
+	s.drainDone = make(chan struct{})
+	go func() {
+		defer close(s.drainDone)
+		s.queue.run(drainCtx, s.onRoutes)
+	}()
+
+	// The watcher starts before neighbours and networks so that no best path is
+	// missed; Init also replays any that exist.
+	watchCtx, watchCancel := context.WithCancel(context.Background())
+	s.watchCancel = watchCancel
+	if err := s.server.WatchEvent(watchCtx, &api.WatchEventRequest{Table: &api.WatchEventRequest_Table{
+		Filters: []*api.WatchEventRequest_Table_Filter{{Type: api.WatchEventRequest_Table_Filter_BEST, Init: true}},
+	}}, s.onEvent); err != nil {
+		return fmt.Errorf("bgp: watching best paths: %w", err)
+	}
+
+	d := diffConfig(Config{}, s.cfg)
+	return s.applyDiff(ctx, d)
+}
+
+// onEvent runs on GoBGP's watcher goroutine: it only converts and queues.
+func (s *Speaker) onEvent(ev *api.WatchEventResponse) {
+	t := ev.GetTable()
+	if t == nil {
+		return
+	}
+	us := make([]Update, 0, len(t.Paths))
+	for _, p := range t.Paths {
+		u, ok, err := pathToUpdate(p, s.localAS)
+		if err != nil {
+			s.log.Warn("bgp: ignoring path", "err", err)
+			continue
+		}
+		if ok {
+			us = append(us, u)
+		}
+	}
+	s.queue.put(us)
+}
+
+// Apply reconfigures a started speaker: neighbours and networks are added,
+// removed or (for a changed neighbour) deleted and added again; unchanged
+// sessions are not reset. AS, router id and listen port cannot change.
+func (s *Speaker) Apply(ctx context.Context, cfg Config) error {
+	if err := cfg.Validate(); err != nil {
+		return err
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if !s.started || s.stopped {
+		return errors.New("bgp: speaker not running")
+	}
+	if cfg.AS != s.cfg.AS {
+		return fmt.Errorf("bgp.as: changing %d to %d needs a restart", s.cfg.AS, cfg.AS)
+	}
+	if cfg.RouterID != s.cfg.RouterID {
+		return fmt.Errorf("bgp.router_id: changing %s to %s needs a restart", s.cfg.RouterID, cfg.RouterID)
+	}
+	if cfg.listenPort() != s.cfg.listenPort() {
+		return fmt.Errorf("bgp.listen_port: changing %d to %d needs a restart", s.cfg.listenPort(), cfg.listenPort())
+	}
+	d := diffConfig(s.cfg, cfg)
+	err := s.applyDiff(ctx, d)
+	// What applied stays applied: remember the target so that a later Apply
+	// retries only the differences that failed.
+	s.cfg = s.actual(cfg, d, err)
+	return err
+}
+
+// actual is the configuration in force after applyDiff: cfg when it
+// succeeded, otherwise cfg with the lists rebuilt from the server.
+func (s *Speaker) actual(cfg Config, d configDiff, err error) Config {
+	if err == nil {
+		return cfg
+	}
+	out := cfg
+	out.Networks = out.Networks[:0:0]
+	for p := range s.paths {
+		out.Networks = append(out.Networks, p)
+	}
+	out.Neighbors = nil
+	have := map[string]bool{}
+	_ = s.server.ListPeer(context.Background(), &api.ListPeerRequest{}, func(p *api.Peer) {
+		have[p.GetConf().GetNeighborAddress()] = true
+	})
+	all := append(append([]Neighbor{}, s.cfg.Neighbors...), cfg.Neighbors...)
+	seen := map[netip.Addr]bool{}
+	for i := len(all) - 1; i >= 0; i-- { // prefer the new configuration's entry
+		n := all[i]
+		a := n.Address.Unmap()
+		if seen[a] || !have[a.String()] {
+			continue
+		}
+		seen[a] = true
+		out.Neighbors = append(out.Neighbors, n)
+	}
+	return out
+}
+
+// applyDiff changes the server; it goes on after an error and returns all.
+func (s *Speaker) applyDiff(ctx context.Context, d configDiff) error {
+	var errs []error
+	for _, n := range append(append([]Neighbor{}, d.removeNeighbors...), d.changeNeighbors...) {
+		if err := s.server.DeletePeer(ctx, &api.DeletePeerRequest{Address: n.Address.Unmap().String()}); err != nil {
+			errs = append(errs, fmt.Errorf("bgp: removing neighbour %s: %w", n.Address, err))
+		}
+	}
+	for _, n := range append(append([]Neighbor{}, d.changeNeighbors...), d.addNeighbors...) {
+		if err := s.server.AddPeer(ctx, &api.AddPeerRequest{Peer: apiPeer(n)}); err != nil {
+			errs = append(errs, fmt.Errorf("bgp: adding neighbour %s AS %d: %w", n.Address, n.RemoteAS, err))
+		}
+	}
+	for _, p := range d.removeNetworks {
+		uuid, ok := s.paths[p]
+		if !ok {
+			continue
+		}
+		if err := s.server.DeletePath(ctx, &api.DeletePathRequest{TableType: api.TableType_GLOBAL, Uuid: uuid}); err != nil {
+			errs = append(errs, fmt.Errorf("bgp: withdrawing network %s: %w", p, err))
+			continue
+		}
+		delete(s.paths, p)
+	}
+	for _, p := range d.addNetworks {
+		path, err := localPath(p)
+		if err == nil {
+			var resp *api.AddPathResponse
+			resp, err = s.server.AddPath(ctx, &api.AddPathRequest{TableType: api.TableType_GLOBAL, Path: path})
+			if err == nil {
+				s.paths[p] = resp.GetUuid()
+			}
+		}
+		if err != nil {
+			errs = append(errs, fmt.Errorf("bgp: originating network %s: %w", p, err))
+		}
+	}
+	return errors.Join(errs...)
+}
+
+// apiPeer is GoBGP's configuration of a neighbour.
+func apiPeer(n Neighbor) *api.Peer {
+	p := &api.Peer{
+		Conf: &api.PeerConf{
+			NeighborAddress: n.Address.Unmap().String(),
+			PeerAsn:         n.RemoteAS,
+			AuthPassword:    n.Password,
+		},
+		Transport: &api.Transport{PassiveMode: n.Passive},
+		Timers:    &api.Timers{Config: &api.TimersConfig{ConnectRetry: connectRetry}},
+	}
+	if n.MultihopTTL != 0 {
+		p.EbgpMultihop = &api.EbgpMultihop{Enabled: true, MultihopTtl: uint32(n.MultihopTTL)}
+	}
+	for _, f := range n.families() {
+		p.AfiSafis = append(p.AfiSafis, &api.AfiSafi{Config: &api.AfiSafiConfig{Family: apiFamily(f), Enabled: true}})
+	}
+	return p
+}
+
+func apiFamily(f string) *api.Family {
+	if f == FamilyIPv6Unicast {
+		return &api.Family{Afi: api.Family_AFI_IP6, Safi: api.Family_SAFI_UNICAST}
+	}
+	return &api.Family{Afi: api.Family_AFI_IP, Safi: api.Family_SAFI_UNICAST}
+}
+
+// localPath is an originated network with next hop self: GoBGP replaces the
+// unspecified next hop with the session's local address when it advertises.
+func localPath(p netip.Prefix) (*api.Path, error) {
+	nlri, err := anypb.New(&api.IPAddressPrefix{Prefix: p.Addr().String(), PrefixLen: uint32(p.Bits())})
+	if err != nil {
+		return nil, err
+	}
+	origin, err := anypb.New(&api.OriginAttribute{Origin: 0}) // IGP
+	if err != nil {
+		return nil, err
+	}
+	if p.Addr().Is4() {
+		nh, err := anypb.New(&api.NextHopAttribute{NextHop: "0.0.0.0"})
+		if err != nil {
+			return nil, err
+		}
+		return &api.Path{Family: apiFamily(FamilyIPv4Unicast), Nlri: nlri, Pattrs: []*anypb.Any{origin, nh}}, nil
+	}
+	fam := apiFamily(FamilyIPv6Unicast)
+	mp, err := anypb.New(&api.MpReachNLRIAttribute{Family: fam, NextHops: []string{"::"}, Nlris: []*anypb.Any{nlri}})
+	if err != nil {
+		return nil, err
+	}
+	return &api.Path{Family: fam, Nlri: nlri, Pattrs: []*anypb.Any{origin, mp}}, nil
+}
+
+// NeighborInfo is one neighbour's state, for the control API.
+type NeighborInfo struct {
+	Address  netip.Addr    `json:"address"`
+	RemoteAS uint32        `json:"remote_as"`
+	State    string        `json:"state"`
+	Uptime   time.Duration `json:"uptime"`
+	Received uint64        `json:"received"`
+	Accepted uint64        `json:"accepted"`
+}
+
+// Neighbors returns the neighbours' states, as GoBGP reports them.
+func (s *Speaker) Neighbors(ctx context.Context) ([]NeighborInfo, error) {
+	s.mu.Lock()
+	srv := s.server
+	running := s.started && !s.stopped
+	s.mu.Unlock()
+	if !running {
+		return nil, errors.New("bgp: speaker not running")
+	}
+	var out []NeighborInfo
+	err := srv.ListPeer(ctx, &api.ListPeerRequest{}, func(p *api.Peer) {
+		addr, _ := netip.ParseAddr(p.GetConf().GetNeighborAddress())
+		ni := NeighborInfo{
+			Address:  addr,
+			RemoteAS: p.GetConf().GetPeerAsn(),
+			State:    sessionState(p.GetState().GetSessionState()),
+		}
+		if ni.State == "established" {
+			if up := p.GetTimers().GetState().GetUptime(); up != nil && up.GetSeconds() > 0 {
+				ni.Uptime = time.Since(up.AsTime()).Truncate(time.Second)
+			}
+		}
+		for _, af := range p.GetAfiSafis() {
+			ni.Received += af.GetState().GetReceived()
+			ni.Accepted += af.GetState().GetAccepted()
+		}
+		out = append(out, ni)
+	})
+	if err != nil {
+		return nil, fmt.Errorf("bgp: listing neighbours: %w", err)
+	}
+	return out, nil
+}
+
+// sessionState is the RFC 4271 state name in lower case.
+func sessionState(st api.PeerState_SessionState) string {
+	switch st {
+	case api.PeerState_IDLE:
+		return "idle"
+	case api.PeerState_CONNECT:
+		return "connect"
+	case api.PeerState_ACTIVE:
+		return "active"
+	case api.PeerState_OPENSENT:
+		return "opensent"
+	case api.PeerState_OPENCONFIRM:
+		return "openconfirm"
+	case api.PeerState_ESTABLISHED:
+		return "established"
+	}
+	return "unknown"
+}
+
+// Stop ends the speaker: the watcher first (GoBGP queues events for a watcher
+// without bound, so it must not outlive the sessions' last events unread),
+// then the server (sessions closed with a Cease), then the delivery
+// goroutine, which Stop waits for. onRoutes is not called after Stop returns.
+func (s *Speaker) Stop() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.stopLocked()
+}
+
+func (s *Speaker) stopLocked() {
+	if !s.started || s.stopped {
+		return
+	}
+	s.stopped = true
+	if s.watchCancel != nil {
+		s.watchCancel()
+	}
+	if err := s.server.StopBgp(context.Background(), &api.StopBgpRequest{}); err != nil {
+		s.log.Warn("bgp: stopping", "err", err)
+	}
+	if s.drainCancel != nil {
+		s.drainCancel()
+		<-s.drainDone
+	}
+}
