@@ -33,8 +33,8 @@ type Engine struct {
 	// transportLocal records whether the transport address was one of our
 	// interface addresses at the last look.
 	transportLocal bool
-	helloSeq   uint32       // Message IDs of hellos
-	dialSeq    uint64       // ConnIDs of dials, below DialBit
+	helloSeq       uint32 // Message IDs of hellos
+	dialSeq        uint64 // ConnIDs of dials, below DialBit
 
 	libTouched bool
 	lastGen    uint64 // the LIB generation last published
