@@ -349,16 +349,7 @@ func TestSpeakerWithGoBGPD(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
 	defer cancel()
 
-	topo.Eventually(t, 60*time.Second, "gobgpd's session with lsrd", func() error {
-		st, err := g.PeerState(ctx, "10.0.0.1")
-		if err != nil {
-			return err
-		}
-		if st != api.PeerState_ESTABLISHED {
-			return fmt.Errorf("state %v", st)
-		}
-		return nil
-	})
+	g.WaitEstablished(t, 60*time.Second, "10.0.0.1")
 	topo.Eventually(t, 10*time.Second, "lsrd's session with gobgpd", func() error {
 		if n := h.neighbor(peer); n.State != "established" || n.RemoteAS != 65002 {
 			return fmt.Errorf("neighbour %+v", n)

@@ -82,14 +82,9 @@ func agree(f *topo.FRR, l *topo.LSRD, frrID, lsrdID string) ([]string, error) {
 // every label each advertised to the other, and a FEC FRR loses is withdrawn
 // from lsrd.
 func TestLSRDWithFRROverZeroTier(t *testing.T) {
-	lab := topo.New(t)
-	zt := lab.ZeroTier(0x8056c2e21c123456)
-	r1, r2 := lab.Router("r1"), lab.Router("r2")
-	if1 := zt.Attach(r1, "10.1.0.1/24")
-	if2 := zt.Attach(r2, "10.1.0.2/24")
-	r1.AddLoopback("1.1.1.1/32")
+	p := newPair(t, 0x8056c2e21c123456, "10.1.0")
+	r1, r2, if1, if2 := p.r1, p.r2, p.if1, p.if2
 	r1.AddLoopback("1.1.1.10/32")
-	r2.AddLoopback("2.2.2.2/32")
 	r1.EnableMPLS(if1, "lo")
 	r2.EnableMPLS(if2, "lo")
 	// lsrd learns the routes to FRR's loopbacks from the kernel.

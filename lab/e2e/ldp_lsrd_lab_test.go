@@ -14,13 +14,8 @@ import (
 // Two lsrd routers on a ZeroTier-like segment form a session, and each holds
 // exactly the labels the other advertised for every FEC.
 func TestLSRDWithLSRDOverZeroTier(t *testing.T) {
-	lab := topo.New(t)
-	zt := lab.ZeroTier(0xabfd31bd47a56b31)
-	r1, r2 := lab.Router("r1"), lab.Router("r2")
-	if1 := zt.Attach(r1, "10.2.0.1/24")
-	if2 := zt.Attach(r2, "10.2.0.2/24")
-	r1.AddLoopback("1.1.1.1/32")
-	r2.AddLoopback("2.2.2.2/32")
+	p := newPair(t, 0xabfd31bd47a56b31, "10.2.0")
+	r1, r2, if1, if2 := p.r1, p.r2, p.if1, p.if2
 	r1.Run("ip", "route", "add", "2.2.2.2/32", "via", "10.2.0.2")
 	l1 := r1.StartLSRD(fmt.Sprintf("router-id: 1.1.1.1\nldp:\n  interfaces:\n    - name: %s\n", if1))
 	l2 := r2.StartLSRD(fmt.Sprintf("router-id: 2.2.2.2\nldp:\n  interfaces:\n    - name: %s\nstatic-routes:\n  - prefix: 1.1.1.1/32\n    next-hop: 10.2.0.1\n", if2))

@@ -37,6 +37,25 @@ func newChain(t *testing.T) *chain {
 	return c
 }
 
+// pair is r1 and r2 on one ZeroTier-like network (addresses <subnet>.1 and
+// <subnet>.2, /24) with loopbacks 1.1.1.1 and 2.2.2.2.
+type pair struct {
+	lab      *topo.Lab
+	r1, r2   *topo.Router
+	if1, if2 string
+}
+
+func newPair(t *testing.T, nwid uint64, subnet string) *pair {
+	p := &pair{lab: topo.New(t)}
+	zt := p.lab.ZeroTier(nwid)
+	p.r1, p.r2 = p.lab.Router("r1"), p.lab.Router("r2")
+	p.if1 = zt.Attach(p.r1, subnet+".1/24")
+	p.if2 = zt.Attach(p.r2, subnet+".2/24")
+	p.r1.AddLoopback("1.1.1.1/32")
+	p.r2.AddLoopback("2.2.2.2/32")
+	return p
+}
+
 // lsrdConfig is an lsrd configuration with LDP on the given interfaces and
 // static routes written "PREFIX NEXTHOP".
 func lsrdConfig(id string, ifaces []string, statics ...string) string {

@@ -95,13 +95,8 @@ func tableRow(table string, prefix ...string) []string {
 // its errors are the ones an operator meets.
 func TestLsrctl(t *testing.T) {
 	bin := lsrctlBinary(t)
-	lab := topo.New(t)
-	zt := lab.ZeroTier(0x8056c2e21c123456)
-	r1, r2 := lab.Router("r1"), lab.Router("r2")
-	if1 := zt.Attach(r1, "10.1.0.1/24")
-	if2 := zt.Attach(r2, "10.1.0.2/24")
-	r1.AddLoopback("1.1.1.1/32")
-	r2.AddLoopback("2.2.2.2/32")
+	p := newPair(t, 0x8056c2e21c123456, "10.1.0")
+	r1, r2, if1, if2 := p.r1, p.r2, p.if1, p.if2
 	l1 := r1.StartLSRD(lsrdConfig("1.1.1.1", []string{if1}, "2.2.2.2/32 10.1.0.2"))
 	l2 := r2.StartLSRD(lsrdConfig("2.2.2.2", []string{if2}, "1.1.1.1/32 10.1.0.1"))
 

@@ -149,3 +149,21 @@ func (g *GoBGP) AddRoute(ctx context.Context, prefix netip.Prefix, nextHop netip
 	}
 	return nil
 }
+
+// WaitEstablished waits until gobgpd's session with the neighbour at addr
+// is Established.
+func (g *GoBGP) WaitEstablished(t T, timeout time.Duration, addr string) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), timeout+5*time.Second)
+	defer cancel()
+	Eventually(t, timeout, g.r.Name+": gobgpd's session with "+addr, func() error {
+		st, err := g.PeerState(ctx, addr)
+		if err != nil {
+			return err
+		}
+		if st != api.PeerState_ESTABLISHED {
+			return fmt.Errorf("state %v", st)
+		}
+		return nil
+	})
+}

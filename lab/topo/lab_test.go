@@ -11,7 +11,6 @@ import (
 	"testing"
 	"time"
 
-	api "github.com/osrg/gobgp/v3/api"
 	"github.com/vishvananda/netlink"
 	"golang.org/x/sys/unix"
 )
@@ -165,16 +164,7 @@ func TestGoBGPPeerWithFRR(t *testing.T) {
 		Neighbors: []BGPNeighbor{{Address: "10.0.0.1", AS: 65001}}})
 	ctx, cancel := context.WithTimeout(context.Background(), 90*time.Second)
 	defer cancel()
-	Eventually(t, 60*time.Second, "gobgpd's session with FRR", func() error {
-		st, err := g.PeerState(ctx, "10.0.0.1")
-		if err != nil {
-			return err
-		}
-		if st != api.PeerState_ESTABLISHED {
-			return fmt.Errorf("state %v", st)
-		}
-		return nil
-	})
+	g.WaitEstablished(t, 60*time.Second, "10.0.0.1")
 	prefix := netip.MustParsePrefix("198.51.100.0/24")
 	if err := g.AddRoute(ctx, prefix, netip.MustParseAddr("10.0.0.2")); err != nil {
 		t.Fatal(err)
