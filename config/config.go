@@ -34,6 +34,7 @@ type Config struct {
 	LogLevel     string        `yaml:"log-level"`
 	LDP          LDP           `yaml:"ldp"`
 	StaticRoutes []StaticRoute `yaml:"static-routes"`
+	BGP          *BGP          `yaml:"bgp"`
 	Kernel       Kernel        `yaml:"kernel"`
 	Metrics      Metrics       `yaml:"metrics"`
 	Control      Control       `yaml:"control"`
@@ -190,6 +191,9 @@ func (c *Config) setDefaults() {
 	if c.Control.Socket == "" {
 		c.Control.Socket = "/run/lsrd/lsrd.sock"
 	}
+	if c.BGP != nil && !c.BGP.RouterID.IsValid() {
+		c.BGP.RouterID = c.RouterID
+	}
 }
 
 // fieldError names a field and its bad value.
@@ -280,6 +284,9 @@ func (c *Config) validate() error {
 	}
 	if !strings.HasPrefix(c.Control.Socket, "/") {
 		return fieldError("control.socket", c.Control.Socket, "must be an absolute path")
+	}
+	if c.BGP != nil {
+		return c.BGP.validate()
 	}
 	return nil
 }

@@ -52,6 +52,9 @@ func TestParseRejects(t *testing.T) {
 		{"host bits", "router-id: 1.1.1.1\nstatic-routes:\n  - prefix: 10.1.1.1/24\n    next-hop: 10.0.0.1\n", "did you mean 10.1.1.0/24"},
 		{"no next hop", "router-id: 1.1.1.1\nstatic-routes:\n  - prefix: 10.1.1.0/24\n", "needs a next-hop"},
 		{"family mismatch", "router-id: 1.1.1.1\nstatic-routes:\n  - prefix: 10.1.1.0/24\n    next-hop: 2001:db8::1\n", "address family"},
+		{"bgp without AS", "router-id: 1.1.1.1\nbgp:\n  neighbors:\n    - address: 10.0.0.2\n      remote-as: 65002\n", "bgp.as"},
+		{"bgp neighbour without AS", "router-id: 1.1.1.1\nbgp:\n  as: 65001\n  neighbors:\n    - address: 10.0.0.2\n", "bgp.neighbors[0].remote-as"},
+		{"bgp unknown key", "router-id: 1.1.1.1\nbgp:\n  as: 65001\n  neighbours: []\n", "field neighbours not found"},
 		{"relative socket", "router-id: 1.1.1.1\ncontrol:\n  socket: lsrd.sock\n", "field control.socket"},
 	}
 	for _, c := range cases {
@@ -75,5 +78,16 @@ func TestExampleConfigLoads(t *testing.T) {
 	}
 	if len(c.LDP.Interfaces) != 1 || len(c.StaticRoutes) != 1 || c.Metrics.Listen == "" {
 		t.Errorf("example config read as %+v", c)
+	}
+}
+
+func TestBGPSection(t *testing.T) {
+	c, err := Parse("test.yaml", []byte("router-id: 1.1.1.1\nbgp:\n  as: 65001\n  neighbors:\n    - address: 10.0.0.2\n      remote-as: 65002\n  networks: [1.1.1.1/32]\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := c.BGP.Speaker()
+	if s.AS != 65001 || s.RouterID != c.RouterID || len(s.Neighbors) != 1 || s.Neighbors[0].RemoteAS != 65002 || len(s.Networks) != 1 {
+		t.Errorf("speaker configuration %+v", s)
 	}
 }

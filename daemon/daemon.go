@@ -10,6 +10,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/lsrd/lsrd/bgp"
 	"github.com/lsrd/lsrd/config"
 	"github.com/lsrd/lsrd/fib"
 	"github.com/lsrd/lsrd/ldp"
@@ -46,6 +47,9 @@ type Daemon struct {
 
 	calls  chan func()
 	reload chan chan error
+
+	bgp     *bgp.Speaker // nil without a bgp section
+	bgpUpds chan []bgp.Update
 
 	fibMu      sync.Mutex
 	fibPending *fib.Table // latest table from the speaker, not yet taken
@@ -87,12 +91,25 @@ func New(cfg *config.Config, opt Options) (*Daemon, error) {
 		h.Close()
 		return nil, err
 	}
-	return &Daemon{
+	d := &Daemon{
 		opt: opt, cfg: cfg, log: opt.Log, nl: h, kfib: kfib, mplsInput: map[int]bool{},
 		rib: rib.New(), lib: l, eng: eng, ifcs: map[string]rib.Interface{},
 		calls: make(chan func()), reload: make(chan chan error),
 		fibReady: make(chan struct{}, 1),
-	}, nil
+		bgpUpds:  make(chan []bgp.Update, 16),
+	}
+	if cfg.BGP != nil {
+		// The speaker hands best paths over on its own goroutine; the RIB is
+		// the parent's, so they travel through a channel. Blocking here is
+		// fine: the speaker's queue merges what waits meanwhile.
+		d.bgp, err = bgp.New(cfg.BGP.Speaker(), opt.Log, func(us []bgp.Update) { d.bgpUpds <- us })
+		if err != nil {
+			h.Close()
+			kfib.Close()
+			return nil, err
+		}
+	}
+	return d, nil
 }
 
 func engineConfig(cfg *config.Config, log *slog.Logger) ldp.Config {
@@ -189,6 +206,27 @@ func (d *Daemon) Run(ctx context.Context) error {
 		return err
 	}
 	d.applyStatic(runCtx)
+	if d.bgp != nil {
+		if err := d.bgp.Start(runCtx); err != nil {
+			return fmt.Errorf("bgp: %w", err)
+		}
+		// Watchers stop before the server; the updates channel is drained
+		// until then so the speaker's delivery never blocks on us.
+		defer func() {
+			done := make(chan struct{})
+			go func() {
+				for {
+					select {
+					case <-d.bgpUpds:
+					case <-done:
+						return
+					}
+				}
+			}()
+			d.bgp.Stop()
+			close(done)
+		}()
+	}
 	d.log.Info("lsrd started", "router-id", d.cfg.RouterID, "interfaces", len(d.cfg.LDP.Interfaces), "targeted", len(d.cfg.LDP.Targeted))
 
 	// Kernel notifications come in bursts (an interface going down removes
@@ -209,6 +247,8 @@ func (d *Daemon) Run(ctx context.Context) error {
 			}
 		case <-d.fibReady:
 			d.programFIB()
+		case us := <-d.bgpUpds:
+			d.bgpRoutes(runCtx, us)
 		case reply := <-d.reload:
 			reply <- d.reloadConfig(runCtx)
 		case f := <-d.calls:
@@ -365,6 +405,17 @@ func (d *Daemon) reloadConfig(ctx context.Context) error {
 	if err := engineConfig(cfg, d.log).Validate(); err != nil {
 		return err
 	}
+	if (cfg.BGP == nil) != (d.cfg.BGP == nil) {
+		err := errors.New("adding or removing the bgp section needs a restart")
+		d.log.Error("configuration reload rejected; running configuration unchanged", "err", err)
+		return err
+	}
+	if d.bgp != nil {
+		if err := d.bgp.Apply(ctx, cfg.BGP.Speaker()); err != nil {
+			d.log.Error("configuration reload: bgp", "err", err)
+			return err
+		}
+	}
 	d.cfg = cfg
 	d.post(ctx, ldp.ConfigChanged{Config: engineConfig(cfg, d.log)})
 	d.applyStatic(ctx)
@@ -408,4 +459,18 @@ func (d *Daemon) enableMPLSInput(up map[string]rib.Interface) {
 		}
 		d.mplsInput[i.Index] = true
 	}
+}
+
+// bgpRoutes puts BGP's best paths into the RIB.
+func (d *Daemon) bgpRoutes(ctx context.Context, us []bgp.Update) {
+	var adds []rib.Route
+	var dels []netip.Prefix
+	for _, u := range us {
+		if u.Withdrawn {
+			dels = append(dels, u.Route.Prefix)
+		} else {
+			adds = append(adds, u.Route)
+		}
+	}
+	d.routeChanges(ctx, d.rib.Apply(rib.SourceBGP, adds, dels))
 }

@@ -9,8 +9,8 @@ import (
 
 // desiredForwarding is what lsrd asks of the kernel: LDP's label routes as
 // they are, and IP routes for the prefixes whose best route lsrd itself owns
-// (static routes from its configuration), pushing LDP's label where one
-// exists and unlabelled otherwise.
+// (static routes from its configuration, BGP routes), pushing LDP's label
+// where one exists and unlabelled otherwise.
 //
 // Routes of other daemons and of the kernel (connected) are never replaced:
 // the kernel keeps one route per prefix and metric, and lsrd must not take
@@ -21,7 +21,7 @@ func desiredForwarding(ldp *fib.Table, best []rib.Route) *fib.Table {
 		maps.Copy(t.LFIB, ldp.LFIB)
 	}
 	for _, r := range best {
-		if r.Source != rib.SourceStatic {
+		if r.Source != rib.SourceStatic && r.Source != rib.SourceBGP {
 			continue
 		}
 		if ldp != nil {

@@ -100,3 +100,19 @@ func TestRecursionLoop(t *testing.T) {
 		t.Errorf("a resolution loop was published: %s", changes(got))
 	}
 }
+
+func TestApplyBatch(t *testing.T) {
+	r := New()
+	r.Update(Route{Prefix: pfx("10.1.0.0/24"), Source: SourceConnected, NextHops: []NextHop{{Ifname: "eth0"}}})
+	got := changes(r.Apply(SourceBGP, []Route{
+		{Prefix: pfx("198.51.100.0/24"), Distance: DistanceEBGP, NextHops: []NextHop{{Addr: addr("10.1.0.2")}}},
+		{Prefix: pfx("203.0.113.0/24"), Distance: DistanceEBGP, NextHops: []NextHop{{Addr: addr("10.1.0.2")}}},
+	}, nil))
+	if want := "+198.51.100.0/24 bgp [10.1.0.2%eth0]; +203.0.113.0/24 bgp [10.1.0.2%eth0]"; got != want {
+		t.Errorf("batch add: %s, want %s", got, want)
+	}
+	got = changes(r.Apply(SourceBGP, nil, []netip.Prefix{pfx("198.51.100.0/24")}))
+	if want := "-198.51.100.0/24"; got != want {
+		t.Errorf("batch delete: %s, want %s", got, want)
+	}
+}
