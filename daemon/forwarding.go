@@ -2,6 +2,7 @@ package daemon
 
 import (
 	"maps"
+	"net/netip"
 
 	"github.com/lsrd/lsrd/fib"
 	"github.com/lsrd/lsrd/rib"
@@ -29,6 +30,14 @@ func desiredForwarding(ldp *fib.Table, best []rib.Route) *fib.Table {
 				t.FTN[r.Prefix] = e
 				continue
 			}
+			// BGP-free core: a route whose next hop is a remote LSR's
+			// address follows the LSP to that address, pushing its label.
+			// Every prefix behind the same next hop gets the same next hops
+			// and labels, so the kernel layer shares one nexthop object.
+			if e, ok := viaLSP(ldp, r); ok {
+				t.FTN[r.Prefix] = e
+				continue
+			}
 		}
 		e := fib.FTNEntry{Prefix: r.Prefix}
 		for _, nh := range r.NextHops {
@@ -42,4 +51,21 @@ func desiredForwarding(ldp *fib.Table, best []rib.Route) *fib.Table {
 		}
 	}
 	return t
+}
+
+// viaLSP returns r's forwarding over the LSPs to its recursive next hops,
+// when every one of them has an LSP (LDP's FTN entry for its host prefix).
+func viaLSP(ldp *fib.Table, r rib.Route) (fib.FTNEntry, bool) {
+	if len(r.Recursive) == 0 {
+		return fib.FTNEntry{}, false
+	}
+	e := fib.FTNEntry{Prefix: r.Prefix}
+	for _, a := range r.Recursive {
+		lsp, ok := ldp.FTN[netip.PrefixFrom(a, a.BitLen())]
+		if !ok {
+			return fib.FTNEntry{}, false
+		}
+		e.NextHops = append(e.NextHops, lsp.NextHops...)
+	}
+	return e, true
 }

@@ -40,3 +40,24 @@ func TestDesiredForwarding(t *testing.T) {
 		t.Errorf("FTN has %d entries, want 2: %v", len(got.FTN), got.FTN)
 	}
 }
+
+// A BGP route whose next hop is a remote loopback follows the LSP to that
+// loopback, and falls back to plain IP when the LSP goes.
+func TestBGPRouteOverLSP(t *testing.T) {
+	pfx, addr := netip.MustParsePrefix, netip.MustParseAddr
+	lsp := fib.FTNEntry{Prefix: pfx("3.3.3.3/32"), NextHops: []fib.NextHop{{Addr: addr("10.1.0.2"), Ifname: "zt0", Labels: []fib.Label{17}}}}
+	ldp := fib.NewTable()
+	ldp.FTN[lsp.Prefix] = lsp
+	route := rib.Route{Prefix: pfx("198.51.100.0/24"), Source: rib.SourceBGP, Distance: rib.DistanceEBGP,
+		NextHops: []rib.NextHop{{Addr: addr("10.1.0.2"), Ifname: "zt0"}}, Recursive: []netip.Addr{addr("3.3.3.3")}}
+	got := desiredForwarding(ldp, []rib.Route{route}).FTN[route.Prefix]
+	want := fib.FTNEntry{Prefix: route.Prefix, NextHops: lsp.NextHops}
+	if !got.Equal(want) {
+		t.Errorf("BGP route with an LSP to its next hop: %v, want %v", got, want)
+	}
+	got = desiredForwarding(fib.NewTable(), []rib.Route{route}).FTN[route.Prefix]
+	want = fib.FTNEntry{Prefix: route.Prefix, NextHops: []fib.NextHop{{Addr: addr("10.1.0.2"), Ifname: "zt0"}}}
+	if !got.Equal(want) {
+		t.Errorf("without the LSP: %v, want plain IP %v", got, want)
+	}
+}

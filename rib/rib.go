@@ -206,6 +206,7 @@ func candidates(m map[Source]Route) []Route {
 // of the longest route in table covering their address.
 func resolve(rt Route, direct map[netip.Prefix]Route) (Route, bool) {
 	var hops []NextHop
+	var recursive []netip.Addr
 	for _, nh := range rt.NextHops {
 		if nh.Ifname != "" {
 			hops = append(hops, nh)
@@ -215,6 +216,7 @@ func resolve(rt Route, direct map[netip.Prefix]Route) (Route, bool) {
 		if !ok {
 			continue
 		}
+		recursive = append(recursive, nh.Addr)
 		for _, vnh := range via.NextHops {
 			if vnh.Addr.IsValid() {
 				hops = append(hops, vnh)
@@ -229,6 +231,7 @@ func resolve(rt Route, direct map[netip.Prefix]Route) (Route, bool) {
 	}
 	out := rt
 	out.NextHops = dedup(hops)
+	out.Recursive = recursive
 	return out, true
 }
 
@@ -264,7 +267,8 @@ func compareNextHop(a, b NextHop) int {
 }
 
 func sameRoute(a, b Route) bool {
-	return a.Prefix == b.Prefix && a.Source == b.Source && a.Distance == b.Distance && slices.Equal(a.NextHops, b.NextHops)
+	return a.Prefix == b.Prefix && a.Source == b.Source && a.Distance == b.Distance &&
+		slices.Equal(a.NextHops, b.NextHops) && slices.Equal(a.Recursive, b.Recursive)
 }
 
 func comparePrefix(a, b netip.Prefix) int {

@@ -46,4 +46,8 @@ type Route struct {
 	Source   Source       `json:"source"`
 	Distance uint8        `json:"distance"`
 	NextHops []NextHop    `json:"next_hops"`
+	// Recursive holds, in a published route, the learned next-hop addresses
+	// that were resolved through other routes (a BGP next hop on a remote
+	// loopback): the kernel layer pushes the LSP label towards them.
+	Recursive []netip.Addr `json:"recursive_next_hops,omitempty"`
 }

@@ -44,6 +44,10 @@ type FRRBGP struct {
 type BGPNeighbor struct {
 	Address string
 	AS      uint32
+	// LocalAddress and Multihop (gobgpd only): the session runs between
+	// loopbacks, more than one hop apart.
+	LocalAddress string
+	Multihop     uint8
 }
 
 // Render returns the integrated configuration for a router named name.
