@@ -34,25 +34,13 @@ func New() *RIB {
 
 // Update adds or replaces the route of r.Source for r.Prefix.
 func (r *RIB) Update(rt Route) []Change {
-	rt.Prefix = rt.Prefix.Masked()
-	m := r.routes[rt.Prefix]
-	if m == nil {
-		m = map[Source]Route{}
-		r.routes[rt.Prefix] = m
-	}
-	m[rt.Source] = rt
+	r.put(rt.Source, rt)
 	return r.recompute()
 }
 
 // Delete removes the route of source for prefix.
 func (r *RIB) Delete(prefix netip.Prefix, source Source) []Change {
-	prefix = prefix.Masked()
-	if m := r.routes[prefix]; m != nil {
-		delete(m, source)
-		if len(m) == 0 {
-			delete(r.routes, prefix)
-		}
-	}
+	r.drop(prefix, source)
 	return r.recompute()
 }
 
@@ -61,23 +49,10 @@ func (r *RIB) Delete(prefix netip.Prefix, source Source) []Change {
 // pass instead of one per route.
 func (r *RIB) Apply(source Source, adds []Route, dels []netip.Prefix) []Change {
 	for _, p := range dels {
-		p = p.Masked()
-		if m := r.routes[p]; m != nil {
-			delete(m, source)
-			if len(m) == 0 {
-				delete(r.routes, p)
-			}
-		}
+		r.drop(p, source)
 	}
 	for _, rt := range adds {
-		rt.Source = source
-		rt.Prefix = rt.Prefix.Masked()
-		m := r.routes[rt.Prefix]
-		if m == nil {
-			m = map[Source]Route{}
-			r.routes[rt.Prefix] = m
-		}
-		m[source] = rt
+		r.put(source, rt)
 	}
 	return r.recompute()
 }
@@ -87,23 +62,36 @@ func (r *RIB) Apply(source Source, adds []Route, dels []netip.Prefix) []Change {
 func (r *RIB) ReplaceSource(source Source, routes []Route) []Change {
 	for p, m := range r.routes {
 		if _, ok := m[source]; ok {
-			delete(m, source)
-			if len(m) == 0 {
-				delete(r.routes, p)
-			}
+			r.drop(p, source)
 		}
 	}
 	for _, rt := range routes {
-		rt.Source = source
-		rt.Prefix = rt.Prefix.Masked()
-		m := r.routes[rt.Prefix]
-		if m == nil {
-			m = map[Source]Route{}
-			r.routes[rt.Prefix] = m
-		}
-		m[source] = rt
+		r.put(source, rt)
 	}
 	return r.recompute()
+}
+
+// put records rt as source's route to its prefix.
+func (r *RIB) put(source Source, rt Route) {
+	rt.Source = source
+	rt.Prefix = rt.Prefix.Masked()
+	m := r.routes[rt.Prefix]
+	if m == nil {
+		m = map[Source]Route{}
+		r.routes[rt.Prefix] = m
+	}
+	m[source] = rt
+}
+
+// drop forgets source's route to prefix.
+func (r *RIB) drop(prefix netip.Prefix, source Source) {
+	prefix = prefix.Masked()
+	if m := r.routes[prefix]; m != nil {
+		delete(m, source)
+		if len(m) == 0 {
+			delete(r.routes, prefix)
+		}
+	}
 }
 
 // Best returns the published best route to prefix.
