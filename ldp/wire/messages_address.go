@@ -50,14 +50,7 @@ func decodeAddressParams(c *msgCtx, r *tlvReader) (AddressList, []RawTLV, *Decod
 	var l AddressList
 	var unknown []RawTLV
 	var seen bool
-	for {
-		t, ok, err := r.next()
-		if err != nil {
-			return l, nil, err
-		}
-		if !ok {
-			break
-		}
+	if err := r.each(func(t tlvAt) (err *DecodeError) {
 		if t.Type == TLVAddressList {
 			if err = c.once(&seen, t); err == nil {
 				l, err = decodeAddressList(c, t)
@@ -65,9 +58,9 @@ func decodeAddressParams(c *msgCtx, r *tlvReader) (AddressList, []RawTLV, *Decod
 		} else {
 			c.unknown(t, &unknown)
 		}
-		if c.fatal(err) {
-			return l, nil, err
-		}
+		return err
+	}); err != nil {
+		return l, nil, err
 	}
 	c.require(seen, TLVAddressList)
 	return l, unknown, nil

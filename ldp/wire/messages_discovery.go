@@ -44,14 +44,7 @@ func (m *Hello) appendParams(b []byte) ([]byte, error) {
 func decodeHello(c *msgCtx, r *tlvReader) (Message, *DecodeError) {
 	m := &Hello{MsgID: c.id}
 	var seenParams, seenAddr, seenSeq bool
-	for {
-		t, ok, err := r.next()
-		if err != nil {
-			return nil, err
-		}
-		if !ok {
-			break
-		}
+	if err := r.each(func(t tlvAt) (err *DecodeError) {
 		switch t.Type {
 		case TLVCommonHelloParams:
 			if err = c.once(&seenParams, t); err == nil {
@@ -72,9 +65,9 @@ func decodeHello(c *msgCtx, r *tlvReader) (Message, *DecodeError) {
 		default:
 			c.unknown(t, &m.Unknown)
 		}
-		if c.fatal(err) {
-			return nil, err
-		}
+		return err
+	}); err != nil {
+		return nil, err
 	}
 	c.require(seenParams, TLVCommonHelloParams)
 	return m, nil

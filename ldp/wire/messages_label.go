@@ -203,14 +203,7 @@ func (p labelParams) append(b []byte) ([]byte, error) {
 func decodeLabelParams(c *msgCtx, r *tlvReader, allowed int) (labelParams, *DecodeError) {
 	var p labelParams
 	var seenFEC, seenLabel, seenReq, seenHops, seenPath bool
-	for {
-		t, ok, err := r.next()
-		if err != nil {
-			return p, err
-		}
-		if !ok {
-			break
-		}
+	if err := r.each(func(t tlvAt) (err *DecodeError) {
 		switch {
 		case t.Type == TLVFEC:
 			if err = c.once(&seenFEC, t); err == nil {
@@ -241,9 +234,9 @@ func decodeLabelParams(c *msgCtx, r *tlvReader, allowed int) (labelParams, *Deco
 		default:
 			c.unknown(t, &p.unknown)
 		}
-		if c.fatal(err) {
-			return p, err
-		}
+		return err
+	}); err != nil {
+		return p, err
 	}
 	c.require(seenFEC, TLVFEC)
 	return p, nil

@@ -73,14 +73,7 @@ func (m *Notification) appendParams(b []byte) ([]byte, error) {
 func decodeNotification(c *msgCtx, r *tlvReader) (Message, *DecodeError) {
 	m := &Notification{MsgID: c.id}
 	var seen [7]bool
-	for {
-		t, ok, err := r.next()
-		if err != nil {
-			return nil, err
-		}
-		if !ok {
-			break
-		}
+	if err := r.each(func(t tlvAt) (err *DecodeError) {
 		switch t.Type {
 		case TLVStatus:
 			if err = c.once(&seen[0], t); err == nil {
@@ -114,9 +107,9 @@ func decodeNotification(c *msgCtx, r *tlvReader) (Message, *DecodeError) {
 		default:
 			c.unknown(t, &m.Unknown)
 		}
-		if c.fatal(err) {
-			return nil, err
-		}
+		return err
+	}); err != nil {
+		return nil, err
 	}
 	c.require(seen[0], TLVStatus)
 	return m, nil

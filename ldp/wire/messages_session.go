@@ -30,14 +30,7 @@ func (m *Initialization) appendParams(b []byte) ([]byte, error) {
 func decodeInitialization(c *msgCtx, r *tlvReader) (Message, *DecodeError) {
 	m := &Initialization{MsgID: c.id}
 	var seen bool
-	for {
-		t, ok, err := r.next()
-		if err != nil {
-			return nil, err
-		}
-		if !ok {
-			break
-		}
+	if err := r.each(func(t tlvAt) (err *DecodeError) {
 		switch {
 		case t.Type == TLVCommonSessionParams:
 			if err = c.once(&seen, t); err == nil {
@@ -50,9 +43,9 @@ func decodeInitialization(c *msgCtx, r *tlvReader) (Message, *DecodeError) {
 		default:
 			c.unknown(t, &m.Unknown)
 		}
-		if c.fatal(err) {
-			return nil, err
-		}
+		return err
+	}); err != nil {
+		return nil, err
 	}
 	c.require(seen, TLVCommonSessionParams)
 	return m, nil
@@ -74,16 +67,13 @@ func (m *KeepAlive) appendParams(b []byte) ([]byte, error) { return appendRawTLV
 
 func decodeKeepAlive(c *msgCtx, r *tlvReader) (Message, *DecodeError) {
 	m := &KeepAlive{MsgID: c.id}
-	for {
-		t, ok, err := r.next()
-		if err != nil {
-			return nil, err
-		}
-		if !ok {
-			return m, nil
-		}
+	if err := r.each(func(t tlvAt) *DecodeError {
 		c.unknown(t, &m.Unknown)
+		return nil
+	}); err != nil {
+		return nil, err
 	}
+	return m, nil
 }
 
 // Capability is the Capability message (0x0202, RFC 5561 section 5),
@@ -110,14 +100,7 @@ func (m *Capability) appendParams(b []byte) ([]byte, error) {
 
 func decodeCapabilityMsg(c *msgCtx, r *tlvReader) (Message, *DecodeError) {
 	m := &Capability{MsgID: c.id}
-	for {
-		t, ok, err := r.next()
-		if err != nil {
-			return nil, err
-		}
-		if !ok {
-			break
-		}
+	if err := r.each(func(t tlvAt) (err *DecodeError) {
 		if isKnownCapability(t.Type) {
 			var p CapabilityParam
 			p, err = decodeCapabilityParam(c, t)
@@ -125,9 +108,9 @@ func decodeCapabilityMsg(c *msgCtx, r *tlvReader) (Message, *DecodeError) {
 		} else {
 			c.unknown(t, &m.Unknown)
 		}
-		if c.fatal(err) {
-			return nil, err
-		}
+		return err
+	}); err != nil {
+		return nil, err
 	}
 	// RFC 5561 section 5: the message carries one or more capability
 	// TLVs; unknown ones count, the engine answers them.

@@ -186,6 +186,25 @@ type tlvReader struct {
 // next returns the following TLV; ok is false at the end of the message.
 // A TLV whose length overruns the message is a Bad TLV Length (RFC 5036
 // section 3.5.1.2.1 treats it as fatal).
+// each calls f on every TLV left, in order, and stops at the first fatal
+// error, from framing or from f; a non-fatal one from f is recorded in the
+// message's context (RFC 5036 section 3.5: the rest of the message is still
+// read) and the walk goes on.
+func (r *tlvReader) each(f func(t tlvAt) *DecodeError) *DecodeError {
+	for {
+		t, ok, err := r.next()
+		if err != nil {
+			return err
+		}
+		if !ok {
+			return nil
+		}
+		if err := f(t); r.c.fatal(err) {
+			return err
+		}
+	}
+}
+
 func (r *tlvReader) next() (t tlvAt, ok bool, err *DecodeError) {
 	rest := len(r.b) - r.pos
 	if rest == 0 {
