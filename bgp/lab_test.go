@@ -18,7 +18,6 @@ import (
 	"time"
 
 	api "github.com/osrg/gobgp/v3/api"
-	"google.golang.org/protobuf/types/known/anypb"
 
 	"github.com/lsrd/lsrd/lab/topo"
 )
@@ -296,35 +295,6 @@ func (h *helper) neighbor(addr netip.Addr) NeighborInfo {
 	return NeighborInfo{}
 }
 
-func gobgpPath(t testing.TB, prefix netip.Prefix, nextHop netip.Addr) *api.Path {
-	t.Helper()
-	return &api.Path{
-		Family: &api.Family{Afi: api.Family_AFI_IP, Safi: api.Family_SAFI_UNICAST},
-		Nlri:   mustAny(t, &api.IPAddressPrefix{Prefix: prefix.Addr().String(), PrefixLen: uint32(prefix.Bits())}),
-		Pattrs: []*anypb.Any{mustAny(t, &api.OriginAttribute{Origin: 0}), mustAny(t, &api.NextHopAttribute{NextHop: nextHop.String()})},
-	}
-}
-
-// gobgpRIB lists the prefixes in gobgpd's global IPv4 table.
-func gobgpRIB(ctx context.Context, g *topo.GoBGP) ([]string, error) {
-	stream, err := g.Client.ListPath(ctx, &api.ListPathRequest{TableType: api.TableType_GLOBAL,
-		Family: &api.Family{Afi: api.Family_AFI_IP, Safi: api.Family_SAFI_UNICAST}})
-	if err != nil {
-		return nil, err
-	}
-	var out []string
-	for {
-		r, err := stream.Recv()
-		if err == io.EOF {
-			return out, nil
-		}
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, r.GetDestination().GetPrefix())
-	}
-}
-
 // lsrd's speaker (in r1, dialling out only) peers with Debian's gobgpd (r2):
 // routes and a withdrawal reach the RIB's updates, our loopback reaches
 // gobgpd, a reload adds a network without resetting the session, and Stop
@@ -386,9 +356,7 @@ func TestSpeakerWithGoBGPD(t *testing.T) {
 		return nil
 	})
 
-	if _, err := g.Client.DeletePath(ctx, &api.DeletePathRequest{TableType: api.TableType_GLOBAL,
-		Family: &api.Family{Afi: api.Family_AFI_IP, Safi: api.Family_SAFI_UNICAST},
-		Path:   gobgpPath(t, prefixes[1], peer)}); err != nil {
+	if err := g.DeleteRoute(ctx, prefixes[1], peer); err != nil {
 		t.Fatal(err)
 	}
 	topo.Eventually(t, 20*time.Second, "withdrawal of "+prefixes[1].String(), func() error {
@@ -400,7 +368,7 @@ func TestSpeakerWithGoBGPD(t *testing.T) {
 
 	hasPrefixes := func(want ...string) func() error {
 		return func() error {
-			rib, err := gobgpRIB(ctx, g)
+			rib, err := g.Prefixes(ctx)
 			if err != nil {
 				return err
 			}

@@ -2,7 +2,9 @@ package topo
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"io"
 	"net"
 	"net/netip"
 	"os"
@@ -131,29 +133,67 @@ func (g *GoBGP) PeerState(ctx context.Context, addr string) (api.PeerState_Sessi
 	return resp.Peer.GetState().GetSessionState(), nil
 }
 
-// AddRoute originates an IPv4 unicast route with the given next hop.
-func (g *GoBGP) AddRoute(ctx context.Context, prefix netip.Prefix, nextHop netip.Addr) error {
+// ipv4Unicast is the only family the lab's gobgpd peers carry.
+var ipv4Unicast = &api.Family{Afi: api.Family_AFI_IP, Safi: api.Family_SAFI_UNICAST}
+
+// path is an IPv4 unicast path as gobgpd's API takes it.
+func path(prefix netip.Prefix, nextHop netip.Addr) (*api.Path, error) {
 	nlri, err := anypb.New(&api.IPAddressPrefix{Prefix: prefix.Addr().String(), PrefixLen: uint32(prefix.Bits())})
 	if err != nil {
-		return err
+		return nil, err
 	}
 	origin, err := anypb.New(&api.OriginAttribute{Origin: 0})
 	if err != nil {
-		return err
+		return nil, err
 	}
 	nh, err := anypb.New(&api.NextHopAttribute{NextHop: nextHop.String()})
 	if err != nil {
-		return err
+		return nil, err
 	}
-	_, err = g.Client.AddPath(ctx, &api.AddPathRequest{Path: &api.Path{
-		Family: &api.Family{Afi: api.Family_AFI_IP, Safi: api.Family_SAFI_UNICAST},
-		Nlri:   nlri,
-		Pattrs: []*anypb.Any{origin, nh},
-	}})
+	return &api.Path{Family: ipv4Unicast, Nlri: nlri, Pattrs: []*anypb.Any{origin, nh}}, nil
+}
+
+// AddRoute originates an IPv4 unicast route with the given next hop.
+func (g *GoBGP) AddRoute(ctx context.Context, prefix netip.Prefix, nextHop netip.Addr) error {
+	p, err := path(prefix, nextHop)
+	if err == nil {
+		_, err = g.Client.AddPath(ctx, &api.AddPathRequest{Path: p})
+	}
 	if err != nil {
 		return fmt.Errorf("gobgpd in %s: adding %s: %w", g.r.Name, prefix, err)
 	}
 	return nil
+}
+
+// DeleteRoute withdraws a route AddRoute originated.
+func (g *GoBGP) DeleteRoute(ctx context.Context, prefix netip.Prefix, nextHop netip.Addr) error {
+	p, err := path(prefix, nextHop)
+	if err == nil {
+		_, err = g.Client.DeletePath(ctx, &api.DeletePathRequest{TableType: api.TableType_GLOBAL, Family: ipv4Unicast, Path: p})
+	}
+	if err != nil {
+		return fmt.Errorf("gobgpd in %s: withdrawing %s: %w", g.r.Name, prefix, err)
+	}
+	return nil
+}
+
+// Prefixes lists the prefixes in gobgpd's global IPv4 unicast table.
+func (g *GoBGP) Prefixes(ctx context.Context) ([]string, error) {
+	stream, err := g.Client.ListPath(ctx, &api.ListPathRequest{TableType: api.TableType_GLOBAL, Family: ipv4Unicast})
+	if err != nil {
+		return nil, fmt.Errorf("gobgpd in %s: listing routes: %w", g.r.Name, err)
+	}
+	var out []string
+	for {
+		d, err := stream.Recv()
+		if errors.Is(err, io.EOF) {
+			return out, nil
+		}
+		if err != nil {
+			return out, fmt.Errorf("gobgpd in %s: listing routes: %w", g.r.Name, err)
+		}
+		out = append(out, d.Destination.Prefix)
+	}
 }
 
 // WaitEstablished waits until gobgpd's session with the neighbour at addr
