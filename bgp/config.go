@@ -10,6 +10,9 @@ import (
 const (
 	FamilyIPv4Unicast = "ipv4-unicast"
 	FamilyIPv6Unicast = "ipv6-unicast"
+	// FamilyIPv4LabeledUnicast is IPv4 with a label per prefix (RFC 8277):
+	// a route learned in it pushes the peer's label under the LSP's.
+	FamilyIPv4LabeledUnicast = "ipv4-labeled-unicast"
 )
 
 // DefaultListenPort is the BGP port (RFC 4271 section 8.2.1).
@@ -32,6 +35,8 @@ type Config struct {
 	Neighbors []Neighbor
 	// Networks are originated with next hop self (the loopback at least).
 	Networks []netip.Prefix
+	// PrefixLists are the lists neighbours' Import and Export name.
+	PrefixLists []PrefixList
 }
 
 // Neighbor is one configured peer.
@@ -46,6 +51,10 @@ type Neighbor struct {
 	MultihopTTL uint8
 	// Families default to ipv4-unicast.
 	Families []string
+	// Import and Export name prefix lists filtering the routes accepted
+	// from and advertised to the neighbour; empty accepts everything.
+	// Changing them re-evaluates the routes without resetting the session.
+	Import, Export string
 }
 
 // families returns the neighbour's families with the default applied.
@@ -116,14 +125,31 @@ func (c Config) Validate() error {
 		fams := map[string]bool{}
 		for j, fam := range n.Families {
 			switch fam {
-			case FamilyIPv4Unicast, FamilyIPv6Unicast:
+			case FamilyIPv4Unicast, FamilyIPv6Unicast, FamilyIPv4LabeledUnicast:
 			default:
-				bad(fmt.Sprintf("%s.families[%d]", f, j), "%q is not supported (%s, %s)", fam, FamilyIPv4Unicast, FamilyIPv6Unicast)
+				bad(fmt.Sprintf("%s.families[%d]", f, j), "%q is not supported (%s, %s, %s)", fam,
+					FamilyIPv4Unicast, FamilyIPv6Unicast, FamilyIPv4LabeledUnicast)
 			}
 			if fams[fam] {
 				bad(fmt.Sprintf("%s.families[%d]", f, j), "%q listed twice", fam)
 			}
 			fams[fam] = true
+		}
+	}
+	lists := map[string]int{}
+	for i, l := range c.PrefixLists {
+		f := fmt.Sprintf("prefix_lists[%d]", i)
+		l.validate(f, bad)
+		if j, dup := lists[l.Name]; dup && l.Name != "" {
+			bad(f+".name", "%q is also prefix_lists[%d]", l.Name, j)
+		}
+		lists[l.Name] = i
+	}
+	for i, n := range c.Neighbors {
+		for _, ref := range []struct{ field, name string }{{"import", n.Import}, {"export", n.Export}} {
+			if _, ok := lists[ref.name]; ref.name != "" && !ok {
+				bad(fmt.Sprintf("neighbors[%d].%s", i, ref.field), "no prefix list named %q", ref.name)
+			}
 		}
 	}
 	nets := map[netip.Prefix]int{}

@@ -17,13 +17,16 @@ type Update struct {
 }
 
 // pathToUpdate turns one of GoBGP's best paths into an Update for the RIB.
-// ok is false for families other than IPv4/IPv6 unicast. A best path we
+// ok is false for families other than IPv4/IPv6 unicast and IPv4 labelled
+// unicast. A labelled path's labels go with the route, except implicit null
+// (the next hop wants plain IP, RFC 8277 section 2). A best path we
 // originate ourselves becomes a withdrawal: BGP then has nothing to add to the
 // RIB for that prefix, and an earlier learned route must not linger there.
 func pathToUpdate(p *api.Path, localAS uint32) (u Update, ok bool, err error) {
 	fam := p.GetFamily()
-	if fam.GetSafi() != api.Family_SAFI_UNICAST ||
-		(fam.GetAfi() != api.Family_AFI_IP && fam.GetAfi() != api.Family_AFI_IP6) {
+	labeled := fam.GetAfi() == api.Family_AFI_IP && fam.GetSafi() == api.Family_SAFI_MPLS_LABEL
+	if !labeled && (fam.GetSafi() != api.Family_SAFI_UNICAST ||
+		(fam.GetAfi() != api.Family_AFI_IP && fam.GetAfi() != api.Family_AFI_IP6)) {
 		return Update{}, false, nil
 	}
 	if p.GetNlri() == nil {
@@ -31,7 +34,23 @@ func pathToUpdate(p *api.Path, localAS uint32) (u Update, ok bool, err error) {
 		return Update{}, false, nil
 	}
 	var nlri api.IPAddressPrefix
-	if err := p.GetNlri().UnmarshalTo(&nlri); err != nil {
+	var labels []uint32
+	if labeled {
+		var lnlri api.LabeledIPAddressPrefix
+		if err := p.GetNlri().UnmarshalTo(&lnlri); err != nil {
+			return Update{}, false, fmt.Errorf("bgp: labeled path from %s: NLRI: %w", p.GetNeighborIp(), err)
+		}
+		nlri.Prefix, nlri.PrefixLen = lnlri.Prefix, lnlri.PrefixLen
+		for _, l := range lnlri.Labels {
+			if l > maxLabel {
+				return Update{}, false, fmt.Errorf("bgp: labeled path from %s: %s/%d: label %d is not a 20-bit label",
+					p.GetNeighborIp(), lnlri.Prefix, lnlri.PrefixLen, l)
+			}
+			if l != implicitNull {
+				labels = append(labels, l)
+			}
+		}
+	} else if err := p.GetNlri().UnmarshalTo(&nlri); err != nil {
 		return Update{}, false, fmt.Errorf("bgp: path from %s: NLRI: %w", p.GetNeighborIp(), err)
 	}
 	addr, err := netip.ParseAddr(nlri.Prefix)
@@ -58,8 +77,15 @@ func pathToUpdate(p *api.Path, localAS uint32) (u Update, ok bool, err error) {
 		u.Route.Distance = rib.DistanceIBGP
 	}
 	u.Route.NextHops = []rib.NextHop{{Addr: nh}}
+	u.Route.Labels = labels
 	return u, true, nil
 }
+
+// Label values of RFC 3032 that matter here.
+const (
+	implicitNull = 3
+	maxLabel     = 1<<20 - 1
+)
 
 // nextHop finds the path's next hop: the NEXT_HOP attribute for IPv4, the
 // first (global) next hop of MP_REACH_NLRI otherwise (RFC 4760; a second one,

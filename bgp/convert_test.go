@@ -66,6 +66,14 @@ func TestPathToUpdate(t *testing.T) {
 	evpn.Family = &api.Family{Afi: api.Family_AFI_L2VPN, Safi: api.Family_SAFI_EVPN}
 	labelled := v4Path(t, "10.9.0.0", 16, "10.0.0.2", "10.0.0.2", 65002)
 	labelled.Family = &api.Family{Afi: api.Family_AFI_IP, Safi: api.Family_SAFI_MPLS_LABEL}
+	labelled.Nlri = mustAny(t, &api.LabeledIPAddressPrefix{Labels: []uint32{16001}, Prefix: "10.9.0.0", PrefixLen: 16})
+	labelledNull := v4Path(t, "10.9.0.0", 16, "10.0.0.2", "10.0.0.2", 65002)
+	labelledNull.Family = labelled.Family
+	labelledNull.Nlri = mustAny(t, &api.LabeledIPAddressPrefix{Labels: []uint32{3}, Prefix: "10.9.0.0", PrefixLen: 16})
+	labelledBad := v4Path(t, "10.9.0.0", 16, "10.0.0.2", "10.0.0.2", 65002)
+	labelledBad.Family = labelled.Family
+	labelledBad.Nlri = mustAny(t, &api.LabeledIPAddressPrefix{Labels: []uint32{1 << 20}, Prefix: "10.9.0.0", PrefixLen: 16})
+	withLabels := func(r rib.Route, ls ...uint32) rib.Route { r.Labels = ls; return r }
 	eor := &api.Path{Family: v4Unicast, NeighborIp: "10.0.0.2"}
 	noNextHop := v4Path(t, "10.9.0.0", 16, "10.0.0.2", "10.0.0.2", 65002)
 	noNextHop.Pattrs = noNextHop.Pattrs[:2]
@@ -84,7 +92,9 @@ func TestPathToUpdate(t *testing.T) {
 		{"withdrawal", withdraw, withdrawn("10.9.0.0/16"), true, false},
 		{"local best path", v4Path(t, "1.1.1.1", 32, "0.0.0.0", "<nil>", 0), withdrawn("1.1.1.1/32"), true, false},
 		{"EVPN ignored", evpn, Update{}, false, false},
-		{"labelled unicast ignored", labelled, Update{}, false, false},
+		{"labelled unicast", labelled, Update{Route: withLabels(bgpRoute("10.9.0.0/16", 20, "10.0.0.2"), 16001)}, true, false},
+		{"labelled implicit null", labelledNull, Update{Route: bgpRoute("10.9.0.0/16", 20, "10.0.0.2")}, true, false},
+		{"labelled beyond 20 bits", labelledBad, Update{}, false, true},
 		{"end of RIB ignored", eor, Update{}, false, false},
 		{"no next hop", noNextHop, Update{}, false, true},
 		{"bad NLRI", &api.Path{Family: v4Unicast, Nlri: mustAny(t, &api.OriginAttribute{}), NeighborIp: "10.0.0.2"}, Update{}, false, true},

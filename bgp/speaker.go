@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"net/netip"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	api "github.com/osrg/gobgp/v3/api"
@@ -33,10 +34,14 @@ type Speaker struct {
 	server  *server.BgpServer
 	started bool
 	stopped bool
-	// paths are the UUIDs GoBGP gave our originated networks, to withdraw them.
-	paths map[netip.Prefix][]byte
+	// paths are the networks we originate.
+	paths map[netip.Prefix]bool
+	// assigned is set once the global policies are assigned.
+	assigned bool
 
-	queue       *queue
+	queue *queue
+	// merge is set once a neighbour carries labelled unicast.
+	merge       atomic.Pointer[familyMerge]
 	watchCancel context.CancelFunc
 	drainCancel context.CancelFunc
 	drainDone   chan struct{}
@@ -60,7 +65,7 @@ func New(cfg Config, log *slog.Logger, onRoutes func([]Update)) (*Speaker, error
 		onRoutes: onRoutes,
 		localAS:  cfg.AS,
 		cfg:      cfg,
-		paths:    map[netip.Prefix][]byte{},
+		paths:    map[netip.Prefix]bool{},
 		queue:    newQueue(),
 	}, nil
 }
@@ -101,8 +106,27 @@ func (s *Speaker) Start(ctx context.Context) (err error) {
 		s.queue.run(drainCtx, s.onRoutes)
 	}()
 
+	if s.cfg.hasLabeled() {
+		s.merge.Store(newFamilyMerge())
+	}
 	// The watcher starts before neighbours and networks so that no best path is
 	// missed; Init also replays any that exist.
+	if err := s.watch(); err != nil {
+		return err
+	}
+	if err := s.setPolicies(ctx, Config{}, s.cfg); err != nil {
+		return err
+	}
+	d := diffConfig(Config{}, s.cfg)
+	return s.applyDiff(ctx, d)
+}
+
+// watch (re)starts the best-path watcher. GoBGP replays the current best
+// paths to a new watcher first, which the RIB takes as no change.
+func (s *Speaker) watch() error {
+	if s.watchCancel != nil {
+		s.watchCancel()
+	}
 	watchCtx, watchCancel := context.WithCancel(context.Background())
 	s.watchCancel = watchCancel
 	if err := s.server.WatchEvent(watchCtx, &api.WatchEventRequest{Table: &api.WatchEventRequest_Table{
@@ -110,9 +134,39 @@ func (s *Speaker) Start(ctx context.Context) (err error) {
 	}}, s.onEvent); err != nil {
 		return fmt.Errorf("bgp: watching best paths: %w", err)
 	}
+	return nil
+}
 
-	d := diffConfig(Config{}, s.cfg)
-	return s.applyDiff(ctx, d)
+// setPolicies installs cfg's prefix lists as GoBGP's policy (the global
+// import and export assignments are made the first time, from old being
+// empty) and re-evaluates the routes of neighbours whose filtering changed.
+func (s *Speaker) setPolicies(ctx context.Context, old, cfg Config) error {
+	if err := s.server.SetPolicies(ctx, cfg.policies()); err != nil {
+		return fmt.Errorf("bgp: prefix lists: %w", err)
+	}
+	if !s.assigned {
+		for _, dir := range []api.PolicyDirection{api.PolicyDirection_IMPORT, api.PolicyDirection_EXPORT} {
+			name := importPolicy
+			if dir == api.PolicyDirection_EXPORT {
+				name = exportPolicy
+			}
+			if err := s.server.AddPolicyAssignment(ctx, &api.AddPolicyAssignmentRequest{Assignment: &api.PolicyAssignment{
+				Name: "global", Direction: dir, Policies: []*api.Policy{{Name: name}}, DefaultAction: api.RouteAction_ACCEPT,
+			}}); err != nil {
+				return fmt.Errorf("bgp: assigning policy %s: %w", name, err)
+			}
+		}
+		s.assigned = true
+	}
+	var errs []error
+	for _, a := range policyNeighbors(old, cfg) {
+		s.log.Info("bgp: prefix lists changed, re-evaluating routes", "neighbor", a)
+		if err := s.server.ResetPeer(ctx, &api.ResetPeerRequest{Address: a.String(), Soft: true,
+			Direction: api.ResetPeerRequest_BOTH}); err != nil {
+			errs = append(errs, fmt.Errorf("bgp: soft reset of neighbour %s: %w", a, err))
+		}
+	}
+	return errors.Join(errs...)
 }
 
 // onEvent runs on GoBGP's watcher goroutine: it only converts and queues.
@@ -121,12 +175,16 @@ func (s *Speaker) onEvent(ev *api.WatchEventResponse) {
 	if t == nil {
 		return
 	}
+	merge := s.merge.Load()
 	us := make([]Update, 0, len(t.Paths))
 	for _, p := range t.Paths {
 		u, ok, err := pathToUpdate(p, s.localAS)
 		if err != nil {
 			s.log.Warn("bgp: ignoring path", "err", err)
 			continue
+		}
+		if ok && merge != nil && u.Route.Prefix.Addr().Is4() {
+			u, ok = merge.put(u, p.GetFamily().GetSafi() == api.Family_SAFI_MPLS_LABEL)
 		}
 		if ok {
 			us = append(us, u)
@@ -156,8 +214,16 @@ func (s *Speaker) Apply(ctx context.Context, cfg Config) error {
 	if cfg.listenPort() != s.cfg.listenPort() {
 		return fmt.Errorf("bgp.listen_port: changing %d to %d needs a restart", s.cfg.listenPort(), cfg.listenPort())
 	}
+	if cfg.hasLabeled() && s.merge.Load() == nil {
+		// The unicast best paths learned so far must be known to the merge:
+		// a new watcher replays them.
+		s.merge.Store(newFamilyMerge())
+		if err := s.watch(); err != nil {
+			return err
+		}
+	}
 	d := diffConfig(s.cfg, cfg)
-	err := s.applyDiff(ctx, d)
+	err := errors.Join(s.applyDiff(ctx, d), s.setPolicies(ctx, s.cfg, cfg))
 	// What applied stays applied: remember the target so that a later Apply
 	// retries only the differences that failed.
 	s.cfg = s.actual(cfg, d, err)
@@ -207,29 +273,36 @@ func (s *Speaker) applyDiff(ctx context.Context, d configDiff) error {
 			errs = append(errs, fmt.Errorf("bgp: adding neighbour %s AS %d: %w", n.Address, n.RemoteAS, err))
 		}
 	}
+	// Originated paths are withdrawn by content, not by the UUID AddPath
+	// gave: GoBGP keys UUIDs by prefix alone, so the labelled path's UUID
+	// replaces the unicast one's.
 	for _, p := range d.removeNetworks {
-		uuid, ok := s.paths[p]
-		if !ok {
-			continue
+		paths, err := localPaths(p)
+		for _, path := range paths {
+			if err != nil {
+				break
+			}
+			err = s.server.DeletePath(ctx, &api.DeletePathRequest{TableType: api.TableType_GLOBAL, Family: path.Family, Path: path})
 		}
-		if err := s.server.DeletePath(ctx, &api.DeletePathRequest{TableType: api.TableType_GLOBAL, Uuid: uuid}); err != nil {
+		if err != nil {
 			errs = append(errs, fmt.Errorf("bgp: withdrawing network %s: %w", p, err))
 			continue
 		}
 		delete(s.paths, p)
 	}
 	for _, p := range d.addNetworks {
-		path, err := localPath(p)
-		if err == nil {
-			var resp *api.AddPathResponse
-			resp, err = s.server.AddPath(ctx, &api.AddPathRequest{TableType: api.TableType_GLOBAL, Path: path})
-			if err == nil {
-				s.paths[p] = resp.GetUuid()
+		paths, err := localPaths(p)
+		for _, path := range paths {
+			if err != nil {
+				break
 			}
+			_, err = s.server.AddPath(ctx, &api.AddPathRequest{TableType: api.TableType_GLOBAL, Path: path})
 		}
 		if err != nil {
 			errs = append(errs, fmt.Errorf("bgp: originating network %s: %w", p, err))
+			continue
 		}
+		s.paths[p] = true
 	}
 	return errors.Join(errs...)
 }
@@ -255,10 +328,33 @@ func apiPeer(n Neighbor) *api.Peer {
 }
 
 func apiFamily(f string) *api.Family {
-	if f == FamilyIPv6Unicast {
+	switch f {
+	case FamilyIPv6Unicast:
 		return &api.Family{Afi: api.Family_AFI_IP6, Safi: api.Family_SAFI_UNICAST}
+	case FamilyIPv4LabeledUnicast:
+		return &api.Family{Afi: api.Family_AFI_IP, Safi: api.Family_SAFI_MPLS_LABEL}
 	}
 	return &api.Family{Afi: api.Family_AFI_IP, Safi: api.Family_SAFI_UNICAST}
+}
+
+// localPaths are the paths originating network p: IPv4 unicast and IPv4
+// labelled unicast with implicit null (we are the egress: RFC 8277 section
+// 2), or IPv6 unicast. A family no neighbour carries is never advertised.
+func localPaths(p netip.Prefix) ([]*api.Path, error) {
+	path, err := localPath(p)
+	if err != nil || !p.Addr().Is4() {
+		return []*api.Path{path}, err
+	}
+	nlri, err := anypb.New(&api.LabeledIPAddressPrefix{Labels: []uint32{implicitNull}, Prefix: p.Addr().String(), PrefixLen: uint32(p.Bits())})
+	if err != nil {
+		return nil, err
+	}
+	fam := apiFamily(FamilyIPv4LabeledUnicast)
+	mp, err := anypb.New(&api.MpReachNLRIAttribute{Family: fam, NextHops: []string{"0.0.0.0"}, Nlris: []*anypb.Any{nlri}})
+	if err != nil {
+		return nil, err
+	}
+	return []*api.Path{path, {Family: fam, Nlri: nlri, Pattrs: []*anypb.Any{path.Pattrs[0], mp}}}, nil
 }
 
 // localPath is an originated network with next hop self: GoBGP replaces the

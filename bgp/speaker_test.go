@@ -2,8 +2,10 @@ package bgp
 
 import (
 	"context"
+	api "github.com/osrg/gobgp/v3/api"
 	"net/netip"
 	"runtime"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -99,8 +101,17 @@ func TestSpeakerLifecycle(t *testing.T) {
 	if len(ns) != 1 || ns[0].Address != netip.MustParseAddr("192.0.2.1") || ns[0].RemoteAS != 65002 || ns[0].State == "established" || ns[0].State == "unknown" {
 		t.Fatalf("Neighbors() = %+v", ns)
 	}
-	if s.paths[netip.MustParsePrefix("1.1.1.1/32")] != nil || s.paths[netip.MustParsePrefix("10.1.0.0/24")] == nil {
-		t.Fatalf("originated paths after Apply: %v", s.paths)
+	// Both families' paths of the old network are gone, the new one's are there.
+	for _, fam := range []string{FamilyIPv4Unicast, FamilyIPv4LabeledUnicast} {
+		var got []string
+		err := s.server.ListPath(ctx, &api.ListPathRequest{TableType: api.TableType_GLOBAL, Family: apiFamily(fam)},
+			func(d *api.Destination) { got = append(got, d.GetPrefix()) })
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !slices.Equal(got, []string{"10.1.0.0/24"}) {
+			t.Fatalf("%s paths after Apply: %v, want [10.1.0.0/24]", fam, got)
+		}
 	}
 
 	for name, change := range map[string]func(*Config){

@@ -1,6 +1,7 @@
 package config
 
 import (
+	"errors"
 	"fmt"
 	"net/netip"
 	"strings"
@@ -16,6 +17,25 @@ type BGP struct {
 	ListenPort int32          `yaml:"listen-port"` // 0: 179; -1: do not listen
 	Neighbors  []BGPNeighbor  `yaml:"neighbors"`
 	Networks   []netip.Prefix `yaml:"networks"` // originated, next hop self
+	// PrefixLists filter routes per neighbour (import, export).
+	PrefixLists []BGPPrefixList `yaml:"prefix-lists"`
+}
+
+// BGPPrefixList is an ordered list of rules: the first that matches a route
+// decides, and a route none matches is denied.
+type BGPPrefixList struct {
+	Name  string          `yaml:"name"`
+	Rules []BGPPrefixRule `yaml:"rules"`
+}
+
+// BGPPrefixRule matches routes inside Prefix with a length from GE to LE
+// (both default to the prefix's own length; LE defaults to the full length
+// when only GE is given). Action is permit (the default) or deny.
+type BGPPrefixRule struct {
+	Prefix netip.Prefix `yaml:"prefix"`
+	GE     uint8        `yaml:"ge"`
+	LE     uint8        `yaml:"le"`
+	Action string       `yaml:"action"`
 }
 
 // BGPNeighbor is one BGP peer.
@@ -25,7 +45,9 @@ type BGPNeighbor struct {
 	Password    string     `yaml:"password"`
 	Passive     bool       `yaml:"passive"`
 	MultihopTTL uint8      `yaml:"multihop-ttl"`
-	Families    []string   `yaml:"families"` // ipv4-unicast (default), ipv6-unicast
+	Families    []string   `yaml:"families"` // ipv4-unicast (default), ipv6-unicast, ipv4-labeled-unicast
+	Import      string     `yaml:"import"`   // prefix list for routes accepted
+	Export      string     `yaml:"export"`   // prefix list for routes advertised
 }
 
 // Speaker returns the speaker's configuration.
@@ -33,7 +55,15 @@ func (b *BGP) Speaker() bgp.Config {
 	c := bgp.Config{AS: b.AS, RouterID: b.RouterID, ListenPort: b.ListenPort, Networks: b.Networks}
 	for _, n := range b.Neighbors {
 		c.Neighbors = append(c.Neighbors, bgp.Neighbor{Address: n.Address, RemoteAS: n.RemoteAS,
-			Password: n.Password, Passive: n.Passive, MultihopTTL: n.MultihopTTL, Families: n.Families})
+			Password: n.Password, Passive: n.Passive, MultihopTTL: n.MultihopTTL, Families: n.Families,
+			Import: n.Import, Export: n.Export})
+	}
+	for _, l := range b.PrefixLists {
+		pl := bgp.PrefixList{Name: l.Name}
+		for _, r := range l.Rules {
+			pl.Rules = append(pl.Rules, bgp.PrefixRule{Prefix: r.Prefix, GE: r.GE, LE: r.LE, Deny: r.Action == "deny"})
+		}
+		c.PrefixLists = append(c.PrefixLists, pl)
 	}
 	return c
 }
@@ -42,12 +72,20 @@ func (b *BGP) Speaker() bgp.Config {
 // keys, so that an error names what the operator wrote.
 var bgpFieldNames = strings.NewReplacer(
 	"router_id", "router-id", "listen_port", "listen-port",
-	"remote_as", "remote-as", "multihop_ttl", "multihop-ttl",
+	"remote_as", "remote-as", "multihop_ttl", "multihop-ttl", "prefix_lists", "prefix-lists",
 )
 
 func (b *BGP) validate() error {
-	if err := b.Speaker().Validate(); err != nil {
-		return fmt.Errorf("%s", bgpFieldNames.Replace(err.Error()))
+	var errs []error
+	for i, l := range b.PrefixLists {
+		for j, r := range l.Rules {
+			if r.Action != "" && r.Action != "permit" && r.Action != "deny" {
+				errs = append(errs, fmt.Errorf("bgp.prefix-lists[%d].rules[%d].action: %q is neither permit nor deny", i, j, r.Action))
+			}
+		}
 	}
-	return nil
+	if err := b.Speaker().Validate(); err != nil {
+		errs = append(errs, fmt.Errorf("%s", bgpFieldNames.Replace(err.Error())))
+	}
+	return errors.Join(errs...)
 }

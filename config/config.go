@@ -84,8 +84,12 @@ type Labels struct {
 	ExplicitNull bool `yaml:"explicit-null"`
 	// Allocate says which routes get labels: "host-routes" (the default:
 	// connected prefixes and /32 and /128 routes, so loopbacks get LSPs and a
-	// full table never does) or "all".
+	// full table never does) or "all". Neither includes BGP routes.
 	Allocate string `yaml:"allocate"`
+	// BGPHostRoutes also gives labels to /32 and /128 routes learned by BGP:
+	// the loopbacks of remote LSRs learned over the overlay, so that LDP
+	// builds LSPs to them. Other BGP routes never get labels.
+	BGPHostRoutes bool `yaml:"bgp-host-routes"`
 }
 
 // StaticRoute is a route from the configuration.

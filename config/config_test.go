@@ -1,6 +1,7 @@
 package config
 
 import (
+	"net/netip"
 	"strings"
 	"testing"
 	"time"
@@ -55,6 +56,9 @@ func TestParseRejects(t *testing.T) {
 		{"bgp without AS", "router-id: 1.1.1.1\nbgp:\n  neighbors:\n    - address: 10.0.0.2\n      remote-as: 65002\n", "bgp.as"},
 		{"bgp neighbour without AS", "router-id: 1.1.1.1\nbgp:\n  as: 65001\n  neighbors:\n    - address: 10.0.0.2\n", "bgp.neighbors[0].remote-as"},
 		{"bgp unknown key", "router-id: 1.1.1.1\nbgp:\n  as: 65001\n  neighbours: []\n", "field neighbours not found"},
+		{"bgp bad action", "router-id: 1.1.1.1\nbgp:\n  as: 65001\n  prefix-lists:\n    - name: in\n      rules:\n        - {prefix: 10.0.0.0/8, action: allow}\n", `bgp.prefix-lists[0].rules[0].action: "allow"`},
+		{"bgp unknown list", "router-id: 1.1.1.1\nbgp:\n  as: 65001\n  neighbors:\n    - address: 10.0.0.2\n      remote-as: 65002\n      import: in\n", `bgp.neighbors[0].import: no prefix list named "in"`},
+		{"bgp bad le", "router-id: 1.1.1.1\nbgp:\n  as: 65001\n  prefix-lists:\n    - name: in\n      rules:\n        - {prefix: 10.0.0.0/8, le: 40}\n", "bgp.prefix-lists[0].rules[0].le: 40"},
 		{"relative socket", "router-id: 1.1.1.1\ncontrol:\n  socket: lsrd.sock\n", "field control.socket"},
 	}
 	for _, c := range cases {
@@ -89,5 +93,35 @@ func TestBGPSection(t *testing.T) {
 	s := c.BGP.Speaker()
 	if s.AS != 65001 || s.RouterID != c.RouterID || len(s.Neighbors) != 1 || s.Neighbors[0].RemoteAS != 65002 || len(s.Networks) != 1 {
 		t.Errorf("speaker configuration %+v", s)
+	}
+}
+
+func TestBGPPrefixLists(t *testing.T) {
+	c, err := Parse("test.yaml", []byte(`router-id: 1.1.1.1
+bgp:
+  as: 65001
+  prefix-lists:
+    - name: customers
+      rules:
+        - {prefix: 198.51.100.0/24, action: deny}
+        - {prefix: 198.51.100.0/22, le: 24}
+  neighbors:
+    - address: 10.0.0.2
+      remote-as: 65002
+      families: [ipv4-unicast, ipv4-labeled-unicast]
+      import: customers
+`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := c.BGP.Speaker()
+	if len(s.PrefixLists) != 1 || s.Neighbors[0].Import != "customers" || len(s.Neighbors[0].Families) != 2 {
+		t.Fatalf("speaker configuration %+v", s)
+	}
+	l := s.PrefixLists[0]
+	for p, want := range map[string]bool{"198.51.100.0/24": false, "198.51.101.0/24": true, "198.51.100.0/25": false, "192.0.2.0/24": false} {
+		if got := l.Permits(netip.MustParsePrefix(p)); got != want {
+			t.Errorf("list %s permits %s: %v, want %v", l.Name, p, got, want)
+		}
 	}
 }

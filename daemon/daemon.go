@@ -63,7 +63,7 @@ func New(cfg *config.Config, opt Options) (*Daemon, error) {
 	if opt.Log == nil {
 		opt.Log = slog.Default()
 	}
-	alloc, err := allocatePolicy(cfg.LDP.Labels.Allocate)
+	alloc, err := allocatePolicy(cfg.LDP.Labels.Allocate, cfg.LDP.Labels.BGPHostRoutes)
 	if err != nil {
 		return nil, err
 	}

@@ -6,21 +6,27 @@ import (
 	"github.com/lsrd/lsrd/rib"
 )
 
-// allocatePolicy turns the configuration's ldp.labels.allocate into the LIB's
-// filter. "host-routes", the default, gives labels to connected prefixes and
-// to /32 and /128 routes that are not from BGP: every router's loopback gets
-// an LSP, a full BGP table never gets labels.
-func allocatePolicy(name string) (func(rib.Route) bool, error) {
+// allocatePolicy turns the configuration's ldp.labels into the LIB's filter.
+// "host-routes", the default, gives labels to connected prefixes and to /32
+// and /128 routes: every router's loopback gets an LSP. "all" gives labels to
+// every route. Neither gives labels to BGP routes: a full BGP table must
+// never get labels. bgpHosts adds BGP-learned host routes, the loopbacks of
+// remote LSRs where BGP is the only routing protocol over the overlay.
+func allocatePolicy(name string, bgpHosts bool) (func(rib.Route) bool, error) {
+	isHost := func(r rib.Route) bool { return r.Prefix.Bits() == r.Prefix.Addr().BitLen() }
+	var igp func(rib.Route) bool
 	switch name {
 	case "all":
-		return nil, nil
+		igp = func(rib.Route) bool { return true }
 	case "host-routes", "":
-		return func(r rib.Route) bool {
-			if r.Source == rib.SourceConnected {
-				return true
-			}
-			return r.Source != rib.SourceBGP && r.Prefix.Bits() == r.Prefix.Addr().BitLen()
-		}, nil
+		igp = func(r rib.Route) bool { return r.Source == rib.SourceConnected || isHost(r) }
+	default:
+		return nil, fmt.Errorf("unknown label allocation policy %q", name)
 	}
-	return nil, fmt.Errorf("unknown label allocation policy %q", name)
+	return func(r rib.Route) bool {
+		if r.Source == rib.SourceBGP {
+			return bgpHosts && isHost(r)
+		}
+		return igp(r)
+	}, nil
 }

@@ -256,7 +256,8 @@ func compareNextHop(a, b NextHop) int {
 
 func sameRoute(a, b Route) bool {
 	return a.Prefix == b.Prefix && a.Source == b.Source && a.Distance == b.Distance &&
-		slices.Equal(a.NextHops, b.NextHops) && slices.Equal(a.Recursive, b.Recursive)
+		slices.Equal(a.NextHops, b.NextHops) && slices.Equal(a.Recursive, b.Recursive) &&
+		slices.Equal(a.Labels, b.Labels)
 }
 
 func comparePrefix(a, b netip.Prefix) int {

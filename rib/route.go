@@ -50,4 +50,8 @@ type Route struct {
 	// that were resolved through other routes (a BGP next hop on a remote
 	// loopback): the kernel layer pushes the LSP label towards them.
 	Recursive []netip.Addr `json:"recursive_next_hops,omitempty"`
+	// Labels are labels the source asks to push, outermost first: the label
+	// a BGP labelled-unicast peer advertised (RFC 8277). The kernel layer
+	// pushes them under the LSP label towards the next hop.
+	Labels []uint32 `json:"labels,omitempty"`
 }
