@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net/netip"
+	"slices"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -391,6 +392,11 @@ type NeighborInfo struct {
 	Uptime   time.Duration `json:"uptime"`
 	Received uint64        `json:"received"`
 	Accepted uint64        `json:"accepted"`
+	// Families are the families configured; Import and Export the prefix
+	// lists (empty: everything).
+	Families []string `json:"families"`
+	Import   string   `json:"import,omitempty"`
+	Export   string   `json:"export,omitempty"`
 }
 
 // Neighbors returns the neighbours' states, as GoBGP reports them.
@@ -398,11 +404,15 @@ func (s *Speaker) Neighbors(ctx context.Context) ([]NeighborInfo, error) {
 	s.mu.Lock()
 	srv := s.server
 	running := s.started && !s.stopped
+	conf := map[netip.Addr]Neighbor{}
+	for _, n := range s.cfg.Neighbors {
+		conf[n.Address.Unmap()] = n
+	}
 	s.mu.Unlock()
 	if !running {
 		return nil, errors.New("bgp: speaker not running")
 	}
-	var out []NeighborInfo
+	out := []NeighborInfo{}
 	err := srv.ListPeer(ctx, &api.ListPeerRequest{}, func(p *api.Peer) {
 		addr, _ := netip.ParseAddr(p.GetConf().GetNeighborAddress())
 		ni := NeighborInfo{
@@ -419,11 +429,14 @@ func (s *Speaker) Neighbors(ctx context.Context) ([]NeighborInfo, error) {
 			ni.Received += af.GetState().GetReceived()
 			ni.Accepted += af.GetState().GetAccepted()
 		}
+		c := conf[addr.Unmap()]
+		ni.Families, ni.Import, ni.Export = c.families(), c.Import, c.Export
 		out = append(out, ni)
 	})
 	if err != nil {
 		return nil, fmt.Errorf("bgp: listing neighbours: %w", err)
 	}
+	slices.SortFunc(out, func(a, b NeighborInfo) int { return a.Address.Compare(b.Address) })
 	return out, nil
 }
 

@@ -9,6 +9,7 @@ import (
 	"strings"
 
 	"github.com/lsrd/lsrd/api"
+	"github.com/lsrd/lsrd/bgp"
 	"github.com/lsrd/lsrd/fib"
 	"github.com/lsrd/lsrd/ldp"
 	"github.com/lsrd/lsrd/ldp/lib"
@@ -74,6 +75,27 @@ func (f Filter) matchLabel(l fib.Label) bool {
 		return true
 	}
 	return FormatLabel(l) == FormatLabel(f.Label)
+}
+
+// BGPNeighbors keeps the BGP neighbour --peer names.
+func (f Filter) BGPNeighbors(ns []bgp.NeighborInfo) []bgp.NeighborInfo {
+	return slices.DeleteFunc(slices.Clone(ns), func(n bgp.NeighborInfo) bool {
+		return f.Peer.IsValid() && n.Address != f.Peer
+	})
+}
+
+// BGPRoutes keeps the paths --peer (the neighbour they came from), --fec and
+// --label (one of a labelled path's labels) select.
+func (f Filter) BGPRoutes(rs []bgp.RouteInfo) []bgp.RouteInfo {
+	return slices.DeleteFunc(slices.Clone(rs), func(r bgp.RouteInfo) bool {
+		if f.Peer.IsValid() && r.Peer != f.Peer {
+			return true
+		}
+		if f.HasLabel && !slices.ContainsFunc(r.Labels, func(l uint32) bool { return f.matchLabel(fib.Label(l)) }) {
+			return true
+		}
+		return !f.matchFEC(r.Prefix)
+	})
 }
 
 // Neighbors keeps the neighbour --peer names.

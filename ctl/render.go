@@ -1,6 +1,7 @@
 package ctl
 
 import (
+	"cmp"
 	"fmt"
 	"io"
 	"net/netip"
@@ -10,6 +11,7 @@ import (
 	"time"
 
 	"github.com/lsrd/lsrd/api"
+	"github.com/lsrd/lsrd/bgp"
 	"github.com/lsrd/lsrd/fib"
 	"github.com/lsrd/lsrd/ldp"
 	"github.com/lsrd/lsrd/ldp/lib"
@@ -227,6 +229,46 @@ func RIB(w io.Writer, rs []rib.Route) error {
 		if len(r.NextHops) == 0 {
 			row(tw, r.Prefix.String(), r.Source.String(), strconv.Itoa(int(r.Distance)), none, none)
 		}
+	}
+	return tw.Flush()
+}
+
+// BGPNeighbors writes "show bgp neighbors": one line per neighbour.
+func BGPNeighbors(w io.Writer, ns []bgp.NeighborInfo) error {
+	tw := newTable(w)
+	row(tw, "NEIGHBOR", "AS", "STATE", "UP", "RECEIVED", "ACCEPTED", "FAMILIES", "IMPORT", "EXPORT")
+	for _, n := range ns {
+		up := none
+		if n.State == "established" {
+			up = FormatUptime(n.Uptime)
+		}
+		row(tw, n.Address.String(), strconv.FormatUint(uint64(n.RemoteAS), 10), n.State, up,
+			strconv.FormatUint(n.Received, 10), strconv.FormatUint(n.Accepted, 10),
+			strings.Join(n.Families, ","), cmp.Or(n.Import, "any"), cmp.Or(n.Export, "any"))
+	}
+	return tw.Flush()
+}
+
+// BGPRoutes writes "show bgp routes": one line per path, the best marked
+// with "*"; our own networks come "from" local.
+func BGPRoutes(w io.Writer, rs []bgp.RouteInfo) error {
+	tw := newTable(w)
+	row(tw, "", "PREFIX", "FAMILY", "NEXT HOP", "FROM", "AS PATH", "LABELS", "AGE")
+	for _, r := range rs {
+		best, from := "", addrOr(r.Peer, "local")
+		if r.Best {
+			best = "*"
+		}
+		path := make([]string, len(r.ASPath))
+		for i, as := range r.ASPath {
+			path[i] = strconv.FormatUint(uint64(as), 10)
+		}
+		labels := make([]fib.Label, len(r.Labels))
+		for i, l := range r.Labels {
+			labels[i] = fib.Label(l)
+		}
+		row(tw, best, r.Prefix.String(), r.Family, addrOr(r.NextHop, "self"), from,
+			cmp.Or(strings.Join(path, " "), "-"), formatStack(labels, none), FormatUptime(r.Age))
 	}
 	return tw.Flush()
 }

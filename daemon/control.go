@@ -69,6 +69,31 @@ func (d *Daemon) controlMux() *http.ServeMux {
 	get("/v1/rib", d.call, func() any { return d.rib.Routes() })
 	get("/v1/interfaces", d.call, func() any { return d.interfaceViews() })
 	get("/v1/fib/status", d.call, func() any { return d.kfib.Status() })
+	// The BGP speaker is safe for concurrent use; GoBGP answers itself.
+	mux.HandleFunc("GET /v1/bgp/neighbors", func(w http.ResponseWriter, r *http.Request) {
+		if d.bgp == nil {
+			replyStatus(w, http.StatusNotFound, nil, errNoBGP)
+			return
+		}
+		ns, err := d.bgp.Neighbors(r.Context())
+		reply(w, ns, err)
+	})
+	mux.HandleFunc("GET /v1/bgp/routes", func(w http.ResponseWriter, r *http.Request) {
+		if d.bgp == nil {
+			replyStatus(w, http.StatusNotFound, nil, errNoBGP)
+			return
+		}
+		var prefix netip.Prefix
+		if q := r.URL.Query().Get("prefix"); q != "" {
+			var err error
+			if prefix, err = netip.ParsePrefix(q); err != nil {
+				replyStatus(w, http.StatusBadRequest, nil, fmt.Errorf("prefix %q: %w", q, err))
+				return
+			}
+		}
+		rs, err := d.bgp.Routes(r.Context(), prefix.Masked())
+		reply(w, rs, err)
+	})
 	mux.HandleFunc("POST /v1/ldp/neighbors/{id}/clear", func(w http.ResponseWriter, r *http.Request) {
 		id, err := netip.ParseAddr(r.PathValue("id"))
 		if err != nil {
@@ -97,6 +122,8 @@ func (d *Daemon) controlMux() *http.ServeMux {
 	})
 	return mux
 }
+
+var errNoBGP = errors.New("bgp is not configured (no bgp section)")
 
 // reply writes the envelope; an error is the daemon's (500).
 func reply(w http.ResponseWriter, data any, err error) {

@@ -12,6 +12,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/lsrd/lsrd/api"
+	"github.com/lsrd/lsrd/bgp"
 	"github.com/lsrd/lsrd/ctl"
 	"github.com/lsrd/lsrd/ldp"
 	"github.com/lsrd/lsrd/ldp/lib"
@@ -92,6 +93,17 @@ func newApp(stdout, stderr io.Writer) *app {
 	rib.Flags().StringVar(&a.fec, "fec", "", "only routes for this prefix or containing it")
 	show.AddCommand(lfib, rib)
 	showFIB.AddCommand(a.leaf("status", "what the kernel FIB layer has programmed", a.showFIBStatus))
+	showBGP := group("bgp", "Show the BGP speaker's neighbours and routes")
+	show.AddCommand(showBGP)
+	bgpNeighbors := a.leaf("neighbors", "BGP neighbours and their sessions", a.showBGPNeighbors)
+	bgpNeighbors.Aliases = []string{"neighbor", "neighbours"}
+	bgpNeighbors.Flags().StringVar(&a.peer, "peer", "", "only the neighbour with this address")
+	bgpRoutes := a.leaf("routes", "BGP paths, best first", a.showBGPRoutes)
+	bgpRoutes.Aliases = []string{"route"}
+	bgpRoutes.Flags().StringVar(&a.peer, "peer", "", "only paths from the neighbour with this address")
+	bgpRoutes.Flags().StringVar(&a.fec, "fec", "", "only this prefix or the prefixes containing this address")
+	bgpRoutes.Flags().StringVar(&a.label, "label", "", "only labelled-unicast paths with this label")
+	showBGP.AddCommand(bgpNeighbors, bgpRoutes)
 
 	clearNeighbor := &cobra.Command{
 		Use:   "neighbor LSR-ID",
@@ -258,6 +270,24 @@ func (a *app) showFIBStatus(ctx context.Context, c *ctl.Client, _ ctl.Filter) er
 		return err
 	}
 	return a.emit(s, func(w io.Writer) error { return ctl.FIBStatus(w, s) })
+}
+
+func (a *app) showBGPNeighbors(ctx context.Context, c *ctl.Client, f ctl.Filter) error {
+	var ns []bgp.NeighborInfo
+	if _, err := c.GetInto(ctx, "/v1/bgp/neighbors", &ns); err != nil {
+		return err
+	}
+	ns = f.BGPNeighbors(ns)
+	return a.emit(ns, func(w io.Writer) error { return ctl.BGPNeighbors(w, ns) })
+}
+
+func (a *app) showBGPRoutes(ctx context.Context, c *ctl.Client, f ctl.Filter) error {
+	var rs []bgp.RouteInfo
+	if _, err := c.GetInto(ctx, "/v1/bgp/routes", &rs); err != nil {
+		return err
+	}
+	rs = f.BGPRoutes(rs)
+	return a.emit(rs, func(w io.Writer) error { return ctl.BGPRoutes(w, rs) })
 }
 
 func (a *app) clearNeighbor(cmd *cobra.Command, args []string) error {

@@ -1,0 +1,146 @@
+package bgp
+
+import (
+	"cmp"
+	"context"
+	"errors"
+	"fmt"
+	"net/netip"
+	"slices"
+	"time"
+
+	api "github.com/osrg/gobgp/v3/api"
+)
+
+// RouteInfo is one path in the BGP table, as "show bgp routes" lists it.
+type RouteInfo struct {
+	Prefix  netip.Prefix `json:"prefix"`
+	Family  string       `json:"family"`
+	NextHop netip.Addr   `json:"next_hop,omitzero"`
+	// Peer is the neighbour the path came from; zero for our own networks.
+	Peer      netip.Addr    `json:"peer,omitzero"`
+	Local     bool          `json:"local"` // one of our networks
+	Best      bool          `json:"best"`
+	ASPath    []uint32      `json:"as_path"`
+	LocalPref uint32        `json:"local_pref,omitempty"`
+	MED       uint32        `json:"med,omitempty"`
+	Labels    []uint32      `json:"labels,omitempty"` // labelled unicast
+	Age       time.Duration `json:"age_ns"`
+}
+
+// familyNames are the families lsrd configures, in the order listed.
+var familyNames = []string{FamilyIPv4Unicast, FamilyIPv4LabeledUnicast, FamilyIPv6Unicast}
+
+// Routes lists the paths of every family lsrd carries, sorted by prefix,
+// family, then best first. A valid prefix limits the answer to that prefix's
+// paths (an exact match).
+func (s *Speaker) Routes(ctx context.Context, prefix netip.Prefix) ([]RouteInfo, error) {
+	s.mu.Lock()
+	srv := s.server
+	running := s.started && !s.stopped
+	s.mu.Unlock()
+	if !running {
+		return nil, errors.New("bgp: speaker not running")
+	}
+	out := []RouteInfo{}
+	for _, fam := range familyNames {
+		if prefix.IsValid() && prefix.Addr().Is4() != (fam != FamilyIPv6Unicast) {
+			continue
+		}
+		req := &api.ListPathRequest{TableType: api.TableType_GLOBAL, Family: apiFamily(fam)}
+		if prefix.IsValid() {
+			req.Prefixes = []*api.TableLookupPrefix{{Prefix: prefix.String(), Type: api.TableLookupPrefix_EXACT}}
+		}
+		var convErr error
+		err := srv.ListPath(ctx, req, func(d *api.Destination) {
+			for _, p := range d.GetPaths() {
+				ri, err := routeInfo(p, fam)
+				if err != nil {
+					convErr = cmp.Or(convErr, err)
+					continue
+				}
+				out = append(out, ri)
+			}
+		})
+		if err != nil {
+			return nil, fmt.Errorf("bgp: listing %s paths: %w", fam, err)
+		}
+		if convErr != nil {
+			s.log.Warn("bgp: a path could not be shown", "err", convErr)
+		}
+	}
+	slices.SortStableFunc(out, func(a, b RouteInfo) int {
+		if c := a.Prefix.Addr().Compare(b.Prefix.Addr()); c != 0 {
+			return c
+		}
+		if c := cmp.Compare(a.Prefix.Bits(), b.Prefix.Bits()); c != 0 {
+			return c
+		}
+		if c := cmp.Compare(slices.Index(familyNames, a.Family), slices.Index(familyNames, b.Family)); c != 0 {
+			return c
+		}
+		if a.Best != b.Best {
+			if a.Best {
+				return -1
+			}
+			return 1
+		}
+		return a.Peer.Compare(b.Peer)
+	})
+	return out, nil
+}
+
+// routeInfo describes one of GoBGP's paths of family fam.
+func routeInfo(p *api.Path, fam string) (RouteInfo, error) {
+	ri := RouteInfo{Family: fam, Best: p.GetBest(), ASPath: []uint32{}}
+	var prefix string
+	var plen uint32
+	if fam == FamilyIPv4LabeledUnicast {
+		var n api.LabeledIPAddressPrefix
+		if err := p.GetNlri().UnmarshalTo(&n); err != nil {
+			return ri, fmt.Errorf("%s NLRI: %w", fam, err)
+		}
+		prefix, plen, ri.Labels = n.Prefix, n.PrefixLen, n.Labels
+	} else {
+		var n api.IPAddressPrefix
+		if err := p.GetNlri().UnmarshalTo(&n); err != nil {
+			return ri, fmt.Errorf("%s NLRI: %w", fam, err)
+		}
+		prefix, plen = n.Prefix, n.PrefixLen
+	}
+	a, err := netip.ParseAddr(prefix)
+	if err != nil {
+		return ri, fmt.Errorf("%s NLRI prefix %q: %w", fam, prefix, err)
+	}
+	if ri.Prefix, err = a.Prefix(int(plen)); err != nil {
+		return ri, fmt.Errorf("%s NLRI %s/%d: %w", fam, prefix, plen, err)
+	}
+	peer, err := netip.ParseAddr(p.GetNeighborIp())
+	ri.Local = err != nil || peer.IsUnspecified() // GoBGP writes "<nil>" for local paths
+	if !ri.Local {
+		ri.Peer = peer.Unmap()
+	}
+	if nh, err := nextHop(p); err == nil && !nh.IsUnspecified() {
+		ri.NextHop = nh
+	}
+	if age := p.GetAge(); age != nil && age.GetSeconds() > 0 {
+		ri.Age = time.Since(age.AsTime()).Truncate(time.Second)
+	}
+	for _, attr := range p.GetPattrs() {
+		m, err := attr.UnmarshalNew()
+		if err != nil {
+			continue
+		}
+		switch a := m.(type) {
+		case *api.AsPathAttribute:
+			for _, seg := range a.GetSegments() {
+				ri.ASPath = append(ri.ASPath, seg.GetNumbers()...)
+			}
+		case *api.LocalPrefAttribute:
+			ri.LocalPref = a.GetLocalPref()
+		case *api.MultiExitDiscAttribute:
+			ri.MED = a.GetMed()
+		}
+	}
+	return ri, nil
+}
