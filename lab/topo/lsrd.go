@@ -173,3 +173,27 @@ func (l *LSRD) Stop() error {
 		return errors.New("lsrd ignored SIGTERM for 10s and was killed")
 	}
 }
+
+// Reload replaces lsrd's configuration with yaml (which, as for StartLSRD,
+// has no control section) and asks lsrd to apply it through the control
+// API, returning lsrd's verdict.
+func (l *LSRD) Reload(yaml string) error {
+	if err := os.WriteFile(l.Config, []byte(yaml+"control:\n  socket: "+l.Socket+"\n"), 0o644); err != nil {
+		return err
+	}
+	resp, err := l.client.Post("http://lsrd/v1/reload", "application/json", nil)
+	if err != nil {
+		return fmt.Errorf("%s: lsrd reload: %w", l.r.Name, err)
+	}
+	defer resp.Body.Close()
+	var env struct {
+		Error string `json:"error"`
+	}
+	if err := json.NewDecoder(resp.Body).Decode(&env); err != nil {
+		return fmt.Errorf("%s: lsrd reload: %w", l.r.Name, err)
+	}
+	if env.Error != "" {
+		return fmt.Errorf("%s: lsrd reload: %s", l.r.Name, env.Error)
+	}
+	return nil
+}
