@@ -48,7 +48,9 @@ func (s *Speaker) Routes(ctx context.Context, prefix netip.Prefix) ([]RouteInfo,
 			continue
 		}
 		req := &api.ListPathRequest{TableType: api.TableType_GLOBAL, Family: apiFamily(fam)}
-		if prefix.IsValid() {
+		// GoBGP looks prefixes up in the unicast tables only; the labelled
+		// table is filtered here.
+		if prefix.IsValid() && fam != FamilyIPv4LabeledUnicast {
 			req.Prefixes = []*api.TableLookupPrefix{{Prefix: prefix.String(), Type: api.TableLookupPrefix_EXACT}}
 		}
 		var convErr error
@@ -57,6 +59,9 @@ func (s *Speaker) Routes(ctx context.Context, prefix netip.Prefix) ([]RouteInfo,
 				ri, err := routeInfo(p, fam)
 				if err != nil {
 					convErr = cmp.Or(convErr, err)
+					continue
+				}
+				if prefix.IsValid() && ri.Prefix != prefix {
 					continue
 				}
 				out = append(out, ri)

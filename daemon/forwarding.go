@@ -35,7 +35,7 @@ func desiredForwarding(ldp *fib.Table, best []rib.Route) *fib.Table {
 			// Every prefix behind the same next hop gets the same next hops
 			// and labels, so the kernel layer shares one nexthop object.
 			if e, ok := viaLSP(ldp, r); ok {
-				t.FTN[r.Prefix] = e
+				t.FTN[r.Prefix] = withRouteLabels(e, r, true)
 				continue
 			}
 		}
@@ -47,7 +47,7 @@ func desiredForwarding(ldp *fib.Table, best []rib.Route) *fib.Table {
 			e.NextHops = append(e.NextHops, fib.NextHop{Addr: nh.Addr, Ifname: nh.Ifname})
 		}
 		if len(e.NextHops) > 0 {
-			t.FTN[r.Prefix] = e
+			t.FTN[r.Prefix] = withRouteLabels(e, r, false)
 		}
 	}
 	return t

@@ -263,3 +263,56 @@ func TestBGPReloadAddsAndRemovesNeighbors(t *testing.T) {
 		t.Errorf("adding 10.0.0.6 back touched 10.0.0.2: before %+v, after %+v", after, last)
 	}
 }
+
+// ldp.labels.bgp-host-routes: a remote LSR's loopback learned only by BGP
+// (9.9.9.9 on r2, which r1 has no other route to) gets a local label on r1
+// as the LSP to it forms, and r2 learns that label; a BGP network never gets
+// one.
+func TestBGPHostRoutesGetLabels(t *testing.T) {
+	p := newPair(t, 0x8056c2e21c123456, "10.1.0")
+	p.r2.AddLoopback("9.9.9.9/32")
+	g := p.r2.StartGoBGP(topo.GoBGPConfig{AS: 65002, RouterID: "2.2.2.2",
+		Neighbors: []topo.BGPNeighbor{{Address: "10.1.0.1", AS: 65001}}})
+	l1 := p.r1.StartLSRD(lsrdConfig("1.1.1.1", []string{p.if1}, "2.2.2.2/32 10.1.0.2") +
+		"bgp:\n  as: 65001\n  neighbors:\n    - address: 10.1.0.2\n      remote-as: 65002\n")
+	if err := l1.Reload(strings.Replace(lsrdConfig("1.1.1.1", []string{p.if1}, "2.2.2.2/32 10.1.0.2"),
+		"ldp:\n", "ldp:\n  labels:\n    bgp-host-routes: true\n", 1) +
+		"bgp:\n  as: 65001\n  neighbors:\n    - address: 10.1.0.2\n      remote-as: 65002\n"); err == nil ||
+		!strings.Contains(err.Error(), "ldp.labels cannot change without a restart") {
+		t.Errorf("reload changing ldp.labels: %v", err)
+	}
+	l1.Stop()
+	l1 = p.r1.StartLSRD(strings.Replace(lsrdConfig("1.1.1.1", []string{p.if1}, "2.2.2.2/32 10.1.0.2"),
+		"ldp:\n", "ldp:\n  labels:\n    bgp-host-routes: true\n", 1) +
+		"bgp:\n  as: 65001\n  neighbors:\n    - address: 10.1.0.2\n      remote-as: 65002\n")
+	l2 := p.r2.StartLSRD(lsrdConfig("2.2.2.2", []string{p.if2}, "1.1.1.1/32 10.1.0.1"))
+	g.WaitEstablished(t, 90*time.Second, "10.1.0.1")
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	for _, pfx := range []string{"9.9.9.9/32", "198.51.100.0/24"} {
+		if err := g.AddRoute(ctx, netip.MustParsePrefix(pfx), netip.MustParseAddr("10.1.0.2")); err != nil {
+			t.Fatal(err)
+		}
+	}
+	routeVia(t, p.r1, "198.51.100.0/24", "10.1.0.2")
+	var label uint32
+	topo.Eventually(t, 60*time.Second, "r2 learns r1's label for the BGP loopback 9.9.9.9/32", func() error {
+		var err error
+		if label, err = localLabel(l1, "9.9.9.9/32"); err != nil {
+			return err
+		}
+		bs, err := lsrdBindings(l2)
+		if err != nil {
+			return err
+		}
+		for _, rb := range bs["9.9.9.9/32"].Remote {
+			if rb.Peer == netip.MustParseAddr("1.1.1.1") && uint32(rb.Label) == label {
+				return nil
+			}
+		}
+		return fmt.Errorf("r2's binding for 9.9.9.9/32: %+v, want r1's label %d", bs["9.9.9.9/32"], label)
+	})
+	if l, err := localLabel(l1, "198.51.100.0/24"); err == nil {
+		t.Errorf("the BGP network 198.51.100.0/24 got label %d", l)
+	}
+}

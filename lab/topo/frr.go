@@ -48,6 +48,9 @@ type BGPNeighbor struct {
 	// loopbacks, more than one hop apart.
 	LocalAddress string
 	Multihop     uint8
+	// Families (gobgpd only) are GoBGP's names, e.g. "ipv4-unicast",
+	// "ipv4-labelled-unicast"; none means IPv4 unicast.
+	Families []string
 }
 
 // Render returns the integrated configuration for a router named name.
