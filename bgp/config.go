@@ -49,6 +49,10 @@ type Neighbor struct {
 	Passive bool
 	// MultihopTTL, when not zero, allows an eBGP peer this many hops away.
 	MultihopTTL uint8
+	// TTLSecurityHops, when not zero, turns on the TTL security check (GTSM,
+	// RFC 5082): packets are sent with TTL 255 and only accepted from a
+	// peer at most this many hops away.
+	TTLSecurityHops uint8
 	// Families default to ipv4-unicast.
 	Families []string
 	// Import and Export name prefix lists filtering the routes accepted
@@ -121,6 +125,12 @@ func (c Config) Validate() error {
 		}
 		if n.MultihopTTL != 0 && n.RemoteAS == c.AS {
 			bad(f+".multihop_ttl", "%d set on an iBGP neighbour (AS %d): only eBGP sessions are TTL-limited", n.MultihopTTL, n.RemoteAS)
+		}
+		if n.TTLSecurityHops != 0 && n.MultihopTTL != 0 {
+			bad(f+".ttl_security_hops", "%d and multihop_ttl %d both set: TTL security replaces multihop", n.TTLSecurityHops, n.MultihopTTL)
+		}
+		if n.TTLSecurityHops == 255 {
+			bad(f+".ttl_security_hops", "255 is out of range (1-254)")
 		}
 		fams := map[string]bool{}
 		for j, fam := range n.Families {

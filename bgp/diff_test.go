@@ -51,12 +51,17 @@ func TestSameNeighbor(t *testing.T) {
 	if !sameNeighbor(a, b) {
 		t.Error("family order made neighbours differ")
 	}
+	b.Import, b.Export = "in", "out"
+	if !sameNeighbor(a, b) {
+		t.Error("prefix lists made neighbours differ: a list change must not reset the session")
+	}
 	for name, change := range map[string]func(*Neighbor){
 		"as":       func(n *Neighbor) { n.RemoteAS = 65003 },
 		"password": func(n *Neighbor) { n.Password = "x" },
 		"passive":  func(n *Neighbor) { n.Passive = true },
 		"multihop": func(n *Neighbor) { n.MultihopTTL = 2 },
 		"families": func(n *Neighbor) { n.Families = nil },
+		"ttl sec":  func(n *Neighbor) { n.TTLSecurityHops = 1 },
 	} {
 		c := a
 		change(&c)

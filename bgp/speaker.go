@@ -322,6 +322,9 @@ func apiPeer(n Neighbor) *api.Peer {
 	if n.MultihopTTL != 0 {
 		p.EbgpMultihop = &api.EbgpMultihop{Enabled: true, MultihopTtl: uint32(n.MultihopTTL)}
 	}
+	if n.TTLSecurityHops != 0 {
+		p.TtlSecurity = &api.TtlSecurity{Enabled: true, TtlMin: 256 - uint32(n.TTLSecurityHops)}
+	}
 	for _, f := range n.families() {
 		p.AfiSafis = append(p.AfiSafis, &api.AfiSafi{Config: &api.AfiSafiConfig{Family: apiFamily(f), Enabled: true}})
 	}

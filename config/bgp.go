@@ -45,9 +45,11 @@ type BGPNeighbor struct {
 	Password    string     `yaml:"password"`
 	Passive     bool       `yaml:"passive"`
 	MultihopTTL uint8      `yaml:"multihop-ttl"`
-	Families    []string   `yaml:"families"` // ipv4-unicast (default), ipv6-unicast, ipv4-labeled-unicast
-	Import      string     `yaml:"import"`   // prefix list for routes accepted
-	Export      string     `yaml:"export"`   // prefix list for routes advertised
+	// TTLSecurityHops turns on GTSM (RFC 5082) for a peer this many hops away.
+	TTLSecurityHops uint8    `yaml:"ttl-security-hops"`
+	Families        []string `yaml:"families"` // ipv4-unicast (default), ipv6-unicast, ipv4-labeled-unicast
+	Import          string   `yaml:"import"`   // prefix list for routes accepted
+	Export          string   `yaml:"export"`   // prefix list for routes advertised
 }
 
 // Speaker returns the speaker's configuration.
@@ -55,7 +57,7 @@ func (b *BGP) Speaker() bgp.Config {
 	c := bgp.Config{AS: b.AS, RouterID: b.RouterID, ListenPort: b.ListenPort, Networks: b.Networks}
 	for _, n := range b.Neighbors {
 		c.Neighbors = append(c.Neighbors, bgp.Neighbor{Address: n.Address, RemoteAS: n.RemoteAS,
-			Password: n.Password, Passive: n.Passive, MultihopTTL: n.MultihopTTL, Families: n.Families,
+			Password: n.Password, Passive: n.Passive, MultihopTTL: n.MultihopTTL, TTLSecurityHops: n.TTLSecurityHops, Families: n.Families,
 			Import: n.Import, Export: n.Export})
 	}
 	for _, l := range b.PrefixLists {
@@ -73,6 +75,7 @@ func (b *BGP) Speaker() bgp.Config {
 var bgpFieldNames = strings.NewReplacer(
 	"router_id", "router-id", "listen_port", "listen-port",
 	"remote_as", "remote-as", "multihop_ttl", "multihop-ttl", "prefix_lists", "prefix-lists",
+	"ttl_security_hops", "ttl-security-hops",
 )
 
 func (b *BGP) validate() error {

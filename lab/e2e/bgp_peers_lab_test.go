@@ -316,3 +316,49 @@ func TestBGPHostRoutesGetLabels(t *testing.T) {
 		t.Errorf("the BGP network 198.51.100.0/24 got label %d", l)
 	}
 }
+
+// Two sessions with one gobgpd: IPv4 with the TTL security check on both
+// sides (RFC 5082), and IPv6 unicast over IPv6, whose route lsrd installs in
+// the kernel's IPv6 table.
+func TestBGPIPv6AndTTLSecurity(t *testing.T) {
+	lab := topo.New(t)
+	r1, r2 := lab.Router("r1"), lab.Router("r2")
+	if1, if2 := lab.Link(r1, r2, "10.0.0.1/30", "10.0.0.2/30")
+	r1.Run("ip", "addr", "add", "2001:db8:12::1/64", "dev", if1, "nodad")
+	r2.Run("ip", "addr", "add", "2001:db8:12::2/64", "dev", if2, "nodad")
+	g := r2.StartGoBGP(topo.GoBGPConfig{AS: 65002, RouterID: "2.2.2.2", Neighbors: []topo.BGPNeighbor{
+		{Address: "10.0.0.1", AS: 65001, TTLMin: 255},
+		{Address: "2001:db8:12::1", AS: 65001, Families: []string{"ipv6-unicast"}},
+	}})
+	l := r1.StartLSRD("router-id: 1.1.1.1\nbgp:\n  as: 65001\n  neighbors:\n" +
+		"    - address: 10.0.0.2\n      remote-as: 65002\n      ttl-security-hops: 1\n" +
+		"    - address: 2001:db8:12::2\n      remote-as: 65002\n      families: [ipv6-unicast]\n")
+	g.WaitEstablished(t, 90*time.Second, "10.0.0.1")
+	g.WaitEstablished(t, 90*time.Second, "2001:db8:12::1")
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	if err := g.AddRoute(ctx, netip.MustParsePrefix("198.51.100.0/24"), netip.MustParseAddr("10.0.0.2")); err != nil {
+		t.Fatal(err)
+	}
+	if err := g.AddRoute6(ctx, netip.MustParsePrefix("2001:db8:100::/48"), netip.MustParseAddr("2001:db8:12::2")); err != nil {
+		t.Fatal(err)
+	}
+	routeVia(t, r1, "198.51.100.0/24", "10.0.0.2")
+	topo.Eventually(t, 60*time.Second, "r1's IPv6 route to 2001:db8:100::/48", func() error {
+		out, err := r1.Try("ip", "-6", "route", "show", "2001:db8:100::/48")
+		if err != nil {
+			return err
+		}
+		if !strings.Contains(out, "via 2001:db8:12::2") || !strings.Contains(out, "proto ldp") {
+			return fmt.Errorf("route %q", strings.TrimSpace(out))
+		}
+		return nil
+	})
+	n, err := bgpNeighbor(l, "2001:db8:12::2")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n.State != "established" || !slices.Equal(n.Families, []string{"ipv6-unicast"}) {
+		t.Errorf("IPv6 neighbour %+v", n)
+	}
+}

@@ -51,6 +51,9 @@ type BGPNeighbor struct {
 	// Families (gobgpd only) are GoBGP's names, e.g. "ipv4-unicast",
 	// "ipv4-labelled-unicast"; none means IPv4 unicast.
 	Families []string
+	// TTLMin (gobgpd only) turns on the TTL security check (RFC 5082):
+	// packets from the neighbour must arrive with at least this TTL.
+	TTLMin uint8
 }
 
 // Render returns the integrated configuration for a router named name.

@@ -38,6 +38,9 @@ func (c GoBGPConfig) render() string {
 		if n.Multihop > 0 {
 			fmt.Fprintf(&b, "  [neighbors.ebgp-multihop.config]\n    enabled = true\n    multihop-ttl = %d\n", n.Multihop)
 		}
+		if n.TTLMin != 0 {
+			fmt.Fprintf(&b, "  [neighbors.ttl-security.config]\n    enabled = true\n    ttl-min = %d\n", n.TTLMin)
+		}
 		for _, f := range n.Families {
 			fmt.Fprintf(&b, "  [[neighbors.afi-safis]]\n    [neighbors.afi-safis.config]\n      afi-safi-name = %q\n", f)
 		}

@@ -60,3 +60,27 @@ func (g *GoBGP) LabeledPrefixes(ctx context.Context) (map[string][]uint32, error
 		}
 	}
 }
+
+// ipv6Unicast is IPv6 unicast.
+var ipv6Unicast = &api.Family{Afi: api.Family_AFI_IP6, Safi: api.Family_SAFI_UNICAST}
+
+// AddRoute6 originates an IPv6 unicast route with the given next hop.
+func (g *GoBGP) AddRoute6(ctx context.Context, prefix netip.Prefix, nextHop netip.Addr) error {
+	nlri, err := anypb.New(&api.IPAddressPrefix{Prefix: prefix.Addr().String(), PrefixLen: uint32(prefix.Bits())})
+	if err != nil {
+		return err
+	}
+	origin, err := anypb.New(&api.OriginAttribute{Origin: 0})
+	if err != nil {
+		return err
+	}
+	mp, err := anypb.New(&api.MpReachNLRIAttribute{Family: ipv6Unicast, NextHops: []string{nextHop.String()}, Nlris: []*anypb.Any{nlri}})
+	if err != nil {
+		return err
+	}
+	_, err = g.Client.AddPath(ctx, &api.AddPathRequest{Path: &api.Path{Family: ipv6Unicast, Nlri: nlri, Pattrs: []*anypb.Any{origin, mp}}})
+	if err != nil {
+		return fmt.Errorf("gobgpd in %s: adding %s: %w", g.r.Name, prefix, err)
+	}
+	return nil
+}
