@@ -4,7 +4,6 @@ package e2e
 
 import (
 	"fmt"
-	"regexp"
 	"slices"
 	"strconv"
 	"strings"
@@ -74,29 +73,15 @@ func lsrdConfig(id string, ifaces []string, statics ...string) string {
 	return b.String()
 }
 
-var encapLabel = regexp.MustCompile(`encap mpls\s+(\d+)`)
-
-// pushedLabel returns the label the router's kernel route to prefix pushes.
+// pushedLabel returns the (outermost) label the router's kernel route to
+// prefix pushes.
 func pushedLabel(r *topo.Router, prefix string) (int, error) {
-	out, err := r.Try("ip", "route", "show", prefix)
+	stack, err := pushedStack(r, prefix)
 	if err != nil {
 		return 0, err
 	}
-	m := encapLabel.FindStringSubmatch(out)
-	if m == nil {
-		// Label pushes live on nexthop objects: read the object.
-		if id := regexp.MustCompile(`nhid (\d+)`).FindStringSubmatch(out); id != nil {
-			nh, err := r.Try("ip", "nexthop", "show", "id", id[1])
-			if err != nil {
-				return 0, err
-			}
-			m = encapLabel.FindStringSubmatch(nh)
-		}
-	}
-	if m == nil {
-		return 0, fmt.Errorf("%s: route %s pushes no label: %q", r.Name, prefix, strings.TrimSpace(out))
-	}
-	return strconv.Atoi(m[1])
+	outer, _, _ := strings.Cut(stack, "/")
+	return strconv.Atoi(outer)
 }
 
 func localLabel(l *topo.LSRD, fec string) (uint32, error) {

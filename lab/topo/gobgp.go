@@ -2,9 +2,7 @@ package topo
 
 import (
 	"context"
-	"errors"
 	"fmt"
-	"io"
 	"net"
 	"net/netip"
 	"os"
@@ -185,21 +183,9 @@ func (g *GoBGP) DeleteRoute(ctx context.Context, prefix netip.Prefix, nextHop ne
 
 // Prefixes lists the prefixes in gobgpd's global IPv4 unicast table.
 func (g *GoBGP) Prefixes(ctx context.Context) ([]string, error) {
-	stream, err := g.Client.ListPath(ctx, &api.ListPathRequest{TableType: api.TableType_GLOBAL, Family: ipv4Unicast})
-	if err != nil {
-		return nil, fmt.Errorf("gobgpd in %s: listing routes: %w", g.r.Name, err)
-	}
 	var out []string
-	for {
-		d, err := stream.Recv()
-		if errors.Is(err, io.EOF) {
-			return out, nil
-		}
-		if err != nil {
-			return out, fmt.Errorf("gobgpd in %s: listing routes: %w", g.r.Name, err)
-		}
-		out = append(out, d.Destination.Prefix)
-	}
+	err := g.listPaths(ctx, ipv4Unicast, func(d *api.Destination) { out = append(out, d.Prefix) })
+	return out, err
 }
 
 // WaitEstablished waits until gobgpd's session with the neighbour at addr

@@ -8,16 +8,21 @@ import (
 	"net/netip"
 
 	api "github.com/osrg/gobgp/v3/api"
+	"google.golang.org/protobuf/proto"
 	"google.golang.org/protobuf/types/known/anypb"
 )
 
-// ipv4Labeled is IPv4 labelled unicast (RFC 8277).
-var ipv4Labeled = &api.Family{Afi: api.Family_AFI_IP, Safi: api.Family_SAFI_MPLS_LABEL}
+var (
+	// ipv4Labeled is IPv4 labelled unicast (RFC 8277).
+	ipv4Labeled = &api.Family{Afi: api.Family_AFI_IP, Safi: api.Family_SAFI_MPLS_LABEL}
+	// ipv6Unicast is IPv6 unicast.
+	ipv6Unicast = &api.Family{Afi: api.Family_AFI_IP6, Safi: api.Family_SAFI_UNICAST}
+)
 
-// AddLabeledRoute originates an IPv4 labelled-unicast route: prefix with
-// label, next hop nextHop.
-func (g *GoBGP) AddLabeledRoute(ctx context.Context, prefix netip.Prefix, nextHop netip.Addr, label uint32) error {
-	nlri, err := anypb.New(&api.LabeledIPAddressPrefix{Labels: []uint32{label}, Prefix: prefix.Addr().String(), PrefixLen: uint32(prefix.Bits())})
+// addMPPath originates a path of a multiprotocol family (RFC 4760): nlri
+// with nextHop in MP_REACH_NLRI.
+func (g *GoBGP) addMPPath(ctx context.Context, fam *api.Family, nlri proto.Message, nextHop netip.Addr) error {
+	n, err := anypb.New(nlri)
 	if err != nil {
 		return err
 	}
@@ -25,62 +30,62 @@ func (g *GoBGP) AddLabeledRoute(ctx context.Context, prefix netip.Prefix, nextHo
 	if err != nil {
 		return err
 	}
-	mp, err := anypb.New(&api.MpReachNLRIAttribute{Family: ipv4Labeled, NextHops: []string{nextHop.String()}, Nlris: []*anypb.Any{nlri}})
+	mp, err := anypb.New(&api.MpReachNLRIAttribute{Family: fam, NextHops: []string{nextHop.String()}, Nlris: []*anypb.Any{n}})
 	if err != nil {
 		return err
 	}
-	_, err = g.Client.AddPath(ctx, &api.AddPathRequest{Path: &api.Path{Family: ipv4Labeled, Nlri: nlri, Pattrs: []*anypb.Any{origin, mp}}})
-	if err != nil {
+	_, err = g.Client.AddPath(ctx, &api.AddPathRequest{Path: &api.Path{Family: fam, Nlri: n, Pattrs: []*anypb.Any{origin, mp}}})
+	return err
+}
+
+// AddLabeledRoute originates an IPv4 labelled-unicast route: prefix with
+// label, next hop nextHop.
+func (g *GoBGP) AddLabeledRoute(ctx context.Context, prefix netip.Prefix, nextHop netip.Addr, label uint32) error {
+	nlri := &api.LabeledIPAddressPrefix{Labels: []uint32{label}, Prefix: prefix.Addr().String(), PrefixLen: uint32(prefix.Bits())}
+	if err := g.addMPPath(ctx, ipv4Labeled, nlri, nextHop); err != nil {
 		return fmt.Errorf("gobgpd in %s: adding labelled %s: %w", g.r.Name, prefix, err)
 	}
 	return nil
 }
 
-// LabeledPrefixes returns gobgpd's IPv4 labelled-unicast table: each
-// prefix's labels, of its best path.
-func (g *GoBGP) LabeledPrefixes(ctx context.Context) (map[string][]uint32, error) {
-	stream, err := g.Client.ListPath(ctx, &api.ListPathRequest{TableType: api.TableType_GLOBAL, Family: ipv4Labeled})
-	if err != nil {
-		return nil, fmt.Errorf("gobgpd in %s: listing labelled routes: %w", g.r.Name, err)
-	}
-	out := map[string][]uint32{}
-	for {
-		d, err := stream.Recv()
-		if errors.Is(err, io.EOF) {
-			return out, nil
-		}
-		if err != nil {
-			return out, fmt.Errorf("gobgpd in %s: listing labelled routes: %w", g.r.Name, err)
-		}
-		for _, p := range d.Destination.GetPaths() {
-			var n api.LabeledIPAddressPrefix
-			if p.GetBest() && p.GetNlri().UnmarshalTo(&n) == nil {
-				out[d.Destination.Prefix] = n.Labels
-			}
-		}
-	}
-}
-
-// ipv6Unicast is IPv6 unicast.
-var ipv6Unicast = &api.Family{Afi: api.Family_AFI_IP6, Safi: api.Family_SAFI_UNICAST}
-
 // AddRoute6 originates an IPv6 unicast route with the given next hop.
 func (g *GoBGP) AddRoute6(ctx context.Context, prefix netip.Prefix, nextHop netip.Addr) error {
-	nlri, err := anypb.New(&api.IPAddressPrefix{Prefix: prefix.Addr().String(), PrefixLen: uint32(prefix.Bits())})
-	if err != nil {
-		return err
-	}
-	origin, err := anypb.New(&api.OriginAttribute{Origin: 0})
-	if err != nil {
-		return err
-	}
-	mp, err := anypb.New(&api.MpReachNLRIAttribute{Family: ipv6Unicast, NextHops: []string{nextHop.String()}, Nlris: []*anypb.Any{nlri}})
-	if err != nil {
-		return err
-	}
-	_, err = g.Client.AddPath(ctx, &api.AddPathRequest{Path: &api.Path{Family: ipv6Unicast, Nlri: nlri, Pattrs: []*anypb.Any{origin, mp}}})
-	if err != nil {
+	nlri := &api.IPAddressPrefix{Prefix: prefix.Addr().String(), PrefixLen: uint32(prefix.Bits())}
+	if err := g.addMPPath(ctx, ipv6Unicast, nlri, nextHop); err != nil {
 		return fmt.Errorf("gobgpd in %s: adding %s: %w", g.r.Name, prefix, err)
 	}
 	return nil
+}
+
+// listPaths calls fn with each destination of gobgpd's global table of fam.
+func (g *GoBGP) listPaths(ctx context.Context, fam *api.Family, fn func(*api.Destination)) error {
+	stream, err := g.Client.ListPath(ctx, &api.ListPathRequest{TableType: api.TableType_GLOBAL, Family: fam})
+	if err != nil {
+		return fmt.Errorf("gobgpd in %s: listing routes: %w", g.r.Name, err)
+	}
+	for {
+		d, err := stream.Recv()
+		if errors.Is(err, io.EOF) {
+			return nil
+		}
+		if err != nil {
+			return fmt.Errorf("gobgpd in %s: listing routes: %w", g.r.Name, err)
+		}
+		fn(d.Destination)
+	}
+}
+
+// LabeledPrefixes returns gobgpd's IPv4 labelled-unicast table: each
+// prefix's labels, of its best path.
+func (g *GoBGP) LabeledPrefixes(ctx context.Context) (map[string][]uint32, error) {
+	out := map[string][]uint32{}
+	err := g.listPaths(ctx, ipv4Labeled, func(d *api.Destination) {
+		for _, p := range d.GetPaths() {
+			var n api.LabeledIPAddressPrefix
+			if p.GetBest() && p.GetNlri().UnmarshalTo(&n) == nil {
+				out[d.Prefix] = n.Labels
+			}
+		}
+	})
+	return out, err
 }
