@@ -69,6 +69,7 @@ func (d *Daemon) controlMux() *http.ServeMux {
 	get("/v1/rib", d.call, func() any { return d.rib.Routes() })
 	get("/v1/interfaces", d.call, func() any { return d.interfaceViews() })
 	get("/v1/fib/status", d.call, func() any { return d.kfib.Status() })
+	get("/v1/zerotier", direct, func() any { return d.ZeroTierView() })
 	mux.HandleFunc("POST /v1/ldp/neighbors/{id}/clear", func(w http.ResponseWriter, r *http.Request) {
 		id, err := netip.ParseAddr(r.PathValue("id"))
 		if err != nil {

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"encoding/hex"
 	"fmt"
 	"io"
@@ -12,6 +13,8 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/lsrd/lsrd/api"
+	"github.com/lsrd/lsrd/ctl"
 	"github.com/lsrd/lsrd/zerotier"
 )
 
@@ -72,7 +75,16 @@ Exit status 1 when the file does not decode or the signature does not verify.`,
 	}
 	inspect.Flags().StringVar(&keyPath, "key", "", "verify against this key file (.c25519) or the update key of this earlier planet file")
 	planet.AddCommand(create, inspect)
-	_ = show
+
+	show.AddCommand(a.leaf("zerotier", "the ZeroTier underlay: service, planet, networks and health checks", a.showZeroTier))
+}
+
+func (a *app) showZeroTier(ctx context.Context, c *ctl.Client, _ ctl.Filter) error {
+	var v api.ZeroTierView
+	if _, err := c.GetInto(ctx, "/v1/zerotier", &v); err != nil {
+		return err
+	}
+	return a.emit(v, func(w io.Writer) error { return ctl.ZeroTier(w, v) })
 }
 
 func (a *app) planetCreate(specPath, outPath string) error {

@@ -3,10 +3,16 @@ package main
 import (
 	"bytes"
 	"encoding/json"
+	"net"
+	"net/http"
+	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/lsrd/lsrd/api"
+	"github.com/lsrd/lsrd/zerotier"
 )
 
 // ztTestdata returns ../shared/testdata/zerotier beside the module root, or
@@ -145,5 +151,37 @@ func TestPlanetErrors(t *testing.T) {
 	}
 	if _, err := os.Stat(filepath.Join(dir, "w.bin")); err == nil {
 		t.Error("a failed create left a file behind")
+	}
+}
+
+func TestShowZeroTier(t *testing.T) {
+	view := api.ZeroTierView{Enabled: true, API: "http://127.0.0.1:9993", Reachable: true,
+		Node: &api.ZeroTierNode{Address: "a1b2c3d4e5", Version: "1.14.2", Online: true, PlanetWorldID: 0x6c737264, PlanetWorldTimestamp: 1764000000000, PlanetExpected: true},
+		Networks: []api.ZeroTierNetworkView{{ID: "8056c2e21c123456", ConfiguredAs: "8056c2e21c123456", Status: "OK", Device: "ztmjfnbvsk",
+			MTU: 2800, LDPInterface: "ztmjfnbvsk", MTUHeadroomOK: true,
+			Findings: []zerotier.Finding{{Check: "multicast", Severity: "warning", Message: "224.0.0.2 (01:00:5e:00:00:02) is not among this node's multicast subscriptions"}}}}}
+	mux := http.NewServeMux()
+	mux.HandleFunc("GET /v1/zerotier", func(w http.ResponseWriter, r *http.Request) {
+		json.NewEncoder(w).Encode(api.Envelope[api.ZeroTierView]{Version: 1, Data: view})
+	})
+	sock := filepath.Join(t.TempDir(), "lsrd.sock")
+	l, err := net.Listen("unix", sock)
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := httptest.NewUnstartedServer(mux)
+	srv.Listener = l
+	srv.Start()
+	defer srv.Close()
+
+	code, stdout, stderr := lsrctl("--socket", sock, "show", "zerotier")
+	if code != 0 || !strings.Contains(stdout, "8056c2e21c123456  8056c2e21c123456  OK      ztmjfnbvsk  2800  ok            NOT SUBSCRIBED  ztmjfnbvsk") ||
+		!strings.Contains(stdout, "warning   8056c2e21c123456  multicast  224.0.0.2") {
+		t.Errorf("exit %d, stdout:\n%s\nstderr %q", code, stdout, stderr)
+	}
+	code, stdout, _ = lsrctl("--socket", sock, "-o", "json", "show", "zerotier")
+	var got api.ZeroTierView
+	if err := json.Unmarshal([]byte(stdout), &got); err != nil || code != 0 || got.Networks[0].Findings[0].Check != "multicast" || !got.Node.PlanetExpected {
+		t.Errorf("json: exit %d, %v:\n%s", code, err, stdout)
 	}
 }
