@@ -16,7 +16,9 @@ import (
 	"context"
 	"encoding/binary"
 	"encoding/json"
+	"errors"
 	"fmt"
+	"io/fs"
 	"net"
 	"net/http"
 	"net/netip"
@@ -281,11 +283,16 @@ func (s *Service) networkJSON(n *Network) map[string]any {
 	}
 }
 
-// KernelMulticast reads the group MACs the kernel holds for device from
-// /proc/net/dev_mcast of the calling thread's network namespace, the
-// memberships ZeroTier One's Linux tap reports as its subscriptions.
+// KernelMulticast reads the group MACs the kernel holds for device in the
+// calling thread's network namespace (dev_mcast), the memberships ZeroTier
+// One's Linux tap reports as its subscriptions. It reads
+// /proc/thread-self/net: /proc/net is the namespace of the process's first
+// thread, not necessarily the caller's (see topo.Router.Do).
 func KernelMulticast(device string) ([]string, error) {
-	b, err := os.ReadFile("/proc/net/dev_mcast")
+	b, err := os.ReadFile("/proc/thread-self/net/dev_mcast")
+	if errors.Is(err, fs.ErrNotExist) {
+		b, err = os.ReadFile("/proc/net/dev_mcast")
+	}
 	if err != nil {
 		return nil, fmt.Errorf("zttest: %w", err)
 	}
