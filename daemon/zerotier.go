@@ -2,6 +2,7 @@ package daemon
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"slices"
 	"strings"
@@ -127,9 +128,15 @@ func poll(ctx context.Context, p *ztPlan) ztSnapshot {
 	}
 	for _, id := range p.ids {
 		n, err := p.client.Network(ctx, id)
-		if err != nil {
+		if errors.Is(err, zerotier.ErrNetworkUnknown) {
 			s.idErrs[id] = err
 			continue
+		}
+		if err != nil {
+			// The service itself failed (restarting?): not a verdict on
+			// the network, so nothing may change on its account.
+			s.err = err
+			return s
 		}
 		s.byID[id] = n
 	}

@@ -2,8 +2,10 @@ package daemon
 
 import (
 	"context"
+	"net/http"
 	"net/http/httptest"
 	"strings"
+	"sync/atomic"
 	"testing"
 
 	"github.com/lsrd/lsrd/config"
@@ -17,7 +19,14 @@ func TestZeroTierResolve(t *testing.T) {
 	svc := zttest.New("tok")
 	svc.SetNetwork(zttest.Network{ID: 0x8056c2e21c123456, Addresses: []string{"10.147.17.5/24"}, Multicast: []string{"01:00:5e:00:00:02"}})
 	svc.SetNetwork(zttest.Network{ID: 0x0123456789abcdef, Device: "ztplain0"})
-	srv := httptest.NewServer(svc.Handler())
+	var failNetwork atomic.Bool // the service fails mid-poll, after /status and /network
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if failNetwork.Load() && strings.HasPrefix(r.URL.Path, "/network/") {
+			w.WriteHeader(http.StatusInternalServerError)
+			return
+		}
+		svc.Handler().ServeHTTP(w, r)
+	}))
 	defer srv.Close()
 	tok, err := svc.WriteToken(t.TempDir())
 	if err != nil {
@@ -76,6 +85,14 @@ zerotier:
 	if devices, _, _ = resolve(); devices["8056c2e21c123456"] != "ztrenamed" {
 		t.Errorf("renamed: %v", devices)
 	}
+	// A failing service is no verdict on the network: the poll is an error
+	// as a whole, and the daemon keeps LDP where it is.
+	failNetwork.Store(true)
+	if view, devices, _ := ztResolve(cfg, poll(context.Background(), d.zt.plan.Load())); view.Reachable || devices != nil || !strings.Contains(view.Error, "status 500") {
+		t.Errorf("service failing mid-poll: reachable %v, devices %v, error %q", view.Reachable, devices, view.Error)
+	}
+	failNetwork.Store(false)
+
 	svc.Update(0x8056c2e21c123456, func(n *zttest.Network) { n.Status = zerotier.StatusAccessDenied })
 	devices, fs, _ = resolve()
 	if len(devices) != 0 || finding(fs, "8056c2e21c123456", zerotier.CheckStatus).Severity != zerotier.SeverityError {

@@ -9,7 +9,9 @@ import (
 	"net"
 	"net/http"
 	"os"
+	"slices"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -39,10 +41,14 @@ func TestZeroTierByNetworkID(t *testing.T) {
 	// lsrd joined it.
 	svc := zttest.New("lab-token-0123456789")
 	svc.SetNetwork(zttest.Network{ID: nwid, Name: "mpls-underlay", Addresses: []string{"10.1.0.1/24"}})
+	var hideLDPGroup atomic.Bool // stands for a node whose tap lost the membership
 	svc.SetMulticastSource(func(dev string) []string {
 		var groups []string
 		if err := r1.Do(func() (err error) { groups, err = zttest.KernelMulticast(dev); return err }); err != nil {
 			t.Logf("reading r1's multicast groups: %v", err)
+		}
+		if hideLDPGroup.Load() {
+			groups = slices.DeleteFunc(groups, func(g string) bool { return g == zerotier.LDPMulticastMAC })
 		}
 		return groups
 	})
@@ -192,6 +198,15 @@ zerotier:
 	if b, _ := readFile(l1.Log); !strings.Contains(b, "MTU 1400 is below 1508") {
 		t.Errorf("no MTU warning in r1's log")
 	}
+
+	// ZeroTier stops listing 224.0.0.2 for this member: flagged.
+	hideLDPGroup.Store(true)
+	topo.Eventually(t, 20*time.Second, "the missing 224.0.0.2 subscription in /metrics", metricIs("lsrd_zerotier_multicast_ldp_subscribed"+netLabel, "0"))
+	out = lsrctlIn(t, bin, r1, l1, "show", "zerotier").ok(t, "show zerotier")
+	if tableRow(out, "warning", fmt.Sprintf("%016x", nwid), "multicast") == nil || !strings.Contains(out, "NOT SUBSCRIBED") {
+		t.Errorf("show zerotier does not flag the missing subscription:\n%s", out)
+	}
+	hideLDPGroup.Store(false)
 
 	// The member is deauthorized: LDP stops on the device, the session goes.
 	svc.Update(nwid, func(n *zttest.Network) { n.Status = zerotier.StatusAccessDenied })
