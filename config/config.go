@@ -38,6 +38,7 @@ type Config struct {
 	Kernel       Kernel        `yaml:"kernel"`
 	Metrics      Metrics       `yaml:"metrics"`
 	Control      Control       `yaml:"control"`
+	ZeroTier     *ZeroTier     `yaml:"zerotier"`
 }
 
 // LDP configures discovery, sessions and labels.
@@ -198,6 +199,7 @@ func (c *Config) setDefaults() {
 	if c.BGP != nil && !c.BGP.RouterID.IsValid() {
 		c.BGP.RouterID = c.RouterID
 	}
+	c.setZeroTierDefaults()
 }
 
 // fieldError names a field and its bad value.
@@ -224,8 +226,8 @@ func (c *Config) validate() error {
 	seen := map[string]bool{}
 	for i, ifc := range l.Interfaces {
 		f := fmt.Sprintf("ldp.interfaces[%d].name", i)
-		if ifc.Name == "" || len(ifc.Name) > 15 || strings.ContainsAny(ifc.Name, "/ \t") {
-			return fieldError(f, fmt.Sprintf("%q", ifc.Name), "not a Linux interface name (1-15 characters, no '/' or spaces)")
+		if err := validInterfaceName(f, ifc.Name); err != nil {
+			return err
 		}
 		if seen[ifc.Name] {
 			return fieldError(f, ifc.Name, "listed twice")
@@ -288,6 +290,9 @@ func (c *Config) validate() error {
 	}
 	if !strings.HasPrefix(c.Control.Socket, "/") {
 		return fieldError("control.socket", c.Control.Socket, "must be an absolute path")
+	}
+	if err := c.validateZeroTier(); err != nil {
+		return err
 	}
 	if c.BGP != nil {
 		return c.BGP.validate()

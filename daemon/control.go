@@ -94,6 +94,7 @@ func (d *Daemon) controlMux() *http.ServeMux {
 		rs, err := d.bgp.Routes(r.Context(), prefix.Masked())
 		reply(w, rs, err)
 	})
+	get("/v1/zerotier", direct, func() any { return d.ZeroTierView() })
 	mux.HandleFunc("POST /v1/ldp/neighbors/{id}/clear", func(w http.ResponseWriter, r *http.Request) {
 		id, err := netip.ParseAddr(r.PathValue("id"))
 		if err != nil {

@@ -56,6 +56,8 @@ type Daemon struct {
 	fibReady   chan struct{}
 	ldpTable   *fib.Table // LDP's latest desired LFIB/FTN
 	desired    *fib.Table // last table handed to the kernel layer
+
+	zt ztState // the ZeroTier underlay (zerotier.go)
 }
 
 // New prepares a daemon from a validated configuration.
@@ -78,7 +80,7 @@ func New(cfg *config.Config, opt Options) (*Daemon, error) {
 	if err != nil {
 		return nil, err
 	}
-	eng, err := ldp.New(engineConfig(cfg, opt.Log), l)
+	eng, err := ldp.New(engineConfig(cfg, opt.Log, nil), l)
 	if err != nil {
 		return nil, err
 	}
@@ -98,6 +100,7 @@ func New(cfg *config.Config, opt Options) (*Daemon, error) {
 		fibReady: make(chan struct{}, 1),
 		bgpUpds:  make(chan []bgp.Update, 16),
 	}
+	d.initZeroTier()
 	if cfg.BGP != nil {
 		// The speaker hands best paths over on its own goroutine; the RIB is
 		// the parent's, so they travel through a channel. Blocking here is
@@ -112,7 +115,9 @@ func New(cfg *config.Config, opt Options) (*Daemon, error) {
 	return d, nil
 }
 
-func engineConfig(cfg *config.Config, log *slog.Logger) ldp.Config {
+// engineConfig is LDP's configuration; devices resolves the interfaces
+// given as ZeroTier network IDs (those not resolved yet are left out).
+func engineConfig(cfg *config.Config, log *slog.Logger, devices map[string]string) ldp.Config {
 	c := ldp.Config{
 		LSRID:                 cfg.RouterID,
 		TransportAddr:         cfg.LDP.TransportAddress,
@@ -125,7 +130,9 @@ func engineConfig(cfg *config.Config, log *slog.Logger) ldp.Config {
 		Logger:                log,
 	}
 	for _, i := range cfg.LDP.Interfaces {
-		c.Interfaces = append(c.Interfaces, i.Name)
+		if dev := ldpDevice(i, devices); dev != "" {
+			c.Interfaces = append(c.Interfaces, dev)
+		}
 	}
 	for _, t := range cfg.LDP.Targeted {
 		c.Targets = append(c.Targets, t.Address)
@@ -194,6 +201,11 @@ func (d *Daemon) Run(ctx context.Context) error {
 			d.log.Error("ldp speaker stopped", "err", err)
 		}
 	}()
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		d.watchZeroTier(runCtx)
+	}()
 	kernelChanged := make(chan struct{}, 1)
 	go func() {
 		defer wg.Done()
@@ -249,6 +261,8 @@ func (d *Daemon) Run(ctx context.Context) error {
 			d.programFIB()
 		case us := <-d.bgpUpds:
 			d.bgpRoutes(runCtx, us)
+		case s := <-d.zt.snaps:
+			d.applyZeroTier(runCtx, s)
 		case reply := <-d.reload:
 			reply <- d.reloadConfig(runCtx)
 		case f := <-d.calls:
@@ -402,7 +416,7 @@ func (d *Daemon) reloadConfig(ctx context.Context) error {
 		d.log.Error("configuration reload rejected; running configuration unchanged", "err", err)
 		return err
 	}
-	if err := engineConfig(cfg, d.log).Validate(); err != nil {
+	if err := engineConfig(cfg, d.log, d.zt.devices).Validate(); err != nil {
 		return err
 	}
 	if (cfg.BGP == nil) != (d.cfg.BGP == nil) {
@@ -417,7 +431,8 @@ func (d *Daemon) reloadConfig(ctx context.Context) error {
 		}
 	}
 	d.cfg = cfg
-	d.post(ctx, ldp.ConfigChanged{Config: engineConfig(cfg, d.log)})
+	d.setZeroTierPlan(cfg)
+	d.post(ctx, ldp.ConfigChanged{Config: engineConfig(cfg, d.log, d.zt.devices)})
 	d.applyStatic(ctx)
 	d.log.Info("configuration reloaded", "path", d.opt.ConfigPath)
 	return nil
@@ -444,10 +459,7 @@ func (d *Daemon) call(ctx context.Context, f func()) error {
 // interface that appears later (a ZeroTier network joined after lsrd
 // started) is enabled when it appears.
 func (d *Daemon) enableMPLSInput(up map[string]rib.Interface) {
-	want := []string{"lo"}
-	for _, i := range d.cfg.LDP.Interfaces {
-		want = append(want, i.Name)
-	}
+	want := append([]string{"lo"}, d.ldpDevices()...)
 	for _, name := range want {
 		i, ok := up[name]
 		if !ok || d.mplsInput[i.Index] {

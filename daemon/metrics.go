@@ -20,6 +20,7 @@ func (d *Daemon) serveMetrics(ctx context.Context) error {
 		return nil
 	}
 	reg := metrics.NewRegistry(d.opt.Version)
+	reg.MustRegister(metrics.NewZeroTierCollector(d.ZeroTierView))
 	mux := http.NewServeMux()
 	mux.Handle("GET /metrics", promhttp.HandlerFor(reg, promhttp.HandlerOpts{Registry: reg}))
 	l, err := net.Listen("tcp", addr)

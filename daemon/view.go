@@ -9,8 +9,8 @@ import (
 
 func (d *Daemon) interfaceViews() []api.InterfaceView {
 	ldpIf := map[string]bool{}
-	for _, i := range d.cfg.LDP.Interfaces {
-		ldpIf[i.Name] = true
+	for _, name := range d.ldpDevices() {
+		ldpIf[name] = true
 	}
 	out := []api.InterfaceView{}
 	for _, i := range d.ifcs {

@@ -1,6 +1,9 @@
-// Package zerotier holds what lsrd knows about the ZeroTier underlay: how ZeroTier
-// One names its Linux devices, and (later) its local service API and planet files.
-// It never touches lsrd's routing state; it only describes the overlay.
+// Package zerotier holds what lsrd knows about the ZeroTier underlay: how
+// ZeroTier One names its Linux devices, its local service API (client and
+// health checks), and planet files (the signed world format, made and checked
+// byte for byte as ZeroTier's mkworld does).
+// It never touches lsrd's routing state or the kernel; it only describes the
+// overlay.
 package zerotier
 
 import (

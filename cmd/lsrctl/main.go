@@ -2,10 +2,12 @@
 // bindings, the LFIB and the RIB, through lsrd's control socket.
 //
 //	lsrctl show ldp neighbors|discovery|bindings|interfaces|stats
-//	lsrctl show lfib | show rib | show fib status
+//	lsrctl show lfib | show rib | show fib status | show zerotier
 //	lsrctl clear ldp neighbor LSR-ID
 //	lsrctl reload
 //	lsrctl version
+//	lsrctl zerotier planet create --spec FILE -o world.bin
+//	lsrctl zerotier planet inspect [--key FILE] FILE
 //
 // Exit codes: 0 success, 1 an error from lsrd or from reaching it, 2 bad
 // usage.

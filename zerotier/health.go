@@ -1,0 +1,142 @@
+package zerotier
+
+import (
+	"fmt"
+	"strings"
+)
+
+// Severity grades a Finding.
+type Severity string
+
+// Severities, from fine to broken.
+const (
+	SeverityOK      Severity = "ok"
+	SeverityWarning Severity = "warning"
+	SeverityError   Severity = "error"
+)
+
+// Checks that produce findings.
+const (
+	CheckService   = "service"
+	CheckStatus    = "status"
+	CheckDevice    = "device"
+	CheckMTU       = "mtu"
+	CheckMulticast = "multicast"
+	CheckPlanet    = "planet"
+)
+
+// Finding is the outcome of one health check.
+type Finding struct {
+	Check    string   `json:"check"`
+	Severity Severity `json:"severity"`
+	Message  string   `json:"message"`
+}
+
+// LabelSize is the size of one MPLS label stack entry (RFC 3032).
+const LabelSize = 4
+
+// LDPMulticastMAC is the Ethernet group of 224.0.0.2 (all routers), where
+// LDP's link hellos go (RFC 5036 2.4.1; RFC 1112 6.4 maps the address).
+const LDPMulticastMAC = "01:00:5e:00:00:02"
+
+// EarthWorldID is the ID of ZeroTier's public planet.
+const EarthWorldID = 149604618
+
+// Expect is what the operator expects of the underlay.
+type Expect struct {
+	// PlanetID, when not 0, is the planet every node must use.
+	PlanetID uint64
+	// PlanetTimestamp, when not 0, is the planet revision expected.
+	PlanetTimestamp uint64
+	// MaxLabelDepth is the deepest label stack lsrd may push.
+	MaxLabelDepth int
+	// PayloadMTU is the largest IP packet that must cross the network
+	// labelled.
+	PayloadMTU int
+}
+
+// CheckNetwork grades a network: its status, its device, its MTU against
+// the label stack, and whether LDP's hello group reaches this node.
+func CheckNetwork(n *Network, e Expect) []Finding {
+	var fs []Finding
+	add := func(check string, sev Severity, format string, args ...any) {
+		fs = append(fs, Finding{Check: check, Severity: sev, Message: fmt.Sprintf(format, args...)})
+	}
+	switch n.Status {
+	case StatusOK:
+		add(CheckStatus, SeverityOK, "network %s is OK", n.ID)
+	case StatusRequestingConfig:
+		add(CheckStatus, SeverityWarning, "network %s is waiting for its configuration from the controller", n.ID)
+	case StatusAccessDenied:
+		add(CheckStatus, SeverityError, "network %s: ACCESS_DENIED: authorize this member on the controller", n.ID)
+	case StatusNotFound:
+		add(CheckStatus, SeverityError, "network %s: NOT_FOUND: its controller does not know it (typo in the ID, or controller lost its state)", n.ID)
+	case StatusPortError:
+		add(CheckStatus, SeverityError, "network %s: PORT_ERROR %d: ZeroTier One could not create its device", n.ID, n.PortError)
+	case StatusClientTooOld:
+		add(CheckStatus, SeverityError, "network %s: CLIENT_TOO_OLD: upgrade ZeroTier One", n.ID)
+	case StatusAuthenticationRequired:
+		add(CheckStatus, SeverityError, "network %s: AUTHENTICATION_REQUIRED: the network wants SSO login", n.ID)
+	default:
+		add(CheckStatus, SeverityError, "network %s: status %q", n.ID, n.Status)
+	}
+	if n.PortDeviceName == "" {
+		add(CheckDevice, SeverityError, "network %s has no device yet", n.ID)
+	} else {
+		add(CheckDevice, SeverityOK, "network %s is device %s", n.ID, n.PortDeviceName)
+	}
+	need := e.PayloadMTU + LabelSize*e.MaxLabelDepth
+	if n.MTU < need {
+		add(CheckMTU, SeverityError, "network %s MTU %d is below %d (%d-byte IP packets under %d labels of %d bytes): labelled packets that large will be dropped; raise the network's MTU on the controller (2800 is ZeroTier's default)",
+			n.ID, n.MTU, need, e.PayloadMTU, e.MaxLabelDepth, LabelSize)
+	} else {
+		add(CheckMTU, SeverityOK, "network %s MTU %d fits %d-byte IP packets under %d labels (%d bytes to spare)", n.ID, n.MTU, e.PayloadMTU, e.MaxLabelDepth, n.MTU-need)
+	}
+	if MulticastSubscribed(n, LDPMulticastMAC) {
+		add(CheckMulticast, SeverityOK, "network %s: subscribed to 224.0.0.2 (%s): LDP hellos reach this node", n.ID, LDPMulticastMAC)
+	} else {
+		add(CheckMulticast, SeverityWarning, "network %s: 224.0.0.2 (%s) is not among this node's multicast subscriptions: ZeroTier delivers multicast only to members that subscribed, so neighbours' LDP hellos will not arrive", n.ID, LDPMulticastMAC)
+	}
+	return fs
+}
+
+// MulticastSubscribed reports whether the node subscribed to the group mac on n.
+func MulticastSubscribed(n *Network, mac string) bool {
+	for _, s := range n.MulticastSubscriptions {
+		if strings.EqualFold(s.MAC, mac) {
+			return true
+		}
+	}
+	return false
+}
+
+// CheckPlanetStatus grades the planet the node uses against the expected one.
+func CheckPlanetStatus(s *Status, e Expect) Finding {
+	name := fmt.Sprintf("%d (%#x)", s.PlanetWorldID, s.PlanetWorldID)
+	if s.PlanetWorldID == EarthWorldID {
+		name += ", ZeroTier's public Earth"
+	}
+	switch {
+	case e.PlanetID == 0:
+		return Finding{CheckPlanet, SeverityOK, fmt.Sprintf("node uses planet %s, timestamp %d (no planet expected in lsrd's configuration)", name, s.PlanetWorldTimestamp)}
+	case s.PlanetWorldID != e.PlanetID:
+		return Finding{CheckPlanet, SeverityError, fmt.Sprintf("node uses planet %s, expected %d (%#x): install the private planet as /var/lib/zerotier-one/planet and restart zerotier-one", name, e.PlanetID, e.PlanetID)}
+	case e.PlanetTimestamp != 0 && s.PlanetWorldTimestamp != e.PlanetTimestamp:
+		return Finding{CheckPlanet, SeverityWarning, fmt.Sprintf("node uses planet %s with timestamp %d, expected timestamp %d: another revision of the planet", name, s.PlanetWorldTimestamp, e.PlanetTimestamp)}
+	}
+	return Finding{CheckPlanet, SeverityOK, fmt.Sprintf("node uses the expected planet %s, timestamp %d", name, s.PlanetWorldTimestamp)}
+}
+
+// Worst returns the most severe of fs (SeverityOK for none).
+func Worst(fs []Finding) Severity {
+	w := SeverityOK
+	for _, f := range fs {
+		switch {
+		case f.Severity == SeverityError:
+			return SeverityError
+		case f.Severity == SeverityWarning:
+			w = SeverityWarning
+		}
+	}
+	return w
+}
