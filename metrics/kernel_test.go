@@ -80,7 +80,6 @@ lsrd_kernel_errors_total{kind="resolve"} 1
 	t.Error("lsrd_kernel_operation_duration_seconds not gathered")
 }
 
-
 func TestReloads(t *testing.T) {
 	reg := prometheus.NewPedanticRegistry()
 	start := time.Unix(1_700_000_000, 0)
