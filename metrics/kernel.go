@@ -42,6 +42,11 @@ func NewKernel(reg prometheus.Registerer) *Kernel {
 			Help: "Kernel work that failed, by kind: refused (the kernel refused a request), conflict (another protocol's route holds the prefix), resolve (next hop interface missing), read (reading the kernel failed).",
 		}, []string{"kind"}),
 	}
+	// Every kind of error exists from the start, so that increase() sees
+	// the first one.
+	for _, kind := range []string{"refused", "conflict", "resolve", "read"} {
+		k.errors.WithLabelValues(kind)
+	}
 	reg.MustRegister(k.ops, k.duration, k.resyncs, k.errors)
 	return k
 }

@@ -35,6 +35,8 @@ lsrd_kernel_operations_total{kind="route_replace",result="ok"} 1
 lsrd_kernel_resyncs_total 2
 # HELP lsrd_kernel_errors_total Kernel work that failed, by kind: refused (the kernel refused a request), conflict (another protocol's route holds the prefix), resolve (next hop interface missing), read (reading the kernel failed).
 # TYPE lsrd_kernel_errors_total counter
+lsrd_kernel_errors_total{kind="conflict"} 0
+lsrd_kernel_errors_total{kind="read"} 0
 lsrd_kernel_errors_total{kind="refused"} 2
 lsrd_kernel_errors_total{kind="resolve"} 1
 `), "lsrd_kernel_operations_total", "lsrd_kernel_resyncs_total", "lsrd_kernel_errors_total"); err != nil {
