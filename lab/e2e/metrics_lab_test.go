@@ -3,11 +3,18 @@
 package e2e
 
 import (
+	"bufio"
+	"context"
 	"encoding/json"
 	"fmt"
+	"net"
+	"net/http"
+	"net/netip"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -282,4 +289,132 @@ func dashboardExprs(t *testing.T) []string {
 		t.Fatalf("the dashboard has %d queries", len(out))
 	}
 	return out
+}
+
+// scrape fetches lsrd's /metrics from inside router r and returns each
+// sample's value by its series as the text format writes it
+// (name{label="value",...}).
+func scrape(r *topo.Router, addr string) (map[string]float64, error) {
+	c := &http.Client{Timeout: 10 * time.Second, Transport: &http.Transport{
+		DialContext: func(ctx context.Context, _, a string) (net.Conn, error) { return r.DialContext(ctx, a) },
+	}}
+	resp, err := c.Get("http://" + addr + "/metrics")
+	if err != nil {
+		return nil, err
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		return nil, fmt.Errorf("/metrics: %s", resp.Status)
+	}
+	out := map[string]float64{}
+	sc := bufio.NewScanner(resp.Body)
+	sc.Buffer(make([]byte, 1<<20), 1<<20)
+	for sc.Scan() {
+		line := sc.Text()
+		if line == "" || strings.HasPrefix(line, "#") {
+			continue
+		}
+		i := strings.LastIndexByte(line, ' ')
+		v, err := strconv.ParseFloat(line[i+1:], 64)
+		if err != nil {
+			return nil, fmt.Errorf("/metrics line %q: %v", line, err)
+		}
+		out[line[:i]] = v
+	}
+	return out, sc.Err()
+}
+
+// find returns the value of the one series of name whose labels include
+// every label="value" given, and how many series matched.
+func find(samples map[string]float64, name string, labels ...string) (float64, int) {
+	var v float64
+	n := 0
+	for series, x := range samples {
+		if series != name && !strings.HasPrefix(series, name+"{") {
+			continue
+		}
+		ok := true
+		for _, l := range labels {
+			ok = ok && strings.Contains(series, l)
+		}
+		if ok {
+			v, n = x, n+1
+		}
+	}
+	return v, n
+}
+
+// With BGP configured, /metrics carries GoBGP's per-neighbour metrics for a
+// real gobgpd peer and lsrd's count of BGP routes in its RIB; reloads are
+// counted by result, a refused one included.
+func TestMetricsWithBGPAndReloads(t *testing.T) {
+	lab := topo.New(t)
+	r1, r2 := lab.Router("r1"), lab.Router("r2")
+	lab.Link(r1, r2, "10.0.0.1/30", "10.0.0.2/30")
+	r1.AddLoopback("1.1.1.1/32")
+	g := r2.StartGoBGP(topo.GoBGPConfig{AS: 65002, RouterID: "2.2.2.2",
+		Neighbors: []topo.BGPNeighbor{{Address: "10.0.0.1", AS: 65001}}})
+	good := "router-id: 1.1.1.1\nbgp:\n  as: 65001\n  neighbors:\n    - address: 10.0.0.2\n      remote-as: 65002\n" +
+		"metrics:\n  listen: " + metricsListen + "\n"
+	l1 := r1.StartLSRD(good)
+	g.WaitEstablished(t, 60*time.Second, "10.0.0.1")
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	for _, p := range []string{"198.51.100.0/24", "203.0.113.0/24"} {
+		if err := g.AddRoute(ctx, netip.MustParsePrefix(p), netip.MustParseAddr("10.0.0.2")); err != nil {
+			t.Fatal(err)
+		}
+	}
+
+	topo.Eventually(t, 30*time.Second, "BGP in /metrics", func() error {
+		m, err := scrape(r1, metricsListen)
+		if err != nil {
+			return err
+		}
+		if v, n := find(m, "bgp_peer_state", `peer="10.0.0.2"`, `session_state="ESTABLISHED"`); n != 1 || v != 1 {
+			return fmt.Errorf("bgp_peer_state for 10.0.0.2 ESTABLISHED: %d series, value %v", n, v)
+		}
+		if v, n := find(m, "bgp_routes_accepted", `peer="10.0.0.2"`); n != 1 || v != 2 {
+			return fmt.Errorf("bgp_routes_accepted from 10.0.0.2: %d series, value %v; want 2", n, v)
+		}
+		if v, _ := find(m, "lsrd_rib_routes", `source="bgp"`); v != 2 {
+			return fmt.Errorf("lsrd_rib_routes{source=\"bgp\"} = %v, want 2", v)
+		}
+		return nil
+	})
+
+	reloads := func(wantOK, wantFail, wantLast float64) func() error {
+		return func() error {
+			m, err := scrape(r1, metricsListen)
+			if err != nil {
+				return err
+			}
+			ok, _ := find(m, "lsrd_config_reloads_total", `result="success"`)
+			fail, _ := find(m, "lsrd_config_reloads_total", `result="failure"`)
+			last, _ := find(m, "lsrd_config_last_reload_successful")
+			if ok != wantOK || fail != wantFail || last != wantLast {
+				return fmt.Errorf("reloads: %v ok, %v failed, last successful %v; want %v, %v, %v", ok, fail, last, wantOK, wantFail, wantLast)
+			}
+			return nil
+		}
+	}
+	topo.Eventually(t, 5*time.Second, "no reloads yet", reloads(0, 0, 1))
+	cfg, err := os.ReadFile(l1.Config)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(l1.Config, append(cfg, "no-such-key: 1\n"...), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := l1.Signal(syscall.SIGHUP); err != nil {
+		t.Fatal(err)
+	}
+	topo.Eventually(t, 15*time.Second, "a refused reload counted", reloads(0, 1, 0))
+	if err := os.WriteFile(l1.Config, cfg, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := l1.Signal(syscall.SIGHUP); err != nil {
+		t.Fatal(err)
+	}
+	topo.Eventually(t, 15*time.Second, "a good reload counted", reloads(1, 1, 1))
 }
