@@ -32,7 +32,7 @@ const metricsListen = "127.0.0.1:9642"
 // reports, kernel operations with their latency histogram, and a session
 // cleared by the operator in the flap counter of that peer only. Every query
 // of the Grafana dashboard is accepted by Prometheus's own parser and
-// returns data.
+// returns data, and so are the queries and alerts of docs/operations.md.
 func TestPrometheusScrapesLSRD(t *testing.T) {
 	bin := lsrctlBinary(t)
 	c := newChain(t)
@@ -240,6 +240,48 @@ func TestPrometheusScrapesLSRD(t *testing.T) {
 			return nil
 		})
 	})
+
+	t.Run("operations.md queries", func(t *testing.T) {
+		exprs := docsQueries(t)
+		for _, e := range exprs {
+			if _, err := prom.Query(e); err != nil {
+				t.Errorf("docs/operations.md: %v", err)
+			}
+		}
+		t.Logf("Prometheus accepts the %d queries and alert expressions of docs/operations.md", len(exprs))
+	})
+}
+
+// docsQueries returns the PromQL of docs/operations.md: the lines of its
+// promql block and the expr of its alert rules.
+func docsQueries(t *testing.T) []string {
+	t.Helper()
+	dir, err := os.Getwd()
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := os.ReadFile(filepath.Join(dir, "..", "..", "docs", "operations.md"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out []string
+	inPromQL := false
+	for _, line := range strings.Split(string(b), "\n") {
+		switch {
+		case line == "```promql":
+			inPromQL = true
+		case line == "```":
+			inPromQL = false
+		case inPromQL && line != "" && !strings.HasPrefix(line, "#"):
+			out = append(out, line)
+		case strings.HasPrefix(strings.TrimSpace(line), "expr: "):
+			out = append(out, strings.TrimPrefix(strings.TrimSpace(line), "expr: "))
+		}
+	}
+	if len(out) < 15 {
+		t.Fatalf("docs/operations.md: %d queries found", len(out))
+	}
+	return out
 }
 
 // hasPeers reports whether the samples' peer labels are exactly peers.
