@@ -292,6 +292,7 @@ func Stats(w io.Writer, s lib.Stats) error {
 	row(tw, "operational sessions:", strconv.Itoa(s.Peers))
 	row(tw, "FECs:", strconv.Itoa(s.FECs))
 	row(tw, "labels in use:", fmt.Sprintf("%d of %d", s.LabelsInUse, s.LabelRange))
+	row(tw, "local bindings:", strconv.Itoa(s.LocalBindings))
 	row(tw, "remote bindings:", strconv.Itoa(s.RemoteBindings))
 	row(tw, "withdrawn, not released:", strconv.Itoa(s.Withdrawn))
 	row(tw, "FECs waiting for a label:", strconv.Itoa(s.Starved))

@@ -48,6 +48,8 @@ type Daemon struct {
 	calls  chan func()
 	reload chan chan error
 
+	metrics *metricSet // the registry, and the instruments fed as things happen
+
 	bgp     *bgp.Speaker // nil without a bgp section
 	bgpUpds chan []bgp.Update
 
@@ -88,14 +90,15 @@ func New(cfg *config.Config, opt Options) (*Daemon, error) {
 	if err != nil {
 		return nil, fmt.Errorf("netlink: %w", err)
 	}
-	kfib, err := netlinkfib.New(netlinkfib.WithLogger(opt.Log))
+	m := newMetricSet(opt.Version, time.Now())
+	kfib, err := netlinkfib.New(netlinkfib.WithLogger(opt.Log), netlinkfib.WithObserver(m.kernel))
 	if err != nil {
 		h.Close()
 		return nil, err
 	}
 	d := &Daemon{
 		opt: opt, cfg: cfg, log: opt.Log, nl: h, kfib: kfib, mplsInput: map[int]bool{},
-		rib: rib.New(), lib: l, eng: eng, ifcs: map[string]rib.Interface{},
+		rib: rib.New(), lib: l, eng: eng, ifcs: map[string]rib.Interface{}, metrics: m,
 		calls: make(chan func()), reload: make(chan chan error),
 		fibReady: make(chan struct{}, 1),
 		bgpUpds:  make(chan []bgp.Update, 16),
@@ -264,7 +267,9 @@ func (d *Daemon) Run(ctx context.Context) error {
 		case s := <-d.zt.snaps:
 			d.applyZeroTier(runCtx, s)
 		case reply := <-d.reload:
-			reply <- d.reloadConfig(runCtx)
+			err := d.reloadConfig(runCtx)
+			d.metrics.reloads.Record(err, time.Now())
+			reply <- err
 		case f := <-d.calls:
 			f()
 		}

@@ -4,14 +4,70 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"net"
 	"net/http"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
+	"github.com/lsrd/lsrd/bgp"
 	"github.com/lsrd/lsrd/metrics"
+	"github.com/lsrd/lsrd/rib"
 )
+
+// metricSet is lsrd's registry and the instruments the daemon's parts feed
+// as things happen (the kernel layer, reloads). The rest is read at scrape
+// time (export).
+type metricSet struct {
+	reg     *prometheus.Registry
+	kernel  *metrics.Kernel
+	reloads *metrics.Reloads
+}
+
+func newMetricSet(version string, started time.Time) *metricSet {
+	reg := metrics.NewRegistry(version)
+	return &metricSet{reg: reg, kernel: metrics.NewKernel(reg), reloads: metrics.NewReloads(reg, started)}
+}
+
+// export registers the collectors that read lsrd's state at every scrape:
+// the snapshot of LDP, the LIB, forwarding and the RIB, and GoBGP's
+// collector when BGP is configured (b not nil).
+func (m *metricSet) export(snap metrics.SnapshotFunc, b *bgp.Speaker) {
+	m.reg.MustRegister(metrics.NewStateCollector(snap))
+	if b != nil {
+		m.reg.MustRegister(b.Collector())
+	}
+}
+
+// snapshot reads what metrics export, each part on the goroutine that owns
+// it: the engine and the LIB on the speaker's, the RIB and the desired
+// forwarding on the daemon's; the kernel layer has its own lock.
+func (d *Daemon) snapshot(ctx context.Context) (metrics.Snapshot, error) {
+	var s metrics.Snapshot
+	if err := d.sp.Call(ctx, func() {
+		s.Time = time.Now() // the engine's clock: sessions' Since is on it
+		s.Neighbors = d.eng.Neighbors()
+		s.Counters = d.eng.Counters()
+		s.LIB = d.lib.Stats()
+	}); err != nil {
+		return s, fmt.Errorf("reading the LDP speaker: %w", err)
+	}
+	if err := d.call(ctx, func() {
+		if d.desired != nil {
+			s.LFIB, s.FTN = len(d.desired.LFIB), len(d.desired.FTN)
+		}
+		s.RIB = map[rib.Source]int{}
+		for _, r := range d.rib.Routes() {
+			s.RIB[r.Source]++
+		}
+	}); err != nil {
+		return s, fmt.Errorf("reading the RIB: %w", err)
+	}
+	s.Kernel = d.kfib.Status()
+	return s, nil
+}
 
 // serveMetrics answers Prometheus scrapes on metrics.listen until ctx ends.
 func (d *Daemon) serveMetrics(ctx context.Context) error {
@@ -19,10 +75,15 @@ func (d *Daemon) serveMetrics(ctx context.Context) error {
 	if addr == "" {
 		return nil
 	}
-	reg := metrics.NewRegistry(d.opt.Version)
+	d.metrics.export(d.snapshot, d.bgp)
+	reg := d.metrics.reg
 	reg.MustRegister(metrics.NewZeroTierCollector(d.ZeroTierView))
 	mux := http.NewServeMux()
-	mux.Handle("GET /metrics", promhttp.HandlerFor(reg, promhttp.HandlerOpts{Registry: reg}))
+	// A part that cannot answer (the speaker stuck) fails its own metrics,
+	// not the whole scrape: the process and kernel metrics still say why.
+	mux.Handle("GET /metrics", promhttp.HandlerFor(reg, promhttp.HandlerOpts{
+		Registry: reg, ErrorHandling: promhttp.ContinueOnError, ErrorLog: scrapeLog{d.log},
+	}))
 	l, err := net.Listen("tcp", addr)
 	if err != nil {
 		return fmt.Errorf("metrics.listen %s: %w", addr, err)
@@ -39,3 +100,8 @@ func (d *Daemon) serveMetrics(ctx context.Context) error {
 	}
 	return nil
 }
+
+// scrapeLog passes promhttp's errors to lsrd's log.
+type scrapeLog struct{ log *slog.Logger }
+
+func (l scrapeLog) Println(v ...any) { l.log.Warn("metrics scrape", "err", fmt.Sprint(v...)) }

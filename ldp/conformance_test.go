@@ -34,7 +34,7 @@ var t0 = time.Date(2025, 1, 1, 0, 0, 0, 0, time.UTC)
 // each change (fib-changed) are then the expected output, and "show lib"
 // prints its bindings. Routes come in as "at T route PREFIX via ADDR dev IF
 // [via ...]" or "route PREFIX connected IF", and leave as "route-delete
-// PREFIX".
+// PREFIX". "show counters" prints the engine's protocol counters.
 func TestConformance(t *testing.T) {
 	files, err := filepath.Glob("testdata/conformance/*.txt")
 	if err != nil || len(files) == 0 {
@@ -139,6 +139,10 @@ func runCase(src string) (string, error) {
 				return fail(errors.New("show lib needs lib real"))
 			}
 			for _, g := range showLIB(real) {
+				out = append(out, "=> "+g)
+			}
+		case line == "show counters":
+			for _, g := range showCounters(e.Counters()) {
 				out = append(out, "=> "+g)
 			}
 		case strings.HasPrefix(line, "show"):

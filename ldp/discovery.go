@@ -83,6 +83,7 @@ func (e *Engine) helloPDU(hold time.Duration, targeted bool) []byte {
 func (e *Engine) sendLinkHello(i *iface) {
 	e.emit(SendHello{Ifname: i.name, Dst: netip.AddrPortFrom(AllHellosGroup, Port), Data: e.helloPDU(e.cfg.LinkHelloHold, false)})
 	i.nextHello = e.now.Add(e.cfg.LinkHelloInterval)
+	e.counts.hello(false, i.name).Sent++
 }
 
 func (e *Engine) sendTargetedHello(t *target) {
@@ -90,6 +91,7 @@ func (e *Engine) sendTargetedHello(t *target) {
 	// targeted hello to a configured neighbour by its source address.
 	e.emit(SendHello{Src: e.cfg.TransportAddr, Dst: netip.AddrPortFrom(t.addr, Port), Data: e.helloPDU(e.cfg.TargetedHelloHold, true)})
 	t.nextHello = e.now.Add(e.cfg.TargetedHelloInterval)
+	e.counts.hello(true, "").Sent++
 }
 
 // sendDueHellos fires the hello timers due at now.
@@ -179,6 +181,9 @@ func (e *Engine) helloReceived(ev HelloReceived) {
 			h = hm
 			break
 		}
+	}
+	if h != nil && pdu.ID.LSRID != e.cfg.LSRID {
+		e.counts.hello(ev.Targeted, ev.Ifname).Received++
 	}
 	switch {
 	case h == nil:

@@ -36,6 +36,8 @@ type Engine struct {
 	helloSeq       uint32 // Message IDs of hellos
 	dialSeq        uint64 // ConnIDs of dials, below DialBit
 
+	counts counters // protocol counters (Counters)
+
 	libTouched bool
 	lastGen    uint64 // the LIB generation last published
 }

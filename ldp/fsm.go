@@ -41,6 +41,9 @@ func (e *Engine) setState(s *session, to State) {
 	from := s.state
 	s.state = to
 	s.since = e.now
+	if s.nbr != nil && from == Operational {
+		e.counts.peer(s.nbr.id).Flaps++
+	}
 	if s.nbr != nil {
 		e.emit(SessionState{LSRID: s.nbr.id, From: from, To: to})
 	}

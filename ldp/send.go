@@ -38,6 +38,7 @@ func (e *Engine) sendMessages(s *session, msgs ...wire.Message) {
 			flush()
 		}
 		pending = append(pending, b...)
+		e.counts.message(s, m, true)
 	}
 	flush()
 	if s.state == Operational {

@@ -133,6 +133,9 @@ func (e *Engine) handlePDU(s *session, b []byte) {
 		e.closeSession(s, wire.StatusBadLDPIdentifier)
 		return
 	}
+	for _, m := range pdu.Messages {
+		e.counts.message(s, m, false)
+	}
 	skip := map[int]bool{}
 	var me wire.MessageErrors
 	if errors.As(err, &me) {

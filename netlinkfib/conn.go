@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"time"
 
 	"github.com/vishvananda/netlink/nl"
 	"github.com/vishvananda/netns"
@@ -145,10 +146,13 @@ func decodeError(h unix.NlMsghdr, b []byte) *KernelError {
 }
 
 // execute sends reqs pipelined in chunks and returns one error per request
-// (nil for success). A chunk that gets no barrier acknowledgement fails as a
-// whole; the caller's next pass re-reads the kernel to learn what happened.
-func (c *conn) execute(ctx context.Context, reqs []*nl.NetlinkRequest) []error {
+// (nil for success) and each request's latency: the time from sending its
+// chunk to the chunk's barrier acknowledgement (or its failure). A chunk
+// that gets no barrier acknowledgement fails as a whole; the caller's next
+// pass re-reads the kernel to learn what happened.
+func (c *conn) execute(ctx context.Context, reqs []*nl.NetlinkRequest) ([]error, []time.Duration) {
 	errs := make([]error, len(reqs))
+	took := make([]time.Duration, len(reqs))
 	ne := nl.NativeEndian()
 	buf := make([]byte, 0, chunkBytes+4096)
 	for start := 0; start < len(reqs); {
@@ -156,7 +160,7 @@ func (c *conn) execute(ctx context.Context, reqs []*nl.NetlinkRequest) []error {
 			for i := start; i < len(reqs); i++ {
 				errs[i] = err
 			}
-			return errs
+			return errs, took
 		}
 		buf = buf[:0]
 		firstSeq := c.seq + 1
@@ -180,6 +184,7 @@ func (c *conn) execute(ctx context.Context, reqs []*nl.NetlinkRequest) []error {
 				}
 			}
 		}
+		sent := time.Now()
 		if err := c.send(buf); err != nil {
 			fail(fmt.Errorf("sending %d requests: %w", last-start+1, err))
 			start = last + 1
@@ -205,9 +210,12 @@ func (c *conn) execute(ctx context.Context, reqs []*nl.NetlinkRequest) []error {
 				done = true
 			}
 		}
+		for i := start; i <= last; i++ {
+			took[i] = time.Since(sent)
+		}
 		start = last + 1
 	}
-	return errs
+	return errs, took
 }
 
 // dump sends a dump request and calls f for each answer until NLMSG_DONE.

@@ -34,6 +34,7 @@ type FIB struct {
 	backoffMin     time.Duration
 	backoffMax     time.Duration
 	resyncInterval time.Duration
+	obs            Observer
 
 	mu      sync.Mutex // serializes passes and guards everything below
 	c       *conn
@@ -96,6 +97,7 @@ func New(opts ...Option) (*FIB, error) {
 		stale:          true,
 		nextID:         NexthopIDFirst,
 		kick:           make(chan struct{}, 1),
+		obs:            nopObserver{},
 	}
 	for _, o := range opts {
 		o(f)

@@ -29,14 +29,17 @@ func (f *FIB) reconcile(ctx context.Context) error {
 	}
 	f.sent, f.kernelTime = 0, 0
 	if f.stale {
+		f.obs.Resync()
 		have, err := f.readKernel(ctx)
 		if err != nil {
+			f.obs.Error("read")
 			return err
 		}
 		f.have, f.stale = have, false
 	}
 	links, err := f.readLinks(ctx)
 	if err != nil {
+		f.obs.Error("read")
 		return err
 	}
 	want, errs := resolve(f.desired, func(name string) (int, bool) {
@@ -68,6 +71,9 @@ func (f *FIB) reconcile(ctx context.Context) error {
 	}
 	errs = append(errs, f.program(ctx, gc)...)
 
+	for _, e := range errs {
+		f.obs.Error(errorKind(e))
+	}
 	if len(errs) > 0 {
 		f.stale = true // what failed may be half done: read it back next time
 		errs.sort()
@@ -96,15 +102,18 @@ func (f *FIB) program(ctx context.Context, cs []change) Errors {
 		reqs[i] = c.req
 	}
 	var errs Errors
-	for i, err := range f.c.execute(ctx, reqs) {
+	results, took := f.c.execute(ctx, reqs)
+	for i, err := range results {
 		c := cs[i]
 		if err != nil && c.gone && (errors.Is(err, unix.ENOENT) || errors.Is(err, unix.ESRCH)) {
 			err = nil // already gone: the goal is reached
 		}
 		if err != nil {
+			f.obs.Operation(operationKind(c), "error", took[i])
 			errs = append(errs, &ItemError{Item: c.item, Op: c.op, Err: err})
 			continue
 		}
+		f.obs.Operation(operationKind(c), "ok", took[i])
 		c.ok()
 	}
 	return errs

@@ -97,6 +97,10 @@ type Stats struct {
 	Starved       int    `json:"starved"`
 	// FECs counts prefixes with a route that Config.Allocate accepted.
 	FECs int `json:"fecs"`
+	// LocalBindings counts FECs with a local label (allocated, or a null
+	// label where this LSR is the egress): "show ldp bindings" rows with a
+	// local label.
+	LocalBindings int `json:"local_bindings"`
 	// RemoteBindings counts labels neighbours advertised (used or not).
 	RemoteBindings int `json:"remote_bindings"`
 	// Withdrawn counts mappings withdrawn from a peer and not yet released.

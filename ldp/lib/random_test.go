@@ -224,6 +224,18 @@ func contains(hs []held, h held) bool {
 func (s *sim) check() {
 	t, l := s.t, s.l
 	t.Helper()
+	// The counts metrics export are those of the bindings operators see.
+	var local, remote int
+	for _, b := range l.Bindings() {
+		if b.HasLocal {
+			local++
+		}
+		remote += len(b.Remote)
+	}
+	if st := l.Stats(); st.LocalBindings != local || st.RemoteBindings != remote {
+		t.Fatalf("event %d: Stats counts %d local and %d remote bindings, Bindings shows %d and %d",
+			s.events, st.LocalBindings, st.RemoteBindings, local, remote)
+	}
 	owner := map[fib.Label]netip.Prefix{}
 	for p, f := range l.fecs {
 		if !f.allocated {

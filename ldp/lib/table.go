@@ -162,6 +162,9 @@ func (l *LIB) Stats() Stats {
 		if f.route != nil {
 			s.FECs++
 		}
+		if f.hasLocal {
+			s.LocalBindings++
+		}
 		s.RemoteBindings += len(f.remote)
 		s.Withdrawn += len(f.wdraw)
 	}

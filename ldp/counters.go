@@ -1,0 +1,143 @@
+package ldp
+
+import (
+	"maps"
+	"net/netip"
+	"slices"
+	"strings"
+
+	"github.com/lsrd/lsrd/ldp/wire"
+)
+
+// Counters are the engine's protocol counters since it was created: what
+// went over the wire and how sessions fared. They are facts of the protocol
+// run, kept by the engine itself (deterministically, from the events it was
+// given), so that a replayed run counts exactly the same. They only grow;
+// the counters of a peer outlive its sessions and its adjacencies.
+type Counters struct {
+	// Peers are the session counters by peer LSR ID, sorted. Messages on a
+	// connection whose peer was never identified (its first PDU named no
+	// neighbour of ours) count under the zero Addr.
+	Peers []PeerCounters
+	// Hellos are the discovery counters, link hellos by interface first
+	// (sorted), then targeted hellos.
+	Hellos []HelloCounters
+}
+
+// PeerCounters are the counters of the sessions with one peer.
+type PeerCounters struct {
+	LSRID netip.Addr
+	// Sent and Received count session messages by type (hellos are
+	// discovery's, in HelloCounters). Types the codec does not know count
+	// under wire.MsgType(0).
+	Sent, Received map[wire.MsgType]uint64
+	// NotificationsSent and NotificationsReceived count Notification
+	// messages by status code; codes the codec does not know count under
+	// wire.StatusCode(0xffffffff).
+	NotificationsSent, NotificationsReceived map[wire.StatusCode]uint64
+	// Flaps counts sessions that left OPERATIONAL (RFC 5036 section 2.5.4).
+	Flaps uint64
+}
+
+// HelloCounters count the Hellos of one interface (link hellos) or of
+// extended discovery (Targeted true, Interface empty).
+type HelloCounters struct {
+	Targeted  bool
+	Interface string
+	// Sent counts Hellos this LSR sent; Received counts datagrams from
+	// other LSRs that carried a usable Hello, accepted or not.
+	Sent, Received uint64
+}
+
+// UnknownStatus is the key unknown status codes count under in
+// PeerCounters.
+const UnknownStatus wire.StatusCode = 0xffffffff
+
+// counters is the engine's live state behind Counters.
+type counters struct {
+	peers  map[netip.Addr]*PeerCounters
+	hellos map[helloKey]*HelloCounters
+}
+
+type helloKey struct {
+	targeted bool
+	ifname   string
+}
+
+func (c *counters) peer(id netip.Addr) *PeerCounters {
+	if c.peers == nil {
+		c.peers = map[netip.Addr]*PeerCounters{}
+	}
+	p := c.peers[id]
+	if p == nil {
+		p = &PeerCounters{LSRID: id, Sent: map[wire.MsgType]uint64{}, Received: map[wire.MsgType]uint64{},
+			NotificationsSent: map[wire.StatusCode]uint64{}, NotificationsReceived: map[wire.StatusCode]uint64{}}
+		c.peers[id] = p
+	}
+	return p
+}
+
+func (c *counters) hello(targeted bool, ifname string) *HelloCounters {
+	if c.hellos == nil {
+		c.hellos = map[helloKey]*HelloCounters{}
+	}
+	if targeted {
+		ifname = ""
+	}
+	k := helloKey{targeted, ifname}
+	h := c.hellos[k]
+	if h == nil {
+		h = &HelloCounters{Targeted: targeted, Interface: ifname}
+		c.hellos[k] = h
+	}
+	return h
+}
+
+// message counts one session message sent (out) or received on s.
+func (c *counters) message(s *session, m wire.Message, out bool) {
+	var id netip.Addr
+	if s.nbr != nil {
+		id = s.nbr.id
+	}
+	p := c.peer(id)
+	t := m.Type()
+	if !t.Known() {
+		t = 0
+	}
+	byType, byStatus := p.Received, p.NotificationsReceived
+	if out {
+		byType, byStatus = p.Sent, p.NotificationsSent
+	}
+	byType[t]++
+	if n, ok := m.(*wire.Notification); ok {
+		code := n.Status.Code
+		if !code.Known() {
+			code = UnknownStatus
+		}
+		byStatus[code]++
+	}
+}
+
+// Counters returns a copy of the engine's protocol counters. Like
+// Neighbors, it must be called from the goroutine that calls Handle.
+func (e *Engine) Counters() Counters {
+	var out Counters
+	for _, id := range slices.SortedFunc(maps.Keys(e.counts.peers), netip.Addr.Compare) {
+		p := e.counts.peers[id]
+		out.Peers = append(out.Peers, PeerCounters{LSRID: p.LSRID, Flaps: p.Flaps,
+			Sent: maps.Clone(p.Sent), Received: maps.Clone(p.Received),
+			NotificationsSent: maps.Clone(p.NotificationsSent), NotificationsReceived: maps.Clone(p.NotificationsReceived)})
+	}
+	for _, k := range slices.SortedFunc(maps.Keys(e.counts.hellos), func(a, b helloKey) int {
+		if a.targeted != b.targeted {
+			if a.targeted {
+				return 1
+			}
+			return -1
+		}
+		return strings.Compare(a.ifname, b.ifname)
+	}) {
+		out.Hellos = append(out.Hellos, *e.counts.hellos[k])
+	}
+	return out
+}

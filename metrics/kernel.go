@@ -1,0 +1,64 @@
+package metrics
+
+import (
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+)
+
+// Kernel counts what lsrd's kernel layer does: it is the netlinkfib.Observer
+// the daemon gives its FIB (netlinkfib.WithObserver).
+type Kernel struct {
+	ops      *prometheus.CounterVec
+	duration *prometheus.HistogramVec
+	resyncs  prometheus.Counter
+	errors   *prometheus.CounterVec
+}
+
+// kernelBuckets span one small batch acknowledged at once (0.1 ms) to a
+// chunk of a full table under load (several seconds).
+var kernelBuckets = prometheus.ExponentialBuckets(0.0001, 4, 9)
+
+// NewKernel registers lsrd_kernel_operations_total,
+// lsrd_kernel_operation_duration_seconds, lsrd_kernel_resyncs_total and
+// lsrd_kernel_errors_total with reg.
+func NewKernel(reg prometheus.Registerer) *Kernel {
+	k := &Kernel{
+		ops: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Namespace: Namespace, Name: "kernel_operations_total",
+			Help: "Netlink requests sent to the kernel, by object and operation (kind: label_add, route_replace, nexthop_delete, ...) and result (ok, error).",
+		}, []string{"kind", "result"}),
+		duration: prometheus.NewHistogramVec(prometheus.HistogramOpts{
+			Namespace: Namespace, Name: "kernel_operation_duration_seconds",
+			Help:    "Latency of netlink requests, by kind: from sending the pipelined batch that carried a request until the kernel acknowledged the batch.",
+			Buckets: kernelBuckets,
+		}, []string{"kind"}),
+		resyncs: prometheus.NewCounter(prometheus.CounterOpts{
+			Namespace: Namespace, Name: "kernel_resyncs_total",
+			Help: "Passes that re-read all of lsrd's kernel state (at start, periodically, after a failure, after a change behind lsrd's back).",
+		}),
+		errors: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Namespace: Namespace, Name: "kernel_errors_total",
+			Help: "Kernel work that failed, by kind: refused (the kernel refused a request), conflict (another protocol's route holds the prefix), resolve (next hop interface missing), read (reading the kernel failed).",
+		}, []string{"kind"}),
+	}
+	// Every kind of error exists from the start, so that increase() sees
+	// the first one.
+	for _, kind := range []string{"refused", "conflict", "resolve", "read"} {
+		k.errors.WithLabelValues(kind)
+	}
+	reg.MustRegister(k.ops, k.duration, k.resyncs, k.errors)
+	return k
+}
+
+// Operation counts one kernel request and observes its latency.
+func (k *Kernel) Operation(kind, result string, d time.Duration) {
+	k.ops.WithLabelValues(kind, result).Inc()
+	k.duration.WithLabelValues(kind).Observe(d.Seconds())
+}
+
+// Resync counts a full re-read of the kernel state.
+func (k *Kernel) Resync() { k.resyncs.Inc() }
+
+// Error counts one failure of the given kind.
+func (k *Kernel) Error(kind string) { k.errors.WithLabelValues(kind).Inc() }

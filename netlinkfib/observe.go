@@ -1,0 +1,64 @@
+package netlinkfib
+
+import (
+	"strings"
+	"time"
+)
+
+// Observer is told what the FIB does with the kernel, for metrics. Its
+// methods are called from the goroutine running a pass, with the FIB's lock
+// held: they must be quick and must never call the FIB.
+type Observer interface {
+	// Operation reports one kernel request. kind is the object and what
+	// was asked of the kernel: label_add, label_replace, label_delete,
+	// nexthop_add, nexthop_replace, nexthop_delete, group_add,
+	// group_replace, group_delete, route_add, route_replace, route_delete.
+	// result is "ok" or "error". d is the request's latency: requests go
+	// to the kernel in pipelined batches, so it is the time from sending
+	// the batch that carried it until the kernel acknowledged that batch.
+	Operation(kind, result string, d time.Duration)
+	// Resync reports a pass that re-read everything lsrd owns from the
+	// kernel (at start, periodically, after a failure, and when lsrd's
+	// routes changed behind its back).
+	Resync()
+	// Error reports one thing a pass could not do. kind is "refused" (the
+	// kernel refused a request), "conflict" (another protocol's route
+	// holds the prefix), "resolve" (a next hop's interface is missing) or
+	// "read" (reading the kernel's state failed).
+	Error(kind string)
+}
+
+// WithObserver makes the FIB report its kernel requests, resyncs and
+// errors to o (default: nobody).
+func WithObserver(o Observer) Option { return func(f *FIB) { f.obs = o } }
+
+type nopObserver struct{}
+
+func (nopObserver) Operation(string, string, time.Duration) {}
+func (nopObserver) Resync()                                 {}
+func (nopObserver) Error(string)                            {}
+
+// operationKind names a change for Observer.Operation, from the item it is
+// about ("label 100", "nexthop 7 (...)", "nexthop group 9 (...)",
+// "prefix 10.0.0.0/24 ...").
+func operationKind(c change) string {
+	obj := "route"
+	switch {
+	case strings.HasPrefix(c.item, "label "):
+		obj = "label"
+	case strings.HasPrefix(c.item, "nexthop group "):
+		obj = "group"
+	case strings.HasPrefix(c.item, "nexthop "):
+		obj = "nexthop"
+	}
+	return obj + "_" + c.op
+}
+
+// errorKind names an ItemError for Observer.Error.
+func errorKind(e *ItemError) string {
+	switch e.Op {
+	case "conflict", "resolve":
+		return e.Op
+	}
+	return "refused"
+}
