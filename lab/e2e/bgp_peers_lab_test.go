@@ -317,9 +317,9 @@ func TestBGPHostRoutesGetLabels(t *testing.T) {
 	}
 }
 
-// Two sessions with one gobgpd: IPv4 with the TTL security check on both
-// sides (RFC 5082), and IPv6 unicast over IPv6, whose route lsrd installs in
-// the kernel's IPv6 table.
+// Two sessions with one gobgpd: IPv4 with the TTL security check (RFC 5082)
+// and TCP-MD5 (RFC 2385) on both sides, and IPv6 unicast over IPv6, whose
+// route lsrd installs in the kernel's IPv6 table.
 func TestBGPIPv6AndTTLSecurity(t *testing.T) {
 	lab := topo.New(t)
 	r1, r2 := lab.Router("r1"), lab.Router("r2")
@@ -327,11 +327,11 @@ func TestBGPIPv6AndTTLSecurity(t *testing.T) {
 	r1.Run("ip", "addr", "add", "2001:db8:12::1/64", "dev", if1, "nodad")
 	r2.Run("ip", "addr", "add", "2001:db8:12::2/64", "dev", if2, "nodad")
 	g := r2.StartGoBGP(topo.GoBGPConfig{AS: 65002, RouterID: "2.2.2.2", Neighbors: []topo.BGPNeighbor{
-		{Address: "10.0.0.1", AS: 65001, TTLMin: 255},
+		{Address: "10.0.0.1", AS: 65001, TTLMin: 255, Password: "zt-overlay"},
 		{Address: "2001:db8:12::1", AS: 65001, Families: []string{"ipv6-unicast"}},
 	}})
 	l := r1.StartLSRD("router-id: 1.1.1.1\nbgp:\n  as: 65001\n  neighbors:\n" +
-		"    - address: 10.0.0.2\n      remote-as: 65002\n      ttl-security-hops: 1\n" +
+		"    - address: 10.0.0.2\n      remote-as: 65002\n      ttl-security-hops: 1\n      password: zt-overlay\n" +
 		"    - address: 2001:db8:12::2\n      remote-as: 65002\n      families: [ipv6-unicast]\n")
 	g.WaitEstablished(t, 90*time.Second, "10.0.0.1")
 	g.WaitEstablished(t, 90*time.Second, "2001:db8:12::1")

@@ -54,6 +54,8 @@ type BGPNeighbor struct {
 	// TTLMin (gobgpd only) turns on the TTL security check (RFC 5082):
 	// packets from the neighbour must arrive with at least this TTL.
 	TTLMin uint8
+	// Password (gobgpd only) turns on TCP-MD5 (RFC 2385).
+	Password string
 }
 
 // Render returns the integrated configuration for a router named name.

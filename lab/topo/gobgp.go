@@ -30,6 +30,9 @@ func (c GoBGPConfig) render() string {
 	fmt.Fprintf(&b, "[global.config]\n  as = %d\n  router-id = %q\n", c.AS, c.RouterID)
 	for _, n := range c.Neighbors {
 		fmt.Fprintf(&b, "\n[[neighbors]]\n  [neighbors.config]\n    neighbor-address = %q\n    peer-as = %d\n", n.Address, n.AS)
+		if n.Password != "" {
+			fmt.Fprintf(&b, "    auth-password = %q\n", n.Password)
+		}
 		if n.LocalAddress != "" {
 			fmt.Fprintf(&b, "  [neighbors.transport.config]\n    local-address = %q\n", n.LocalAddress)
 		}
