@@ -27,9 +27,10 @@ type Counters struct {
 // PeerCounters are the counters of the sessions with one peer.
 type PeerCounters struct {
 	LSRID netip.Addr
-	// Sent and Received count session messages by type (hellos are
-	// discovery's, in HelloCounters). Types the codec does not know count
-	// under wire.MsgType(0).
+	// Sent and Received count session messages by type, and Received the
+	// Hellos the peer sent too (Hellos sent are counted per interface only,
+	// in HelloCounters: a link Hello goes to every LSR on the link). Types
+	// the codec does not know count under wire.MsgType(0).
 	Sent, Received map[wire.MsgType]uint64
 	// NotificationsSent and NotificationsReceived count Notification
 	// messages by status code; codes the codec does not know count under

@@ -184,6 +184,8 @@ func (e *Engine) helloReceived(ev HelloReceived) {
 	}
 	if h != nil && pdu.ID.LSRID != e.cfg.LSRID {
 		e.counts.hello(ev.Targeted, ev.Ifname).Received++
+		// Also by the LSR that sent it, with its session messages.
+		e.counts.peer(pdu.ID.LSRID).Received[wire.MsgHello]++
 	}
 	switch {
 	case h == nil:
