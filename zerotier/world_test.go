@@ -7,31 +7,14 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/lsrd/lsrd/internal/checkout"
 )
 
-// sharedTestdata returns ../shared/testdata/zerotier beside the module root,
-// or skips the test saying why.
+// sharedTestdata returns ../shared/testdata/zerotier beside the checkout, or
+// skips the test saying why.
 func sharedTestdata(t testing.TB) string {
-	t.Helper()
-	dir, err := os.Getwd()
-	if err != nil {
-		t.Fatal(err)
-	}
-	for {
-		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
-			break
-		}
-		parent := filepath.Dir(dir)
-		if parent == dir {
-			t.Skip("no go.mod above the test's folder: cannot locate ../shared/testdata")
-		}
-		dir = parent
-	}
-	td := filepath.Join(dir, "..", "shared", "testdata", "zerotier")
-	if _, err := os.Stat(filepath.Join(td, "private-planet", "world.bin")); err != nil {
-		t.Skipf("the shared ZeroTier test data is absent (%v): it lives in ../shared/testdata/zerotier beside the checkout", err)
-	}
-	return td
+	return checkout.Shared(t, "zerotier", "private-planet/world.bin")
 }
 
 const (

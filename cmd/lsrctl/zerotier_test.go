@@ -11,33 +11,16 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/lsrd/lsrd/internal/checkout"
+
 	"github.com/lsrd/lsrd/api"
 	"github.com/lsrd/lsrd/zerotier"
 )
 
-// ztTestdata returns ../shared/testdata/zerotier beside the module root, or
+// ztTestdata returns ../shared/testdata/zerotier beside the checkout, or
 // skips the test saying why.
 func ztTestdata(t *testing.T) string {
-	t.Helper()
-	dir, err := os.Getwd()
-	if err != nil {
-		t.Fatal(err)
-	}
-	for {
-		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
-			break
-		}
-		parent := filepath.Dir(dir)
-		if parent == dir {
-			t.Skip("no go.mod above the test's folder: cannot locate ../shared/testdata")
-		}
-		dir = parent
-	}
-	td := filepath.Join(dir, "..", "shared", "testdata", "zerotier")
-	if _, err := os.Stat(filepath.Join(td, "private-planet", "world.bin")); err != nil {
-		t.Skipf("the shared ZeroTier test data is absent (%v): it lives in ../shared/testdata/zerotier beside the checkout", err)
-	}
-	return td
+	return checkout.Shared(t, "zerotier", "private-planet/world.bin")
 }
 
 // privatePlanetSpec writes the spec of the shared private planet (inputs as

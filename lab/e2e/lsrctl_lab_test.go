@@ -7,15 +7,15 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"os"
 	"os/exec"
-	"path/filepath"
 	"reflect"
 	"regexp"
 	"strings"
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/lsrd/lsrd/internal/checkout"
 
 	"github.com/lsrd/lsrd/api"
 	"github.com/lsrd/lsrd/ctl"
@@ -28,24 +28,11 @@ import (
 // ./cmd/... before the guest boots), as topo.LSRDBinary finds lsrd.
 func lsrctlBinary(t *testing.T) string {
 	t.Helper()
-	dir, err := os.Getwd()
+	bin, err := checkout.Binary("lsrctl")
 	if err != nil {
 		t.Fatal(err)
 	}
-	for {
-		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
-			bin := filepath.Join(dir, "bin", "lsrctl")
-			if _, err := os.Stat(bin); err != nil {
-				t.Fatalf("lsrctl binary: %v (make build)", err)
-			}
-			return bin
-		}
-		parent := filepath.Dir(dir)
-		if parent == dir {
-			t.Fatal("lsrctl binary: no go.mod above the working directory")
-		}
-		dir = parent
-	}
+	return bin
 }
 
 // ctlRun is one lsrctl invocation's result.

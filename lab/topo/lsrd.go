@@ -13,6 +13,8 @@ import (
 	"strings"
 	"syscall"
 	"time"
+
+	"github.com/lsrd/lsrd/internal/checkout"
 )
 
 // LSRD is an lsrd process running in a lab router.
@@ -32,24 +34,7 @@ func LSRDBinary() (string, error) {
 	if b := os.Getenv("LSRD_BIN"); b != "" {
 		return b, nil
 	}
-	dir, err := os.Getwd()
-	if err != nil {
-		return "", err
-	}
-	for {
-		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
-			bin := filepath.Join(dir, "bin", "lsrd")
-			if _, err := os.Stat(bin); err != nil {
-				return "", fmt.Errorf("lsrd binary: %w (make build)", err)
-			}
-			return bin, nil
-		}
-		parent := filepath.Dir(dir)
-		if parent == dir {
-			return "", errors.New("lsrd binary: no go.mod above the working directory and LSRD_BIN unset")
-		}
-		dir = parent
-	}
+	return checkout.Binary("lsrd")
 }
 
 // StartLSRD writes yaml as the router's lsrd configuration, with the control
