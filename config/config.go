@@ -8,14 +8,14 @@
 package config
 
 import (
-	"bytes"
 	"errors"
 	"fmt"
-	"io"
 	"net/netip"
 	"os"
 	"strings"
 	"time"
+
+	"github.com/lsrd/lsrd/internal/strictyaml"
 
 	"go.yaml.in/yaml/v3"
 )
@@ -146,14 +146,12 @@ func Load(path string) (*Config, error) {
 
 // Parse reads and validates a configuration; name is used in errors.
 func Parse(name string, b []byte) (*Config, error) {
-	dec := yaml.NewDecoder(bytes.NewReader(b))
-	dec.KnownFields(true)
 	var c Config
-	if err := dec.Decode(&c); err != nil {
-		if errors.Is(err, io.EOF) {
+	if err := strictyaml.Decode(name, b, &c); err != nil {
+		if errors.Is(err, strictyaml.ErrEmpty) {
 			return nil, fmt.Errorf("%s: empty configuration: router-id is required", name)
 		}
-		return nil, fmt.Errorf("%s: %s", name, strings.TrimPrefix(err.Error(), "yaml: "))
+		return nil, err
 	}
 	c.setDefaults()
 	if err := c.validate(); err != nil {

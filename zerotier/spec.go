@@ -1,17 +1,15 @@
 package zerotier
 
 import (
-	"bytes"
 	"errors"
 	"fmt"
-	"io"
 	"net/netip"
 	"os"
 	"path/filepath"
 	"strconv"
 	"strings"
 
-	"go.yaml.in/yaml/v3"
+	"github.com/lsrd/lsrd/internal/strictyaml"
 )
 
 // Spec is what an operator writes to describe a planet: the inputs ZeroTier's
@@ -44,14 +42,12 @@ type SpecRoot struct {
 
 // ParseSpec reads a spec; name is used in errors. Unknown keys are rejected.
 func ParseSpec(name string, b []byte) (*Spec, error) {
-	dec := yaml.NewDecoder(bytes.NewReader(b))
-	dec.KnownFields(true)
 	var s Spec
-	if err := dec.Decode(&s); err != nil {
-		if errors.Is(err, io.EOF) {
+	if err := strictyaml.Decode(name, b, &s); err != nil {
+		if errors.Is(err, strictyaml.ErrEmpty) {
 			return nil, fmt.Errorf("%s: empty planet spec: id, timestamp and roots are required", name)
 		}
-		return nil, fmt.Errorf("%s: %s", name, strings.TrimPrefix(err.Error(), "yaml: "))
+		return nil, err
 	}
 	if s.Type == "" {
 		s.Type = "planet"
