@@ -89,6 +89,7 @@ func (f *FIB) program(ctx context.Context, cs []change) Errors {
 		return nil
 	}
 	f.sent += len(cs)
+	f.total += uint64(len(cs))
 	start := time.Now()
 	defer func() { f.kernelTime += time.Since(start) }()
 	reqs := make([]*nl.NetlinkRequest, len(cs))
@@ -196,6 +197,8 @@ type Status struct {
 	// Requests the last pass sent to the kernel: 0 when it found nothing
 	// to do, 1 for a relabel of an LSP however many prefixes use it.
 	LastPassRequests int `json:"last_pass_requests"`
+	// Requests sent to the kernel since start, every pass together.
+	Requests uint64 `json:"requests"`
 	// Time the last pass spent sending requests and reading the answers
 	// (the rest is reading the kernel and diffing).
 	LastPassKernelTime time.Duration `json:"last_pass_kernel_ns"`
@@ -207,6 +210,6 @@ func (f *FIB) Status() Status {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	return Status{Labels: len(f.have.labels), Prefixes: len(f.have.routes), Nexthops: len(f.have.nexthops),
-		Groups: len(f.have.groups), Stale: f.stale || f.dirty.Load(), LastPassRequests: f.sent,
+		Groups: len(f.have.groups), Stale: f.stale || f.dirty.Load(), LastPassRequests: f.sent, Requests: f.total,
 		LastPassKernelTime: f.kernelTime}
 }
