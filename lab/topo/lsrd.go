@@ -173,3 +173,7 @@ func (l *LSRD) Stop() error {
 		return errors.New("lsrd ignored SIGTERM for 10s and was killed")
 	}
 }
+
+// Pid returns the lsrd process's ID (ip netns exec execs lsrd in place), for
+// reading its memory from /proc.
+func (l *LSRD) Pid() int { return l.cmd.Process.Pid }
