@@ -56,6 +56,9 @@ type Daemon struct {
 	fibReady   chan struct{}
 	fwd        *forwarding // what lsrd wants in the kernel, kept change by change
 	fibDirty   bool        // fwd changed since desired was handed over
+	// The last snapshot's time and cost: snapshots are spaced so that
+	// copying a large table takes at most a fifth of the parent's time.
+	published, publishCost time.Duration
 	desired    *fib.Table  // last table handed to the kernel layer
 
 	// alloc is the LIB's label allocation filter (nil: every route); the
@@ -243,14 +246,28 @@ func (d *Daemon) Run(ctx context.Context) error {
 	// burst is over.
 	debounce := time.NewTimer(time.Hour)
 	debounce.Stop()
+	start := time.Now()
+	publish := time.NewTimer(time.Hour)
+	publish.Stop()
+	publishArmed := false
 	for {
-		// The kernel layer gets the new table once the burst that changed
-		// it is over: while BGP batches wait, publishing each would copy
-		// the whole table for a snapshot the next one replaces at once.
-		if d.fibDirty && len(d.bgpUpds) == 0 {
-			d.publishFIB()
+		// The kernel layer gets a snapshot of the whole table after each
+		// change, but no sooner than four times the last snapshot's cost
+		// after it: a stream of BGP batches over a large table then costs
+		// O(N) per batch of N, not O(table), and the kernel layer (which
+		// takes only the latest snapshot) still moves on meanwhile.
+		if d.fibDirty && !publishArmed {
+			if wait := d.published + 4*d.publishCost - time.Since(start); wait > 0 {
+				publish.Reset(wait)
+				publishArmed = true
+			} else {
+				d.publishFIB()
+				d.published = time.Since(start)
+			}
 		}
 		select {
+		case <-publish.C:
+			publishArmed = false
 		case <-ctx.Done():
 			d.shutdown()
 			return nil
@@ -298,7 +315,9 @@ func (d *Daemon) programFIB() {
 
 // publishFIB hands the kernel layer the forwarding lsrd wants now.
 func (d *Daemon) publishFIB() {
+	start := time.Now()
 	d.desired = d.fwd.table()
+	d.publishCost = time.Since(start)
 	d.fibDirty = false
 	d.log.Debug("desired forwarding", "lfib", len(d.desired.LFIB), "ftn", len(d.desired.FTN))
 	d.kfib.Set(d.desired)
