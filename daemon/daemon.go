@@ -59,7 +59,7 @@ type Daemon struct {
 	// The last snapshot's time and cost: snapshots are spaced so that
 	// copying a large table takes at most a fifth of the parent's time.
 	published, publishCost time.Duration
-	desired    *fib.Table  // last table handed to the kernel layer
+	desired                *fib.Table // last table handed to the kernel layer
 
 	// alloc is the LIB's label allocation filter (nil: every route); the
 	// routes it refuses are kept from the LDP engine, which would only
