@@ -187,6 +187,12 @@ func viaLSP(ldp *fib.Table, r rib.Route) (fib.FTNEntry, bool) {
 		if !ok {
 			return fib.FTNEntry{}, false
 		}
+		if len(r.Recursive) == 1 {
+			// Shared, not copied: the prefixes behind one next hop hold
+			// one slice (tables are never changed in place).
+			e.NextHops = lsp.NextHops
+			break
+		}
 		e.NextHops = append(e.NextHops, lsp.NextHops...)
 	}
 	return e, true

@@ -102,3 +102,26 @@ func BenchmarkReplaceSourceUnchanged(b *testing.B) {
 		}
 	}
 }
+
+// 100,000 BGP routes withdrawn in batches of 1,000.
+func BenchmarkWithdrawBGP100k(b *testing.B) {
+	base, routes := bgpTable(100_000, 10)
+	b.ReportAllocs()
+	for b.Loop() {
+		b.StopTimer()
+		r := loadBase(b, base)
+		r.Apply(SourceBGP, routes, nil)
+		b.StartTimer()
+		withdrawn := 0
+		for i := 0; i < len(routes); i += 1000 {
+			var dels []netip.Prefix
+			for _, rt := range routes[i:min(i+1000, len(routes))] {
+				dels = append(dels, rt.Prefix)
+			}
+			withdrawn += len(r.Apply(SourceBGP, nil, dels))
+		}
+		if withdrawn != len(routes) {
+			b.Fatalf("%d withdrawn, want %d", withdrawn, len(routes))
+		}
+	}
+}

@@ -95,6 +95,7 @@ func TestBenchBGP(t *testing.T) {
 		if err := s.g.WithdrawRoutes(ctx, s.prefixes, bgpNextHop); err != nil {
 			t.Fatal(err)
 		}
+		t.Logf("gobgpd took the %d withdrawals in %.1fs", n, time.Since(start).Seconds())
 		if done, err = s.waitCount(s.base, 150*time.Millisecond, 20*time.Minute); err != nil {
 			t.Fatal(err)
 		}
