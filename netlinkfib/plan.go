@@ -207,7 +207,7 @@ func diffFTN(p *plan, want desiredState, have *kernelState, alloc *idAllocator) 
 	}
 
 	// Groups: the same again, one level up.
-	target := map[netip.Prefix]uint32{}
+	target := make(map[netip.Prefix]uint32, len(prefixes))
 	wantGroups := map[string][]uint32{}
 	groupOf := map[netip.Prefix]string{}
 	for _, pfx := range prefixes {

@@ -42,6 +42,11 @@ type RIB struct {
 	// scratch for resolve, reused across calls
 	hopBuf []NextHop
 	recBuf []netip.Addr
+	// the last next hops and recursive addresses resolve allocated: the
+	// routes behind one next hop share them (published routes are never
+	// changed in place), 100,000 BGP routes hold one copy, not 100,000
+	lastHops []NextHop
+	lastRec  []netip.Addr
 }
 
 // entry is one prefix: its learned routes and what the RIB publishes.
@@ -373,10 +378,16 @@ func (r *RIB) resolve(rt Route, k int, e *entry, memo map[lookupKey]lookupResult
 		return cur, true
 	}
 	out := rt
-	out.NextHops = slices.Clone(hops)
+	if !slices.Equal(r.lastHops, hops) {
+		r.lastHops = slices.Clone(hops)
+	}
+	out.NextHops = r.lastHops
 	out.Recursive = nil
 	if len(recursive) > 0 {
-		out.Recursive = slices.Clone(recursive)
+		if !slices.Equal(r.lastRec, recursive) {
+			r.lastRec = slices.Clone(recursive)
+		}
+		out.Recursive = r.lastRec
 	}
 	return out, true
 }
