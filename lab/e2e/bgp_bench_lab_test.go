@@ -72,6 +72,12 @@ func TestBenchBGP(t *testing.T) {
 	})
 
 	t.Run("lsrd", func(t *testing.T) {
+		if v := os.Getenv("LSRD_BENCH_GOGC"); v != "" {
+			// The Go runtime's GC target for the lsrd processes: how much of
+			// the resident memory is headroom rather than live data.
+			t.Setenv("GOGC", v)
+			row("lsrd run with GOGC", v)
+		}
 		s := newBGPScale(t, n)
 		label := s.waitLSP(time.Second, 1000)
 		ctx, cancel := context.WithTimeout(context.Background(), 40*time.Minute)
@@ -85,6 +91,18 @@ func TestBenchBGP(t *testing.T) {
 		row("lsrd: Established to all in the kernel", secs(done.Sub(up)))
 		rss, hwm := memKB(s.l2.Pid())
 		row("lsrd: resident memory then (VmRSS / VmHWM)", fmt.Sprintf("%d MB / %d MB", rss/1024, hwm/1024))
+		if strings.Contains(os.Getenv("GODEBUG"), "gctrace=1") {
+			// The Go heap behind that figure: the last collections' live
+			// heap and goal, from lsrd's log.
+			b, _ := os.ReadFile(s.l2.Log)
+			var gcs []string
+			for _, l := range strings.Split(string(b), "\n") {
+				if strings.HasPrefix(l, "gc ") {
+					gcs = append(gcs, l)
+				}
+			}
+			t.Logf("lsrd's last collections:\n%s", strings.Join(gcs[max(0, len(gcs)-4):], "\n"))
+		}
 		s.checkAllOn(label)
 		rl := s.relabel(2000, 10*time.Minute)
 		s.checkAllOn(rl.label)
