@@ -56,8 +56,18 @@ type Daemon struct {
 	fibMu      sync.Mutex
 	fibPending *fib.Table // latest table from the speaker, not yet taken
 	fibReady   chan struct{}
-	ldpTable   *fib.Table // LDP's latest desired LFIB/FTN
-	desired    *fib.Table // last table handed to the kernel layer
+	fwd        *forwarding // what lsrd wants in the kernel, kept change by change
+	fibDirty   bool        // fwd changed since desired was handed over
+	// The last snapshot's time and cost: snapshots are spaced so that
+	// copying a large table takes at most a fifth of the parent's time.
+	published, publishCost time.Duration
+	desired                *fib.Table // last table handed to the kernel layer
+
+	// alloc is the LIB's label allocation filter (nil: every route); the
+	// routes it refuses are kept from the LDP engine, which would only
+	// drop them (a full BGP table never gets labels).
+	alloc     func(rib.Route) bool
+	ldpRoutes map[netip.Prefix]struct{} // prefixes whose best route the engine holds
 
 	zt ztState // the ZeroTier underlay (zerotier.go)
 }
@@ -102,6 +112,8 @@ func New(cfg *config.Config, opt Options) (*Daemon, error) {
 		calls: make(chan func()), reload: make(chan chan error),
 		fibReady: make(chan struct{}, 1),
 		bgpUpds:  make(chan []bgp.Update, 16),
+		fwd:      newForwarding(), desired: fib.NewTable(),
+		alloc: alloc, ldpRoutes: map[netip.Prefix]struct{}{},
 	}
 	d.initZeroTier()
 	if cfg.BGP != nil {
@@ -249,8 +261,28 @@ func (d *Daemon) Run(ctx context.Context) error {
 	// burst is over.
 	debounce := time.NewTimer(time.Hour)
 	debounce.Stop()
+	start := time.Now()
+	publish := time.NewTimer(time.Hour)
+	publish.Stop()
+	publishArmed := false
 	for {
+		// The kernel layer gets a snapshot of the whole table after each
+		// change, but no sooner than four times the last snapshot's cost
+		// after it: a stream of BGP batches over a large table then costs
+		// O(N) per batch of N, not O(table), and the kernel layer (which
+		// takes only the latest snapshot) still moves on meanwhile.
+		if d.fibDirty && !publishArmed {
+			if wait := d.published + 4*d.publishCost - time.Since(start); wait > 0 {
+				publish.Reset(wait)
+				publishArmed = true
+			} else {
+				d.publishFIB()
+				d.published = time.Since(start)
+			}
+		}
 		select {
+		case <-publish.C:
+			publishArmed = false
 		case <-ctx.Done():
 			d.shutdown()
 			return nil
@@ -296,13 +328,16 @@ func (d *Daemon) programFIB() {
 	if t == nil {
 		return
 	}
-	d.ldpTable = t
-	d.refreshFIB()
+	d.fwd.setLDP(t)
+	d.fibDirty = true
 }
 
-// refreshFIB hands the kernel layer the forwarding lsrd wants now.
-func (d *Daemon) refreshFIB() {
-	d.desired = desiredForwarding(d.ldpTable, d.rib.Routes())
+// publishFIB hands the kernel layer the forwarding lsrd wants now.
+func (d *Daemon) publishFIB() {
+	start := time.Now()
+	d.desired = d.fwd.table()
+	d.publishCost = time.Since(start)
+	d.fibDirty = false
 	d.log.Debug("desired forwarding", "lfib", len(d.desired.LFIB), "ftn", len(d.desired.FTN))
 	d.kfib.Set(d.desired)
 }
@@ -370,21 +405,38 @@ func (d *Daemon) applyStatic(ctx context.Context) {
 }
 
 // routeChanges hands one batch of RIB changes to LDP as one event, so that
-// a resync of thousands of routes publishes the forwarding state once.
+// a resync of thousands of routes publishes the forwarding state once, and
+// to the desired forwarding. Routes the label allocation policy refuses do
+// not go to LDP at all (unless a route LDP holds for the prefix must go):
+// the LIB would drop them one by one.
 func (d *Daemon) routeChanges(ctx context.Context, cs []rib.Change) {
 	if len(cs) == 0 {
 		return
 	}
-	defer d.refreshFIB()
+	d.fwd.routes(cs)
+	d.fibDirty = true
+	if ev := ldpRoutes(cs, d.alloc, d.ldpRoutes); len(ev.Updates)+len(ev.Deletes) > 0 {
+		d.post(ctx, ev)
+	}
+}
+
+// ldpRoutes is the part of RIB changes the LDP engine needs: the routes
+// alloc accepts, and the removal of those it holds (held, kept up to date)
+// that are gone or refused now.
+func ldpRoutes(cs []rib.Change, alloc func(rib.Route) bool, held map[netip.Prefix]struct{}) ldp.RoutesChanged {
 	var ev ldp.RoutesChanged
 	for _, c := range cs {
-		if c.Deleted {
-			ev.Deletes = append(ev.Deletes, c.Prefix)
-		} else {
+		_, had := held[c.Prefix]
+		switch {
+		case !c.Deleted && (alloc == nil || alloc(c.Best)):
 			ev.Updates = append(ev.Updates, c.Best)
+			held[c.Prefix] = struct{}{}
+		case had:
+			ev.Deletes = append(ev.Deletes, c.Prefix)
+			delete(held, c.Prefix)
 		}
 	}
-	d.post(ctx, ev)
+	return ev
 }
 
 func (d *Daemon) post(ctx context.Context, ev ldp.Event) {

@@ -8,14 +8,35 @@ import (
 	"github.com/lsrd/lsrd/rib"
 )
 
-// desiredForwarding is what lsrd asks of the kernel: LDP's label routes as
-// they are, and IP routes for the prefixes whose best route lsrd itself owns
+// forwarding is what lsrd asks of the kernel: LDP's label routes as they
+// are, and IP routes for the prefixes whose best route lsrd itself owns
 // (static routes from its configuration, BGP routes), pushing LDP's label
 // where one exists and unlabelled otherwise.
 //
 // Routes of other daemons and of the kernel (connected) are never replaced:
 // the kernel keeps one route per prefix and metric, and lsrd must not take
 // over what it did not install, so LDP's push for those prefixes is left out.
+//
+// It is kept up to date change by change, so that a BGP batch of N routes
+// costs O(N) and a new label for one next hop costs the prefixes behind
+// that next hop, not the whole table.
+type forwarding struct {
+	ldp   *fib.Table                 // LDP's latest LFIB and FTN; nil before the first
+	owned map[netip.Prefix]rib.Route // best routes lsrd installs
+	// byNextHop indexes owned routes by their recursive next hops: the
+	// prefixes whose push follows the LSP to each address.
+	byNextHop map[netip.Addr]map[netip.Prefix]struct{}
+	ftn       map[netip.Prefix]fib.FTNEntry // the IP routes wanted
+}
+
+func newForwarding() *forwarding {
+	return &forwarding{owned: map[netip.Prefix]rib.Route{},
+		byNextHop: map[netip.Addr]map[netip.Prefix]struct{}{}, ftn: map[netip.Prefix]fib.FTNEntry{}}
+}
+
+// desiredForwarding is the whole table for LDP's table and the RIB's best
+// routes, built from scratch: the definition the incremental forwarding is
+// tested against.
 func desiredForwarding(ldp *fib.Table, best []rib.Route) *fib.Table {
 	t := fib.NewTable()
 	if ldp != nil {
@@ -25,32 +46,133 @@ func desiredForwarding(ldp *fib.Table, best []rib.Route) *fib.Table {
 		if r.Source != rib.SourceStatic && r.Source != rib.SourceBGP {
 			continue
 		}
-		if ldp != nil {
-			if e, ok := ldp.FTN[r.Prefix]; ok {
-				t.FTN[r.Prefix] = e
-				continue
-			}
-			// BGP-free core: a route whose next hop is a remote LSR's
-			// address follows the LSP to that address, pushing its label.
-			// Every prefix behind the same next hop gets the same next hops
-			// and labels, so the kernel layer shares one nexthop object.
-			if e, ok := viaLSP(ldp, r); ok {
-				t.FTN[r.Prefix] = withRouteLabels(e, r, true)
-				continue
-			}
-		}
-		e := fib.FTNEntry{Prefix: r.Prefix}
-		for _, nh := range r.NextHops {
-			if nh.Ifname == "" {
-				continue // unresolved: the RIB publishes none, but be safe
-			}
-			e.NextHops = append(e.NextHops, fib.NextHop{Addr: nh.Addr, Ifname: nh.Ifname})
-		}
-		if len(e.NextHops) > 0 {
-			t.FTN[r.Prefix] = withRouteLabels(e, r, false)
+		if e, ok := ftnEntry(ldp, r); ok {
+			t.FTN[r.Prefix] = e
 		}
 	}
 	return t
+}
+
+// routes applies RIB changes.
+func (f *forwarding) routes(cs []rib.Change) {
+	for _, c := range cs {
+		if old, ok := f.owned[c.Prefix]; ok {
+			f.unindex(old)
+			delete(f.owned, c.Prefix)
+		}
+		if !c.Deleted && (c.Best.Source == rib.SourceStatic || c.Best.Source == rib.SourceBGP) {
+			f.owned[c.Prefix] = c.Best
+			f.index(c.Best)
+		}
+		f.update(c.Prefix)
+	}
+}
+
+// setLDP takes LDP's new table and recomputes the prefixes whose forwarding
+// rests on an FTN entry that changed: the prefix itself, and the routes
+// whose recursive next hop is the entry's host prefix.
+func (f *forwarding) setLDP(t *fib.Table) {
+	old := f.ldp
+	f.ldp = t
+	touched := func(p netip.Prefix) {
+		if _, ok := f.owned[p]; ok {
+			f.update(p)
+		}
+		if p.IsSingleIP() {
+			for q := range f.byNextHop[p.Addr()] {
+				f.update(q)
+			}
+		}
+	}
+	var oldFTN, newFTN map[netip.Prefix]fib.FTNEntry
+	if old != nil {
+		oldFTN = old.FTN
+	}
+	if t != nil {
+		newFTN = t.FTN
+	}
+	for p, e := range newFTN {
+		if o, ok := oldFTN[p]; !ok || !o.Equal(e) {
+			touched(p)
+		}
+	}
+	for p := range oldFTN {
+		if _, ok := newFTN[p]; !ok {
+			touched(p)
+		}
+	}
+}
+
+// table returns the desired table, a copy the kernel layer may keep.
+func (f *forwarding) table() *fib.Table {
+	t := &fib.Table{FTN: maps.Clone(f.ftn)}
+	if f.ldp != nil {
+		t.LFIB = maps.Clone(f.ldp.LFIB)
+	}
+	if t.LFIB == nil {
+		t.LFIB = map[fib.Label]fib.LFIBEntry{}
+	}
+	return t
+}
+
+func (f *forwarding) index(r rib.Route) {
+	for _, a := range r.Recursive {
+		m := f.byNextHop[a]
+		if m == nil {
+			m = map[netip.Prefix]struct{}{}
+			f.byNextHop[a] = m
+		}
+		m[r.Prefix] = struct{}{}
+	}
+}
+
+func (f *forwarding) unindex(r rib.Route) {
+	for _, a := range r.Recursive {
+		if m := f.byNextHop[a]; m != nil {
+			delete(m, r.Prefix)
+			if len(m) == 0 {
+				delete(f.byNextHop, a)
+			}
+		}
+	}
+}
+
+// update recomputes the IP route wanted for p.
+func (f *forwarding) update(p netip.Prefix) {
+	r, ok := f.owned[p]
+	if !ok {
+		delete(f.ftn, p)
+		return
+	}
+	if e, ok := ftnEntry(f.ldp, r); ok {
+		f.ftn[p] = e
+	} else {
+		delete(f.ftn, p)
+	}
+}
+
+// ftnEntry is the IP route lsrd wants for its own best route r.
+func ftnEntry(ldp *fib.Table, r rib.Route) (fib.FTNEntry, bool) {
+	if ldp != nil {
+		if e, ok := ldp.FTN[r.Prefix]; ok {
+			return e, true
+		}
+		// BGP-free core: a route whose next hop is a remote LSR's
+		// address follows the LSP to that address, pushing its label.
+		// Every prefix behind the same next hop gets the same next hops
+		// and labels, so the kernel layer shares one nexthop object.
+		if e, ok := viaLSP(ldp, r); ok {
+			return withRouteLabels(e, r, true), true
+		}
+	}
+	e := fib.FTNEntry{Prefix: r.Prefix}
+	for _, nh := range r.NextHops {
+		if nh.Ifname == "" {
+			continue // unresolved: the RIB publishes none, but be safe
+		}
+		e.NextHops = append(e.NextHops, fib.NextHop{Addr: nh.Addr, Ifname: nh.Ifname})
+	}
+	return withRouteLabels(e, r, false), len(e.NextHops) > 0
 }
 
 // viaLSP returns r's forwarding over the LSPs to its recursive next hops,
@@ -64,6 +186,12 @@ func viaLSP(ldp *fib.Table, r rib.Route) (fib.FTNEntry, bool) {
 		lsp, ok := ldp.FTN[netip.PrefixFrom(a, a.BitLen())]
 		if !ok {
 			return fib.FTNEntry{}, false
+		}
+		if len(r.Recursive) == 1 {
+			// Shared, not copied: the prefixes behind one next hop hold
+			// one slice (tables are never changed in place).
+			e.NextHops = lsp.NextHops
+			break
 		}
 		e.NextHops = append(e.NextHops, lsp.NextHops...)
 	}

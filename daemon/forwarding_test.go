@@ -1,6 +1,8 @@
 package daemon
 
 import (
+	"fmt"
+	"math/rand/v2"
 	"net/netip"
 	"testing"
 
@@ -59,5 +61,64 @@ func TestBGPRouteOverLSP(t *testing.T) {
 	want = fib.FTNEntry{Prefix: route.Prefix, NextHops: []fib.NextHop{{Addr: addr("10.1.0.2"), Ifname: "zt0"}}}
 	if !got.Equal(want) {
 		t.Errorf("without the LSP: %v, want plain IP %v", got, want)
+	}
+}
+
+// The forwarding kept change by change equals the one built from scratch
+// from the same RIB and LDP table, over random RIB changes and LSP changes.
+func TestForwardingIncremental(t *testing.T) {
+	pfx, addr := netip.MustParsePrefix, netip.MustParseAddr
+	nhs := []netip.Addr{addr("3.3.3.3"), addr("4.4.4.4"), addr("5.5.5.5")}
+	prefixes := []netip.Prefix{pfx("198.51.100.0/24"), pfx("203.0.113.0/24"), pfx("192.0.2.0/24"),
+		pfx("3.3.3.3/32"), pfx("4.4.4.4/32"), pfx("10.9.0.0/16")}
+	for seed := range uint64(200) {
+		rng := rand.New(rand.NewPCG(seed, 1))
+		f := newForwarding()
+		best := map[netip.Prefix]rib.Route{}
+		var ldp *fib.Table
+		for step := range 40 {
+			if rng.IntN(3) == 0 {
+				ldp = fib.NewTable()
+				for _, a := range nhs {
+					if rng.IntN(3) > 0 {
+						p := netip.PrefixFrom(a, 32)
+						ldp.FTN[p] = fib.FTNEntry{Prefix: p, NextHops: []fib.NextHop{{Addr: addr("10.1.0.2"), Ifname: "zt0",
+							Labels: []fib.Label{fib.Label(16 + rng.IntN(3))}}}}
+					}
+				}
+				if rng.IntN(4) == 0 {
+					p := prefixes[rng.IntN(len(prefixes))]
+					ldp.FTN[p] = fib.FTNEntry{Prefix: p, NextHops: []fib.NextHop{{Addr: addr("10.1.0.3"), Ifname: "zt1", Labels: []fib.Label{99}}}}
+				}
+				ldp.LFIB[fib.Label(100+step)] = fib.LFIBEntry{InLabel: fib.Label(100 + step)}
+				f.setLDP(ldp)
+			} else {
+				var cs []rib.Change
+				for range 1 + rng.IntN(3) {
+					p := prefixes[rng.IntN(len(prefixes))]
+					if rng.IntN(4) == 0 {
+						delete(best, p)
+						cs = append(cs, rib.Change{Prefix: p, Deleted: true})
+						continue
+					}
+					r := rib.Route{Prefix: p, Source: []rib.Source{rib.SourceConnected, rib.SourceStatic, rib.SourceKernel, rib.SourceBGP}[rng.IntN(4)],
+						NextHops: []rib.NextHop{{Addr: addr("10.1.0.2"), Ifname: "zt0"}}}
+					for range rng.IntN(3) {
+						r.Recursive = append(r.Recursive, nhs[rng.IntN(len(nhs))])
+					}
+					best[p] = r
+					cs = append(cs, rib.Change{Prefix: p, Best: r})
+				}
+				f.routes(cs)
+			}
+			var all []rib.Route
+			for _, r := range best {
+				all = append(all, r)
+			}
+			got, want := f.table(), desiredForwarding(ldp, all)
+			if fmt.Sprint(got.FTN) != fmt.Sprint(want.FTN) || fmt.Sprint(got.LFIB) != fmt.Sprint(want.LFIB) {
+				t.Fatalf("seed %d step %d:\nincremental %v\nfrom scratch %v", seed, step, got, want)
+			}
+		}
 	}
 }

@@ -43,6 +43,7 @@ type FIB struct {
 	stale   bool   // have must be re-read from the kernel before the next diff
 	nextID  uint32 // where the ID allocator goes on searching
 	sent    int    // requests the last pass sent
+	total   uint64 // requests sent since New
 	// time the last pass spent programming the kernel
 	kernelTime time.Duration
 

@@ -1,7 +1,6 @@
 package netlinkfib
 
 import (
-	"strings"
 	"time"
 )
 
@@ -37,22 +36,6 @@ type nopObserver struct{}
 func (nopObserver) Operation(string, string, time.Duration) {}
 func (nopObserver) Resync()                                 {}
 func (nopObserver) Error(string)                            {}
-
-// operationKind names a change for Observer.Operation, from the item it is
-// about ("label 100", "nexthop 7 (...)", "nexthop group 9 (...)",
-// "prefix 10.0.0.0/24 ...").
-func operationKind(c change) string {
-	obj := "route"
-	switch {
-	case strings.HasPrefix(c.item, "label "):
-		obj = "label"
-	case strings.HasPrefix(c.item, "nexthop group "):
-		obj = "group"
-	case strings.HasPrefix(c.item, "nexthop "):
-		obj = "nexthop"
-	}
-	return obj + "_" + c.op
-}
 
 // errorKind names an ItemError for Observer.Error.
 func errorKind(e *ItemError) string {

@@ -131,15 +131,30 @@ func diffFTN(p *plan, want desiredState, have *kernelState, alloc *idAllocator) 
 		}
 	}
 	single := map[hopKey]uint32{}
-	claimed := map[uint32]bool{}
 	for k := range wantHops {
 		if id, ok := byKey[k]; ok {
 			single[k] = id
-			claimed[id] = true
+		}
+	}
+	// The objects that stay as they are: one per wanted hop, and any other
+	// with a wanted hop a prefix on it still wants (it keeps it).
+	claimed := map[uint32]bool{}
+	for _, id := range single {
+		claimed[id] = true
+	}
+	for pfx, cur := range have.routes {
+		if w := want.ftn[pfx]; len(w) == 1 {
+			if h, ok := have.nexthops[cur]; ok && h.key() == w[0].key() {
+				claimed[cur] = true
+			}
 		}
 	}
 	// Relabel in place: objects nobody wants as they are, voted for by the
-	// prefixes that use them today and want a new stack.
+	// prefixes that use them today and want a new stack, even when another
+	// object already has that stack: an LSP that goes (its prefixes fall
+	// back to plain IP, which a route to the next hop itself may already
+	// use) and comes back costs one replace each way, not a move of every
+	// prefix.
 	votes := map[hopKey]map[uint32]int{}
 	for _, pfx := range prefixes {
 		cur, ok := have.routes[pfx]
@@ -147,13 +162,14 @@ func diffFTN(p *plan, want desiredState, have *kernelState, alloc *idAllocator) 
 			continue
 		}
 		curMembers := []uint32{cur}
-		if m, isGroup := have.groups[cur]; isGroup {
+		m, isGroup := have.groups[cur]
+		if isGroup {
 			curMembers = m
 		}
 		for _, h := range want.ftn[pfx] {
 			k := h.key()
-			if _, done := single[k]; done {
-				continue
+			if _, exact := single[k]; exact && (isGroup || len(want.ftn[pfx]) > 1) {
+				continue // ECMP legs keep to the shared objects
 			}
 			for _, id := range curMembers {
 				old, ok := have.nexthops[id]
@@ -167,14 +183,18 @@ func diffFTN(p *plan, want desiredState, have *kernelState, alloc *idAllocator) 
 			}
 		}
 	}
+	relabelled := map[uint32]hopKey{}
 	for _, k := range sortedHopKeys(wantHops) {
-		if _, done := single[k]; done {
+		if best, ok := mostVoted(votes[k], claimed); ok {
+			if _, done := single[k]; !done {
+				single[k] = best
+			}
+			claimed[best] = true
+			relabelled[best] = k
+			p.nexthopReplace = append(p.nexthopReplace, nexthopObject{id: best, hop: wantHops[k]})
 			continue
 		}
-		if best, ok := mostVoted(votes[k], claimed); ok {
-			single[k] = best
-			claimed[best] = true
-			p.nexthopReplace = append(p.nexthopReplace, nexthopObject{id: best, hop: wantHops[k]})
+		if _, done := single[k]; done {
 			continue
 		}
 		id, err := alloc.alloc()
@@ -187,7 +207,7 @@ func diffFTN(p *plan, want desiredState, have *kernelState, alloc *idAllocator) 
 	}
 
 	// Groups: the same again, one level up.
-	target := map[netip.Prefix]uint32{}
+	target := make(map[netip.Prefix]uint32, len(prefixes))
 	wantGroups := map[string][]uint32{}
 	groupOf := map[netip.Prefix]string{}
 	for _, pfx := range prefixes {
@@ -202,7 +222,21 @@ func diffFTN(p *plan, want desiredState, have *kernelState, alloc *idAllocator) 
 			continue // an ID could not be allocated; reported above
 		}
 		if len(ids) == 1 {
+			// A prefix stays on an object that has (or is relabelled to)
+			// its hop, even when another object has the same.
 			target[pfx] = ids[0]
+			if cur, ok := have.routes[pfx]; ok && cur != ids[0] {
+				k, known := relabelled[cur]
+				if !known {
+					var h hop
+					if h, known = have.nexthops[cur]; known {
+						k = h.key()
+					}
+				}
+				if known && k == hops[0].key() {
+					target[pfx] = cur
+				}
+			}
 			continue
 		}
 		slices.Sort(ids)

@@ -200,3 +200,43 @@ func TestResolve(t *testing.T) {
 		}
 	}
 }
+
+// An LSP goes and comes back while a route to its next hop itself uses the
+// unlabelled gateway: the LSP's object is relabelled to plain IP and back in
+// place, beside the other object with the same hop; no prefix moves.
+func TestDiffFTNFallbackInPlace(t *testing.T) {
+	have := newKernelState()
+	have.nexthops[id0] = kh(gwA, 2)        // the next hop's own route (PHP)
+	have.nexthops[id0+1] = kh(gwA, 2, 300) // the LSP the BGP prefixes use
+	want := desiredState{ftn: map[netip.Prefix][]hop{}}
+	have.routes[pfx(200)] = id0
+	want.ftn[pfx(200)] = []hop{kh(gwA, 2)}
+	for i := range 100 {
+		have.routes[pfx(i)] = id0 + 1
+		want.ftn[pfx(i)] = []hop{kh(gwA, 2)} // the LSP is gone: plain IP
+	}
+	used := map[uint32]bool{id0: true, id0 + 1: true}
+	p := diff(want, have, &idAllocator{used: used})
+	wantPlan := &plan{nexthopReplace: []nexthopObject{{id: id0 + 1, hop: kh(gwA, 2)}}}
+	if !reflect.DeepEqual(p, wantPlan) {
+		t.Fatalf("LSP gone: %+v, want %+v", p, wantPlan)
+	}
+	have.nexthops[id0+1] = kh(gwA, 2)
+	if p := diff(want, have, &idAllocator{used: used}); !p.empty() {
+		t.Fatalf("two objects with the same hop, nothing changed: %+v", p)
+	}
+	// A new prefix takes the lowest object with its hop.
+	want.ftn[pfx(201)] = []hop{kh(gwA, 2)}
+	if p := diff(want, have, &idAllocator{used: used}); len(p.routeAdd) != 1 || p.routeAdd[0].nhid != id0 || len(p.routeReplace) != 0 {
+		t.Fatalf("new prefix: %+v", p)
+	}
+	delete(want.ftn, pfx(201))
+	for i := range 100 {
+		want.ftn[pfx(i)] = []hop{kh(gwA, 2, 301)} // back, with a new label
+	}
+	p = diff(want, have, &idAllocator{used: used})
+	wantPlan = &plan{nexthopReplace: []nexthopObject{{id: id0 + 1, hop: kh(gwA, 2, 301)}}}
+	if !reflect.DeepEqual(p, wantPlan) {
+		t.Fatalf("LSP back: %+v, want %+v", p, wantPlan)
+	}
+}

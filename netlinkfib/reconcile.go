@@ -13,9 +13,10 @@ import (
 // change is one kernel request and what it means for the cached state when
 // the kernel accepts it.
 type change struct {
-	req  *nl.NetlinkRequest
-	op   string // add, replace, delete
-	item string
+	req  func() *nl.NetlinkRequest // built when sent: 100,000 at once would be 100 MB
+	op   string                    // add, replace, delete
+	kind string                    // object and op, for Observer.Operation: label_add, nexthop_replace, ...
+	item func() string             // formatted only for an error
 	ok   func()
 	gone bool // a delete: "no such object" counts as done
 }
@@ -95,26 +96,32 @@ func (f *FIB) program(ctx context.Context, cs []change) Errors {
 		return nil
 	}
 	f.sent += len(cs)
+	f.total += uint64(len(cs))
 	start := time.Now()
 	defer func() { f.kernelTime += time.Since(start) }()
-	reqs := make([]*nl.NetlinkRequest, len(cs))
-	for i, c := range cs {
-		reqs[i] = c.req
-	}
+	const batch = 4096 // requests serialized at a time
 	var errs Errors
-	results, took := f.c.execute(ctx, reqs)
-	for i, err := range results {
-		c := cs[i]
-		if err != nil && c.gone && (errors.Is(err, unix.ENOENT) || errors.Is(err, unix.ESRCH)) {
-			err = nil // already gone: the goal is reached
+	reqs := make([]*nl.NetlinkRequest, 0, min(len(cs), batch))
+	for from := 0; from < len(cs); from += batch {
+		part := cs[from:min(from+batch, len(cs))]
+		reqs = reqs[:0]
+		for _, c := range part {
+			reqs = append(reqs, c.req())
 		}
-		if err != nil {
-			f.obs.Operation(operationKind(c), "error", took[i])
-			errs = append(errs, &ItemError{Item: c.item, Op: c.op, Err: err})
-			continue
+		results, took := f.c.execute(ctx, reqs)
+		for i, err := range results {
+			c := part[i]
+			if err != nil && c.gone && (errors.Is(err, unix.ENOENT) || errors.Is(err, unix.ESRCH)) {
+				err = nil // already gone: the goal is reached
+			}
+			if err != nil {
+				f.obs.Operation(c.kind, "error", took[i])
+				errs = append(errs, &ItemError{Item: c.item(), Op: c.op, Err: err})
+				continue
+			}
+			f.obs.Operation(c.kind, "ok", took[i])
+			c.ok()
 		}
-		f.obs.Operation(operationKind(c), "ok", took[i])
-		c.ok()
 	}
 	return errs
 }
@@ -124,43 +131,43 @@ func (f *FIB) changes(p *plan) []change {
 	have := f.have
 	var cs []change
 	for _, r := range p.labelAdd {
-		cs = append(cs, change{req: labelRouteRequest(r, flagsAdd), op: "add", item: "label " + r.in.String(),
+		cs = append(cs, change{req: func() *nl.NetlinkRequest { return labelRouteRequest(r, flagsAdd) }, op: "add", kind: "label_add", item: func() string { return "label " + r.in.String() },
 			ok: func() { have.labels[r.in] = r }})
 	}
 	for _, r := range p.labelReplace {
-		cs = append(cs, change{req: labelRouteRequest(r, flagsReplace), op: "replace", item: "label " + r.in.String(),
+		cs = append(cs, change{req: func() *nl.NetlinkRequest { return labelRouteRequest(r, flagsReplace) }, op: "replace", kind: "label_replace", item: func() string { return "label " + r.in.String() },
 			ok: func() { have.labels[r.in] = r }})
 	}
 	for _, in := range p.labelDelete {
-		cs = append(cs, change{req: labelRouteDeleteRequest(in), op: "delete", item: "label " + in.String(), gone: true,
+		cs = append(cs, change{req: func() *nl.NetlinkRequest { return labelRouteDeleteRequest(in) }, op: "delete", kind: "label_delete", item: func() string { return "label " + in.String() }, gone: true,
 			ok: func() { delete(have.labels, in) }})
 	}
 	for _, o := range p.nexthopAdd {
-		cs = append(cs, change{req: nexthopRequest(o, flagsAdd), op: "add", item: nexthopItem(o.id, o.hop),
+		cs = append(cs, change{req: func() *nl.NetlinkRequest { return nexthopRequest(o, flagsAdd) }, op: "add", kind: "nexthop_add", item: func() string { return nexthopItem(o.id, o.hop) },
 			ok: func() { have.nexthops[o.id] = o.hop; have.usedIDs[o.id] = true }})
 	}
 	for _, o := range p.nexthopReplace {
-		cs = append(cs, change{req: nexthopRequest(o, flagsReplace), op: "replace", item: nexthopItem(o.id, o.hop),
+		cs = append(cs, change{req: func() *nl.NetlinkRequest { return nexthopRequest(o, flagsReplace) }, op: "replace", kind: "nexthop_replace", item: func() string { return nexthopItem(o.id, o.hop) },
 			ok: func() { have.nexthops[o.id] = o.hop }})
 	}
 	for _, g := range p.groupAdd {
-		cs = append(cs, change{req: groupRequest(g, flagsAdd), op: "add", item: groupItem(g),
+		cs = append(cs, change{req: func() *nl.NetlinkRequest { return groupRequest(g, flagsAdd) }, op: "add", kind: "group_add", item: func() string { return groupItem(g) },
 			ok: func() { have.groups[g.id] = g.members; have.usedIDs[g.id] = true }})
 	}
 	for _, g := range p.groupReplace {
-		cs = append(cs, change{req: groupRequest(g, flagsReplace), op: "replace", item: groupItem(g),
+		cs = append(cs, change{req: func() *nl.NetlinkRequest { return groupRequest(g, flagsReplace) }, op: "replace", kind: "group_replace", item: func() string { return groupItem(g) },
 			ok: func() { have.groups[g.id] = g.members }})
 	}
 	for _, r := range p.routeAdd {
-		cs = append(cs, change{req: prefixRouteRequest(f.target, r, flagsAdd), op: "add", item: routeItem(r),
+		cs = append(cs, change{req: func() *nl.NetlinkRequest { return prefixRouteRequest(f.target, r, flagsAdd) }, op: "add", kind: "route_add", item: func() string { return routeItem(r) },
 			ok: func() { have.routes[r.prefix] = r.nhid }})
 	}
 	for _, r := range p.routeReplace {
-		cs = append(cs, change{req: prefixRouteRequest(f.target, r, flagsReplace), op: "replace", item: routeItem(r),
+		cs = append(cs, change{req: func() *nl.NetlinkRequest { return prefixRouteRequest(f.target, r, flagsReplace) }, op: "replace", kind: "route_replace", item: func() string { return routeItem(r) },
 			ok: func() { have.routes[r.prefix] = r.nhid }})
 	}
 	for _, pfx := range p.routeDelete {
-		cs = append(cs, change{req: prefixRouteDeleteRequest(f.target, pfx), op: "delete", item: "prefix " + pfx.String(), gone: true,
+		cs = append(cs, change{req: func() *nl.NetlinkRequest { return prefixRouteDeleteRequest(f.target, pfx) }, op: "delete", kind: "route_delete", item: func() string { return "prefix " + pfx.String() }, gone: true,
 			ok: func() { delete(have.routes, pfx) }})
 	}
 	return cs
@@ -172,7 +179,7 @@ func (f *FIB) nexthopDelete(id uint32, group bool) change {
 	if group {
 		item = "nexthop group " + strconv.FormatUint(uint64(id), 10)
 	}
-	return change{req: nexthopDeleteRequest(id), op: "delete", item: item, gone: true,
+	return change{req: func() *nl.NetlinkRequest { return nexthopDeleteRequest(id) }, op: "delete", kind: "nexthop_delete", item: func() string { return item }, gone: true,
 		ok: func() { delete(have.nexthops, id); delete(have.groups, id); delete(have.usedIDs, id) }}
 }
 
@@ -205,6 +212,8 @@ type Status struct {
 	// Requests the last pass sent to the kernel: 0 when it found nothing
 	// to do, 1 for a relabel of an LSP however many prefixes use it.
 	LastPassRequests int `json:"last_pass_requests"`
+	// Requests sent to the kernel since start, every pass together.
+	Requests uint64 `json:"requests"`
 	// Time the last pass spent sending requests and reading the answers
 	// (the rest is reading the kernel and diffing).
 	LastPassKernelTime time.Duration `json:"last_pass_kernel_ns"`
@@ -216,6 +225,6 @@ func (f *FIB) Status() Status {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	return Status{Labels: len(f.have.labels), Prefixes: len(f.have.routes), Nexthops: len(f.have.nexthops),
-		Groups: len(f.have.groups), Stale: f.stale || f.dirty.Load(), LastPassRequests: f.sent,
+		Groups: len(f.have.groups), Stale: f.stale || f.dirty.Load(), LastPassRequests: f.sent, Requests: f.total,
 		LastPassKernelTime: f.kernelTime}
 }

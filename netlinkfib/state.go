@@ -19,25 +19,35 @@ type hop struct {
 }
 
 // hopKey is a hop usable as a map key: two hops with the same key are the same
-// kernel nexthop object.
+// kernel nexthop object. Stacks of up to three labels (every LSP lsrd
+// builds) fit in the key itself: keying 100,000 prefixes allocates nothing.
 type hopKey struct {
 	gw      netip.Addr
 	ifindex int
-	labels  string
+	n       int
+	short   [3]fib.Label
+	long    string // the whole stack, formatted, when longer
 }
 
 func (h hop) key() hopKey {
-	if len(h.labels) == 0 {
-		return hopKey{gw: h.gw, ifindex: h.ifindex}
+	k := hopKey{gw: h.gw, ifindex: h.ifindex, n: len(h.labels)}
+	if len(h.labels) <= len(k.short) {
+		copy(k.short[:], h.labels)
+		return k
 	}
-	b := make([]byte, 0, 8*len(h.labels))
-	for i, l := range h.labels {
+	k.long = formatLabels(h.labels)
+	return k
+}
+
+func formatLabels(ls []fib.Label) string {
+	b := make([]byte, 0, 8*len(ls))
+	for i, l := range ls {
 		if i > 0 {
 			b = append(b, '/')
 		}
 		b = strconv.AppendUint(b, uint64(l), 10)
 	}
-	return hopKey{gw: h.gw, ifindex: h.ifindex, labels: string(b)}
+	return string(b)
 }
 
 func (h hop) equal(o hop) bool {
@@ -47,7 +57,7 @@ func (h hop) equal(o hop) bool {
 func (h hop) String() string {
 	s := fmt.Sprintf("via %s ifindex %d", h.gw, h.ifindex)
 	if len(h.labels) > 0 {
-		s += " labels " + h.key().labels
+		s += " labels " + formatLabels(h.labels)
 	}
 	return s
 }
@@ -141,6 +151,8 @@ func resolve(t *fib.Table, ifindex func(string) (int, bool)) (desiredState, Erro
 	if t == nil {
 		return d, nil
 	}
+	d.labels = make(map[fib.Label]labelRoute, len(t.LFIB))
+	d.ftn = make(map[netip.Prefix][]hop, len(t.FTN))
 	for in, e := range t.LFIB {
 		item := "label " + in.String()
 		if in < fib.FirstUnreserved || in > fib.MaxLabel {
@@ -154,14 +166,38 @@ func resolve(t *fib.Table, ifindex func(string) (int, bool)) (desiredState, Erro
 		}
 		d.labels[in] = labelRoute{in: in, hops: hops}
 	}
+	// Prefixes behind one LSP share one next-hop slice (the producer's
+	// tables are never changed in place): resolve it once, and let them
+	// share the result too.
+	type shared struct {
+		first *fib.NextHop
+		n     int
+	}
+	type resolved struct {
+		hops []hop
+		err  error
+	}
+	memo := map[shared]resolved{}
 	for p, e := range t.FTN {
-		item := "prefix " + p.String()
 		if !p.IsValid() || p != p.Masked() {
-			errs = append(errs, &ItemError{Item: item, Op: "resolve", Err: fmt.Errorf("prefix has host bits set or is invalid")})
+			errs = append(errs, &ItemError{Item: "prefix " + p.String(), Op: "resolve", Err: fmt.Errorf("prefix has host bits set or is invalid")})
 			continue
 		}
-		hops, err := resolveHops(e.NextHops, ifindex)
+		var hops []hop
+		var err error
+		if len(e.NextHops) > 0 {
+			k := shared{&e.NextHops[0], len(e.NextHops)}
+			r, ok := memo[k]
+			if !ok {
+				r.hops, r.err = resolveHops(e.NextHops, ifindex)
+				memo[k] = r
+			}
+			hops, err = r.hops, r.err
+		} else {
+			hops, err = resolveHops(e.NextHops, ifindex)
+		}
 		if err != nil {
+			item := "prefix " + p.String()
 			errs = append(errs, &ItemError{Item: item, Op: "resolve", Err: err})
 			continue
 		}

@@ -22,14 +22,47 @@ type Change struct {
 // resolved recursively through the best route covering the address, other
 // than the route itself, to the forwarding next hops of that route; a route
 // none of whose next hops resolves is not usable and is not published.
+//
+// The published table is defined by rounds (see recompute), but a change
+// costs only what it touches: the prefixes whose routes changed and, through
+// an index of next-hop addresses, the routes whose next hops a changed
+// prefix covers, transitively. A BGP batch of N routes over a few next hops
+// costs O(N); a change of the route to a next hop costs O(its dependents).
 type RIB struct {
-	routes map[netip.Prefix]map[Source]Route // as learned
-	best   map[netip.Prefix]Route            // as published, next hops resolved
+	prefixes map[netip.Prefix]*entry
+	bySource map[Source]map[netip.Prefix]struct{}
+	// watchers indexes the routes by the next-hop addresses they resolve
+	// recursively (next hops without an interface), over every candidate,
+	// not just the best: a change of any prefix covering the address may
+	// change their resolution.
+	watchers map[netip.Addr]map[netip.Prefix]struct{}
+	addrs    []netip.Addr // watchers' keys, sorted; nil when they changed
+	seeds    map[netip.Prefix]struct{}
+
+	// scratch for resolve, reused across calls
+	hopBuf []NextHop
+	recBuf []netip.Addr
+	// the last next hops and recursive addresses resolve allocated: the
+	// routes behind one next hop share them (published routes are never
+	// changed in place), 100,000 BGP routes hold one copy, not 100,000
+	lastHops []NextHop
+	lastRec  []netip.Addr
+}
+
+// entry is one prefix: its learned routes and what the RIB publishes.
+type entry struct {
+	learned []Route // one per source, most preferred first
+	hist    history
 }
 
 // New returns an empty RIB.
 func New() *RIB {
-	return &RIB{routes: map[netip.Prefix]map[Source]Route{}, best: map[netip.Prefix]Route{}}
+	return &RIB{
+		prefixes: map[netip.Prefix]*entry{},
+		bySource: map[Source]map[netip.Prefix]struct{}{},
+		watchers: map[netip.Addr]map[netip.Prefix]struct{}{},
+		seeds:    map[netip.Prefix]struct{}{},
+	}
 }
 
 // Update adds or replaces the route of r.Source for r.Prefix.
@@ -58,10 +91,15 @@ func (r *RIB) Apply(source Source, adds []Route, dels []netip.Prefix) []Change {
 }
 
 // ReplaceSource makes routes the whole set source has, removing the rest of
-// its routes: a resync after a kernel dump or a configuration reload.
+// its routes: a resync after a kernel dump or a configuration reload. Routes
+// that did not change cost a comparison, nothing more.
 func (r *RIB) ReplaceSource(source Source, routes []Route) []Change {
-	for p, m := range r.routes {
-		if _, ok := m[source]; ok {
+	keep := make(map[netip.Prefix]struct{}, len(routes))
+	for _, rt := range routes {
+		keep[rt.Prefix.Masked()] = struct{}{}
+	}
+	for p := range r.bySource[source] {
+		if _, ok := keep[p]; !ok {
 			r.drop(p, source)
 		}
 	}
@@ -75,36 +113,112 @@ func (r *RIB) ReplaceSource(source Source, routes []Route) []Change {
 func (r *RIB) put(source Source, rt Route) {
 	rt.Source = source
 	rt.Prefix = rt.Prefix.Masked()
-	m := r.routes[rt.Prefix]
-	if m == nil {
-		m = map[Source]Route{}
-		r.routes[rt.Prefix] = m
+	e := r.prefixes[rt.Prefix]
+	if e == nil {
+		e = &entry{}
+		r.prefixes[rt.Prefix] = e
 	}
-	m[source] = rt
+	i := slices.IndexFunc(e.learned, func(c Route) bool { return c.Source == source })
+	if i >= 0 && sameRoute(e.learned[i], rt) {
+		return
+	}
+	r.unwatch(e, rt.Prefix)
+	if i >= 0 {
+		e.learned[i] = rt
+	} else {
+		e.learned = append(e.learned, rt)
+	}
+	slices.SortFunc(e.learned, compareCandidates)
+	r.watch(e, rt.Prefix)
+	m := r.bySource[source]
+	if m == nil {
+		m = map[netip.Prefix]struct{}{}
+		r.bySource[source] = m
+	}
+	m[rt.Prefix] = struct{}{}
+	r.seeds[rt.Prefix] = struct{}{}
 }
 
 // drop forgets source's route to prefix.
 func (r *RIB) drop(prefix netip.Prefix, source Source) {
 	prefix = prefix.Masked()
-	if m := r.routes[prefix]; m != nil {
-		delete(m, source)
-		if len(m) == 0 {
-			delete(r.routes, prefix)
+	e := r.prefixes[prefix]
+	if e == nil {
+		return
+	}
+	i := slices.IndexFunc(e.learned, func(c Route) bool { return c.Source == source })
+	if i < 0 {
+		return
+	}
+	r.unwatch(e, prefix)
+	e.learned = slices.Delete(e.learned, i, i+1)
+	r.watch(e, prefix)
+	delete(r.bySource[source], prefix)
+	r.seeds[prefix] = struct{}{}
+}
+
+// watch and unwatch keep the next-hop index in step with e's learned routes.
+func (r *RIB) watch(e *entry, p netip.Prefix) {
+	for _, rt := range e.learned {
+		for _, nh := range rt.NextHops {
+			if nh.Ifname != "" || !nh.Addr.IsValid() {
+				continue
+			}
+			m := r.watchers[nh.Addr]
+			if m == nil {
+				m = map[netip.Prefix]struct{}{}
+				r.watchers[nh.Addr] = m
+				r.addrs = nil
+			}
+			m[p] = struct{}{}
+		}
+	}
+}
+
+func (r *RIB) unwatch(e *entry, p netip.Prefix) {
+	for _, rt := range e.learned {
+		for _, nh := range rt.NextHops {
+			if nh.Ifname != "" || !nh.Addr.IsValid() {
+				continue
+			}
+			if m := r.watchers[nh.Addr]; m != nil {
+				delete(m, p)
+				if len(m) == 0 {
+					delete(r.watchers, nh.Addr)
+					r.addrs = nil
+				}
+			}
 		}
 	}
 }
 
 // Best returns the published best route to prefix.
 func (r *RIB) Best(prefix netip.Prefix) (Route, bool) {
-	rt, ok := r.best[prefix.Masked()]
-	return rt, ok
+	e := r.prefixes[prefix.Masked()]
+	if e == nil {
+		return Route{}, false
+	}
+	return e.hist.final()
+}
+
+// Len returns how many prefixes have a published best route.
+func (r *RIB) Len() int {
+	n := 0
+	for _, e := range r.prefixes {
+		if _, ok := e.hist.final(); ok {
+			n++
+		}
+	}
+	return n
 }
 
 // Routes returns every published best route, sorted by prefix.
 func (r *RIB) Routes() []Route {
-	out := make([]Route, 0, len(r.best))
-	for _, rt := range r.best {
-		out = append(out, rt)
+	out := make([]Route, 0, len(r.prefixes))
+	for _, e := range r.prefixes {
+		if rt, ok := e.hist.final(); ok {
+			out = append(out, rt)
+		}
 	}
 	slices.SortFunc(out, func(a, b Route) int { return comparePrefix(a.Prefix, b.Prefix) })
 	return out
@@ -115,92 +229,132 @@ func (r *RIB) Routes() []Route {
 // peer address is two).
 const maxRecursion = 4
 
-// recompute derives the published table from the learned one and returns
-// what changed. Each round resolves recursive next hops against the previous
-// round's table, starting from nothing, so every resolution rests on routes
-// that reach an interface, and a loop of routes resolving through each other
-// never resolves.
+// rounds is how many rounds define the published table.
+const rounds = maxRecursion + 1
+
+// recompute brings the published table up to date after puts and drops, and
+// returns what changed, sorted by prefix.
+//
+// The table is defined in rounds: round k picks, for every prefix, the most
+// preferred route that is direct or resolves against round k-1's table,
+// starting from nothing before round 0; the table published is round
+// maxRecursion's. So every resolution rests on routes that reach an
+// interface within maxRecursion steps, and a loop of routes resolving only
+// through each other never resolves. (A full recompute may stop at a round
+// equal to the one before: the rounds after it are equal too.)
+//
+// Each prefix keeps the value it has in every round (its history), so a
+// change reruns the rounds only for the prefixes it affects: those whose
+// routes changed (the seeds) and, from round k+1 on, those with a next hop
+// covered by a prefix whose round-k value changed.
 func (r *RIB) recompute() []Change {
-	next := map[netip.Prefix]Route{}
-	for round := 0; round <= maxRecursion; round++ {
-		cur := make(map[netip.Prefix]Route, len(r.routes))
-		for p, m := range r.routes {
-			// The most preferred route that is usable wins.
-			for _, c := range candidates(m) {
-				if isDirect(c) {
-					cur[p] = c
-					break
-				}
-				if res, ok := resolve(c, next); ok {
-					cur[p] = res
-					break
-				}
-			}
+	if len(r.seeds) == 0 {
+		return nil
+	}
+	// The affected prefixes, each with its history before this recompute.
+	type affected struct {
+		p      netip.Prefix
+		e      *entry
+		before history
+	}
+	aff := make([]affected, 0, len(r.seeds))
+	in := make(map[netip.Prefix]struct{}, len(r.seeds))
+	join := func(p netip.Prefix) {
+		if _, ok := in[p]; !ok {
+			in[p] = struct{}{}
+			e := r.prefixes[p]
+			aff = append(aff, affected{p, e, e.hist})
 		}
-		stable := len(cur) == len(next)
-		for p, rt := range cur {
-			if old, ok := next[p]; !ok || !sameRoute(old, rt) {
-				stable = false
-				break
-			}
+	}
+	for p := range r.seeds {
+		join(p)
+	}
+	clear(r.seeds)
+	memo := map[lookupKey]lookupResult{}
+	var joined []netip.Prefix // dependents of round k's changes, active from round k+1
+	for k := range rounds {
+		for _, p := range joined {
+			join(p)
 		}
-		next = cur
-		if stable {
-			break
+		joined = joined[:0]
+		for _, a := range aff {
+			rt, ok := r.eval(a.e, k, memo)
+			a.e.hist = a.e.hist.setFrom(k, rt, ok)
+			was, wasOK := a.before.at(k)
+			if ok == wasOK && (!ok || sameRoute(rt, was)) {
+				continue
+			}
+			if k < maxRecursion {
+				joined = r.dependents(a.p, joined)
+			}
 		}
 	}
 	var changes []Change
-	for p, rt := range next {
-		if old, ok := r.best[p]; !ok || !sameRoute(old, rt) {
-			changes = append(changes, Change{Prefix: p, Best: rt})
+	for _, a := range aff {
+		was, wasOK := a.before.final()
+		now, ok := a.e.hist.final()
+		switch {
+		case ok && (!wasOK || !sameRoute(was, now)):
+			changes = append(changes, Change{Prefix: a.p, Best: now})
+		case !ok && wasOK:
+			changes = append(changes, Change{Prefix: a.p, Deleted: true})
+		}
+		if len(a.e.learned) == 0 {
+			delete(r.prefixes, a.p)
 		}
 	}
-	for p := range r.best {
-		if _, ok := next[p]; !ok {
-			changes = append(changes, Change{Prefix: p, Deleted: true})
-		}
-	}
-	r.best = next
 	slices.SortFunc(changes, func(a, b Change) int { return comparePrefix(a.Prefix, b.Prefix) })
 	return changes
 }
 
-func isDirect(rt Route) bool {
-	for _, nh := range rt.NextHops {
-		if nh.Ifname == "" {
-			return false
+// dependents appends the prefixes with a next hop q covers.
+func (r *RIB) dependents(q netip.Prefix, out []netip.Prefix) []netip.Prefix {
+	if len(r.watchers) == 0 {
+		return out
+	}
+	if r.addrs == nil {
+		r.addrs = make([]netip.Addr, 0, len(r.watchers))
+		for a := range r.watchers {
+			r.addrs = append(r.addrs, a)
+		}
+		slices.SortFunc(r.addrs, netip.Addr.Compare)
+	}
+	// The addresses a prefix covers are contiguous in address order.
+	i, _ := slices.BinarySearchFunc(r.addrs, q.Addr(), netip.Addr.Compare)
+	for ; i < len(r.addrs) && q.Contains(r.addrs[i]); i++ {
+		for p := range r.watchers[r.addrs[i]] {
+			out = append(out, p)
 		}
 	}
-	return len(rt.NextHops) > 0
-}
-
-// candidates orders one prefix's routes by preference: lower distance, then
-// lower source number (connected before static before kernel before BGP).
-func candidates(m map[Source]Route) []Route {
-	out := make([]Route, 0, len(m))
-	for _, rt := range m {
-		out = append(out, rt)
-	}
-	slices.SortFunc(out, func(a, b Route) int {
-		if c := cmp.Compare(a.Distance, b.Distance); c != 0 {
-			return c
-		}
-		return cmp.Compare(a.Source, b.Source)
-	})
 	return out
 }
 
-// resolve replaces next hops without an interface by the forwarding next hops
-// of the longest route in table covering their address.
-func resolve(rt Route, direct map[netip.Prefix]Route) (Route, bool) {
-	var hops []NextHop
-	var recursive []netip.Addr
+// eval is round k's value of e's prefix: its most preferred route that is
+// direct or resolves against round k-1.
+func (r *RIB) eval(e *entry, k int, memo map[lookupKey]lookupResult) (Route, bool) {
+	for _, c := range e.learned {
+		if isDirect(c) {
+			return c, true
+		}
+		if res, ok := r.resolve(c, k-1, e, memo); ok {
+			return res, true
+		}
+	}
+	return Route{}, false
+}
+
+// resolve replaces rt's next hops without an interface by the forwarding
+// next hops of the longest route of round k covering their address. When
+// the result equals e's current value, that value is returned, so a route
+// that stays the same allocates nothing.
+func (r *RIB) resolve(rt Route, k int, e *entry, memo map[lookupKey]lookupResult) (Route, bool) {
+	hops, recursive := r.hopBuf[:0], r.recBuf[:0]
 	for _, nh := range rt.NextHops {
 		if nh.Ifname != "" {
 			hops = append(hops, nh)
 			continue
 		}
-		via, ok := longestMatch(nh.Addr, direct, rt.Prefix)
+		via, ok := r.longestMatch(nh.Addr, k, rt.Prefix, memo)
 		if !ok {
 			continue
 		}
@@ -214,32 +368,147 @@ func resolve(rt Route, direct map[netip.Prefix]Route) (Route, bool) {
 			}
 		}
 	}
+	r.hopBuf, r.recBuf = hops, recursive
 	if len(hops) == 0 {
 		return Route{}, false
 	}
+	hops = dedup(hops)
+	if cur, ok := e.hist.last(); ok && cur.Prefix == rt.Prefix && cur.Source == rt.Source && cur.Distance == rt.Distance &&
+		slices.Equal(cur.NextHops, hops) && slices.Equal(cur.Recursive, recursive) {
+		return cur, true
+	}
 	out := rt
-	out.NextHops = dedup(hops)
-	out.Recursive = recursive
+	if !slices.Equal(r.lastHops, hops) {
+		r.lastHops = slices.Clone(hops)
+	}
+	out.NextHops = r.lastHops
+	out.Recursive = nil
+	if len(recursive) > 0 {
+		if !slices.Equal(r.lastRec, recursive) {
+			r.lastRec = slices.Clone(recursive)
+		}
+		out.Recursive = r.lastRec
+	}
 	return out, true
 }
 
-func longestMatch(a netip.Addr, table map[netip.Prefix]Route, self netip.Prefix) (Route, bool) {
-	if !a.IsValid() {
-		return Route{}, false
+type lookupKey struct {
+	addr  netip.Addr
+	round int
+}
+
+// lookupResult holds the two longest prefixes covering an address in one
+// round: the second serves the route that is itself the longest.
+type lookupResult struct {
+	match [2]netip.Prefix
+	n     int
+}
+
+// longestMatch returns round k's value of the longest prefix covering a,
+// other than self. Called only for rounds already complete, so the memo
+// stays valid for the whole recompute.
+func (r *RIB) longestMatch(a netip.Addr, k int, self netip.Prefix, memo map[lookupKey]lookupResult) (Route, bool) {
+	if !a.IsValid() || k < 0 {
+		return Route{}, false // round 0 resolves against nothing
 	}
-	for bits := a.BitLen(); bits >= 0; bits-- {
-		p, err := a.Prefix(bits)
-		if err != nil {
-			return Route{}, false
+	key := lookupKey{a, k}
+	res, ok := memo[key]
+	if !ok {
+		for bits := a.BitLen(); bits >= 0 && res.n < 2; bits-- {
+			p, err := a.Prefix(bits)
+			if err != nil {
+				break
+			}
+			if e := r.prefixes[p]; e != nil {
+				if _, ok := e.hist.at(k); ok {
+					res.match[res.n] = p
+					res.n++
+				}
+			}
 		}
-		if p == self {
-			continue
-		}
-		if rt, ok := table[p]; ok {
-			return rt, true
+		memo[key] = res
+	}
+	for _, p := range res.match[:res.n] {
+		if p != self {
+			return r.prefixes[p].hist.at(k)
 		}
 	}
 	return Route{}, false
+}
+
+// history is a prefix's value in each round: a list of steps, each holding
+// from its round until the next step's; absent before the first. A prefix
+// present in one round is present in every later one (each round's table
+// covers the one before), so the steps are all present values.
+type history []step
+
+type step struct {
+	from int
+	rt   Route
+}
+
+func (h history) at(k int) (Route, bool) {
+	for i := len(h) - 1; i >= 0; i-- {
+		if h[i].from <= k {
+			return h[i].rt, true
+		}
+	}
+	return Route{}, false
+}
+
+func (h history) final() (Route, bool) { return h.last() }
+
+func (h history) last() (Route, bool) {
+	if len(h) == 0 {
+		return Route{}, false
+	}
+	return h[len(h)-1].rt, true
+}
+
+// setFrom gives rounds k and later the value rt (absent when !ok). It never
+// changes h's backing array: the caller may hold h as the history before.
+func (h history) setFrom(k int, rt Route, ok bool) history {
+	cur, curOK := h.at(k)
+	if curOK == ok && (!ok || sameRoute(cur, rt)) {
+		// Same at k; the later rounds are set when they are evaluated.
+		i := len(h)
+		for i > 0 && h[i-1].from > k {
+			i--
+		}
+		if i == len(h) {
+			return h
+		}
+		return slices.Clip(h[:i])
+	}
+	i := 0
+	for i < len(h) && h[i].from < k {
+		i++
+	}
+	out := make(history, i, i+1)
+	copy(out, h[:i])
+	if ok {
+		out = append(out, step{from: k, rt: rt})
+	}
+	return out
+}
+
+func isDirect(rt Route) bool {
+	for _, nh := range rt.NextHops {
+		if nh.Ifname == "" {
+			return false
+		}
+	}
+	return len(rt.NextHops) > 0
+}
+
+// compareCandidates orders one prefix's routes by preference: lower
+// distance, then lower source number (connected before static before kernel
+// before BGP).
+func compareCandidates(a, b Route) int {
+	if c := cmp.Compare(a.Distance, b.Distance); c != 0 {
+		return c
+	}
+	return cmp.Compare(a.Source, b.Source)
 }
 
 func dedup(hops []NextHop) []NextHop {

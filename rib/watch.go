@@ -13,7 +13,10 @@ import (
 // enough) whenever the kernel's links, addresses or IP routes change, until
 // ctx ends. It does not parse what changed: the reader of changed re-reads
 // the whole state, which also covers notifications the kernel dropped when
-// the socket's buffer overflowed (ENOBUFS is a change too).
+// the socket's buffer overflowed (ENOBUFS is a change too). lsrd's own
+// routes (protocol OwnProtocol) are no change: the RIB never learns them,
+// and installing 100,000 BGP routes must not make lsrd re-read the kernel
+// over and over.
 func WatchKernel(ctx context.Context, changed chan<- struct{}) error {
 	s, err := nl.Subscribe(unix.NETLINK_ROUTE,
 		unix.RTNLGRP_LINK, unix.RTNLGRP_IPV4_IFADDR, unix.RTNLGRP_IPV6_IFADDR,
@@ -36,8 +39,11 @@ func WatchKernel(ctx context.Context, changed chan<- struct{}) error {
 		msgs, _, err := s.Receive()
 		switch {
 		case err == nil:
-			if len(msgs) > 0 {
-				signal()
+			for _, m := range msgs {
+				if !ownRoute(m.Header.Type, m.Data) {
+					signal()
+					break
+				}
 			}
 		case errors.Is(err, unix.EAGAIN), errors.Is(err, unix.EWOULDBLOCK), errors.Is(err, unix.EINTR):
 		case errors.Is(err, unix.ENOBUFS):
@@ -47,4 +53,13 @@ func WatchKernel(ctx context.Context, changed chan<- struct{}) error {
 		}
 	}
 	return nil
+}
+
+// ownRoute tells whether a notification is about one of lsrd's own routes.
+func ownRoute(typ uint16, data []byte) bool {
+	if typ != unix.RTM_NEWROUTE && typ != unix.RTM_DELROUTE {
+		return false
+	}
+	// struct rtmsg: family, dst_len, src_len, tos, table, protocol, ...
+	return len(data) >= unix.SizeofRtMsg && data[5] == OwnProtocol
 }

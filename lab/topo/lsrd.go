@@ -182,3 +182,7 @@ func (l *LSRD) Reload(yaml string) error {
 	}
 	return nil
 }
+
+// Pid returns the lsrd process's ID (ip netns exec execs lsrd in place), for
+// reading its memory from /proc.
+func (l *LSRD) Pid() int { return l.cmd.Process.Pid }

@@ -1,0 +1,182 @@
+//go:build lab
+
+package e2e
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	api "github.com/osrg/gobgp/v3/api"
+
+	"github.com/lsrd/lsrd/lab/topo"
+)
+
+// benchPrefixes is how many prefixes the BGP benchmark uses:
+// $LSRD_BENCH_PREFIXES, 100,000 by default.
+func benchPrefixes(t *testing.T) int {
+	n := 100000
+	if s := os.Getenv("LSRD_BENCH_PREFIXES"); s != "" {
+		var err error
+		if n, err = strconv.Atoi(s); err != nil || n < 1 {
+			t.Fatalf("LSRD_BENCH_PREFIXES=%q: want a positive number", s)
+		}
+	}
+	return n
+}
+
+// TestBenchBGP measures, in one lab run, lsrd learning N prefixes from
+// gobgpd over one iBGP session with their next hop behind an LDP LSP (the
+// bgpScale topology): the time from Established until all N are in the
+// kernel, lsrd's memory then, the time and kernel notifications to move all
+// of them to a new label after the LSP's label changes, and the time to
+// withdraw them. Beside it, in the same run: the same N routes through one
+// labelled nexthop object with ip -batch, and FRR's bgpd and zebra learning
+// the same N from gobgpd (plain IP: no LDP). A benchmark, not a test: it
+// runs only with LSRD_BENCH=1 (make bench).
+func TestBenchBGP(t *testing.T) {
+	if os.Getenv("LSRD_BENCH") != "1" {
+		t.Skip("benchmark: set LSRD_BENCH=1 (make bench)")
+	}
+	n := benchPrefixes(t)
+	var out strings.Builder
+	fmt.Fprintf(&out, "BGP: %d prefixes over one session, next hop behind an LDP LSP (kernel lab, software emulation; compare within this run only)\n", n)
+	row := func(what, figure string) { fmt.Fprintf(&out, "  %-68s %s\n", what, figure) }
+	secs := func(d time.Duration) string { return fmt.Sprintf("%.2f s", d.Seconds()) }
+
+	t.Run("ip-batch", func(t *testing.T) {
+		lab := topo.New(t)
+		x1, x2 := lab.Router("x1"), lab.Router("x2")
+		if1, _ := lab.Link(x1, x2, "10.9.0.1/30", "10.9.0.2/30")
+		x1.EnableMPLS(if1)
+		var b strings.Builder
+		for _, p := range scalePrefixes(n) {
+			fmt.Fprintf(&b, "route add %s nhid 100 proto 193\n", p)
+		}
+		file := filepath.Join(t.TempDir(), "routes")
+		if err := os.WriteFile(file, []byte(b.String()), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		x1.Run("ip", "nexthop", "add", "id", "100", "encap", "mpls", "1000", "via", "10.9.0.2", "dev", if1, "proto", "193")
+		start := time.Now()
+		x1.Run("ip", "-batch", file)
+		row("ip -batch: install via one labelled nexthop object (reference)", secs(time.Since(start)))
+		start = time.Now()
+		x1.Run("ip", "nexthop", "replace", "id", "100", "encap", "mpls", "2000", "via", "10.9.0.2", "dev", if1, "proto", "193")
+		row("ip: relabel all, one nexthop replace (reference)", secs(time.Since(start)))
+	})
+
+	t.Run("lsrd", func(t *testing.T) {
+		if v := os.Getenv("LSRD_BENCH_GOGC"); v != "" {
+			// The Go runtime's GC target for the lsrd processes: how much of
+			// the resident memory is headroom rather than live data.
+			t.Setenv("GOGC", v)
+			row("lsrd run with GOGC", v)
+		}
+		s := newBGPScale(t, n)
+		label := s.waitLSP(time.Second, 1000)
+		ctx, cancel := context.WithTimeout(context.Background(), 40*time.Minute)
+		defer cancel()
+		up := s.announce(ctx)
+		done, err := s.waitCount(s.base+n, 150*time.Millisecond, 20*time.Minute)
+		if err != nil {
+			row("lsrd: Established to all in the kernel", "did not finish: "+err.Error())
+			t.Fatal(err)
+		}
+		row("lsrd: Established to all in the kernel", secs(done.Sub(up)))
+		rss, hwm := memKB(s.l2.Pid())
+		row("lsrd: resident memory then (VmRSS / VmHWM)", fmt.Sprintf("%d MB / %d MB", rss/1024, hwm/1024))
+		if strings.Contains(os.Getenv("GODEBUG"), "gctrace=1") {
+			// The Go heap behind that figure: the last collections' live
+			// heap and goal, from lsrd's log.
+			b, _ := os.ReadFile(s.l2.Log)
+			var gcs []string
+			for _, l := range strings.Split(string(b), "\n") {
+				if strings.HasPrefix(l, "gc ") {
+					gcs = append(gcs, l)
+				}
+			}
+			t.Logf("lsrd's last collections:\n%s", strings.Join(gcs[max(0, len(gcs)-4):], "\n"))
+		}
+		s.checkAllOn(label)
+		rl := s.relabel(2000, 10*time.Minute)
+		s.checkAllOn(rl.label)
+		row("lsrd: relabel all: r3 restarted with a new label range until moved", secs(rl.took))
+		row("lsrd: kernel requests lsrd sent for that relabel", strconv.FormatUint(rl.requests, 10))
+		row("kernel notifications meanwhile: nexthop objects / routes", fmt.Sprintf("%d / %d", rl.nexthops, rl.routes))
+		start := time.Now()
+		if err := s.g.WithdrawRoutes(ctx, s.prefixes, bgpNextHop); err != nil {
+			t.Fatal(err)
+		}
+		t.Logf("gobgpd took the %d withdrawals in %.1fs", n, time.Since(start).Seconds())
+		if done, err = s.waitCount(s.base, 150*time.Millisecond, 20*time.Minute); err != nil {
+			t.Fatal(err)
+		}
+		row("lsrd: withdraw all, from gobgpd's withdrawal until none left", secs(done.Sub(start)))
+	})
+
+	t.Run("frr", func(t *testing.T) {
+		lab := topo.New(t)
+		x1, x2, x3 := lab.Router("x1"), lab.Router("x2"), lab.Router("x3")
+		lab.Link(x1, x2, "10.0.0.1/30", "10.0.0.2/30")
+		lab.Link(x2, x3, "10.8.0.1/30", "10.8.0.2/30")
+		g := x1.StartGoBGP(topo.GoBGPConfig{AS: 65001, RouterID: "1.1.1.1"})
+		x2.StartFRR(topo.FRRConfig{RouterID: "2.2.2.2", Static: []string{"4.4.4.4/32 10.8.0.2"},
+			BGP: &topo.FRRBGP{AS: 65001, Neighbors: []topo.BGPNeighbor{{Address: "10.0.0.1", AS: 65001}}}})
+		ctx, cancel := context.WithTimeout(context.Background(), 40*time.Minute)
+		defer cancel()
+		if err := g.AddRoutes(ctx, scalePrefixes(n), bgpNextHop); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := g.Client.AddPeer(ctx, &api.AddPeerRequest{Peer: &api.Peer{
+			Conf: &api.PeerConf{NeighborAddress: "10.0.0.2", PeerAsn: 65001}}}); err != nil {
+			t.Fatal(err)
+		}
+		var up time.Time
+		topo.Eventually(t, 3*time.Minute, "gobgpd's session with FRR", func() error {
+			var err error
+			up, err = g.EstablishedAt(ctx, "10.0.0.2")
+			return err
+		})
+		const protoBGP = 186
+		deadline := time.Now().Add(20 * time.Minute)
+		for {
+			c, err := x2.CountRoutes(protoBGP)
+			if err == nil && c >= n {
+				row("FRR 8.4 bgpd+zebra (reference, plain IP): Established to all in the kernel", secs(time.Since(up)))
+				break
+			}
+			if time.Now().After(deadline) {
+				row("FRR 8.4 bgpd+zebra (reference, plain IP): Established to all in the kernel",
+					fmt.Sprintf("did not finish in 20 min (%d routes, %v)", c, err))
+				return
+			}
+			time.Sleep(150 * time.Millisecond)
+		}
+		row("FRR: resident memory then (zebra + bgpd VmRSS)", fmt.Sprintf("%d MB", (residentKBIn(x2, "zebra")+residentKBIn(x2, "bgpd"))/1024))
+	})
+	t.Log("\n" + out.String())
+	fmt.Print(out.String())
+}
+
+// residentKBIn sums VmRSS of the processes named comm that run in the
+// router's namespace (pgrep alone sees every namespace's).
+func residentKBIn(r *topo.Router, comm string) int {
+	out, err := r.Try("sh", "-c", "for p in $(ip netns pids "+r.Name+"); do [ \"$(cat /proc/$p/comm)\" = "+comm+" ] && grep VmRSS /proc/$p/status; done; true")
+	if err != nil {
+		return 0
+	}
+	total := 0
+	for _, l := range strings.Split(out, "\n") {
+		if f := strings.Fields(l); len(f) >= 2 {
+			v, _ := strconv.Atoi(f[1])
+			total += v
+		}
+	}
+	return total
+}

@@ -1,0 +1,380 @@
+//go:build lab
+
+package e2e
+
+import (
+	"bufio"
+	"context"
+	"fmt"
+	"net/netip"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	api "github.com/osrg/gobgp/v3/api"
+
+	"github.com/lsrd/lsrd/lab/topo"
+)
+
+// bgpScale is r1 (gobgpd) - r2 (lsrd, the router under test) - r3 (lsrd) -
+// r4 (loopback 4.4.4.4, no daemon). r1 and r2 peer over iBGP; every prefix
+// r1 announces has next hop 4.4.4.4, which r2 reaches over the LDP LSP r3
+// gives it (r3 reaches 4.4.4.4 by a static route and, with independent
+// control, advertises a label of its range for it). So r2 pushes r3's label
+// onto every prefix, through one shared nexthop object. r2's route to r3's
+// loopback (the LDP transport address) uses the same gateway unlabelled (r3
+// is its egress: penultimate hop popping), so when the LSP goes and the
+// prefixes fall back to plain IP, a plain object for that gateway exists
+// already: the prefixes must stay on their own object, relabelled in place.
+type bgpScale struct {
+	t              *testing.T
+	lab            *topo.Lab
+	r1, r2, r3, r4 *topo.Router
+	g              *topo.GoBGP
+	l2, l3         *topo.LSRD
+	r3If           string
+	prefixes       []netip.Prefix
+	base           int // lsrd's own routes in r2 before BGP (its static routes)
+}
+
+var bgpNextHop = netip.MustParseAddr("4.4.4.4")
+
+// scalePrefixes is n distinct /24s from 20.0.0.0 on.
+func scalePrefixes(n int) []netip.Prefix {
+	out := make([]netip.Prefix, n)
+	for i := range out {
+		a := 20<<24 + uint32(i)<<8
+		out[i] = netip.PrefixFrom(netip.AddrFrom4([4]byte{byte(a >> 24), byte(a >> 16), byte(a >> 8), 0}), 24)
+	}
+	return out
+}
+
+func newBGPScale(t *testing.T, n int) *bgpScale {
+	s := &bgpScale{t: t, lab: topo.New(t), prefixes: scalePrefixes(n)}
+	s.r1, s.r2, s.r3, s.r4 = s.lab.Router("r1"), s.lab.Router("r2"), s.lab.Router("r3"), s.lab.Router("r4")
+	s.lab.Link(s.r1, s.r2, "10.0.0.1/30", "10.0.0.2/30")
+	var r2If string
+	r2If, s.r3If = s.lab.Link(s.r2, s.r3, "10.2.0.1/30", "10.2.0.2/30")
+	s.lab.Link(s.r3, s.r4, "10.3.0.1/30", "10.3.0.2/30")
+	s.r2.AddLoopback("2.2.2.2/32")
+	s.r3.AddLoopback("3.3.3.3/32")
+	s.r4.AddLoopback("4.4.4.4/32")
+
+	s.l3 = s.r3.StartLSRD(s.r3Config(1000))
+	s.l2 = s.r2.StartLSRD(fmt.Sprintf(`router-id: 2.2.2.2
+log-level: warn
+ldp:
+  interfaces:
+    - name: %s
+static-routes:
+  - prefix: 3.3.3.3/32
+    next-hop: 10.2.0.2
+  - prefix: 4.4.4.4/32
+    next-hop: 10.2.0.2
+bgp:
+  as: 65001
+  neighbors:
+    - address: 10.0.0.1
+      remote-as: 65001
+`, r2If))
+	// gobgpd starts without its neighbour: the routes go in first, so the
+	// session brings all of them at once.
+	s.g = s.r1.StartGoBGP(topo.GoBGPConfig{AS: 65001, RouterID: "1.1.1.1"})
+	s.waitLSP(90*time.Second, 1000)
+	var err error
+	if s.base, err = s.r2.CountRoutes(193); err != nil {
+		t.Fatal(err)
+	}
+	return s
+}
+
+// r3Config has r3 advertise labels from labelMin on for every FEC.
+func (s *bgpScale) r3Config(labelMin int) string {
+	return fmt.Sprintf(`router-id: 3.3.3.3
+log-level: warn
+ldp:
+  interfaces:
+    - name: %s
+  labels:
+    min: %d
+    control: independent
+static-routes:
+  - prefix: 2.2.2.2/32
+    next-hop: 10.2.0.1
+  - prefix: 4.4.4.4/32
+    next-hop: 10.3.0.2
+`, s.r3If, labelMin)
+}
+
+// waitLSP waits until r2 pushes r3's label (at least min) for 4.4.4.4 and
+// returns it.
+func (s *bgpScale) waitLSP(timeout time.Duration, min int) int {
+	s.t.Helper()
+	var label int
+	topo.Eventually(s.t, timeout, "r2's LSP to 4.4.4.4 with r3's label", func() error {
+		want, err := localLabel(s.l3, "4.4.4.4/32")
+		if err != nil {
+			return err
+		}
+		got, err := pushedLabel(s.r2, "4.4.4.4/32")
+		if err != nil {
+			return err
+		}
+		if got != int(want) || got < min {
+			return fmt.Errorf("r2 pushes %d, r3's label is %d (want at least %d)", got, want, min)
+		}
+		label = got
+		return nil
+	})
+	return label
+}
+
+// announce puts the prefixes into gobgpd and brings the session up; it
+// returns when gobgpd saw it Established.
+func (s *bgpScale) announce(ctx context.Context) time.Time {
+	s.t.Helper()
+	start := time.Now()
+	if err := s.g.AddRoutes(ctx, s.prefixes, bgpNextHop); err != nil {
+		s.t.Fatal(err)
+	}
+	s.t.Logf("gobgpd took %d routes in %.1fs", len(s.prefixes), time.Since(start).Seconds())
+	if _, err := s.g.Client.AddPeer(ctx, &api.AddPeerRequest{Peer: &api.Peer{
+		Conf: &api.PeerConf{NeighborAddress: "10.0.0.2", PeerAsn: 65001}}}); err != nil {
+		s.t.Fatalf("gobgpd: adding lsrd as a neighbour: %v", err)
+	}
+	var up time.Time
+	topo.Eventually(s.t, 2*time.Minute, "gobgpd's session with lsrd", func() error {
+		var err error
+		up, err = s.g.EstablishedAt(ctx, "10.0.0.2")
+		return err
+	})
+	return up
+}
+
+// waitCount polls r2's count of lsrd's routes until it is want, every poll
+// interval, and returns when it first saw it. The count comes from one raw
+// netlink dump per poll.
+func (s *bgpScale) waitCount(want int, poll, limit time.Duration) (time.Time, error) {
+	start := time.Now()
+	deadline := start.Add(limit)
+	last, logged := -1, start
+	for {
+		n, err := s.r2.CountRoutes(193)
+		now := time.Now()
+		if err == nil && n == want {
+			return now, nil
+		}
+		last = n
+		if now.Sub(logged) >= 10*time.Second {
+			s.t.Logf("after %.0fs r2 has %d of lsrd's routes, waiting for %d", now.Sub(start).Seconds(), n, want)
+			logged = now
+		}
+		if now.After(deadline) {
+			return time.Time{}, fmt.Errorf("r2 has %d of lsrd's routes after %s, want %d (err %v)", last, limit, want, err)
+		}
+		time.Sleep(poll)
+	}
+}
+
+var routeNhid = regexp.MustCompile(`^(\S+) nhid (\d+)`)
+
+// labels reads r2's routes to the prefixes and returns, per pushed label,
+// how many of them push it (0 for a route without a label), and the nexthop
+// objects they use.
+func (s *bgpScale) labels() (map[int]int, map[string]bool, error) {
+	out, err := s.r2.Try("ip", "-4", "route", "show", "proto", "193")
+	if err != nil {
+		return nil, nil, err
+	}
+	want := make(map[string]bool, len(s.prefixes))
+	for _, p := range s.prefixes {
+		want[p.String()] = true
+	}
+	nhLabel := map[string]int{}
+	counts, objects := map[int]int{}, map[string]bool{}
+	sc := bufio.NewScanner(strings.NewReader(out))
+	for sc.Scan() {
+		m := routeNhid.FindStringSubmatch(sc.Text())
+		if m == nil || !want[m[1]] {
+			continue
+		}
+		l, ok := nhLabel[m[2]]
+		if !ok {
+			nh, err := s.r2.Try("ip", "nexthop", "show", "id", m[2])
+			if err != nil {
+				return nil, nil, err
+			}
+			if lm := encapStack.FindStringSubmatch(nh); lm != nil {
+				outer, _, _ := strings.Cut(lm[1], "/")
+				l, _ = strconv.Atoi(outer)
+			}
+			nhLabel[m[2]] = l
+		}
+		counts[l]++
+		objects[m[2]] = true
+	}
+	return counts, objects, sc.Err()
+}
+
+// checkAllOn fails unless every prefix is in r2's kernel pushing label
+// through one nexthop object.
+func (s *bgpScale) checkAllOn(label int) {
+	s.t.Helper()
+	counts, objects, err := s.labels()
+	if err != nil {
+		s.t.Fatal(err)
+	}
+	if counts[label] != len(s.prefixes) || len(counts) != 1 {
+		s.t.Errorf("r2's routes to the %d prefixes by pushed label: %v, want all on %d", len(s.prefixes), counts, label)
+	}
+	if len(objects) != 1 {
+		s.t.Errorf("the prefixes use %d nexthop objects, want 1 shared", len(objects))
+	}
+}
+
+// relabelResult is what a relabel took.
+type relabelResult struct {
+	label    int           // r3's new label
+	took     time.Duration // from r3's restart until the sample moved
+	requests uint64        // requests lsrd's kernel layer sent meanwhile
+	nexthops int           // nexthop object changes the kernel announced
+	routes   int           // route changes the kernel announced (a nexthop replace announces every route using it)
+}
+
+// kernelRequests reads how many requests r2's lsrd sent to the kernel.
+func (s *bgpScale) kernelRequests() uint64 {
+	s.t.Helper()
+	var st struct {
+		Requests uint64 `json:"requests"`
+	}
+	if err := s.l2.Get("/v1/fib/status", &st); err != nil {
+		s.t.Fatal(err)
+	}
+	return st.Requests
+}
+
+// relabel restarts r3's lsrd with another label range, so that r3
+// re-advertises 4.4.4.4 with a new label (the LSP goes down meanwhile: the
+// prefixes fall back to plain IP, then take the new label), and waits until
+// r2's routes to a sample of prefixes push it.
+func (s *bgpScale) relabel(labelMin int, limit time.Duration) relabelResult {
+	s.t.Helper()
+	mon := filepath.Join(s.t.TempDir(), "monitor")
+	f, err := os.Create(mon)
+	if err != nil {
+		s.t.Fatal(err)
+	}
+	defer f.Close()
+	cmd := exec.Command("ip", "netns", "exec", s.r2.Name, "ip", "monitor", "nexthop", "route")
+	cmd.Stdout = f
+	if err := cmd.Start(); err != nil {
+		s.t.Fatal(err)
+	}
+	defer func() { cmd.Process.Kill(); cmd.Wait() }()
+	time.Sleep(200 * time.Millisecond) // the monitor subscribes
+
+	var res relabelResult
+	before := s.kernelRequests()
+	start := time.Now()
+	if err := s.l3.Stop(); err != nil {
+		s.t.Fatal(err)
+	}
+	s.l3 = s.r3.StartLSRD(s.r3Config(labelMin))
+	sample := []netip.Prefix{s.prefixes[0], s.prefixes[len(s.prefixes)/2], s.prefixes[len(s.prefixes)-1]}
+	topo.Eventually(s.t, limit, "r2 pushes r3's new label onto the prefixes", func() error {
+		want, err := localLabel(s.l3, "4.4.4.4/32")
+		if err != nil {
+			return err
+		}
+		for _, p := range sample {
+			got, err := pushedLabel(s.r2, p.String())
+			if err != nil {
+				return err
+			}
+			if got != int(want) {
+				return fmt.Errorf("%s pushes %d, r3's new label is %d", p, got, want)
+			}
+		}
+		res.label = int(want)
+		return nil
+	})
+	res.took = time.Since(start)
+	res.requests = s.kernelRequests() - before
+	time.Sleep(200 * time.Millisecond)
+	b, _ := os.ReadFile(mon)
+	for _, l := range strings.Split(string(b), "\n") {
+		switch {
+		case strings.HasPrefix(l, "id ") || strings.HasPrefix(l, "Deleted id "):
+			res.nexthops++
+		case l != "" && !strings.HasPrefix(l, " ") && !strings.HasPrefix(l, "\t"):
+			res.routes++
+		}
+	}
+	return res
+}
+
+// BGP-free core at a small scale, checked: 2,000 prefixes from gobgpd all
+// push the LSP's label through one shared nexthop object; a new label for
+// the next hop moves all of them; withdrawing them removes them.
+func TestBGPOverLSPScale(t *testing.T) {
+	s := newBGPScale(t, 2000)
+	label := s.waitLSP(time.Second, 1000)
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Minute)
+	defer cancel()
+	s.announce(ctx)
+	if _, err := s.waitCount(s.base+len(s.prefixes), 200*time.Millisecond, 3*time.Minute); err != nil {
+		t.Fatal(err)
+	}
+	s.checkAllOn(label)
+
+	rl := s.relabel(2000, 2*time.Minute)
+	if rl.label < 2000 || rl.label == label {
+		t.Fatalf("r3's new label %d, want one from 2000 on", rl.label)
+	}
+	s.checkAllOn(rl.label)
+	t.Logf("relabel of %d prefixes: %d kernel requests, %d nexthop and %d route notifications",
+		len(s.prefixes), rl.requests, rl.nexthops, rl.routes)
+	// The LSP went and came back with a new label: its object changed (to
+	// plain IP and to the new label), the prefixes did not move. Label
+	// routes change too, but nothing scales with the prefixes.
+	if rl.requests >= uint64(len(s.prefixes)/10) {
+		t.Errorf("the relabel took %d kernel requests for %d prefixes: the prefixes moved instead of their object", rl.requests, len(s.prefixes))
+	}
+
+	if err := s.g.WithdrawRoutes(ctx, s.prefixes, bgpNextHop); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.waitCount(s.base, 200*time.Millisecond, 3*time.Minute); err != nil {
+		t.Fatal(err)
+	}
+	if counts, _, err := s.labels(); err != nil || len(counts) != 0 {
+		t.Errorf("after the withdrawal r2 still routes prefixes: %v (%v)", counts, err)
+	}
+}
+
+// memKB reads VmRSS and VmHWM of a process.
+func memKB(pid int) (rss, hwm int) {
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", pid))
+	if err != nil {
+		return 0, 0
+	}
+	for _, l := range strings.Split(string(b), "\n") {
+		f := strings.Fields(l)
+		if len(f) < 2 {
+			continue
+		}
+		v, _ := strconv.Atoi(f[1])
+		switch f[0] {
+		case "VmRSS:":
+			rss = v
+		case "VmHWM:":
+			hwm = v
+		}
+	}
+	return rss, hwm
+}
