@@ -14,7 +14,6 @@ import (
 
 	"github.com/lsrd/lsrd/bgp"
 	"github.com/lsrd/lsrd/metrics"
-	"github.com/lsrd/lsrd/rib"
 )
 
 // metricSet is lsrd's registry and the instruments the daemon's parts feed
@@ -58,10 +57,7 @@ func (d *Daemon) snapshot(ctx context.Context) (metrics.Snapshot, error) {
 		if d.desired != nil {
 			s.LFIB, s.FTN = len(d.desired.LFIB), len(d.desired.FTN)
 		}
-		s.RIB = map[rib.Source]int{}
-		for _, r := range d.rib.Routes() {
-			s.RIB[r.Source]++
-		}
+		s.RIB = d.rib.CountBySource()
 	}); err != nil {
 		return s, fmt.Errorf("reading the RIB: %w", err)
 	}

@@ -131,6 +131,13 @@ func TestIncrementalMatchesFullRecompute(t *testing.T) {
 			if n := inc.Len(); n != len(ref.best) {
 				t.Fatalf("seed %d step %d: Len %d, want %d", seed, step, n, len(ref.best))
 			}
+			bySource := map[Source]int{}
+			for _, b := range ref.best {
+				bySource[b.Source]++
+			}
+			if got := inc.CountBySource(); fmt.Sprint(got) != fmt.Sprint(bySource) {
+				t.Fatalf("seed %d step %d: CountBySource %v, want %v", seed, step, got, bySource)
+			}
 		}
 	}
 }

@@ -212,6 +212,18 @@ func (r *RIB) Len() int {
 	return n
 }
 
+// CountBySource counts the published best routes by their source, without
+// copying or sorting them (metrics read it at every scrape).
+func (r *RIB) CountBySource() map[Source]int {
+	out := map[Source]int{}
+	for _, e := range r.prefixes {
+		if rt, ok := e.hist.final(); ok {
+			out[rt.Source]++
+		}
+	}
+	return out
+}
+
 // Routes returns every published best route, sorted by prefix.
 func (r *RIB) Routes() []Route {
 	out := make([]Route, 0, len(r.prefixes))
