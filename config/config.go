@@ -112,6 +112,10 @@ type Kernel struct {
 // Metrics configures the Prometheus endpoint.
 type Metrics struct {
 	Listen string `yaml:"listen"` // host:port; empty disables
+	// Pprof also serves Go's profiles at /debug/pprof/ on Listen, for
+	// finding where memory or CPU goes. Off by default: profiles show
+	// internals and cost CPU while taken.
+	Pprof bool `yaml:"pprof"`
 }
 
 // Control configures the operators' API socket.

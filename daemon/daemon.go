@@ -473,6 +473,11 @@ func (d *Daemon) reloadConfig(ctx context.Context) error {
 		d.log.Error("configuration reload rejected; running configuration unchanged", "err", err)
 		return err
 	}
+	if cfg.Metrics != d.cfg.Metrics || cfg.Control != d.cfg.Control {
+		err := errors.New("metrics and control cannot change without a restart (their servers are set up at start)")
+		d.log.Error("configuration reload rejected; running configuration unchanged", "err", err)
+		return err
+	}
 	if err := engineConfig(cfg, d.log, d.zt.devices).Validate(); err != nil {
 		return err
 	}

@@ -67,7 +67,7 @@ func TestLSRDServesMetrics(t *testing.T) {
 	lab := topo.New(t)
 	r1 := lab.Router("r1")
 	r1.AddLoopback("1.1.1.1/32")
-	r1.StartLSRD("router-id: 1.1.1.1\nmetrics:\n  listen: 127.0.0.1:9642\n")
+	l := r1.StartLSRD("router-id: 1.1.1.1\nmetrics:\n  listen: 127.0.0.1:9642\n")
 	client := &http.Client{Timeout: 5 * time.Second, Transport: &http.Transport{DialContext: func(ctx context.Context, _, addr string) (net.Conn, error) {
 		return r1.DialContext(ctx, addr)
 	}}}
@@ -87,4 +87,29 @@ func TestLSRDServesMetrics(t *testing.T) {
 			t.Errorf("/metrics lacks %s", want)
 		}
 	}
+	get := func(path string) (int, string) {
+		t.Helper()
+		resp, err := client.Get("http://127.0.0.1:9642" + path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		b, _ := io.ReadAll(resp.Body)
+		return resp.StatusCode, string(b)
+	}
+	// Profiles only when asked for.
+	if code, _ := get("/debug/pprof/heap?debug=1"); code != http.StatusNotFound {
+		t.Errorf("/debug/pprof/heap without metrics.pprof: status %d, want 404", code)
+	}
+	if err := l.Reload("router-id: 1.1.1.1\nmetrics:\n  listen: 127.0.0.1:9642\n  pprof: true\n"); err == nil {
+		t.Error("a reload switched pprof on; the metrics server is set up at start")
+	}
+	l.Stop()
+	r1.StartLSRD("router-id: 1.1.1.1\nmetrics:\n  listen: 127.0.0.1:9642\n  pprof: true\n")
+	topo.Eventually(t, 10*time.Second, "lsrd's heap profile", func() error {
+		if code, body := get("/debug/pprof/heap?debug=1"); code != http.StatusOK || !strings.Contains(body, "heap profile") {
+			return fmt.Errorf("status %d: %.80q", code, body)
+		}
+		return nil
+	})
 }
