@@ -1,6 +1,8 @@
 package bgp
 
 import (
+	"fmt"
+	"log/slog"
 	"net/netip"
 	"reflect"
 	"testing"
@@ -134,5 +136,36 @@ func BenchmarkPathToUpdate(b *testing.B) {
 		if _, ok, err := pathToUpdate(p, 65001); !ok || err != nil {
 			b.Fatal(ok, err)
 		}
+	}
+}
+
+// Best paths with the same next hop, in one event, give routes that share
+// one next-hop slice (the RIB keeps 100,000 of them).
+func TestOnEventSharesNextHops(t *testing.T) {
+	s := &Speaker{log: slog.Default(), queue: newQueue(), localAS: 65001}
+	var paths []*api.Path
+	for i := range 10 {
+		nh := "4.4.4.4"
+		if i == 5 {
+			nh = "5.5.5.5"
+		}
+		paths = append(paths, v4Path(t, fmt.Sprintf("20.0.%d.0", i), 24, nh, "10.0.0.1", 65001))
+	}
+	s.onEvent(&api.WatchEventResponse{Event: &api.WatchEventResponse_Table{Table: &api.WatchEventResponse_TableEvent{Paths: paths}}})
+	us := s.queue.take()
+	if len(us) != 10 {
+		t.Fatalf("%d updates, want 10", len(us))
+	}
+	for i, u := range us {
+		want := "4.4.4.4"
+		if i == 5 {
+			want = "5.5.5.5"
+		}
+		if len(u.Route.NextHops) != 1 || u.Route.NextHops[0].Addr != netip.MustParseAddr(want) {
+			t.Fatalf("%s: next hops %v, want %s", u.Route.Prefix, u.Route.NextHops, want)
+		}
+	}
+	if &us[0].Route.NextHops[0] != &us[4].Route.NextHops[0] || &us[6].Route.NextHops[0] != &us[9].Route.NextHops[0] {
+		t.Error("routes with the same next hop in a row hold copies, not one slice")
 	}
 }

@@ -45,7 +45,10 @@ func (q *queue) take() []Update {
 	defer q.mu.Unlock()
 	batch := q.pending
 	q.pending = nil
-	clear(q.index)
+	// A new index, not a cleared one: a cleared map keeps its size, and
+	// after the first 100,000 routes that would be megabytes held for
+	// batches of a few.
+	q.index = map[netip.Prefix]int{}
 	return batch
 }
 

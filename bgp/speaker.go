@@ -14,6 +14,8 @@ import (
 	api "github.com/osrg/gobgp/v3/api"
 	"github.com/osrg/gobgp/v3/pkg/server"
 	"google.golang.org/protobuf/types/known/anypb"
+
+	"github.com/lsrd/lsrd/rib"
 )
 
 // connectRetry is how long GoBGP waits between dials to a neighbour. Its
@@ -178,11 +180,20 @@ func (s *Speaker) onEvent(ev *api.WatchEventResponse) {
 	}
 	merge := s.merge.Load()
 	us := make([]Update, 0, len(t.Paths))
+	var shared []rib.NextHop // the last next hops, for the routes that follow with the same
 	for _, p := range t.Paths {
 		u, ok, err := pathToUpdate(p, s.localAS)
 		if err != nil {
 			s.log.Warn("bgp: ignoring path", "err", err)
 			continue
+		}
+		// Paths come in runs with one next hop (100,000 behind one
+		// router): their routes share one slice in the RIB, which never
+		// changes a route's slices in place.
+		if slices.Equal(u.Route.NextHops, shared) {
+			u.Route.NextHops = shared
+		} else if len(u.Route.NextHops) > 0 {
+			shared = u.Route.NextHops
 		}
 		if ok && merge != nil && u.Route.Prefix.Addr().Is4() {
 			u, ok = merge.put(u, p.GetFamily().GetSafi() == api.Family_SAFI_MPLS_LABEL)

@@ -3,6 +3,7 @@ package daemon
 import (
 	"maps"
 	"net/netip"
+	"slices"
 
 	"github.com/lsrd/lsrd/fib"
 	"github.com/lsrd/lsrd/rib"
@@ -27,6 +28,7 @@ type forwarding struct {
 	// prefixes whose push follows the LSP to each address.
 	byNextHop map[netip.Addr]map[netip.Prefix]struct{}
 	ftn       map[netip.Prefix]fib.FTNEntry // the IP routes wanted
+	plain     hopInterner                   // plain-IP next hops shared by the prefixes that have them
 }
 
 func newForwarding() *forwarding {
@@ -46,7 +48,7 @@ func desiredForwarding(ldp *fib.Table, best []rib.Route) *fib.Table {
 		if r.Source != rib.SourceStatic && r.Source != rib.SourceBGP {
 			continue
 		}
-		if e, ok := ftnEntry(ldp, r); ok {
+		if e, ok := ftnEntry(ldp, r, nil); ok {
 			t.FTN[r.Prefix] = e
 		}
 	}
@@ -144,15 +146,17 @@ func (f *forwarding) update(p netip.Prefix) {
 		delete(f.ftn, p)
 		return
 	}
-	if e, ok := ftnEntry(f.ldp, r); ok {
+	if e, ok := ftnEntry(f.ldp, r, &f.plain); ok {
 		f.ftn[p] = e
 	} else {
 		delete(f.ftn, p)
 	}
 }
 
-// ftnEntry is the IP route lsrd wants for its own best route r.
-func ftnEntry(ldp *fib.Table, r rib.Route) (fib.FTNEntry, bool) {
+// ftnEntry is the IP route lsrd wants for its own best route r. Plain-IP
+// next hops go through plain when not nil, so that prefixes with the same
+// ones share one slice.
+func ftnEntry(ldp *fib.Table, r rib.Route, plain *hopInterner) (fib.FTNEntry, bool) {
 	if ldp != nil {
 		if e, ok := ldp.FTN[r.Prefix]; ok {
 			return e, true
@@ -166,13 +170,45 @@ func ftnEntry(ldp *fib.Table, r rib.Route) (fib.FTNEntry, bool) {
 		}
 	}
 	e := fib.FTNEntry{Prefix: r.Prefix}
+	var buf []fib.NextHop
+	if plain != nil {
+		buf = plain.buf[:0]
+	}
 	for _, nh := range r.NextHops {
 		if nh.Ifname == "" {
 			continue // unresolved: the RIB publishes none, but be safe
 		}
-		e.NextHops = append(e.NextHops, fib.NextHop{Addr: nh.Addr, Ifname: nh.Ifname})
+		buf = append(buf, fib.NextHop{Addr: nh.Addr, Ifname: nh.Ifname})
+	}
+	if plain != nil {
+		plain.buf = buf
+		e.NextHops = plain.intern(buf)
+	} else {
+		e.NextHops = buf
 	}
 	return withRouteLabels(e, r, false), len(e.NextHops) > 0
+}
+
+// hopInterner hands out one slice for equal plain-IP next hops in a row:
+// when an LSP goes, the 100,000 prefixes behind it fall back to the same
+// plain next hop, and sharing it keeps both this table and the kernel
+// layer's (which resolves a shared slice once) from holding a copy per
+// prefix. Slices it returns are never changed in place.
+type hopInterner struct {
+	buf  []fib.NextHop // scratch for the next hops being built
+	last []fib.NextHop
+}
+
+// intern returns a slice equal to nhs that the caller may keep: the last one
+// handed out when equal, otherwise a copy (nil for none).
+func (h *hopInterner) intern(nhs []fib.NextHop) []fib.NextHop {
+	if len(nhs) == 0 {
+		return nil
+	}
+	if !slices.EqualFunc(h.last, nhs, fib.NextHop.Equal) {
+		h.last = slices.Clone(nhs)
+	}
+	return h.last
 }
 
 // viaLSP returns r's forwarding over the LSPs to its recursive next hops,

@@ -10,15 +10,58 @@ import (
 	"golang.org/x/sys/unix"
 )
 
-// change is one kernel request and what it means for the cached state when
-// the kernel accepts it.
+// change is one kernel request, named by what it does and where its object
+// sits in the pass's plan: 8 bytes, so a pass over 100,000 prefixes holds
+// 0.8 MB of them rather than a closure set per request (about 50 MB). The
+// request itself is built when sent, a batch at a time.
 type change struct {
-	req  func() *nl.NetlinkRequest // built when sent: 100,000 at once would be 100 MB
-	op   string                    // add, replace, delete
-	kind string                    // object and op, for Observer.Operation: label_add, nexthop_replace, ...
-	item func() string             // formatted only for an error
-	ok   func()
-	gone bool // a delete: "no such object" counts as done
+	kind changeKind
+	// i indexes the plan's slice of that kind; for the garbage
+	// (nexthopGC, groupGC) it is the object's ID.
+	i uint32
+}
+
+type changeKind uint8
+
+const (
+	labelAdd changeKind = iota
+	labelReplace
+	labelDelete
+	nexthopAdd
+	nexthopReplace
+	groupAdd
+	groupReplace
+	routeAdd
+	routeReplace
+	routeDelete
+	groupGC   // a nexthop group nothing uses any more
+	nexthopGC // a single nexthop object nothing uses any more
+)
+
+// changeKinds gives each kind its op (add, replace, delete) and its name
+// for Observer.Operation (label_add, nexthop_replace, ...).
+var changeKinds = [...]struct{ op, name string }{
+	labelAdd:       {"add", "label_add"},
+	labelReplace:   {"replace", "label_replace"},
+	labelDelete:    {"delete", "label_delete"},
+	nexthopAdd:     {"add", "nexthop_add"},
+	nexthopReplace: {"replace", "nexthop_replace"},
+	groupAdd:       {"add", "group_add"},
+	groupReplace:   {"replace", "group_replace"},
+	routeAdd:       {"add", "route_add"},
+	routeReplace:   {"replace", "route_replace"},
+	routeDelete:    {"delete", "route_delete"},
+	groupGC:        {"delete", "nexthop_delete"},
+	nexthopGC:      {"delete", "nexthop_delete"},
+}
+
+// gone reports whether c deletes: "no such object" then counts as done.
+func (c change) gone() bool {
+	switch c.kind {
+	case labelDelete, routeDelete, groupGC, nexthopGC:
+		return true
+	}
+	return false
 }
 
 // reconcile is one pass: read the kernel if the cache cannot be trusted,
@@ -52,7 +95,7 @@ func (f *FIB) reconcile(ctx context.Context) error {
 	f.nextID = alloc.next
 	errs = append(errs, p.conflicts...)
 
-	errs = append(errs, f.program(ctx, f.changes(p))...)
+	errs = append(errs, f.program(ctx, p, changes(p))...)
 	// Garbage only once the routes have moved: deleting an object the
 	// kernel still routes through deletes those routes with it. What the
 	// cache says is referenced (after this pass's successes) is kept.
@@ -60,17 +103,17 @@ func (f *FIB) reconcile(ctx context.Context) error {
 	var gc []change
 	for _, id := range p.groupDelete {
 		if !ref[id] {
-			gc = append(gc, f.nexthopDelete(id, true))
+			gc = append(gc, change{kind: groupGC, i: id})
 		}
 	}
-	errs = append(errs, f.program(ctx, gc)...)
+	errs = append(errs, f.program(ctx, p, gc)...)
 	ref, gc = f.have.referenced(), nil
 	for _, id := range p.nexthopDelete {
 		if !ref[id] {
-			gc = append(gc, f.nexthopDelete(id, false))
+			gc = append(gc, change{kind: nexthopGC, i: id})
 		}
 	}
-	errs = append(errs, f.program(ctx, gc)...)
+	errs = append(errs, f.program(ctx, p, gc)...)
 
 	for _, e := range errs {
 		f.obs.Error(errorKind(e))
@@ -89,9 +132,9 @@ func (f *FIB) reconcile(ctx context.Context) error {
 	return errs.orNil()
 }
 
-// program sends changes as one pipelined batch and applies each success to
-// the cache.
-func (f *FIB) program(ctx context.Context, cs []change) Errors {
+// program sends changes, of plan p, as one pipelined batch and applies each
+// success to the cache.
+func (f *FIB) program(ctx context.Context, p *plan, cs []change) Errors {
 	if len(cs) == 0 {
 		return nil
 	}
@@ -106,81 +149,150 @@ func (f *FIB) program(ctx context.Context, cs []change) Errors {
 		part := cs[from:min(from+batch, len(cs))]
 		reqs = reqs[:0]
 		for _, c := range part {
-			reqs = append(reqs, c.req())
+			reqs = append(reqs, f.request(p, c))
 		}
 		results, took := f.c.execute(ctx, reqs)
+		clear(reqs) // the requests' buffers go with the batch
 		for i, err := range results {
 			c := part[i]
-			if err != nil && c.gone && (errors.Is(err, unix.ENOENT) || errors.Is(err, unix.ESRCH)) {
+			if err != nil && c.gone() && (errors.Is(err, unix.ENOENT) || errors.Is(err, unix.ESRCH)) {
 				err = nil // already gone: the goal is reached
 			}
+			kind := changeKinds[c.kind]
 			if err != nil {
-				f.obs.Operation(c.kind, "error", took[i])
-				errs = append(errs, &ItemError{Item: c.item(), Op: c.op, Err: err})
+				f.obs.Operation(kind.name, "error", took[i])
+				errs = append(errs, &ItemError{Item: item(p, c), Op: kind.op, Err: err})
 				continue
 			}
-			f.obs.Operation(c.kind, "ok", took[i])
-			c.ok()
+			f.obs.Operation(kind.name, "ok", took[i])
+			f.done(p, c)
 		}
 	}
 	return errs
 }
 
-// changes turns a plan into requests, in the order of the plan's fields.
-func (f *FIB) changes(p *plan) []change {
-	have := f.have
-	var cs []change
-	for _, r := range p.labelAdd {
-		cs = append(cs, change{req: func() *nl.NetlinkRequest { return labelRouteRequest(r, flagsAdd) }, op: "add", kind: "label_add", item: func() string { return "label " + r.in.String() },
-			ok: func() { have.labels[r.in] = r }})
+// changes lists a plan's requests, in the order of the plan's fields.
+func changes(p *plan) []change {
+	cs := make([]change, 0, len(p.labelAdd)+len(p.labelReplace)+len(p.labelDelete)+
+		len(p.nexthopAdd)+len(p.nexthopReplace)+len(p.groupAdd)+len(p.groupReplace)+
+		len(p.routeAdd)+len(p.routeReplace)+len(p.routeDelete))
+	add := func(kind changeKind, n int) {
+		for i := range n {
+			cs = append(cs, change{kind: kind, i: uint32(i)})
+		}
 	}
-	for _, r := range p.labelReplace {
-		cs = append(cs, change{req: func() *nl.NetlinkRequest { return labelRouteRequest(r, flagsReplace) }, op: "replace", kind: "label_replace", item: func() string { return "label " + r.in.String() },
-			ok: func() { have.labels[r.in] = r }})
-	}
-	for _, in := range p.labelDelete {
-		cs = append(cs, change{req: func() *nl.NetlinkRequest { return labelRouteDeleteRequest(in) }, op: "delete", kind: "label_delete", item: func() string { return "label " + in.String() }, gone: true,
-			ok: func() { delete(have.labels, in) }})
-	}
-	for _, o := range p.nexthopAdd {
-		cs = append(cs, change{req: func() *nl.NetlinkRequest { return nexthopRequest(o, flagsAdd) }, op: "add", kind: "nexthop_add", item: func() string { return nexthopItem(o.id, o.hop) },
-			ok: func() { have.nexthops[o.id] = o.hop; have.usedIDs[o.id] = true }})
-	}
-	for _, o := range p.nexthopReplace {
-		cs = append(cs, change{req: func() *nl.NetlinkRequest { return nexthopRequest(o, flagsReplace) }, op: "replace", kind: "nexthop_replace", item: func() string { return nexthopItem(o.id, o.hop) },
-			ok: func() { have.nexthops[o.id] = o.hop }})
-	}
-	for _, g := range p.groupAdd {
-		cs = append(cs, change{req: func() *nl.NetlinkRequest { return groupRequest(g, flagsAdd) }, op: "add", kind: "group_add", item: func() string { return groupItem(g) },
-			ok: func() { have.groups[g.id] = g.members; have.usedIDs[g.id] = true }})
-	}
-	for _, g := range p.groupReplace {
-		cs = append(cs, change{req: func() *nl.NetlinkRequest { return groupRequest(g, flagsReplace) }, op: "replace", kind: "group_replace", item: func() string { return groupItem(g) },
-			ok: func() { have.groups[g.id] = g.members }})
-	}
-	for _, r := range p.routeAdd {
-		cs = append(cs, change{req: func() *nl.NetlinkRequest { return prefixRouteRequest(f.target, r, flagsAdd) }, op: "add", kind: "route_add", item: func() string { return routeItem(r) },
-			ok: func() { have.routes[r.prefix] = r.nhid }})
-	}
-	for _, r := range p.routeReplace {
-		cs = append(cs, change{req: func() *nl.NetlinkRequest { return prefixRouteRequest(f.target, r, flagsReplace) }, op: "replace", kind: "route_replace", item: func() string { return routeItem(r) },
-			ok: func() { have.routes[r.prefix] = r.nhid }})
-	}
-	for _, pfx := range p.routeDelete {
-		cs = append(cs, change{req: func() *nl.NetlinkRequest { return prefixRouteDeleteRequest(f.target, pfx) }, op: "delete", kind: "route_delete", item: func() string { return "prefix " + pfx.String() }, gone: true,
-			ok: func() { delete(have.routes, pfx) }})
-	}
+	add(labelAdd, len(p.labelAdd))
+	add(labelReplace, len(p.labelReplace))
+	add(labelDelete, len(p.labelDelete))
+	add(nexthopAdd, len(p.nexthopAdd))
+	add(nexthopReplace, len(p.nexthopReplace))
+	add(groupAdd, len(p.groupAdd))
+	add(groupReplace, len(p.groupReplace))
+	add(routeAdd, len(p.routeAdd))
+	add(routeReplace, len(p.routeReplace))
+	add(routeDelete, len(p.routeDelete))
 	return cs
 }
 
-func (f *FIB) nexthopDelete(id uint32, group bool) change {
-	have := f.have
-	item := "nexthop " + strconv.FormatUint(uint64(id), 10)
-	if group {
-		item = "nexthop group " + strconv.FormatUint(uint64(id), 10)
+// request builds c's netlink request.
+func (f *FIB) request(p *plan, c change) *nl.NetlinkRequest {
+	switch c.kind {
+	case labelAdd:
+		return labelRouteRequest(p.labelAdd[c.i], flagsAdd)
+	case labelReplace:
+		return labelRouteRequest(p.labelReplace[c.i], flagsReplace)
+	case labelDelete:
+		return labelRouteDeleteRequest(p.labelDelete[c.i])
+	case nexthopAdd:
+		return nexthopRequest(p.nexthopAdd[c.i], flagsAdd)
+	case nexthopReplace:
+		return nexthopRequest(p.nexthopReplace[c.i], flagsReplace)
+	case groupAdd:
+		return groupRequest(p.groupAdd[c.i], flagsAdd)
+	case groupReplace:
+		return groupRequest(p.groupReplace[c.i], flagsReplace)
+	case routeAdd:
+		return prefixRouteRequest(f.target, p.routeAdd[c.i], flagsAdd)
+	case routeReplace:
+		return prefixRouteRequest(f.target, p.routeReplace[c.i], flagsReplace)
+	case routeDelete:
+		return prefixRouteDeleteRequest(f.target, p.routeDelete[c.i])
+	default: // groupGC, nexthopGC
+		return nexthopDeleteRequest(c.i)
 	}
-	return change{req: func() *nl.NetlinkRequest { return nexthopDeleteRequest(id) }, op: "delete", kind: "nexthop_delete", item: func() string { return item }, gone: true,
-		ok: func() { delete(have.nexthops, id); delete(have.groups, id); delete(have.usedIDs, id) }}
+}
+
+// done applies what the kernel accepted to the cached state.
+func (f *FIB) done(p *plan, c change) {
+	have := f.have
+	switch c.kind {
+	case labelAdd:
+		r := p.labelAdd[c.i]
+		have.labels[r.in] = r
+	case labelReplace:
+		r := p.labelReplace[c.i]
+		have.labels[r.in] = r
+	case labelDelete:
+		delete(have.labels, p.labelDelete[c.i])
+	case nexthopAdd:
+		o := p.nexthopAdd[c.i]
+		have.nexthops[o.id] = o.hop
+		have.usedIDs[o.id] = true
+	case nexthopReplace:
+		o := p.nexthopReplace[c.i]
+		have.nexthops[o.id] = o.hop
+	case groupAdd:
+		g := p.groupAdd[c.i]
+		have.groups[g.id] = g.members
+		have.usedIDs[g.id] = true
+	case groupReplace:
+		g := p.groupReplace[c.i]
+		have.groups[g.id] = g.members
+	case routeAdd:
+		r := p.routeAdd[c.i]
+		have.routes[r.prefix] = r.nhid
+	case routeReplace:
+		r := p.routeReplace[c.i]
+		have.routes[r.prefix] = r.nhid
+	case routeDelete:
+		delete(have.routes, p.routeDelete[c.i])
+	default: // groupGC, nexthopGC
+		delete(have.nexthops, c.i)
+		delete(have.groups, c.i)
+		delete(have.usedIDs, c.i)
+	}
+}
+
+// item names c's object, for an error.
+func item(p *plan, c change) string {
+	switch c.kind {
+	case labelAdd:
+		return "label " + p.labelAdd[c.i].in.String()
+	case labelReplace:
+		return "label " + p.labelReplace[c.i].in.String()
+	case labelDelete:
+		return "label " + p.labelDelete[c.i].String()
+	case nexthopAdd:
+		o := p.nexthopAdd[c.i]
+		return nexthopItem(o.id, o.hop)
+	case nexthopReplace:
+		o := p.nexthopReplace[c.i]
+		return nexthopItem(o.id, o.hop)
+	case groupAdd:
+		return groupItem(p.groupAdd[c.i])
+	case groupReplace:
+		return groupItem(p.groupReplace[c.i])
+	case routeAdd:
+		return routeItem(p.routeAdd[c.i])
+	case routeReplace:
+		return routeItem(p.routeReplace[c.i])
+	case routeDelete:
+		return "prefix " + p.routeDelete[c.i].String()
+	case groupGC:
+		return "nexthop group " + strconv.FormatUint(uint64(c.i), 10)
+	default: // nexthopGC
+		return "nexthop " + strconv.FormatUint(uint64(c.i), 10)
+	}
 }
 
 func nexthopItem(id uint32, h hop) string {

@@ -83,45 +83,57 @@ func ConnectedRoutes(ifaces []Interface) []Route {
 // ReadKernelRoutes lists the unicast routes of the main table that other
 // daemons or operators installed (static, boot, and any protocol but the
 // kernel's own connected routes and lsrd's), IPv4 and IPv6.
+//
+// The dump is taken one route at a time: the main table also holds lsrd's
+// own routes (100,000 BGP prefixes), and listing them all before dropping
+// them kept about 100 MB of decoded routes alive during every re-read.
 func ReadKernelRoutes(h *netlink.Handle, ifname func(int) string) ([]Route, error) {
 	var out []Route
 	for _, family := range []int{netlink.FAMILY_V4, netlink.FAMILY_V6} {
-		routes, err := h.RouteListFiltered(family, &netlink.Route{Table: unix.RT_TABLE_MAIN}, netlink.RT_FILTER_TABLE)
+		err := h.RouteListFilteredIter(family, &netlink.Route{Table: unix.RT_TABLE_MAIN}, netlink.RT_FILTER_TABLE, func(r netlink.Route) bool {
+			if route, ok := kernelRoute(family, r, ifname); ok {
+				out = append(out, route)
+			}
+			return true
+		})
 		if err != nil {
 			return nil, fmt.Errorf("rib: listing kernel routes: %w", err)
 		}
-		for _, r := range routes {
-			if r.Type != unix.RTN_UNICAST || r.Protocol == unix.RTPROT_KERNEL || r.Protocol == OwnProtocol {
-				continue
-			}
-			prefix := defaultPrefix(family)
-			if r.Dst != nil {
-				var ok bool
-				if prefix, ok = prefixOf(r.Dst); !ok {
-					continue
-				}
-			}
-			// Static routes an operator added by hand are kernel routes too:
-			// SourceStatic is lsrd's own configuration.
-			route := Route{Prefix: prefix.Masked(), Source: SourceKernel, Distance: DistanceKernel}
-			add := func(gw net.IP, link int) {
-				nh := NextHop{Ifname: ifname(link)}
-				if a, ok := netip.AddrFromSlice(gw); ok {
-					nh.Addr = a.Unmap()
-				}
-				route.NextHops = append(route.NextHops, nh)
-			}
-			if len(r.MultiPath) > 0 {
-				for _, p := range r.MultiPath {
-					add(p.Gw, p.LinkIndex)
-				}
-			} else {
-				add(r.Gw, r.LinkIndex)
-			}
-			out = append(out, route)
-		}
 	}
 	return out, nil
+}
+
+// kernelRoute is the RIB's route for a kernel route of family, when it is
+// one ReadKernelRoutes keeps.
+func kernelRoute(family int, r netlink.Route, ifname func(int) string) (Route, bool) {
+	if r.Type != unix.RTN_UNICAST || r.Protocol == unix.RTPROT_KERNEL || r.Protocol == OwnProtocol {
+		return Route{}, false
+	}
+	prefix := defaultPrefix(family)
+	if r.Dst != nil {
+		var ok bool
+		if prefix, ok = prefixOf(r.Dst); !ok {
+			return Route{}, false
+		}
+	}
+	// Static routes an operator added by hand are kernel routes too:
+	// SourceStatic is lsrd's own configuration.
+	route := Route{Prefix: prefix.Masked(), Source: SourceKernel, Distance: DistanceKernel}
+	add := func(gw net.IP, link int) {
+		nh := NextHop{Ifname: ifname(link)}
+		if a, ok := netip.AddrFromSlice(gw); ok {
+			nh.Addr = a.Unmap()
+		}
+		route.NextHops = append(route.NextHops, nh)
+	}
+	if len(r.MultiPath) > 0 {
+		for _, p := range r.MultiPath {
+			add(p.Gw, p.LinkIndex)
+		}
+	} else {
+		add(r.Gw, r.LinkIndex)
+	}
+	return route, true
 }
 
 func defaultPrefix(family int) netip.Prefix {

@@ -1,8 +1,11 @@
 package rib
 
 import (
+	"fmt"
+	"net"
 	"testing"
 
+	"github.com/vishvananda/netlink"
 	"golang.org/x/sys/unix"
 )
 
@@ -26,6 +29,37 @@ func TestOwnRouteNotifications(t *testing.T) {
 	} {
 		if got := ownRoute(c.typ, c.data); got != c.own {
 			t.Errorf("type %d protocol byte %v: own %v, want %v", c.typ, c.data, got, c.own)
+		}
+	}
+}
+
+// What a kernel re-read keeps of each dumped route: other daemons' and
+// operators' unicast routes, never the kernel's connected routes or lsrd's.
+func TestKernelRoute(t *testing.T) {
+	names := func(i int) string { return map[int]string{2: "eth0", 3: "eth1"}[i] }
+	dst := func(s string) *net.IPNet { _, n, _ := net.ParseCIDR(s); return n }
+	gw := net.ParseIP("10.0.0.2")
+	tests := []struct {
+		name   string
+		family int
+		r      netlink.Route
+		want   string // "" for dropped
+	}{
+		{"static", netlink.FAMILY_V4, netlink.Route{Type: unix.RTN_UNICAST, Protocol: unix.RTPROT_STATIC, Dst: dst("192.0.2.0/24"), Gw: gw, LinkIndex: 2},
+			"{192.0.2.0/24 kernel 0 [{10.0.0.2 eth0}] [] []}"},
+		{"default", netlink.FAMILY_V4, netlink.Route{Type: unix.RTN_UNICAST, Protocol: unix.RTPROT_BOOT, Gw: gw, LinkIndex: 2},
+			"{0.0.0.0/0 kernel 0 [{10.0.0.2 eth0}] [] []}"},
+		{"ecmp", netlink.FAMILY_V4, netlink.Route{Type: unix.RTN_UNICAST, Protocol: 186, Dst: dst("198.51.100.0/24"),
+			MultiPath: []*netlink.NexthopInfo{{Gw: gw, LinkIndex: 2}, {Gw: net.ParseIP("10.0.1.2"), LinkIndex: 3}}},
+			"{198.51.100.0/24 kernel 0 [{10.0.0.2 eth0} {10.0.1.2 eth1}] [] []}"},
+		{"lsrd's own", netlink.FAMILY_V4, netlink.Route{Type: unix.RTN_UNICAST, Protocol: OwnProtocol, Dst: dst("20.0.0.0/24"), Gw: gw, LinkIndex: 2}, ""},
+		{"connected", netlink.FAMILY_V4, netlink.Route{Type: unix.RTN_UNICAST, Protocol: unix.RTPROT_KERNEL, Dst: dst("10.0.0.0/30"), LinkIndex: 2}, ""},
+		{"blackhole", netlink.FAMILY_V4, netlink.Route{Type: unix.RTN_BLACKHOLE, Protocol: unix.RTPROT_STATIC, Dst: dst("203.0.113.0/24")}, ""},
+	}
+	for _, tt := range tests {
+		got, ok := kernelRoute(tt.family, tt.r, names)
+		if s := fmt.Sprint(got); ok != (tt.want != "") || (ok && s != tt.want) {
+			t.Errorf("%s: got %v (kept %v), want %q", tt.name, s, ok, tt.want)
 		}
 	}
 }

@@ -25,6 +25,14 @@ func WatchKernel(ctx context.Context, changed chan<- struct{}) error {
 		return fmt.Errorf("rib: subscribing to kernel changes: %w", err)
 	}
 	defer s.Close()
+	// A burst of lsrd's own route notifications (a BGP batch going into
+	// the kernel) overflows the default buffer, and an overflow costs a
+	// full re-read of the kernel. 8 MB (forced past rmem_max when lsrd has
+	// CAP_NET_ADMIN) makes that rarer; what still overflows is re-read as
+	// before.
+	if s.SetReceiveBufferSize(watchBuffer, true) != nil {
+		_ = s.SetReceiveBufferSize(watchBuffer, false)
+	}
 	// Closing a netlink socket does not wake a blocked receive: poll ctx.
 	if err := s.SetReceiveTimeout(&unix.Timeval{Sec: 1}); err != nil {
 		return fmt.Errorf("rib: kernel change socket: %w", err)
@@ -54,6 +62,9 @@ func WatchKernel(ctx context.Context, changed chan<- struct{}) error {
 	}
 	return nil
 }
+
+// watchBuffer is the kernel change socket's receive buffer.
+const watchBuffer = 8 << 20
 
 // ownRoute tells whether a notification is about one of lsrd's own routes.
 func ownRoute(typ uint16, data []byte) bool {

@@ -5,6 +5,9 @@ package e2e
 import (
 	"context"
 	"fmt"
+	"io"
+	"net"
+	"net/http"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -91,6 +94,11 @@ func TestBenchBGP(t *testing.T) {
 		row("lsrd: Established to all in the kernel", secs(done.Sub(up)))
 		rss, hwm := memKB(s.l2.Pid())
 		row("lsrd: resident memory then (VmRSS / VmHWM)", fmt.Sprintf("%d MB / %d MB", rss/1024, hwm/1024))
+		if file, err := s.heapProfile(ctx); err != nil {
+			t.Logf("lsrd's heap profile: %v", err)
+		} else {
+			t.Logf("lsrd's heap profile after the install (a GC first): %s", file)
+		}
 		if strings.Contains(os.Getenv("GODEBUG"), "gctrace=1") {
 			// The Go heap behind that figure: the last collections' live
 			// heap and goal, from lsrd's log.
@@ -179,4 +187,37 @@ func residentKBIn(r *topo.Router, comm string) int {
 		}
 	}
 	return total
+}
+
+// heapProfile fetches r2's lsrd's heap profile (after a collection) from
+// its metrics address inside r2's namespace and writes it to the lab's
+// results share, /run/lab (the guest's /tmp is an overlay whose writes never
+// reach the host), which `lab exec` keeps on the host with LSRD_LAB_KEEP=1;
+// outside the lab, to the temporary directory. Read it with
+// go tool pprof [-sample_index=alloc_space] -top bin/lsrd FILE.
+func (s *bgpScale) heapProfile(ctx context.Context) (string, error) {
+	client := &http.Client{Timeout: time.Minute, Transport: &http.Transport{
+		DialContext: func(ctx context.Context, _, addr string) (net.Conn, error) { return s.r2.DialContext(ctx, addr) }}}
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, "http://"+bgpScaleMetrics+"/debug/pprof/heap?gc=1", nil)
+	if err != nil {
+		return "", err
+	}
+	resp, err := client.Do(req)
+	if err != nil {
+		return "", err
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		return "", fmt.Errorf("/debug/pprof/heap: %s", resp.Status)
+	}
+	b, err := io.ReadAll(resp.Body)
+	if err != nil {
+		return "", err
+	}
+	dir := os.TempDir()
+	if _, err := os.Stat("/run/lab"); err == nil {
+		dir = "/run/lab" // the lab's results share: on the host with LSRD_LAB_KEEP=1
+	}
+	file := filepath.Join(dir, fmt.Sprintf("lsrd-heap-%d.pb.gz", len(s.prefixes)))
+	return file, os.WriteFile(file, b, 0o644)
 }

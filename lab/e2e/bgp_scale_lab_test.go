@@ -44,6 +44,10 @@ type bgpScale struct {
 
 var bgpNextHop = netip.MustParseAddr("4.4.4.4")
 
+// bgpScaleMetrics is where r2's lsrd serves metrics and Go's profiles, in
+// r2's namespace.
+const bgpScaleMetrics = "127.0.0.1:9642"
+
 // scalePrefixes is n distinct /24s from 20.0.0.0 on.
 func scalePrefixes(n int) []netip.Prefix {
 	out := make([]netip.Prefix, n)
@@ -68,6 +72,9 @@ func newBGPScale(t *testing.T, n int) *bgpScale {
 	s.l3 = s.r3.StartLSRD(s.r3Config(1000))
 	s.l2 = s.r2.StartLSRD(fmt.Sprintf(`router-id: 2.2.2.2
 log-level: warn
+metrics:
+  listen: %s
+  pprof: true
 ldp:
   interfaces:
     - name: %s
@@ -81,7 +88,7 @@ bgp:
   neighbors:
     - address: 10.0.0.1
       remote-as: 65001
-`, r2If))
+`, bgpScaleMetrics, r2If))
 	// gobgpd starts without its neighbour: the routes go in first, so the
 	// session brings all of them at once.
 	s.g = s.r1.StartGoBGP(topo.GoBGPConfig{AS: 65001, RouterID: "1.1.1.1"})

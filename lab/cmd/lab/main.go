@@ -196,9 +196,15 @@ func cmdExec(ctx context.Context, args []string) (int, error) {
 		Script:  forwardEnv() + "exec " + strings.Join(quoted, " "),
 		Timeout: timeout,
 		Output:  os.Stdout, Log: os.Stderr,
+		// LSRD_LAB_KEEP=1 keeps what a test wrote to /run/lab in the guest
+		// (a heap profile of the bench, say) on the host.
+		KeepRunDir: os.Getenv("LSRD_LAB_KEEP") == "1",
 	})
 	if err != nil {
 		return exitNoVerdict, err
+	}
+	if os.Getenv("LSRD_LAB_KEEP") == "1" {
+		fmt.Fprintf(os.Stderr, "lab: run directory (the guest's /run/lab) kept: %s\n", res.RunDir)
 	}
 	return res.ExitCode, nil
 }
