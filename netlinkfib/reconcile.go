@@ -51,7 +51,7 @@ var changeKinds = [...]struct{ op, name string }{
 	routeAdd:       {"add", "route_add"},
 	routeReplace:   {"replace", "route_replace"},
 	routeDelete:    {"delete", "route_delete"},
-	groupGC:        {"delete", "nexthop_delete"},
+	groupGC:        {"delete", "group_delete"},
 	nexthopGC:      {"delete", "nexthop_delete"},
 }
 

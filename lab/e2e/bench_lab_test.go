@@ -15,14 +15,13 @@ import (
 	"github.com/lsrd/lsrd/lab/topo"
 )
 
-// benchFECs is how many FECs the exchange benchmark uses: $LSRD_BENCH_FECS,
-// 10,000 by default.
-func benchFECs(t *testing.T) int {
-	n := 10000
-	if s := os.Getenv("LSRD_BENCH_FECS"); s != "" {
+// benchSize is a benchmark's size: $env, def by default.
+func benchSize(t *testing.T, env string, def int) int {
+	n := def
+	if s := os.Getenv(env); s != "" {
 		var err error
 		if n, err = strconv.Atoi(s); err != nil || n < 1 {
-			t.Fatalf("LSRD_BENCH_FECS=%q: want a positive number", s)
+			t.Fatalf("%s=%q: want a positive number", env, s)
 		}
 	}
 	return n
@@ -43,7 +42,7 @@ func TestBenchLDPExchange(t *testing.T) {
 	if os.Getenv("LSRD_BENCH") != "1" {
 		t.Skip("benchmark: set LSRD_BENCH=1 (make bench)")
 	}
-	n := benchFECs(t)
+	n := benchSize(t, "LSRD_BENCH_FECS", 10000)
 	type result struct {
 		name    string
 		elapsed time.Duration

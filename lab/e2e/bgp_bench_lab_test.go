@@ -20,18 +20,6 @@ import (
 	"github.com/lsrd/lsrd/lab/topo"
 )
 
-// benchPrefixes is how many prefixes the BGP benchmark uses:
-// $LSRD_BENCH_PREFIXES, 100,000 by default.
-func benchPrefixes(t *testing.T) int {
-	n := 100000
-	if s := os.Getenv("LSRD_BENCH_PREFIXES"); s != "" {
-		var err error
-		if n, err = strconv.Atoi(s); err != nil || n < 1 {
-			t.Fatalf("LSRD_BENCH_PREFIXES=%q: want a positive number", s)
-		}
-	}
-	return n
-}
 
 // TestBenchBGP measures, in one lab run, lsrd learning N prefixes from
 // gobgpd over one iBGP session with their next hop behind an LDP LSP (the
@@ -46,7 +34,7 @@ func TestBenchBGP(t *testing.T) {
 	if os.Getenv("LSRD_BENCH") != "1" {
 		t.Skip("benchmark: set LSRD_BENCH=1 (make bench)")
 	}
-	n := benchPrefixes(t)
+	n := benchSize(t, "LSRD_BENCH_PREFIXES", 100000)
 	var out strings.Builder
 	fmt.Fprintf(&out, "BGP: %d prefixes over one session, next hop behind an LDP LSP (kernel lab, software emulation; compare within this run only)\n", n)
 	row := func(what, figure string) { fmt.Fprintf(&out, "  %-68s %s\n", what, figure) }
