@@ -20,7 +20,6 @@ import (
 	"github.com/lsrd/lsrd/lab/topo"
 )
 
-
 // TestBenchBGP measures, in one lab run, lsrd learning N prefixes from
 // gobgpd over one iBGP session with their next hop behind an LDP LSP (the
 // bgpScale topology): the time from Established until all N are in the
