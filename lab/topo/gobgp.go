@@ -6,10 +6,8 @@ import (
 	"net"
 	"net/netip"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
-	"syscall"
 	"time"
 
 	api "github.com/osrg/gobgp/v3/api"
@@ -52,9 +50,8 @@ func (c GoBGPConfig) render() string {
 // GoBGP is a running gobgpd in a lab router, driven through its gRPC API.
 type GoBGP struct {
 	r      *Router
-	cmd    *exec.Cmd
+	proc   *process
 	conn   *grpc.ClientConn
-	log    string
 	Client api.GobgpApiClient
 }
 
@@ -70,22 +67,16 @@ func (r *Router) StartGoBGP(cfg GoBGPConfig) *GoBGP {
 	if err := os.WriteFile(conf, []byte(cfg.render()), 0o644); err != nil {
 		t.Fatalf("topo: %s: %v", r.Name, err)
 	}
-	g := &GoBGP{r: r, log: filepath.Join(dir, "gobgpd.log")}
-	logf, err := os.Create(g.log)
+	g := &GoBGP{r: r}
+	var err error
+	g.proc, err = r.startProcess("gobgpd", filepath.Join(dir, "gobgpd.log"), "gobgpd", "-f", conf, "-p",
+		"--api-hosts", gobgpAPI, "--pprof-disable")
 	if err != nil {
 		t.Fatalf("topo: %s: %v", r.Name, err)
 	}
-	defer logf.Close()
-	g.cmd = exec.Command("ip", "netns", "exec", r.Name, "gobgpd", "-f", conf, "-p",
-		"--api-hosts", gobgpAPI, "--pprof-disable")
-	g.cmd.Stdout, g.cmd.Stderr = logf, logf
-	if err := g.cmd.Start(); err != nil {
-		t.Fatalf("topo: %s: starting gobgpd: %v", r.Name, err)
-	}
 	t.Cleanup(func() {
 		if t.Failed() {
-			b, _ := os.ReadFile(g.log)
-			t.Logf("topo: %s: gobgpd log:\n%s", r.Name, b)
+			t.Logf("topo: %s: gobgpd log:\n%s", r.Name, g.proc.logText())
 		}
 		g.Stop()
 	})
@@ -113,18 +104,7 @@ func (g *GoBGP) Stop() {
 		g.conn.Close()
 		g.conn = nil
 	}
-	if g.cmd != nil && g.cmd.Process != nil {
-		g.cmd.Process.Signal(syscall.SIGTERM)
-		done := make(chan struct{})
-		go func() { g.cmd.Wait(); close(done) }()
-		select {
-		case <-done:
-		case <-time.After(5 * time.Second):
-			g.cmd.Process.Kill()
-			<-done
-		}
-		g.cmd = nil
-	}
+	g.proc.stop(5 * time.Second)
 }
 
 // PeerState returns the session state gobgpd reports for a neighbour.

@@ -3,12 +3,10 @@ package topo
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"net"
 	"net/http"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"syscall"
@@ -20,8 +18,7 @@ import (
 // LSRD is an lsrd process running in a lab router.
 type LSRD struct {
 	r      *Router
-	cmd    *exec.Cmd
-	done   chan error
+	proc   *process
 	Config string // the configuration file
 	Socket string // the control API socket
 	Log    string // stderr of the process
@@ -58,18 +55,9 @@ func (r *Router) StartLSRD(yaml string) *LSRD {
 	if err := os.WriteFile(l.Config, []byte(yaml), 0o644); err != nil {
 		t.Fatalf("topo: %s: %v", r.Name, err)
 	}
-	logf, err := os.Create(l.Log)
-	if err != nil {
+	if l.proc, err = r.startProcess("lsrd", l.Log, bin, "-config", l.Config); err != nil {
 		t.Fatalf("topo: %s: %v", r.Name, err)
 	}
-	defer logf.Close()
-	l.cmd = exec.Command("ip", "netns", "exec", r.Name, bin, "-config", l.Config)
-	l.cmd.Stdout, l.cmd.Stderr = logf, logf
-	if err := l.cmd.Start(); err != nil {
-		t.Fatalf("topo: %s: starting lsrd: %v", r.Name, err)
-	}
-	l.done = make(chan error, 1)
-	go func() { l.done <- l.cmd.Wait() }()
 	l.client = &http.Client{Timeout: 10 * time.Second, Transport: &http.Transport{
 		DialContext: func(ctx context.Context, _, _ string) (net.Conn, error) {
 			var d net.Dialer
@@ -81,17 +69,12 @@ func (r *Router) StartLSRD(yaml string) *LSRD {
 			t.Logf("topo: %s: %v", r.Name, err)
 		}
 		if t.Failed() {
-			b, _ := os.ReadFile(l.Log)
-			t.Logf("topo: %s: lsrd log:\n%s", r.Name, b)
+			t.Logf("topo: %s: lsrd log:\n%s", r.Name, l.proc.logText())
 		}
 	})
 	Eventually(t, 20*time.Second, r.Name+": lsrd's control socket", func() error {
-		select {
-		case err := <-l.done:
-			l.done <- err
-			b, _ := os.ReadFile(l.Log)
-			return fmt.Errorf("lsrd exited (%v):\n%s", err, b)
-		default:
+		if err := l.proc.exited(); err != nil {
+			return err
 		}
 		_, err := os.Stat(l.Socket)
 		return err
@@ -123,41 +106,19 @@ func (l *LSRD) Get(path string, v any) error {
 
 // Signal sends sig to the lsrd process.
 func (l *LSRD) Signal(sig syscall.Signal) error {
-	return l.cmd.Process.Signal(sig)
+	return l.proc.cmd.Process.Signal(sig)
 }
 
 // Kill stops lsrd with SIGKILL, as a crash would, leaving whatever it
 // installed in the kernel.
 func (l *LSRD) Kill() {
-	l.cmd.Process.Kill()
-	err := <-l.done
-	l.done <- err
+	l.proc.cmd.Process.Kill()
+	l.proc.wait()
 }
 
 // Stop sends SIGTERM and waits up to 10 s for a clean exit. It returns an
 // error if lsrd had to be killed or exited with a failure.
-func (l *LSRD) Stop() error {
-	select {
-	case err := <-l.done:
-		l.done <- err
-		return nil // already gone (Kill, or an earlier Stop)
-	default:
-	}
-	l.cmd.Process.Signal(syscall.SIGTERM)
-	select {
-	case err := <-l.done:
-		l.done <- err
-		if err != nil {
-			return fmt.Errorf("lsrd exited with %v after SIGTERM", err)
-		}
-		return nil
-	case <-time.After(10 * time.Second):
-		l.cmd.Process.Kill()
-		err := <-l.done
-		l.done <- err
-		return errors.New("lsrd ignored SIGTERM for 10s and was killed")
-	}
-}
+func (l *LSRD) Stop() error { return l.proc.stop(10 * time.Second) }
 
 // Reload replaces lsrd's configuration with yaml (which, as for StartLSRD,
 // has no control section) and asks lsrd to apply it through the control
@@ -185,4 +146,4 @@ func (l *LSRD) Reload(yaml string) error {
 
 // Pid returns the lsrd process's ID (ip netns exec execs lsrd in place), for
 // reading its memory from /proc.
-func (l *LSRD) Pid() int { return l.cmd.Process.Pid }
+func (l *LSRD) Pid() int { return l.proc.cmd.Process.Pid }

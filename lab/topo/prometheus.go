@@ -9,11 +9,9 @@ import (
 	"net/http"
 	"net/url"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strconv"
 	"strings"
-	"syscall"
 	"time"
 )
 
@@ -25,9 +23,7 @@ const prometheusAddr = "127.0.0.1:9090"
 // a lab router, scraping targets every second, queried through its HTTP API.
 type Prometheus struct {
 	r      *Router
-	cmd    *exec.Cmd
-	done   chan error
-	log    string
+	proc   *process
 	client *http.Client
 }
 
@@ -49,37 +45,26 @@ func (r *Router) StartPrometheus(job string, targets ...string) *Prometheus {
 	if err := os.WriteFile(conf, []byte(cfg), 0o644); err != nil {
 		t.Fatalf("topo: %s: %v", r.Name, err)
 	}
-	p := &Prometheus{r: r, log: filepath.Join(dir, "prometheus.log"), done: make(chan error, 1)}
-	logf, err := os.Create(p.log)
-	if err != nil {
-		t.Fatalf("topo: %s: %v", r.Name, err)
-	}
-	defer logf.Close()
-	p.cmd = exec.Command("ip", "netns", "exec", r.Name, "prometheus",
+	p := &Prometheus{r: r}
+	var err error
+	p.proc, err = r.startProcess("prometheus", filepath.Join(dir, "prometheus.log"), "prometheus",
 		"--config.file="+conf, "--storage.tsdb.path="+filepath.Join(dir, "data"),
 		"--web.listen-address="+prometheusAddr)
-	p.cmd.Stdout, p.cmd.Stderr = logf, logf
-	if err := p.cmd.Start(); err != nil {
-		t.Fatalf("topo: %s: starting prometheus (apt-get install prometheus): %v", r.Name, err)
+	if err != nil {
+		t.Fatalf("topo: %s: %v (apt-get install prometheus)", r.Name, err)
 	}
-	go func() { p.done <- p.cmd.Wait() }()
 	p.client = &http.Client{Timeout: 10 * time.Second, Transport: &http.Transport{
 		DialContext: func(ctx context.Context, _, addr string) (net.Conn, error) { return r.DialContext(ctx, addr) },
 	}}
 	t.Cleanup(func() {
 		if t.Failed() {
-			b, _ := os.ReadFile(p.log)
-			t.Logf("topo: %s: prometheus log:\n%s", r.Name, b)
+			t.Logf("topo: %s: prometheus log:\n%s", r.Name, p.proc.logText())
 		}
 		p.Stop()
 	})
 	Eventually(t, 60*time.Second, r.Name+": prometheus ready", func() error {
-		select {
-		case err := <-p.done:
-			p.done <- err
-			b, _ := os.ReadFile(p.log)
-			return fmt.Errorf("prometheus exited (%v):\n%s", err, b)
-		default:
+		if err := p.proc.exited(); err != nil {
+			return err
 		}
 		resp, err := p.client.Get("http://" + prometheusAddr + "/-/ready")
 		if err != nil {
@@ -95,23 +80,7 @@ func (r *Router) StartPrometheus(job string, targets ...string) *Prometheus {
 }
 
 // Stop stops Prometheus (SIGTERM, SIGKILL after 10 s).
-func (p *Prometheus) Stop() {
-	select {
-	case err := <-p.done:
-		p.done <- err
-		return
-	default:
-	}
-	p.cmd.Process.Signal(syscall.SIGTERM)
-	select {
-	case err := <-p.done:
-		p.done <- err
-	case <-time.After(10 * time.Second):
-		p.cmd.Process.Kill()
-		err := <-p.done
-		p.done <- err
-	}
-}
+func (p *Prometheus) Stop() { p.proc.stop(10 * time.Second) }
 
 // Sample is one element of an instant vector.
 type Sample struct {
