@@ -45,14 +45,14 @@ type adjacency struct {
 	expires time.Time     // zero when the hold time is infinite
 }
 
-// refresh restarts the hold timer on receipt of a matching Hello.
-func (a *adjacency) refresh(now time.Time, hold time.Duration) {
+// refresh restarts the hold timer of a on receipt of a matching Hello.
+func (e *Engine) refresh(a *adjacency, hold time.Duration) {
 	a.hold = hold
 	if hold == InfiniteHold {
-		a.expires = time.Time{}
+		e.arm(&a.expires, time.Time{})
 		return
 	}
-	a.expires = now.Add(hold)
+	e.arm(&a.expires, e.now.Add(hold))
 }
 
 // negotiateHelloHold applies RFC 5036 section 3.5.2: each side proposes a
@@ -91,6 +91,7 @@ func (e *Engine) addAdjacency(key adjKey, transport netip.Addr) *adjacency {
 // out, Shutdown when lsrd removed the adjacency on purpose).
 func (e *Engine) deleteAdjacency(a *adjacency, code wire.StatusCode) {
 	delete(e.adjs, a.key)
+	e.arm(&a.expires, time.Time{})
 	n := a.nbr
 	delete(n.adjs, a.key)
 	e.log.Info("ldp adjacency down", "adjacency", a.key.String(), "reason", code.String())
@@ -104,6 +105,7 @@ func (e *Engine) deleteAdjacency(a *adjacency, code wire.StatusCode) {
 		e.closeSession(n.sess, code)
 	}
 	delete(e.nbrs, n.id)
+	e.arm(&n.retryAt, time.Time{})
 	e.log.Info("ldp neighbour gone", "lsr-id", n.id)
 }
 

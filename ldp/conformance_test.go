@@ -185,6 +185,9 @@ func runCase(src string) (string, error) {
 					got = append(got, c.line)
 				}
 			}
+			if err := deadlineMismatch(e); err != nil {
+				return fail(err)
+			}
 			if d, ok := e.NextDeadline(); ok {
 				got = append(got, "deadline "+d.Sub(t0).String())
 			} else {

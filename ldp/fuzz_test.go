@@ -44,6 +44,7 @@ func FuzzSession(f *testing.F) {
 		for _, targeted := range []bool{false, true} {
 			acts = append(acts, e.Handle(now, HelloReceived{Ifname: "eth0", Src: netip.MustParseAddrPort("10.0.12.9:646"), Dst: AllHellosGroup, Targeted: targeted, Data: hello})...)
 		}
+		checkDeadline(t, e)
 		closed := false
 		for _, a := range acts {
 			switch a := a.(type) {

@@ -69,7 +69,7 @@ func (e *Engine) acceptInit(s *session, m *wire.Initialization) wire.StatusCode 
 	// session when the proposals differ.
 	s.keepAlive = negotiateKeepAlive(e.cfg.KeepAlive, p.KeepAliveTime)
 	s.maxPDU = negotiateMaxPDU(e.cfg.MaxPDULength, p.MaxPDULength)
-	s.holdExpires = e.now.Add(s.keepAlive)
+	e.arm(&s.holdExpires, e.now.Add(s.keepAlive))
 	s.peerCaps = map[wire.TLVType]bool{}
 	for _, c := range m.Capabilities {
 		if c.State {
@@ -120,8 +120,8 @@ func (e *Engine) initPhase(s *session, m wire.Message) {
 func (e *Engine) enterOperational(s *session) {
 	e.setState(s, Operational)
 	s.operational = true
-	s.nbr.resetBackoff()
-	s.nextKeepAlive = e.now.Add(s.keepAlive / 3)
+	e.resetBackoff(s.nbr)
+	e.arm(&s.nextKeepAlive, e.now.Add(s.keepAlive/3))
 	e.log.Info("ldp session operational", "lsr-id", s.nbr.id, "keepalive", s.keepAlive, "max-pdu", s.maxPDU)
 	if addrs := e.localAddrs(); len(addrs) > 0 {
 		e.sendMessages(s, &wire.Address{Addresses: wire.AddressList{Family: wire.AFIPv4, Addrs: addrs}})

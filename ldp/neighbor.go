@@ -40,16 +40,16 @@ func activeRole(local, remote netip.Addr) bool { return local.Compare(remote) > 
 
 // holdBack schedules the next initialization attempt after a failed one
 // and doubles the delay for the attempt after it.
-func (n *neighbor) holdBack(now time.Time) {
-	n.retryAt = now.Add(n.backoff)
+func (e *Engine) holdBack(n *neighbor) {
+	e.arm(&n.retryAt, e.now.Add(n.backoff))
 	n.backoff = min(2*n.backoff, maxBackoff)
 }
 
 // resetBackoff forgets earlier failures; called when a session reaches
 // OPERATIONAL, or when the operator clears the neighbour.
-func (n *neighbor) resetBackoff() {
+func (e *Engine) resetBackoff(n *neighbor) {
 	n.backoff = initialBackoff
-	n.retryAt = time.Time{}
+	e.arm(&n.retryAt, time.Time{})
 }
 
 // maybeConnect starts a session with n when this LSR has the active role, no
@@ -62,7 +62,7 @@ func (e *Engine) maybeConnect(n *neighbor) {
 	if !n.retryAt.IsZero() && n.retryAt.After(e.now) {
 		return
 	}
-	n.retryAt = time.Time{}
+	e.arm(&n.retryAt, time.Time{})
 	e.dialSeq++
 	id := DialBit | ConnID(e.dialSeq)
 	s := e.newSession(id, true)
@@ -78,7 +78,7 @@ func (e *Engine) retryConnections() {
 	for _, id := range sortedAddrs(e.nbrs) {
 		n := e.nbrs[id]
 		if !n.retryAt.IsZero() && !n.retryAt.After(e.now) {
-			n.retryAt = time.Time{}
+			e.arm(&n.retryAt, time.Time{})
 			e.maybeConnect(n)
 		}
 	}

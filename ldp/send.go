@@ -44,7 +44,7 @@ func (e *Engine) sendMessages(s *session, msgs ...wire.Message) {
 	if s.state == Operational {
 		// KeepAlives are only needed when nothing else is sent
 		// (section 2.5.6).
-		s.nextKeepAlive = e.now.Add(s.keepAlive / 3)
+		e.arm(&s.nextKeepAlive, e.now.Add(s.keepAlive/3))
 	}
 }
 

@@ -50,7 +50,7 @@ func (e *Engine) newSession(id ConnID, active bool) *session {
 // initialization timeout to the implementation).
 func (e *Engine) connUp(s *session) {
 	s.connected = true
-	s.holdExpires = e.now.Add(s.keepAlive)
+	e.arm(&s.holdExpires, e.now.Add(s.keepAlive))
 	e.setState(s, Initialized)
 }
 
@@ -114,7 +114,7 @@ func (e *Engine) connData(ev ConnData) {
 // handlePDU processes one framed PDU.
 func (e *Engine) handlePDU(s *session, b []byte) {
 	// Any PDU restarts the session hold timer (section 2.5.6).
-	s.holdExpires = e.now.Add(s.keepAlive)
+	e.arm(&s.holdExpires, e.now.Add(s.keepAlive))
 	pdu, err := wire.DecodePDU(b)
 	if pdu == nil {
 		if s.nbr == nil && !e.bindFromHeader(s, b) {
@@ -227,6 +227,8 @@ func (e *Engine) closeSession(s *session, code wire.StatusCode) {
 	}
 	s.closed = true
 	delete(e.conns, s.conn)
+	e.arm(&s.holdExpires, time.Time{})
+	e.arm(&s.nextKeepAlive, time.Time{})
 	e.emit(Close{Conn: s.conn})
 	n := s.nbr
 	if n == nil {
@@ -241,7 +243,7 @@ func (e *Engine) closeSession(s *session, code wire.StatusCode) {
 	}
 	// Section 2.5.3: the active side retries with exponential backoff.
 	if s.active && len(n.adjs) > 0 {
-		n.holdBack(e.now)
+		e.holdBack(n)
 	}
 }
 
