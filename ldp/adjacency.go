@@ -76,11 +76,15 @@ func (e *Engine) addAdjacency(key adjKey, transport netip.Addr) *adjacency {
 	if n == nil {
 		n = &neighbor{id: key.lsrID, transport: transport, adjs: map[adjKey]*adjacency{}, backoff: initialBackoff}
 		e.nbrs[key.lsrID] = n
+		e.transports[transport]++
 		e.log.Info("ldp neighbour discovered", "lsr-id", n.id, "transport", transport)
 	}
 	a := &adjacency{key: key, nbr: n}
 	n.adjs[key] = a
 	e.adjs[key] = a
+	if i := e.ifaces[key.ifname]; i != nil && !key.targeted {
+		i.adjs++
+	}
 	e.log.Info("ldp adjacency up", "adjacency", key.String())
 	return a
 }
@@ -94,6 +98,9 @@ func (e *Engine) deleteAdjacency(a *adjacency, code wire.StatusCode) {
 	e.arm(&a.expires, time.Time{})
 	n := a.nbr
 	delete(n.adjs, a.key)
+	if i := e.ifaces[a.key.ifname]; i != nil && !a.key.targeted {
+		i.adjs--
+	}
 	e.log.Info("ldp adjacency down", "adjacency", a.key.String(), "reason", code.String())
 	if a.key.targeted {
 		e.dropDynamicTarget(a.key.src)
@@ -106,6 +113,10 @@ func (e *Engine) deleteAdjacency(a *adjacency, code wire.StatusCode) {
 	}
 	delete(e.nbrs, n.id)
 	e.arm(&n.retryAt, time.Time{})
+	if e.transports[n.transport]--; e.transports[n.transport] <= 0 {
+		delete(e.transports, n.transport)
+	}
+	e.peerGone(n.id)
 	e.log.Info("ldp neighbour gone", "lsr-id", n.id)
 }
 

@@ -24,6 +24,26 @@ const (
 	InfiniteHold = 0xffff * time.Second
 )
 
+// Defaults of lsrd's bounds on what strangers can make it keep (RFC 5036
+// sets none). Every LSR on a link or a ZeroTier network is a neighbour, so
+// the adjacency bound is per interface and well above the 60 routers of a
+// large overlay; the connection bounds follow OpenBSD/FRR ldpd, which give
+// a connection without an adjacency 5 s to be matched by a hello
+// (PENDING_CONN_TIMEOUT) and a session 15 s to initialize
+// (INIT_FSM_TIMEOUT).
+const (
+	DefaultMaxAdjacenciesPerInterface = 256
+	DefaultMaxNeighbors               = 1024
+	DefaultMaxPendingConnections      = 64
+	DefaultPendingConnTimeout         = 5 * time.Second
+	DefaultInitTimeout                = 15 * time.Second
+	// DefaultCountersLinger is how long the protocol counters (and metric
+	// series) of a peer that reached OPERATIONAL outlive the neighbour:
+	// long enough for a scrape to see a flap, short enough that peers
+	// gone for good do not accumulate.
+	DefaultCountersLinger = 15 * time.Minute
+)
+
 // Config is the engine's configuration. Zero durations and lengths take the
 // RFC 5036 defaults above.
 type Config struct {
@@ -55,6 +75,26 @@ type Config struct {
 	// MaxPDULength is the Max PDU Length proposed in Initialization.
 	MaxPDULength uint16
 
+	// Bounds on the state other LSRs can create. Hellos beyond them are
+	// dropped before any state is kept, and counted (Counters.Limits).
+	// MaxAdjacenciesPerInterface bounds the link adjacencies of one
+	// interface, so that a flood on one link cannot crowd out the others;
+	// MaxNeighbors bounds the neighbours (LSR IDs) altogether, configured
+	// targets excepted.
+	MaxAdjacenciesPerInterface int
+	MaxNeighbors               int
+	// MaxPendingConnections bounds the accepted connections whose peer has
+	// not yet named itself in a PDU; more are closed at once.
+	// PendingConnTimeout is how long a connection from an address that
+	// no adjacency has may wait for its first PDU (a TCP SYN may overtake
+	// the hello); InitTimeout how long any session may take to reach
+	// OPERATIONAL.
+	MaxPendingConnections int
+	PendingConnTimeout    time.Duration
+	InitTimeout           time.Duration
+	// CountersLinger is how long a peer's counters outlive it.
+	CountersLinger time.Duration
+
 	// Logger receives protocol events; nil discards them. Logging never
 	// changes what Handle returns.
 	Logger *slog.Logger
@@ -78,6 +118,17 @@ func (c Config) withDefaults() Config {
 	if c.MaxPDULength == 0 {
 		c.MaxPDULength = DefaultMaxPDULength
 	}
+	defInt := func(n *int, v int) {
+		if *n == 0 {
+			*n = v
+		}
+	}
+	defInt(&c.MaxAdjacenciesPerInterface, DefaultMaxAdjacenciesPerInterface)
+	defInt(&c.MaxNeighbors, DefaultMaxNeighbors)
+	defInt(&c.MaxPendingConnections, DefaultMaxPendingConnections)
+	def(&c.PendingConnTimeout, DefaultPendingConnTimeout)
+	def(&c.InitTimeout, DefaultInitTimeout)
+	def(&c.CountersLinger, DefaultCountersLinger)
 	if c.Logger == nil {
 		c.Logger = slog.New(slog.DiscardHandler)
 	}
@@ -137,6 +188,22 @@ func (c Config) validate() error {
 	// them rather than silently propose something else.
 	if c.MaxPDULength < 256 {
 		return configErr("MaxPDULength", c.MaxPDULength, "must be at least 256")
+	}
+	for _, b := range []struct {
+		name string
+		v    int
+	}{{"MaxAdjacenciesPerInterface", c.MaxAdjacenciesPerInterface}, {"MaxNeighbors", c.MaxNeighbors}, {"MaxPendingConnections", c.MaxPendingConnections}} {
+		if b.v < 1 {
+			return configErr(b.name, b.v, "must be at least 1")
+		}
+	}
+	for _, d := range []struct {
+		name string
+		v    time.Duration
+	}{{"PendingConnTimeout", c.PendingConnTimeout}, {"InitTimeout", c.InitTimeout}, {"CountersLinger", c.CountersLinger}} {
+		if d.v < time.Second {
+			return configErr(d.name, d.v, "must be at least 1s")
+		}
 	}
 	return nil
 }

@@ -217,6 +217,13 @@ func parseConfig(line string) (Config, error) {
 		TargetedHelloInterval: secs("targeted-interval"),
 		KeepAlive:             secs("keepalive"),
 		MaxPDULength:          uint16(k.uint("maxpdu", 16)),
+
+		MaxAdjacenciesPerInterface: int(k.uint("max-adjs", 16)),
+		MaxNeighbors:               int(k.uint("max-nbrs", 16)),
+		MaxPendingConnections:      int(k.uint("max-pending", 16)),
+		PendingConnTimeout:         secs("pending-timeout"),
+		InitTimeout:                secs("init-timeout"),
+		CountersLinger:             secs("linger"),
 	}
 	if s := k.str("interfaces"); s != "" {
 		c.Interfaces = strings.Split(s, ",")
@@ -365,6 +372,8 @@ func parseEvent(line string, more []string) (time.Time, []Event, error) {
 		evs = []Event{ConnFailed{Conn: conn(), Err: errors.New("connection refused")}}
 	case "closed":
 		evs = []Event{ConnClosed{Conn: conn(), Err: errors.New("EOF")}}
+	case "alive":
+		evs = []Event{ConnAlive{Conn: conn()}}
 	case "data":
 		c := conn()
 		data, err := pduBytes(k, more)

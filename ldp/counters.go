@@ -13,8 +13,10 @@ import (
 // Counters are the engine's protocol counters since it was created: what
 // went over the wire and how sessions fared. They are facts of the protocol
 // run, kept by the engine itself (deterministically, from the events it was
-// given), so that a replayed run counts exactly the same. They only grow;
-// the counters of a peer outlive its sessions and its adjacencies.
+// given), so that a replayed run counts exactly the same. They only grow
+// while they exist. A peer's counters are kept only for a peer that reached
+// OPERATIONAL at least once (state from strangers is bounded): they outlive
+// its sessions and adjacencies for Config.CountersLinger, then go.
 type Counters struct {
 	// Peers are the session counters by peer LSR ID, sorted. Messages on a
 	// connection whose peer was never identified (its first PDU named no
@@ -23,6 +25,9 @@ type Counters struct {
 	// Hellos are the discovery counters, link hellos by interface first
 	// (sorted), then targeted hellos.
 	Hellos []HelloCounters
+	// Limits counts what the engine refused or closed because one of its
+	// bounds was reached (Config.MaxNeighbors and the like).
+	Limits map[Limit]uint64
 }
 
 // PeerCounters are the counters of the sessions with one peer.
@@ -57,8 +62,18 @@ const UnknownStatus wire.StatusCode = 0xffffffff
 
 // counters is the engine's live state behind Counters.
 type counters struct {
-	peers  map[netip.Addr]*PeerCounters
+	peers  map[netip.Addr]*peerCounts
 	hellos map[helloKey]*HelloCounters
+	limits map[Limit]*limitState
+	// sweepAt is the timer of the next peer whose counters expire.
+	sweepAt time.Time
+}
+
+// peerCounts are one peer's counters and their lifetime.
+type peerCounts struct {
+	PeerCounters
+	reachedOp bool      // a session with the peer reached OPERATIONAL
+	goneAt    time.Time // when the neighbour went; zero while it exists
 }
 
 type helloKey struct {
@@ -66,17 +81,56 @@ type helloKey struct {
 	ifname   string
 }
 
-func (c *counters) peer(id netip.Addr) *PeerCounters {
+func (c *counters) peer(id netip.Addr) *peerCounts {
 	if c.peers == nil {
-		c.peers = map[netip.Addr]*PeerCounters{}
+		c.peers = map[netip.Addr]*peerCounts{}
 	}
 	p := c.peers[id]
 	if p == nil {
-		p = &PeerCounters{LSRID: id, Sent: map[wire.MsgType]uint64{}, Received: map[wire.MsgType]uint64{},
-			NotificationsSent: map[wire.StatusCode]uint64{}, NotificationsReceived: map[wire.StatusCode]uint64{}}
+		p = &peerCounts{PeerCounters: PeerCounters{LSRID: id, Sent: map[wire.MsgType]uint64{}, Received: map[wire.MsgType]uint64{},
+			NotificationsSent: map[wire.StatusCode]uint64{}, NotificationsReceived: map[wire.StatusCode]uint64{}}}
 		c.peers[id] = p
 	}
+	p.goneAt = time.Time{}
 	return p
+}
+
+// peerGone starts the linger of a neighbour's counters when it reached
+// OPERATIONAL, and drops them at once otherwise.
+func (e *Engine) peerGone(id netip.Addr) {
+	p := e.counts.peers[id]
+	if p == nil {
+		return
+	}
+	if !p.reachedOp {
+		delete(e.counts.peers, id)
+		return
+	}
+	p.goneAt = e.now
+	if at := e.now.Add(e.cfg.CountersLinger); e.counts.sweepAt.IsZero() || at.Before(e.counts.sweepAt) {
+		e.arm(&e.counts.sweepAt, at)
+	}
+}
+
+// sweepCounters drops the counters of peers gone for CountersLinger and
+// sets the timer for the next.
+func (e *Engine) sweepCounters() {
+	if e.counts.sweepAt.IsZero() || e.counts.sweepAt.After(e.now) {
+		return
+	}
+	var next time.Time
+	for id, p := range e.counts.peers {
+		if p.goneAt.IsZero() {
+			continue
+		}
+		at := p.goneAt.Add(e.cfg.CountersLinger)
+		if !at.After(e.now) {
+			delete(e.counts.peers, id)
+		} else if next.IsZero() || at.Before(next) {
+			next = at
+		}
+	}
+	e.arm(&e.counts.sweepAt, next)
 }
 
 func (c *counters) hello(targeted bool, ifname string) *HelloCounters {
@@ -126,6 +180,9 @@ func (e *Engine) Counters() Counters {
 	var out Counters
 	for _, id := range slices.SortedFunc(maps.Keys(e.counts.peers), netip.Addr.Compare) {
 		p := e.counts.peers[id]
+		if !p.reachedOp && id.IsValid() {
+			continue
+		}
 		out.Peers = append(out.Peers, PeerCounters{LSRID: p.LSRID, Flaps: p.Flaps,
 			Sent: maps.Clone(p.Sent), Received: maps.Clone(p.Received),
 			NotificationsSent: maps.Clone(p.NotificationsSent), NotificationsReceived: maps.Clone(p.NotificationsReceived)})
@@ -141,10 +198,11 @@ func (e *Engine) Counters() Counters {
 	}) {
 		out.Hellos = append(out.Hellos, *e.counts.hellos[k])
 	}
+	for l, st := range e.counts.limits {
+		if out.Limits == nil {
+			out.Limits = map[Limit]uint64{}
+		}
+		out.Limits[l] = st.count
+	}
 	return out
 }
-
-// sweep drops the counters of peers gone for good.
-func (c *counters) sweep(now time.Time) {}
-
-func (c *counters) nextSweep() time.Time { return time.Time{} }

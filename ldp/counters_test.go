@@ -35,6 +35,9 @@ func showCounters(c Counters) []string {
 		}
 		out = append(out, fmt.Sprintf("hellos %s sent=%d received=%d", where, h.Sent, h.Received))
 	}
+	for _, l := range slices.Sorted(maps.Keys(c.Limits)) {
+		out = append(out, fmt.Sprintf("limit %s refused=%d", l, c.Limits[l]))
+	}
 	return out
 }
 

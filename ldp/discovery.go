@@ -17,6 +17,7 @@ type iface struct {
 	addrs     []netip.Prefix
 	joined    bool      // 224.0.0.2 joined on our behalf
 	nextHello time.Time // zero when discovery does not run
+	adjs      int       // link adjacencies on it
 }
 
 // target is a destination of Targeted Hellos (section 2.4.2): configured,
@@ -186,8 +187,6 @@ func (e *Engine) helloReceived(ev HelloReceived) {
 	}
 	if h != nil && pdu.ID.LSRID != e.cfg.LSRID {
 		e.counts.hello(ev.Targeted, ev.Ifname).Received++
-		// Also by the LSR that sent it, with its session messages.
-		e.counts.peer(pdu.ID.LSRID).Received[wire.MsgHello]++
 	}
 	switch {
 	case h == nil:
@@ -242,8 +241,14 @@ func (e *Engine) helloReceived(ev HelloReceived) {
 	}
 	a := e.adjs[key]
 	if a == nil {
+		if !e.admitAdjacency(key) {
+			return
+		}
 		a = e.addAdjacency(key, transport)
 	}
+	// Also by the LSR that sent it, with its session messages; only for
+	// hellos that were accepted, so that strangers leave no counters.
+	e.counts.peer(pdu.ID.LSRID).Received[wire.MsgHello]++
 	e.refresh(a, negotiateHelloHold(local, h.Params.HoldTime, ev.Targeted))
 	if ev.Targeted && h.Params.RequestTargeted && e.targets[src] == nil {
 		// Section 2.4.2: an accepted request for Targeted Hellos is

@@ -37,10 +37,18 @@ type Engine struct {
 	dialSeq        uint64 // ConnIDs of dials, below DialBit
 
 	counts counters // protocol counters (Counters)
-	timers timerHeap
+	// transports counts the neighbours per transport address, pending the
+	// accepted connections whose peer is not named yet: both are looked
+	// up per connection, so they are kept rather than counted.
+	transports map[netip.Addr]int
+	pending    int
+	timers     timerHeap
 
 	libTouched bool
 	lastGen    uint64 // the LIB generation last published
+	// batchFIB leaves publishing the forwarding state to the runtime
+	// (FlushFIB) instead of doing it at the end of every Handle.
+	batchFIB bool
 }
 
 // New returns an engine for cfg that consults labels for every label
@@ -63,6 +71,8 @@ func New(cfg Config, labels LabelManager) (*Engine, error) {
 		adjs:    map[adjKey]*adjacency{},
 		nbrs:    map[netip.Addr]*neighbor{},
 		conns:   map[ConnID]*session{},
+
+		transports: map[netip.Addr]int{},
 	}, nil
 }
 
@@ -102,6 +112,8 @@ func (e *Engine) Handle(now time.Time, ev Event) []Action {
 		e.connLost(ev.Conn, ev.Err)
 	case ConnData:
 		e.connData(ev)
+	case ConnAlive:
+		e.connAlive(ev)
 	case RouteUpdate:
 		e.toLIB(e.labels.RouteUpdate(ev.Route))
 	case RouteDelete:
@@ -118,13 +130,32 @@ func (e *Engine) Handle(now time.Time, ev Event) []Action {
 	case ClearNeighbor:
 		e.clearNeighbor(ev.LSRID)
 	}
-	e.publishFIB()
+	if !e.batchFIB {
+		e.publishFIB()
+	}
 	out := e.out
 	e.out = nil
 	return out
 }
 
 func (e *Engine) emit(a Action) { e.out = append(e.out, a) }
+
+// BatchFIB makes the runtime responsible for publishing the forwarding
+// state: Handle no longer emits FIBChanged, FlushFIB does. A burst of label
+// messages then costs one copy of the table per flush instead of one per
+// event; the speaker flushes when it runs out of events, and regularly
+// while it does not.
+func (e *Engine) BatchFIB(on bool) { e.batchFIB = on }
+
+// FlushFIB returns FIBChanged with the LIB's table when it changed since
+// the last one published, and nothing otherwise.
+func (e *Engine) FlushFIB() []Action {
+	e.out = nil
+	e.publishFIB()
+	out := e.out
+	e.out = nil
+	return out
+}
 
 func (e *Engine) interfaceUp(ev InterfaceUp) {
 	i := e.ifaces[ev.Name]
@@ -260,9 +291,16 @@ func (e *Engine) shutdownAll() {
 	for _, t := range e.targets {
 		e.arm(&t.nextHello, time.Time{})
 	}
+	for _, id := range sortedAddrs(e.nbrs) {
+		e.peerGone(id)
+	}
+	for _, i := range e.ifaces {
+		i.adjs = 0
+	}
 	clear(e.adjs)
 	clear(e.nbrs)
 	clear(e.targets)
+	clear(e.transports)
 }
 
 // clearNeighbor is the operator's reset: the session ends with Shutdown,

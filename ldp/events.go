@@ -64,6 +64,15 @@ type ConnData struct {
 	Data []byte
 }
 
+// ConnAlive reports that bytes arrived on a connection at the time passed
+// to Handle, while the ConnData carrying them still waits behind other work:
+// the runtime delivers it ahead of that work so that a peer that is talking
+// never has its session expire in a queue (section 2.5.6 restarts the hold
+// timer on every PDU; the bytes are at least part of one). It only restarts
+// the hold timer of an OPERATIONAL session; before that, only whole PDUs
+// count.
+type ConnAlive struct{ Conn ConnID }
+
 // ConnClosed reports that a connection was closed by the peer or failed.
 type ConnClosed struct {
 	Conn ConnID
@@ -100,6 +109,7 @@ func (ConnAccepted) isEvent()    {}
 func (ConnEstablished) isEvent() {}
 func (ConnFailed) isEvent()      {}
 func (ConnData) isEvent()        {}
+func (ConnAlive) isEvent()       {}
 func (ConnClosed) isEvent()      {}
 func (RouteUpdate) isEvent()     {}
 func (RouteDelete) isEvent()     {}

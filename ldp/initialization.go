@@ -69,7 +69,7 @@ func (e *Engine) acceptInit(s *session, m *wire.Initialization) wire.StatusCode 
 	// session when the proposals differ.
 	s.keepAlive = negotiateKeepAlive(e.cfg.KeepAlive, p.KeepAliveTime)
 	s.maxPDU = negotiateMaxPDU(e.cfg.MaxPDULength, p.MaxPDULength)
-	e.arm(&s.holdExpires, e.now.Add(s.keepAlive))
+	e.restartHold(s)
 	s.peerCaps = map[wire.TLVType]bool{}
 	for _, c := range m.Capabilities {
 		if c.State {
@@ -120,6 +120,8 @@ func (e *Engine) initPhase(s *session, m wire.Message) {
 func (e *Engine) enterOperational(s *session) {
 	e.setState(s, Operational)
 	s.operational = true
+	e.counts.peer(s.nbr.id).reachedOp = true
+	e.restartHold(s)
 	e.resetBackoff(s.nbr)
 	e.arm(&s.nextKeepAlive, e.now.Add(s.keepAlive/3))
 	e.log.Info("ldp session operational", "lsr-id", s.nbr.id, "keepalive", s.keepAlive, "max-pdu", s.maxPDU)

@@ -48,10 +48,22 @@ func (e *Engine) newSession(id ConnID, active bool) *session {
 // Initialization exchange negotiates a KeepAlive time, the proposed one
 // bounds how long the peer may stay silent (section 2.5.4 leaves the
 // initialization timeout to the implementation).
-func (e *Engine) connUp(s *session) {
+func (e *Engine) connUp(s *session, wait time.Duration) {
 	s.connected = true
-	e.arm(&s.holdExpires, e.now.Add(s.keepAlive))
+	e.arm(&s.holdExpires, e.now.Add(min(s.keepAlive, wait)))
 	e.setState(s, Initialized)
+}
+
+// restartHold restarts the session hold timer on receipt of a PDU (section
+// 2.5.6). Until the session is OPERATIONAL the peer has InitTimeout, not
+// the KeepAlive time, to finish: a connection that opens and idles holds
+// nothing for minutes.
+func (e *Engine) restartHold(s *session) {
+	hold := s.keepAlive
+	if s.state != Operational {
+		hold = min(hold, e.cfg.InitTimeout)
+	}
+	e.arm(&s.holdExpires, e.now.Add(hold))
 }
 
 func (e *Engine) connAccepted(ev ConnAccepted) {
@@ -60,9 +72,15 @@ func (e *Engine) connAccepted(ev ConnAccepted) {
 		e.emit(Close{Conn: ev.Conn})
 		return
 	}
+	wait, ok := e.admitConnection(ev.Remote.Addr())
+	if !ok {
+		e.emit(Close{Conn: ev.Conn})
+		return
+	}
 	s := e.newSession(ev.Conn, false)
 	s.remote = ev.Remote
-	e.connUp(s)
+	e.pending++
+	e.connUp(s, wait)
 }
 
 func (e *Engine) connEstablished(ev ConnEstablished) {
@@ -70,7 +88,7 @@ func (e *Engine) connEstablished(ev ConnEstablished) {
 	if s == nil || !s.active || s.connected {
 		return
 	}
-	e.connUp(s)
+	e.connUp(s, e.cfg.InitTimeout)
 	// The active LSR opens with Initialization (section 2.5.3).
 	e.sendMessages(s, e.initMessage(s.nbr))
 	e.setState(s, OpenSent)
@@ -83,6 +101,12 @@ func (e *Engine) connLost(id ConnID, err error) {
 	}
 	e.log.Info("ldp connection lost", "conn", uint64(id), "remote", s.remote, "err", err)
 	e.closeSession(s, noNotification)
+}
+
+func (e *Engine) connAlive(ev ConnAlive) {
+	if s := e.conns[ev.Conn]; s != nil && s.connected && s.state == Operational {
+		e.restartHold(s)
+	}
 }
 
 // connData frames the stream into PDUs (section 3.1) and handles each.
@@ -113,8 +137,7 @@ func (e *Engine) connData(ev ConnData) {
 
 // handlePDU processes one framed PDU.
 func (e *Engine) handlePDU(s *session, b []byte) {
-	// Any PDU restarts the session hold timer (section 2.5.6).
-	e.arm(&s.holdExpires, e.now.Add(s.keepAlive))
+	e.restartHold(s)
 	pdu, err := wire.DecodePDU(b)
 	if pdu == nil {
 		if s.nbr == nil && !e.bindFromHeader(s, b) {
@@ -206,6 +229,7 @@ func (e *Engine) bind(s *session, id wire.LDPID) bool {
 	}
 	s.nbr = n
 	n.sess = s
+	e.pending--
 	e.emit(SessionState{LSRID: n.id, From: NonExistent, To: s.state})
 	return true
 }
@@ -232,6 +256,9 @@ func (e *Engine) closeSession(s *session, code wire.StatusCode) {
 	e.emit(Close{Conn: s.conn})
 	n := s.nbr
 	if n == nil {
+		if !s.active {
+			e.pending--
+		}
 		return
 	}
 	wasUp := s.operational

@@ -95,7 +95,7 @@ func (e *Engine) tick() {
 	}
 	e.sendDueHellos()
 	e.retryConnections()
-	e.counts.sweep(e.now)
+	e.sweepCounters()
 }
 
 // sessionHoldExpired ends a session whose peer was silent for its hold time
@@ -104,9 +104,9 @@ func (e *Engine) tick() {
 func (e *Engine) sessionHoldExpired(s *session) {
 	switch {
 	case s.nbr == nil:
-		e.log.Info("ldp: connection closed: no PDU naming a neighbour in time", "remote", s.remote)
+		e.limitHit(LimitInitTimeout, "remote", s.remote, "why", "no PDU naming a neighbour in time")
 	case s.state != Operational:
-		e.log.Info("ldp: session initialization timed out", "peer", s.peerName(), "state", s.state.String())
+		e.limitHit(LimitInitTimeout, "peer", s.peerName(), "state", s.state.String(), "why", "session initialization timed out")
 	default:
 		e.log.Info("ldp: session hold timer expired", "peer", s.peerName())
 	}

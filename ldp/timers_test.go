@@ -36,7 +36,7 @@ func bruteDeadline(e *Engine) (time.Time, bool) {
 			consider(s.nextKeepAlive)
 		}
 	}
-	consider(e.counts.nextSweep())
+	consider(e.counts.sweepAt)
 	return next, !next.IsZero()
 }
 
