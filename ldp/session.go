@@ -143,7 +143,20 @@ func (e *Engine) handlePDU(s *session, b []byte) {
 		// the rest of the PDU processed.
 		for _, de := range me {
 			skip[de.Index] = true
-			e.notify(s, wire.NewStatus(de.Status, de.MsgID, de.MsgType))
+			st := wire.NewStatus(de.Status, de.MsgID, de.MsgType)
+			if de.MsgType == wire.MsgInitialization && s.state != Operational {
+				// An Initialization that cannot be read (no Common
+				// Session Parameters, section 3.5.3) is one that
+				// cannot be accepted: ignored, it would leave the
+				// session waiting for the hold timer. Section 2.5.4
+				// has the LSR send the error and close.
+				e.log.Info("ldp: session rejected, bad Initialization", "peer", s.peerName(), "status", de.Status.String(), "err", de)
+				st.Fatal = true
+				e.notify(s, st)
+				e.closeSession(s, noNotification)
+				return
+			}
+			e.notify(s, st)
 		}
 	}
 	for i, m := range pdu.Messages {
