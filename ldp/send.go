@@ -68,6 +68,9 @@ func (e *Engine) frame(msgs []byte) []byte {
 // notify sends a Notification carrying st (section 3.5.1).
 func (e *Engine) notify(s *session, st wire.Status) {
 	e.log.Info("ldp: sending notification", "peer", s.peerName(), "status", st.Code.String(), "fatal", st.Fatal)
+	if st.Fatal && s.connected && !s.closed {
+		s.endedBy("reason", "notification sent", "status", st.Code.String())
+	}
 	e.sendMessages(s, &wire.Notification{Status: st})
 }
 
