@@ -34,7 +34,10 @@ var t0 = time.Date(2025, 1, 1, 0, 0, 0, 0, time.UTC)
 // each change (fib-changed) are then the expected output, and "show lib"
 // prints its bindings. Routes come in as "at T route PREFIX via ADDR dev IF
 // [via ...]" or "route PREFIX connected IF", and leave as "route-delete
-// PREFIX". "show counters" prints the engine's protocol counters.
+// PREFIX". "show counters" prints the engine's protocol counters. An
+// address list may hold runs, "FIRST-LAST" (in interface-up,
+// "FIRST-LAST/LEN"), and is printed with them, so a case with thousands of
+// addresses stays short.
 func TestConformance(t *testing.T) {
 	files, err := filepath.Glob("testdata/conformance/*.txt")
 	if err != nil || len(files) == 0 {
@@ -346,13 +349,11 @@ func parseEvent(line string, more []string) (time.Time, []Event, error) {
 	case "interface-up":
 		ev := InterfaceUp{Name: arg, Index: int(k.uint("index", 16))}
 		if s := k.str("addrs"); s != "" {
-			for _, p := range strings.Split(s, ",") {
-				pfx, err := netip.ParsePrefix(p)
-				if err != nil {
-					return at, nil, err
-				}
-				ev.Addrs = append(ev.Addrs, pfx)
+			pfxs, err := parsePrefixes(s)
+			if err != nil {
+				return at, nil, err
 			}
+			ev.Addrs = pfxs
 		}
 		evs = []Event{ev}
 	case "interface-down":

@@ -9,11 +9,14 @@ import (
 const pduOverhead = wire.HeaderLen - 4
 
 // sendMessages assigns Message IDs to msgs and sends them on s, packed into
-// as few PDUs as the session's Max PDU Length allows (section 3.5.3).
+// as few PDUs as the session's Max PDU Length allows (section 3.5.3). A
+// message too long for one PDU is split when its content is a list
+// (splitToFit); one that still cannot fit is dropped with an error.
 func (e *Engine) sendMessages(s *session, msgs ...wire.Message) {
 	if s.closed || !s.connected {
 		return
 	}
+	room := s.maxPDU - pduOverhead
 	var pending []byte // encoded messages of the PDU being filled
 	flush := func() {
 		if len(pending) == 0 {
@@ -23,22 +26,25 @@ func (e *Engine) sendMessages(s *session, msgs ...wire.Message) {
 		pending = nil
 	}
 	for _, m := range msgs {
-		s.msgID++
-		setMsgID(m, s.msgID)
-		b, err := wire.AppendMessage(nil, m)
-		if err != nil {
-			e.log.Error("ldp: cannot encode message", "peer", s.peerName(), "type", m.Type().String(), "err", err)
-			continue
+		for _, m := range splitToFit(m, room) {
+			s.msgID++
+			setMsgID(m, s.msgID)
+			b, err := wire.AppendMessage(nil, m)
+			if err != nil {
+				e.log.Error("ldp: cannot encode message", "peer", s.peerName(), "type", m.Type().String(), "err", err)
+				continue
+			}
+			if len(b) > room {
+				e.log.Error("ldp: message longer than the session's max PDU length and not splittable, dropped",
+					"peer", s.peerName(), "type", m.Type().String(), "msg-len", len(b), "pdu-len", pduOverhead+len(b), "max-pdu", s.maxPDU)
+				continue
+			}
+			if len(pending)+len(b) > room {
+				flush()
+			}
+			pending = append(pending, b...)
+			e.counts.message(s, m, true)
 		}
-		if pduOverhead+len(b) > s.maxPDU {
-			e.log.Error("ldp: message exceeds max PDU length, dropped", "peer", s.peerName(), "type", m.Type().String(), "len", len(b), "max", s.maxPDU)
-			continue
-		}
-		if pduOverhead+len(pending)+len(b) > s.maxPDU {
-			flush()
-		}
-		pending = append(pending, b...)
-		e.counts.message(s, m, true)
 	}
 	flush()
 	if s.state == Operational {
@@ -62,6 +68,9 @@ func (e *Engine) frame(msgs []byte) []byte {
 // notify sends a Notification carrying st (section 3.5.1).
 func (e *Engine) notify(s *session, st wire.Status) {
 	e.log.Info("ldp: sending notification", "peer", s.peerName(), "status", st.Code.String(), "fatal", st.Fatal)
+	if st.Fatal && s.connected && !s.closed {
+		s.endedBy("reason", "notification sent", "status", st.Code.String())
+	}
 	e.sendMessages(s, &wire.Notification{Status: st})
 }
 

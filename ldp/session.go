@@ -31,6 +31,7 @@ type session struct {
 	nextKeepAlive time.Time // when a KeepAlive is due if nothing else is sent
 	msgID         uint32    // last Message ID used on this session
 	operational   bool      // reached OPERATIONAL: NeighborDown is owed
+	cause         []any     // why the session ends, for the log (endedBy)
 }
 
 func (e *Engine) newSession(id ConnID, active bool) *session {
@@ -100,6 +101,7 @@ func (e *Engine) connLost(id ConnID, err error) {
 		return
 	}
 	e.log.Info("ldp connection lost", "conn", uint64(id), "remote", s.remote, "err", err)
+	s.endedBy("reason", "transport error", "err", err)
 	e.closeSession(s, noNotification)
 }
 
@@ -166,7 +168,20 @@ func (e *Engine) handlePDU(s *session, b []byte) {
 		// the rest of the PDU processed.
 		for _, de := range me {
 			skip[de.Index] = true
-			e.notify(s, wire.NewStatus(de.Status, de.MsgID, de.MsgType))
+			st := wire.NewStatus(de.Status, de.MsgID, de.MsgType)
+			if de.MsgType == wire.MsgInitialization && s.state != Operational {
+				// An Initialization that cannot be read (no Common
+				// Session Parameters, section 3.5.3) is one that
+				// cannot be accepted: ignored, it would leave the
+				// session waiting for the hold timer. Section 2.5.4
+				// has the LSR send the error and close.
+				e.log.Info("ldp: session rejected, bad Initialization", "peer", s.peerName(), "status", de.Status.String(), "err", de)
+				st.Fatal = true
+				e.notify(s, st)
+				e.closeSession(s, noNotification)
+				return
+			}
+			e.notify(s, st)
 		}
 	}
 	for i, m := range pdu.Messages {
@@ -247,8 +262,12 @@ func (e *Engine) closeSession(s *session, code wire.StatusCode) {
 		return
 	}
 	if code != noNotification && s.connected {
+		s.endedBy("reason", "notification sent", "status", code.String())
 		e.notify(s, wire.NewStatus(code, 0, 0))
+	} else if code != noNotification {
+		s.endedBy("reason", "closed before connecting: "+code.String())
 	}
+	s.endedBy("reason", "closed without notification")
 	s.closed = true
 	delete(e.conns, s.conn)
 	e.arm(&s.holdExpires, time.Time{})
@@ -264,13 +283,24 @@ func (e *Engine) closeSession(s *session, code wire.StatusCode) {
 	wasUp := s.operational
 	e.setState(s, NonExistent)
 	n.sess = nil
-	e.log.Info("ldp session closed", "lsr-id", n.id, "status", code.String())
+	e.log.Info("ldp session closed", append([]any{"lsr-id", n.id}, s.cause...)...)
 	if wasUp {
 		e.toLIB(e.labels.NeighborDown(n.id))
 	}
 	// Section 2.5.3: the active side retries with exponential backoff.
 	if s.active && len(n.adjs) > 0 {
 		e.holdBack(n)
+	}
+}
+
+// endedBy records why s ends, as log attributes: the fatal status this LSR
+// sent, the one the peer sent, or the transport error. The first cause
+// wins: what follows it (the close, the peer hanging up) is its effect.
+// closeSession logs it; code 0 is Success on the wire, so a session closed
+// without a Notification is never logged with the status it did not send.
+func (s *session) endedBy(attrs ...any) {
+	if s.cause == nil {
+		s.cause = attrs
 	}
 }
 

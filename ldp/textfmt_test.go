@@ -7,6 +7,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"testing"
 
 	"github.com/lsrd/lsrd/fib"
 	"github.com/lsrd/lsrd/ldp/wire"
@@ -33,12 +34,94 @@ func capByName(s string) (wire.TLVType, error) {
 	return wire.TLVType(v), err
 }
 
+// joinAddrs writes an address list, a run of three or more consecutive
+// addresses as "FIRST-LAST" so that cases with thousands of addresses stay
+// readable (and exact: parseAddrs expands the run back).
 func joinAddrs(as []netip.Addr) string {
-	s := make([]string, len(as))
-	for i, a := range as {
-		s[i] = a.String()
+	var s []string
+	for i := 0; i < len(as); {
+		j := i
+		for j+1 < len(as) && as[j].Next() == as[j+1] {
+			j++
+		}
+		if j-i >= 2 {
+			s = append(s, as[i].String()+"-"+as[j].String())
+			i = j + 1
+			continue
+		}
+		s = append(s, as[i].String())
+		i++
 	}
 	return strings.Join(s, ",")
+}
+
+// addrCount notes the size of an address list written with runs.
+func addrCount(as []netip.Addr) string {
+	if s := joinAddrs(as); strings.Contains(s, "-") {
+		return fmt.Sprintf(" # %d addresses", len(as))
+	}
+	return ""
+}
+
+// maxRun bounds a "FIRST-LAST" run in a case.
+const maxRun = 1 << 20
+
+// addrRun expands "FIRST-LAST" (or a single address) into its addresses.
+func addrRun(s string) ([]netip.Addr, error) {
+	first, last, isRun := strings.Cut(s, "-")
+	a, err := netip.ParseAddr(first)
+	if err != nil || !isRun {
+		return []netip.Addr{a}, err
+	}
+	b, err := netip.ParseAddr(last)
+	if err != nil {
+		return nil, err
+	}
+	if a.BitLen() != b.BitLen() || b.Less(a) {
+		return nil, fmt.Errorf("run %s: last before first", s)
+	}
+	var out []netip.Addr
+	for ; a.IsValid() && !b.Less(a); a = a.Next() {
+		if len(out) == maxRun {
+			return nil, fmt.Errorf("run %s: more than %d addresses", s, maxRun)
+		}
+		out = append(out, a)
+	}
+	return out, nil
+}
+
+// parsePrefixes reads a comma-separated prefix list, where
+// "FIRST-LAST/LEN" stands for the prefix of length LEN at every address
+// from FIRST to LAST.
+func parsePrefixes(s string) ([]netip.Prefix, error) {
+	var out []netip.Prefix
+	for _, p := range strings.Split(s, ",") {
+		run, bits, ok := strings.Cut(p, "/")
+		if !ok || !strings.Contains(run, "-") {
+			pfx, err := netip.ParsePrefix(p)
+			if err != nil {
+				return nil, err
+			}
+			out = append(out, pfx)
+			continue
+		}
+		n, err := strconv.Atoi(bits)
+		if err != nil {
+			return nil, fmt.Errorf("%s: %w", p, err)
+		}
+		as, err := addrRun(run)
+		if err != nil {
+			return nil, err
+		}
+		for _, a := range as {
+			pfx := netip.PrefixFrom(a, n)
+			if !pfx.IsValid() {
+				return nil, fmt.Errorf("%s: bad prefix length", p)
+			}
+			out = append(out, pfx)
+		}
+	}
+	return out, nil
 }
 
 func renderFEC(f wire.FEC) string {
@@ -163,9 +246,11 @@ func renderMessage(m wire.Message) string {
 	case *wire.Address:
 		fmt.Fprintf(&b, " addrs=%s", joinAddrs(m.Addresses.Addrs))
 		b.WriteString(renderUnknown(m.Unknown))
+		b.WriteString(addrCount(m.Addresses.Addrs))
 	case *wire.AddressWithdraw:
 		fmt.Fprintf(&b, " addrs=%s", joinAddrs(m.Addresses.Addrs))
 		b.WriteString(renderUnknown(m.Unknown))
+		b.WriteString(addrCount(m.Addresses.Addrs))
 	case *wire.LabelMapping:
 		fmt.Fprintf(&b, " fec=%s label=%d", renderFEC(m.FEC), m.Label)
 		b.WriteString(optU32("reqid", m.LabelRequestID))
@@ -404,11 +489,11 @@ func (k *kvs) addrs(key string) []netip.Addr {
 		if s == "" {
 			continue
 		}
-		a, err := netip.ParseAddr(s)
+		as, err := addrRun(s)
 		if err != nil && k.err == nil {
 			k.err = err
 		}
-		out = append(out, a)
+		out = append(out, as...)
 	}
 	return out
 }
@@ -536,4 +621,30 @@ func parseMessage(line string) (wire.Message, error) {
 		return nil, fmt.Errorf("unknown message %q", name)
 	}
 	return msg, k.err
+}
+
+// TestAddrRuns checks that the run form of address lists reads back to
+// the same list, so a case cannot hide an address behind a run.
+func TestAddrRuns(t *testing.T) {
+	for _, c := range []struct{ in, text string }{
+		{"10.0.0.1,10.0.0.2", "10.0.0.1,10.0.0.2"},
+		{"10.0.0.1,10.0.0.2,10.0.0.3,10.0.0.5", "10.0.0.1-10.0.0.3,10.0.0.5"},
+		{"10.0.0.254,10.0.0.255,10.0.1.0,10.0.0.1", "10.0.0.254-10.0.1.0,10.0.0.1"},
+		{"2001:db8::ffff,2001:db8::1:0,2001:db8::1:1", "2001:db8::ffff-2001:db8::1:1"},
+	} {
+		k := &kvs{m: map[string][]string{"a": {c.in}}}
+		as := k.addrs("a")
+		if got := joinAddrs(as); got != c.text {
+			t.Errorf("joinAddrs(%s) = %s, want %s", c.in, got, c.text)
+		}
+		k = &kvs{m: map[string][]string{"a": {c.text}}}
+		if back := k.addrs("a"); !slices.Equal(back, as) || k.err != nil {
+			t.Errorf("%s reads back as %v (%v), want %v", c.text, back, k.err, as)
+		}
+	}
+	for _, bad := range []string{"10.0.0.5-10.0.0.1", "10.0.0.1-2001:db8::1", "10.0.0.0-10.255.255.255"} {
+		if _, err := addrRun(bad); err == nil {
+			t.Errorf("addrRun(%s) accepted", bad)
+		}
+	}
 }

@@ -326,6 +326,54 @@ func TestExplicitNullFromDownstream(t *testing.T) {
 		[]fib.LFIBEntry{lfib(16, nhop(addrE, "eth1", 0))}, []fib.FTNEntry{ftn(remote, nhop(addrE, "eth1", 0))})
 }
 
+// TestValidRemote: each family's explicit null is valid for its own FECs
+// only; implicit null and the unreserved range for all; the other reserved
+// labels and anything past 20 bits for none (RFC 3032 section 2.1).
+func TestValidRemote(t *testing.T) {
+	v4, v6 := pfx("10.9.0.0/24"), pfx("2001:db8:9::/48")
+	for _, c := range []struct {
+		label  fib.Label
+		v4, v6 bool
+	}{
+		{fib.LabelIPv4ExplicitNull, true, false},
+		{fib.LabelRouterAlert, false, false},
+		{fib.LabelIPv6ExplicitNull, false, true},
+		{fib.LabelImplicitNull, true, true},
+		{4, false, false},
+		{15, false, false},
+		{fib.FirstUnreserved, true, true},
+		{fib.MaxLabel, true, true},
+		{fib.MaxLabel + 1, false, false},
+	} {
+		if got := validRemote(c.label, v4); got != c.v4 {
+			t.Errorf("validRemote(%d, %v) = %v, want %v", c.label, v4, got, c.v4)
+		}
+		if got := validRemote(c.label, v6); got != c.v6 {
+			t.Errorf("validRemote(%d, %v) = %v, want %v", c.label, v6, got, c.v6)
+		}
+	}
+}
+
+// TestWrongFamilyExplicitNull: a mapping of label 2 (IPv6 Explicit NULL)
+// for an IPv4 FEC is refused, not installed as a push; label 0 then is.
+func TestWrongFamilyExplicitNull(t *testing.T) {
+	l := newLIB(t, Config{})
+	withPeers(t, l)
+	run(t, l, []step{
+		{name: "route", do: upd(route(remote, via(addrE, "eth1")))},
+		{name: "E maps label 2: refused, nothing advertised or pushed", do: msg(peerE, mapping(remote, 2)),
+			check: func(t *testing.T, l *LIB) {
+				table([]fib.LFIBEntry{lfib(16, nhop(addrE, "eth1"))})(t, l)
+				if b := l.Bindings(); len(b) != 1 || len(b[0].Remote) != 0 {
+					t.Errorf("bindings %+v, want no remote label kept", b)
+				}
+			}},
+		{name: "E maps label 0: swapped and pushed", do: msg(peerE, mapping(remote, 0)),
+			want:  []Outgoing{to(peerI, mapping(remote, 16)), to(peerE, mapping(remote, 16)), to(peerF, mapping(remote, 16))},
+			check: table([]fib.LFIBEntry{lfib(16, nhop(addrE, "eth1", 0))}, ftn(remote, nhop(addrE, "eth1", 0)))},
+	})
+}
+
 // TestMappingNeedsAddress: liberal retention keeps a mapping from a peer
 // whose addresses are not known yet; it becomes usable when the Address
 // message lists the next hop.

@@ -50,9 +50,6 @@ func (l *LIB) LabelMessage(id netip.Addr, m wire.Message) []Outgoing {
 // replaces the old one, which is released (appendix A.1.2, LMp.10a).
 func (l *LIB) recvMapping(id netip.Addr, m *wire.LabelMapping) {
 	lb := fib.Label(m.Label)
-	if !validRemote(lb) {
-		return
-	}
 	for _, e := range m.FEC {
 		pe, ok := e.(wire.PrefixFEC)
 		if !ok {
@@ -60,6 +57,9 @@ func (l *LIB) recvMapping(id netip.Addr, m *wire.LabelMapping) {
 			continue
 		}
 		p := pe.Prefix.Masked()
+		if !validRemote(lb, p) {
+			continue
+		}
 		f := l.fecs[p]
 		if f == nil {
 			f = &fec{prefix: p}
@@ -74,12 +74,19 @@ func (l *LIB) recvMapping(id netip.Addr, m *wire.LabelMapping) {
 	}
 }
 
-// validRemote accepts the labels a peer may advertise for a prefix FEC: the
-// null labels and the unreserved range (RFC 3032 section 2.1).
-func validRemote(lb fib.Label) bool {
+// validRemote accepts the labels a peer may advertise for prefix p: implicit
+// null, the explicit null of p's family and the unreserved range (RFC 3032
+// section 2.1). The other family's explicit null is refused like the other
+// reserved labels: pushed, it would make the egress pop and forward an IPv4
+// packet as IPv6 (label 2) or an IPv6 packet as IPv4 (label 0).
+func validRemote(lb fib.Label, p netip.Prefix) bool {
 	switch lb {
-	case fib.LabelIPv4ExplicitNull, fib.LabelIPv6ExplicitNull, fib.LabelImplicitNull:
+	case fib.LabelImplicitNull:
 		return true
+	case fib.LabelIPv4ExplicitNull:
+		return family(p) == wire.AFIPv4
+	case fib.LabelIPv6ExplicitNull:
+		return family(p) == wire.AFIPv6
 	}
 	return lb >= fib.FirstUnreserved && lb <= fib.MaxLabel
 }
