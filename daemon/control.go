@@ -62,9 +62,12 @@ func (d *Daemon) controlMux() *http.ServeMux {
 			reply(w, data, err)
 		})
 	}
-	get("/v1/ldp/neighbors", d.sp.Call, func() any { return d.eng.Neighbors() })
+	// LDP's neighbours and counts come from the view the speaker
+	// publishes; the bindings, too large to publish, are read on its
+	// goroutine through its liveness lane (one piece of work at most).
+	get("/v1/ldp/neighbors", direct, func() any { return d.viewLDP().Neighbors })
 	get("/v1/ldp/bindings", d.sp.Call, func() any { return d.lib.Bindings() })
-	get("/v1/ldp/stats", d.sp.Call, func() any { return d.lib.Stats() })
+	get("/v1/ldp/stats", direct, func() any { return d.viewLDP().LIB })
 	get("/v1/lfib", d.call, func() any { return api.NewTableView(d.desired) })
 	get("/v1/rib", d.call, func() any { return d.rib.Routes() })
 	get("/v1/interfaces", d.call, func() any { return d.interfaceViews() })
@@ -102,13 +105,8 @@ func (d *Daemon) controlMux() *http.ServeMux {
 			return
 		}
 		var known bool
-		if err := d.sp.Call(r.Context(), func() {
-			for _, n := range d.eng.Neighbors() {
-				known = known || n.LSRID == id
-			}
-		}); err != nil {
-			reply(w, nil, err)
-			return
+		for _, n := range d.viewLDP().Neighbors {
+			known = known || n.LSRID == id
 		}
 		if !known {
 			replyStatus(w, http.StatusNotFound, nil, fmt.Errorf("neighbor %s: unknown", id))

@@ -8,6 +8,7 @@ import (
 	"net/netip"
 	"slices"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/lsrd/lsrd/bgp"
@@ -40,6 +41,8 @@ type Daemon struct {
 	lib  *lib.LIB
 	eng  *ldp.Engine
 	sp   *speaker.Speaker
+	// ldpView is LDP as last published by the speaker (ldpview.go).
+	ldpView atomic.Pointer[ldpView]
 	ifcs map[string]rib.Interface
 	kfib *netlinkfib.FIB
 	// mplsInput holds the interfaces (by index) MPLS input was enabled on.
@@ -181,8 +184,9 @@ func (d *Daemon) Run(ctx context.Context) error {
 		return err
 	}
 	d.sp = speaker.New(d.eng, speaker.Sockets{Hello: hello, Listener: lis}, speaker.Options{
-		Log:   d.log,
-		OnFIB: d.offerFIB,
+		Log:     d.log,
+		OnFIB:   d.offerFIB,
+		Publish: d.publishLDP,
 	})
 
 	runCtx, stop := context.WithCancel(ctx)

@@ -46,14 +46,10 @@ func (m *metricSet) export(snap metrics.SnapshotFunc, b *bgp.Speaker) {
 // forwarding on the daemon's; the kernel layer has its own lock.
 func (d *Daemon) snapshot(ctx context.Context) (metrics.Snapshot, error) {
 	var s metrics.Snapshot
-	if err := d.sp.Call(ctx, func() {
-		s.Time = time.Now() // the engine's clock: sessions' Since is on it
-		s.Neighbors = d.eng.Neighbors()
-		s.Counters = d.eng.Counters()
-		s.LIB = d.lib.Stats()
-	}); err != nil {
-		return s, fmt.Errorf("reading the LDP speaker: %w", err)
-	}
+	v := d.viewLDP()
+	// Time in state runs to the scrape, not to the view's publication
+	// (published only when something happened).
+	s.Time, s.Neighbors, s.Counters, s.LIB = time.Now(), v.Neighbors, v.Counters, v.LIB
 	if err := d.call(ctx, func() {
 		if d.desired != nil {
 			s.LFIB, s.FTN = len(d.desired.LFIB), len(d.desired.FTN)

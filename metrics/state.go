@@ -90,10 +90,13 @@ var (
 		"1 when the kernel layer's view of the kernel must be re-read before its next pass.")
 	ribRoutesDesc = desc("rib_routes",
 		"Best routes in lsrd's RIB by source (connected, static, kernel, bgp).", "source")
+	limitRefusedDesc = desc("ldp_limit_refused_total",
+		"Hellos and connections LDP refused or closed because one of its bounds was reached, by bound: interface-adjacencies, neighbors, pending-connections, init-timeout (ldp.limits in the configuration).", "limit")
 
 	stateDescs = []*prometheus.Desc{sessionStateDesc, sessionsDesc, stateSecondsDesc, flapsDesc, adjacenciesDesc,
 		hellosDesc, messagesDesc, notificationsDesc, bindingsDesc, labelsInUseDesc, labelRangeDesc,
-		allocFailuresDesc, fecsDesc, starvedDesc, lfibDesc, ftnDesc, kernelObjectsDesc, kernelStaleDesc, ribRoutesDesc}
+		allocFailuresDesc, fecsDesc, starvedDesc, lfibDesc, ftnDesc, kernelObjectsDesc, kernelStaleDesc, ribRoutesDesc,
+		limitRefusedDesc}
 )
 
 // scrapeTimeout bounds how long a scrape waits for lsrd's parts.
@@ -130,12 +133,29 @@ func (c stateCollector) Collect(ch chan<- prometheus.Metric) {
 		ch <- prometheus.MustNewConstMetric(d, prometheus.CounterValue, float64(v), labels...)
 	}
 
+	// Series per peer only for peers that reached OPERATIONAL (those the
+	// engine keeps counters for): hellos from made-up LSR IDs must not
+	// make series.
+	known := map[netip.Addr]bool{}
+	for _, p := range s.Counters.Peers {
+		known[p.LSRID] = true
+	}
 	byState := map[string]int{}
 	type adjKey struct{ ifname, typ string }
 	adjs := map[adjKey]int{}
 	for _, n := range s.Neighbors {
 		peer := n.LSRID.String()
 		byState[n.State]++
+		for _, a := range n.Adjacencies {
+			k := adjKey{a.Interface, "link"}
+			if a.Targeted {
+				k = adjKey{"", "targeted"}
+			}
+			adjs[k]++
+		}
+		if !known[n.LSRID] {
+			continue
+		}
 		for _, st := range sessionStates {
 			v := 0.0
 			if st.String() == n.State {
@@ -146,13 +166,9 @@ func (c stateCollector) Collect(ch chan<- prometheus.Metric) {
 		if !n.Since.IsZero() {
 			gauge(stateSecondsDesc, max(0, s.Time.Sub(n.Since).Seconds()), peer)
 		}
-		for _, a := range n.Adjacencies {
-			k := adjKey{a.Interface, "link"}
-			if a.Targeted {
-				k = adjKey{"", "targeted"}
-			}
-			adjs[k]++
-		}
+	}
+	for _, l := range []ldp.Limit{ldp.LimitInterfaceAdjacencies, ldp.LimitNeighbors, ldp.LimitPendingConnections, ldp.LimitInitTimeout} {
+		counter(limitRefusedDesc, s.Counters.Limits[l], string(l))
 	}
 	for _, st := range sessionStates {
 		gauge(sessionsDesc, float64(byState[st.String()]), st.String())

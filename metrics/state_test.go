@@ -21,8 +21,9 @@ import (
 var t1 = time.Date(2026, 1, 1, 12, 0, 0, 0, time.UTC)
 
 // testSnapshot has one OPERATIONAL peer with a link and a targeted
-// adjacency, one peer still initializing, and a connection that never named
-// its peer.
+// adjacency, one peer still initializing and one without a session (neither
+// ever OPERATIONAL, so without series of their own), a connection that
+// never named its peer, and hellos refused by the neighbour bound.
 func testSnapshot() Snapshot {
 	a := netip.MustParseAddr
 	return Snapshot{
@@ -44,6 +45,7 @@ func testSnapshot() Snapshot {
 					NotificationsReceived: map[wire.StatusCode]uint64{wire.StatusShutdown: 3, ldp.UnknownStatus: 1}},
 			},
 			Hellos: []ldp.HelloCounters{{Interface: "zt0", Sent: 7, Received: 9}, {Targeted: true, Sent: 2, Received: 1}},
+			Limits: map[ldp.Limit]uint64{ldp.LimitNeighbors: 7},
 		},
 		LIB:    lib.Stats{LabelsInUse: 5, LabelRange: 1000, AllocFailures: 1, Starved: 2, FECs: 7, LocalBindings: 6, RemoteBindings: 8},
 		LFIB:   4,
@@ -71,6 +73,12 @@ lsrd_ldp_hellos_total{direction="sent",interface="zt0",type="link"} 7
 # TYPE lsrd_ldp_label_bindings gauge
 lsrd_ldp_label_bindings{kind="local"} 6
 lsrd_ldp_label_bindings{kind="remote"} 8
+# HELP lsrd_ldp_limit_refused_total Hellos and connections LDP refused or closed because one of its bounds was reached, by bound: interface-adjacencies, neighbors, pending-connections, init-timeout (ldp.limits in the configuration).
+# TYPE lsrd_ldp_limit_refused_total counter
+lsrd_ldp_limit_refused_total{limit="init-timeout"} 0
+lsrd_ldp_limit_refused_total{limit="interface-adjacencies"} 0
+lsrd_ldp_limit_refused_total{limit="neighbors"} 7
+lsrd_ldp_limit_refused_total{limit="pending-connections"} 0
 # HELP lsrd_ldp_messages_total LDP session messages by peer, message type and direction (sent, received).
 # TYPE lsrd_ldp_messages_total counter
 lsrd_ldp_messages_total{direction="received",peer="2.2.2.2",type="address_withdraw"} 1
@@ -94,20 +102,9 @@ lsrd_ldp_session_state{peer="2.2.2.2",state="NON EXISTENT"} 0
 lsrd_ldp_session_state{peer="2.2.2.2",state="OPENREC"} 0
 lsrd_ldp_session_state{peer="2.2.2.2",state="OPENSENT"} 0
 lsrd_ldp_session_state{peer="2.2.2.2",state="OPERATIONAL"} 1
-lsrd_ldp_session_state{peer="4.4.4.4",state="INITIALIZED"} 0
-lsrd_ldp_session_state{peer="4.4.4.4",state="NON EXISTENT"} 0
-lsrd_ldp_session_state{peer="4.4.4.4",state="OPENREC"} 0
-lsrd_ldp_session_state{peer="4.4.4.4",state="OPENSENT"} 1
-lsrd_ldp_session_state{peer="4.4.4.4",state="OPERATIONAL"} 0
-lsrd_ldp_session_state{peer="5.5.5.5",state="INITIALIZED"} 0
-lsrd_ldp_session_state{peer="5.5.5.5",state="NON EXISTENT"} 1
-lsrd_ldp_session_state{peer="5.5.5.5",state="OPENREC"} 0
-lsrd_ldp_session_state{peer="5.5.5.5",state="OPENSENT"} 0
-lsrd_ldp_session_state{peer="5.5.5.5",state="OPERATIONAL"} 0
 # HELP lsrd_ldp_session_state_seconds Time the session with the peer has been in its current state.
 # TYPE lsrd_ldp_session_state_seconds gauge
 lsrd_ldp_session_state_seconds{peer="2.2.2.2"} 90
-lsrd_ldp_session_state_seconds{peer="4.4.4.4"} 2
 # HELP lsrd_ldp_sessions LDP neighbours by session state (NON EXISTENT: a neighbour known by its hellos without a session).
 # TYPE lsrd_ldp_sessions gauge
 lsrd_ldp_sessions{state="INITIALIZED"} 0

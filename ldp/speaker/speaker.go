@@ -4,6 +4,17 @@
 // goroutines that read them, and is the only caller of the engine, from one
 // goroutine, so the engine needs no locks.
 //
+// Liveness never waits behind work. Events come in on two lanes: hellos,
+// the arrival of bytes on a session (ldp.ConnAlive) and operators' calls on
+// the liveness lane, which is always emptied first; everything else
+// (session data, routes, configuration) on the work lane, cut into pieces
+// of bounded cost (a read of at most readChunk bytes, at most routeChunk
+// routes). A hello or KeepAlive therefore waits for at most one piece of
+// work, never for a backlog, and is judged by when it arrived. The
+// forwarding state and the published view are produced when the lanes run
+// dry and at least every publishEvery while they do not, so that a burst of
+// label messages costs one table copy per publication, not one per read.
+//
 // It never decides anything about LDP (the engine does) and never writes the
 // kernel: the desired forwarding state leaves through the OnFIB callback.
 package speaker
@@ -38,9 +49,28 @@ type Options struct {
 	Log     *slog.Logger
 	OnFIB   func(*fib.Table)       // the desired LFIB/FTN changed
 	OnState func(ldp.SessionState) // a session changed state
+	// Publish runs on the speaker's goroutine after events were handled,
+	// when the lanes run dry and at least every publishEvery while they do
+	// not: the place to take the snapshot that operators and metrics read
+	// without waiting for the engine.
+	Publish func()
 	// Now is the clock; nil means time.Now.
 	Now func() time.Time
 }
+
+const (
+	// readChunk bounds the bytes of one ConnData: a few hundred label
+	// messages, a few milliseconds of engine work.
+	readChunk = 16 << 10
+	// routeChunk bounds the routes of one RoutesChanged handed to the
+	// engine.
+	routeChunk = 512
+	// publishEvery bounds how stale the forwarding state and the published
+	// view get while the speaker is busy.
+	publishEvery = 200 * time.Millisecond
+	// aliveEvery spaces the ConnAlive events of one connection.
+	aliveEvery = time.Second
+)
 
 // sendQueueLimit bounds what may wait to be written to one peer: far more
 // than a full label advertisement of a large table needs.
@@ -52,11 +82,15 @@ type Speaker struct {
 	socks  Sockets
 	opt    Options
 	log    *slog.Logger
-	events chan any
+	live   chan any // liveness lane: hellos, ConnAlive, calls
+	events chan any // work lane
 	conns  map[ldp.ConnID]*transport.Conn
 	ifaces map[string]ldp.InterfaceUp
 	nextID ldp.ConnID
 	wg     sync.WaitGroup // every goroutine the speaker started
+
+	dirty         bool      // events handled since the last publication
+	lastPublished time.Time // of the forwarding state and the view
 }
 
 func (s *Speaker) spawn(f func()) {
@@ -81,6 +115,7 @@ func New(eng *ldp.Engine, socks Sockets, opt Options) *Speaker {
 	}
 	return &Speaker{
 		eng: eng, socks: socks, opt: opt, log: log,
+		live:   make(chan any, 4096),
 		events: make(chan any, 1024),
 		conns:  map[ldp.ConnID]*transport.Conn{},
 		ifaces: map[string]ldp.InterfaceUp{},
@@ -108,15 +143,17 @@ type (
 		err  error
 	}
 	helloIn struct{ h transport.Hello }
+	alive   struct{ id ldp.ConnID }
 )
 
 // Call runs f on the speaker's goroutine, where it may read the engine and
 // the LIB safely, and waits for it: how operators' queries see a consistent
-// state.
+// state. Calls go on the liveness lane: they wait for at most one piece of
+// work, never for a backlog.
 func (s *Speaker) Call(ctx context.Context, f func()) error {
 	c := call{f: f, done: make(chan struct{})}
 	select {
-	case s.events <- c:
+	case s.live <- c:
 	case <-ctx.Done():
 		return ctx.Err()
 	}
@@ -151,9 +188,20 @@ func (s *Speaker) Run(ctx context.Context) error {
 		s.wg.Wait()
 	}()
 
+	s.eng.BatchFIB(true)
 	timer := time.NewTimer(time.Hour)
 	defer timer.Stop()
 	for {
+		// The liveness lane first, always.
+		select {
+		case ev := <-s.live:
+			s.dispatch(ctx, ev)
+			continue
+		default:
+		}
+		if s.dirty && (len(s.events) == 0 || s.opt.Now().Sub(s.lastPublished) >= publishEvery) {
+			s.publish(ctx)
+		}
 		if d, ok := s.eng.NextDeadline(); ok {
 			timer.Reset(max(d.Sub(s.opt.Now()), 0))
 		} else {
@@ -162,41 +210,90 @@ func (s *Speaker) Run(ctx context.Context) error {
 		select {
 		case <-ctx.Done():
 			return nil
+		case ev := <-s.live:
+			s.dispatch(ctx, ev)
 		case <-timer.C:
 			s.handle(ctx, ldp.Tick{})
 		case ev := <-s.events:
-			switch ev := ev.(type) {
-			case accepted:
-				s.nextID++
-				id := s.nextID
-				c := transport.NewConn(ev.conn, sendQueueLimit)
-				s.conns[id] = c
-				s.spawn(func() { s.read(ctx, id, c) })
-				s.handle(ctx, ldp.ConnAccepted{Conn: id, Local: c.LocalAddr(), Remote: c.RemoteAddr()})
-			case dialled:
-				if ev.err != nil {
-					s.handle(ctx, ldp.ConnFailed{Conn: ev.id, Err: ev.err})
-					continue
-				}
-				c := transport.NewConn(ev.conn, sendQueueLimit)
-				s.conns[ev.id] = c
-				id := ev.id
-				s.spawn(func() { s.read(ctx, id, c) })
-				s.handle(ctx, ldp.ConnEstablished{Conn: ev.id})
-			case helloIn:
-				s.hello(ctx, ev.h)
-			case call:
-				ev.f()
-				close(ev.done)
-			case ldp.InterfaceUp:
-				s.ifaces[ev.Name] = ev
-				s.handle(ctx, ev)
-			case ldp.InterfaceDown:
-				delete(s.ifaces, ev.Name)
-				s.handle(ctx, ev)
-			case ldp.Event:
-				s.handle(ctx, ev)
-			}
+			s.dispatch(ctx, ev)
+		}
+	}
+}
+
+// publish hands on the forwarding state when it changed and lets the owner
+// take its snapshot.
+func (s *Speaker) publish(ctx context.Context) {
+	for _, a := range s.eng.FlushFIB() {
+		s.do(ctx, a)
+	}
+	if s.opt.Publish != nil {
+		s.opt.Publish()
+	}
+	s.dirty = false
+	s.lastPublished = s.opt.Now()
+}
+
+// dispatch carries out one event of either lane.
+func (s *Speaker) dispatch(ctx context.Context, ev any) {
+	switch ev := ev.(type) {
+	case accepted:
+		s.nextID++
+		id := s.nextID
+		c := transport.NewConn(ev.conn, sendQueueLimit)
+		s.conns[id] = c
+		s.spawn(func() { s.read(ctx, id, c) })
+		s.handle(ctx, ldp.ConnAccepted{Conn: id, Local: c.LocalAddr(), Remote: c.RemoteAddr()})
+	case dialled:
+		if ev.err != nil {
+			s.handle(ctx, ldp.ConnFailed{Conn: ev.id, Err: ev.err})
+			return
+		}
+		c := transport.NewConn(ev.conn, sendQueueLimit)
+		s.conns[ev.id] = c
+		id := ev.id
+		s.spawn(func() { s.read(ctx, id, c) })
+		s.handle(ctx, ldp.ConnEstablished{Conn: ev.id})
+	case helloIn:
+		s.hello(ctx, ev.h)
+	case alive:
+		s.handle(ctx, ldp.ConnAlive{Conn: ev.id})
+	case call:
+		ev.f()
+		close(ev.done)
+	case ldp.InterfaceUp:
+		s.ifaces[ev.Name] = ev
+		s.handle(ctx, ev)
+	case ldp.InterfaceDown:
+		delete(s.ifaces, ev.Name)
+		s.handle(ctx, ev)
+	case ldp.RoutesChanged:
+		// In pieces, with the liveness lane served between them.
+		for len(ev.Deletes) > 0 {
+			n := min(len(ev.Deletes), routeChunk)
+			s.handle(ctx, ldp.RoutesChanged{Deletes: ev.Deletes[:n]})
+			ev.Deletes = ev.Deletes[n:]
+			s.serveLive(ctx)
+		}
+		for len(ev.Updates) > 0 {
+			n := min(len(ev.Updates), routeChunk)
+			s.handle(ctx, ldp.RoutesChanged{Updates: ev.Updates[:n]})
+			ev.Updates = ev.Updates[n:]
+			s.serveLive(ctx)
+		}
+	case ldp.Event:
+		s.handle(ctx, ev)
+	}
+}
+
+// serveLive empties the liveness lane between the pieces of one large
+// event.
+func (s *Speaker) serveLive(ctx context.Context) {
+	for {
+		select {
+		case ev := <-s.live:
+			s.dispatch(ctx, ev)
+		default:
+			return
 		}
 	}
 }
@@ -218,6 +315,7 @@ func (s *Speaker) hello(ctx context.Context, h transport.Hello) {
 
 // handle passes one event to the engine and carries out its actions.
 func (s *Speaker) handle(ctx context.Context, ev ldp.Event) {
+	s.dirty = true
 	for _, a := range s.eng.Handle(s.opt.Now(), ev) {
 		s.do(ctx, a)
 	}
@@ -314,7 +412,7 @@ func (s *Speaker) readHellos(ctx context.Context) {
 		}
 		h.Data = append([]byte(nil), h.Data...)
 		select {
-		case s.events <- helloIn{h}:
+		case s.live <- helloIn{h}:
 		case <-ctx.Done():
 			return
 		}
@@ -342,10 +440,20 @@ func (s *Speaker) accept(ctx context.Context) {
 }
 
 func (s *Speaker) read(ctx context.Context, id ldp.ConnID, c *transport.Conn) {
-	buf := make([]byte, 64<<10)
+	buf := make([]byte, readChunk)
+	var lastAlive time.Time
 	for {
 		n, err := c.Read(buf)
 		if n > 0 {
+			if now := time.Now(); now.Sub(lastAlive) >= aliveEvery {
+				// Ahead of the data: the peer is talking, whatever
+				// waits in the work lane.
+				select {
+				case s.live <- alive{id}:
+					lastAlive = now
+				default:
+				}
+			}
 			select {
 			case s.events <- ldp.ConnData{Conn: id, Data: append([]byte(nil), buf[:n]...)}:
 			case <-ctx.Done():
