@@ -33,18 +33,18 @@ type Options struct {
 
 // Daemon is a running lsrd.
 type Daemon struct {
-	opt  Options
-	cfg  *config.Config
-	log  *slog.Logger
-	nl   *netlink.Handle
-	rib  *rib.RIB
-	lib  *lib.LIB
-	eng  *ldp.Engine
-	sp   *speaker.Speaker
+	opt Options
+	cfg *config.Config
+	log *slog.Logger
+	nl  *netlink.Handle
+	rib *rib.RIB
+	lib *lib.LIB
+	eng *ldp.Engine
+	sp  *speaker.Speaker
 	// ldpView is LDP as last published by the speaker (ldpview.go).
 	ldpView atomic.Pointer[ldpView]
-	ifcs map[string]rib.Interface
-	kfib *netlinkfib.FIB
+	ifcs    map[string]rib.Interface
+	kfib    *netlinkfib.FIB
 	// mplsInput holds the interfaces (by index) MPLS input was enabled on.
 	mplsInput map[int]bool
 
