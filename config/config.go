@@ -53,6 +53,7 @@ type LDP struct {
 	AcceptTargeted []netip.Prefix `yaml:"accept-targeted-from"`
 	Timers         Timers         `yaml:"timers"`
 	Labels         Labels         `yaml:"labels"`
+	Limits         Limits         `yaml:"limits"`
 }
 
 // Interface is an interface LDP runs basic discovery on.
@@ -183,6 +184,7 @@ func (c *Config) setDefaults() {
 	def(&t.TargetedHelloInterval, 15*time.Second)
 	def(&t.TargetedHelloHold, 45*time.Second)
 	def(&t.KeepAlive, 180*time.Second)
+	l.Limits.setDefaults()
 	if l.Labels.Min == 0 {
 		l.Labels.Min = 16
 	}
@@ -258,6 +260,9 @@ func (c *Config) validate() error {
 	}
 	if k := t.KeepAlive.Std(); k < time.Second || k > 65535*time.Second {
 		return fieldError("ldp.timers.keepalive", k, "must be between 1s and 65535s")
+	}
+	if err := l.Limits.validate(); err != nil {
+		return err
 	}
 	lb := l.Labels
 	if lb.Min < 16 || lb.Min > MaxKernelLabel {

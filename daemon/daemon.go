@@ -87,6 +87,7 @@ func New(cfg *config.Config, opt Options) (*Daemon, error) {
 	lcfg := lib.Config{
 		LabelMin: fib.Label(cfg.LDP.Labels.Min), LabelMax: fib.Label(cfg.LDP.Labels.Max),
 		ExplicitNull: cfg.LDP.Labels.ExplicitNull, Allocate: alloc,
+		MaxUnroutedPerPeer: *cfg.LDP.Limits.UnroutedLabelsPerPeer,
 	}
 	if cfg.LDP.Labels.Control == "independent" {
 		lcfg.Control = lib.Independent
@@ -146,6 +147,12 @@ func engineConfig(cfg *config.Config, log *slog.Logger, devices map[string]strin
 		TargetedHelloInterval: cfg.LDP.Timers.TargetedHelloInterval.Std(),
 		KeepAlive:             cfg.LDP.Timers.KeepAlive.Std(),
 		Logger:                log,
+
+		MaxAdjacenciesPerInterface: cfg.LDP.Limits.AdjacenciesPerInterface,
+		MaxNeighbors:               cfg.LDP.Limits.Neighbors,
+		MaxPendingConnections:      cfg.LDP.Limits.PendingConnections,
+		PendingConnTimeout:         cfg.LDP.Limits.PendingConnectionTimeout.Std(),
+		InitTimeout:                cfg.LDP.Limits.InitTimeout.Std(),
 	}
 	for _, i := range cfg.LDP.Interfaces {
 		if dev := ldpDevice(i, devices); dev != "" {
@@ -474,6 +481,11 @@ func (d *Daemon) reloadConfig(ctx context.Context) error {
 	}
 	if cfg.RouterID != d.cfg.RouterID || cfg.LDP.Labels != d.cfg.LDP.Labels {
 		err := errors.New("router-id and ldp.labels cannot change without a restart")
+		d.log.Error("configuration reload rejected; running configuration unchanged", "err", err)
+		return err
+	}
+	if *cfg.LDP.Limits.UnroutedLabelsPerPeer != *d.cfg.LDP.Limits.UnroutedLabelsPerPeer {
+		err := errors.New("ldp.limits.unrouted-labels-per-peer cannot change without a restart (the other limits can)")
 		d.log.Error("configuration reload rejected; running configuration unchanged", "err", err)
 		return err
 	}

@@ -60,6 +60,15 @@ type Config struct {
 	ExplicitNull bool
 	// Allocate says which routes become FECs; nil means every route.
 	Allocate func(rib.Route) bool
+	// MaxUnroutedPerPeer bounds the labels kept from one peer for FECs
+	// this LSR has no route to: liberal retention's spares (RFC 5036
+	// section 2.6.2.2), the only labels a peer can make the LIB keep
+	// without limit. Beyond it a mapping for such a FEC is released at
+	// once (section 3.5.7.1), and when a route to one of them appears
+	// later the LIB asks the peer again with a Label Request. Labels for
+	// FECs with a route are always kept: the RIB bounds those. Zero means
+	// no bound.
+	MaxUnroutedPerPeer int
 }
 
 // Outgoing is a label message the engine must send to a neighbour. The
@@ -107,4 +116,7 @@ type Stats struct {
 	Withdrawn int `json:"withdrawn"`
 	// Peers counts operational sessions.
 	Peers int `json:"peers"`
+	// UnroutedRefused counts mappings for FECs without a route released at
+	// once because their peer had Config.MaxUnroutedPerPeer of them.
+	UnroutedRefused uint64 `json:"unrouted_refused"`
 }

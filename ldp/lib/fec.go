@@ -87,7 +87,14 @@ func (l *LIB) setRoute(p netip.Prefix, r *rib.Route) {
 			}
 		}
 	}
+	if (f.route == nil) != (r == nil) {
+		l.routeChanged(f, r != nil)
+	}
+	hadRoute := f.route != nil
 	f.route = r
+	if r != nil && !hadRoute {
+		l.askOverflowed(f, r)
+	}
 	if r != nil {
 		for _, nh := range r.NextHops {
 			if nh.Addr.IsValid() {

@@ -38,8 +38,9 @@ type LIB struct {
 	ftn  map[netip.Prefix]fib.FTNEntry
 	gen  uint64
 
-	allocFailures uint64
-	out           []Outgoing // messages produced by the input being handled
+	allocFailures   uint64
+	unroutedRefused uint64     // mappings released for MaxUnroutedPerPeer
+	out             []Outgoing // messages produced by the input being handled
 }
 
 // New checks cfg and returns an empty LIB.

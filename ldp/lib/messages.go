@@ -65,11 +65,18 @@ func (l *LIB) recvMapping(id netip.Addr, m *wire.LabelMapping) {
 			f = &fec{prefix: p}
 			l.fecs[p] = f
 		}
-		if old, ok := f.remote.get(id); ok && old != lb {
+		old, had := f.remote.get(id)
+		if !had && !l.retain(f, id, lb) {
+			continue
+		}
+		if had && old != lb {
 			v := uint32(old)
 			l.send(id, &wire.LabelRelease{FEC: prefixFEC(p), Label: &v})
 		}
 		f.remote.set(id, lb)
+		if !had {
+			l.unroutedChanged(f, id, +1)
+		}
 		l.update(f)
 	}
 }
@@ -158,6 +165,7 @@ func (l *LIB) recvWithdraw(id netip.Addr, m *wire.LabelWithdraw) {
 	l.match(m.FEC, func(f *fec) {
 		if lb, ok := f.remote.get(id); ok && (m.Label == nil || *m.Label == uint32(lb)) {
 			f.remote.del(id)
+			l.unroutedChanged(f, id, -1)
 			ps = append(ps, f.prefix)
 		}
 	})

@@ -14,6 +14,12 @@ type neighbor struct {
 	up      bool
 	addrs   map[netip.Addr]struct{}
 	refused bool // sent "No Label Resources"; owed "Label Resources Available"
+	// unrouted counts its labels kept for FECs without a route
+	// (Config.MaxUnroutedPerPeer); overflowed is set once one was
+	// released for that bound: a route appearing may then lack a label
+	// the peer has, and is asked for.
+	unrouted   int
+	overflowed bool
 }
 
 func (l *LIB) neighbor(id netip.Addr) *neighbor {
@@ -70,6 +76,7 @@ func (l *LIB) NeighborDown(id netip.Addr) []Outgoing {
 		}
 		f.reqs.del(id)
 		if _, ok := f.remote.del(id); ok {
+			l.unroutedChanged(f, id, -1)
 			touched = append(touched, p)
 			continue
 		}

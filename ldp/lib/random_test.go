@@ -39,7 +39,8 @@ var (
 )
 
 func newSim(t *testing.T) *sim {
-	l, err := New(Config{LabelMin: 16, LabelMax: 19})
+	// Two spares per peer: random mappings reach the retention bound.
+	l, err := New(Config{LabelMin: 16, LabelMax: 19, MaxUnroutedPerPeer: 2})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -279,6 +280,19 @@ func (s *sim) check() {
 	for lb, u := range l.alloc.used {
 		if u.holders != holders[lb] {
 			t.Fatalf("event %d: label %d has %d holders, peers hold it %d times", s.events, lb, u.holders, holders[lb])
+		}
+	}
+	unrouted := map[netip.Addr]int{}
+	for _, f := range l.fecs {
+		for _, e := range f.remote {
+			if f.route == nil {
+				unrouted[e.peer]++
+			}
+		}
+	}
+	for id, n := range l.nbrs {
+		if n.unrouted != unrouted[id] {
+			t.Fatalf("event %d: %v counted with %d labels for FECs without a route, it has %d", s.events, id, n.unrouted, unrouted[id])
 		}
 	}
 	if got, want := len(l.alloc.used)+l.alloc.available(), l.alloc.size(); got != want {

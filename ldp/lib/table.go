@@ -157,6 +157,8 @@ func (l *LIB) Stats() Stats {
 		AllocFailures: l.allocFailures,
 		Starved:       len(l.starved),
 		Peers:         len(l.up),
+
+		UnroutedRefused: l.unroutedRefused,
 	}
 	for _, f := range l.fecs {
 		if f.route != nil {
