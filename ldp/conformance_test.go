@@ -456,7 +456,7 @@ func showState(e *Engine) []string {
 }
 
 // parseRealLIB reads "lib real [ordered|independent] [explicit-null]
-// [labels=MIN-MAX]" into a fresh *lib.LIB (ordered control, labels from 16
+// [labels=MIN-MAX] [unrouted=N]" into a fresh *lib.LIB (ordered control, labels from 16
 // up, implicit null by default).
 func parseRealLIB(line string) (*lib.LIB, error) {
 	cfg := lib.Config{LabelMin: 16, LabelMax: fib.MaxLabel, Control: lib.Ordered}
@@ -468,6 +468,10 @@ func parseRealLIB(line string) (*lib.LIB, error) {
 			cfg.Control = lib.Independent
 		case w == "explicit-null":
 			cfg.ExplicitNull = true
+		case strings.HasPrefix(w, "unrouted="):
+			if _, err := fmt.Sscanf(strings.TrimPrefix(w, "unrouted="), "%d", &cfg.MaxUnroutedPerPeer); err != nil {
+				return nil, fmt.Errorf("%s: want unrouted=N: %w", w, err)
+			}
 		case strings.HasPrefix(w, "labels="):
 			var lo, hi uint32
 			if _, err := fmt.Sscanf(strings.TrimPrefix(w, "labels="), "%d-%d", &lo, &hi); err != nil {

@@ -36,6 +36,9 @@ type LabelManager interface {
 	// table only when it changed, which keeps large tables linear.
 	Table() *fib.Table
 	Generation() uint64
+	// UnroutedRefused counts the mappings released at once for the bound
+	// on labels of FECs without a route (lib.Config.MaxUnroutedPerPeer).
+	UnroutedRefused() uint64
 }
 
 var _ LabelManager = (*lib.LIB)(nil)

@@ -26,6 +26,9 @@ const (
 	// peer within Config.PendingConnTimeout, or its session did not reach
 	// OPERATIONAL within Config.InitTimeout.
 	LimitInitTimeout Limit = "init-timeout"
+	// LimitUnroutedLabels: a Label Mapping for a FEC without a route
+	// beyond lib.Config.MaxUnroutedPerPeer, released at once.
+	LimitUnroutedLabels Limit = "unrouted-labels"
 )
 
 // limitLogEvery spaces the log lines of a bound that keeps being hit: one
@@ -40,7 +43,10 @@ type limitState struct {
 }
 
 // limitHit counts a refusal by the bound l and logs it, rate-limited.
-func (e *Engine) limitHit(l Limit, args ...any) {
+func (e *Engine) limitHit(l Limit, args ...any) { e.limitHitN(l, 1, args...) }
+
+// limitHitN counts n refusals by the bound l.
+func (e *Engine) limitHitN(l Limit, n uint64, args ...any) {
 	if e.counts.limits == nil {
 		e.counts.limits = map[Limit]*limitState{}
 	}
@@ -49,8 +55,8 @@ func (e *Engine) limitHit(l Limit, args ...any) {
 		st = &limitState{}
 		e.counts.limits[l] = st
 	}
-	st.count++
-	st.unlog++
+	st.count += n
+	st.unlog += n
 	if !st.lastLog.IsZero() && e.now.Sub(st.lastLog) < limitLogEvery {
 		return
 	}

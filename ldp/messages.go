@@ -24,7 +24,11 @@ func (e *Engine) handleMessage(s *session, m wire.Message) {
 		e.toLIB(e.labels.NeighborAddressesWithdrawn(id, m.Addresses.Addrs))
 	case *wire.LabelMapping, *wire.LabelRequest, *wire.LabelWithdraw, *wire.LabelRelease, *wire.LabelAbortRequest:
 		e.log.Debug("ldp: label message in", "peer", id, "msg", describe(m))
+		before := e.labels.UnroutedRefused()
 		e.toLIB(e.labels.LabelMessage(id, m))
+		if n := e.labels.UnroutedRefused() - before; n > 0 {
+			e.limitHitN(LimitUnroutedLabels, n, "peer", id)
+		}
 	case *wire.Capability:
 		e.capability(s, m)
 	case *wire.RawMessage:

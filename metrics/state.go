@@ -91,7 +91,7 @@ var (
 	ribRoutesDesc = desc("rib_routes",
 		"Best routes in lsrd's RIB by source (connected, static, kernel, bgp).", "source")
 	limitRefusedDesc = desc("ldp_limit_refused_total",
-		"Hellos and connections LDP refused or closed because one of its bounds was reached, by bound: interface-adjacencies, neighbors, pending-connections, init-timeout (ldp.limits in the configuration).", "limit")
+		"Hellos and connections LDP refused or closed because one of its bounds was reached, by bound: interface-adjacencies, neighbors, pending-connections, init-timeout, unrouted-labels (ldp.limits in the configuration).", "limit")
 
 	stateDescs = []*prometheus.Desc{sessionStateDesc, sessionsDesc, stateSecondsDesc, flapsDesc, adjacenciesDesc,
 		hellosDesc, messagesDesc, notificationsDesc, bindingsDesc, labelsInUseDesc, labelRangeDesc,
@@ -167,7 +167,7 @@ func (c stateCollector) Collect(ch chan<- prometheus.Metric) {
 			gauge(stateSecondsDesc, max(0, s.Time.Sub(n.Since).Seconds()), peer)
 		}
 	}
-	for _, l := range []ldp.Limit{ldp.LimitInterfaceAdjacencies, ldp.LimitNeighbors, ldp.LimitPendingConnections, ldp.LimitInitTimeout} {
+	for _, l := range []ldp.Limit{ldp.LimitInterfaceAdjacencies, ldp.LimitNeighbors, ldp.LimitPendingConnections, ldp.LimitInitTimeout, ldp.LimitUnroutedLabels} {
 		counter(limitRefusedDesc, s.Counters.Limits[l], string(l))
 	}
 	for _, st := range sessionStates {

@@ -73,12 +73,13 @@ lsrd_ldp_hellos_total{direction="sent",interface="zt0",type="link"} 7
 # TYPE lsrd_ldp_label_bindings gauge
 lsrd_ldp_label_bindings{kind="local"} 6
 lsrd_ldp_label_bindings{kind="remote"} 8
-# HELP lsrd_ldp_limit_refused_total Hellos and connections LDP refused or closed because one of its bounds was reached, by bound: interface-adjacencies, neighbors, pending-connections, init-timeout (ldp.limits in the configuration).
+# HELP lsrd_ldp_limit_refused_total Hellos and connections LDP refused or closed because one of its bounds was reached, by bound: interface-adjacencies, neighbors, pending-connections, init-timeout, unrouted-labels (ldp.limits in the configuration).
 # TYPE lsrd_ldp_limit_refused_total counter
 lsrd_ldp_limit_refused_total{limit="init-timeout"} 0
 lsrd_ldp_limit_refused_total{limit="interface-adjacencies"} 0
 lsrd_ldp_limit_refused_total{limit="neighbors"} 7
 lsrd_ldp_limit_refused_total{limit="pending-connections"} 0
+lsrd_ldp_limit_refused_total{limit="unrouted-labels"} 0
 # HELP lsrd_ldp_messages_total LDP session messages by peer, message type and direction (sent, received).
 # TYPE lsrd_ldp_messages_total counter
 lsrd_ldp_messages_total{direction="received",peer="2.2.2.2",type="address_withdraw"} 1

@@ -33,6 +33,10 @@ func (l *LIB) retain(f *fec, id netip.Addr, lb fib.Label) bool {
 	return false
 }
 
+// UnroutedRefused counts the mappings released at once for
+// Config.MaxUnroutedPerPeer (also in Stats; this one is O(1)).
+func (l *LIB) UnroutedRefused() uint64 { return l.unroutedRefused }
+
 // unroutedChanged counts a label of peer id for f kept (d=+1) or dropped
 // (d=-1) while f has no route.
 func (l *LIB) unroutedChanged(f *fec, id netip.Addr, d int) {
