@@ -85,6 +85,7 @@ func (e *Engine) sendLinkHello(i *iface) {
 	e.emit(SendHello{Ifname: i.name, Dst: netip.AddrPortFrom(AllHellosGroup, Port), Data: e.helloPDU(e.cfg.LinkHelloHold, false)})
 	e.arm(&i.nextHello, e.now.Add(e.cfg.LinkHelloInterval))
 	e.counts.hello(false, i.name).Sent++
+	e.helloSent(func(n *neighbor) bool { return n.adjs[adjKey{ifname: i.name, lsrID: n.id}] != nil })
 }
 
 func (e *Engine) sendTargetedHello(t *target) {
@@ -93,6 +94,7 @@ func (e *Engine) sendTargetedHello(t *target) {
 	e.emit(SendHello{Src: e.cfg.TransportAddr, Dst: netip.AddrPortFrom(t.addr, Port), Data: e.helloPDU(e.cfg.TargetedHelloHold, true)})
 	e.arm(&t.nextHello, e.now.Add(e.cfg.TargetedHelloInterval))
 	e.counts.hello(true, "").Sent++
+	e.helloSent(func(n *neighbor) bool { return n.adjs[adjKey{targeted: true, src: t.addr, lsrID: n.id}] != nil })
 }
 
 // sendDueHellos fires the hello timers due at now.
@@ -240,10 +242,12 @@ func (e *Engine) helloReceived(ev HelloReceived) {
 		local = e.cfg.TargetedHelloHold
 	}
 	a := e.adjs[key]
+	newNbr := false
 	if a == nil {
 		if !e.admitAdjacency(key) {
 			return
 		}
+		newNbr = e.nbrs[key.lsrID] == nil
 		a = e.addAdjacency(key, transport)
 	}
 	// Also by the LSR that sent it, with its session messages; only for
@@ -258,4 +262,7 @@ func (e *Engine) helloReceived(ev HelloReceived) {
 		e.sendTargetedHello(t)
 	}
 	e.maybeConnect(a.nbr)
+	if newNbr && e.pending > 0 {
+		e.resumeParked(a.nbr)
+	}
 }

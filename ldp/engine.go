@@ -116,6 +116,7 @@ func (e *Engine) Handle(now time.Time, ev Event) []Action {
 		e.connAlive(ev)
 	case RouteUpdate:
 		e.toLIB(e.labels.RouteUpdate(ev.Route))
+		e.routesAppeared([]netip.Prefix{ev.Route.Prefix})
 	case RouteDelete:
 		e.toLIB(e.labels.RouteDelete(ev.Prefix))
 	case RoutesChanged:
@@ -124,6 +125,13 @@ func (e *Engine) Handle(now time.Time, ev Event) []Action {
 		}
 		for _, r := range ev.Updates {
 			e.toLIB(e.labels.RouteUpdate(r))
+		}
+		if len(ev.Updates) > 0 {
+			ps := make([]netip.Prefix, len(ev.Updates))
+			for i, r := range ev.Updates {
+				ps[i] = r.Prefix
+			}
+			e.routesAppeared(ps)
 		}
 	case ConfigChanged:
 		e.reconfigure(ev.Config)

@@ -51,6 +51,7 @@ func (e *Engine) notification(s *session, m *wire.Notification) {
 	if m.Status.Fatal {
 		e.log.Info("ldp: session closed by peer", "peer", s.peerName(), "status", m.Status.Code.String())
 		s.endedBy("reason", "notification received", "status", m.Status.Code.String())
+		s.curable = m.Status.Code == wire.StatusSessionRejectedNoHello
 		e.closeSession(s, noNotification)
 		return
 	}

@@ -21,6 +21,10 @@ type neighbor struct {
 	// when no attempt is being held back.
 	backoff time.Duration
 	retryAt time.Time
+	// A failure a hello or a route can cure (setup.go): retry after the
+	// next hello sent to the neighbour, at most maxQuickRetries in a row.
+	waitHello    bool
+	quickRetries int
 }
 
 // ldpID is the identifier the peer must use in its PDU headers.
@@ -49,6 +53,7 @@ func (e *Engine) holdBack(n *neighbor) {
 // OPERATIONAL, or when the operator clears the neighbour.
 func (e *Engine) resetBackoff(n *neighbor) {
 	n.backoff = initialBackoff
+	n.waitHello, n.quickRetries = false, 0
 	e.arm(&n.retryAt, time.Time{})
 }
 

@@ -32,6 +32,8 @@ type session struct {
 	msgID         uint32    // last Message ID used on this session
 	operational   bool      // reached OPERATIONAL: NeighborDown is owed
 	cause         []any     // why the session ends, for the log (endedBy)
+	parked        bool      // its first PDU waits for a hello (setup.go)
+	curable       bool      // ended by something a hello or route can cure
 }
 
 func (e *Engine) newSession(id ConnID, active bool) *session {
@@ -102,6 +104,9 @@ func (e *Engine) connLost(id ConnID, err error) {
 	}
 	e.log.Info("ldp connection lost", "conn", uint64(id), "remote", s.remote, "err", err)
 	s.endedBy("reason", "transport error", "err", err)
+	// Refused or reset before initialization: the peer may not listen
+	// yet, or not have our hello.
+	s.curable = s.state != Operational
 	e.closeSession(s, noNotification)
 }
 
@@ -126,6 +131,9 @@ func (e *Engine) connData(ev ConnData) {
 			return
 		}
 		if n == 0 || len(s.buf) < n {
+			break
+		}
+		if e.parkable(s) {
 			break
 		}
 		pdu := s.buf[:n:n]
@@ -287,9 +295,13 @@ func (e *Engine) closeSession(s *session, code wire.StatusCode) {
 	if wasUp {
 		e.toLIB(e.labels.NeighborDown(n.id))
 	}
-	// Section 2.5.3: the active side retries with exponential backoff.
+	// Section 2.5.3: the active side retries with exponential backoff;
+	// sooner when what stopped it can be seen to go (setup.go).
 	if s.active && len(n.adjs) > 0 {
 		e.holdBack(n)
+		if s.curable {
+			e.retryOnHello(n)
+		}
 	}
 }
 

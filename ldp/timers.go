@@ -103,6 +103,11 @@ func (e *Engine) tick() {
 // the session initialized, a connection that never got that far.
 func (e *Engine) sessionHoldExpired(s *session) {
 	switch {
+	case s.nbr == nil && s.parked:
+		// Section 2.5.3: no Hello adjacency matched in time.
+		e.limitHit(LimitInitTimeout, "remote", s.remote, "why", "no hello from the LSR its first PDU names")
+		e.closeSession(s, wire.StatusSessionRejectedNoHello)
+		return
 	case s.nbr == nil:
 		e.limitHit(LimitInitTimeout, "remote", s.remote, "why", "no PDU naming a neighbour in time")
 	case s.state != Operational:
