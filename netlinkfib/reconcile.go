@@ -68,6 +68,8 @@ func (c change) gone() bool {
 // resolve the desired table, diff, program the difference, then collect the
 // garbage nothing uses any more. Called with f.mu held.
 func (f *FIB) reconcile(ctx context.Context) error {
+	f.takeNext()
+	defer f.publishStatus()
 	if f.dirty.Swap(false) {
 		f.stale = true
 	}
@@ -332,11 +334,20 @@ type Status struct {
 }
 
 // Status reports the cached view of lsrd's kernel state, for lsrctl and
-// metrics.
+// metrics, as of the end of the last pass: it never waits for one.
 func (f *FIB) Status() Status {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	return Status{Labels: len(f.have.labels), Prefixes: len(f.have.routes), Nexthops: len(f.have.nexthops),
-		Groups: len(f.have.groups), Stale: f.stale || f.dirty.Load(), LastPassRequests: f.sent, Requests: f.total,
-		LastPassKernelTime: f.kernelTime}
+	s := f.status.Load()
+	if s == nil {
+		return Status{Stale: true}
+	}
+	out := *s
+	out.Stale = out.Stale || f.dirty.Load()
+	return out
+}
+
+// publishStatus replaces the view Status returns; called with f.mu held.
+func (f *FIB) publishStatus() {
+	f.status.Store(&Status{Labels: len(f.have.labels), Prefixes: len(f.have.routes), Nexthops: len(f.have.nexthops),
+		Groups: len(f.have.groups), Stale: f.stale, LastPassRequests: f.sent, Requests: f.total,
+		LastPassKernelTime: f.kernelTime})
 }
