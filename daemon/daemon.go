@@ -57,7 +57,10 @@ type Daemon struct {
 	bgpUpds chan []bgp.Update
 
 	fibMu      sync.Mutex
-	fibPending *fib.Table // latest table from the speaker, not yet taken
+	// What the speaker published and the parent has not taken yet: LDP's
+	// changes, merged (or a whole table, which the changes then amend).
+	fibPending      *fib.Delta
+	fibPendingTable *fib.Table
 	fibReady   chan struct{}
 	fwd        *forwarding // what lsrd wants in the kernel, kept change by change
 	fibDirty   bool        // fwd changed since desired was handed over
@@ -321,9 +324,18 @@ func (d *Daemon) Run(ctx context.Context) error {
 
 // offerFIB runs on the speaker's goroutine: it must not block, so the latest
 // table waits in a slot for the parent to take.
-func (d *Daemon) offerFIB(t *fib.Table) {
+func (d *Daemon) offerFIB(c ldp.FIBChanged) {
 	d.fibMu.Lock()
-	d.fibPending = t
+	switch {
+	case c.Table != nil:
+		d.fibPendingTable, d.fibPending = c.Table, nil
+	case d.fibPendingTable != nil:
+		d.fibPendingTable.Apply(c.Delta)
+	case d.fibPending == nil:
+		d.fibPending = c.Delta
+	default:
+		d.fibPending.Merge(c.Delta)
+	}
 	d.fibMu.Unlock()
 	select {
 	case d.fibReady <- struct{}{}:
@@ -333,14 +345,17 @@ func (d *Daemon) offerFIB(t *fib.Table) {
 
 func (d *Daemon) programFIB() {
 	d.fibMu.Lock()
-	t := d.fibPending
-	d.fibPending = nil
+	t, delta := d.fibPendingTable, d.fibPending
+	d.fibPendingTable, d.fibPending = nil, nil
 	d.fibMu.Unlock()
-	if t == nil {
-		return
+	if t != nil {
+		d.fwd.setLDP(t)
+		d.fibDirty = true
 	}
-	d.fwd.setLDP(t)
-	d.fibDirty = true
+	if !delta.Empty() {
+		d.fwd.applyLDP(delta)
+		d.fibDirty = true
+	}
 }
 
 // publishFIB hands the kernel layer the forwarding lsrd wants now.

@@ -70,22 +70,39 @@ func (f *forwarding) routes(cs []rib.Change) {
 	}
 }
 
+// applyLDP applies LDP's changes and recomputes the prefixes whose
+// forwarding rests on an FTN entry that changed: O(the change), where setLDP
+// diffs whole tables.
+func (f *forwarding) applyLDP(d *fib.Delta) {
+	if f.ldp == nil {
+		f.ldp = fib.NewTable()
+	}
+	f.ldp.Apply(d)
+	for p := range d.FTN {
+		f.touched(p)
+	}
+}
+
+// touched recomputes the prefixes whose forwarding rests on LDP's FTN entry
+// for p: p itself, and the routes whose recursive next hop is p's address.
+func (f *forwarding) touched(p netip.Prefix) {
+	if _, ok := f.owned[p]; ok {
+		f.update(p)
+	}
+	if p.IsSingleIP() {
+		for q := range f.byNextHop[p.Addr()] {
+			f.update(q)
+		}
+	}
+}
+
 // setLDP takes LDP's new table and recomputes the prefixes whose forwarding
 // rests on an FTN entry that changed: the prefix itself, and the routes
 // whose recursive next hop is the entry's host prefix.
 func (f *forwarding) setLDP(t *fib.Table) {
 	old := f.ldp
 	f.ldp = t
-	touched := func(p netip.Prefix) {
-		if _, ok := f.owned[p]; ok {
-			f.update(p)
-		}
-		if p.IsSingleIP() {
-			for q := range f.byNextHop[p.Addr()] {
-				f.update(q)
-			}
-		}
-	}
+	touched := f.touched
 	var oldFTN, newFTN map[netip.Prefix]fib.FTNEntry
 	if old != nil {
 		oldFTN = old.FTN

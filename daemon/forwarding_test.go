@@ -75,7 +75,7 @@ func TestForwardingIncremental(t *testing.T) {
 		rng := rand.New(rand.NewPCG(seed, 1))
 		f := newForwarding()
 		best := map[netip.Prefix]rib.Route{}
-		var ldp *fib.Table
+		var ldp, prev *fib.Table
 		for step := range 40 {
 			if rng.IntN(3) == 0 {
 				ldp = fib.NewTable()
@@ -91,7 +91,13 @@ func TestForwardingIncremental(t *testing.T) {
 					ldp.FTN[p] = fib.FTNEntry{Prefix: p, NextHops: []fib.NextHop{{Addr: addr("10.1.0.3"), Ifname: "zt1", Labels: []fib.Label{99}}}}
 				}
 				ldp.LFIB[fib.Label(100+step)] = fib.LFIBEntry{InLabel: fib.Label(100 + step)}
-				f.setLDP(ldp)
+				if seed%2 == 0 {
+					f.setLDP(ldp)
+				} else {
+					// As the speaker hands it on: only what changed.
+					f.applyLDP(tableDelta(prev, ldp))
+				}
+				prev = ldp
 			} else {
 				var cs []rib.Change
 				for range 1 + rng.IntN(3) {
@@ -162,4 +168,33 @@ func TestForwardingPlainHopsShared(t *testing.T) {
 			t.Errorf("%s has a copy of the plain next hops, not the shared slice", c.Prefix)
 		}
 	}
+}
+
+// tableDelta is the delta from table a (nil: empty) to b.
+func tableDelta(a, b *fib.Table) *fib.Delta {
+	if a == nil {
+		a = fib.NewTable()
+	}
+	d := &fib.Delta{LFIB: map[fib.Label]*fib.LFIBEntry{}, FTN: map[netip.Prefix]*fib.FTNEntry{}}
+	for k, e := range b.LFIB {
+		if o, ok := a.LFIB[k]; !ok || !o.Equal(e) {
+			d.LFIB[k] = &e
+		}
+	}
+	for k := range a.LFIB {
+		if _, ok := b.LFIB[k]; !ok {
+			d.LFIB[k] = nil
+		}
+	}
+	for k, e := range b.FTN {
+		if o, ok := a.FTN[k]; !ok || !o.Equal(e) {
+			d.FTN[k] = &e
+		}
+	}
+	for k := range a.FTN {
+		if _, ok := b.FTN[k]; !ok {
+			d.FTN[k] = nil
+		}
+	}
+	return d
 }

@@ -100,3 +100,57 @@ type Table struct {
 func NewTable() *Table {
 	return &Table{LFIB: map[Label]LFIBEntry{}, FTN: map[netip.Prefix]FTNEntry{}}
 }
+
+// Delta is what changed in a Table since the last one handed on: entries
+// added or replaced, and entries removed (nil). A producer that knows what
+// changed hands on a Delta instead of copying its whole table, so that one
+// new label costs its entries, not the table. Entries are shared with the
+// producer, which replaces entries and never changes one in place; neither
+// side may change them.
+type Delta struct {
+	LFIB map[Label]*LFIBEntry
+	FTN  map[netip.Prefix]*FTNEntry
+}
+
+// Empty reports whether d changes nothing.
+func (d *Delta) Empty() bool { return d == nil || len(d.LFIB) == 0 && len(d.FTN) == 0 }
+
+// Merge adds the later delta o to d.
+func (d *Delta) Merge(o *Delta) {
+	if o == nil {
+		return
+	}
+	if d.LFIB == nil {
+		d.LFIB = map[Label]*LFIBEntry{}
+	}
+	if d.FTN == nil {
+		d.FTN = map[netip.Prefix]*FTNEntry{}
+	}
+	for k, e := range o.LFIB {
+		d.LFIB[k] = e
+	}
+	for k, e := range o.FTN {
+		d.FTN[k] = e
+	}
+}
+
+// Apply changes t by d.
+func (t *Table) Apply(d *Delta) {
+	if d == nil {
+		return
+	}
+	for k, e := range d.LFIB {
+		if e == nil {
+			delete(t.LFIB, k)
+		} else {
+			t.LFIB[k] = *e
+		}
+	}
+	for k, e := range d.FTN {
+		if e == nil {
+			delete(t.FTN, k)
+		} else {
+			t.FTN[k] = *e
+		}
+	}
+}

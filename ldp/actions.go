@@ -63,9 +63,15 @@ type Send struct {
 // runtime frees it in one place; closing twice must be harmless.
 type Close struct{ Conn ConnID }
 
-// FIBChanged carries the LIB's desired forwarding state after it changed.
-// The table is the engine's own copy; the receiver may keep it.
-type FIBChanged struct{ Table *fib.Table }
+// FIBChanged carries the LIB's desired forwarding state after it changed:
+// the whole table from Handle, or from FlushFIB (Engine.BatchFIB) only what
+// changed since the previous FlushFIB (the first has everything). The table
+// is the engine's own copy and the receiver may keep it; a Delta's entries
+// are shared and must not be changed.
+type FIBChanged struct {
+	Table *fib.Table
+	Delta *fib.Delta
+}
 
 // SessionState reports a session state transition (RFC 5036 section 2.5.4)
 // for logs and metrics.

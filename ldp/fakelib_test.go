@@ -118,3 +118,5 @@ func (f *fakeLIB) Table() *fib.Table {
 func (f *fakeLIB) Generation() uint64 { return f.gen }
 
 func (f *fakeLIB) UnroutedRefused() uint64 { return 0 }
+
+func (f *fakeLIB) TakeDelta() *fib.Delta { return &fib.Delta{} }

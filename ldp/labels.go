@@ -36,6 +36,9 @@ type LabelManager interface {
 	// table only when it changed, which keeps large tables linear.
 	Table() *fib.Table
 	Generation() uint64
+	// TakeDelta returns what changed in the table since the previous call
+	// (everything, the first time) and starts over.
+	TakeDelta() *fib.Delta
 	// UnroutedRefused counts the mappings released at once for the bound
 	// on labels of FECs without a route (lib.Config.MaxUnroutedPerPeer).
 	UnroutedRefused() uint64
@@ -80,6 +83,10 @@ func (e *Engine) publishFIB() {
 		return
 	}
 	e.lastGen = gen
+	if e.batchFIB {
+		e.emit(FIBChanged{Delta: e.labels.TakeDelta()})
+		return
+	}
 	e.emit(FIBChanged{Table: e.labels.Table()})
 }
 

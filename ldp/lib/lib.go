@@ -37,6 +37,9 @@ type LIB struct {
 	lfib map[fib.Label]fib.LFIBEntry
 	ftn  map[netip.Prefix]fib.FTNEntry
 	gen  uint64
+	// The keys changed since the last TakeDelta.
+	dirtyLFIB map[fib.Label]struct{}
+	dirtyFTN  map[netip.Prefix]struct{}
 
 	allocFailures   uint64
 	unroutedRefused uint64     // mappings released for MaxUnroutedPerPeer
@@ -68,6 +71,8 @@ func New(cfg Config) (*LIB, error) {
 		addrOwner:  map[netip.Addr]netip.Addr{},
 		lfib:       map[fib.Label]fib.LFIBEntry{},
 		ftn:        map[netip.Prefix]fib.FTNEntry{},
+		dirtyLFIB:  map[fib.Label]struct{}{},
+		dirtyFTN:   map[netip.Prefix]struct{}{},
 	}, nil
 }
 

@@ -29,6 +29,8 @@ type sim struct {
 	owe    map[netip.Addr][]held // withdrawn, release not yet sent
 	reqID  uint32
 	events int
+	// tbl is the table rebuilt from the LIB's deltas alone.
+	tbl *fib.Table
 }
 
 var (
@@ -44,7 +46,7 @@ func newSim(t *testing.T) *sim {
 	if err != nil {
 		t.Fatal(err)
 	}
-	return &sim{t: t, l: l, up: map[netip.Addr]bool{}, holds: map[netip.Addr][]held{}, owe: map[netip.Addr][]held{}}
+	return &sim{t: t, l: l, up: map[netip.Addr]bool{}, holds: map[netip.Addr][]held{}, owe: map[netip.Addr][]held{}, tbl: fib.NewTable()}
 }
 
 func (s *sim) run(data []byte) {
@@ -297,6 +299,19 @@ func (s *sim) check() {
 	}
 	if got, want := len(l.alloc.used)+l.alloc.available(), l.alloc.size(); got != want {
 		t.Fatalf("event %d: %d labels used or free, range has %d", s.events, got, want)
+	}
+	// The deltas, applied in turn, give the table.
+	s.tbl.Apply(l.TakeDelta())
+	want := l.Table()
+	same := len(want.LFIB) == len(s.tbl.LFIB) && len(want.FTN) == len(s.tbl.FTN)
+	for k, e := range want.LFIB {
+		same = same && e.Equal(s.tbl.LFIB[k])
+	}
+	for k, e := range want.FTN {
+		same = same && e.Equal(s.tbl.FTN[k])
+	}
+	if !same {
+		t.Fatalf("event %d: the table from deltas\n%s\nis not the table\n%s", s.events, describeTable(s.tbl), describeTable(want))
 	}
 	g := l.gen
 	for _, f := range l.fecs {

@@ -42,29 +42,76 @@ func (l *LIB) updateForwarding(f *fec) {
 		e := fib.LFIBEntry{InLabel: f.local, NextHops: lfib}
 		if f.inLFIB && f.lfibLabel != f.local {
 			delete(l.lfib, f.lfibLabel)
-			l.gen++
+			l.lfibChanged(f.lfibLabel)
 		}
 		if old, ok := l.lfib[f.local]; !ok || !old.Equal(e) {
 			l.lfib[f.local] = e
-			l.gen++
+			l.lfibChanged(f.local)
 		}
 		f.lfibLabel, f.inLFIB = f.local, true
 	} else if f.inLFIB {
 		delete(l.lfib, f.lfibLabel)
 		f.inLFIB = false
-		l.gen++
+		l.lfibChanged(f.lfibLabel)
 	}
 
 	if pushes {
 		e := fib.FTNEntry{Prefix: f.prefix, NextHops: ftn}
 		if old, ok := l.ftn[f.prefix]; !ok || !old.Equal(e) {
 			l.ftn[f.prefix] = e
-			l.gen++
+			l.ftnChanged(f.prefix)
 		}
 	} else if _, ok := l.ftn[f.prefix]; ok {
 		delete(l.ftn, f.prefix)
-		l.gen++
+		l.ftnChanged(f.prefix)
 	}
+}
+
+// lfibChanged and ftnChanged record a change of the table: a new
+// generation, and the key for the next TakeDelta.
+func (l *LIB) lfibChanged(lb fib.Label) {
+	l.gen++
+	l.dirtyLFIB[lb] = struct{}{}
+}
+
+func (l *LIB) ftnChanged(p netip.Prefix) {
+	l.gen++
+	l.dirtyFTN[p] = struct{}{}
+}
+
+// TakeDelta returns what changed in the table since the previous call
+// (everything, the first time): the LDP engine hands it on instead of a
+// copy of the whole table (the table's entries are replaced, never changed
+// in place, so the delta shares them).
+func (l *LIB) TakeDelta() *fib.Delta {
+	d := &fib.Delta{LFIB: make(map[fib.Label]*fib.LFIBEntry, len(l.dirtyLFIB)), FTN: make(map[netip.Prefix]*fib.FTNEntry, len(l.dirtyFTN))}
+	for lb := range l.dirtyLFIB {
+		if e, ok := l.lfib[lb]; ok {
+			d.LFIB[lb] = &e
+		} else {
+			d.LFIB[lb] = nil
+		}
+	}
+	for p := range l.dirtyFTN {
+		if e, ok := l.ftn[p]; ok {
+			d.FTN[p] = &e
+		} else {
+			d.FTN[p] = nil
+		}
+	}
+	// A map keeps its size once grown: the first delta of a large table
+	// would otherwise hold its memory for good.
+	if len(l.dirtyLFIB) > 4096 {
+		l.dirtyLFIB = map[fib.Label]struct{}{}
+	} else {
+		clear(l.dirtyLFIB)
+	}
+	if len(l.dirtyFTN) > 4096 {
+		l.dirtyFTN = map[netip.Prefix]struct{}{}
+	} else {
+		clear(l.dirtyFTN)
+	}
+	return d
 }
 
 // Table returns the desired LFIB and FTN now. It is a deep copy: the caller

@@ -29,7 +29,6 @@ import (
 	"sync"
 	"time"
 
-	"github.com/lsrd/lsrd/fib"
 	"github.com/lsrd/lsrd/ldp"
 	"github.com/lsrd/lsrd/ldp/transport"
 )
@@ -47,7 +46,7 @@ type Sockets struct {
 // Options are a speaker's hooks; all may be nil.
 type Options struct {
 	Log     *slog.Logger
-	OnFIB   func(*fib.Table)       // the desired LFIB/FTN changed
+	OnFIB   func(ldp.FIBChanged)   // the desired LFIB/FTN changed: a Delta (the speaker batches)
 	OnState func(ldp.SessionState) // a session changed state
 	// Publish runs on the speaker's goroutine after events were handled,
 	// when the lanes run dry and at least every publishEvery while they do
@@ -378,7 +377,7 @@ func (s *Speaker) do(ctx context.Context, a ldp.Action) {
 		}
 	case ldp.FIBChanged:
 		if s.opt.OnFIB != nil {
-			s.opt.OnFIB(a.Table)
+			s.opt.OnFIB(a)
 		}
 	case ldp.SessionState:
 		s.log.Info("ldp: session state", "peer", a.LSRID, "from", a.From, "to", a.To)
