@@ -56,14 +56,14 @@ type Daemon struct {
 	bgp     *bgp.Speaker // nil without a bgp section
 	bgpUpds chan []bgp.Update
 
-	fibMu      sync.Mutex
+	fibMu sync.Mutex
 	// What the speaker published and the parent has not taken yet: LDP's
 	// changes, merged (or a whole table, which the changes then amend).
 	fibPending      *fib.Delta
 	fibPendingTable *fib.Table
-	fibReady   chan struct{}
-	fwd        *forwarding // what lsrd wants in the kernel, kept change by change
-	fibDirty   bool        // fwd changed since desired was handed over
+	fibReady        chan struct{}
+	fwd             *forwarding // what lsrd wants in the kernel, kept change by change
+	fibDirty        bool        // fwd changed since desired was handed over
 	// The last snapshot's time and cost: snapshots are spaced so that
 	// copying a large table takes at most a fifth of the parent's time.
 	published, publishCost time.Duration
