@@ -105,11 +105,7 @@ func (c Config) withDefaults() Config {
 	if !c.TransportAddr.IsValid() {
 		c.TransportAddr = c.LSRID
 	}
-	def := func(d *time.Duration, v time.Duration) {
-		if *d == 0 {
-			*d = v
-		}
-	}
+	def := setDefault[time.Duration]
 	def(&c.LinkHelloHold, DefaultLinkHelloHold)
 	def(&c.LinkHelloInterval, DefaultLinkHelloInterval)
 	def(&c.TargetedHelloHold, DefaultTargetedHelloHold)
@@ -118,11 +114,7 @@ func (c Config) withDefaults() Config {
 	if c.MaxPDULength == 0 {
 		c.MaxPDULength = DefaultMaxPDULength
 	}
-	defInt := func(n *int, v int) {
-		if *n == 0 {
-			*n = v
-		}
-	}
+	defInt := setDefault[int]
 	defInt(&c.MaxAdjacenciesPerInterface, DefaultMaxAdjacenciesPerInterface)
 	defInt(&c.MaxNeighbors, DefaultMaxNeighbors)
 	defInt(&c.MaxPendingConnections, DefaultMaxPendingConnections)
@@ -133,6 +125,14 @@ func (c Config) withDefaults() Config {
 		c.Logger = slog.New(slog.DiscardHandler)
 	}
 	return c
+}
+
+// setDefault sets *p to v when it is the zero value.
+func setDefault[T comparable](p *T, v T) {
+	var zero T
+	if *p == zero {
+		*p = v
+	}
 }
 
 func configErr(field string, value any, why string) error {

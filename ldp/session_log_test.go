@@ -44,16 +44,7 @@ func TestSessionClosedLog(t *testing.T) {
 		}, `reason="notification received" status=Success`},
 	} {
 		t.Run(c.name, func(t *testing.T) {
-			var logs bytes.Buffer
-			e, err := New(Config{
-				LSRID: netip.MustParseAddr("1.1.1.1"), Interfaces: []string{"eth0"}, LinkHelloHold: InfiniteHold,
-				Logger: slog.New(slog.NewTextHandler(&logs, nil)),
-			}, newFakeLIB())
-			if err != nil {
-				t.Fatal(err)
-			}
-			e.Handle(t0, InterfaceUp{Name: "eth0", Addrs: []netip.Prefix{netip.MustParsePrefix("10.0.12.1/24")}})
-			bringUp(t, e, t0, "2.2.2.2", 1)
+			e, logs := loggedSession(t)
 			c.do(t, e)
 			line := closedLine(logs.String())
 			if line == "" {
@@ -109,4 +100,21 @@ func closedLine(logs string) string {
 		}
 	}
 	return ""
+}
+
+// loggedSession is an engine (fake LIB, infinite link hellos on eth0) with
+// an OPERATIONAL session with 2.2.2.2 on conn 1, and its log.
+func loggedSession(t *testing.T) (*Engine, *bytes.Buffer) {
+	t.Helper()
+	logs := &bytes.Buffer{}
+	e, err := New(Config{
+		LSRID: netip.MustParseAddr("1.1.1.1"), Interfaces: []string{"eth0"}, LinkHelloHold: InfiniteHold,
+		Logger: slog.New(slog.NewTextHandler(logs, nil)),
+	}, newFakeLIB())
+	if err != nil {
+		t.Fatal(err)
+	}
+	e.Handle(t0, InterfaceUp{Name: "eth0", Addrs: []netip.Prefix{netip.MustParsePrefix("10.0.12.1/24")}})
+	bringUp(t, e, t0, "2.2.2.2", 1)
+	return e, logs
 }

@@ -1,8 +1,6 @@
 package ldp
 
 import (
-	"bytes"
-	"log/slog"
 	"net/netip"
 	"slices"
 	"strings"
@@ -111,16 +109,7 @@ func TestSplitToFit(t *testing.T) {
 // naming the peer, the message type and the sizes, and the messages
 // around it still go out.
 func TestSendTooBig(t *testing.T) {
-	var logs bytes.Buffer
-	e, err := New(Config{
-		LSRID: netip.MustParseAddr("1.1.1.1"), Interfaces: []string{"eth0"},
-		Logger: slog.New(slog.NewTextHandler(&logs, nil)),
-	}, newFakeLIB())
-	if err != nil {
-		t.Fatal(err)
-	}
-	e.Handle(t0, InterfaceUp{Name: "eth0", Addrs: []netip.Prefix{netip.MustParsePrefix("10.0.12.1/24")}})
-	bringUp(t, e, t0, "2.2.2.2", 1)
+	e, logs := loggedSession(t)
 	s := e.conns[1]
 	e.out = nil
 	e.sendMessages(s, &wire.KeepAlive{}, &wire.RawMessage{U: true, MsgType: 0x3f00, Params: make([]byte, 5000)}, &wire.KeepAlive{})
