@@ -19,6 +19,7 @@ import (
 	"github.com/vishvananda/netns"
 
 	"github.com/lsrd/lsrd/fib"
+	"github.com/lsrd/lsrd/internal/netnstest"
 	"github.com/lsrd/lsrd/ldp"
 	"github.com/lsrd/lsrd/ldp/lib"
 	"github.com/lsrd/lsrd/ldp/speaker"
@@ -87,8 +88,8 @@ var short = timers{hold: 6 * time.Second, keepAlive: 6 * time.Second}
 // for d; nothing runs until start.
 func newPair(t *testing.T, d discovery, tm timers) *pair {
 	t.Helper()
-	nsA, nsB := newNetns(t), newNetns(t)
-	ia, ib := vethPair(t, nsA, nsB, "va", "vb", netip.MustParsePrefix("10.0.0.1/24"), netip.MustParsePrefix("10.0.0.2/24"))
+	nsA, nsB := netnstest.New(t), netnstest.New(t)
+	ia, ib := netnstest.Veth(t, nsA, nsB, "va", "vb", netip.MustParsePrefix("10.0.0.1/24"), netip.MustParsePrefix("10.0.0.2/24"))
 	p := &pair{
 		a: &node{name: "A", ns: nsA, id: netip.MustParseAddr("10.255.0.1"), addr: netip.MustParseAddr("10.0.0.1"),
 			ifname: "va", ifindex: ia, peer: netip.MustParseAddr("10.0.0.2")},
@@ -585,7 +586,7 @@ func TestVanishedPeer(t *testing.T) {
 			func(t *testing.T, p *pair) { p.b.stop(t) }},
 		// 6 s timers: noticed by a timer within 6 s, with room to spare.
 		{"silent", short, 6*time.Second + patience,
-			func(t *testing.T, p *pair) { setLink(t, p.b.ns, p.b.ifname, false) }},
+			func(t *testing.T, p *pair) { netnstest.SetLink(t, p.b.ns, p.b.ifname, false) }},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			checkNoSpeakerGoroutines(t)
