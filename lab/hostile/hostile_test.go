@@ -91,6 +91,9 @@ func setup(t *testing.T, routerAddr, toolAddr string) (*router, Netns) {
 	if err := r.sp.Post(ctx, ldp.InterfaceUp{Name: "rx", Index: ir, Addrs: []netip.Prefix{netip.PrefixFrom(taddr, 24)}}); err != nil {
 		t.Fatal(err)
 	}
+	// Calls run after the events posted before them: once this returns the
+	// router has joined 224.0.0.2 on rx.
+	r.call(t, func() {})
 	return r, func(f func() error) error { return netnstest.Do(nsX, f) }
 }
 

@@ -58,6 +58,7 @@ type Peer struct {
 type PeerStats struct {
 	Router        netip.Addr    // the router's LSR ID
 	Active        bool          // we opened the TCP connection
+	Attempts      int           // session attempts that failed before OPERATIONAL
 	Operational   time.Duration // from start to OPERATIONAL; 0 if never
 	MappingsSent  int           // mappings written to the socket
 	SendTime      time.Duration // from OPERATIONAL to the last mapping written
@@ -113,7 +114,24 @@ func StartPeer(ctx context.Context, in Netns, cfg PeerConfig) (*Peer, error) {
 	p.spawn(func() { p.sendHellos(ctx, ifindex) })
 	p.spawn(func() { p.readHellos(ifindex, found) })
 	p.spawn(func() {
-		err := p.session(ctx, found, start)
+		var err error
+		for {
+			var up bool
+			up, err = p.session(ctx, found, start)
+			if up || ctx.Err() != nil {
+				break
+			}
+			// Section 2.5.3: an attempt that failed before OPERATIONAL
+			// (the router rejects a connection that beat our first hello
+			// to it) is retried, here after a hello interval.
+			p.mu.Lock()
+			p.stats.Attempts++
+			p.mu.Unlock()
+			select {
+			case <-ctx.Done():
+			case <-time.After(p.cfg.HelloInterval):
+			}
+		}
 		if ctx.Err() != nil || err == nil {
 			err = errClosed
 		}
@@ -241,12 +259,13 @@ func (p *Peer) readHellos(ifindex int, found chan struct{}) {
 }
 
 // session opens the session, advertises the mappings and keeps the session
-// alive until ctx ends or the router ends it.
-func (p *Peer) session(ctx context.Context, found chan struct{}, start time.Time) error {
+// alive until ctx ends or the router ends it. It reports whether the session
+// reached OPERATIONAL.
+func (p *Peer) session(ctx context.Context, found chan struct{}, start time.Time) (bool, error) {
 	select {
 	case <-found:
 	case <-ctx.Done():
-		return nil
+		return false, nil
 	}
 	p.mu.Lock()
 	router, raddr := p.router, p.routerAddr
@@ -266,7 +285,7 @@ func (p *Peer) session(ctx context.Context, found chan struct{}, start time.Time
 		conn, err = p.lis.AcceptTCP()
 	}
 	if err != nil {
-		return fmt.Errorf("session connection with %s: %w", raddr, err)
+		return false, fmt.Errorf("session connection with %s: %w", raddr, err)
 	}
 	p.mu.Lock()
 	p.conn = conn
@@ -274,7 +293,7 @@ func (p *Peer) session(ctx context.Context, found chan struct{}, start time.Time
 	p.mu.Unlock()
 	if ctx.Err() != nil {
 		conn.Close()
-		return nil
+		return false, nil
 	}
 	defer conn.Close()
 
@@ -294,31 +313,31 @@ func (p *Peer) session(ctx context.Context, found chan struct{}, start time.Time
 	// the router's with its own and a KeepAlive (section 2.5.3).
 	if active {
 		if err := s.send(initMsg); err != nil {
-			return fail(err)
+			return false, fail(err)
 		}
 	}
 	var theirs *wire.Initialization
 	select {
 	case theirs = <-s.initIn:
 	case err := <-readDone:
-		return fmt.Errorf("waiting for the router's Initialization: %w", err)
+		return false, fmt.Errorf("waiting for the router's Initialization: %w", err)
 	case <-ctx.Done():
-		return fail(nil)
+		return false, fail(nil)
 	}
 	if !active {
 		if err := s.send(initMsg); err != nil {
-			return fail(err)
+			return false, fail(err)
 		}
 	}
 	if err := s.send(&wire.KeepAlive{}); err != nil {
-		return fail(err)
+		return false, fail(err)
 	}
 	select {
 	case <-s.kaIn:
 	case err := <-readDone:
-		return fmt.Errorf("waiting for the router's KeepAlive: %w", err)
+		return false, fmt.Errorf("waiting for the router's KeepAlive: %w", err)
 	case <-ctx.Done():
-		return fail(nil)
+		return false, fail(nil)
 	}
 	ka := time.Duration(min(p.cfg.KeepAlive, theirs.Session.KeepAliveTime)) * time.Second
 	if m := int(theirs.Session.MaxPDULength); m > 255 && m < s.maxPDU {
@@ -331,7 +350,7 @@ func (p *Peer) session(ctx context.Context, found chan struct{}, start time.Time
 	close(p.operational)
 
 	if err := s.send(&wire.Address{Addresses: wire.AddressList{Family: wire.AFIPv4, Addrs: []netip.Addr{p.cfg.Addr}}}); err != nil {
-		return fail(err)
+		return true, fail(err)
 	}
 	werr := make(chan error, 1)
 	p.spawn(func() { werr <- s.advertise(ctx, ka, opAt) })
@@ -339,9 +358,9 @@ func (p *Peer) session(ctx context.Context, found chan struct{}, start time.Time
 	case err := <-readDone:
 		conn.Close()
 		<-werr
-		return err
+		return true, err
 	case err := <-werr:
-		return fail(err)
+		return true, fail(err)
 	}
 }
 
