@@ -198,9 +198,9 @@ type r1State struct {
 	// from live state.
 	heap       float64
 	goroutines float64
-	flaps    float64
-	rss, hwm int // kB
-	fds      int
+	flaps      float64
+	rss, hwm   int // kB
+	fds        int
 }
 
 func (s r1State) String() string {
@@ -209,7 +209,7 @@ func (s r1State) String() string {
 		series = fmt.Sprintf("/metrics without lsrd's state (%d series: its snapshot timed out)", s.all)
 	}
 	if s.floodIDs > 0 {
-		series += fmt.Sprintf(", %d of them flood LSR IDs'", s.floodIDs)
+		series += fmt.Sprintf(", %d of them flood LSR IDs", s.floodIDs)
 	}
 	return fmt.Sprintf("%s, RSS %.1f MB (peak %.1f MB), Go heap %.1f MB, %v goroutines, %d open files",
 		series, float64(s.rss)/1024, float64(s.hwm)/1024, s.heap/(1<<20), s.goroutines, s.fds)
