@@ -340,6 +340,9 @@ func scrape(r *topo.Router, addr string) (map[string]float64, error) {
 	c := &http.Client{Timeout: 10 * time.Second, Transport: &http.Transport{
 		DialContext: func(ctx context.Context, _, a string) (net.Conn, error) { return r.DialContext(ctx, a) },
 	}}
+	// Each scrape's connection is closed after it: a kept-alive one would
+	// stay open in lsrd (and count among its open files) for good.
+	defer c.CloseIdleConnections()
 	resp, err := c.Get("http://" + addr + "/metrics")
 	if err != nil {
 		return nil, err
