@@ -12,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/lsrd/lsrd/config"
 	"github.com/lsrd/lsrd/lab/hostile"
 	"github.com/lsrd/lsrd/lab/topo"
 	"github.com/lsrd/lsrd/ldp/lib"
@@ -199,7 +200,10 @@ type r1State struct {
 	heap       float64
 	goroutines float64
 	flaps      float64
-	rss, hwm   int // kB
+	// refused counts the mappings r1 released at once for its bound on
+	// labels of FECs without a route (ldp.limits.unrouted-labels-per-peer).
+	refused  float64
+	rss, hwm int // kB
 	fds        int
 }
 
@@ -230,6 +234,7 @@ func readR1(r *topo.Router, l *topo.LSRD) r1State {
 		_, s.floodIDs = find(samples, "lsrd_ldp_session_flaps_total", `peer="100.64.`)
 		s.heap, _ = find(samples, "go_memstats_heap_alloc_bytes")
 		s.goroutines, _ = find(samples, "go_goroutines")
+		s.refused, _ = find(samples, "lsrd_ldp_limit_refused_total", `limit="unrouted-labels"`)
 	}
 	s.rss, s.hwm = memKB(l.Pid())
 	if fds, err := os.ReadDir(fmt.Sprintf("/proc/%d/fd", l.Pid())); err == nil {
@@ -357,20 +362,26 @@ func TestLivenessUnderHostility(t *testing.T) {
 	st := peer.Stats()
 	t.Logf("mapping peer: OPERATIONAL after %v (%d failed attempts), %d mappings written in %v (err %v)",
 		st.Operational.Round(time.Millisecond), st.Attempts, st.MappingsSent, st.SendTime.Round(time.Millisecond), err)
+	// r1 keeps the peer's labels up to its bound on labels of FECs it
+	// has no route to (none of these has one) and releases the rest at
+	// once, counting them.
 	absorbed := time.Now()
-	var held int
+	var held, refused int
 	for time.Now().Before(absorbed.Add(5 * time.Minute)) {
 		mon.mu.Lock()
 		held = mon.lastLIB.RemoteBindings - baseRemote
 		mon.mu.Unlock()
-		if held >= mappings || peer.Stats().Ended != nil {
+		refused = int(readR1(r1, l1).refused - base.refused)
+		if held+refused >= mappings || peer.Stats().Ended != nil {
 			break
 		}
 		time.Sleep(time.Second)
 	}
-	t.Logf("mapping peer: r1 holds %d of its mappings %v after the last was written", held, time.Since(absorbed).Round(time.Second))
-	if held < mappings {
-		t.Errorf("r1 holds %d of the peer's %d mappings (peer: %+v)", held, mappings, peer.Stats())
+	t.Logf("mapping peer: r1 holds %d of its mappings and released %d, %v after the last was written (peer received %d releases)",
+		held, refused, time.Since(absorbed).Round(time.Second), peer.Stats().Releases)
+	if want := config.DefaultUnroutedLabelsPerPeer; held != want || refused != mappings-want {
+		t.Errorf("r1 holds %d of the peer's %d mappings and released %d, want %d held and the rest released (peer: %+v)",
+			held, mappings, refused, want, peer.Stats())
 	}
 	// The session lives on KeepAlives for a while: 20 s, more than r1's
 	// 15 s KeepAlive time.

@@ -53,7 +53,10 @@ func setup(t *testing.T, routerAddr, toolAddr string) (*router, Netns) {
 	}
 	taddr := netip.MustParseAddr(routerAddr)
 	eng, err := ldp.New(ldp.Config{LSRID: netip.MustParseAddr("1.1.1.1"), TransportAddr: taddr, Interfaces: []string{"rx"},
-		LinkHelloHold: 6 * time.Second, LinkHelloInterval: time.Second, KeepAlive: 3 * time.Second}, l)
+		LinkHelloHold: 6 * time.Second, LinkHelloInterval: time.Second, KeepAlive: 3 * time.Second,
+		// These tests check the tool, not lsrd's bounds: room for the
+		// whole flood.
+		MaxAdjacenciesPerInterface: 1000, MaxNeighbors: 1000}, l)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -91,9 +94,23 @@ func setup(t *testing.T, routerAddr, toolAddr string) (*router, Netns) {
 	if err := r.sp.Post(ctx, ldp.InterfaceUp{Name: "rx", Index: ir, Addrs: []netip.Prefix{netip.PrefixFrom(taddr, 24)}}); err != nil {
 		t.Fatal(err)
 	}
-	// Calls run after the events posted before them: once this returns the
-	// router has joined 224.0.0.2 on rx.
-	r.call(t, func() {})
+	// Calls may overtake posted events (they ride the speaker's liveness
+	// lane): wait until the router has sent a hello on rx, which it does
+	// right after joining 224.0.0.2 there.
+	eventually(t, 10*time.Second, "the router runs discovery on rx", func() error {
+		sent := uint64(0)
+		r.call(t, func() {
+			for _, h := range r.eng.Counters().Hellos {
+				if h.Interface == "rx" {
+					sent = h.Sent
+				}
+			}
+		})
+		if sent == 0 {
+			return fmt.Errorf("no hello sent on rx yet")
+		}
+		return nil
+	})
 	return r, func(f func() error) error { return netnstest.Do(nsX, f) }
 }
 

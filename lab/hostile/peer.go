@@ -64,6 +64,7 @@ type PeerStats struct {
 	SendTime      time.Duration // from OPERATIONAL to the last mapping written
 	KeepAlivesIn  int
 	KeepAlivesOut int
+	Releases      int // Label Releases the router sent
 	MessagesIn    int
 	Notifications []string // statuses the router sent
 	// Ended is why the session ended, nil while it lives.
@@ -434,6 +435,8 @@ func (s *peerSession) read() error {
 			switch m := m.(type) {
 			case *wire.KeepAlive:
 				s.p.stats.KeepAlivesIn++
+			case *wire.LabelRelease:
+				s.p.stats.Releases++
 			case *wire.Notification:
 				s.p.stats.Notifications = append(s.p.stats.Notifications, m.Status.Code.String())
 			}
