@@ -204,7 +204,7 @@ type r1State struct {
 	// labels of FECs without a route (ldp.limits.unrouted-labels-per-peer).
 	refused  float64
 	rss, hwm int // kB
-	fds        int
+	fds      int
 }
 
 func (s r1State) String() string {
