@@ -1,0 +1,107 @@
+package speaker_test
+
+import (
+	"net/netip"
+	"slices"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/lsrd/lsrd/ldp"
+	"github.com/lsrd/lsrd/ldp/lib"
+	"github.com/lsrd/lsrd/rib"
+)
+
+// slowLIB is a LIB whose route updates take delay each: a backlog of work
+// on the speaker's goroutine, as a large table makes one.
+type slowLIB struct {
+	*lib.LIB
+	delay atomic.Int64 // nanoseconds per RouteUpdate
+}
+
+func (s *slowLIB) RouteUpdate(r rib.Route) []lib.Outgoing {
+	time.Sleep(time.Duration(s.delay.Load()))
+	return s.LIB.RouteUpdate(r)
+}
+
+// A hello or KeepAlive that arrives on time is judged on time, whatever
+// work is queued: A is handed 12 s of route work at once, twice its hello
+// hold and KeepAlive times (6 s). Its session with B never leaves
+// OPERATIONAL on either side, and calls (operators' queries) keep answering
+// within a second throughout, because the speaker serves hellos, arriving
+// session bytes and calls between bounded pieces of the work.
+func TestLivenessBehindBacklog(t *testing.T) {
+	checkNoSpeakerGoroutines(t)
+	p := newPair(t, linkHellos, short)
+	slow := &slowLIB{LIB: p.a.lib}
+	var err error
+	if p.a.eng, err = ldp.New(p.a.cfg, slow); err != nil {
+		t.Fatal(err)
+	}
+	p.a.newSpeaker(dialer(p.a.ns))
+	p.a.start(t)
+	p.b.start(t)
+	eventually(t, patience, "session OPERATIONAL on both sides", operational(p.a, p.b))
+	seen := func(n *node) int {
+		n.mu.Lock()
+		defer n.mu.Unlock()
+		return len(n.states)
+	}
+	statesA, statesB := seen(p.a), seen(p.b)
+
+	const routes, perRoute = 12000, time.Millisecond
+	var rs []rib.Route
+	for i := range routes {
+		pfx := netip.PrefixFrom(netip.AddrFrom4([4]byte{10, 200, byte(i >> 8), byte(i)}), 32)
+		rs = append(rs, rib.Route{Prefix: pfx, Source: rib.SourceStatic, Distance: 1,
+			NextHops: []rib.NextHop{{Addr: p.a.peer, Ifname: p.a.ifname}}})
+	}
+	slow.delay.Store(int64(perRoute))
+	start := time.Now()
+	p.a.post(t, ldp.RoutesChanged{Updates: rs})
+
+	var worst time.Duration
+	polls, done := 0, false
+	for !done {
+		if time.Since(start) > routes*perRoute+patience {
+			t.Fatalf("the backlog was not worked through within %v", routes*perRoute+patience)
+		}
+		t0 := time.Now()
+		bound := 0
+		if err := p.a.call(func() {
+			for _, b := range p.a.lib.Bindings() {
+				if b.FEC.Addr().As4()[1] == 200 {
+					bound++
+				}
+			}
+		}); err != nil {
+			t.Fatal(err)
+		}
+		worst = max(worst, time.Since(t0))
+		polls++
+		done = bound == routes
+		if err := operational(p.a, p.b)(); err != nil {
+			t.Fatalf("%v into the backlog: %v", time.Since(start).Round(time.Millisecond), err)
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
+	backlog := time.Since(start)
+	t.Logf("backlog of %d routes worked through in %v; %d calls, the slowest answered in %v", routes, backlog.Round(time.Millisecond), polls, worst.Round(time.Millisecond))
+	if backlog < 2*short.hold {
+		t.Fatalf("the backlog took %v, less than twice the hold time %v: it shows nothing", backlog, short.hold)
+	}
+	if worst > time.Second {
+		t.Errorf("a call took %v behind the backlog, want at most 1s", worst)
+	}
+	for _, n := range []struct {
+		n      *node
+		before int
+	}{{p.a, statesA}, {p.b, statesB}} {
+		n.n.mu.Lock()
+		changed := slices.Clone(n.n.states[n.before:])
+		n.n.mu.Unlock()
+		if len(changed) > 0 {
+			t.Errorf("%s: the session changed state during the backlog: %+v", n.n.name, changed)
+		}
+	}
+}
