@@ -165,19 +165,10 @@ func remoteLabels(f *topo.FRR, peer string) (int, error) {
 	return c, nil
 }
 
-// residentKB sums VmRSS of the router's processes named comm.
+// residentKB sums VmRSS of the router's processes named comm. (It read
+// pgrep's answer once, which in the guest's one PID namespace counted r1's
+// FRR beside r2's.)
 func residentKB(r *topo.Router, comm string) int {
-	out, err := r.Try("sh", "-c", "for p in $(pgrep -x "+comm+"); do grep VmRSS /proc/$p/status; done")
-	if err != nil {
-		return 0
-	}
-	total := 0
-	for _, l := range strings.Split(out, "\n") {
-		f := strings.Fields(l)
-		if len(f) >= 2 {
-			v, _ := strconv.Atoi(f[1])
-			total += v
-		}
-	}
-	return total
+	kb, _ := r.ResidentKB(comm)
+	return kb
 }

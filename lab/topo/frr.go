@@ -289,6 +289,7 @@ func alive(pid int) bool {
 type LDPNeighbor struct {
 	NeighborID string `json:"neighborId"`
 	State      string `json:"state"`
+	UpTime     string `json:"upTime"` // hh:mm:ss in the session's current state, or e.g. "1d02h03m"
 }
 
 // LDPNeighbors returns the router's LDP neighbours as FRR reports them.

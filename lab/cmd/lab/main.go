@@ -19,6 +19,7 @@ import (
 	"os/exec"
 	"os/signal"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"syscall"
 	"time"
@@ -199,6 +200,9 @@ func cmdExec(ctx context.Context, args []string) (int, error) {
 		// LSRD_LAB_KEEP=1 keeps what a test wrote to /run/lab in the guest
 		// (a heap profile of the bench, say) on the host.
 		KeepRunDir: os.Getenv("LSRD_LAB_KEEP") == "1",
+		// LSRD_LAB_MEM (MiB) raises the guest's memory for benchmarks that
+		// run dozens of daemons (60 FRR routers on one segment).
+		MemoryMB: envInt("LSRD_LAB_MEM"),
 	})
 	if err != nil {
 		return exitNoVerdict, err
@@ -220,6 +224,12 @@ func forwardEnv() string {
 		}
 	}
 	return b.String()
+}
+
+// envInt is the number in $name, 0 when unset or not a number.
+func envInt(name string) int {
+	n, _ := strconv.Atoi(os.Getenv(name))
+	return n
 }
 
 func shellQuote(s string) string {

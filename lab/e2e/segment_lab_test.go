@@ -1,0 +1,353 @@
+//go:build lab
+
+package e2e
+
+import (
+	"fmt"
+	"net/netip"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/lsrd/lsrd/lab/topo"
+)
+
+// TestLDPSegment25 puts 25 lsrd routers on one ZeroTier-like segment, each
+// with static kernel routes to every other's loopback over it: all 300
+// sessions reach OPERATIONAL and every label is in use within a generous
+// bound, and no session flaps over the next 30 seconds. The issue this
+// guards saw sessions on such a segment (40 routers) keep flapping with
+// Hold Timer Expired.
+func TestLDPSegment25(t *testing.T) {
+	s := newSegmentLab(t, "lsrd", 25)
+	if !s.converge(4 * time.Minute) {
+		t.Fatalf("25 lsrd routers on one segment: not converged within 4m: %s", s.progress())
+	}
+	t.Logf("converged %.1f s after the first lsrd started (all 25 started in %.1f s)", s.elapsed.Seconds(), s.started.Seconds())
+	s.observe(30 * time.Second)
+	flaps, seen := s.flaps()
+	if flaps != 0 || seen != 0 {
+		t.Errorf("sessions flapped: lsrd counted %d, polls saw %d; %s", flaps, seen, s.logs)
+	}
+	if !s.complete() {
+		t.Errorf("after 30 s: no longer converged: %s", s.progress())
+	}
+}
+
+// segmentLab is k routers of one kind (lsrd or FRR) on one ZeroTier-like
+// segment (10.77.0.0/24, MTU 2800). Router i (from 1) has loopback
+// 172.16.0.i, which is its LSR ID, kernel routes to every other loopback
+// via that router's segment address (ip -batch, before any daemon starts),
+// and LDP on the segment only, so every pair of routers has a session.
+//
+// Converged means every router has an OPERATIONAL session with each of the
+// k-1 others, holds a label from each of them for every other router's
+// loopback ((k-1)^2 labels), with the label from the loopback's own router
+// in use (it is the next hop), and has a label route in its kernel for
+// every other loopback (k-1; they pop, as each router advertises implicit
+// null for its own loopback).
+type segmentLab struct {
+	t       *testing.T
+	dut     string
+	k       int
+	routers []*topo.Router
+	ids     []string
+	lsrds   []*topo.LSRD
+	frrs    []*topo.FRR
+	watch   *sessionWatch
+
+	start   time.Time     // the first daemon started
+	started time.Duration // start until the last one had started
+	elapsed time.Duration // start until converged; 0 while not
+	done    []bool        // routers seen complete
+	why     []string      // what a router lacked at its last check
+
+	minAvailMB int
+	logs       string
+}
+
+func newSegmentLab(t *testing.T, dut string, k int) *segmentLab {
+	if k > 250 {
+		t.Fatalf("segment of %d routers: the addressing plan holds 250", k)
+	}
+	s := &segmentLab{t: t, dut: dut, k: k, watch: newSessionWatch(), done: make([]bool, k), why: make([]string, k), minAvailMB: memAvailableMB()}
+	lab := topo.New(t)
+	zt := lab.ZeroTier(0x5e6d000000000000 + uint64(k))
+	dir := t.TempDir()
+	ifnames := make([]string, k)
+	for i := range k {
+		r := lab.Router(fmt.Sprintf("s%02d", i+1))
+		s.routers = append(s.routers, r)
+		s.ids = append(s.ids, fmt.Sprintf("172.16.0.%d", i+1))
+		ifnames[i] = zt.Attach(r, fmt.Sprintf("10.77.0.%d/24", i+1))
+		r.AddLoopback(s.ids[i] + "/32")
+		r.EnableMPLS(ifnames[i], "lo")
+	}
+	for i, r := range s.routers {
+		var b strings.Builder
+		for j := range k {
+			if j != i {
+				fmt.Fprintf(&b, "route add %s/32 via 10.77.0.%d\n", s.ids[j], j+1)
+			}
+		}
+		file := filepath.Join(dir, r.Name)
+		if err := os.WriteFile(file, []byte(b.String()), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		r.Run("ip", "-batch", file)
+	}
+	s.start = time.Now()
+	for i, r := range s.routers {
+		switch dut {
+		case "lsrd":
+			s.lsrds = append(s.lsrds, r.StartLSRD(fmt.Sprintf("router-id: %s\nldp:\n  interfaces:\n    - name: %s\nmetrics:\n  listen: %s\n",
+				s.ids[i], ifnames[i], metricsListen)))
+		case "frr":
+			s.frrs = append(s.frrs, r.StartFRR(topo.FRRConfig{RouterID: s.ids[i], LDP: &topo.FRRLDP{Interfaces: []string{ifnames[i]}}}))
+		default:
+			t.Fatalf("segment: unknown daemon %q", dut)
+		}
+	}
+	s.started = time.Since(s.start)
+	return s
+}
+
+// peers are the LSR IDs router i should have sessions with.
+func (s *segmentLab) peers(i int) []string {
+	out := make([]string, 0, s.k-1)
+	for j, id := range s.ids {
+		if j != i {
+			out = append(out, id)
+		}
+	}
+	return out
+}
+
+// sessions returns router i's sessions by peer: OPERATIONAL or not, and for
+// FRR the time in that state.
+func (s *segmentLab) sessions(i int) (map[string]bool, map[string]time.Duration, error) {
+	op, up := map[string]bool{}, map[string]time.Duration{}
+	if s.dut == "lsrd" {
+		ns, err := neighbors(s.lsrds[i])
+		for id, n := range ns {
+			op[id] = n.State == "OPERATIONAL"
+		}
+		return op, up, err
+	}
+	ns, err := frrNeighbors(s.frrs[i])
+	for id, n := range ns {
+		op[id] = n.State == "OPERATIONAL"
+		if d, ok := frrUpTime(n.UpTime); ok && op[id] {
+			up[id] = d
+		}
+	}
+	return op, up, err
+}
+
+// segLabels maps a loopback FEC to the peers router i holds a label from,
+// and whether that label is in use.
+type segLabels map[netip.Prefix]map[string]bool
+
+var segmentLoopbacks = netip.MustParsePrefix("172.16.0.0/24")
+
+func (s *segmentLab) labels(i int) (segLabels, error) {
+	out := segLabels{}
+	add := func(fec, peer string, inUse bool) {
+		p, ok := addrIn(segmentLoopbacks, fec)
+		if !ok || p.Bits() != 32 {
+			return
+		}
+		if out[p] == nil {
+			out[p] = map[string]bool{}
+		}
+		out[p][peer] = out[p][peer] || inUse
+	}
+	if s.dut == "lsrd" {
+		bs, err := lsrdBindings(s.lsrds[i])
+		for fec, b := range bs {
+			for _, r := range b.Remote {
+				add(fec, r.Peer.String(), r.InUse)
+			}
+		}
+		return out, err
+	}
+	bs, err := frrBindings(s.frrs[i])
+	for _, b := range bs {
+		if _, ok := topo.FRRLabel(b.RemoteLabel); ok {
+			add(b.Prefix, b.NeighborID, b.InUse != 0)
+		}
+	}
+	return out, err
+}
+
+// check tells whether router i is converged, recording its sessions in the
+// watch; the bindings are read only once its sessions and kernel are.
+func (s *segmentLab) check(i int) bool {
+	now := time.Now()
+	op, _, err := s.sessions(i)
+	if err != nil {
+		s.why[i] = err.Error()
+		return false
+	}
+	s.watch.observe(s.routers[i].Name, s.peers(i), op, now)
+	up := 0
+	for _, p := range s.peers(i) {
+		if op[p] {
+			up++
+		}
+	}
+	if up < s.k-1 {
+		s.why[i] = fmt.Sprintf("%d of %d sessions OPERATIONAL", up, s.k-1)
+		return false
+	}
+	kernel, err := s.routers[i].LabelRoutes()
+	if err != nil {
+		s.why[i] = err.Error()
+		return false
+	}
+	if len(kernel) < s.k-1 {
+		s.why[i] = fmt.Sprintf("%d of %d label routes in the kernel", len(kernel), s.k-1)
+		return false
+	}
+	ls, err := s.labels(i)
+	if err != nil {
+		s.why[i] = err.Error()
+		return false
+	}
+	have, inUse := 0, 0
+	for m, id := range s.ids {
+		if m == i {
+			continue
+		}
+		from := ls[netip.PrefixFrom(netip.MustParseAddr(id), 32)]
+		for _, p := range s.peers(i) {
+			if _, ok := from[p]; ok {
+				have++
+			}
+		}
+		if from[id] {
+			inUse++
+		}
+	}
+	if have < (s.k-1)*(s.k-1) || inUse < s.k-1 {
+		s.why[i] = fmt.Sprintf("%d of %d labels, %d of %d in use", have, (s.k-1)*(s.k-1), inUse, s.k-1)
+		return false
+	}
+	s.why[i] = ""
+	return true
+}
+
+// converge polls the routers not yet seen converged until all have been,
+// then checks them all once more; converged is when the last of them was
+// first seen converged. It returns false if that did not happen within
+// limit (from the first daemon's start).
+func (s *segmentLab) converge(limit time.Duration) bool {
+	deadline := s.start.Add(limit)
+	var last time.Time
+	for time.Now().Before(deadline) {
+		s.minAvailMB = min(s.minAvailMB, memAvailableMB())
+		pending := 0
+		for i := range s.routers {
+			if !s.done[i] {
+				if s.check(i) {
+					s.done[i], last = true, time.Now()
+				} else {
+					pending++
+				}
+			}
+		}
+		if pending > 0 {
+			time.Sleep(time.Second)
+			continue
+		}
+		if s.complete() {
+			s.elapsed = last.Sub(s.start)
+			return true
+		}
+	}
+	return false
+}
+
+// complete checks every router and marks those that are not converged.
+func (s *segmentLab) complete() bool {
+	all := true
+	for i := range s.routers {
+		s.done[i] = s.check(i)
+		all = all && s.done[i]
+	}
+	return all
+}
+
+// progress says how many routers were converged at the last check, and
+// what the first few others lacked.
+func (s *segmentLab) progress() string {
+	n := 0
+	var lacks []string
+	for i, d := range s.done {
+		if d {
+			n++
+		} else if len(lacks) < 3 {
+			lacks = append(lacks, s.routers[i].Name+": "+s.why[i])
+		}
+	}
+	return fmt.Sprintf("%d of %d routers converged (%s)", n, s.k, strings.Join(lacks, "; "))
+}
+
+// observe keeps watching every session for d.
+func (s *segmentLab) observe(d time.Duration) {
+	end := time.Now().Add(d)
+	for time.Now().Before(end) {
+		for i := range s.routers {
+			if op, _, err := s.sessions(i); err == nil {
+				s.watch.observe(s.routers[i].Name, s.peers(i), op, time.Now())
+			}
+		}
+		time.Sleep(2 * time.Second)
+	}
+}
+
+// flaps returns the sessions' flaps: lsrd's own count (summed over routers
+// and peers; FRR: the polls' count, its uptimes included) and the times
+// polls saw a session leave OPERATIONAL. For lsrd it also reads the logs.
+func (s *segmentLab) flaps() (counted, seen int) {
+	if s.dut == "lsrd" {
+		var logs logSummary
+		for i, r := range s.routers {
+			f, err := lsrdFlaps(r, metricsListen)
+			if err != nil {
+				s.t.Logf("%s: flaps: %v", r.Name, err)
+			}
+			counted += f
+			logs.add(s.lsrds[i].Log)
+		}
+		s.logs = logs.String()
+		seen, _ = s.watch.flaps()
+		return counted, seen
+	}
+	seen, _ = s.watch.flaps()
+	for i, r := range s.routers {
+		_, up, err := s.sessions(i)
+		if err != nil {
+			s.t.Logf("%s: neighbours: %v", r.Name, err)
+		}
+		for peer, d := range up {
+			// The slack covers a poll round of every router.
+			s.watch.upSince(r.Name, peer, d, time.Now(), 5*time.Second+time.Duration(s.k)*time.Second)
+		}
+	}
+	counted, _ = s.watch.flaps()
+	s.logs = "FRR: flaps from polls of show mpls ldp neighbor and its uptimes"
+	return counted, seen
+}
+
+// rss is the daemons' resident memory in kB: total and the largest router.
+func (s *segmentLab) rss() (total, largest int) {
+	for _, r := range s.routers {
+		kb := rss(r, s.dut)
+		total += kb
+		largest = max(largest, kb)
+	}
+	return total, largest
+}
