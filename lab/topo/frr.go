@@ -31,6 +31,9 @@ type FRRLDP struct {
 	Interfaces       []string // interfaces with basic discovery
 	Targeted         []string // targeted neighbours (extended discovery)
 	ExplicitNull     bool     // advertise explicit-null instead of implicit-null for local FECs
+	// Global lines go under "mpls ldp" as they are (timers: "discovery
+	// hello holdtime 10", "neighbor 2.2.2.2 session holdtime 15").
+	Global []string
 }
 
 // FRRBGP is the "router bgp" part of an FRR router's config.
@@ -76,6 +79,9 @@ func (c FRRConfig) Render(name string) string {
 		}
 		w("mpls ldp")
 		w(" router-id %s", c.RouterID)
+		for _, g := range l.Global {
+			w(" %s", g)
+		}
 		w(" address-family ipv4")
 		w("  discovery transport-address %s", ta)
 		if l.ExplicitNull {
