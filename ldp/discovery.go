@@ -18,7 +18,15 @@ type iface struct {
 	joined    bool      // 224.0.0.2 joined on our behalf
 	nextHello time.Time // zero when discovery does not run
 	adjs      int       // link adjacencies on it
+	lastHello time.Time // when a hello was last sent on it
 }
+
+// triggeredHelloGap is how long after any hello on an interface a new
+// neighbour there gets one early: it then learns of us at once instead of at
+// our next periodic hello (up to the hello interval later, the longest wait
+// at start-up), and a flood of new LSR IDs gets at most one extra hello a
+// second out of us.
+const triggeredHelloGap = time.Second
 
 // target is a destination of Targeted Hellos (section 2.4.2): configured,
 // or a source that asked for them with the R bit and is accepted.
@@ -84,6 +92,7 @@ func (e *Engine) helloPDU(hold time.Duration, targeted bool) []byte {
 func (e *Engine) sendLinkHello(i *iface) {
 	e.emit(SendHello{Ifname: i.name, Dst: netip.AddrPortFrom(AllHellosGroup, Port), Data: e.helloPDU(e.cfg.LinkHelloHold, false)})
 	e.arm(&i.nextHello, e.now.Add(e.cfg.LinkHelloInterval))
+	i.lastHello = e.now
 	e.counts.hello(false, i.name).Sent++
 	e.helloSent(func(n *neighbor) bool { return n.adjs[adjKey{ifname: i.name, lsrID: n.id}] != nil })
 }
@@ -249,6 +258,12 @@ func (e *Engine) helloReceived(ev HelloReceived) {
 		}
 		newNbr = e.nbrs[key.lsrID] == nil
 		a = e.addAdjacency(key, transport)
+		if i := e.ifaces[key.ifname]; !key.targeted && i != nil && i.joined && e.now.Sub(i.lastHello) >= triggeredHelloGap {
+			// The new neighbour may have started after our last
+			// hello: tell it about us now (RFC 5036 sets no minimum
+			// spacing between hellos).
+			e.sendLinkHello(i)
+		}
 	}
 	// Also by the LSR that sent it, with its session messages; only for
 	// hellos that were accepted, so that strangers leave no counters.
