@@ -46,7 +46,7 @@ func TestBenchLDPChain(t *testing.T) {
 			limit = 6 * time.Minute
 		}
 		limit = benchDuration(t, "LSRD_BENCH_CHAIN_LIMIT", limit)
-		for _, dut := range []string{"lsrd", "frr"} {
+		for _, dut := range benchDaemons(t) {
 			t.Run(fmt.Sprintf("%s-%d", dut, n), func(t *testing.T) {
 				res := runChain(t, dut, n, limit)
 				t.Logf("%s %d FECs: %s; %s", dut, n, res.outcome(), res.logs)

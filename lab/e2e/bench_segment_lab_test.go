@@ -37,7 +37,7 @@ func TestBenchLDPSegment(t *testing.T) {
 	}
 	var results []result
 	for _, k := range sizes {
-		for _, dut := range []string{"lsrd", "frr"} {
+		for _, dut := range benchDaemons(t) {
 			t.Run(fmt.Sprintf("%s-%d", dut, k), func(t *testing.T) {
 				res := result{dut: dut, k: k, outcome: "did not start"}
 				defer func() { results = append(results, res) }()
@@ -54,6 +54,9 @@ func TestBenchLDPSegment(t *testing.T) {
 				}
 				counted, seen := s.flaps()
 				res.flaps = fmt.Sprintf("%d (%d seen in polls)", counted, seen)
+				if !ok || counted+seen > 0 {
+					s.keepLogs(strings.ReplaceAll(t.Name(), "/", "-"))
+				}
 				res.minAvailMB = min(res.minAvailMB, memAvailableMB())
 				t.Logf("%s, %d routers: %s; flaps %s; %s", dut, k, res.outcome, res.flaps, s.logs)
 			})

@@ -36,6 +36,22 @@ func benchSizes(t *testing.T, env string, def []int) []int {
 	return out
 }
 
+// benchDaemons are the daemons a scale benchmark runs: $LSRD_BENCH_DAEMONS
+// ("lsrd", "frr", or both separated by a comma), both by default.
+func benchDaemons(t *testing.T) []string {
+	s := os.Getenv("LSRD_BENCH_DAEMONS")
+	if s == "" {
+		return []string{"lsrd", "frr"}
+	}
+	out := strings.Split(s, ",")
+	for _, d := range out {
+		if d != "lsrd" && d != "frr" {
+			t.Fatalf("LSRD_BENCH_DAEMONS=%q: want lsrd, frr or both", s)
+		}
+	}
+	return out
+}
+
 // benchDuration is $env as a Go duration, def by default.
 func benchDuration(t *testing.T, env string, def time.Duration) time.Duration {
 	s := os.Getenv(env)

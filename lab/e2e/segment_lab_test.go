@@ -23,12 +23,14 @@ import (
 func TestLDPSegment25(t *testing.T) {
 	s := newSegmentLab(t, "lsrd", 25)
 	if !s.converge(4 * time.Minute) {
+		s.keepLogs(strings.ReplaceAll(t.Name(), "/", "-"))
 		t.Fatalf("25 lsrd routers on one segment: not converged within 4m: %s", s.progress())
 	}
 	t.Logf("converged %.1f s after the first lsrd started (all 25 started in %.1f s)", s.elapsed.Seconds(), s.started.Seconds())
 	s.observe(30 * time.Second)
 	flaps, seen := s.flaps()
 	if flaps != 0 || seen != 0 {
+		s.keepLogs(strings.ReplaceAll(t.Name(), "/", "-"))
 		t.Errorf("sessions flapped: lsrd counted %d, polls saw %d; %s", flaps, seen, s.logs)
 	}
 	if !s.complete() {
@@ -350,4 +352,31 @@ func (s *segmentLab) rss() (total, largest int) {
 		largest = max(largest, kb)
 	}
 	return total, largest
+}
+
+// keepLogs copies every router's daemon log to the lab's results share
+// (/run/lab/<name>/, kept on the host with LSRD_LAB_KEEP=1), for a run that
+// did not converge or flapped: the routers' own directories are gone when
+// the guest powers off.
+func (s *segmentLab) keepLogs(name string) {
+	dir := filepath.Join("/run/lab", name)
+	if _, err := os.Stat("/run/lab"); err != nil {
+		return
+	}
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		s.t.Logf("keeping logs: %v", err)
+		return
+	}
+	for i, r := range s.routers {
+		var text []byte
+		if s.dut == "lsrd" {
+			text, _ = os.ReadFile(s.lsrds[i].Log)
+		} else {
+			text = []byte(s.frrs[i].LogTail(1 << 20))
+		}
+		if err := os.WriteFile(filepath.Join(dir, r.Name+".log"), text, 0o644); err != nil {
+			s.t.Logf("keeping logs: %v", err)
+		}
+	}
+	s.t.Logf("daemon logs kept in %s (on the host with LSRD_LAB_KEEP=1)", dir)
 }
