@@ -58,7 +58,7 @@ func TestBenchLDPSegment(t *testing.T) {
 					s.keepLogs(strings.ReplaceAll(t.Name(), "/", "-"))
 				}
 				res.minAvailMB = min(res.minAvailMB, memAvailableMB())
-				t.Logf("%s, %d routers: %s; flaps %s; %s", dut, k, res.outcome, res.flaps, s.logs)
+				t.Logf("%s, %d routers: %s; flaps %s; %d packets dropped by the guest's full input backlog; %s", dut, k, res.outcome, res.flaps, softnetDropped()-s.dropped0, s.logs)
 			})
 		}
 	}

@@ -290,3 +290,28 @@ func addrIn(p netip.Prefix, s string) (netip.Prefix, bool) {
 	}
 	return q, true
 }
+
+// softnetDropped is the guest's count of packets dropped because a CPU's
+// input backlog (net.core.netdev_max_backlog) was full, from
+// /proc/net/softnet_stat (second column, hex, one row per CPU). Every
+// router of the lab shares the guest's kernel and so its backlog: a burst
+// on one segment drops packets, hellos included, that separate machines
+// would all have taken.
+func softnetDropped() int64 {
+	b, err := os.ReadFile("/proc/net/softnet_stat")
+	if err != nil {
+		return -1
+	}
+	var total int64
+	for _, l := range strings.Split(strings.TrimSpace(string(b)), "\n") {
+		f := strings.Fields(l)
+		if len(f) < 2 {
+			continue
+		}
+		v, err := strconv.ParseInt(f[1], 16, 64)
+		if err == nil {
+			total += v
+		}
+	}
+	return total
+}

@@ -90,6 +90,9 @@ type Speaker struct {
 
 	dirty         bool      // events handled since the last publication
 	lastPublished time.Time // of the forwarding state and the view
+
+	helloErrs      int       // hellos not sent since the last warning
+	helloErrLogged time.Time // when the last warning was
 }
 
 func (s *Speaker) spawn(f func()) {
@@ -346,7 +349,13 @@ func (s *Speaker) do(ctx context.Context, a ldp.Action) {
 			err = s.socks.Hello.SendUnicast(a.Dst, a.Src, a.Data)
 		}
 		if err != nil {
-			s.log.Debug("ldp: hello not sent", "interface", a.Ifname, "to", a.Dst, "err", err)
+			// A hello lost now and then is harmless; hellos that keep
+			// failing expire every adjacency, so say so, once in a while.
+			s.helloErrs++
+			if now := s.opt.Now(); now.Sub(s.helloErrLogged) >= 10*time.Second {
+				s.log.Warn("ldp: hello not sent", "interface", a.Ifname, "to", a.Dst, "err", err, "failed-since-last-report", s.helloErrs)
+				s.helloErrLogged, s.helloErrs = now, 0
+			}
 		}
 	case ldp.Dial:
 		s.spawn(func() {
