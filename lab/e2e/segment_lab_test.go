@@ -102,6 +102,15 @@ func newSegmentLab(t *testing.T, dut string, k int) *segmentLab {
 		}
 		r.Run("ip", "-batch", file)
 	}
+	if v := os.Getenv("LSRD_LAB_BACKLOG"); v != "" {
+		// The guest's one input backlog serves every router of the lab
+		// (separate machines have one each): LSRD_LAB_BACKLOG raises
+		// net.core.netdev_max_backlog (default 1000) for an experiment.
+		if err := os.WriteFile("/proc/sys/net/core/netdev_max_backlog", []byte(v), 0o644); err != nil {
+			t.Fatalf("LSRD_LAB_BACKLOG=%s: %v", v, err)
+		}
+		t.Logf("net.core.netdev_max_backlog=%s", v)
+	}
 	s.dropped0 = softnetDropped()
 	s.start = time.Now()
 	for i, r := range s.routers {
