@@ -12,8 +12,9 @@
 // routes). A hello or KeepAlive therefore waits for at most one piece of
 // work, never for a backlog, and is judged by when it arrived. The
 // forwarding state and the published view are produced when the lanes run
-// dry and at least every publishEvery while they do not, so that a burst of
-// label messages costs one table copy per publication, not one per read.
+// dry (at most every publishGap) and at least every publishEvery while they
+// do not, so that a burst of label messages costs one table copy per
+// publication, not one per read.
 //
 // It never decides anything about LDP (the engine does) and never writes the
 // kernel: the desired forwarding state leaves through the OnFIB callback.
@@ -67,6 +68,11 @@ const (
 	// publishEvery bounds how stale the forwarding state and the published
 	// view get while the speaker is busy.
 	publishEvery = 200 * time.Millisecond
+	// publishGap spaces publications when the lanes run dry often (a
+	// hello at a time from many neighbours): the view and the forwarding
+	// state lag by that much at most, and a router with 60 neighbours
+	// does not copy its view for every hello.
+	publishGap = 100 * time.Millisecond
 	// aliveEvery spaces the ConnAlive events of one connection.
 	aliveEvery = time.Second
 )
@@ -193,6 +199,8 @@ func (s *Speaker) Run(ctx context.Context) error {
 	s.eng.BatchFIB(true)
 	timer := time.NewTimer(time.Hour)
 	defer timer.Stop()
+	pub := time.NewTimer(time.Hour) // a publication held back by publishGap
+	defer pub.Stop()
 	for {
 		// The liveness lane first, always.
 		select {
@@ -201,8 +209,13 @@ func (s *Speaker) Run(ctx context.Context) error {
 			continue
 		default:
 		}
-		if s.dirty && (len(s.events) == 0 || s.opt.Now().Sub(s.lastPublished) >= publishEvery) {
-			s.publish(ctx)
+		if s.dirty {
+			since := s.opt.Now().Sub(s.lastPublished)
+			if since >= publishEvery || len(s.events) == 0 && since >= publishGap {
+				s.publish(ctx)
+			} else if len(s.events) == 0 {
+				pub.Reset(publishGap - since)
+			}
 		}
 		if d, ok := s.eng.NextDeadline(); ok {
 			timer.Reset(max(d.Sub(s.opt.Now()), 0))
@@ -216,6 +229,8 @@ func (s *Speaker) Run(ctx context.Context) error {
 			s.dispatch(ctx, ev)
 		case <-timer.C:
 			s.handle(ctx, ldp.Tick{})
+		case <-pub.C:
+			// Round the loop: the publication is due.
 		case ev := <-s.events:
 			s.dispatch(ctx, ev)
 		}
