@@ -44,6 +44,9 @@ func TestBenchLDPSegment(t *testing.T) {
 				s := newSegmentLab(t, dut, k)
 				res.started = s.started
 				ok := s.converge(limit)
+				cpu, busiest := s.cpu()
+				t.Logf("%s, %d routers: the daemons used %.0f s of CPU in %.0f s (busiest router %.0f s); %d packets dropped by the guest's full input backlog",
+					dut, k, cpu, time.Since(s.start).Seconds(), busiest, softnetDropped()-s.dropped0)
 				res.total, res.largest = s.rss()
 				res.minAvailMB = s.minAvailMB
 				if ok {

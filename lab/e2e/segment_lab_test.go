@@ -357,6 +357,21 @@ func (s *segmentLab) flaps() (counted, seen int) {
 }
 
 // rss is the daemons' resident memory in kB: total and the largest router.
+// cpu is the CPU time the routers' daemons used since they started, in
+// all and on the busiest router, in seconds.
+func (s *segmentLab) cpu() (total, busiest float64) {
+	comms := []string{"lsrd"}
+	if s.dut == "frr" {
+		comms = []string{"zebra", "ldpd"}
+	}
+	for _, r := range s.routers {
+		c, _ := r.CPUSeconds(comms...)
+		total += c
+		busiest = max(busiest, c)
+	}
+	return total, busiest
+}
+
 func (s *segmentLab) rss() (total, largest int) {
 	for _, r := range s.routers {
 		kb := rss(r, s.dut)

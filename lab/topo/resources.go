@@ -67,16 +67,58 @@ func (r *Router) LabelRoutes() (map[uint32]bool, error) {
 // namespace, so the router is told apart by the process's network
 // namespace, not by pgrep.
 func (r *Router) ResidentKB(comms ...string) (int, error) {
+	total := 0
+	err := r.eachProcess(comms, func(pid string) {
+		status, err := os.ReadFile(filepath.Join("/proc", pid, "status"))
+		if err != nil {
+			return
+		}
+		for _, l := range strings.Split(string(status), "\n") {
+			if f := strings.Fields(l); len(f) >= 2 && f[0] == "VmRSS:" {
+				kb, _ := strconv.Atoi(f[1])
+				total += kb
+			}
+		}
+	})
+	return total, err
+}
+
+// CPUSeconds sums the CPU time (user and system) the router's processes
+// named comms have used, in seconds (clock ticks of 1/100 s).
+func (r *Router) CPUSeconds(comms ...string) (float64, error) {
+	ticks := 0
+	err := r.eachProcess(comms, func(pid string) {
+		stat, err := os.ReadFile(filepath.Join("/proc", pid, "stat"))
+		if err != nil {
+			return
+		}
+		// Fields after the command (in parentheses, which may hold
+		// spaces): utime and stime are the 12th and 13th.
+		rest := string(stat)
+		if i := strings.LastIndexByte(rest, ')'); i >= 0 {
+			rest = rest[i+1:]
+		}
+		if f := strings.Fields(rest); len(f) > 12 {
+			u, _ := strconv.Atoi(f[11])
+			st, _ := strconv.Atoi(f[12])
+			ticks += u + st
+		}
+	})
+	return float64(ticks) / 100, err
+}
+
+// eachProcess calls f with the PID of each process in the router's
+// network namespace whose command name is one of comms.
+func (r *Router) eachProcess(comms []string, f func(pid string)) error {
 	var st syscall.Stat_t
 	if err := syscall.Stat(filepath.Join("/run/netns", r.Name), &st); err != nil {
-		return 0, fmt.Errorf("topo: %s: %w", r.Name, err)
+		return fmt.Errorf("topo: %s: %w", r.Name, err)
 	}
 	want := fmt.Sprintf("net:[%d]", st.Ino)
 	dirs, err := os.ReadDir("/proc")
 	if err != nil {
-		return 0, err
+		return err
 	}
-	total := 0
 	for _, d := range dirs {
 		pid := d.Name()
 		if _, err := strconv.Atoi(pid); err != nil {
@@ -89,16 +131,7 @@ func (r *Router) ResidentKB(comms ...string) (int, error) {
 		if ns, err := os.Readlink(filepath.Join("/proc", pid, "ns", "net")); err != nil || ns != want {
 			continue
 		}
-		status, err := os.ReadFile(filepath.Join("/proc", pid, "status"))
-		if err != nil {
-			continue
-		}
-		for _, l := range strings.Split(string(status), "\n") {
-			if f := strings.Fields(l); len(f) >= 2 && f[0] == "VmRSS:" {
-				kb, _ := strconv.Atoi(f[1])
-				total += kb
-			}
-		}
+		f(pid)
 	}
-	return total, nil
+	return nil
 }
