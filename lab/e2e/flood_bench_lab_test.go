@@ -95,14 +95,7 @@ func floodDaemon(t *testing.T, daemon string, rates []int) []floodResult {
 	var comms []string
 	switch daemon {
 	case "lsrd":
-		l1 := r1.StartLSRD(livenessConfig("1.1.1.1", []string{if12, if1x}, "2.2.2.2/32", "10.0.0.2"))
-		l2 := r2.StartLSRD(livenessConfig("2.2.2.2", []string{if21}, "1.1.1.1/32", "10.0.0.1"))
-		topo.Eventually(t, 90*time.Second, "r1-r2 session OPERATIONAL", func() error {
-			if err := operational(l1, "2.2.2.2"); err != nil {
-				return err
-			}
-			return operational(l2, "1.1.1.1")
-		})
+		l1, _ := startLivenessPair(t, r1, r2, []string{if12, if1x}, if21)
 		state = func() (string, string, int, error) {
 			ns, err := neighbors(l1)
 			if err != nil {

@@ -50,6 +50,22 @@ func livenessConfig(id string, ifaces []string, static, via string) string {
 	return b.String()
 }
 
+// startLivenessPair starts lsrd on r1 (1.1.1.1, LDP on ifs1) and r2
+// (2.2.2.2, LDP on if2), on the link 10.0.0.0/30, and waits for their
+// session.
+func startLivenessPair(t *testing.T, r1, r2 *topo.Router, ifs1 []string, if2 string) (*topo.LSRD, *topo.LSRD) {
+	t.Helper()
+	l1 := r1.StartLSRD(livenessConfig("1.1.1.1", ifs1, "2.2.2.2/32", "10.0.0.2"))
+	l2 := r2.StartLSRD(livenessConfig("2.2.2.2", []string{if2}, "1.1.1.1/32", "10.0.0.1"))
+	topo.Eventually(t, 90*time.Second, "r1-r2 session OPERATIONAL on both sides", func() error {
+		if err := operational(l1, "2.2.2.2"); err != nil {
+			return err
+		}
+		return operational(l2, "1.1.1.1")
+	})
+	return l1, l2
+}
+
 // monitor polls r1's control API every 200 ms (neighbours, then LIB
 // stats), timing every answer, and r1's and r2's view of their session,
 // counting every time either saw it other than OPERATIONAL since the
@@ -258,14 +274,7 @@ func TestLivenessUnderHostility(t *testing.T) {
 	r1.AddLoopback("1.1.1.1/32")
 	r2.AddLoopback("2.2.2.2/32")
 	x.Run("ip", "route", "add", "1.1.1.1/32", "via", "10.9.0.1")
-	l1 := r1.StartLSRD(livenessConfig("1.1.1.1", []string{if12, if1x}, "2.2.2.2/32", "10.0.0.2"))
-	l2 := r2.StartLSRD(livenessConfig("2.2.2.2", []string{if21}, "1.1.1.1/32", "10.0.0.1"))
-	topo.Eventually(t, 90*time.Second, "r1-r2 session OPERATIONAL on both sides", func() error {
-		if err := operational(l1, "2.2.2.2"); err != nil {
-			return err
-		}
-		return operational(l2, "1.1.1.1")
-	})
+	l1, l2 := startLivenessPair(t, r1, r2, []string{if12, if1x}, if21)
 	r2Flaps := func() float64 {
 		samples, err := scrape(r2, metricsListen)
 		if err != nil {

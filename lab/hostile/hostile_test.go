@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/lsrd/lsrd/internal/netnstest"
+	"github.com/lsrd/lsrd/internal/poll"
 	"github.com/lsrd/lsrd/ldp"
 	"github.com/lsrd/lsrd/ldp/lib"
 	"github.com/lsrd/lsrd/ldp/speaker"
@@ -116,17 +117,7 @@ func setup(t *testing.T, routerAddr, toolAddr string) (*router, Netns) {
 
 func eventually(t *testing.T, timeout time.Duration, what string, f func() error) {
 	t.Helper()
-	deadline := time.Now().Add(timeout)
-	for {
-		err := f()
-		if err == nil {
-			return
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("%s: not within %v: %v", what, timeout, err)
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
+	poll.Until(t, timeout, 50*time.Millisecond, what, f)
 }
 
 // Every hello of the flood reaches the router as a Link Hello on its

@@ -8,6 +8,8 @@ import (
 	"os/exec"
 	"strings"
 	"time"
+
+	"github.com/lsrd/lsrd/internal/poll"
 )
 
 // T is what the fixtures need from their caller: a *testing.T, or a program
@@ -110,15 +112,5 @@ func (l *Lab) mustHost(args ...string) string {
 // the one place the lab waits for them.
 func Eventually(t T, timeout time.Duration, what string, f func() error) {
 	t.Helper()
-	deadline := time.Now().Add(timeout)
-	for {
-		err := f()
-		if err == nil {
-			return
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("topo: %s: not reached within %s: %v", what, timeout, err)
-		}
-		time.Sleep(250 * time.Millisecond)
-	}
+	poll.Until(t, timeout, 250*time.Millisecond, "topo: "+what, f)
 }

@@ -20,6 +20,7 @@ import (
 
 	"github.com/lsrd/lsrd/fib"
 	"github.com/lsrd/lsrd/internal/netnstest"
+	"github.com/lsrd/lsrd/internal/poll"
 	"github.com/lsrd/lsrd/ldp"
 	"github.com/lsrd/lsrd/ldp/lib"
 	"github.com/lsrd/lsrd/ldp/speaker"
@@ -273,17 +274,7 @@ func (n *node) bindings() (map[netip.Prefix]lib.Binding, error) {
 // with f's last error once timeout has passed.
 func eventually(t *testing.T, timeout time.Duration, what string, f func() error) {
 	t.Helper()
-	deadline := time.Now().Add(timeout)
-	for {
-		err := f()
-		if err == nil {
-			return
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("%s: not within %s: %v", what, timeout, err)
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
+	poll.Until(t, timeout, 50*time.Millisecond, what, f)
 }
 
 func operational(a, b *node) func() error {
