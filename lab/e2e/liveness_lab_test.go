@@ -143,15 +143,7 @@ func (m *monitor) answer(what string, lat time.Duration, err error) {
 }
 
 func (m *monitor) pollR1() {
-	defer m.wg.Done()
-	tick := time.NewTicker(200 * time.Millisecond)
-	defer tick.Stop()
-	for {
-		select {
-		case <-m.stop:
-			return
-		case <-tick.C:
-		}
+	m.every(func() {
 		start := time.Now()
 		ns, err := neighbors(m.l1)
 		m.answer("GET /v1/ldp/neighbors", time.Since(start), err)
@@ -175,10 +167,27 @@ func (m *monitor) pollR1() {
 			m.lastLIB = st
 			m.mu.Unlock()
 		}
-	}
+	})
 }
 
 func (m *monitor) pollR2() {
+	m.every(func() {
+		ns, err := neighbors(m.l2)
+		if err != nil {
+			return
+		}
+		n := ns["1.1.1.1"]
+		m.mu.Lock()
+		if n.State != "OPERATIONAL" || !n.Since.Equal(m.since2) {
+			m.flaps2 = append(m.flaps2, fmt.Sprintf("%s: %s since %v", m.phase, n.State, n.Since))
+			m.since2 = n.Since
+		}
+		m.mu.Unlock()
+	})
+}
+
+// every runs f every 200 ms until the monitor stops; a poller's body.
+func (m *monitor) every(f func()) {
 	defer m.wg.Done()
 	tick := time.NewTicker(200 * time.Millisecond)
 	defer tick.Stop()
@@ -188,17 +197,7 @@ func (m *monitor) pollR2() {
 			return
 		case <-tick.C:
 		}
-		ns, err := neighbors(m.l2)
-		if err != nil {
-			continue
-		}
-		n := ns["1.1.1.1"]
-		m.mu.Lock()
-		if n.State != "OPERATIONAL" || !n.Since.Equal(m.since2) {
-			m.flaps2 = append(m.flaps2, fmt.Sprintf("%s: %s since %v", m.phase, n.State, n.Since))
-			m.since2 = n.Since
-		}
-		m.mu.Unlock()
+		f()
 	}
 }
 
