@@ -218,6 +218,12 @@ func renderMessage(m wire.Message) string {
 		if p.PathVectorLimit != 0 {
 			fmt.Fprintf(&b, " pvlim=%d", p.PathVectorLimit)
 		}
+		if ft := m.FT; ft != nil {
+			if ft.Flags != wire.FTFlagL {
+				fmt.Fprintf(&b, " ft-flags=0x%04x", ft.Flags)
+			}
+			fmt.Fprintf(&b, " ft-reconnect=%d ft-recovery=%d", ft.ReconnectTimeout, ft.RecoveryTime)
+		}
 		b.WriteString(renderCaps(m.Capabilities))
 		b.WriteString(renderUnknown(m.Unknown))
 	case *wire.KeepAlive:
@@ -587,6 +593,13 @@ func parseMessage(line string) (wire.Message, error) {
 			DownstreamOnDemand: flags["DoD"], LoopDetection: flags["loop"], PathVectorLimit: uint8(k.uint("pvlim", 8)),
 			MaxPDULength: uint16(k.uint("maxpdu", 16)), ReceiverID: k.ldpID("receiver"),
 		}, Capabilities: k.caps(), Unknown: k.unknown()}
+		if k.str("ft-reconnect") != "" || k.str("ft-recovery") != "" || k.str("ft-flags") != "" {
+			ft := &wire.FTSession{Flags: wire.FTFlagL, ReconnectTimeout: uint32(k.uint("ft-reconnect", 32)), RecoveryTime: uint32(k.uint("ft-recovery", 32))}
+			if k.str("ft-flags") != "" {
+				ft.Flags = uint16(k.uint("ft-flags", 16))
+			}
+			msg.(*wire.Initialization).FT = ft
+		}
 	case "KeepAlive":
 		msg = &wire.KeepAlive{MsgID: id, Unknown: k.unknown()}
 	case "Capability":

@@ -41,6 +41,17 @@ var fatalCases = []errCase{
 	{name: "fixed TLV with wrong length",
 		hex:    `0001 0015 0a000001 0000 0100 000b 00000001 0400 0003 000f00`,
 		status: StatusBadTLVLength, offset: 18, text: []string{"Hello", "Common Hello Parameters TLV", "length 3, want 4"}},
+	{name: "FT Session TLV with wrong length",
+		hex: `0001 002c 0a000001 0000 0200 0022 00000001
+		      0500 000e 0001 00b4 00 00 1000 0a000002 0000
+		      8503 0008 0001 0000 0001d4c0`,
+		status: StatusBadTLVLength, offset: 36, text: []string{"Initialization", "FT Session TLV", "offset 36", "length 8, want 12"}},
+	{name: "duplicate FT Session TLV",
+		hex: `0001 0040 0a000001 0000 0200 0036 00000001
+		      0500 000e 0001 00b4 00 00 1000 0a000002 0000
+		      8503 000c 0001 0000 0001d4c0 00000000
+		      8503 000c 0001 0000 0001d4c0 00000000`,
+		status: StatusMalformedTLVValue, offset: 52, text: []string{"Initialization", "FT Session TLV", "duplicate"}},
 	{name: "IPv4 prefix length 33",
 		hex: `0001 0022 0a000001 0000 0400 0018 00000001
 		      0100 0008 02 0001 21 0a000005  0200 0004 00000010`,

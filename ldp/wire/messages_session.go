@@ -1,11 +1,13 @@
 package wire
 
 // Initialization is the Initialization message (0x0200, RFC 5036
-// section 3.5.3), with the RFC 5561 capability TLVs it may carry. ATM
-// and Frame Relay session parameters are kept in Unknown.
+// section 3.5.3), with the RFC 5561 capability TLVs and the RFC 3478 FT
+// Session TLV it may carry. ATM and Frame Relay session parameters are
+// kept in Unknown.
 type Initialization struct {
 	MsgID        uint32
 	Session      CommonSessionParams
+	FT           *FTSession // nil: the sender does not do Graceful Restart
 	Capabilities []CapabilityParam
 	Unknown      []RawTLV
 }
@@ -21,6 +23,11 @@ func (m *Initialization) appendParams(b []byte) ([]byte, error) {
 	if err != nil {
 		return b, err
 	}
+	if m.FT != nil {
+		if b, err = m.FT.append(b); err != nil {
+			return b, err
+		}
+	}
 	if b, err = appendCapabilities(b, m.Capabilities); err != nil {
 		return b, err
 	}
@@ -29,12 +36,19 @@ func (m *Initialization) appendParams(b []byte) ([]byte, error) {
 
 func decodeInitialization(c *msgCtx, r *tlvReader) (Message, *DecodeError) {
 	m := &Initialization{MsgID: c.id}
-	var seen bool
+	var seen, seenFT bool
 	if err := r.each(func(t tlvAt) (err *DecodeError) {
 		switch {
 		case t.Type == TLVCommonSessionParams:
 			if err = c.once(&seen, t); err == nil {
 				m.Session, err = decodeCommonSessionParams(c, t)
+			}
+		case t.Type == TLVFTSession:
+			if err = c.once(&seenFT, t); err == nil {
+				var ft FTSession
+				if ft, err = decodeFTSession(c, t); err == nil {
+					m.FT = &ft
+				}
 			}
 		case isKnownCapability(t.Type):
 			var p CapabilityParam

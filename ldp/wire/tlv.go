@@ -32,6 +32,7 @@ const (
 	TLVCommonSessionParams     TLVType = 0x0500
 	TLVATMSessionParams        TLVType = 0x0501
 	TLVFrameRelaySessionParams TLVType = 0x0502
+	TLVFTSession               TLVType = 0x0503 // RFC 3479, used by RFC 3478
 	TLVDynamicAnnouncementCap  TLVType = 0x0506 // RFC 5561
 	TLVTypedWildcardFECCap     TLVType = 0x050B // RFC 5918
 	TLVLabelRequestMsgID       TLVType = 0x0600
@@ -58,6 +59,7 @@ var tlvNames = map[TLVType]string{
 	TLVCommonSessionParams:     "Common Session Parameters",
 	TLVATMSessionParams:        "ATM Session Parameters",
 	TLVFrameRelaySessionParams: "Frame Relay Session Parameters",
+	TLVFTSession:               "FT Session",
 	TLVDynamicAnnouncementCap:  "Dynamic Announcement Capability",
 	TLVTypedWildcardFECCap:     "Typed Wildcard FEC Capability",
 	TLVLabelRequestMsgID:       "Label Request Message ID",

@@ -59,6 +59,18 @@ var vectors = []vector{
 		}}},
 	},
 	{
+		name: "Initialization with FT Session (RFC 3478 section 2)",
+		hex: `0001 0030 0a000001 0000
+		      0200 0026 00000007
+		      0500 000e 0001 00b4 00 00 1000 0a000002 0000  # v1, KA 180, max 4096, 10.0.0.2:0
+		      8503 000c 0001 0000 0001d4c0 0000ea60         # FT Session, U=1: L, reconnect 120000 ms, recovery 60000 ms`,
+		want: &PDU{ID: id("10.0.0.1", 0), Messages: []Message{&Initialization{
+			MsgID:   7,
+			Session: CommonSessionParams{ProtocolVersion: 1, KeepAliveTime: 180, MaxPDULength: 4096, ReceiverID: id("10.0.0.2", 0)},
+			FT:      &FTSession{Flags: FTFlagL, ReconnectTimeout: 120000, RecoveryTime: 60000},
+		}}},
+	},
+	{
 		name: "KeepAlive",
 		hex:  `0001 000e 0a000001 0000  0201 0004 00000004`,
 		want: &PDU{ID: id("10.0.0.1", 0), Messages: []Message{&KeepAlive{MsgID: 4}}},
