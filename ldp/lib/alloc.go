@@ -2,6 +2,7 @@ package lib
 
 import (
 	"net/netip"
+	"slices"
 
 	"github.com/lsrd/lsrd/fib"
 )
@@ -16,23 +17,56 @@ import (
 // the order they were freed, so that a label lingers unused as long as the
 // range allows: stale traffic still carrying it then finds no LSP rather
 // than the wrong one.
+//
+// After a graceful restart (RFC 3478) the allocator may be seeded with the
+// labels FECs had in the previous run: each is kept for its FEC (reserved,
+// counted as in use) until that FEC asks for a label again or the seed is
+// dropped, so that the forwarding state the kernel kept stays right.
 type allocator struct {
 	min, max fib.Label
 	next     fib.Label   // lowest label never handed out; max+1 when all were
 	free     []fib.Label // released labels, oldest first from head
 	head     int
 	used     map[fib.Label]labelUse
+	// ahead are the labels at or above next that are in use (seeded):
+	// next skips them, and one that is freed before next reaches it
+	// stays fresh rather than going to the free list.
+	ahead map[fib.Label]struct{}
+	// seed maps a FEC to the label kept for it, until claimed or dropped.
+	seed map[netip.Prefix]fib.Label
 }
 
 // labelUse is why a label cannot be reused yet.
 type labelUse struct {
-	fec     netip.Prefix // the FEC it was allocated for
-	bound   bool         // still that FEC's local label
-	holders int          // peers that got a mapping with it and did not release it
+	fec      netip.Prefix // the FEC it was allocated (or is kept) for
+	bound    bool         // still that FEC's local label
+	holders  int          // peers that got a mapping with it and did not release it
+	reserved bool         // seeded: kept for fec, not bound yet
 }
 
-func newAllocator(min, max fib.Label) allocator {
-	return allocator{min: min, max: max, next: min, used: map[fib.Label]labelUse{}}
+func newAllocator(min, max fib.Label, seed map[netip.Prefix]fib.Label) allocator {
+	a := allocator{min: min, max: max, next: min, used: map[fib.Label]labelUse{},
+		ahead: map[fib.Label]struct{}{}, seed: map[netip.Prefix]fib.Label{}}
+	// In prefix order, so that of two FECs a damaged seed gives one
+	// label, the same one always wins.
+	ps := make([]netip.Prefix, 0, len(seed))
+	for p := range seed {
+		ps = append(ps, p)
+	}
+	slices.SortFunc(ps, netip.Prefix.Compare)
+	for _, p := range ps {
+		l := seed[p]
+		if l < min || l > max || !p.IsValid() {
+			continue
+		}
+		if _, taken := a.used[l]; taken {
+			continue
+		}
+		a.used[l] = labelUse{fec: p.Masked(), reserved: true}
+		a.ahead[l] = struct{}{}
+		a.seed[p.Masked()] = l
+	}
+	return a
 }
 
 // size is the number of labels in the range.
@@ -40,28 +74,64 @@ func (a *allocator) size() int { return int(a.max-a.min) + 1 }
 
 // available is the number of labels get can still hand out.
 func (a *allocator) available() int {
-	return int(a.max) - int(a.next) + 1 + len(a.free) - a.head
+	return int(a.max) - int(a.next) + 1 - len(a.ahead) + len(a.free) - a.head
 }
 
-// get binds a free label to p, or reports exhaustion.
+// get binds a free label to p, or reports exhaustion. A label kept for p
+// by the seed comes first.
 func (a *allocator) get(p netip.Prefix) (fib.Label, bool) {
-	var l fib.Label
-	switch {
-	case a.next <= a.max:
-		l = a.next
-		a.next++
-	case a.head < len(a.free):
-		l = a.free[a.head]
-		a.head++
-		if a.head > 64 && a.head*2 > len(a.free) {
-			a.free = append(a.free[:0], a.free[a.head:]...)
-			a.head = 0
+	if l, ok := a.seed[p]; ok {
+		delete(a.seed, p)
+		if u := a.used[l]; u.reserved && u.fec == p {
+			a.used[l] = labelUse{fec: p, bound: true}
+			return l, true
 		}
-	default:
-		return 0, false
+	}
+	var l fib.Label
+	for {
+		switch {
+		case a.next <= a.max:
+			l = a.next
+			a.next++
+			if _, skip := a.ahead[l]; skip {
+				delete(a.ahead, l)
+				continue
+			}
+		case a.head < len(a.free):
+			l = a.free[a.head]
+			a.head++
+			if a.head > 64 && a.head*2 > len(a.free) {
+				a.free = append(a.free[:0], a.free[a.head:]...)
+				a.head = 0
+			}
+		default:
+			return 0, false
+		}
+		break
 	}
 	a.used[l] = labelUse{fec: p, bound: true}
 	return l, true
+}
+
+// dropSeed gives the labels still kept for FECs that did not come back to
+// the pool, and reports whether any did.
+func (a *allocator) dropSeed() bool {
+	ps := make([]netip.Prefix, 0, len(a.seed))
+	for p := range a.seed {
+		ps = append(ps, p)
+	}
+	slices.SortFunc(ps, netip.Prefix.Compare)
+	freed := false
+	for _, p := range ps {
+		l := a.seed[p]
+		delete(a.seed, p)
+		if u := a.used[l]; u.reserved && u.fec == p {
+			u.reserved = false
+			a.settle(l, u)
+			freed = true
+		}
+	}
+	return freed
 }
 
 // unbind records that l is no longer its FEC's local label; it returns to
@@ -95,10 +165,15 @@ func (a *allocator) drop(l fib.Label) {
 }
 
 func (a *allocator) settle(l fib.Label, u labelUse) {
-	if u.bound || u.holders > 0 {
+	if u.bound || u.holders > 0 || u.reserved {
 		a.used[l] = u
 		return
 	}
 	delete(a.used, l)
+	if _, ok := a.ahead[l]; ok {
+		// Not reached by next yet: it is fresh again.
+		delete(a.ahead, l)
+		return
+	}
 	a.free = append(a.free, l)
 }

@@ -69,6 +69,14 @@ type Config struct {
 	// FECs with a route are always kept: the RIB bounds those. Zero means
 	// no bound.
 	MaxUnroutedPerPeer int
+	// Seed is the local labels of the previous run (LocalLabels, saved by
+	// the daemon) after a restart that kept the forwarding state in the
+	// kernel (RFC 3478 section 3): each FEC gets its old label again when
+	// it reappears, and no other FEC gets it meanwhile, so the LFIB entries
+	// the kernel kept and the labels upstream neighbours push stay right.
+	// Labels outside the range are ignored. What is not claimed is
+	// released by DropSeed, when recovery ends. Nil: start fresh.
+	Seed map[netip.Prefix]fib.Label
 }
 
 // Outgoing is a label message the engine must send to a neighbour. The
@@ -119,4 +127,10 @@ type Stats struct {
 	// UnroutedRefused counts mappings for FECs without a route released at
 	// once because their peer had Config.MaxUnroutedPerPeer of them.
 	UnroutedRefused uint64 `json:"unrouted_refused"`
+	// StaleBindings counts neighbours' labels kept, marked stale, for a
+	// graceful restart (RFC 3478): counted in RemoteBindings too.
+	StaleBindings int `json:"stale_bindings"`
+	// SeededLabels counts labels still kept for FECs of the previous run
+	// (Config.Seed) that have not reappeared: counted in LabelsInUse.
+	SeededLabels int `json:"seeded_labels"`
 }

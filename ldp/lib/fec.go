@@ -191,6 +191,9 @@ func (l *LIB) setLocal(f *fec, lb fib.Label, has, allocated bool) {
 	if f.allocated {
 		l.alloc.unbind(f.local)
 	}
+	if f.allocated || allocated {
+		l.localGen++
+	}
 	f.local, f.hasLocal, f.allocated = lb, has, allocated
 }
 

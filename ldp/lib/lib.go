@@ -37,6 +37,8 @@ type LIB struct {
 	lfib map[fib.Label]fib.LFIBEntry
 	ftn  map[netip.Prefix]fib.FTNEntry
 	gen  uint64
+	// localGen changes whenever an allocated local label does (LocalLabels).
+	localGen uint64
 	// The keys changed since the last TakeDelta.
 	dirtyLFIB map[fib.Label]struct{}
 	dirtyFTN  map[netip.Prefix]struct{}
@@ -62,7 +64,7 @@ func New(cfg Config) (*LIB, error) {
 	}
 	return &LIB{
 		cfg:        cfg,
-		alloc:      newAllocator(cfg.LabelMin, cfg.LabelMax),
+		alloc:      newAllocator(cfg.LabelMin, cfg.LabelMax, cfg.Seed),
 		fecs:       map[netip.Prefix]*fec{},
 		byNexthop:  map[netip.Addr]map[netip.Prefix]struct{}{},
 		starved:    map[netip.Prefix]struct{}{},

@@ -69,7 +69,11 @@ func (l *LIB) recvMapping(id netip.Addr, m *wire.LabelMapping) {
 		if !had && !l.retain(f, id, lb) {
 			continue
 		}
-		if had && old != lb {
+		if l.refresh(id, p) {
+			// A label kept stale across the peer's restart: the
+			// peer no longer holds the old one, nothing to release
+			// (RFC 3478 section 3).
+		} else if had && old != lb {
 			v := uint32(old)
 			l.send(id, &wire.LabelRelease{FEC: prefixFEC(p), Label: &v})
 		}
@@ -165,6 +169,7 @@ func (l *LIB) recvWithdraw(id netip.Addr, m *wire.LabelWithdraw) {
 	l.match(m.FEC, func(f *fec) {
 		if lb, ok := f.remote.get(id); ok && (m.Label == nil || *m.Label == uint32(lb)) {
 			f.remote.del(id)
+			l.refresh(id, f.prefix)
 			l.unroutedChanged(f, id, -1)
 			ps = append(ps, f.prefix)
 		}

@@ -20,6 +20,11 @@ type neighbor struct {
 	// the peer has, and is asked for.
 	unrouted   int
 	overflowed bool
+	// Graceful restart helper (RFC 3478, restart.go): after NeighborStale
+	// the labels it advertised and the addresses it announced are kept,
+	// marked stale, until it advertises them again or SweepStale.
+	stale      map[netip.Prefix]struct{}
+	staleAddrs map[netip.Addr]struct{}
 }
 
 func (l *LIB) neighbor(id netip.Addr) *neighbor {
@@ -101,6 +106,7 @@ func (l *LIB) NeighborAddresses(id netip.Addr, addrs []netip.Addr) []Outgoing {
 	for _, a := range addrs {
 		a = a.Unmap()
 		n.addrs[a] = struct{}{}
+		delete(n.staleAddrs, a)
 		if _, ok := l.addrOwner[a]; ok {
 			// Two peers claiming one address is a misconfiguration;
 			// the first keeps it until it withdraws it.
@@ -129,6 +135,7 @@ func (l *LIB) NeighborAddressesWithdrawn(id netip.Addr, addrs []netip.Addr) []Ou
 		a = a.Unmap()
 		if _, ok := n.addrs[a]; ok {
 			delete(n.addrs, a)
+			delete(n.staleAddrs, a)
 			gone = append(gone, a)
 		}
 	}

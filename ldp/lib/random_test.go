@@ -31,6 +31,10 @@ type sim struct {
 	events int
 	// tbl is the table rebuilt from the LIB's deltas alone.
 	tbl *fib.Table
+	// allocated are the seeded FECs that had a label once; seedDropped
+	// is set after DropSeed.
+	allocated   map[netip.Prefix]bool
+	seedDropped bool
 }
 
 var (
@@ -40,13 +44,23 @@ var (
 		pfx("10.255.0.2/32"), pfx("10.4.0.0/16"), pfx("2001:db8:1::/64")}
 )
 
-func newSim(t *testing.T) *sim {
+// simSeed is the previous run's labels of a seeded sim: two FECs of the
+// sim, one that never appears and one outside the range.
+var simSeed = map[netip.Prefix]fib.Label{
+	pfx("10.1.0.0/24"): 18, pfx("10.3.0.0/24"): 16, pfx("10.9.9.0/24"): 17, pfx("2001:db8:1::/64"): 99,
+}
+
+func newSim(t *testing.T, seeded bool) *sim {
 	// Two spares per peer: random mappings reach the retention bound.
-	l, err := New(Config{LabelMin: 16, LabelMax: 19, MaxUnroutedPerPeer: 2})
+	cfg := Config{LabelMin: 16, LabelMax: 19, MaxUnroutedPerPeer: 2}
+	if seeded {
+		cfg.Seed = simSeed
+	}
+	l, err := New(cfg)
 	if err != nil {
 		t.Fatal(err)
 	}
-	return &sim{t: t, l: l, up: map[netip.Addr]bool{}, holds: map[netip.Addr][]held{}, owe: map[netip.Addr][]held{}, tbl: fib.NewTable()}
+	return &sim{t: t, l: l, up: map[netip.Addr]bool{}, holds: map[netip.Addr][]held{}, owe: map[netip.Addr][]held{}, tbl: fib.NewTable(), allocated: map[netip.Prefix]bool{}}
 }
 
 func (s *sim) run(data []byte) {
@@ -59,7 +73,7 @@ func (s *sim) run(data []byte) {
 		return int(b)
 	}
 	for len(data) > 0 {
-		op, a, b, c := next()%13, next(), next(), next()
+		op, a, b, c := next()%16, next(), next(), next()
 		peer := simPeers[a%len(simPeers)]
 		p := simFECs[b%len(simFECs)]
 		var out []Outgoing
@@ -104,6 +118,26 @@ func (s *sim) run(data []byte) {
 				continue
 			}
 			out = s.l.LabelMessage(peer, m)
+		case 13:
+			// The peer restarts (RFC 3478): it holds nothing any more;
+			// its labels stay, stale.
+			if !s.up[peer] {
+				continue
+			}
+			delete(s.up, peer)
+			delete(s.holds, peer)
+			delete(s.owe, peer)
+			out = s.l.NeighborStale(peer)
+		case 14:
+			if !s.up[peer] {
+				// Never came back: everything goes.
+				delete(s.holds, peer)
+				delete(s.owe, peer)
+			}
+			out = s.l.SweepStale(peer)
+		case 15:
+			out = s.l.DropSeed()
+			s.seedDropped = true
 		case 12:
 			var addrs []netip.Addr
 			if c&1 != 0 {
@@ -297,6 +331,7 @@ func (s *sim) check() {
 			t.Fatalf("event %d: %v counted with %d labels for FECs without a route, it has %d", s.events, id, n.unrouted, unrouted[id])
 		}
 	}
+	s.checkRestart()
 	if got, want := len(l.alloc.used)+l.alloc.available(), l.alloc.size(); got != want {
 		t.Fatalf("event %d: %d labels used or free, range has %d", s.events, got, want)
 	}
@@ -322,14 +357,103 @@ func (s *sim) check() {
 	}
 }
 
+// checkRestart verifies the graceful restart state: stale marks only on
+// labels and addresses the neighbour has, a neighbour without a session
+// has nothing but stale ones (it cannot advertise), the stale count
+// operators see is the marks', and seeded labels are kept in the allocator
+// for their FEC alone.
+func (s *sim) checkRestart() {
+	t, l := s.t, s.l
+	t.Helper()
+	stale := 0
+	for id, n := range l.nbrs {
+		stale += len(n.stale)
+		remote := 0
+		for _, f := range l.fecs {
+			if _, ok := f.remote.get(id); ok {
+				remote++
+			}
+		}
+		for p := range n.stale {
+			f := l.fecs[p]
+			if f == nil {
+				t.Fatalf("event %d: %v has a stale mark on %v, an unknown FEC", s.events, id, p)
+			}
+			if _, ok := f.remote.get(id); !ok {
+				t.Fatalf("event %d: %v has a stale mark on %v without a label for it", s.events, id, p)
+			}
+		}
+		for a := range n.staleAddrs {
+			if _, ok := n.addrs[a]; !ok {
+				t.Fatalf("event %d: %v has stale address %v it does not have", s.events, id, a)
+			}
+		}
+		if !n.up && (remote != len(n.stale) || len(n.addrs) != len(n.staleAddrs)) {
+			t.Fatalf("event %d: %v has no session but %d of its %d labels and %d of its %d addresses are not stale",
+				s.events, id, remote-len(n.stale), remote, len(n.addrs)-len(n.staleAddrs), len(n.addrs))
+		}
+		if n.up != s.up[id] {
+			t.Fatalf("event %d: %v up=%v in the LIB, %v in the model", s.events, id, n.up, s.up[id])
+		}
+	}
+	if st := l.Stats(); st.StaleBindings != stale || st.SeededLabels != len(l.alloc.seed) {
+		t.Fatalf("event %d: Stats counts %d stale and %d seeded, there are %d and %d", s.events, st.StaleBindings, st.SeededLabels, stale, len(l.alloc.seed))
+	}
+	reserved := 0
+	for lb, u := range l.alloc.used {
+		if !u.reserved {
+			continue
+		}
+		reserved++
+		if got, ok := l.alloc.seed[u.fec]; !ok || got != lb || u.bound {
+			t.Fatalf("event %d: label %d reserved for %v, the seed has %d (%v), bound %v", s.events, lb, u.fec, got, ok, u.bound)
+		}
+	}
+	if reserved != len(l.alloc.seed) {
+		t.Fatalf("event %d: %d labels reserved, %d seeded", s.events, reserved, len(l.alloc.seed))
+	}
+	for lb := range l.alloc.ahead {
+		if lb < l.alloc.next {
+			t.Fatalf("event %d: label %d ahead of next %d", s.events, lb, l.alloc.next)
+		}
+		if _, ok := l.alloc.used[lb]; !ok {
+			t.Fatalf("event %d: label %d ahead of next but not in use", s.events, lb)
+		}
+	}
+	for _, lb := range l.alloc.free[l.alloc.head:] {
+		if _, ok := l.alloc.used[lb]; ok || lb >= l.alloc.next {
+			t.Fatalf("event %d: free label %d in use or not handed out yet (next %d)", s.events, lb, l.alloc.next)
+		}
+	}
+	// A FEC of the seed gets its old label the first time it needs one,
+	// unless the seed was dropped before.
+	for p, f := range l.fecs {
+		want, ok := simSeed[p]
+		if !ok || l.cfg.Seed == nil || !f.allocated || s.allocated[p] {
+			continue
+		}
+		s.allocated[p] = true
+		if !s.seedDropped && want >= l.cfg.LabelMin && want <= l.cfg.LabelMax && f.local != want {
+			t.Fatalf("event %d: %v got label %d, the seed kept %d", s.events, p, f.local, want)
+		}
+	}
+	seen := map[fib.Label]netip.Prefix{}
+	for p, lb := range l.LocalLabels() {
+		if q, dup := seen[lb]; dup {
+			t.Fatalf("event %d: LocalLabels gives %d to %v and %v", s.events, lb, p, q)
+		}
+		seen[lb] = p
+	}
+}
+
 func TestRandomEvents(t *testing.T) {
 	r := rand.New(rand.NewPCG(1, 2))
-	for range 300 {
+	for i := range 600 {
 		data := make([]byte, 1600)
 		for i := range data {
 			data[i] = byte(r.UintN(256))
 		}
-		s := newSim(t)
+		s := newSim(t, i%2 == 1)
 		s.run(data)
 	}
 }
@@ -337,7 +461,8 @@ func TestRandomEvents(t *testing.T) {
 func FuzzEvents(f *testing.F) {
 	f.Add([]byte{2, 0, 0, 0, 2, 1, 0, 0, 4, 1, 1, 0, 0, 0, 0, 2, 6, 1, 0, 0, 7, 1, 0, 0, 8, 1, 0, 0})
 	f.Add([]byte{2, 0, 0, 0, 0, 0, 0, 8, 0, 0, 1, 8, 0, 0, 2, 8, 0, 0, 4, 8, 0, 0, 4, 8, 1, 0, 0, 0, 8, 0, 0, 0, 3, 0, 0, 0})
+	f.Add([]byte{1, 2, 0, 0, 0, 4, 0, 0, 0, 1, 6, 0, 0, 3, 13, 0, 0, 0, 2, 0, 0, 0, 6, 0, 0, 4, 14, 0, 0, 0, 15, 0, 0, 0})
 	f.Fuzz(func(t *testing.T, data []byte) {
-		newSim(t).run(data)
+		newSim(t, len(data)%2 == 1).run(data)
 	})
 }

@@ -206,6 +206,10 @@ func (l *LIB) Stats() Stats {
 		Peers:         len(l.up),
 
 		UnroutedRefused: l.unroutedRefused,
+		SeededLabels:    len(l.alloc.seed),
+	}
+	for _, n := range l.nbrs {
+		s.StaleBindings += len(n.stale)
 	}
 	for _, f := range l.fecs {
 		if f.route != nil {
