@@ -109,6 +109,9 @@ func (e *Engine) deleteAdjacency(a *adjacency, code wire.StatusCode) {
 		return
 	}
 	if n.sess != nil {
+		// Shutdown: lsrd removed the adjacency (interface down,
+		// configuration), not a neighbour gone quiet.
+		n.sess.admin = code == wire.StatusShutdown
 		e.closeSession(n.sess, code)
 	}
 	delete(e.nbrs, n.id)

@@ -95,6 +95,11 @@ type Config struct {
 	// CountersLinger is how long a peer's counters outlive it.
 	CountersLinger time.Duration
 
+	// GracefulRestart is LDP Graceful Restart (RFC 3478), off when not
+	// Enabled: no FT Session TLV is sent and every session loss ends the
+	// neighbour's bindings at once, as RFC 5036 has it.
+	GracefulRestart GracefulRestart
+
 	// Logger receives protocol events; nil discards them. Logging never
 	// changes what Handle returns.
 	Logger *slog.Logger
@@ -121,6 +126,10 @@ func (c Config) withDefaults() Config {
 	def(&c.PendingConnTimeout, DefaultPendingConnTimeout)
 	def(&c.InitTimeout, DefaultInitTimeout)
 	def(&c.CountersLinger, DefaultCountersLinger)
+	if c.GracefulRestart.Enabled {
+		def(&c.GracefulRestart.ReconnectTime, DefaultGRReconnectTime)
+		def(&c.GracefulRestart.RecoveryTime, DefaultGRRecoveryTime)
+	}
 	if c.Logger == nil {
 		c.Logger = slog.New(slog.DiscardHandler)
 	}
@@ -205,7 +214,7 @@ func (c Config) validate() error {
 			return configErr(d.name, d.v, "must be at least 1s")
 		}
 	}
-	return nil
+	return c.GracefulRestart.validate()
 }
 
 func checkHello(name string, hold, interval time.Duration) error {

@@ -44,6 +44,12 @@ type Engine struct {
 	pending    int
 	timers     timerHeap
 
+	// Graceful restart (gracefulrestart.go): neighbours whose labels are
+	// kept stale while they restart, by LSR ID, and this LSR's own
+	// restart after ForwardingPreserved.
+	helping map[netip.Addr]*helper
+	restart *restartState
+
 	libTouched bool
 	lastGen    uint64 // the LIB generation last published
 	// batchFIB leaves publishing the forwarding state to the runtime
@@ -73,6 +79,7 @@ func New(cfg Config, labels LabelManager) (*Engine, error) {
 		conns:   map[ConnID]*session{},
 
 		transports: map[netip.Addr]int{},
+		helping:    map[netip.Addr]*helper{},
 	}, nil
 }
 
@@ -137,6 +144,8 @@ func (e *Engine) Handle(now time.Time, ev Event) []Action {
 		e.reconfigure(ev.Config)
 	case ClearNeighbor:
 		e.clearNeighbor(ev.LSRID)
+	case ForwardingPreserved:
+		e.forwardingPreserved(ev)
 	}
 	if !e.batchFIB {
 		e.publishFIB()
@@ -266,6 +275,9 @@ func (e *Engine) reconfigure(c Config) {
 	}
 	old := e.cfg
 	e.cfg, e.log = c, c.Logger
+	if old.GracefulRestart.Enabled && !c.GracefulRestart.Enabled {
+		e.gracefulRestartOff()
+	}
 	names := append(slices.Clone(old.Interfaces), c.Interfaces...)
 	slices.Sort(names)
 	for _, name := range slices.Compact(names) {
@@ -280,8 +292,13 @@ func (e *Engine) reconfigure(c Config) {
 func (e *Engine) shutdownAll() {
 	for _, id := range sortedConns(e.conns) {
 		if s := e.conns[id]; s != nil {
-			e.closeSession(s, wire.StatusShutdown)
+			e.closeAdmin(s)
 		}
+	}
+	// This LSR is starting over as another: neighbours it was helping
+	// will meet it anew.
+	for _, id := range sortedAddrs(e.helping) {
+		e.sweepStale(id, "this LSR's identity changed")
 	}
 	for _, name := range sortedNames(e.ifaces) {
 		if i := e.ifaces[name]; i.joined {
@@ -320,7 +337,7 @@ func (e *Engine) clearNeighbor(id netip.Addr) {
 		return
 	}
 	if n.sess != nil {
-		e.closeSession(n.sess, wire.StatusShutdown)
+		e.closeAdmin(n.sess)
 	}
 	e.resetBackoff(n)
 	e.maybeConnect(n)
@@ -341,7 +358,7 @@ func (e *Engine) checkTransportAddress(local []netip.Addr) {
 	e.log.Warn("ldp: transport address is gone from this router's interfaces: closing every session", "transport-address", e.cfg.TransportAddr)
 	for _, id := range sortedConns(e.conns) {
 		if s := e.conns[id]; s != nil {
-			e.closeSession(s, wire.StatusShutdown)
+			e.closeAdmin(s)
 		}
 	}
 }

@@ -119,4 +119,16 @@ func (f *fakeLIB) Generation() uint64 { return f.gen }
 
 func (f *fakeLIB) UnroutedRefused() uint64 { return 0 }
 
+func (f *fakeLIB) NeighborStale(id netip.Addr) []lib.Outgoing {
+	return f.call("NeighborStale", id.String(), "")
+}
+
+func (f *fakeLIB) SweepStale(id netip.Addr) []lib.Outgoing {
+	return f.call("SweepStale", id.String(), "")
+}
+
+func (f *fakeLIB) StaleBindings(netip.Addr) int { return 0 }
+
+func (f *fakeLIB) DropSeed() []lib.Outgoing { return f.call("DropSeed", "", "") }
+
 func (f *fakeLIB) TakeDelta() *fib.Delta { return &fib.Delta{} }

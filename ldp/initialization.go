@@ -28,7 +28,16 @@ func (e *Engine) initMessage(n *neighbor) *wire.Initialization {
 	for _, t := range ourCapabilities {
 		m.Capabilities = append(m.Capabilities, wire.CapabilityParam{Type: t, State: true})
 	}
+	m.FT = e.ftSession()
 	return m
+}
+
+// sendInit sends our Initialization on s and remembers whether it offered
+// graceful restart.
+func (e *Engine) sendInit(s *session) {
+	m := e.initMessage(s.nbr)
+	s.sentFT = m.FT != nil
+	e.sendMessages(s, m)
 }
 
 // negotiateKeepAlive returns the session KeepAlive time: the smaller of
@@ -70,6 +79,11 @@ func (e *Engine) acceptInit(s *session, m *wire.Initialization) wire.StatusCode 
 	s.keepAlive = negotiateKeepAlive(e.cfg.KeepAlive, p.KeepAliveTime)
 	s.maxPDU = negotiateMaxPDU(e.cfg.MaxPDULength, p.MaxPDULength)
 	e.restartHold(s)
+	s.peerFT = nil
+	if m.FT != nil {
+		ft := *m.FT
+		s.peerFT = &ft
+	}
 	s.peerCaps = map[wire.TLVType]bool{}
 	for _, c := range m.Capabilities {
 		if c.State {
@@ -97,7 +111,7 @@ func (e *Engine) initPhase(s *session, m wire.Message) {
 		if s.state == Initialized {
 			// The passive side answers with its own Initialization
 			// and a KeepAlive (section 2.5.3).
-			e.sendMessages(s, e.initMessage(s.nbr))
+			e.sendInit(s)
 		}
 		e.sendMessages(s, &wire.KeepAlive{})
 		e.setState(s, OpenRec)
@@ -128,6 +142,7 @@ func (e *Engine) enterOperational(s *session) {
 	if addrs := e.localAddrs(); len(addrs) > 0 {
 		e.sendMessages(s, &wire.Address{Addresses: wire.AddressList{Family: wire.AFIPv4, Addrs: addrs}})
 	}
+	e.helperReconnected(s)
 	e.toLIB(e.labels.NeighborUp(s.nbr.id))
 	if !s.closed && s.peerCaps[wire.TLVUnrecognizedNotifCap] {
 		e.sendMessages(s, wire.NewEndOfLIB(0, wire.AFIPv4))

@@ -21,7 +21,29 @@ type NeighborInfo struct {
 	KeepAlive   time.Duration   `json:"keepalive_ns,omitempty"`
 	Remote      netip.AddrPort  `json:"remote,omitzero"`
 	Adjacencies []AdjacencyInfo `json:"adjacencies"`
+
+	// GracefulRestart is true when the session (the current one, or the
+	// last OPERATIONAL one while this LSR helps the neighbour restart)
+	// negotiated RFC 3478: both sides sent the FT Session TLV.
+	// PeerReconnectTime and PeerRecoveryTime are the neighbour's FT
+	// Reconnect Timeout and Recovery Time.
+	GracefulRestart   bool          `json:"graceful_restart"`
+	PeerReconnectTime time.Duration `json:"peer_reconnect_ns,omitempty"`
+	PeerRecoveryTime  time.Duration `json:"peer_recovery_ns,omitempty"`
+	// GRHelper is "reconnect-wait" while this LSR keeps the labels of a
+	// neighbour whose session was lost, "recovering" once it is back and
+	// re-advertising, empty otherwise. StaleBindings counts its labels
+	// still stale; StaleUntil is when they are deleted if not refreshed.
+	GRHelper      string    `json:"gr_helper,omitempty"`
+	StaleBindings int       `json:"stale_bindings,omitempty"`
+	StaleUntil    time.Time `json:"stale_until,omitzero"`
 }
+
+// Helper states of NeighborInfo.GRHelper.
+const (
+	GRReconnectWait = "reconnect-wait"
+	GRRecovering    = "recovering"
+)
 
 // AdjacencyInfo is one Hello adjacency of a neighbour.
 type AdjacencyInfo struct {
@@ -34,12 +56,27 @@ type AdjacencyInfo struct {
 	Expires time.Time `json:"expires,omitzero"`
 }
 
-// Neighbors describes every known neighbour, sorted by LSR ID. It reads the
-// engine's state and must be called from the goroutine that calls Handle.
+// Neighbors describes every known neighbour, sorted by LSR ID, with those
+// whose labels this LSR keeps for a graceful restart although no hello
+// comes from them any more. It reads the engine's state and must be called
+// from the goroutine that calls Handle.
 func (e *Engine) Neighbors() []NeighborInfo {
 	var out []NeighborInfo
-	for _, id := range sortedAddrs(e.nbrs) {
+	ids := sortedAddrs(e.nbrs)
+	for _, id := range sortedAddrs(e.helping) {
+		if e.nbrs[id] == nil {
+			ids = append(ids, id)
+		}
+	}
+	slices.SortFunc(ids, netip.Addr.Compare)
+	for _, id := range ids {
 		n := e.nbrs[id]
+		if n == nil {
+			ni := NeighborInfo{LSRID: id, State: NonExistent.String(), Adjacencies: []AdjacencyInfo{}}
+			e.grInfo(&ni, nil)
+			out = append(out, ni)
+			continue
+		}
 		ni := NeighborInfo{LSRID: n.id, Transport: n.transport, State: NonExistent.String(), Adjacencies: []AdjacencyInfo{}}
 		if s := n.sess; s != nil {
 			ni.State = s.state.String()
@@ -50,6 +87,7 @@ func (e *Engine) Neighbors() []NeighborInfo {
 				ni.KeepAlive = s.keepAlive
 			}
 		}
+		e.grInfo(&ni, n.sess)
 		for _, a := range n.adjs {
 			ni.Adjacencies = append(ni.Adjacencies, AdjacencyInfo{
 				Targeted: a.key.targeted, Interface: a.key.ifname, Source: a.key.src,
@@ -75,4 +113,25 @@ func sortAdjacencies(as []AdjacencyInfo) {
 		}
 		return a.Source.Compare(b.Source)
 	})
+}
+
+// grInfo fills in the graceful restart fields of ni: from s when it is
+// OPERATIONAL, from the helper state otherwise.
+func (e *Engine) grInfo(ni *NeighborInfo, s *session) {
+	if s != nil && s.state == Operational && s.peerGR() {
+		ni.GracefulRestart = true
+		ni.PeerReconnectTime = msDuration(s.peerFT.ReconnectTimeout)
+		ni.PeerRecoveryTime = msDuration(s.peerFT.RecoveryTime)
+	}
+	h := e.helping[ni.LSRID]
+	if h == nil {
+		return
+	}
+	ni.StaleBindings = e.labels.StaleBindings(ni.LSRID)
+	if !h.reconnectBy.IsZero() {
+		ni.GRHelper, ni.StaleUntil = GRReconnectWait, h.reconnectBy
+		ni.GracefulRestart = true // the session that was lost negotiated it
+	} else {
+		ni.GRHelper, ni.StaleUntil = GRRecovering, h.recoverBy
+	}
 }

@@ -42,6 +42,17 @@ type LabelManager interface {
 	// UnroutedRefused counts the mappings released at once for the bound
 	// on labels of FECs without a route (lib.Config.MaxUnroutedPerPeer).
 	UnroutedRefused() uint64
+
+	// Graceful restart (RFC 3478). NeighborStale replaces NeighborDown
+	// when the session with a neighbour that preserves its forwarding
+	// ends: its labels are kept, stale, until SweepStale deletes those it
+	// did not advertise again (everything, when it did not come back).
+	// StaleBindings counts them. DropSeed ends this LSR's own restart:
+	// labels kept for FECs of the previous run are released.
+	NeighborStale(netip.Addr) []lib.Outgoing
+	SweepStale(netip.Addr) []lib.Outgoing
+	StaleBindings(netip.Addr) int
+	DropSeed() []lib.Outgoing
 }
 
 var _ LabelManager = (*lib.LIB)(nil)

@@ -56,6 +56,9 @@ func (e *Engine) notification(s *session, m *wire.Notification) {
 		return
 	}
 	if s.state == Operational {
+		if m.Status.Code == wire.StatusEndOfLIB {
+			e.endOfLIB(s)
+		}
 		e.toLIB(e.labels.LabelMessage(s.nbr.id, m))
 	}
 }

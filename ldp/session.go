@@ -34,6 +34,13 @@ type session struct {
 	cause         []any     // why the session ends, for the log (endedBy)
 	parked        bool      // its first PDU waits for a hello (setup.go)
 	curable       bool      // ended by something a hello or route can cure
+
+	// Graceful restart (RFC 3478): whether our Initialization carried the
+	// FT Session TLV, the peer's, and whether this LSR ends the session on
+	// purpose (then the peer's labels go at once: no helper).
+	sentFT bool
+	peerFT *wire.FTSession
+	admin  bool
 }
 
 func (e *Engine) newSession(id ConnID, active bool) *session {
@@ -93,7 +100,7 @@ func (e *Engine) connEstablished(ev ConnEstablished) {
 	}
 	e.connUp(s, e.cfg.InitTimeout)
 	// The active LSR opens with Initialization (section 2.5.3).
-	e.sendMessages(s, e.initMessage(s.nbr))
+	e.sendInit(s)
 	e.setState(s, OpenSent)
 }
 
@@ -293,7 +300,7 @@ func (e *Engine) closeSession(s *session, code wire.StatusCode) {
 	n.sess = nil
 	e.log.Info("ldp session closed", append([]any{"lsr-id", n.id}, s.cause...)...)
 	if wasUp {
-		e.toLIB(e.labels.NeighborDown(n.id))
+		e.sessionLost(s)
 	}
 	// Section 2.5.3: the active side retries with exponential backoff;
 	// sooner when what stopped it can be seen to go (setup.go).
@@ -303,6 +310,14 @@ func (e *Engine) closeSession(s *session, code wire.StatusCode) {
 			e.retryOnHello(n)
 		}
 	}
+}
+
+// closeAdmin ends a session on purpose (operator's clear, configuration,
+// this LSR's transport address gone): Shutdown, and no graceful restart
+// help for the peer, whose labels go at once.
+func (e *Engine) closeAdmin(s *session) {
+	s.admin = true
+	e.closeSession(s, wire.StatusShutdown)
 }
 
 // endedBy records why s ends, as log attributes: the fatal status this LSR

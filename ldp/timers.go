@@ -74,8 +74,8 @@ func (e *Engine) NextDeadline() (time.Time, bool) {
 // tick fires every timer due at e.now, in a fixed order so that runs are
 // reproducible: adjacency hold timers first (their expiry may end a session
 // whose own timers then no longer matter), then session hold timers,
-// KeepAlives, hellos, connection retries and the lingering counters of
-// neighbours gone. Nothing is walked unless a timer is due.
+// KeepAlives, hellos, connection retries, graceful restart deadlines and
+// the lingering counters of neighbours gone. Nothing is walked unless a timer is due.
 func (e *Engine) tick() {
 	if d, ok := e.NextDeadline(); !ok || d.After(e.now) {
 		return
@@ -95,6 +95,8 @@ func (e *Engine) tick() {
 	}
 	e.sendDueHellos()
 	e.retryConnections()
+	e.expireHelpers()
+	e.expireRestart()
 	e.sweepCounters()
 }
 
