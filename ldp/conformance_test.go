@@ -227,6 +227,8 @@ func parseConfig(line string) (Config, error) {
 		PendingConnTimeout:         secs("pending-timeout"),
 		InitTimeout:                secs("init-timeout"),
 		CountersLinger:             secs("linger"),
+
+		GracefulRestart: GracefulRestart{Enabled: k.str("gr") == "on", ReconnectTime: secs("gr-reconnect"), RecoveryTime: secs("gr-recovery")},
 	}
 	if s := k.str("interfaces"); s != "" {
 		c.Interfaces = strings.Split(s, ",")
@@ -414,6 +416,8 @@ func parseEvent(line string, more []string) (time.Time, []Event, error) {
 			return at, nil, err
 		}
 		evs = []Event{ClearNeighbor{LSRID: a}}
+	case "forwarding-preserved":
+		evs = []Event{ForwardingPreserved{Peers: k.addrs("peers")}}
 	default:
 		return at, nil, fmt.Errorf("unknown event %q", kind)
 	}
@@ -444,10 +448,22 @@ func showState(e *Engine) []string {
 		if !n.retryAt.IsZero() {
 			retry = " retry=" + n.retryAt.Sub(t0).String()
 		}
-		out = append(out, fmt.Sprintf("neighbor %s transport=%s %s%s", id, n.transport, st, retry))
+		gr := ""
+		if s := n.sess; s != nil && s.state == Operational && s.peerGR() {
+			gr = fmt.Sprintf(" gr peer-reconnect=%s peer-recovery=%s", msDuration(s.peerFT.ReconnectTimeout), msDuration(s.peerFT.RecoveryTime))
+		}
+		out = append(out, fmt.Sprintf("neighbor %s transport=%s %s%s%s", id, n.transport, st, retry, gr))
 	}
 	for _, a := range sortedAddrs(e.targets) {
 		out = append(out, fmt.Sprintf("target %s configured=%v", a, e.targets[a].configured))
+	}
+	for _, ni := range e.Neighbors() {
+		if ni.GRHelper != "" {
+			out = append(out, fmt.Sprintf("gr-helper %s %s until=%s stale=%d", ni.LSRID, ni.GRHelper, ni.StaleUntil.Sub(t0), ni.StaleBindings))
+		}
+	}
+	if r := e.restart; r != nil && !r.until.IsZero() {
+		out = append(out, fmt.Sprintf("gr-restarting until=%s waiting=%s", r.until.Sub(t0), joinAddrs(sortedAddrs(r.waiting))))
 	}
 	if len(out) == 0 {
 		out = append(out, "no adjacencies")
@@ -468,6 +484,21 @@ func parseRealLIB(line string) (*lib.LIB, error) {
 			cfg.Control = lib.Independent
 		case w == "explicit-null":
 			cfg.ExplicitNull = true
+		case strings.HasPrefix(w, "seed="):
+			// The previous run's labels: seed=PREFIX:LABEL,...
+			cfg.Seed = map[netip.Prefix]fib.Label{}
+			for _, e := range strings.Split(strings.TrimPrefix(w, "seed="), ",") {
+				ps, ls, _ := strings.Cut(e, ":")
+				p, err := netip.ParsePrefix(ps)
+				if err != nil {
+					return nil, fmt.Errorf("%s: %w", w, err)
+				}
+				var lb uint32
+				if _, err := fmt.Sscanf(ls, "%d", &lb); err != nil {
+					return nil, fmt.Errorf("%s: want seed=PREFIX:LABEL,...: %w", w, err)
+				}
+				cfg.Seed[p] = fib.Label(lb)
+			}
 		case strings.HasPrefix(w, "unrouted="):
 			if _, err := fmt.Sscanf(strings.TrimPrefix(w, "unrouted="), "%d", &cfg.MaxUnroutedPerPeer); err != nil {
 				return nil, fmt.Errorf("%s: want unrouted=N: %w", w, err)
@@ -538,5 +569,8 @@ func showLIB(l *lib.LIB) []string {
 	st := l.Stats()
 	out = append(out, fmt.Sprintf("stats fecs=%d labels-in-use=%d/%d starved=%d remote=%d withdrawn=%d peers=%d",
 		st.FECs, st.LabelsInUse, st.LabelRange, st.Starved, st.RemoteBindings, st.Withdrawn, st.Peers))
+	if st.StaleBindings > 0 || st.SeededLabels > 0 {
+		out = append(out, fmt.Sprintf("stats stale=%d seeded=%d", st.StaleBindings, st.SeededLabels))
+	}
 	return out
 }

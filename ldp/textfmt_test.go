@@ -367,6 +367,12 @@ func renderAction(a Action) []string {
 		return []string{fmt.Sprintf("state %s %s -> %s", a.LSRID, a.From, a.To)}
 	case FIBChanged:
 		return append([]string{"fib-changed"}, indent(renderTable(a.Table))...)
+	case LDPRecovered:
+		s := "ldp-recovered"
+		if a.Expired {
+			s += " expired missing=" + joinAddrs(a.Missing)
+		}
+		return []string{s}
 	}
 	return []string{fmt.Sprintf("unknown action %#v", a)}
 }

@@ -36,6 +36,13 @@ func bruteDeadline(e *Engine) (time.Time, bool) {
 			consider(s.nextKeepAlive)
 		}
 	}
+	for _, h := range e.helping {
+		consider(h.reconnectBy)
+		consider(h.recoverBy)
+	}
+	if e.restart != nil {
+		consider(e.restart.until)
+	}
 	consider(e.counts.sweepAt)
 	return next, !next.IsZero()
 }

@@ -78,15 +78,21 @@ func (a *allocator) available() int {
 }
 
 // get binds a free label to p, or reports exhaustion. A label kept for p
-// by the seed comes first.
-func (a *allocator) get(p netip.Prefix) (fib.Label, bool) {
+// by the seed comes first (seeded true).
+func (a *allocator) get(p netip.Prefix) (l fib.Label, ok, seeded bool) {
 	if l, ok := a.seed[p]; ok {
 		delete(a.seed, p)
 		if u := a.used[l]; u.reserved && u.fec == p {
 			a.used[l] = labelUse{fec: p, bound: true}
-			return l, true
+			return l, true, true
 		}
 	}
+	l, ok = a.fresh(p)
+	return l, ok, false
+}
+
+// fresh binds a label that was never handed out, or the oldest released.
+func (a *allocator) fresh(p netip.Prefix) (fib.Label, bool) {
 	var l fib.Label
 	for {
 		switch {

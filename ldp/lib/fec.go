@@ -30,6 +30,9 @@ type fec struct {
 
 	lfibLabel fib.Label // the LFIB entry this FEC owns, when inLFIB
 	inLFIB    bool
+	// seeded: local is the label of the previous run (Config.Seed) and
+	// this LSR's restart is not over (DropSeed).
+	seeded bool
 }
 
 // RouteUpdate records that r is now the best route to r.Prefix (added or
@@ -154,8 +157,9 @@ func (l *LIB) update(f *fec) {
 			l.setLocal(f, l.nullLabel(f.prefix), true, false)
 			delete(l.starved, f.prefix)
 		} else if !f.allocated {
-			if lb, ok := l.alloc.get(f.prefix); ok {
+			if lb, ok, seeded := l.alloc.get(f.prefix); ok {
 				l.setLocal(f, lb, true, true)
+				f.seeded = seeded
 				delete(l.starved, f.prefix)
 			} else {
 				l.setLocal(f, 0, false, false)
@@ -195,6 +199,7 @@ func (l *LIB) setLocal(f *fec, lb fib.Label, has, allocated bool) {
 		l.localGen++
 	}
 	f.local, f.hasLocal, f.allocated = lb, has, allocated
+	f.seeded = false
 }
 
 // advertisable tells whether peers should hold a mapping for f now (RFC 5036

@@ -130,6 +130,12 @@ func (l *LIB) DropSeed() []Outgoing {
 	if l.alloc.dropSeed() {
 		l.localGen++
 	}
+	for _, p := range l.sortedFECs() {
+		if f := l.fecs[p]; f.seeded {
+			f.seeded = false
+			l.updateForwarding(f)
+		}
+	}
 	return l.end()
 }
 

@@ -22,13 +22,15 @@ import (
 // IP routing already does the job.
 func (l *LIB) updateForwarding(f *fec) {
 	var lfib, ftn []fib.NextHop
-	pushes := false
+	pushes, learned := false, false
 	if f.route != nil && !f.egress {
 		lfib = make([]fib.NextHop, 0, len(f.route.NextHops))
 		ftn = make([]fib.NextHop, 0, len(f.route.NextHops))
 		for _, nh := range f.route.NextHops {
 			var labels []fib.Label
-			if lb, ok := l.downstream(f, nh); ok && lb != fib.LabelImplicitNull {
+			lb, ok := l.downstream(f, nh)
+			learned = learned || ok
+			if ok && lb != fib.LabelImplicitNull {
 				labels = []fib.Label{lb}
 				pushes = true
 			}
@@ -38,7 +40,13 @@ func (l *LIB) updateForwarding(f *fec) {
 		}
 	}
 
-	if f.allocated && f.route != nil && !f.egress {
+	// A label kept from the previous run switches in the kernel as it
+	// did then (preserved forwarding, RFC 3478 section 3.1) until a
+	// downstream label is learned again or the restart is over: an entry
+	// that pops would replace it meanwhile. Left out, the kernel layer
+	// keeps the old entry, stale, until its sweep.
+	keepPreserved := f.seeded && !learned
+	if f.allocated && f.route != nil && !f.egress && !keepPreserved {
 		e := fib.LFIBEntry{InLabel: f.local, NextHops: lfib}
 		if f.inLFIB && f.lfibLabel != f.local {
 			delete(l.lfib, f.lfibLabel)
