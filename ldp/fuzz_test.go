@@ -11,24 +11,38 @@ import (
 // FuzzSession feeds arbitrary bytes to an OPERATIONAL session and as a
 // hello datagram. The engine must not panic, every PDU it sends must be
 // well formed, a closed session must be the fuzzed one only, and the LIB
-// must hear NeighborDown at most once.
+// must hear NeighborDown at most once; with gr, the session negotiated
+// graceful restart and whatever the peer sends that ends it, it is not
+// lsrd shutting it down on purpose: the LIB hears NeighborStale instead.
 func FuzzSession(f *testing.F) {
 	id := wire.LDPID{LSRID: netip.MustParseAddr("2.2.2.2")}
 	seed := func(msgs ...wire.Message) []byte { return mustPDU(f, id, msgs...) }
-	f.Add(seed(&wire.KeepAlive{MsgID: 3}), []byte{}, 0)
-	f.Add(seed(&wire.LabelMapping{MsgID: 3, FEC: wire.FEC{wire.PrefixFEC{Prefix: netip.MustParsePrefix("10.0.0.0/8")}}, Label: 16}), seed(&wire.Hello{MsgID: 1}), 5)
-	f.Add(seed(&wire.Notification{MsgID: 3, Status: wire.Status{Code: wire.StatusShutdown, Fatal: true}}), []byte{0, 1}, 1)
-	f.Add([]byte("\x00\x01\x00\x0e\x02\x02\x02\x02\x00\x00\x03\x00\x00\x04\x00\x00\x00\x0f"), seed(&wire.Hello{MsgID: 1, Params: wire.CommonHelloParams{Targeted: true}}), 3)
-	f.Add(seed(&wire.Initialization{MsgID: 3, Session: wire.CommonSessionParams{ReceiverID: wire.LDPID{LSRID: netip.MustParseAddr("1.1.1.1")}}}), []byte{}, 2)
-	f.Fuzz(func(t *testing.T, data, hello []byte, split int) {
+	f.Add(seed(&wire.KeepAlive{MsgID: 3}), []byte{}, 0, false)
+	f.Add(seed(&wire.LabelMapping{MsgID: 3, FEC: wire.FEC{wire.PrefixFEC{Prefix: netip.MustParsePrefix("10.0.0.0/8")}}, Label: 16}), seed(&wire.Hello{MsgID: 1}), 5, false)
+	f.Add(seed(&wire.Notification{MsgID: 3, Status: wire.Status{Code: wire.StatusShutdown, Fatal: true}}), []byte{0, 1}, 1, false)
+	f.Add([]byte("\x00\x01\x00\x0e\x02\x02\x02\x02\x00\x00\x03\x00\x00\x04\x00\x00\x00\x0f"), seed(&wire.Hello{MsgID: 1, Params: wire.CommonHelloParams{Targeted: true}}), 3, false)
+	f.Add(seed(&wire.Initialization{MsgID: 3, Session: wire.CommonSessionParams{ReceiverID: wire.LDPID{LSRID: netip.MustParseAddr("1.1.1.1")}}}), []byte{}, 2, false)
+	f.Add(seed(&wire.Notification{MsgID: 3, Status: wire.Status{Code: wire.StatusShutdown, Fatal: true}}), []byte{}, 0, true)
+	f.Add(seed(&wire.Notification{MsgID: 3, Status: wire.Status{Code: wire.StatusEndOfLIB}, FEC: wire.FEC{wire.TypedWildcardFEC{Type: wire.FECPrefix, Family: wire.AFIPv4}}}), []byte{}, 0, true)
+	f.Add(seed(&wire.Initialization{MsgID: 3, Session: wire.CommonSessionParams{ReceiverID: wire.LDPID{LSRID: netip.MustParseAddr("1.1.1.1")}}, FT: &wire.FTSession{Flags: wire.FTFlagL}}), []byte{}, 2, true)
+	f.Fuzz(func(t *testing.T, data, hello []byte, split int, gr bool) {
 		fl := newFakeLIB()
 		e, err := New(Config{LSRID: netip.MustParseAddr("1.1.1.1"), Interfaces: []string{"eth0"}, LinkHelloHold: InfiniteHold,
-			AcceptTargeted: []netip.Prefix{netip.MustParsePrefix("0.0.0.0/0")}}, fl)
+			AcceptTargeted:  []netip.Prefix{netip.MustParsePrefix("0.0.0.0/0")},
+			GracefulRestart: GracefulRestart{Enabled: gr}}, fl)
 		if err != nil {
 			t.Fatal(err)
 		}
 		e.Handle(t0, InterfaceUp{Name: "eth0", Addrs: []netip.Prefix{netip.MustParsePrefix("10.0.12.1/24")}})
-		bringUp(t, e, t0, "2.2.2.2", 1)
+		var initMsgs []wire.Message
+		if gr {
+			initMsgs = []wire.Message{
+				&wire.Initialization{MsgID: 1, Session: wire.CommonSessionParams{ProtocolVersion: 1, KeepAliveTime: 180, MaxPDULength: 4096, ReceiverID: wire.LDPID{LSRID: e.cfg.LSRID}},
+					FT: &wire.FTSession{Flags: wire.FTFlagL, ReconnectTimeout: 120000}},
+				&wire.KeepAlive{MsgID: 2},
+			}
+		}
+		bringUp(t, e, t0, "2.2.2.2", 1, initMsgs...)
 		bringUp(t, e, t0, "4.4.4.4", 3)
 		if e.conns[1] == nil || e.conns[1].state != Operational || e.conns[3].state != Operational {
 			t.Fatal("sessions not OPERATIONAL")
@@ -72,14 +86,21 @@ func FuzzSession(f *testing.F) {
 		if e.conns[3] == nil || e.conns[3].state != Operational {
 			t.Fatal("the other session was disturbed")
 		}
-		downs := 0
+		downs, stales := 0, 0
 		for _, c := range fl.calls {
-			if c.line == "lib NeighborDown 2.2.2.2" {
+			switch c.line {
+			case "lib NeighborDown 2.2.2.2":
 				downs++
+			case "lib NeighborStale 2.2.2.2":
+				stales++
 			}
 		}
-		if downs != map[bool]int{false: 0, true: 1}[closed] {
-			t.Fatalf("NeighborDown called %d times, session closed %v", downs, closed)
+		want := map[bool]int{false: 0, true: 1}[closed]
+		if gr && (stales != want || downs != 0) || !gr && (downs != want || stales != 0) {
+			t.Fatalf("graceful restart %v: NeighborDown called %d times, NeighborStale %d, session closed %v", gr, downs, stales, closed)
+		}
+		if gr && closed && e.helping[netip.MustParseAddr("2.2.2.2")] == nil {
+			t.Fatal("GR session lost but no helper deadline")
 		}
 	})
 }
