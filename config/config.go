@@ -54,6 +54,8 @@ type LDP struct {
 	Timers         Timers         `yaml:"timers"`
 	Labels         Labels         `yaml:"labels"`
 	Limits         Limits         `yaml:"limits"`
+	// GracefulRestart is RFC 3478 (gracefulrestart.go).
+	GracefulRestart GracefulRestart `yaml:"graceful-restart"`
 }
 
 // Interface is an interface LDP runs basic discovery on.
@@ -185,6 +187,7 @@ func (c *Config) setDefaults() {
 	def(&t.TargetedHelloHold, 45*time.Second)
 	def(&t.KeepAlive, 180*time.Second)
 	l.Limits.setDefaults()
+	l.GracefulRestart.setDefaults()
 	if l.Labels.Min == 0 {
 		l.Labels.Min = 16
 	}
@@ -262,6 +265,9 @@ func (c *Config) validate() error {
 		return fieldError("ldp.timers.keepalive", k, "must be between 1s and 65535s")
 	}
 	if err := l.Limits.validate(); err != nil {
+		return err
+	}
+	if err := l.GracefulRestart.validate(); err != nil {
 		return err
 	}
 	lb := l.Labels

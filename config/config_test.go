@@ -31,6 +31,27 @@ static-routes:
 	if c.LDP.Labels.Min != 16 || c.LDP.Labels.Max != 1048574 || c.LDP.Labels.Control != "ordered" || c.LDP.Labels.Allocate != "host-routes" {
 		t.Errorf("labels %+v", c.LDP.Labels)
 	}
+	if g := c.LDP.GracefulRestart; g.Enabled || g.ReconnectTime.Std() != 120*time.Second || g.RecoveryTime.Std() != 120*time.Second || g.StateFile != "/var/lib/lsrd/ldp-labels.json" {
+		t.Errorf("graceful restart %+v, want off, 120s, 120s, /var/lib/lsrd/ldp-labels.json", g)
+	}
+}
+
+func TestGracefulRestart(t *testing.T) {
+	c, err := Parse("lsrd.yaml", []byte(`
+router-id: 2.2.2.2
+ldp:
+  graceful-restart:
+    enabled: true
+    reconnect-time: 60s
+    recovery-time: 90s
+    state-file: /run/lsrd/labels.json
+`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if g := c.LDP.GracefulRestart; !g.Enabled || g.ReconnectTime.Std() != time.Minute || g.RecoveryTime.Std() != 90*time.Second || g.StateFile != "/run/lsrd/labels.json" {
+		t.Errorf("graceful restart %+v", g)
+	}
 }
 
 func TestParseRejects(t *testing.T) {
@@ -60,6 +81,10 @@ func TestParseRejects(t *testing.T) {
 		{"bgp unknown list", "router-id: 1.1.1.1\nbgp:\n  as: 65001\n  neighbors:\n    - address: 10.0.0.2\n      remote-as: 65002\n      import: in\n", `bgp.neighbors[0].import: no prefix list named "in"`},
 		{"bgp bad le", "router-id: 1.1.1.1\nbgp:\n  as: 65001\n  prefix-lists:\n    - name: in\n      rules:\n        - {prefix: 10.0.0.0/8, le: 40}\n", "bgp.prefix-lists[0].rules[0].le: 40"},
 		{"relative socket", "router-id: 1.1.1.1\ncontrol:\n  socket: lsrd.sock\n", "field control.socket"},
+		{"gr reconnect too short", "router-id: 1.1.1.1\nldp:\n  graceful-restart:\n    reconnect-time: 500ms\n", "field ldp.graceful-restart.reconnect-time: 500ms"},
+		{"gr recovery too long", "router-id: 1.1.1.1\nldp:\n  graceful-restart:\n    recovery-time: 2h\n", "field ldp.graceful-restart.recovery-time: 2h0m0s"},
+		{"gr relative state file", "router-id: 1.1.1.1\nldp:\n  graceful-restart:\n    state-file: labels.json\n", "field ldp.graceful-restart.state-file: labels.json"},
+		{"gr unknown key", "router-id: 1.1.1.1\nldp:\n  graceful-restart:\n    enable: true\n", "field enable not found"},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {

@@ -83,7 +83,7 @@ func addrOr(a netip.Addr, empty string) string {
 // uptime of OPERATIONAL sessions counted from now.
 func Neighbors(w io.Writer, ns []ldp.NeighborInfo, now time.Time) error {
 	tw := newTable(w)
-	row(tw, "LSR ID", "STATE", "ROLE", "TRANSPORT", "REMOTE", "UPTIME", "KEEPALIVE", "ADJ")
+	row(tw, "LSR ID", "STATE", "ROLE", "TRANSPORT", "REMOTE", "UPTIME", "KEEPALIVE", "ADJ", "GR")
 	for _, n := range ns {
 		role, remote, uptime, ka := none, none, none, none
 		if n.State != ldp.NonExistent.String() {
@@ -101,9 +101,23 @@ func Neighbors(w io.Writer, ns []ldp.NeighborInfo, now time.Time) error {
 		if n.KeepAlive > 0 {
 			ka = fmt.Sprintf("%ds", int64(n.KeepAlive/time.Second))
 		}
-		row(tw, n.LSRID.String(), n.State, role, addrOr(n.Transport, none), remote, uptime, ka, strconv.Itoa(len(n.Adjacencies)))
+		row(tw, n.LSRID.String(), n.State, role, addrOr(n.Transport, none), remote, uptime, ka, strconv.Itoa(len(n.Adjacencies)), grColumn(n, now))
 	}
 	return tw.Flush()
+}
+
+// grColumn says whether the session negotiated graceful restart (RFC
+// 3478) and, while lsrd keeps a restarting neighbour's labels, how many are
+// stale and how long they have left.
+func grColumn(n ldp.NeighborInfo, now time.Time) string {
+	switch {
+	case n.GRHelper != "":
+		left := max(n.StaleUntil.Sub(now), 0).Round(time.Second)
+		return fmt.Sprintf("%s %d stale %s", n.GRHelper, n.StaleBindings, left)
+	case n.GracefulRestart:
+		return "yes"
+	}
+	return none
 }
 
 // Discovery writes "show ldp discovery": one line per Hello adjacency, link

@@ -20,7 +20,7 @@ var (
 		{
 			LSRID: addr("2.2.2.2"), Transport: addr("2.2.2.2"), State: "OPERATIONAL",
 			Since: now.Add(-(time.Hour + 2*time.Minute + 3*time.Second)), Active: false,
-			KeepAlive: 180 * time.Second, Remote: netip.MustParseAddrPort("2.2.2.2:40123"),
+			KeepAlive: 180 * time.Second, Remote: netip.MustParseAddrPort("2.2.2.2:40123"), GracefulRestart: true,
 			Adjacencies: []ldp.AdjacencyInfo{
 				{Interface: "zt0", Hold: 15 * time.Second, Expires: now.Add(12*time.Second + 400*time.Millisecond)},
 				{Targeted: true, Source: addr("2.2.2.2"), Hold: 45 * time.Second, Expires: now.Add(40 * time.Second)},
@@ -34,6 +34,12 @@ var (
 		{
 			LSRID: addr("4.4.4.4"), Transport: addr("4.4.4.4"), State: "NON EXISTENT",
 			Adjacencies: []ldp.AdjacencyInfo{{Targeted: true, Source: addr("4.4.4.4"), Hold: 0}},
+		},
+		{
+			// Restarting: its session and adjacency are gone, lsrd keeps
+			// its labels (graceful restart helper).
+			LSRID: addr("5.5.5.5"), State: "NON EXISTENT", Adjacencies: []ldp.AdjacencyInfo{},
+			GracefulRestart: true, GRHelper: ldp.GRReconnectWait, StaleBindings: 12, StaleUntil: now.Add(100*time.Second + 400*time.Millisecond),
 		},
 	}
 
@@ -93,10 +99,11 @@ func TestNeighborsTable(t *testing.T) {
 		t.Fatal(err)
 	}
 	golden(t, "neighbors", b.String(), `
-LSR ID   STATE         ROLE     TRANSPORT  REMOTE         UPTIME    KEEPALIVE  ADJ
-2.2.2.2  OPERATIONAL   passive  2.2.2.2    2.2.2.2:40123  01:02:03  180s       2
-3.3.3.3  OPENSENT      active   3.3.3.3    3.3.3.3:646    -         -          1
-4.4.4.4  NON EXISTENT  -        4.4.4.4    -              -         -          1
+LSR ID   STATE         ROLE     TRANSPORT  REMOTE         UPTIME    KEEPALIVE  ADJ  GR
+2.2.2.2  OPERATIONAL   passive  2.2.2.2    2.2.2.2:40123  01:02:03  180s       2    yes
+3.3.3.3  OPENSENT      active   3.3.3.3    3.3.3.3:646    -         -          1    -
+4.4.4.4  NON EXISTENT  -        4.4.4.4    -              -         -          1    -
+5.5.5.5  NON EXISTENT  -        -          -              -         -          0    reconnect-wait 12 stale 1m40s
 `)
 }
 

@@ -80,6 +80,8 @@ var (
 		"FECs: prefixes with a route that the label allocation policy accepts.")
 	starvedDesc = desc("ldp_fecs_without_label",
 		"FECs waiting for a label because the range is exhausted.")
+	staleBindingsDesc = desc("ldp_stale_bindings",
+		"Labels of restarting neighbours kept, marked stale, by LDP graceful restart (RFC 3478) until they advertise them again or their reconnect or recovery time ends.")
 	lfibDesc = desc("lfib_entries",
 		"Label routes (swap, pop) in the forwarding lsrd wants.")
 	ftnDesc = desc("ftn_entries",
@@ -95,7 +97,7 @@ var (
 
 	stateDescs = []*prometheus.Desc{sessionStateDesc, sessionsDesc, stateSecondsDesc, flapsDesc, adjacenciesDesc,
 		hellosDesc, messagesDesc, notificationsDesc, bindingsDesc, labelsInUseDesc, labelRangeDesc,
-		allocFailuresDesc, fecsDesc, starvedDesc, lfibDesc, ftnDesc, kernelObjectsDesc, kernelStaleDesc, ribRoutesDesc,
+		allocFailuresDesc, fecsDesc, starvedDesc, staleBindingsDesc, lfibDesc, ftnDesc, kernelObjectsDesc, kernelStaleDesc, ribRoutesDesc,
 		limitRefusedDesc}
 )
 
@@ -209,6 +211,7 @@ func (c stateCollector) Collect(ch chan<- prometheus.Metric) {
 	counter(allocFailuresDesc, s.LIB.AllocFailures)
 	gauge(fecsDesc, float64(s.LIB.FECs))
 	gauge(starvedDesc, float64(s.LIB.Starved))
+	gauge(staleBindingsDesc, float64(s.LIB.StaleBindings))
 
 	gauge(lfibDesc, float64(s.LFIB))
 	gauge(ftnDesc, float64(s.FTN))
