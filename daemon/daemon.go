@@ -76,6 +76,8 @@ type Daemon struct {
 	ldpRoutes map[netip.Prefix]struct{} // prefixes whose best route the engine holds
 
 	zt ztState // the ZeroTier underlay (zerotier.go)
+
+	gr *grState // LDP graceful restart at the edge (gracefulrestart.go)
 }
 
 // New prepares a daemon from a validated configuration.
@@ -95,6 +97,8 @@ func New(cfg *config.Config, opt Options) (*Daemon, error) {
 	if cfg.LDP.Labels.Control == "independent" {
 		lcfg.Control = lib.Independent
 	}
+	gr, seed := loadGR(cfg, opt.Log)
+	lcfg.Seed = seed
 	l, err := lib.New(lcfg)
 	if err != nil {
 		return nil, err
@@ -121,6 +125,7 @@ func New(cfg *config.Config, opt Options) (*Daemon, error) {
 		bgpUpds:  make(chan []bgp.Update, 16),
 		fwd:      newForwarding(), desired: fib.NewTable(),
 		alloc: alloc, ldpRoutes: map[netip.Prefix]struct{}{},
+		gr: gr,
 	}
 	d.initZeroTier()
 	if cfg.BGP != nil {
@@ -156,6 +161,12 @@ func engineConfig(cfg *config.Config, log *slog.Logger, devices map[string]strin
 		MaxPendingConnections:      cfg.LDP.Limits.PendingConnections,
 		PendingConnTimeout:         cfg.LDP.Limits.PendingConnectionTimeout.Std(),
 		InitTimeout:                cfg.LDP.Limits.InitTimeout.Std(),
+
+		GracefulRestart: ldp.GracefulRestart{
+			Enabled:       cfg.LDP.GracefulRestart.Enabled,
+			ReconnectTime: cfg.LDP.GracefulRestart.ReconnectTime.Std(),
+			RecoveryTime:  cfg.LDP.GracefulRestart.RecoveryTime.Std(),
+		},
 	}
 	for _, i := range cfg.LDP.Interfaces {
 		if dev := ldpDevice(i, devices); dev != "" {
@@ -194,9 +205,10 @@ func (d *Daemon) Run(ctx context.Context) error {
 		return err
 	}
 	d.sp = speaker.New(d.eng, speaker.Sockets{Hello: hello, Listener: lis}, speaker.Options{
-		Log:     d.log,
-		OnFIB:   d.offerFIB,
-		Publish: d.publishLDP,
+		Log:         d.log,
+		OnFIB:       d.offerFIB,
+		Publish:     d.publishLDP,
+		OnRecovered: d.ldpRecovered,
 	})
 
 	runCtx, stop := context.WithCancel(ctx)
@@ -204,8 +216,13 @@ func (d *Daemon) Run(ctx context.Context) error {
 	defer func() {
 		stop()
 		wg.Wait()
+		d.saveLabelsAtExit()
 	}()
-	wg.Add(5)
+	wg.Add(6)
+	go func() {
+		defer wg.Done()
+		d.saveLabels(runCtx)
+	}()
 	go func() {
 		defer wg.Done()
 		if err := d.serveControl(runCtx); err != nil {
@@ -243,6 +260,7 @@ func (d *Daemon) Run(ctx context.Context) error {
 		}
 	}()
 
+	d.startGR(runCtx)
 	if err := d.syncKernel(runCtx); err != nil {
 		return err
 	}

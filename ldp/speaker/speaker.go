@@ -49,6 +49,11 @@ type Options struct {
 	Log     *slog.Logger
 	OnFIB   func(ldp.FIBChanged)   // the desired LFIB/FTN changed: a Delta (the speaker batches)
 	OnState func(ldp.SessionState) // a session changed state
+	// OnRecovered hears that lsrd's own graceful restart is over for LDP
+	// (ldp.LDPRecovered, once after ldp.ForwardingPreserved): the moment
+	// the kernel layer may sweep what the previous run left and LDP did
+	// not refresh. It runs on the speaker's goroutine and must not block.
+	OnRecovered func(ldp.LDPRecovered)
 	// Publish runs on the speaker's goroutine after events were handled,
 	// when the lanes run dry and at least every publishEvery while they do
 	// not: the place to take the snapshot that operators and metrics read
@@ -407,6 +412,10 @@ func (s *Speaker) do(ctx context.Context, a ldp.Action) {
 		s.log.Info("ldp: session state", "peer", a.LSRID, "from", a.From, "to", a.To)
 		if s.opt.OnState != nil {
 			s.opt.OnState(a)
+		}
+	case ldp.LDPRecovered:
+		if s.opt.OnRecovered != nil {
+			s.opt.OnRecovered(a)
 		}
 	default:
 		s.log.Error("ldp: unknown engine action", "action", fmt.Sprintf("%T", a))
