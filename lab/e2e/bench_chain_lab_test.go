@@ -224,6 +224,7 @@ func runChain(t *testing.T, dut string, n int, limit time.Duration) chainResult 
 				res.flaps += f
 				logs.add(l.Log)
 			}
+			keepLogs(t, r, func(i int) []byte { b, _ := os.ReadFile(ls[i].Log); return b })
 			res.logs = logs.String()
 		}
 	case "frr":
