@@ -166,7 +166,9 @@ func (r *Router) StartFRR(cfg FRRConfig) *FRR {
 		}
 	}
 	for _, d := range daemons {
-		if _, err := r.Try("/usr/lib/frr/"+d, "-d", "-N", r.Name, "-f", empty); err != nil {
+		// zebra reads the namespace's routes and addresses before it
+		// daemonizes: minutes at a benchmark's 50,000 under emulation.
+		if _, err := r.TryFor(15*time.Minute, "/usr/lib/frr/"+d, "-d", "-N", r.Name, "-f", empty); err != nil {
 			t.Fatalf("topo: %s: starting FRR %s: %v\nlog:\n%s", r.Name, d, err, f.LogTail(30))
 		}
 		f.daemons = append(f.daemons, d)
