@@ -54,6 +54,9 @@ type BGPNeighbor struct {
 	// Families (gobgpd only) are GoBGP's names, e.g. "ipv4-unicast",
 	// "ipv4-labelled-unicast"; none means IPv4 unicast.
 	Families []string
+	// GracefulRestart (gobgpd only) enables graceful restart (RFC 4724)
+	// with a tuple for each family.
+	GracefulRestart bool
 	// TTLMin (gobgpd only) turns on the TTL security check (RFC 5082):
 	// packets from the neighbour must arrive with at least this TTL.
 	TTLMin uint8
