@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net/netip"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -110,6 +111,14 @@ func newSegmentLab(t *testing.T, dut string, k int) *segmentLab {
 			t.Fatalf("LSRD_LAB_BACKLOG=%s: %v", v, err)
 		}
 		t.Logf("net.core.netdev_max_backlog=%s", v)
+	}
+	if os.Getenv("LSRD_LAB_SOFTIRQ_RT") != "" {
+		// An experiment: the guest's one kernel receives every router's
+		// packets, in softirq context or, under load, in ksoftirqd,
+		// which then competes with every daemon for the 2 emulated
+		// CPUs (separate routers each have their own). Real-time
+		// priority gives packet delivery its own share back.
+		prioritizeSoftirq(t)
 	}
 	s.dropped0 = softnetDropped()
 	s.start = time.Now()
@@ -412,4 +421,23 @@ func keepLogs(t *testing.T, routers []*topo.Router, text func(i int) []byte) {
 		}
 	}
 	t.Logf("daemon logs kept in %s (on the host with LSRD_LAB_KEEP=1)", dir)
+}
+
+// prioritizeSoftirq runs the guest's ksoftirqd threads at real-time
+// priority (SCHED_FIFO 50).
+func prioritizeSoftirq(t *testing.T) {
+	comms, _ := filepath.Glob("/proc/[0-9]*/comm")
+	n := 0
+	for _, c := range comms {
+		b, err := os.ReadFile(c)
+		if err != nil || !strings.HasPrefix(string(b), "ksoftirqd/") {
+			continue
+		}
+		pid := filepath.Base(filepath.Dir(c))
+		if out, err := exec.Command("chrt", "-f", "-p", "50", pid).CombinedOutput(); err != nil {
+			t.Fatalf("chrt ksoftirqd %s: %v: %s", pid, err, out)
+		}
+		n++
+	}
+	t.Logf("%d ksoftirqd threads at SCHED_FIFO 50 (LSRD_LAB_SOFTIRQ_RT)", n)
 }
