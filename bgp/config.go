@@ -37,6 +37,8 @@ type Config struct {
 	Networks []netip.Prefix
 	// PrefixLists are the lists neighbours' Import and Export name.
 	PrefixLists []PrefixList
+	// GracefulRestart applies to every neighbour.
+	GracefulRestart GracefulRestart
 }
 
 // Neighbor is one configured peer.
@@ -146,6 +148,7 @@ func (c Config) Validate() error {
 			fams[fam] = true
 		}
 	}
+	c.GracefulRestart.validate(bad)
 	lists := map[string]int{}
 	for i, l := range c.PrefixLists {
 		f := fmt.Sprintf("prefix_lists[%d]", i)

@@ -32,7 +32,9 @@ func diffConfig(old, cfg Config) configDiff {
 		switch {
 		case !ok:
 			d.addNeighbors = append(d.addNeighbors, n)
-		case !sameNeighbor(o, n):
+		case !sameNeighbor(o, n) || old.GracefulRestart != cfg.GracefulRestart:
+			// Graceful restart is a capability of the OPEN: a change
+			// needs a new session.
 			d.changeNeighbors = append(d.changeNeighbors, n)
 		}
 	}

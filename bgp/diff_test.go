@@ -70,3 +70,19 @@ func TestSameNeighbor(t *testing.T) {
 		}
 	}
 }
+
+// Graceful restart is negotiated in the OPEN: changing it resets every
+// neighbour's session, and only then.
+func TestDiffConfigGracefulRestart(t *testing.T) {
+	n := Neighbor{Address: netip.MustParseAddr("10.0.0.2"), RemoteAS: 65002}
+	old := Config{AS: 65001, Neighbors: []Neighbor{n}}
+	cfg := old
+	cfg.GracefulRestart = GracefulRestart{Enabled: true}
+	d := diffConfig(old, cfg)
+	if !reflect.DeepEqual(d.changeNeighbors, []Neighbor{n}) || len(d.addNeighbors)+len(d.removeNeighbors) != 0 {
+		t.Fatalf("enabling graceful restart: %+v, want neighbour 10.0.0.2 changed", d)
+	}
+	if d := diffConfig(cfg, cfg); !d.empty() {
+		t.Fatalf("same graceful restart: %+v, want no change", d)
+	}
+}

@@ -41,6 +41,11 @@ type Speaker struct {
 	paths map[netip.Prefix]bool
 	// assigned is set once the global policies are assigned.
 	assigned bool
+	// restarting is set when lsrd starts with its previous run's
+	// forwarding in place (SetRestarting); applied once Start has added
+	// the neighbours, after which a neighbour added by Apply is not
+	// restarting.
+	restarting, applied bool
 
 	queue *queue
 	// merge is set once a neighbour carries labelled unicast.
@@ -121,7 +126,20 @@ func (s *Speaker) Start(ctx context.Context) (err error) {
 		return err
 	}
 	d := diffConfig(Config{}, s.cfg)
-	return s.applyDiff(ctx, d)
+	err = s.applyDiff(ctx, d)
+	s.applied = true
+	return err
+}
+
+// SetRestarting tells the speaker, before Start, that lsrd starts with its
+// previous run's forwarding in place: with graceful restart enabled, the
+// neighbours' first sessions carry the Restart State bit (RFC 4724 section
+// 4.1), so that helpers keep lsrd's routes until it has sent End-of-RIB,
+// and GoBGP defers its own advertisements until the neighbours' End-of-RIB.
+func (s *Speaker) SetRestarting() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.restarting = true
 }
 
 // watch (re)starts the best-path watcher. GoBGP replays the current best
@@ -281,7 +299,9 @@ func (s *Speaker) applyDiff(ctx context.Context, d configDiff) error {
 		}
 	}
 	for _, n := range append(append([]Neighbor{}, d.changeNeighbors...), d.addNeighbors...) {
-		if err := s.server.AddPeer(ctx, &api.AddPeerRequest{Peer: apiPeer(n)}); err != nil {
+		p := apiPeer(n)
+		s.cfg.GracefulRestart.apply(p, s.restarting && !s.applied)
+		if err := s.server.AddPeer(ctx, &api.AddPeerRequest{Peer: p}); err != nil {
 			errs = append(errs, fmt.Errorf("bgp: adding neighbour %s AS %d: %w", n.Address, n.RemoteAS, err))
 		}
 	}

@@ -19,6 +19,20 @@ type BGP struct {
 	Networks   []netip.Prefix `yaml:"networks"` // originated, next hop self
 	// PrefixLists filter routes per neighbour (import, export).
 	PrefixLists []BGPPrefixList `yaml:"prefix-lists"`
+	// GracefulRestart (RFC 4724) for every neighbour, helper and
+	// restarting roles.
+	GracefulRestart BGPGracefulRestart `yaml:"graceful-restart"`
+}
+
+// BGPGracefulRestart configures BGP graceful restart; see
+// bgp.GracefulRestart for what each role does.
+type BGPGracefulRestart struct {
+	Enabled bool `yaml:"enabled"`
+	// RestartTime is advertised to neighbours (default 90s, at most 4095s).
+	RestartTime Duration `yaml:"restart-time"`
+	// DeferralTime bounds a restarting lsrd's wait for its neighbours'
+	// End-of-RIB (default 360s).
+	DeferralTime Duration `yaml:"deferral-time"`
 }
 
 // BGPPrefixList is an ordered list of rules: the first that matches a route
@@ -54,7 +68,9 @@ type BGPNeighbor struct {
 
 // Speaker returns the speaker's configuration.
 func (b *BGP) Speaker() bgp.Config {
-	c := bgp.Config{AS: b.AS, RouterID: b.RouterID, ListenPort: b.ListenPort, Networks: b.Networks}
+	c := bgp.Config{AS: b.AS, RouterID: b.RouterID, ListenPort: b.ListenPort, Networks: b.Networks,
+		GracefulRestart: bgp.GracefulRestart{Enabled: b.GracefulRestart.Enabled,
+			RestartTime: b.GracefulRestart.RestartTime.Std(), DeferralTime: b.GracefulRestart.DeferralTime.Std()}}
 	for _, n := range b.Neighbors {
 		c.Neighbors = append(c.Neighbors, bgp.Neighbor{Address: n.Address, RemoteAS: n.RemoteAS,
 			Password: n.Password, Passive: n.Passive, MultihopTTL: n.MultihopTTL, TTLSecurityHops: n.TTLSecurityHops, Families: n.Families,
@@ -75,7 +91,8 @@ func (b *BGP) Speaker() bgp.Config {
 var bgpFieldNames = strings.NewReplacer(
 	"router_id", "router-id", "listen_port", "listen-port",
 	"remote_as", "remote-as", "multihop_ttl", "multihop-ttl", "prefix_lists", "prefix-lists",
-	"ttl_security_hops", "ttl-security-hops",
+	"ttl_security_hops", "ttl-security-hops", "graceful_restart", "graceful-restart",
+	"restart_time", "restart-time", "deferral_time", "deferral-time",
 )
 
 func (b *BGP) validate() error {

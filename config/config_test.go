@@ -80,6 +80,7 @@ func TestParseRejects(t *testing.T) {
 		{"bgp bad action", "router-id: 1.1.1.1\nbgp:\n  as: 65001\n  prefix-lists:\n    - name: in\n      rules:\n        - {prefix: 10.0.0.0/8, action: allow}\n", `bgp.prefix-lists[0].rules[0].action: "allow"`},
 		{"bgp unknown list", "router-id: 1.1.1.1\nbgp:\n  as: 65001\n  neighbors:\n    - address: 10.0.0.2\n      remote-as: 65002\n      import: in\n", `bgp.neighbors[0].import: no prefix list named "in"`},
 		{"bgp bad le", "router-id: 1.1.1.1\nbgp:\n  as: 65001\n  prefix-lists:\n    - name: in\n      rules:\n        - {prefix: 10.0.0.0/8, le: 40}\n", "bgp.prefix-lists[0].rules[0].le: 40"},
+		{"bgp restart time", "router-id: 1.1.1.1\nbgp:\n  as: 65001\n  graceful-restart:\n    enabled: true\n    restart-time: 5000s\n", "bgp.graceful-restart.restart-time: 1h23m20s is out of range"},
 		{"relative socket", "router-id: 1.1.1.1\ncontrol:\n  socket: lsrd.sock\n", "field control.socket"},
 		{"gr reconnect too short", "router-id: 1.1.1.1\nldp:\n  graceful-restart:\n    reconnect-time: 500ms\n", "field ldp.graceful-restart.reconnect-time: 500ms"},
 		{"gr recovery too long", "router-id: 1.1.1.1\nldp:\n  graceful-restart:\n    recovery-time: 2h\n", "field ldp.graceful-restart.recovery-time: 2h0m0s"},

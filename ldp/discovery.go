@@ -21,11 +21,11 @@ type iface struct {
 	lastHello time.Time // when a hello was last sent on it
 }
 
-// triggeredHelloGap is how long after any hello on an interface a new
-// neighbour there gets one early: it then learns of us at once instead of at
-// our next periodic hello (up to the hello interval later, the longest wait
-// at start-up), and a flood of new LSR IDs gets at most one extra hello a
-// second out of us.
+// triggeredHelloGap is the least time between a hello on an interface and
+// the early one a new neighbour there gets: it then learns of us within a
+// second instead of at our next periodic hello (up to the hello interval
+// later, the longest wait at start-up), and a flood of new LSR IDs gets at
+// most one extra hello a second out of us.
 const triggeredHelloGap = time.Second
 
 // target is a destination of Targeted Hellos (section 2.4.2): configured,
@@ -258,11 +258,17 @@ func (e *Engine) helloReceived(ev HelloReceived) {
 		}
 		newNbr = e.nbrs[key.lsrID] == nil
 		a = e.addAdjacency(key, transport)
-		if i := e.ifaces[key.ifname]; !key.targeted && i != nil && i.joined && e.now.Sub(i.lastHello) >= triggeredHelloGap {
+		if i := e.ifaces[key.ifname]; !key.targeted && i != nil && i.joined && !i.nextHello.IsZero() {
 			// The new neighbour may have started after our last
 			// hello: tell it about us now (RFC 5036 sets no minimum
-			// spacing between hellos).
-			e.sendLinkHello(i)
+			// spacing between hellos), or as soon as the gap allows:
+			// a neighbour that starts just after our hello must not
+			// wait a whole interval for the next.
+			if due := i.lastHello.Add(triggeredHelloGap); !due.After(e.now) {
+				e.sendLinkHello(i)
+			} else if due.Before(i.nextHello) {
+				e.arm(&i.nextHello, due)
+			}
 		}
 	}
 	// Also by the LSR that sent it, with its session messages; only for

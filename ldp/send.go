@@ -28,7 +28,7 @@ func (e *Engine) sendMessages(s *session, msgs ...wire.Message) {
 	for _, m := range msgs {
 		for _, m := range splitToFit(m, room) {
 			s.msgID++
-			setMsgID(m, s.msgID)
+			m.SetMessageID(s.msgID)
 			b, err := wire.AppendMessage(nil, m)
 			if err != nil {
 				e.log.Error("ldp: cannot encode message", "peer", s.peerName(), "type", m.Type().String(), "err", err)
@@ -72,37 +72,4 @@ func (e *Engine) notify(s *session, st wire.Status) {
 		s.endedBy("reason", "notification sent", "status", st.Code.String())
 	}
 	e.sendMessages(s, &wire.Notification{Status: st})
-}
-
-// setMsgID stamps a Message ID on the message types the engine sends. The
-// LIB leaves IDs to the engine (lib.Outgoing).
-func setMsgID(m wire.Message, id uint32) {
-	switch m := m.(type) {
-	case *wire.Notification:
-		m.MsgID = id
-	case *wire.Initialization:
-		m.MsgID = id
-	case *wire.KeepAlive:
-		m.MsgID = id
-	case *wire.Capability:
-		m.MsgID = id
-	case *wire.Address:
-		m.MsgID = id
-	case *wire.AddressWithdraw:
-		m.MsgID = id
-	case *wire.LabelMapping:
-		m.MsgID = id
-	case *wire.LabelRequest:
-		m.MsgID = id
-	case *wire.LabelWithdraw:
-		m.MsgID = id
-	case *wire.LabelRelease:
-		m.MsgID = id
-	case *wire.LabelAbortRequest:
-		m.MsgID = id
-	case *wire.Hello:
-		m.MsgID = id
-	case *wire.RawMessage:
-		m.MsgID = id
-	}
 }

@@ -185,7 +185,7 @@ func runChain(t *testing.T, dut string, n int, limit time.Duration) chainResult 
 		if err := os.WriteFile(file, []byte(body), 0o644); err != nil {
 			t.Fatal(err)
 		}
-		r[i].Run("ip", "-batch", file)
+		r[i].RunFor(15*time.Minute, "ip", "-batch", file)
 	}
 	t.Logf("%d FECs: routes and addresses put in by ip -batch in %.1f s", n, time.Since(setup).Seconds())
 
@@ -224,6 +224,7 @@ func runChain(t *testing.T, dut string, n int, limit time.Duration) chainResult 
 				res.flaps += f
 				logs.add(l.Log)
 			}
+			keepLogs(t, r, func(i int) []byte { b, _ := os.ReadFile(ls[i].Log); return b })
 			res.logs = logs.String()
 		}
 	case "frr":

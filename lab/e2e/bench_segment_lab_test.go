@@ -43,6 +43,9 @@ func TestBenchLDPSegment(t *testing.T) {
 				defer func() { results = append(results, res) }()
 				s := newSegmentLab(t, dut, k)
 				res.started = s.started
+				profiled := make(chan struct{})
+				go func() { s.profile(strings.ReplaceAll(t.Name(), "/", "-")); close(profiled) }()
+				defer func() { <-profiled }()
 				ok := s.converge(limit)
 				cpu, busiest := s.cpu()
 				t.Logf("%s, %d routers: the daemons used %.0f s of CPU in %.0f s (busiest router %.0f s); %d packets dropped by the guest's full input backlog",
@@ -58,7 +61,7 @@ func TestBenchLDPSegment(t *testing.T) {
 				counted, seen := s.flaps()
 				res.flaps = fmt.Sprintf("%d (%d seen in polls)", counted, seen)
 				if !ok || counted+seen > 0 {
-					s.keepLogs(strings.ReplaceAll(t.Name(), "/", "-"))
+					s.keepLogs()
 				}
 				res.minAvailMB = min(res.minAvailMB, memAvailableMB())
 				t.Logf("%s, %d routers: %s; flaps %s; %d packets dropped by the guest's full input backlog; %s", dut, k, res.outcome, res.flaps, softnetDropped()-s.dropped0, s.logs)

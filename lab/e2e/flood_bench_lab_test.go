@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"net/netip"
 	"os"
-	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -20,17 +19,11 @@ import (
 // floodRates are the hello flood rates of TestBenchHelloFlood
 // (LSRD_BENCH_FLOOD_RATES, hellos per second).
 func floodRates(t *testing.T) []int {
-	s := os.Getenv("LSRD_BENCH_FLOOD_RATES")
-	if s == "" {
-		s = "1000,5000,10000"
-	}
-	var rates []int
-	for _, f := range strings.Split(s, ",") {
-		n, err := strconv.Atoi(strings.TrimSpace(f))
-		if err != nil || n < 1 || n > hostile.MaxFloodRate {
-			t.Fatalf("LSRD_BENCH_FLOOD_RATES=%q: want rates from 1 to %d", s, hostile.MaxFloodRate)
+	rates := benchSizes(t, "LSRD_BENCH_FLOOD_RATES", []int{1000, 5000, 10000})
+	for _, n := range rates {
+		if n > hostile.MaxFloodRate {
+			t.Fatalf("LSRD_BENCH_FLOOD_RATES: %d hellos per second is over the flooding tool's %d", n, hostile.MaxFloodRate)
 		}
-		rates = append(rates, n)
 	}
 	return rates
 }

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net/netip"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -23,7 +24,7 @@ import (
 func TestLDPSegment25(t *testing.T) {
 	s := newSegmentLab(t, "lsrd", 25)
 	if !s.converge(4 * time.Minute) {
-		s.keepLogs(strings.ReplaceAll(t.Name(), "/", "-"))
+		s.keepLogs()
 		t.Fatalf("25 lsrd routers on one segment: not converged within 4m: %s", s.progress())
 	}
 	t.Logf("converged %.1f s after the first lsrd started (all 25 started in %.1f s); %d packets dropped by the guest's full input backlog",
@@ -31,7 +32,7 @@ func TestLDPSegment25(t *testing.T) {
 	s.observe(30 * time.Second)
 	flaps, seen := s.flaps()
 	if flaps != 0 || seen != 0 {
-		s.keepLogs(strings.ReplaceAll(t.Name(), "/", "-"))
+		s.keepLogs()
 		t.Errorf("sessions flapped: lsrd counted %d, polls saw %d; %s", flaps, seen, s.logs)
 	}
 	if !s.complete() {
@@ -111,13 +112,21 @@ func newSegmentLab(t *testing.T, dut string, k int) *segmentLab {
 		}
 		t.Logf("net.core.netdev_max_backlog=%s", v)
 	}
+	if os.Getenv("LSRD_LAB_SOFTIRQ_RT") != "" {
+		// An experiment: the guest's one kernel receives every router's
+		// packets, in softirq context or, under load, in ksoftirqd,
+		// which then competes with every daemon for the 2 emulated
+		// CPUs (separate routers each have their own). Real-time
+		// priority gives packet delivery its own share back.
+		prioritizeSoftirq(t)
+	}
 	s.dropped0 = softnetDropped()
 	s.start = time.Now()
 	for i, r := range s.routers {
 		switch dut {
 		case "lsrd":
-			s.lsrds = append(s.lsrds, r.StartLSRD(fmt.Sprintf("router-id: %s\nldp:\n  interfaces:\n    - name: %s\nmetrics:\n  listen: %s\n",
-				s.ids[i], ifnames[i], metricsListen)))
+			s.lsrds = append(s.lsrds, r.StartLSRD(fmt.Sprintf("router-id: %s\nldp:\n  interfaces:\n    - name: %s\nmetrics:\n  listen: %s\n  pprof: %t\n",
+				s.ids[i], ifnames[i], metricsListen, profileAfter() > 0)))
 		case "frr":
 			s.frrs = append(s.frrs, r.StartFRR(topo.FRRConfig{RouterID: s.ids[i], LDP: &topo.FRRLDP{Interfaces: []string{ifnames[i]}}}))
 		default:
@@ -385,25 +394,50 @@ func (s *segmentLab) rss() (total, largest int) {
 // (/run/lab/<name>/, kept on the host with LSRD_LAB_KEEP=1), for a run that
 // did not converge or flapped: the routers' own directories are gone when
 // the guest powers off.
-func (s *segmentLab) keepLogs(name string) {
-	dir := filepath.Join("/run/lab", name)
+func (s *segmentLab) keepLogs() {
+	keepLogs(s.t, s.routers, func(i int) []byte {
+		if s.dut == "lsrd" {
+			b, _ := os.ReadFile(s.lsrds[i].Log)
+			return b
+		}
+		return []byte(s.frrs[i].LogTail(1 << 20))
+	})
+}
+
+// keepLogs writes each router's daemon log to /run/lab/<test name>, which
+// lab exec keeps on the host with LSRD_LAB_KEEP=1.
+func keepLogs(t *testing.T, routers []*topo.Router, text func(i int) []byte) {
 	if _, err := os.Stat("/run/lab"); err != nil {
 		return
 	}
+	dir := filepath.Join("/run/lab", strings.ReplaceAll(t.Name(), "/", "-"))
 	if err := os.MkdirAll(dir, 0o755); err != nil {
-		s.t.Logf("keeping logs: %v", err)
+		t.Logf("keeping logs: %v", err)
 		return
 	}
-	for i, r := range s.routers {
-		var text []byte
-		if s.dut == "lsrd" {
-			text, _ = os.ReadFile(s.lsrds[i].Log)
-		} else {
-			text = []byte(s.frrs[i].LogTail(1 << 20))
-		}
-		if err := os.WriteFile(filepath.Join(dir, r.Name+".log"), text, 0o644); err != nil {
-			s.t.Logf("keeping logs: %v", err)
+	for i, r := range routers {
+		if err := os.WriteFile(filepath.Join(dir, r.Name+".log"), text(i), 0o644); err != nil {
+			t.Logf("keeping logs: %v", err)
 		}
 	}
-	s.t.Logf("daemon logs kept in %s (on the host with LSRD_LAB_KEEP=1)", dir)
+	t.Logf("daemon logs kept in %s (on the host with LSRD_LAB_KEEP=1)", dir)
+}
+
+// prioritizeSoftirq runs the guest's ksoftirqd threads at real-time
+// priority (SCHED_FIFO 50).
+func prioritizeSoftirq(t *testing.T) {
+	comms, _ := filepath.Glob("/proc/[0-9]*/comm")
+	n := 0
+	for _, c := range comms {
+		b, err := os.ReadFile(c)
+		if err != nil || !strings.HasPrefix(string(b), "ksoftirqd/") {
+			continue
+		}
+		pid := filepath.Base(filepath.Dir(c))
+		if out, err := exec.Command("chrt", "-f", "-p", "50", pid).CombinedOutput(); err != nil {
+			t.Fatalf("chrt ksoftirqd %s: %v: %s", pid, err, out)
+		}
+		n++
+	}
+	t.Logf("%d ksoftirqd threads at SCHED_FIFO 50 (LSRD_LAB_SOFTIRQ_RT)", n)
 }

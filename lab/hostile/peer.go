@@ -381,7 +381,7 @@ type peerSession struct {
 func (s *peerSession) send(msgs ...wire.Message) error {
 	for _, m := range msgs {
 		s.msgID++
-		setMsgID(m, s.msgID)
+		m.SetMessageID(s.msgID)
 	}
 	b, err := (&wire.PDU{ID: s.id, Messages: msgs}).MarshalBinary()
 	if err != nil {
@@ -400,19 +400,6 @@ func (s *peerSession) send(msgs ...wire.Message) error {
 		}
 	}
 	return nil
-}
-
-func setMsgID(m wire.Message, id uint32) {
-	switch m := m.(type) {
-	case *wire.Initialization:
-		m.MsgID = id
-	case *wire.KeepAlive:
-		m.MsgID = id
-	case *wire.Address:
-		m.MsgID = id
-	case *wire.LabelMapping:
-		m.MsgID = id
-	}
 }
 
 // read reads the router's PDUs until the connection ends, and reports why.

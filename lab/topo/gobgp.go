@@ -8,6 +8,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"syscall"
 	"time"
 
 	api "github.com/osrg/gobgp/v3/api"
@@ -21,6 +22,18 @@ type GoBGPConfig struct {
 	AS        uint32
 	RouterID  string
 	Neighbors []BGPNeighbor
+	// Routes are originated before any neighbour is configured, so that
+	// the first UPDATEs (and End-of-RIB) carry them all.
+	Routes []GoBGPRoute
+	// Restarting starts gobgpd with the Restart State bit of graceful
+	// restart set (gobgpd -r): it comes back from a restart.
+	Restarting bool
+}
+
+// GoBGPRoute is an IPv4 unicast route gobgpd originates.
+type GoBGPRoute struct {
+	Prefix  netip.Prefix
+	NextHop netip.Addr
 }
 
 func (c GoBGPConfig) render() string {
@@ -40,8 +53,19 @@ func (c GoBGPConfig) render() string {
 		if n.TTLMin != 0 {
 			fmt.Fprintf(&b, "  [neighbors.ttl-security.config]\n    enabled = true\n    ttl-min = %d\n", n.TTLMin)
 		}
-		for _, f := range n.Families {
+		if n.GracefulRestart {
+			fmt.Fprintf(&b, "  [neighbors.graceful-restart.config]\n    enabled = true\n    restart-time = 120\n")
+		}
+		fams := n.Families
+		if len(fams) == 0 && n.GracefulRestart {
+			// A family needs its own graceful restart tuple.
+			fams = []string{"ipv4-unicast"}
+		}
+		for _, f := range fams {
 			fmt.Fprintf(&b, "  [[neighbors.afi-safis]]\n    [neighbors.afi-safis.config]\n      afi-safi-name = %q\n", f)
+			if n.GracefulRestart {
+				fmt.Fprintf(&b, "    [neighbors.afi-safis.mp-graceful-restart.config]\n      enabled = true\n")
+			}
 		}
 	}
 	return b.String()
@@ -64,13 +88,20 @@ func (r *Router) StartGoBGP(cfg GoBGPConfig) *GoBGP {
 	t.Helper()
 	dir := t.TempDir()
 	conf := filepath.Join(dir, "gobgpd.toml")
-	if err := os.WriteFile(conf, []byte(cfg.render()), 0o644); err != nil {
+	first := cfg
+	if len(cfg.Routes) > 0 {
+		first.Neighbors = nil
+	}
+	if err := os.WriteFile(conf, []byte(first.render()), 0o644); err != nil {
 		t.Fatalf("topo: %s: %v", r.Name, err)
 	}
 	g := &GoBGP{r: r}
 	var err error
-	g.proc, err = r.startProcess("gobgpd", filepath.Join(dir, "gobgpd.log"), "gobgpd", "-f", conf, "-p",
-		"--api-hosts", gobgpAPI, "--pprof-disable")
+	args := []string{"gobgpd", "-f", conf, "-p", "--api-hosts", gobgpAPI, "--pprof-disable"}
+	if cfg.Restarting {
+		args = append(args, "-r")
+	}
+	g.proc, err = r.startProcess("gobgpd", filepath.Join(dir, "gobgpd.log"), args...)
 	if err != nil {
 		t.Fatalf("topo: %s: %v", r.Name, err)
 	}
@@ -95,7 +126,36 @@ func (r *Router) StartGoBGP(cfg GoBGPConfig) *GoBGP {
 		_, err := g.Client.GetBgp(ctx, &api.GetBgpRequest{})
 		return err
 	})
+	if len(cfg.Routes) > 0 {
+		ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+		defer cancel()
+		for _, rt := range cfg.Routes {
+			if err := g.AddRoute(ctx, rt.Prefix, rt.NextHop); err != nil {
+				t.Fatalf("topo: %v", err)
+			}
+		}
+		// The neighbours come with gobgpd's configuration reload.
+		if err := os.WriteFile(conf, []byte(cfg.render()), 0o644); err != nil {
+			t.Fatalf("topo: %s: %v", r.Name, err)
+		}
+		g.proc.cmd.Process.Signal(syscall.SIGHUP)
+		Eventually(t, 30*time.Second, r.Name+": gobgpd's neighbours from the reloaded configuration", func() error {
+			for _, n := range cfg.Neighbors {
+				if _, err := g.PeerState(ctx, n.Address); err != nil {
+					return err
+				}
+			}
+			return nil
+		})
+	}
 	return g
+}
+
+// Kill ends gobgpd with SIGKILL, as a crash would: no NOTIFICATION, the
+// kernel closes its sessions.
+func (g *GoBGP) Kill() {
+	g.proc.cmd.Process.Kill()
+	g.proc.wait()
 }
 
 // Stop stops gobgpd and closes the API connection.

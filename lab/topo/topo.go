@@ -72,9 +72,25 @@ func (r *Router) Run(args ...string) string {
 }
 
 // Try runs a command in the router's namespace and returns its output, and an
-// error that carries the output when it fails.
+// error that carries the output when it fails. It has a minute.
 func (r *Router) Try(args ...string) (string, error) {
-	return r.lab.host(append([]string{"ip", "netns", "exec", r.Name}, args...)...)
+	return r.TryFor(time.Minute, args...)
+}
+
+// RunFor is Run with a time limit of its own, for work that grows with a
+// benchmark's size (an ip -batch of 50,000 routes, zebra reading them).
+func (r *Router) RunFor(limit time.Duration, args ...string) string {
+	r.lab.t.Helper()
+	out, err := r.TryFor(limit, args...)
+	if err != nil {
+		r.lab.t.Fatalf("topo: %s: %v", r.Name, err)
+	}
+	return out
+}
+
+// TryFor is Try with a time limit of its own.
+func (r *Router) TryFor(limit time.Duration, args ...string) (string, error) {
+	return r.lab.hostFor(limit, append([]string{"ip", "netns", "exec", r.Name}, args...)...)
 }
 
 // AddLoopback adds an address (with prefix length) to the router's loopback.
@@ -85,7 +101,11 @@ func (r *Router) AddLoopback(cidr string) {
 
 // host runs a command in the guest's root namespace with a one-minute limit.
 func (l *Lab) host(args ...string) (string, error) {
-	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	return l.hostFor(time.Minute, args...)
+}
+
+func (l *Lab) hostFor(limit time.Duration, args ...string) (string, error) {
+	ctx, cancel := context.WithTimeout(context.Background(), limit)
 	defer cancel()
 	cmd := exec.CommandContext(ctx, args[0], args[1:]...)
 	var out bytes.Buffer

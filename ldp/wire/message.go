@@ -66,6 +66,8 @@ type Message interface {
 	Type() MsgType
 	// MessageID returns the Message ID.
 	MessageID() uint32
+	// SetMessageID sets the Message ID (senders number their messages).
+	SetMessageID(id uint32)
 	// appendParams appends the mandatory then optional parameters.
 	appendParams(b []byte) ([]byte, error)
 }
@@ -86,6 +88,9 @@ func (m *RawMessage) Type() MsgType { return m.MsgType }
 
 // MessageID returns the Message ID.
 func (m *RawMessage) MessageID() uint32 { return m.MsgID }
+
+// SetMessageID sets the Message ID.
+func (m *RawMessage) SetMessageID(id uint32) { m.MsgID = id }
 
 func (m *RawMessage) appendParams(b []byte) ([]byte, error) { return append(b, m.Params...), nil }
 

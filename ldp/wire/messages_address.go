@@ -14,6 +14,9 @@ func (*Address) Type() MsgType { return MsgAddress }
 // MessageID returns the Message ID.
 func (m *Address) MessageID() uint32 { return m.MsgID }
 
+// SetMessageID sets the Message ID.
+func (m *Address) SetMessageID(id uint32) { m.MsgID = id }
+
 func (m *Address) appendParams(b []byte) ([]byte, error) {
 	return appendAddressParams(b, m.Addresses, m.Unknown)
 }
@@ -31,6 +34,9 @@ func (*AddressWithdraw) Type() MsgType { return MsgAddressWithdraw }
 
 // MessageID returns the Message ID.
 func (m *AddressWithdraw) MessageID() uint32 { return m.MsgID }
+
+// SetMessageID sets the Message ID.
+func (m *AddressWithdraw) SetMessageID(id uint32) { m.MsgID = id }
 
 func (m *AddressWithdraw) appendParams(b []byte) ([]byte, error) {
 	return appendAddressParams(b, m.Addresses, m.Unknown)

@@ -20,6 +20,9 @@ func (*Hello) Type() MsgType { return MsgHello }
 // MessageID returns the Message ID.
 func (m *Hello) MessageID() uint32 { return m.MsgID }
 
+// SetMessageID sets the Message ID.
+func (m *Hello) SetMessageID(id uint32) { m.MsgID = id }
+
 func (m *Hello) appendParams(b []byte) ([]byte, error) {
 	b = m.Params.append(b)
 	a := m.TransportAddr

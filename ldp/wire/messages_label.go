@@ -22,6 +22,9 @@ func (*LabelMapping) Type() MsgType { return MsgLabelMapping }
 // MessageID returns the Message ID.
 func (m *LabelMapping) MessageID() uint32 { return m.MsgID }
 
+// SetMessageID sets the Message ID.
+func (m *LabelMapping) SetMessageID(id uint32) { m.MsgID = id }
+
 func (m *LabelMapping) appendParams(b []byte) ([]byte, error) {
 	return labelParams{m.FEC, &m.Label, m.LabelRequestID, m.HopCount, m.PathVector, m.Unknown}.append(b)
 }
@@ -55,6 +58,9 @@ func (*LabelRequest) Type() MsgType { return MsgLabelRequest }
 // MessageID returns the Message ID.
 func (m *LabelRequest) MessageID() uint32 { return m.MsgID }
 
+// SetMessageID sets the Message ID.
+func (m *LabelRequest) SetMessageID(id uint32) { m.MsgID = id }
+
 func (m *LabelRequest) appendParams(b []byte) ([]byte, error) {
 	return labelParams{m.FEC, nil, nil, m.HopCount, m.PathVector, m.Unknown}.append(b)
 }
@@ -81,6 +87,9 @@ func (*LabelWithdraw) Type() MsgType { return MsgLabelWithdraw }
 
 // MessageID returns the Message ID.
 func (m *LabelWithdraw) MessageID() uint32 { return m.MsgID }
+
+// SetMessageID sets the Message ID.
+func (m *LabelWithdraw) SetMessageID(id uint32) { m.MsgID = id }
 
 func (m *LabelWithdraw) appendParams(b []byte) ([]byte, error) {
 	return labelParams{m.FEC, m.Label, nil, nil, nil, m.Unknown}.append(b)
@@ -109,6 +118,9 @@ func (*LabelRelease) Type() MsgType { return MsgLabelRelease }
 // MessageID returns the Message ID.
 func (m *LabelRelease) MessageID() uint32 { return m.MsgID }
 
+// SetMessageID sets the Message ID.
+func (m *LabelRelease) SetMessageID(id uint32) { m.MsgID = id }
+
 func (m *LabelRelease) appendParams(b []byte) ([]byte, error) {
 	return labelParams{m.FEC, m.Label, nil, nil, nil, m.Unknown}.append(b)
 }
@@ -136,6 +148,9 @@ func (*LabelAbortRequest) Type() MsgType { return MsgLabelAbortRequest }
 
 // MessageID returns the Message ID.
 func (m *LabelAbortRequest) MessageID() uint32 { return m.MsgID }
+
+// SetMessageID sets the Message ID.
+func (m *LabelAbortRequest) SetMessageID(id uint32) { m.MsgID = id }
 
 func (m *LabelAbortRequest) appendParams(b []byte) ([]byte, error) {
 	return labelParams{m.FEC, nil, &m.LabelRequestID, nil, nil, m.Unknown}.append(b)

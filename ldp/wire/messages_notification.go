@@ -34,6 +34,9 @@ func (*Notification) Type() MsgType { return MsgNotification }
 // MessageID returns the Message ID.
 func (m *Notification) MessageID() uint32 { return m.MsgID }
 
+// SetMessageID sets the Message ID.
+func (m *Notification) SetMessageID(id uint32) { m.MsgID = id }
+
 func (m *Notification) appendParams(b []byte) ([]byte, error) {
 	b, err := m.Status.append(b)
 	if err != nil {

@@ -18,6 +18,9 @@ func (*Initialization) Type() MsgType { return MsgInitialization }
 // MessageID returns the Message ID.
 func (m *Initialization) MessageID() uint32 { return m.MsgID }
 
+// SetMessageID sets the Message ID.
+func (m *Initialization) SetMessageID(id uint32) { m.MsgID = id }
+
 func (m *Initialization) appendParams(b []byte) ([]byte, error) {
 	b, err := m.Session.append(b)
 	if err != nil {
@@ -77,6 +80,9 @@ func (*KeepAlive) Type() MsgType { return MsgKeepAlive }
 // MessageID returns the Message ID.
 func (m *KeepAlive) MessageID() uint32 { return m.MsgID }
 
+// SetMessageID sets the Message ID.
+func (m *KeepAlive) SetMessageID(id uint32) { m.MsgID = id }
+
 func (m *KeepAlive) appendParams(b []byte) ([]byte, error) { return appendRawTLVs(b, m.Unknown) }
 
 func decodeKeepAlive(c *msgCtx, r *tlvReader) (Message, *DecodeError) {
@@ -103,6 +109,9 @@ func (*Capability) Type() MsgType { return MsgCapability }
 
 // MessageID returns the Message ID.
 func (m *Capability) MessageID() uint32 { return m.MsgID }
+
+// SetMessageID sets the Message ID.
+func (m *Capability) SetMessageID(id uint32) { m.MsgID = id }
 
 func (m *Capability) appendParams(b []byte) ([]byte, error) {
 	b, err := appendCapabilities(b, m.Capabilities)
