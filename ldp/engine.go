@@ -330,9 +330,13 @@ func (e *Engine) shutdownAll() {
 
 // clearNeighbor is the operator's reset: the session ends with Shutdown,
 // earlier failures are forgotten and, on the active side, a new session is
-// attempted at once.
+// attempted at once. Labels kept stale for the neighbour's graceful restart
+// go too: the operator asked for a fresh start.
 func (e *Engine) clearNeighbor(id netip.Addr) {
 	n := e.nbrs[id]
+	if e.helping[id] != nil && (n == nil || n.sess == nil || n.sess.state != Operational) {
+		e.sweepStale(id, "neighbour cleared by the operator")
+	}
 	if n == nil {
 		return
 	}
