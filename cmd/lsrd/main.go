@@ -15,7 +15,9 @@ import (
 	"log/slog"
 	"os"
 	"os/signal"
+	"runtime/pprof"
 	"syscall"
+	"time"
 
 	"github.com/lsrd/lsrd/config"
 	"github.com/lsrd/lsrd/daemon"
@@ -48,6 +50,9 @@ func main() {
 
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM, syscall.SIGINT)
 	defer stop()
+	if path := os.Getenv("LSRD_CPU_PROFILE"); path != "" {
+		defer profileCPU(log, path, os.Getenv("LSRD_CPU_PROFILE_FOR"))()
+	}
 	d, err := daemon.New(cfg, daemon.Options{ConfigPath: *path, Log: log, Version: version})
 	if err != nil {
 		log.Error("lsrd cannot start", "err", err)
@@ -66,4 +71,33 @@ func main() {
 		log.Error("lsrd stopped", "err", err)
 		os.Exit(1)
 	}
+}
+
+// profileCPU writes a CPU profile of lsrd to path, a diagnostic for where
+// the time goes when the metrics listener cannot answer (a lab guest
+// saturated by 40 routers): until lsrd stops, or for the duration in
+// forDur when it is a Go duration. It returns the function that ends it.
+func profileCPU(log *slog.Logger, path, forDur string) func() {
+	f, err := os.Create(path)
+	if err == nil {
+		err = pprof.StartCPUProfile(f)
+	}
+	if err != nil {
+		log.Error("LSRD_CPU_PROFILE: not profiling", "path", path, "err", err)
+		return func() {}
+	}
+	log.Info("writing a CPU profile", "path", path, "for", forDur)
+	end := func() {
+		pprof.StopCPUProfile()
+		f.Close()
+	}
+	if d, err := time.ParseDuration(forDur); err == nil {
+		t := time.AfterFunc(d, end)
+		return func() {
+			if t.Stop() {
+				end()
+			}
+		}
+	}
+	return end
 }

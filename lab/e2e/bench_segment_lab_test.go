@@ -44,7 +44,7 @@ func TestBenchLDPSegment(t *testing.T) {
 				s := newSegmentLab(t, dut, k)
 				res.started = s.started
 				profiled := make(chan struct{})
-				go func() { s.profile(strings.ReplaceAll(t.Name(), "/", "-")); close(profiled) }()
+				go func() { s.profile(); close(profiled) }()
 				defer func() { <-profiled }()
 				ok := s.converge(limit)
 				cpu, busiest := s.cpu()

@@ -70,7 +70,8 @@ type segmentLab struct {
 
 	minAvailMB int
 	logs       string
-	dropped0   int64 // softnetDropped when the daemons started
+	dropped0   int64   // softnetDropped when the daemons started
+	cpu0       []int64 // guestCPU then
 }
 
 func newSegmentLab(t *testing.T, dut string, k int) *segmentLab {
@@ -121,12 +122,13 @@ func newSegmentLab(t *testing.T, dut string, k int) *segmentLab {
 		prioritizeSoftirq(t)
 	}
 	s.dropped0 = softnetDropped()
+	s.cpu0 = guestCPU()
 	s.start = time.Now()
 	for i, r := range s.routers {
 		switch dut {
 		case "lsrd":
-			s.lsrds = append(s.lsrds, r.StartLSRD(fmt.Sprintf("router-id: %s\nldp:\n  interfaces:\n    - name: %s\nmetrics:\n  listen: %s\n  pprof: %t\n",
-				s.ids[i], ifnames[i], metricsListen, profileAfter() > 0)))
+			s.lsrds = append(s.lsrds, r.StartLSRDWith(fmt.Sprintf("router-id: %s\nldp:\n  interfaces:\n    - name: %s\nmetrics:\n  listen: %s\n",
+				s.ids[i], ifnames[i], metricsListen), s.profileEnv(i)...))
 		case "frr":
 			s.frrs = append(s.frrs, r.StartFRR(topo.FRRConfig{RouterID: s.ids[i], LDP: &topo.FRRLDP{Interfaces: []string{ifnames[i]}}}))
 		default:

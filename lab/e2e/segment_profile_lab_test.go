@@ -3,22 +3,19 @@
 package e2e
 
 import (
-	"context"
 	"fmt"
-	"io"
-	"net"
-	"net/http"
 	"os"
 	"path/filepath"
 	"strconv"
 	"strings"
-	"sync"
 	"time"
 )
 
 // profileAfter is LSRD_BENCH_SEGMENT_PROFILE: when set, a segment bench
-// run takes CPU profiles of three lsrd routers that long after the first
-// daemon started (a diagnostic for where the time goes at 40 routers).
+// run has three lsrd routers (the first, middle and last started) write a
+// CPU profile of their first that long (LSRD_CPU_PROFILE), and logs the
+// guest's CPU split over the same time: a diagnostic for where the time
+// goes at 40 routers, where the metrics listener cannot answer.
 func profileAfter() time.Duration {
 	d, err := time.ParseDuration(os.Getenv("LSRD_BENCH_SEGMENT_PROFILE"))
 	if err != nil {
@@ -27,59 +24,41 @@ func profileAfter() time.Duration {
 	return d
 }
 
-// profile waits until profileAfter, then takes 20 s CPU profiles of the
-// first, middle and last router at once and writes them, with the guest's
-// CPU split over the same 20 s, to /run/lab/<name> (kept on the host with
-// LSRD_LAB_KEEP=1).
-func (s *segmentLab) profile(name string) {
+// profileDir is where router profiles go: /run/lab/<test>, kept on the
+// host with LSRD_LAB_KEEP=1.
+func (s *segmentLab) profileDir() string {
+	return filepath.Join("/run/lab", strings.ReplaceAll(s.t.Name(), "/", "-"))
+}
+
+// profileEnv is router i's environment for lsrd.
+func (s *segmentLab) profileEnv(i int) []string {
+	d := profileAfter()
+	if d == 0 || i != 0 && i != s.k/2 && i != s.k-1 {
+		return nil
+	}
+	if err := os.MkdirAll(s.profileDir(), 0o755); err != nil {
+		s.t.Fatal(err)
+	}
+	return []string{"LSRD_CPU_PROFILE=" + filepath.Join(s.profileDir(), s.routers[i].Name+".pprof"), "LSRD_CPU_PROFILE_FOR=" + d.String()}
+}
+
+// profile waits out the profiles and logs the guest's CPU split since the
+// first daemon started.
+func (s *segmentLab) profile() {
 	after := profileAfter()
 	if after == 0 || s.dut != "lsrd" {
 		return
 	}
 	time.Sleep(time.Until(s.start.Add(after)))
-	dir := filepath.Join("/run/lab", name)
-	if err := os.MkdirAll(dir, 0o755); err != nil {
-		s.t.Logf("profile: %v", err)
-		return
-	}
-	before := guestCPU()
-	self0 := selfCPU()
-	var wg sync.WaitGroup
-	for _, i := range []int{0, s.k / 2, s.k - 1} {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			r := s.routers[i]
-			c := &http.Client{Timeout: 60 * time.Second, Transport: &http.Transport{
-				DialContext: func(ctx context.Context, _, a string) (net.Conn, error) { return r.DialContext(ctx, a) },
-			}}
-			defer c.CloseIdleConnections()
-			resp, err := c.Get("http://" + metricsListen + "/debug/pprof/profile?seconds=20")
-			if err != nil {
-				s.t.Logf("profile %s: %v", r.Name, err)
-				return
-			}
-			defer resp.Body.Close()
-			b, err := io.ReadAll(resp.Body)
-			if err == nil {
-				err = os.WriteFile(filepath.Join(dir, r.Name+".pprof"), b, 0o644)
-			}
-			if err != nil {
-				s.t.Logf("profile %s: %v", r.Name, err)
-			}
-		}()
-	}
-	wg.Wait()
-	after2 := guestCPU()
+	now := guestCPU()
 	var parts []string
-	names := []string{"user", "nice", "system", "idle", "iowait", "irq", "softirq"}
-	for i, n := range names {
-		if i < len(before) && i < len(after2) {
-			parts = append(parts, fmt.Sprintf("%s %.1f s", n, float64(after2[i]-before[i])/100))
+	for i, n := range []string{"user", "nice", "system", "idle", "iowait", "irq", "softirq"} {
+		if i < len(s.cpu0) && i < len(now) {
+			parts = append(parts, fmt.Sprintf("%s %.1f s", n, float64(now[i]-s.cpu0[i])/100))
 		}
 	}
-	s.t.Logf("profile: guest CPU over the profiles: %s; this test process %.1f s; profiles in %s",
-		strings.Join(parts, ", "), selfCPU()-self0, dir)
+	s.t.Logf("profile: guest CPU in the first %s: %s; this test process %.1f s in all; profiles in %s",
+		after, strings.Join(parts, ", "), selfCPU(), s.profileDir())
 }
 
 // guestCPU is the first line of /proc/stat, in ticks.

@@ -39,6 +39,13 @@ func LSRDBinary() (string, error) {
 // starts lsrd in the router. It is stopped with
 // SIGTERM when the test ends, and its log printed if the test failed.
 func (r *Router) StartLSRD(yaml string) *LSRD {
+	r.lab.t.Helper()
+	return r.StartLSRDWith(yaml)
+}
+
+// StartLSRDWith is StartLSRD with environment variables (NAME=value) for
+// lsrd, e.g. LSRD_CPU_PROFILE.
+func (r *Router) StartLSRDWith(yaml string, env ...string) *LSRD {
 	t := r.lab.t
 	t.Helper()
 	bin, err := LSRDBinary()
@@ -55,7 +62,11 @@ func (r *Router) StartLSRD(yaml string) *LSRD {
 	if err := os.WriteFile(l.Config, []byte(yaml), 0o644); err != nil {
 		t.Fatalf("topo: %s: %v", r.Name, err)
 	}
-	if l.proc, err = r.startProcess("lsrd", l.Log, bin, "-config", l.Config); err != nil {
+	args := []string{bin, "-config", l.Config}
+	if len(env) > 0 {
+		args = append(append([]string{"env"}, env...), args...)
+	}
+	if l.proc, err = r.startProcess("lsrd", l.Log, args...); err != nil {
 		t.Fatalf("topo: %s: %v", r.Name, err)
 	}
 	l.client = &http.Client{Timeout: 10 * time.Second, Transport: &http.Transport{
