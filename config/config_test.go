@@ -31,6 +31,9 @@ static-routes:
 	if c.LDP.Labels.Min != 16 || c.LDP.Labels.Max != 1048574 || c.LDP.Labels.Control != "ordered" || c.LDP.Labels.Allocate != "host-routes" {
 		t.Errorf("labels %+v", c.LDP.Labels)
 	}
+	if c.Kernel.RestartSweepAfter.Std() != 120*time.Second || c.Kernel.KeepRoutesOnShutdown {
+		t.Errorf("kernel %+v, want routes removed on shutdown and a 120s sweep timer", c.Kernel)
+	}
 }
 
 func TestParseRejects(t *testing.T) {
@@ -59,6 +62,7 @@ func TestParseRejects(t *testing.T) {
 		{"bgp bad action", "router-id: 1.1.1.1\nbgp:\n  as: 65001\n  prefix-lists:\n    - name: in\n      rules:\n        - {prefix: 10.0.0.0/8, action: allow}\n", `bgp.prefix-lists[0].rules[0].action: "allow"`},
 		{"bgp unknown list", "router-id: 1.1.1.1\nbgp:\n  as: 65001\n  neighbors:\n    - address: 10.0.0.2\n      remote-as: 65002\n      import: in\n", `bgp.neighbors[0].import: no prefix list named "in"`},
 		{"bgp bad le", "router-id: 1.1.1.1\nbgp:\n  as: 65001\n  prefix-lists:\n    - name: in\n      rules:\n        - {prefix: 10.0.0.0/8, le: 40}\n", "bgp.prefix-lists[0].rules[0].le: 40"},
+		{"sweep timer too short", "router-id: 1.1.1.1\nkernel:\n  restart-sweep-after: 100ms\n", "field kernel.restart-sweep-after: 100ms"},
 		{"relative socket", "router-id: 1.1.1.1\ncontrol:\n  socket: lsrd.sock\n", "field control.socket"},
 	}
 	for _, c := range cases {
