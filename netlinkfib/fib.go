@@ -237,6 +237,7 @@ func (f *FIB) Adopt(ctx context.Context) (Adopted, error) {
 		f.obs.Resync()
 		f.have, f.stale = have, false
 		f.adoptState()
+		f.publishStatus()
 	}
 	var a Adopted
 	if k := f.keep; k != nil {
@@ -250,8 +251,9 @@ func (f *FIB) Adopt(ctx context.Context) (Adopted, error) {
 func (f *FIB) adoptState() {
 	f.adopted = true
 	f.keep = adopt(f.have, time.Now())
+	f.staleCount = f.keep.stale(desiredState{}, f.have) // nothing is wanted yet
 	if k := f.keep; k != nil {
-		f.log.Info("netlinkfib: adopted routes from a previous run; they stay until the sweep",
+		f.log.Debug("netlinkfib: adopted routes from a previous run; they stay until the sweep",
 			"routes", len(k.labels)+len(k.routes), "label_routes", len(k.labels), "prefixes", len(k.routes), "nexthop_objects", len(k.objects))
 	}
 }
