@@ -54,7 +54,8 @@ type FIB struct {
 	// read of the kernel (which adopts) has happened.
 	keep       *adoption
 	adopted    bool
-	staleCount int // what a sweep would delete, as of the last pass
+	staleCount int    // what a sweep would delete, as of the last pass
+	sweepAsked string // a sweep taken from the slot, not done yet (a pass failed before it)
 
 	// The latest table Set published, not yet taken by a pass. It has a
 	// lock of its own so that Set never waits for a pass (seconds at
@@ -213,6 +214,7 @@ func (f *FIB) Flush(ctx context.Context) error {
 	f.slot.Lock()
 	f.sweep = ""
 	f.slot.Unlock()
+	f.sweepAsked = ""
 	f.desired = fib.NewTable()
 	f.stale = true
 	f.adopted, f.keep = true, nil

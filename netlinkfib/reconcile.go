@@ -68,7 +68,9 @@ func (c change) gone() bool {
 // resolve the desired table, diff, program the difference, then collect the
 // garbage nothing uses any more. Called with f.mu held.
 func (f *FIB) reconcile(ctx context.Context) error {
-	sweep := f.takeNext()
+	if sweep := f.takeNext(); sweep != "" {
+		f.sweepAsked = sweep // kept until a pass gets as far as the sweep
+	}
 	defer f.publishStatus()
 	if f.dirty.Swap(false) {
 		f.stale = true
@@ -95,10 +97,13 @@ func (f *FIB) reconcile(ctx context.Context) error {
 		idx, ok := links[name]
 		return idx, ok
 	})
-	if sweep != "" && f.keep != nil {
-		f.log.Info("netlinkfib: sweeping stale kernel routes after convergence", "routes", f.keep.stale(want, f.have),
-			"reason", sweep, "after", time.Since(f.keep.at).Round(time.Millisecond))
-		f.keep = nil
+	if f.sweepAsked != "" {
+		if f.keep != nil {
+			f.log.Info("netlinkfib: sweeping stale kernel routes after convergence", "routes", f.keep.stale(want, f.have),
+				"reason", f.sweepAsked, "after", time.Since(f.keep.at).Round(time.Millisecond))
+			f.keep = nil
+		}
+		f.sweepAsked = ""
 	}
 	alloc := &idAllocator{next: f.nextID, used: f.have.usedIDs}
 	p := diff(want, f.have, alloc, f.keep)
