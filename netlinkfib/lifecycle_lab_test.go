@@ -62,6 +62,7 @@ func TestOwnershipRestartFlush(t *testing.T) {
 		t.Errorf("conflicting label 500: %v", err)
 	}
 	foreign("conflict")
+	apply(t, f1, table([]fib.Label{100, 101, 102}, 5, 300))
 	f1.Close()
 
 	// Restart: a new instance adopts the first one's objects and keeps

@@ -22,9 +22,10 @@ import (
 //
 // Two flows. The pinned flow can only cross r2 labelled: r1 sends to r3's
 // 3.3.3.99 with a kernel route of its own (not lsrd's) pushing the label
-// r2's LDP gave 3.3.3.3, so it does not depend on r1's LDP; r2 has no IP
-// route to 3.3.3.99, so the packet passes r2 only through that label route
-// (a pop to r3). Replies come back on plain kernel routes lsrd never
+// r2's LDP gave 3.3.3.3, so it does not depend on r1's LDP; the packet
+// reaches r2 labelled and passes it only through that label route (a pop
+// to r3): the kernel never looks a labelled packet up by IP, and drops it
+// when its label has no route. Replies come back on plain kernel routes lsrd never
 // touches. That flow measures what the kernel layer guarantees: r2's kept
 // label route forwards from the moment the old lsrd stops until after the
 // new one swept. The LDP flow (1.1.1.1 to 3.3.3.3 on lsrd's own routes at
@@ -42,6 +43,10 @@ func TestRestartKeepsForwarding(t *testing.T) {
 	// Replies to the pinned flow: plain kernel routes of another protocol.
 	c.r3.Run("ip", "route", "add", "1.1.1.99/32", "via", "10.2.0.2", "proto", "static")
 	c.r2.Run("ip", "route", "add", "1.1.1.99/32", "via", "10.1.0.1", "proto", "static")
+	// r2 needs a route back to 3.3.3.99 for its reverse-path filter to pass
+	// the replies; the requests reach r2 labelled, and a labelled packet
+	// whose label r2 has no route for is dropped whatever its IP routes.
+	c.r2.Run("ip", "route", "add", "3.3.3.99/32", "via", "10.2.0.3", "proto", "static")
 
 	c.r1.StartLSRD(lsrdConfig("1.1.1.1", []string{c.a1}, "2.2.2.2/32 10.1.0.2", "3.3.3.3/32 10.1.0.2"))
 	c.r3.StartLSRD(lsrdConfig("3.3.3.3", []string{c.b3}, "1.1.1.1/32 10.2.0.2", "2.2.2.2/32 10.2.0.2"))
