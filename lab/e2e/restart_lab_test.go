@@ -47,6 +47,7 @@ func TestRestartKeepsForwarding(t *testing.T) {
 	// the replies; the requests reach r2 labelled, and a labelled packet
 	// whose label r2 has no route for is dropped whatever its IP routes.
 	c.r2.Run("ip", "route", "add", "3.3.3.99/32", "via", "10.2.0.3", "proto", "static")
+	c.r2.Run("sysctl", "-qw", "net.ipv4.ip_forward=1") // the replies are routed by IP at r2
 
 	c.r1.StartLSRD(lsrdConfig("1.1.1.1", []string{c.a1}, "2.2.2.2/32 10.1.0.2", "3.3.3.3/32 10.1.0.2"))
 	c.r3.StartLSRD(lsrdConfig("3.3.3.3", []string{c.b3}, "1.1.1.1/32 10.2.0.2", "2.2.2.2/32 10.2.0.2"))
@@ -75,7 +76,20 @@ func TestRestartKeepsForwarding(t *testing.T) {
 	})
 	c.r1.Run("ip", "route", "add", "3.3.3.99/32", "encap", "mpls", strconv.Itoa(label), "via", "10.1.0.2", "dev", c.a1)
 	if out, err := c.r1.Try("ping", "-c", "3", "-i", "0.2", "-W", "2", "-I", "1.1.1.99", "3.3.3.99"); err != nil {
-		t.Fatalf("the pinned flow does not pass before any restart: %v\n%s", err, out)
+		var diag strings.Builder
+		capA := c.r2.StartCapture(c.a2, "", 4)
+		capB := c.r3.StartCapture(c.b3, "", 4)
+		c.r1.Try("ping", "-c", "2", "-i", "0.2", "-W", "1", "-I", "1.1.1.99", "3.3.3.99")
+		pa, _ := capA.Wait(3 * time.Second)
+		pb, _ := capB.Wait(3 * time.Second)
+		fmt.Fprintf(&diag, "r2 on %s:\n%s\nr3 on %s:\n%s\n", c.a2, strings.Join(pa, "\n"), c.b3, strings.Join(pb, "\n"))
+		for _, r := range []*topo.Router{c.r1, c.r2, c.r3} {
+			for _, cmd := range [][]string{{"ip", "route"}, {"ip", "-f", "mpls", "route"}, {"sysctl", "net.ipv4.conf.all.rp_filter", "net.ipv4.conf.default.rp_filter"}} {
+				o, _ := r.Try(cmd...)
+				fmt.Fprintf(&diag, "%s %s:\n%s\n", r.Name, strings.Join(cmd, " "), o)
+			}
+		}
+		t.Fatalf("the pinned flow does not pass before any restart: %v\n%s\n%s", err, out, diag.String())
 	}
 	t.Logf("r2's label for 3.3.3.3 is %d; r1 pins the flow to 3.3.3.99 on it", label)
 
