@@ -431,6 +431,11 @@ type NeighborInfo struct {
 	Families []string `json:"families"`
 	Import   string   `json:"import,omitempty"`
 	Export   string   `json:"export,omitempty"`
+	// EndOfRIB is true once the neighbour sent the End-of-RIB marker
+	// (RFC 4724 section 2) for every family of the session since it came
+	// up. GoBGP sends it only where graceful restart was negotiated; other
+	// speakers (FRR) send it always.
+	EndOfRIB bool `json:"end_of_rib"`
 }
 
 // Neighbors returns the neighbours' states, as GoBGP reports them.
@@ -459,10 +464,16 @@ func (s *Speaker) Neighbors(ctx context.Context) ([]NeighborInfo, error) {
 				ni.Uptime = time.Since(up.AsTime()).Truncate(time.Second)
 			}
 		}
+		eor, families := true, 0
 		for _, af := range p.GetAfiSafis() {
 			ni.Received += af.GetState().GetReceived()
 			ni.Accepted += af.GetState().GetAccepted()
+			if af.GetConfig().GetEnabled() {
+				families++
+				eor = eor && af.GetMpGracefulRestart().GetState().GetEndOfRibReceived()
+			}
 		}
+		ni.EndOfRIB = ni.State == "established" && families > 0 && eor
 		c := conf[addr.Unmap()]
 		ni.Families, ni.Import, ni.Export = c.families(), c.Import, c.Export
 		out = append(out, ni)

@@ -110,7 +110,21 @@ type Kernel struct {
 	// for a restart that must not interrupt forwarding; the next start adopts
 	// them.
 	KeepRoutesOnShutdown bool `yaml:"keep-routes-on-shutdown"`
+	// RestartSweepAfter bounds how long a start keeps the routes a previous
+	// run left (kept on purpose, or after a crash) while it waits for its
+	// inputs (LDP, BGP) to say they have brought everything back: then
+	// whatever nobody wants is deleted, converged or not. Default 120s.
+	RestartSweepAfter Duration `yaml:"restart-sweep-after"`
 }
+
+// DefaultRestartSweepAfter is kernel.restart-sweep-after's default: the
+// restart time GoBGP and FRR's bgpd offer by default (RFC 4724's Restart
+// Time) and the order of LDP graceful restart's recovery time. LDP without
+// graceful restart needs a hello hold time (15s) and a session (up to the
+// 15s init timeout) plus the label exchange; BGP a connect retry (30s) plus
+// a full table; 120s covers both on a loaded router, and a route nobody
+// wants any more lives at most that long.
+const DefaultRestartSweepAfter = 120 * time.Second
 
 // Metrics configures the Prometheus endpoint.
 type Metrics struct {
@@ -199,6 +213,9 @@ func (c *Config) setDefaults() {
 	}
 	if l.Labels.Allocate == "" {
 		l.Labels.Allocate = "host-routes"
+	}
+	if c.Kernel.RestartSweepAfter == 0 {
+		c.Kernel.RestartSweepAfter = Duration(DefaultRestartSweepAfter)
 	}
 	if c.Control.Socket == "" {
 		c.Control.Socket = "/run/lsrd/lsrd.sock"
@@ -297,6 +314,9 @@ func (c *Config) validate() error {
 		if s.NextHop.IsValid() && s.NextHop.Is4() != s.Prefix.Addr().Is4() {
 			return fieldError(f+".next-hop", s.NextHop, "is not of the prefix's address family")
 		}
+	}
+	if d := c.Kernel.RestartSweepAfter.Std(); d < time.Second || d > time.Hour {
+		return fieldError("kernel.restart-sweep-after", d, "must be between 1s and 1h")
 	}
 	if c.Metrics.Listen != "" && !strings.Contains(c.Metrics.Listen, ":") {
 		return fieldError("metrics.listen", c.Metrics.Listen, "must be host:port, like 127.0.0.1:9642")

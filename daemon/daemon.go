@@ -78,6 +78,12 @@ type Daemon struct {
 	zt ztState // the ZeroTier underlay (zerotier.go)
 
 	gr *grState // LDP graceful restart at the edge (gracefulrestart.go)
+	// After a start that adopted a previous run's kernel routes: what the
+	// parent waits for before the kernel layer may sweep them (restart.go);
+	// nil when nothing was adopted or once swept.
+	restart                   *restart
+	ldpRecovery               ldpRecoveryRule
+	kernelRead, staticApplied bool // inputs of the restart that are done once
 }
 
 // New prepares a daemon from a validated configuration.
@@ -125,7 +131,8 @@ func New(cfg *config.Config, opt Options) (*Daemon, error) {
 		bgpUpds:  make(chan []bgp.Update, 16),
 		fwd:      newForwarding(), desired: fib.NewTable(),
 		alloc: alloc, ldpRoutes: map[netip.Prefix]struct{}{},
-		gr: gr,
+		gr:          gr,
+		ldpRecovery: endOfLIBRecovery(cfg),
 	}
 	d.initZeroTier()
 	if cfg.BGP != nil {
@@ -192,6 +199,22 @@ func (d *Daemon) Run(ctx context.Context) error {
 	}
 	if err := d.kfib.EnsurePlatformLabels(int(d.cfg.LDP.Labels.Max) + 1); err != nil {
 		return fmt.Errorf("sizing the kernel's label table for ldp.labels.max %d: %w", d.cfg.LDP.Labels.Max, err)
+	}
+	// What a previous run left (kept on purpose, or after a crash) keeps
+	// forwarding until every input has brought its routes back.
+	adopted, err := d.kfib.Adopt(ctx)
+	if err != nil {
+		return fmt.Errorf("reading lsrd's routes from the kernel: %w", err)
+	}
+	var restartTick <-chan time.Time
+	if !adopted.Empty() {
+		d.log.Info("adopted routes from a previous run; they keep forwarding until every input has converged",
+			"routes", adopted.Routes(), "label_routes", adopted.Labels, "prefixes", adopted.Prefixes,
+			"nexthop_objects", adopted.Nexthops, "restart_sweep_after", d.cfg.Kernel.RestartSweepAfter.Std())
+		d.startRestart(time.Now())
+		t := time.NewTicker(time.Second)
+		defer t.Stop()
+		restartTick = t.C
 	}
 	hello, err := transport.ListenHello(ctx)
 	if err != nil {
@@ -264,7 +287,9 @@ func (d *Daemon) Run(ctx context.Context) error {
 	if err := d.syncKernel(runCtx); err != nil {
 		return err
 	}
+	d.kernelRead = true
 	d.applyStatic(runCtx)
+	d.staticApplied = true
 	if d.bgp != nil {
 		if err := d.bgp.Start(runCtx); err != nil {
 			return fmt.Errorf("bgp: %w", err)
@@ -315,6 +340,11 @@ func (d *Daemon) Run(ctx context.Context) error {
 		select {
 		case <-publish.C:
 			publishArmed = false
+		case now := <-restartTick:
+			d.checkRestart(now)
+			if d.restart == nil {
+				restartTick = nil
+			}
 		case <-ctx.Done():
 			d.shutdown()
 			return nil

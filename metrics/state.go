@@ -90,6 +90,10 @@ var (
 		"What the kernel layer has programmed: label routes (label_route), IP routes (route), nexthop objects (nexthop) and nexthop groups (group).", "kind")
 	kernelStaleDesc = desc("kernel_state_stale",
 		"1 when the kernel layer's view of the kernel must be re-read before its next pass.")
+	kernelStaleRoutesDesc = desc("kernel_stale_routes",
+		"Label routes and IP routes a previous run left that lsrd keeps, stale, until its inputs have converged after a restart, and does not want (yet): what the sweep would delete now. 0 once swept.")
+	kernelAwaitingSweepDesc = desc("kernel_awaiting_sweep",
+		"1 while a previous run's adopted kernel routes are kept, until the sweep after convergence.")
 	ribRoutesDesc = desc("rib_routes",
 		"Best routes in lsrd's RIB by source (connected, static, kernel, bgp).", "source")
 	limitRefusedDesc = desc("ldp_limit_refused_total",
@@ -97,7 +101,8 @@ var (
 
 	stateDescs = []*prometheus.Desc{sessionStateDesc, sessionsDesc, stateSecondsDesc, flapsDesc, adjacenciesDesc,
 		hellosDesc, messagesDesc, notificationsDesc, bindingsDesc, labelsInUseDesc, labelRangeDesc,
-		allocFailuresDesc, fecsDesc, starvedDesc, staleBindingsDesc, lfibDesc, ftnDesc, kernelObjectsDesc, kernelStaleDesc, ribRoutesDesc,
+		allocFailuresDesc, fecsDesc, starvedDesc, staleBindingsDesc, lfibDesc, ftnDesc, kernelObjectsDesc, kernelStaleDesc,
+		kernelStaleRoutesDesc, kernelAwaitingSweepDesc, ribRoutesDesc,
 		limitRefusedDesc}
 )
 
@@ -224,6 +229,12 @@ func (c stateCollector) Collect(ch chan<- prometheus.Metric) {
 		stale = 1
 	}
 	gauge(kernelStaleDesc, stale)
+	gauge(kernelStaleRoutesDesc, float64(s.Kernel.StaleRoutes))
+	awaiting := 0.0
+	if s.Kernel.AwaitingSweep {
+		awaiting = 1
+	}
+	gauge(kernelAwaitingSweepDesc, awaiting)
 
 	for _, src := range ribSources {
 		gauge(ribRoutesDesc, float64(s.RIB[src]), src.String())

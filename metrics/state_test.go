@@ -50,7 +50,7 @@ func testSnapshot() Snapshot {
 		LIB:    lib.Stats{LabelsInUse: 5, LabelRange: 1000, AllocFailures: 1, Starved: 2, FECs: 7, LocalBindings: 6, RemoteBindings: 8, StaleBindings: 3},
 		LFIB:   4,
 		FTN:    3,
-		Kernel: netlinkfib.Status{Labels: 4, Prefixes: 3, Nexthops: 2, Groups: 1, Stale: true},
+		Kernel: netlinkfib.Status{Labels: 4, Prefixes: 3, Nexthops: 2, Groups: 1, Stale: true, AwaitingSweep: true, StaleRoutes: 2},
 		RIB:    map[rib.Source]int{rib.SourceConnected: 3, rib.SourceBGP: 120},
 	}
 }
@@ -129,7 +129,7 @@ lsrd_rib_routes{source="static"} 0
 	for name, v := range map[string]float64{
 		"lsrd_ldp_labels_in_use": 5, "lsrd_ldp_label_range_size": 1000, "lsrd_ldp_label_allocation_failures_total": 1,
 		"lsrd_ldp_fecs": 7, "lsrd_ldp_fecs_without_label": 2, "lsrd_lfib_entries": 4, "lsrd_ftn_entries": 3,
-		"lsrd_kernel_state_stale": 1, "lsrd_ldp_stale_bindings": 3,
+		"lsrd_kernel_state_stale": 1, "lsrd_ldp_stale_bindings": 3, "lsrd_kernel_stale_routes": 2, "lsrd_kernel_awaiting_sweep": 1,
 	} {
 		if got := single(t, c, name); got != v {
 			t.Errorf("%s = %v, want %v", name, got, v)

@@ -49,11 +49,23 @@ type FIB struct {
 
 	dirty atomic.Bool // the watcher saw a change of lsrd's it did not make
 
+	// A previous run's state, kept until the sweep (stale.go); nil when
+	// nothing was adopted or once swept. adopted says whether the first
+	// read of the kernel (which adopts) has happened.
+	keep       *adoption
+	adopted    bool
+	staleCount int    // what a sweep would delete, as of the last pass
+	sweepAsked string // a sweep taken from the slot, not done yet (a pass failed before it)
+
 	// The latest table Set published, not yet taken by a pass. It has a
 	// lock of its own so that Set never waits for a pass (seconds at
 	// 100,000 routes): the parent must not stall on the kernel.
 	slot sync.Mutex
 	next *fib.Table
+	// sweep is the reason the parent gave in SweepStale, not yet acted on
+	// by a pass ("" when none): in the slot, so the sweep pass takes the
+	// table published before it.
+	sweep string
 	// status is the view Status returns, replaced after each pass so that
 	// operators and metrics never wait for one either.
 	status atomic.Pointer[Status]
@@ -93,7 +105,8 @@ func WithBackoff(minDelay, maxDelay time.Duration) Option {
 func WithResyncInterval(d time.Duration) Option { return func(f *FIB) { f.resyncInterval = d } }
 
 // New opens the FIB's netlink socket. It does not touch the kernel's tables:
-// the first pass reads them and adopts what an earlier run left.
+// the first pass (or Adopt) reads them and adopts what an earlier run left,
+// which then stays until SweepStale.
 func New(opts ...Option) (*FIB, error) {
 	f := &FIB{
 		log:            slog.Default(),
@@ -148,14 +161,17 @@ func (f *FIB) Set(t *fib.Table) {
 	f.wake()
 }
 
-// takeNext moves the table Set published, if any, to desired; called with
+// takeNext moves the table Set published, if any, to desired, and returns
+// the reason of a sweep SweepStale asked for ("" for none); called with
 // f.mu held at the start of a pass.
-func (f *FIB) takeNext() {
+func (f *FIB) takeNext() (sweep string) {
 	f.slot.Lock()
 	defer f.slot.Unlock()
 	if f.next != nil {
 		f.desired, f.next = f.next, nil
 	}
+	sweep, f.sweep = f.sweep, ""
+	return sweep
 }
 
 // dropNext forgets a table Set published: Apply and Flush set desired
@@ -189,14 +205,76 @@ func (f *FIB) Resync(ctx context.Context) error {
 // Flush removes every route and nexthop object of lsrd's protocol from the
 // kernel, whoever installed them, and forgets the desired table, so a
 // running Run does not put them back. The daemon calls it on shutdown when
-// forwarding should stop with it.
+// forwarding should stop with it. What a previous run left goes too, swept
+// or not.
 func (f *FIB) Flush(ctx context.Context) error {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	f.dropNext()
+	f.slot.Lock()
+	f.sweep = ""
+	f.slot.Unlock()
+	f.sweepAsked = ""
 	f.desired = fib.NewTable()
 	f.stale = true
+	f.adopted, f.keep = true, nil
 	return f.reconcile(ctx)
+}
+
+// Adopt reads what lsrd's protocol holds in the kernel now, before any
+// pass, and keeps it as a previous run's stale state: no pass deletes any
+// of it until SweepStale. It returns what it found, so that the parent
+// knows whether it has anything to wait for (nothing: no sweep is needed).
+// Without Adopt the first pass adopts; after a pass Adopt only reports
+// what the first one found.
+func (f *FIB) Adopt(ctx context.Context) (Adopted, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if !f.adopted {
+		have, err := f.readKernel(ctx)
+		if err != nil {
+			f.obs.Error("read")
+			return Adopted{}, err
+		}
+		f.obs.Resync()
+		f.have, f.stale = have, false
+		f.adoptState()
+		f.publishStatus()
+	}
+	var a Adopted
+	if k := f.keep; k != nil {
+		a = Adopted{Labels: len(k.labels), Prefixes: len(k.routes), Nexthops: len(k.objects)}
+	}
+	return a, nil
+}
+
+// adoptState keeps what the first read of the kernel found; called with
+// f.mu held, once.
+func (f *FIB) adoptState() {
+	f.adopted = true
+	f.keep = adopt(f.have, time.Now())
+	f.staleCount = f.keep.stale(desiredState{}, f.have) // nothing is wanted yet
+	if k := f.keep; k != nil {
+		f.log.Debug("netlinkfib: adopted routes from a previous run; they stay until the sweep",
+			"routes", len(k.labels)+len(k.routes), "label_routes", len(k.labels), "prefixes", len(k.routes), "nexthop_objects", len(k.objects))
+	}
+}
+
+// SweepStale is the parent's declaration that every producer has
+// re-published what it wants after a restart: the next pass deletes, in
+// one go, whatever the previous run left that the desired table does not
+// want, and from then on the FIB deletes as usual. The pass takes the
+// table Set published before SweepStale, so publish first. It returns at
+// once; reason goes into the log line of the sweep. Without adopted state
+// it does nothing.
+func (f *FIB) SweepStale(reason string) {
+	if reason == "" {
+		reason = "swept"
+	}
+	f.slot.Lock()
+	f.sweep = reason
+	f.slot.Unlock()
+	f.wake()
 }
 
 func (f *FIB) wake() {

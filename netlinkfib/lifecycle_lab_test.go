@@ -15,8 +15,9 @@ import (
 )
 
 // Foreign routes and nexthops survive every operation; a second instance
-// adopts the first one's objects without duplicates and removes what is no
-// longer desired; Flush removes everything of lsrd's and nothing else.
+// adopts the first one's objects without duplicates, keeps what is not
+// desired until the sweep and removes it then; Flush removes everything of
+// lsrd's and nothing else.
 func TestOwnershipRestartFlush(t *testing.T) {
 	lab := topo.New(t)
 	r1, r2 := lab.Router("r1"), lab.Router("r2")
@@ -61,28 +62,63 @@ func TestOwnershipRestartFlush(t *testing.T) {
 		t.Errorf("conflicting label 500: %v", err)
 	}
 	foreign("conflict")
+	apply(t, f1, table([]fib.Label{100, 101, 102}, 5, 300))
 	f1.Close()
 
-	// Restart: a new instance, a smaller table with one change.
+	// Restart: a new instance adopts the first one's objects and keeps
+	// them, stale, until the sweep: a smaller table with one change
+	// replaces what it wants and deletes nothing.
 	f2 := newFIB(t, r1)
-	apply(t, f2, table([]fib.Label{100, 102}, 3, 301))
+	adopted, err := f2.Adopt(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if adopted != (Adopted{Labels: 3, Prefixes: 5, Nexthops: 1}) {
+		t.Errorf("adopted %+v, want 3 label routes, 5 prefixes, 1 nexthop object", adopted)
+	}
+	smaller := table([]fib.Label{100, 102}, 3, 301)
+	apply(t, f2, smaller)
 	mpls := r1.Run("ip", "-f", "mpls", "route", "show", "proto", "ldp")
+	if strings.Count(mpls, "\n") != 3 || !strings.Contains(mpls, "101 ") {
+		t.Errorf("before the sweep, want label 101 kept:\n%s", mpls)
+	}
+	if out := r1.Run("ip", "route", "show", "proto", "ldp"); strings.Count(out, "\n") != 5 {
+		t.Errorf("before the sweep, want all 5 routes kept:\n%s", out)
+	}
+	if st := f2.Status(); !st.AwaitingSweep || st.StaleRoutes != 3 {
+		t.Errorf("before the sweep: %+v, want 3 stale routes (label 101, two prefixes)", st)
+	}
+	// The two prefixes nothing wants still use the object, so the wanted
+	// stack got one of its own.
+	if nhs := ldpNexthops(r1.Run("ip", "nexthop", "show")); strings.Count(strings.TrimSpace(nhs), "\n") != 1 || !strings.Contains(nhs, "encap mpls  300") {
+		t.Errorf("before the sweep, want the adopted object untouched beside a new one:\n%s", nhs)
+	}
+	f2.SweepStale("test")
+	apply(t, f2, smaller)
+	mpls = r1.Run("ip", "-f", "mpls", "route", "show", "proto", "ldp")
 	if strings.Count(mpls, "\n") != 2 || strings.Contains(mpls, "101 ") {
 		t.Errorf("after restart, label routes:\n%s", mpls)
 	}
 	nhs := ldpNexthops(r1.Run("ip", "nexthop", "show"))
-	if strings.Count(strings.TrimSpace(nhs), "\n") != 0 || !strings.Contains(nhs, "encap mpls  301") || !strings.Contains(nhs, "id 3238002688 ") {
-		t.Errorf("after restart, want the adopted object relabelled to 301:\n%s", nhs)
+	if strings.Count(strings.TrimSpace(nhs), "\n") != 0 || !strings.Contains(nhs, "encap mpls  301") {
+		t.Errorf("after the sweep, want one object, with 301:\n%s", nhs)
 	}
 	if out := r1.Run("ip", "route", "show", "proto", "ldp"); strings.Count(out, "\n") != 3 {
 		t.Errorf("after restart, routes:\n%s", out)
 	}
-	if st := f2.Status(); st.Labels != 2 || st.Prefixes != 3 || st.Nexthops != 1 {
-		t.Errorf("after restart: %+v", st)
+	if st := f2.Status(); st.Labels != 2 || st.Prefixes != 3 || st.Nexthops != 1 || st.AwaitingSweep || st.StaleRoutes != 0 {
+		t.Errorf("after the sweep: %+v", st)
 	}
 	foreign("restart")
 
-	if err := f2.Flush(context.Background()); err != nil {
+	// Flush takes a previous run's routes too, before any sweep (a clean
+	// stop without keep-routes-on-shutdown soon after a restart).
+	f2.Close()
+	f3 := newFIB(t, r1)
+	if adopted, err := f3.Adopt(context.Background()); err != nil || adopted.Routes() != 5 {
+		t.Errorf("third instance adopted %+v (%v), want 5 routes", adopted, err)
+	}
+	if err := f3.Flush(context.Background()); err != nil {
 		t.Fatal(err)
 	}
 	for _, cmd := range [][]string{

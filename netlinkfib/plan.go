@@ -3,6 +3,7 @@ package netlinkfib
 import (
 	"cmp"
 	"fmt"
+	"maps"
 	"net/netip"
 	"slices"
 
@@ -78,14 +79,20 @@ func (a *idAllocator) alloc() (uint32, error) {
 
 // diff computes the plan that makes actual equal to desired. It never
 // changes actual; alloc remembers the IDs it handed out.
-func diff(want desiredState, have *kernelState, alloc *idAllocator) *plan {
+//
+// keep is a previous run's state not swept yet (nil: none): the plan
+// deletes none of it, and changes no route of it that nothing wants yet,
+// not even through a nexthop object it shares with a route that changes.
+// Wanted with other contents, it is replaced in place. Everything else is
+// diffed as usual, so desired items are added and replaced as they come.
+func diff(want desiredState, have *kernelState, alloc *idAllocator, keep *adoption) *plan {
 	p := &plan{}
-	diffLabels(p, want, have)
-	diffFTN(p, want, have, alloc)
+	diffLabels(p, want, have, keep)
+	diffFTN(p, want, have, alloc, keep)
 	return p
 }
 
-func diffLabels(p *plan, want desiredState, have *kernelState) {
+func diffLabels(p *plan, want desiredState, have *kernelState, keep *adoption) {
 	for _, in := range sortedKeys(want.labels) {
 		w := want.labels[in]
 		if proto, ok := have.foreignLabels[in]; ok {
@@ -102,7 +109,7 @@ func diffLabels(p *plan, want desiredState, have *kernelState) {
 		}
 	}
 	for _, in := range sortedKeys(have.labels) {
-		if _, ok := want.labels[in]; !ok {
+		if _, ok := want.labels[in]; !ok && !keep.keepsLabel(in) {
 			p.labelDelete = append(p.labelDelete, in)
 		}
 	}
@@ -113,8 +120,23 @@ func diffLabels(p *plan, want desiredState, have *kernelState) {
 // ECMP set. An object whose stack nobody wants any more is relabelled in
 // place (one RTM_NEWNEXTHOP replace) when the prefixes that use it now want
 // the new stack, instead of creating a new object and moving every prefix.
-func diffFTN(p *plan, want desiredState, have *kernelState, alloc *idAllocator) {
+func diffFTN(p *plan, want desiredState, have *kernelState, alloc *idAllocator, keep *adoption) {
 	prefixes := sortedPrefixes(want.ftn)
+
+	// Frozen: the objects (and a group's members) that kept routes nothing
+	// wants yet forward through. They are neither relabelled in place nor
+	// collected, so those routes forward exactly as the previous run left
+	// them until the sweep.
+	frozen := map[uint32]bool{}
+	for pfx, cur := range have.routes {
+		if _, wanted := want.ftn[pfx]; wanted || !keep.keepsRoute(pfx) {
+			continue
+		}
+		frozen[cur] = true
+		for _, m := range have.groups[cur] {
+			frozen[m] = true
+		}
+	}
 
 	// Single objects: reuse exact matches.
 	wantHops := map[hopKey]hop{}
@@ -138,7 +160,7 @@ func diffFTN(p *plan, want desiredState, have *kernelState, alloc *idAllocator) 
 	}
 	// The objects that stay as they are: one per wanted hop, and any other
 	// with a wanted hop a prefix on it still wants (it keeps it).
-	claimed := map[uint32]bool{}
+	claimed := maps.Clone(frozen)
 	for _, id := range single {
 		claimed[id] = true
 	}
@@ -205,6 +227,15 @@ func diffFTN(p *plan, want desiredState, have *kernelState, alloc *idAllocator) 
 		single[k] = id
 		p.nexthopAdd = append(p.nexthopAdd, nexthopObject{id: id, hop: wantHops[k]})
 	}
+	// The next pass names each hop by the lowest ID that has it (byKey);
+	// an object relabelled to a hop another object already has may be the
+	// lower. Groups must name that one now, or the next pass would replace
+	// them again (prefixes on single objects stay where they are anyway).
+	for id, k := range relabelled {
+		if cur, ok := single[k]; ok && id < cur {
+			single[k] = id
+		}
+	}
 
 	// Groups: the same again, one level up.
 	// target[i] is the object prefixes[i] should route through; 0 (never
@@ -258,7 +289,7 @@ func diffFTN(p *plan, want desiredState, have *kernelState, alloc *idAllocator) 
 		}
 	}
 	group := map[string]uint32{}
-	claimedGroup := map[uint32]bool{}
+	claimedGroup := maps.Clone(frozen)
 	for gk := range wantGroups {
 		if id, ok := groupByKey[gk]; ok {
 			group[gk] = id
@@ -345,14 +376,15 @@ func diffFTN(p *plan, want desiredState, have *kernelState, alloc *idAllocator) 
 		}
 	}
 	for pfx := range have.routes {
-		if _, ok := want.ftn[pfx]; !ok {
+		if _, ok := want.ftn[pfx]; !ok && !keep.keepsRoute(pfx) {
 			p.routeDelete = append(p.routeDelete, pfx)
 		}
 	}
 	slices.SortFunc(p.routeDelete, comparePrefixes)
 
-	// Garbage: objects no target route or group uses.
-	used := map[uint32]bool{}
+	// Garbage: objects no target route or group uses, and no kept route;
+	// and never an adopted one before the sweep.
+	used := maps.Clone(frozen)
 	for _, id := range target {
 		if id != 0 {
 			used[id] = true
@@ -367,12 +399,18 @@ func diffFTN(p *plan, want desiredState, have *kernelState, alloc *idAllocator) 
 		}
 	}
 	for _, id := range sortedKeys(have.groups) {
-		if !used[id] {
+		switch {
+		case used[id]: // its members, as wanted, are used already
+		case keep.keepsObject(id):
+			for _, m := range have.groups[id] {
+				used[m] = true // a kept group's members stay with it
+			}
+		default:
 			p.groupDelete = append(p.groupDelete, id)
 		}
 	}
 	for _, id := range sortedKeys(have.nexthops) {
-		if !used[id] {
+		if !used[id] && !keep.keepsObject(id) {
 			p.nexthopDelete = append(p.nexthopDelete, id)
 		}
 	}

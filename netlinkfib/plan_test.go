@@ -34,7 +34,7 @@ func TestDiffLabels(t *testing.T) {
 		103: {in: 103, hops: []hop{kh(gwA, 2), kh(gwB, 3)}}, // new, ECMP
 		500: {in: 500, hops: []hop{kh(gwA, 2, 7)}},          // another protocol's
 	}}
-	p := diff(want, have, &idAllocator{used: map[uint32]bool{}})
+	p := diff(want, have, &idAllocator{used: map[uint32]bool{}}, nil)
 	if got := p.labelAdd; len(got) != 1 || got[0].in != 103 {
 		t.Errorf("add %v", got)
 	}
@@ -59,7 +59,7 @@ func TestDiffFTNSharing(t *testing.T) {
 	want.ftn[pfx(200)] = []hop{kh(gwA, 2, 301)}
 	have := newKernelState()
 	have.usedIDs[id0] = true // a foreign object sits on our first ID
-	p := diff(want, have, &idAllocator{used: have.usedIDs})
+	p := diff(want, have, &idAllocator{used: have.usedIDs}, nil)
 	if len(p.nexthopAdd) != 2 || p.nexthopAdd[0].id != id0+1 || p.nexthopAdd[1].id != id0+2 {
 		t.Fatalf("nexthop add %v", p.nexthopAdd)
 	}
@@ -82,7 +82,7 @@ func TestDiffFTNRelabelInPlace(t *testing.T) {
 		have.routes[pfx(i)] = id0 + 1
 		want.ftn[pfx(i)] = []hop{kh(gwB, 3, 400)}
 	}
-	p := diff(want, have, &idAllocator{used: map[uint32]bool{id0: true, id0 + 1: true}})
+	p := diff(want, have, &idAllocator{used: map[uint32]bool{id0: true, id0 + 1: true}}, nil)
 	wantPlan := &plan{nexthopReplace: []nexthopObject{{id: id0, hop: kh(gwA, 2, 301)}}}
 	if !reflect.DeepEqual(p, wantPlan) {
 		t.Errorf("plan %+v, want %+v", p, wantPlan)
@@ -99,7 +99,7 @@ func TestDiffFTNSplit(t *testing.T) {
 		have.routes[pfx(i)] = id0
 		want.ftn[pfx(i)] = []hop{kh(gwA, 2, fib.Label(300+i%2))}
 	}
-	p := diff(want, have, &idAllocator{used: map[uint32]bool{id0: true}})
+	p := diff(want, have, &idAllocator{used: map[uint32]bool{id0: true}}, nil)
 	if len(p.nexthopReplace) != 0 || len(p.nexthopAdd) != 1 || p.nexthopAdd[0].id != id0+1 {
 		t.Fatalf("nexthops: add %v replace %v", p.nexthopAdd, p.nexthopReplace)
 	}
@@ -120,7 +120,7 @@ func TestDiffFTNGroups(t *testing.T) {
 		want.ftn[pfx(i)] = []hop{kh(gwA, 2, 500), kh(gwB, 3, 600)}
 	}
 	have := newKernelState()
-	p := diff(want, have, &idAllocator{used: have.usedIDs})
+	p := diff(want, have, &idAllocator{used: have.usedIDs}, nil)
 	if len(p.nexthopAdd) != 2 || len(p.groupAdd) != 1 || !reflect.DeepEqual(p.groupAdd[0].members, []uint32{id0, id0 + 1}) {
 		t.Fatalf("add %v groups %v", p.nexthopAdd, p.groupAdd)
 	}
@@ -134,7 +134,7 @@ func TestDiffFTNGroups(t *testing.T) {
 		have.routes[pfx(i)] = id0 + 2
 		want.ftn[pfx(i)] = []hop{kh(gwA, 2, 500), kh(gwB, 3, 601)}
 	}
-	p = diff(want, have, &idAllocator{used: map[uint32]bool{id0: true, id0 + 1: true, id0 + 2: true}})
+	p = diff(want, have, &idAllocator{used: map[uint32]bool{id0: true, id0 + 1: true, id0 + 2: true}}, nil)
 	wantPlan := &plan{nexthopReplace: []nexthopObject{{id: id0 + 1, hop: kh(gwB, 3, 601)}}}
 	if !reflect.DeepEqual(p, wantPlan) {
 		t.Errorf("leg relabel: %+v", p)
@@ -143,7 +143,7 @@ func TestDiffFTNGroups(t *testing.T) {
 	for i := range 10 {
 		want.ftn[pfx(i)] = []hop{kh(gwA, 2, 500)}
 	}
-	p = diff(want, have, &idAllocator{used: map[uint32]bool{id0: true, id0 + 1: true, id0 + 2: true}})
+	p = diff(want, have, &idAllocator{used: map[uint32]bool{id0: true, id0 + 1: true, id0 + 2: true}}, nil)
 	if len(p.routeReplace) != 10 || p.routeReplace[0].nhid != id0 {
 		t.Errorf("routes %v", p.routeReplace)
 	}
@@ -161,7 +161,7 @@ func TestDiffFlush(t *testing.T) {
 	have.groups[id0+1] = []uint32{id0}
 	have.routes[pfx(1)] = id0 + 1
 	have.foreignRoutes[pfx(2)] = 4
-	p := diff(desiredState{}, have, &idAllocator{used: map[uint32]bool{}})
+	p := diff(desiredState{}, have, &idAllocator{used: map[uint32]bool{}}, nil)
 	want := &plan{labelDelete: []fib.Label{100}, routeDelete: []netip.Prefix{pfx(1)},
 		groupDelete: []uint32{id0 + 1}, nexthopDelete: []uint32{id0}}
 	if !reflect.DeepEqual(p, want) {
@@ -216,25 +216,25 @@ func TestDiffFTNFallbackInPlace(t *testing.T) {
 		want.ftn[pfx(i)] = []hop{kh(gwA, 2)} // the LSP is gone: plain IP
 	}
 	used := map[uint32]bool{id0: true, id0 + 1: true}
-	p := diff(want, have, &idAllocator{used: used})
+	p := diff(want, have, &idAllocator{used: used}, nil)
 	wantPlan := &plan{nexthopReplace: []nexthopObject{{id: id0 + 1, hop: kh(gwA, 2)}}}
 	if !reflect.DeepEqual(p, wantPlan) {
 		t.Fatalf("LSP gone: %+v, want %+v", p, wantPlan)
 	}
 	have.nexthops[id0+1] = kh(gwA, 2)
-	if p := diff(want, have, &idAllocator{used: used}); !p.empty() {
+	if p := diff(want, have, &idAllocator{used: used}, nil); !p.empty() {
 		t.Fatalf("two objects with the same hop, nothing changed: %+v", p)
 	}
 	// A new prefix takes the lowest object with its hop.
 	want.ftn[pfx(201)] = []hop{kh(gwA, 2)}
-	if p := diff(want, have, &idAllocator{used: used}); len(p.routeAdd) != 1 || p.routeAdd[0].nhid != id0 || len(p.routeReplace) != 0 {
+	if p := diff(want, have, &idAllocator{used: used}, nil); len(p.routeAdd) != 1 || p.routeAdd[0].nhid != id0 || len(p.routeReplace) != 0 {
 		t.Fatalf("new prefix: %+v", p)
 	}
 	delete(want.ftn, pfx(201))
 	for i := range 100 {
 		want.ftn[pfx(i)] = []hop{kh(gwA, 2, 301)} // back, with a new label
 	}
-	p = diff(want, have, &idAllocator{used: used})
+	p = diff(want, have, &idAllocator{used: used}, nil)
 	wantPlan = &plan{nexthopReplace: []nexthopObject{{id: id0 + 1, hop: kh(gwA, 2, 301)}}}
 	if !reflect.DeepEqual(p, wantPlan) {
 		t.Fatalf("LSP back: %+v, want %+v", p, wantPlan)

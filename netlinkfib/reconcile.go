@@ -68,7 +68,9 @@ func (c change) gone() bool {
 // resolve the desired table, diff, program the difference, then collect the
 // garbage nothing uses any more. Called with f.mu held.
 func (f *FIB) reconcile(ctx context.Context) error {
-	f.takeNext()
+	if sweep := f.takeNext(); sweep != "" {
+		f.sweepAsked = sweep // kept until a pass gets as far as the sweep
+	}
 	defer f.publishStatus()
 	if f.dirty.Swap(false) {
 		f.stale = true
@@ -82,6 +84,9 @@ func (f *FIB) reconcile(ctx context.Context) error {
 			return err
 		}
 		f.have, f.stale = have, false
+		if !f.adopted {
+			f.adoptState()
+		}
 	}
 	links, err := f.readLinks(ctx)
 	if err != nil {
@@ -92,8 +97,16 @@ func (f *FIB) reconcile(ctx context.Context) error {
 		idx, ok := links[name]
 		return idx, ok
 	})
+	if f.sweepAsked != "" {
+		if f.keep != nil {
+			f.log.Info("netlinkfib: sweeping stale kernel routes after convergence", "routes", f.keep.stale(want, f.have),
+				"reason", f.sweepAsked, "after", time.Since(f.keep.at).Round(time.Millisecond))
+			f.keep = nil
+		}
+		f.sweepAsked = ""
+	}
 	alloc := &idAllocator{next: f.nextID, used: f.have.usedIDs}
-	p := diff(want, f.have, alloc)
+	p := diff(want, f.have, alloc, f.keep)
 	f.nextID = alloc.next
 	errs = append(errs, p.conflicts...)
 
@@ -117,6 +130,7 @@ func (f *FIB) reconcile(ctx context.Context) error {
 	}
 	errs = append(errs, f.program(ctx, p, gc)...)
 
+	f.staleCount = f.keep.stale(want, f.have)
 	for _, e := range errs {
 		f.obs.Error(errorKind(e))
 	}
@@ -331,6 +345,13 @@ type Status struct {
 	// Time the last pass spent sending requests and reading the answers
 	// (the rest is reading the kernel and diffing).
 	LastPassKernelTime time.Duration `json:"last_pass_kernel_ns"`
+	// AwaitingSweep is true while a previous run's adopted routes are
+	// kept, until the parent declares convergence (SweepStale).
+	AwaitingSweep bool `json:"awaiting_sweep"`
+	// StaleRoutes counts the adopted label routes and IP routes the desired
+	// table does not want (yet): what the sweep would delete now. 0 once
+	// swept. (Not to be confused with Stale, about the FIB's cache.)
+	StaleRoutes int `json:"stale_routes"`
 }
 
 // Status reports the cached view of lsrd's kernel state, for lsrctl and
@@ -349,5 +370,5 @@ func (f *FIB) Status() Status {
 func (f *FIB) publishStatus() {
 	f.status.Store(&Status{Labels: len(f.have.labels), Prefixes: len(f.have.routes), Nexthops: len(f.have.nexthops),
 		Groups: len(f.have.groups), Stale: f.stale, LastPassRequests: f.sent, Requests: f.total,
-		LastPassKernelTime: f.kernelTime})
+		LastPassKernelTime: f.kernelTime, AwaitingSweep: f.keep != nil, StaleRoutes: f.staleCount})
 }
