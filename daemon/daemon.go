@@ -212,6 +212,11 @@ func (d *Daemon) Run(ctx context.Context) error {
 			"routes", adopted.Routes(), "label_routes", adopted.Labels, "prefixes", adopted.Prefixes,
 			"nexthop_objects", adopted.Nexthops, "restart_sweep_after", d.cfg.Kernel.RestartSweepAfter.Std())
 		d.startRestart(time.Now())
+		if d.bgp != nil {
+			// Neighbours with graceful restart keep lsrd's routes
+			// meanwhile (the Restart State bit).
+			d.bgp.SetRestarting()
+		}
 		t := time.NewTicker(time.Second)
 		defer t.Stop()
 		restartTick = t.C

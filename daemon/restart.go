@@ -62,12 +62,13 @@ func (r *restart) check(now time.Time) string {
 // to the parent), whether LDP has re-advertised what it will after a
 // restart. start is when this lsrd started.
 //
-// This is the seam for LDP graceful restart (RFC 3478): its engine knows
-// which neighbours are restarting and when their recovery ends, and should
-// publish that in the view and judge here instead of endOfLIBRecovery's
-// heuristics. Whatever the rule, it must only say done once the labels it
-// covers were handed to the parent (the view is published after the
-// forwarding changes, so anything the view shows is there).
+// LDP graceful restart (RFC 3478) is judged before it (startRestart): its
+// LDPRecovered says every neighbour of the previous run that negotiated it
+// sent End-of-LIB on its new session; this rule then covers every
+// neighbour, with graceful restart or not. Whatever the rule, it must only
+// say done once the labels it covers were handed to the parent (the view
+// is published after the forwarding changes, so anything the view shows
+// is there).
 type ldpRecoveryRule func(v *ldpView, start, now time.Time) (done bool, waiting string)
 
 // ldpSettle is how long a session must have been OPERATIONAL for a peer
@@ -162,7 +163,18 @@ func (d *Daemon) startRestart(now time.Time) {
 	r.inputs = append(r.inputs,
 		restartInput{name: "kernel", converged: func(time.Time) (bool, string) { return d.kernelRead, "the first read of interfaces and routes" }},
 		restartInput{name: "static", converged: func(time.Time) (bool, string) { return d.staticApplied, "the configuration's static routes" }},
-		restartInput{name: "ldp", converged: func(now time.Time) (bool, string) { return d.ldpRecovery(d.viewLDP(), r.start, now) }},
+		restartInput{name: "ldp", converged: func(now time.Time) (bool, string) {
+			// LDP graceful restart first (closed at once when this
+			// start reuses no labels): every neighbour of the previous
+			// run that negotiated it re-advertised its labels. Then the
+			// rule for every neighbour, with graceful restart or not.
+			select {
+			case <-d.gr.converged:
+			default:
+				return false, "graceful restart recovery: End-of-LIB from the previous run's neighbours"
+			}
+			return d.ldpRecovery(d.viewLDP(), r.start, now)
+		}},
 	)
 	if d.bgp != nil {
 		var b bgpRecovery
