@@ -49,32 +49,38 @@ func TestBGPGracefulRestartHelper(t *testing.T) {
 	waitRoute()
 
 	// crash kills gobgpd under a 10 ms ping and starts it again, and
-	// returns the ping's figures and the kernel's deletions of the route.
-	crash := func() (topo.PingResult, []string) {
-		mon := r2.StartMonitor()
-		ping := r2.StartPing("198.51.100.1", 10*time.Millisecond, 3000)
+	// returns the ping's figures, the echoes lost (unanswered, -O), and the
+	// kernel's deletions of the route.
+	crash := func() (pingResult, int, []deletion) {
+		mon := r2.Background("ip", "-ts", "-4", "monitor", "route")
+		time.Sleep(300 * time.Millisecond)
+		ping := r2.Background("ping", "-D", "-O", "-i", "0.01", "-W", "1", "198.51.100.1")
 		time.Sleep(2 * time.Second)
 		g.Kill()
 		time.Sleep(2 * time.Second)
 		g = r1.StartGoBGP(gobgp)
 		g.WaitEstablished(t, 60*time.Second, "10.0.0.2")
-		res, err := ping.Wait(60 * time.Second)
-		if err != nil {
-			t.Fatal(err)
+		time.Sleep(5 * time.Second) // End-of-RIB, and the stale paths' end
+		end := time.Now()
+		out, _ := ping.Stop()
+		monOut, _ := mon.Stop()
+		var dels []deletion
+		for _, d := range deletions(monOut) {
+			if d.key == "ip "+prefix.String() {
+				dels = append(dels, d)
+			}
 		}
-		return res, mon.Stop()
+		res := parsePing(out)
+		if res.sent < 500 {
+			t.Fatalf("the ping sent only %d echoes:\n%s", res.sent, tail(out))
+		}
+		return res, res.lostBefore(end), dels
 	}
 
-	res, lines := crash()
-	deleted := 0
-	for _, l := range lines {
-		if strings.Contains(l, "Deleted") && strings.Contains(l, prefix.String()) {
-			deleted++
-		}
-	}
-	t.Logf("graceful restart: gobgpd killed and restarted under a 10 ms ping: %d sent, %d lost; %d kernel deletions of %s", res.Sent, res.Lost(), deleted, prefix)
-	if res.Lost() != 0 || deleted != 0 {
-		t.Fatalf("with graceful restart: %d of %d echoes lost, %d deletions of %s; ip monitor:\n%s", res.Lost(), res.Sent, deleted, prefix, strings.Join(lines, "\n"))
+	res, lost, dels := crash()
+	t.Logf("graceful restart: gobgpd killed and restarted under a 10 ms ping: %d sent, %d lost; %d kernel deletions of %s", res.sent, lost, len(dels), prefix)
+	if lost != 0 || len(dels) != 0 {
+		t.Fatalf("with graceful restart: %d of %d echoes lost, deletions of %s: %v", lost, res.sent, prefix, dels)
 	}
 	waitRoute()
 
@@ -84,16 +90,10 @@ func TestBGPGracefulRestartHelper(t *testing.T) {
 	}
 	g.WaitEstablished(t, 90*time.Second, "10.0.0.2")
 	waitRoute()
-	res, lines = crash()
-	deleted = 0
-	for _, l := range lines {
-		if strings.Contains(l, "Deleted") && strings.Contains(l, prefix.String()) {
-			deleted++
-		}
-	}
-	t.Logf("control, no graceful restart: %d sent, %d lost; %d kernel deletions of %s", res.Sent, res.Lost(), deleted, prefix)
-	if deleted == 0 {
-		t.Fatalf("without graceful restart the crash deleted nothing: the test cannot tell; ip monitor:\n%s", strings.Join(lines, "\n"))
+	res, lost, dels = crash()
+	t.Logf("control, no graceful restart: %d sent, %d lost; %d kernel deletions of %s", res.sent, lost, len(dels), prefix)
+	if len(dels) == 0 || lost == 0 {
+		t.Fatalf("without graceful restart the crash deleted nothing (%d deletions, %d lost): the test cannot tell", len(dels), lost)
 	}
 	waitRoute()
 }
