@@ -5,6 +5,7 @@ package e2e
 import (
 	"fmt"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -59,6 +60,22 @@ func (s *segmentLab) profile() {
 	}
 	s.t.Logf("profile: guest CPU in the first %s: %s; this test process %.1f s in all; profiles in %s",
 		after, strings.Join(parts, ", "), selfCPU(), s.profileDir())
+	// The whole guest for 20 s more, kernel included: which processes and
+	// which kernel functions take the CPU (perf's software clock: the
+	// emulated CPUs have no PMU).
+	data := filepath.Join(s.profileDir(), "perf.data")
+	if out, err := exec.Command("perf", "record", "-e", "cpu-clock", "-a", "-F", "49", "-g", "-o", data, "--", "sleep", "20").CombinedOutput(); err != nil {
+		s.t.Logf("profile: perf record: %v: %s", err, out)
+		return
+	}
+	for _, rep := range []struct{ file, sort string }{{"perf-comm.txt", "comm,dso"}, {"perf-sym.txt", "comm,sym"}} {
+		out, err := exec.Command("perf", "report", "-i", data, "--stdio", "--no-children", "--sort", rep.sort, "-g", "none", "--percent-limit", "0.5").CombinedOutput()
+		if err != nil {
+			s.t.Logf("profile: perf report: %v", err)
+		}
+		os.WriteFile(filepath.Join(s.profileDir(), rep.file), out, 0o644)
+	}
+	s.t.Logf("profile: perf reports in %s", s.profileDir())
 }
 
 // guestCPU is the first line of /proc/stat, in ticks.
