@@ -104,6 +104,13 @@ func TestBenchBGP(t *testing.T) {
 		row("lsrd: relabel all: r3 restarted with a new label range until moved", secs(rl.took))
 		row("lsrd: kernel requests lsrd sent for that relabel", strconv.FormatUint(rl.requests, 10))
 		row("kernel notifications meanwhile: nexthop objects / routes", fmt.Sprintf("%d / %d", rl.nexthops, rl.routes))
+		rs := s.restartR2(15 * time.Minute)
+		row("lsrd: restart (SIGTERM, keep-routes, BGP graceful restart): 10 ms ping through the kept routes, lost / sent", fmt.Sprintf("%d / %d", rs.lost, rs.sent))
+		row("lsrd: restart: kernel deletions of lsrd's routes and objects", strconv.Itoa(rs.deletions))
+		row("lsrd: restart: from the new start to the stale sweep", secs(rs.toSweep))
+		if _, err := s.waitCount(s.base+n, 150*time.Millisecond, 10*time.Minute); err != nil {
+			t.Fatal(err)
+		}
 		start := time.Now()
 		if err := s.g.WithdrawRoutes(ctx, s.prefixes, bgpNextHop); err != nil {
 			t.Fatal(err)

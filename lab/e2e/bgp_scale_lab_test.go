@@ -37,6 +37,7 @@ type bgpScale struct {
 	r1, r2, r3, r4 *topo.Router
 	g              *topo.GoBGP
 	l2, l3         *topo.LSRD
+	r2Conf         string
 	r3If           string
 	prefixes       []netip.Prefix
 	base           int // lsrd's own routes in r2 before BGP (its static routes)
@@ -68,9 +69,15 @@ func newBGPScale(t *testing.T, n int) *bgpScale {
 	s.r2.AddLoopback("2.2.2.2/32")
 	s.r3.AddLoopback("3.3.3.3/32")
 	s.r4.AddLoopback("4.4.4.4/32")
+	// An address in the first prefix, for traffic through r2's routes
+	// (restartR2): r2 -> r3 labelled, r3 pops to r4; the replies go back
+	// by IP through r3.
+	s.r4.AddLoopback("20.0.0.1/32")
+	s.r4.Run("ip", "route", "add", "default", "via", "10.3.0.1")
+	s.r3.Run("sysctl", "-qw", "net.ipv4.ip_forward=1")
 
 	s.l3 = s.r3.StartLSRD(s.r3Config(1000))
-	s.l2 = s.r2.StartLSRD(fmt.Sprintf(`router-id: 2.2.2.2
+	s.r2Conf = fmt.Sprintf(`router-id: 2.2.2.2
 log-level: warn
 metrics:
   listen: %s
@@ -88,7 +95,12 @@ bgp:
   neighbors:
     - address: 10.0.0.1
       remote-as: 65001
-`, bgpScaleMetrics, r2If))
+  graceful-restart:
+    enabled: true
+kernel:
+  keep-routes-on-shutdown: true
+`, bgpScaleMetrics, r2If)
+	s.l2 = s.r2.StartLSRD(s.r2Conf)
 	// gobgpd starts without its neighbour: the routes go in first, so the
 	// session brings all of them at once.
 	s.g = s.r1.StartGoBGP(topo.GoBGPConfig{AS: 65001, RouterID: "1.1.1.1"})
@@ -150,8 +162,13 @@ func (s *bgpScale) announce(ctx context.Context) time.Time {
 		s.t.Fatal(err)
 	}
 	s.t.Logf("gobgpd took %d routes in %.1fs", len(s.prefixes), time.Since(start).Seconds())
+	// With graceful restart (RFC 4724), so that gobgpd keeps lsrd's
+	// session's routes across lsrd's restart and sends End-of-RIB.
 	if _, err := s.g.Client.AddPeer(ctx, &api.AddPeerRequest{Peer: &api.Peer{
-		Conf: &api.PeerConf{NeighborAddress: "10.0.0.2", PeerAsn: 65001}}}); err != nil {
+		Conf:            &api.PeerConf{NeighborAddress: "10.0.0.2", PeerAsn: 65001},
+		GracefulRestart: &api.GracefulRestart{Enabled: true, RestartTime: 120},
+		AfiSafis: []*api.AfiSafi{{Config: &api.AfiSafiConfig{Family: &api.Family{Afi: api.Family_AFI_IP, Safi: api.Family_SAFI_UNICAST}, Enabled: true},
+			MpGracefulRestart: &api.MpGracefulRestart{Config: &api.MpGracefulRestartConfig{Enabled: true}}}}}}); err != nil {
 		s.t.Fatalf("gobgpd: adding lsrd as a neighbour: %v", err)
 	}
 	var up time.Time
@@ -325,9 +342,64 @@ func (s *bgpScale) relabel(labelMin int, limit time.Duration) relabelResult {
 	return res
 }
 
+// restartResult is what restartR2 saw.
+type restartResult struct {
+	sent, lost int           // a 10 ms ping through r2's BGP routes
+	deletions  int           // of lsrd's routes and nexthop objects in r2's kernel
+	toSweep    time.Duration // from the new lsrd's start until its kernel layer swept
+}
+
+// restartR2 restarts r2's lsrd (SIGTERM with keep-routes, started again)
+// while r2 pings 20.0.0.1 every 10 ms through its BGP route, pushed onto
+// r3's LSP, and r2's kernel is watched: the kernel layer keeps every route,
+// BGP (graceful restart) and LDP bring them back, and the sweep finds
+// nothing to delete.
+func (s *bgpScale) restartR2(limit time.Duration) restartResult {
+	s.t.Helper()
+	mon := []*topo.Background{s.r2.Background("ip", "-ts", "-4", "monitor", "route"),
+		s.r2.Background("ip", "-ts", "monitor", "nexthop")}
+	time.Sleep(300 * time.Millisecond)
+	ping := s.r2.Background("ping", "-D", "-O", "-i", "0.01", "-W", "1", "-I", "10.2.0.1", "20.0.0.1")
+	time.Sleep(2 * time.Second)
+	if err := s.l2.Stop(); err != nil {
+		s.t.Fatal(err)
+	}
+	time.Sleep(500 * time.Millisecond) // an upgrade swaps the binary
+	s.l2 = s.r2.StartLSRD(s.r2Conf)
+	start := time.Now()
+	var res restartResult
+	topo.Eventually(s.t, limit, "r2's kernel layer sweeps", func() error {
+		var st struct {
+			AwaitingSweep bool `json:"awaiting_sweep"`
+		}
+		if err := s.l2.Get("/v1/fib/status", &st); err != nil {
+			return err
+		}
+		if st.AwaitingSweep {
+			return fmt.Errorf("still keeping the previous run's routes")
+		}
+		res.toSweep = time.Since(start)
+		return nil
+	})
+	time.Sleep(2 * time.Second)
+	end := time.Now()
+	out, _ := ping.Stop()
+	for _, m := range mon {
+		o, _ := m.Stop()
+		res.deletions += len(deletions(o))
+	}
+	p := parsePing(out)
+	res.sent, res.lost = p.sent, p.lostBefore(end)
+	if p.sent < 100 {
+		s.t.Fatalf("the ping sent only %d echoes:\n%s", p.sent, tail(out))
+	}
+	return res
+}
+
 // BGP-free core at a small scale, checked: 2,000 prefixes from gobgpd all
 // push the LSP's label through one shared nexthop object; a new label for
-// the next hop moves all of them; withdrawing them removes them.
+// the next hop moves all of them; a restart of lsrd keeps forwarding on
+// them without a gap; withdrawing them removes them.
 func TestBGPOverLSPScale(t *testing.T) {
 	s := newBGPScale(t, 2000)
 	label := s.waitLSP(time.Second, 1000)
@@ -352,6 +424,19 @@ func TestBGPOverLSPScale(t *testing.T) {
 	if rl.requests >= uint64(len(s.prefixes)/10) {
 		t.Errorf("the relabel took %d kernel requests for %d prefixes: the prefixes moved instead of their object", rl.requests, len(s.prefixes))
 	}
+
+	// A restart of r2's lsrd with the prefixes kept over the LSP: not one
+	// echo lost, nothing deleted, everything back on the same label.
+	rs := s.restartR2(3 * time.Minute)
+	t.Logf("r2's lsrd restarted with %d BGP routes over the LSP: 10 ms ping %d sent, %d lost; %d kernel deletions; swept %s after the start",
+		len(s.prefixes), rs.sent, rs.lost, rs.deletions, rs.toSweep.Round(time.Millisecond))
+	if rs.lost != 0 || rs.deletions != 0 {
+		t.Errorf("restart: %d echoes lost, %d deletions of lsrd's routes", rs.lost, rs.deletions)
+	}
+	if _, err := s.waitCount(s.base+len(s.prefixes), 200*time.Millisecond, time.Minute); err != nil {
+		t.Fatal(err)
+	}
+	s.checkAllOn(rl.label)
 
 	if err := s.g.WithdrawRoutes(ctx, s.prefixes, bgpNextHop); err != nil {
 		t.Fatal(err)
