@@ -9,6 +9,7 @@ import (
 
 	"github.com/lsrd/lsrd/bgp"
 	"github.com/lsrd/lsrd/config"
+	"github.com/lsrd/lsrd/fib"
 	"github.com/lsrd/lsrd/ldp/wire"
 )
 
@@ -25,6 +26,9 @@ type restart struct {
 	deadline time.Time
 	inputs   []restartInput
 	waiting  string // what the last check waited for, to log changes only
+	// ldpDone is set once the ldp input has converged: until then the
+	// parent holds back unlabelled FTN entries (holdUnlabelled).
+	ldpDone bool
 }
 
 // restartInput is one input that can bring routes back after a restart.
@@ -39,8 +43,11 @@ type restartInput struct {
 func (r *restart) check(now time.Time) string {
 	var waiting []string
 	for _, in := range r.inputs {
-		if done, why := in.converged(now); !done {
+		done, why := in.converged(now)
+		if !done {
 			waiting = append(waiting, in.name+": "+why)
+		} else if in.name == "ldp" {
+			r.ldpDone = true
 		}
 	}
 	if len(waiting) == 0 {
@@ -199,18 +206,43 @@ func (d *Daemon) checkRestart(now time.Time) {
 	if r == nil {
 		return
 	}
-	before := r.waiting
+	before, ldpBefore := r.waiting, r.ldpDone
 	reason := r.check(now)
 	if reason == "" {
 		if r.waiting != before {
 			d.log.Info("keeping a previous run's kernel routes until convergence", "waiting_for", r.waiting)
 		}
+		if r.ldpDone && !ldpBefore {
+			d.fibDirty = true // the unlabelled entries held back go now
+		}
 		return
 	}
+	d.restart = nil
 	d.programFIB()
 	d.publishFIB()
 	d.kfib.SweepStale(reason)
 	d.log.Info("restart: asking the kernel layer to sweep the previous run's stale routes", "reason", reason,
 		"after", now.Sub(r.start).Round(time.Millisecond))
-	d.restart = nil
+}
+
+// holdUnlabelled returns t without its unlabelled FTN entries, for the
+// kernel layer while LDP has not converged after a restart. A BGP or
+// static route whose next hop is reached over an LSP arrives, after a
+// restart, before LDP has learned the LSP's label again: published as it
+// is, it would replace the labelled route the previous run left with an
+// unlabelled one, which a BGP-free core drops. Held back, the kernel
+// layer keeps the previous run's route (it never touches a stale route
+// nothing wants); one that had no label keeps forwarding as it did, and
+// a new route waits for LDP, at most until the sweep.
+func holdUnlabelled(t *fib.Table) *fib.Table {
+	out := &fib.Table{LFIB: t.LFIB, FTN: make(map[netip.Prefix]fib.FTNEntry, len(t.FTN))}
+	for p, e := range t.FTN {
+		for _, nh := range e.NextHops {
+			if len(nh.Labels) > 0 {
+				out.FTN[p] = e
+				break
+			}
+		}
+	}
+	return out
 }

@@ -8,6 +8,7 @@ import (
 
 	"github.com/lsrd/lsrd/bgp"
 	"github.com/lsrd/lsrd/config"
+	"github.com/lsrd/lsrd/fib"
 	"github.com/lsrd/lsrd/ldp"
 	"github.com/lsrd/lsrd/ldp/wire"
 )
@@ -28,9 +29,15 @@ func TestRestartCheck(t *testing.T) {
 	if r.waiting != "ldp: End-of-LIB from 1.1.1.1; bgp: session with 10.0.0.2 active" {
 		t.Errorf("waiting %q", r.waiting)
 	}
+	if r.ldpDone {
+		t.Error("LDP marked done while it waits")
+	}
 	ldpDone = true
 	if why := r.check(t0.Add(2 * time.Second)); why != "" {
 		t.Fatalf("swept with BGP waiting: %q", why)
+	}
+	if !r.ldpDone {
+		t.Error("LDP converged but not marked done: unlabelled routes would stay held back")
 	}
 	bgpDone = true
 	if why := r.check(t0.Add(3 * time.Second)); why != "converged: kernel, ldp, bgp" {
@@ -119,5 +126,27 @@ func TestBGPRecovery(t *testing.T) {
 	}
 	if done, why := r.converged(ns, t0, t0.Add(22*time.Second)); !done {
 		t.Errorf("b settled: %v %q", done, why)
+	}
+}
+
+// Until LDP has converged after a restart, unlabelled FTN entries are held
+// back (the kernel keeps the previous run's, labelled, routes); labelled
+// ones and the LFIB go.
+func TestHoldUnlabelled(t *testing.T) {
+	p := netip.MustParsePrefix
+	nh := func(labels ...fib.Label) fib.NextHop {
+		return fib.NextHop{Addr: netip.MustParseAddr("10.0.0.2"), Ifname: "eth0", Labels: labels}
+	}
+	tab := fib.NewTable()
+	tab.FTN[p("20.0.0.0/24")] = fib.FTNEntry{Prefix: p("20.0.0.0/24"), NextHops: []fib.NextHop{nh()}}
+	tab.FTN[p("20.0.1.0/24")] = fib.FTNEntry{Prefix: p("20.0.1.0/24"), NextHops: []fib.NextHop{nh(1000)}}
+	tab.FTN[p("20.0.2.0/24")] = fib.FTNEntry{Prefix: p("20.0.2.0/24"), NextHops: []fib.NextHop{nh(), nh(1001)}}
+	tab.LFIB[16] = fib.LFIBEntry{InLabel: 16, NextHops: []fib.NextHop{nh()}}
+	got := holdUnlabelled(tab)
+	if _, ok := got.FTN[p("20.0.0.0/24")]; ok || len(got.FTN) != 2 {
+		t.Errorf("FTN %v, want the two with a label", got.FTN)
+	}
+	if len(got.LFIB) != 1 || len(tab.FTN) != 3 {
+		t.Errorf("LFIB %v (want it whole), source FTN %d entries (want it untouched)", got.LFIB, len(tab.FTN))
 	}
 }
