@@ -100,20 +100,10 @@ func TestBGPRouteOverLSP(t *testing.T) {
 		t.Fatal(err)
 	}
 
-	var label uint32
-	topo.Eventually(t, 60*time.Second, "r1 pushes r2's label for 3.3.3.3 onto the BGP route", func() error {
-		var err error
-		if label, err = localLabel(l2, "3.3.3.3/32"); err != nil {
-			return err
-		}
-		got, err := pushedLabel(c.r1, "198.51.100.0/24")
-		if err != nil {
-			return err
-		}
-		if got != int(label) {
-			return fmt.Errorf("r1 pushes %d, r2's label for 3.3.3.3 is %d", got, label)
-		}
-		return nil
+	var label int
+	topo.Eventually(t, 60*time.Second, "r1 pushes r2's label for 3.3.3.3 onto the BGP route", func() (err error) {
+		label, err = pushesLabelOf(c.r1, "198.51.100.0/24", l2, "3.3.3.3/32")
+		return err
 	})
 	// The BGP route and the loopback's own route share one nexthop object.
 	bgpRoute := c.r1.Run("ip", "route", "show", "198.51.100.0/24")

@@ -73,6 +73,23 @@ func lsrdConfig(id string, ifaces []string, statics ...string) string {
 	return b.String()
 }
 
+// pushesLabelOf returns the label r's kernel route to prefix pushes, or an
+// error unless it is l's local label for fec.
+func pushesLabelOf(r *topo.Router, prefix string, l *topo.LSRD, fec string) (int, error) {
+	want, err := localLabel(l, fec)
+	if err != nil {
+		return 0, err
+	}
+	got, err := pushedLabel(r, prefix)
+	if err != nil {
+		return 0, err
+	}
+	if got != int(want) {
+		return 0, fmt.Errorf("%s pushes %d for %s, the label for %s is %d", r.Name, got, prefix, fec, want)
+	}
+	return got, nil
+}
+
 // pushedLabel returns the (outermost) label the router's kernel route to
 // prefix pushes.
 func pushedLabel(r *topo.Router, prefix string) (int, error) {
@@ -132,20 +149,9 @@ func TestLSRDChain(t *testing.T) {
 	c.r3.StartLSRD(lsrdConfig("3.3.3.3", []string{c.b3}, "1.1.1.1/32 10.2.0.2", "2.2.2.2/32 10.2.0.2", "10.1.0.0/24 10.2.0.2"))
 
 	var label int
-	topo.Eventually(t, 60*time.Second, "r1 pushes r2's label for 3.3.3.3", func() error {
-		want, err := localLabel(l2, "3.3.3.3/32")
-		if err != nil {
-			return err
-		}
-		got, err := pushedLabel(c.r1, "3.3.3.3/32")
-		if err != nil {
-			return err
-		}
-		if got != int(want) {
-			return fmt.Errorf("r1 pushes %d, r2's label is %d", got, want)
-		}
-		label = got
-		return nil
+	topo.Eventually(t, 60*time.Second, "r1 pushes r2's label for 3.3.3.3", func() (err error) {
+		label, err = pushesLabelOf(c.r1, "3.3.3.3/32", l2, "3.3.3.3/32")
+		return err
 	})
 	waitLabelRoute(t, c.r2, fmt.Sprintf("%d via inet 10.2.0.3 dev %s proto ldp", label, c.b2))
 	onA := c.r2.StartCapture(c.a2, "icmp or mpls", 2)

@@ -56,19 +56,10 @@ func TestRestartKeepsForwarding(t *testing.T) {
 	l2 := c.r2.StartLSRD(keep)
 
 	var label int
-	topo.Eventually(t, 60*time.Second, "r1 pushes r2's label for 3.3.3.3 and r3 r2's for 1.1.1.1", func() error {
-		want, err := localLabel(l2, "3.3.3.3/32")
-		if err != nil {
+	topo.Eventually(t, 60*time.Second, "r1 pushes r2's label for 3.3.3.3 and r3 r2's for 1.1.1.1", func() (err error) {
+		if label, err = pushesLabelOf(c.r1, "3.3.3.3/32", l2, "3.3.3.3/32"); err != nil {
 			return err
 		}
-		got, err := pushedLabel(c.r1, "3.3.3.3/32")
-		if err != nil {
-			return err
-		}
-		if got != int(want) {
-			return fmt.Errorf("r1 pushes %d, r2's label is %d", got, want)
-		}
-		label = got
 		if _, err := pushedLabel(c.r3, "1.1.1.1/32"); err != nil {
 			return err
 		}

@@ -73,13 +73,7 @@ func (l *LIB) NeighborDown(id netip.Addr) []Outgoing {
 	var touched []netip.Prefix
 	for _, p := range l.sortedFECs() {
 		f := l.fecs[p]
-		if lb, ok := f.sent.del(id); ok {
-			l.alloc.drop(lb)
-		}
-		if lb, ok := f.wdraw.del(id); ok {
-			l.alloc.drop(lb)
-		}
-		f.reqs.del(id)
+		l.forgetSession(f, id)
 		if _, ok := f.remote.del(id); ok {
 			l.unroutedChanged(f, id, -1)
 			touched = append(touched, p)
@@ -167,4 +161,17 @@ func (l *LIB) disown(id netip.Addr, addrs []netip.Addr) []netip.Prefix {
 		}
 	}
 	return touched
+}
+
+// forgetSession drops what f's bindings held for the session with id, which
+// has ended: the labels sent to it and withdrawn from it (the allocator
+// learns the peer no longer holds them) and its requests.
+func (l *LIB) forgetSession(f *fec, id netip.Addr) {
+	if lb, ok := f.sent.del(id); ok {
+		l.alloc.drop(lb)
+	}
+	if lb, ok := f.wdraw.del(id); ok {
+		l.alloc.drop(lb)
+	}
+	f.reqs.del(id)
 }

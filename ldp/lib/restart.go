@@ -47,13 +47,7 @@ func (l *LIB) NeighborStale(id netip.Addr) []Outgoing {
 	}
 	for _, p := range l.sortedFECs() {
 		f := l.fecs[p]
-		if lb, ok := f.sent.del(id); ok {
-			l.alloc.drop(lb)
-		}
-		if lb, ok := f.wdraw.del(id); ok {
-			l.alloc.drop(lb)
-		}
-		f.reqs.del(id)
+		l.forgetSession(f, id)
 		if _, ok := f.remote.get(id); ok {
 			n.stale[p] = struct{}{}
 		}
