@@ -11,6 +11,9 @@ import (
 type configDiff struct {
 	addNeighbors, removeNeighbors, changeNeighbors []Neighbor
 	addNetworks, removeNetworks                    []netip.Prefix
+	// gr is the new configuration's graceful restart, for the neighbours
+	// added or changed.
+	gr GracefulRestart
 }
 
 func (d configDiff) empty() bool {
@@ -20,7 +23,7 @@ func (d configDiff) empty() bool {
 
 // diffConfig compares two valid configurations, in the order of their lists.
 func diffConfig(old, cfg Config) configDiff {
-	var d configDiff
+	d := configDiff{gr: cfg.GracefulRestart}
 	oldN := map[netip.Addr]Neighbor{}
 	for _, n := range old.Neighbors {
 		oldN[n.Address.Unmap()] = n

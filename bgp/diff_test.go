@@ -82,6 +82,10 @@ func TestDiffConfigGracefulRestart(t *testing.T) {
 	if !reflect.DeepEqual(d.changeNeighbors, []Neighbor{n}) || len(d.addNeighbors)+len(d.removeNeighbors) != 0 {
 		t.Fatalf("enabling graceful restart: %+v, want neighbour 10.0.0.2 changed", d)
 	}
+	// The neighbours added again get the new configuration's capability.
+	if d := diffConfig(cfg, old); d.gr.Enabled {
+		t.Fatalf("disabling graceful restart: the changed neighbours would get %+v", d.gr)
+	}
 	if d := diffConfig(cfg, cfg); !d.empty() {
 		t.Fatalf("same graceful restart: %+v, want no change", d)
 	}

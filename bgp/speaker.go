@@ -300,7 +300,7 @@ func (s *Speaker) applyDiff(ctx context.Context, d configDiff) error {
 	}
 	for _, n := range append(append([]Neighbor{}, d.changeNeighbors...), d.addNeighbors...) {
 		p := apiPeer(n)
-		s.cfg.GracefulRestart.apply(p, s.restarting && !s.applied)
+		d.gr.apply(p, s.restarting && !s.applied)
 		if err := s.server.AddPeer(ctx, &api.AddPeerRequest{Peer: p}); err != nil {
 			errs = append(errs, fmt.Errorf("bgp: adding neighbour %s AS %d: %w", n.Address, n.RemoteAS, err))
 		}
