@@ -284,6 +284,12 @@ func (e *Engine) recovered(expired bool) {
 	clear(r.waiting)
 	e.log.Info("ldp graceful restart: recovered", "recovery-time-expired", expired, "missing", a.Missing)
 	e.toLIB(e.labels.DropSeed())
+	for _, id := range sortedAddrs(e.nbrs) {
+		if s := e.nbrs[id].sess; s != nil && s.eolOwed && !s.closed {
+			s.eolOwed = false
+			e.sendMessages(s, wire.NewEndOfLIB(0, wire.AFIPv4))
+		}
+	}
 	e.emit(a)
 }
 

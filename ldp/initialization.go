@@ -145,6 +145,14 @@ func (e *Engine) enterOperational(s *session) {
 	e.helperReconnected(s)
 	e.toLIB(e.labels.NeighborUp(s.nbr.id))
 	if !s.closed && s.peerCaps[wire.TLVUnrecognizedNotifCap] {
-		e.sendMessages(s, wire.NewEndOfLIB(0, wire.AFIPv4))
+		if e.Recovering() {
+			// Our LIB is not complete until our own restart has
+			// recovered (labels wait for downstream sessions still
+			// coming back): a helper ends its recovery at End-of-LIB
+			// and would delete the stale labels we have yet to send.
+			s.eolOwed = true
+		} else {
+			e.sendMessages(s, wire.NewEndOfLIB(0, wire.AFIPv4))
+		}
 	}
 }

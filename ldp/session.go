@@ -31,6 +31,9 @@ type session struct {
 	nextKeepAlive time.Time // when a KeepAlive is due if nothing else is sent
 	msgID         uint32    // last Message ID used on this session
 	operational   bool      // reached OPERATIONAL: NeighborDown is owed
+	// eolOwed: End-of-LIB (RFC 5919) is held back until this LSR's own
+	// graceful restart has recovered (gracefulrestart.go).
+	eolOwed bool
 	cause         []any     // why the session ends, for the log (endedBy)
 	parked        bool      // its first PDU waits for a hello (setup.go)
 	curable       bool      // ended by something a hello or route can cure
@@ -302,12 +305,22 @@ func (e *Engine) closeSession(s *session, code wire.StatusCode) {
 	if wasUp {
 		e.sessionLost(s)
 	}
-	// Section 2.5.3: the active side retries with exponential backoff;
-	// sooner when what stopped it can be seen to go (setup.go).
+	// Section 2.5.3: the active side retries a failed initialization
+	// with exponential backoff; sooner when what stopped it can be seen to
+	// go (setup.go). A session that was up did not fail to initialize: it
+	// is tried again at once, and if the peer is restarting (refused until
+	// it listens again) the quick retries follow our hellos, so that a
+	// graceful restart helper gets its neighbour's session back in
+	// seconds, not after the backoff's 15.
 	if s.active && len(n.adjs) > 0 {
-		e.holdBack(n)
-		if s.curable {
-			e.retryOnHello(n)
+		if wasUp {
+			e.resetBackoff(n)
+			e.arm(&n.retryAt, e.now.Add(quickRetryDelay))
+		} else {
+			e.holdBack(n)
+			if s.curable {
+				e.retryOnHello(n)
+			}
 		}
 	}
 }
