@@ -109,7 +109,7 @@ func Run(ctx context.Context, cfg Config) (*Result, error) {
 		"-m", strconv.Itoa(cfg.MemoryMB), "-smp", strconv.Itoa(cfg.CPUs),
 		"-serial", "file:" + console,
 		"-kernel", cfg.Kernel.Vmlinuz, "-initrd", initrd,
-		"-append", "console=ttyS0 quiet loglevel=3 panic=-1 random.trust_cpu=on",
+		"-append", "console=ttyS0 quiet loglevel=3 panic=-1 random.trust_cpu=on clocksource=tsc tsc=reliable",
 		"-virtfs", "local,path=/,mount_tag=hostroot,security_model=none,readonly=on,multidevs=remap",
 		"-virtfs", "local,path=" + runDir + ",mount_tag=results,security_model=none,multidevs=remap",
 	}
