@@ -65,9 +65,9 @@ func (d *Daemon) controlMux() *http.ServeMux {
 	// LDP's neighbours and counts come from the view the speaker
 	// publishes; the bindings, too large to publish, are read on its
 	// goroutine through its liveness lane (one piece of work at most).
-	get("/v1/ldp/neighbors", direct, func() any { return d.viewLDP().Neighbors })
+	get("/v1/ldp/neighbors", direct, func() any { return d.freshLDP().Neighbors })
 	get("/v1/ldp/bindings", d.sp.Call, func() any { return d.lib.Bindings() })
-	get("/v1/ldp/stats", direct, func() any { return d.viewLDP().LIB })
+	get("/v1/ldp/stats", direct, func() any { return d.freshLDP().LIB })
 	get("/v1/lfib", d.call, func() any { return api.NewTableView(d.desired) })
 	get("/v1/rib", d.call, func() any { return d.rib.Routes() })
 	get("/v1/interfaces", d.call, func() any { return d.interfaceViews() })
@@ -105,7 +105,7 @@ func (d *Daemon) controlMux() *http.ServeMux {
 			return
 		}
 		var known bool
-		for _, n := range d.viewLDP().Neighbors {
+		for _, n := range d.freshLDP().Neighbors {
 			known = known || n.LSRID == id
 		}
 		if !known {

@@ -8,10 +8,12 @@ import (
 )
 
 // ldpView is what operators and metrics read of LDP without waiting for
-// the speaker: taken on the speaker's goroutine when it runs out of events,
-// and at least every 200 ms while it does not (speaker.Options.Publish), so
-// that neither `lsrctl show ldp neighbors` nor a scrape queues behind
-// 200,000 label mappings.
+// the speaker: taken on the speaker's goroutine when a reader asks for it
+// (freshLDP), served between pieces of work, and at least every second
+// while events change the engine (speaker.Options.Publish), so that
+// neither `lsrctl show ldp neighbors` nor a scrape queues behind 200,000
+// label mappings, and a router with 40 neighbours does not copy it for
+// every hello.
 type ldpView struct {
 	Time      time.Time // the engine's clock: sessions' Since is on it
 	Neighbors []ldp.NeighborInfo
@@ -22,6 +24,25 @@ type ldpView struct {
 // publishLDP takes the view; it runs on the speaker's goroutine.
 func (d *Daemon) publishLDP() {
 	d.ldpView.Store(&ldpView{Time: time.Now(), Neighbors: d.eng.Neighbors(), Counters: d.eng.Counters(), LIB: d.lib.Stats()})
+}
+
+// viewWait bounds how long a reader waits for a fresh view: the speaker
+// serves the request with its liveness lane, between pieces of work.
+const viewWait = 300 * time.Millisecond
+
+// freshLDP asks the speaker for a current view and returns it, or after
+// viewWait the last one published (at most a second old while the engine
+// works): what operators and scrapes read.
+func (d *Daemon) freshLDP() *ldpView {
+	if d.sp != nil {
+		t := time.NewTimer(viewWait)
+		defer t.Stop()
+		select {
+		case <-d.sp.WantView():
+		case <-t.C:
+		}
+	}
+	return d.viewLDP()
 }
 
 // viewLDP returns the last view published.

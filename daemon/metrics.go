@@ -46,7 +46,7 @@ func (m *metricSet) export(snap metrics.SnapshotFunc, b *bgp.Speaker) {
 // forwarding on the daemon's; the kernel layer has its own lock.
 func (d *Daemon) snapshot(ctx context.Context) (metrics.Snapshot, error) {
 	var s metrics.Snapshot
-	v := d.viewLDP()
+	v := d.freshLDP()
 	// Time in state runs to the scrape, not to the view's publication
 	// (published only when something happened).
 	s.Time, s.Neighbors, s.Counters, s.LIB = time.Now(), v.Neighbors, v.Counters, v.LIB

@@ -34,9 +34,9 @@ type session struct {
 	// eolOwed: End-of-LIB (RFC 5919) is held back until this LSR's own
 	// graceful restart has recovered (gracefulrestart.go).
 	eolOwed bool
-	cause         []any     // why the session ends, for the log (endedBy)
-	parked        bool      // its first PDU waits for a hello (setup.go)
-	curable       bool      // ended by something a hello or route can cure
+	cause   []any // why the session ends, for the log (endedBy)
+	parked  bool  // its first PDU waits for a hello (setup.go)
+	curable bool  // ended by something a hello or route can cure
 
 	// Graceful restart (RFC 3478): whether our Initialization carried the
 	// FT Session TLV, the peer's, and whether this LSR ends the session on

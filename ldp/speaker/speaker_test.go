@@ -63,8 +63,9 @@ type node struct {
 
 	mu     sync.Mutex
 	states []ldp.SessionState
-	fibs   int        // OnFIB calls
-	last   *fib.Table // last table from OnFIB
+	fibs   int         // OnFIB calls
+	last   *fib.Table  // last table from OnFIB
+	views  []time.Time // Publish calls
 }
 
 // pair is two nodes on one link.
@@ -157,6 +158,11 @@ func (n *node) newSpeaker(dial func(ctx context.Context, local, remote netip.Add
 		OnState: func(s ldp.SessionState) {
 			n.mu.Lock()
 			n.states = append(n.states, s)
+			n.mu.Unlock()
+		},
+		Publish: func() {
+			n.mu.Lock()
+			n.views = append(n.views, time.Now())
 			n.mu.Unlock()
 		},
 	})
