@@ -77,6 +77,7 @@ type FIBChanged struct {
 // for logs and metrics.
 type SessionState struct {
 	LSRID    netip.Addr
+	Conn     ConnID // the session's connection
 	From, To State
 }
 

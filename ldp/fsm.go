@@ -45,6 +45,6 @@ func (e *Engine) setState(s *session, to State) {
 		e.counts.peer(s.nbr.id).Flaps++
 	}
 	if s.nbr != nil {
-		e.emit(SessionState{LSRID: s.nbr.id, From: from, To: to})
+		e.emit(SessionState{LSRID: s.nbr.id, Conn: s.conn, From: from, To: to})
 	}
 }

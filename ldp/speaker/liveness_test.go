@@ -105,3 +105,51 @@ func TestLivenessBehindBacklog(t *testing.T) {
 		}
 	}
 }
+
+// A session's set-up does not wait behind route work either: A is handed
+// 12 s of route work before B starts, so B's hellos, TCP connection and
+// Initialization arrive while A works. The session reaches OPERATIONAL in
+// a few seconds, long before the work is done; on the work lane with the
+// routes, A's answer would wait past B's initialization time.
+func TestSessionSetupBehindBacklog(t *testing.T) {
+	checkNoSpeakerGoroutines(t)
+	p := newPair(t, linkHellos, short)
+	slow := &slowLIB{LIB: p.a.lib}
+	var err error
+	if p.a.eng, err = ldp.New(p.a.cfg, slow); err != nil {
+		t.Fatal(err)
+	}
+	p.a.newSpeaker(dialer(p.a.ns))
+	p.a.start(t)
+
+	const routes, perRoute = 12000, time.Millisecond
+	var rs []rib.Route
+	for i := range routes {
+		pfx := netip.PrefixFrom(netip.AddrFrom4([4]byte{10, 200, byte(i >> 8), byte(i)}), 32)
+		rs = append(rs, rib.Route{Prefix: pfx, Source: rib.SourceStatic, Distance: 1,
+			NextHops: []rib.NextHop{{Addr: p.a.peer, Ifname: p.a.ifname}}})
+	}
+	slow.delay.Store(int64(perRoute))
+	start := time.Now()
+	p.a.post(t, ldp.RoutesChanged{Updates: rs})
+	p.b.start(t)
+	eventually(t, routes*perRoute, "session OPERATIONAL on both sides while A works", operational(p.a, p.b))
+	up := time.Since(start)
+	var bound int
+	if err := p.a.call(func() {
+		for _, b := range p.a.lib.Bindings() {
+			if b.FEC.Addr().As4()[1] == 200 {
+				bound++
+			}
+		}
+	}); err != nil {
+		t.Fatal(err)
+	}
+	t.Logf("session OPERATIONAL %v after A was handed %v of route work; %d of %d routes done by then", up.Round(time.Millisecond), routes*perRoute, bound, routes)
+	if bound == routes {
+		t.Fatalf("the work was done before the session came up: the test shows nothing")
+	}
+	if up > 6*time.Second {
+		t.Errorf("the session took %v to come up behind the work, want at most 6 s", up)
+	}
+}

@@ -5,16 +5,19 @@
 // goroutine, so the engine needs no locks.
 //
 // Liveness never waits behind work. Events come in on two lanes: hellos,
-// the arrival of bytes on a session (ldp.ConnAlive) and operators' calls on
-// the liveness lane, which is always emptied first; everything else
-// (session data, routes, configuration) on the work lane, cut into pieces
-// of bounded cost (a read of at most readChunk bytes, at most routeChunk
-// routes). A hello or KeepAlive therefore waits for at most one piece of
-// work, never for a backlog, and is judged by when it arrived. The
-// forwarding state and the published view are produced when the lanes run
-// dry (at most every publishGap) and at least every publishEvery while they
-// do not, so that a burst of label messages costs one table copy per
-// publication, not one per read.
+// the arrival of bytes on a session (ldp.ConnAlive), new connections and
+// the bytes of sessions not yet OPERATIONAL (their set-up: Initialization,
+// KeepAlive), and operators' calls on the liveness lane, which is always
+// emptied first; everything else (label traffic, routes, configuration) on
+// the work lane, cut into pieces of bounded cost (a read of at most
+// readChunk bytes, at most routeChunk routes). A hello or KeepAlive
+// therefore waits for at most one piece of work, never for a backlog, and
+// is judged by when it arrived, and a session forms while 50,000 routes
+// are being worked through. The forwarding state is produced when the
+// lanes run dry (at most every publishGap) and at least every publishEvery
+// while they do not, so that a burst of label messages costs one table
+// copy per publication, not one per read; the view operators read, when
+// asked (WantView) or at most every viewEvery.
 //
 // It never decides anything about LDP (the engine does) and never writes the
 // kernel: the desired forwarding state leaves through the OnFIB callback.
@@ -28,6 +31,7 @@ import (
 	"net"
 	"net/netip"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/lsrd/lsrd/ldp"
@@ -100,9 +104,15 @@ type Speaker struct {
 	live   chan any // liveness lane: hellos, ConnAlive, calls
 	events chan any // work lane
 	conns  map[ldp.ConnID]*transport.Conn
-	ifaces map[string]ldp.InterfaceUp
-	nextID ldp.ConnID
-	wg     sync.WaitGroup // every goroutine the speaker started
+	// opening marks the connections whose session is not OPERATIONAL
+	// yet: their reader hands their bytes (a few small PDUs: Init,
+	// KeepAlive) to the liveness lane, so that a session's set-up never
+	// waits behind route work (the peer would give up after its
+	// initialization time).
+	opening map[ldp.ConnID]*atomic.Bool
+	ifaces  map[string]ldp.InterfaceUp
+	nextID  ldp.ConnID
+	wg      sync.WaitGroup // every goroutine the speaker started
 
 	dirty         bool      // events handled since the last publication
 	lastPublished time.Time // of the forwarding state
@@ -144,6 +154,7 @@ func New(eng *ldp.Engine, socks Sockets, opt Options) *Speaker {
 		events:   make(chan any, 1024),
 		wantView: make(chan struct{}, 1),
 		conns:    map[ldp.ConnID]*transport.Conn{},
+		opening:  map[ldp.ConnID]*atomic.Bool{},
 		ifaces:   map[string]ldp.InterfaceUp{},
 	}
 }
@@ -280,6 +291,10 @@ func (s *Speaker) Run(ctx context.Context) error {
 				s.view(ctx, false)
 			}
 		case ev := <-s.events:
+			// What reached the liveness lane before this event goes
+			// first: a connection's bytes move from that lane to this
+			// one once its session is up, and must stay in order.
+			s.serveLive(ctx)
 			s.dispatch(ctx, ev)
 		}
 	}
@@ -331,19 +346,14 @@ func (s *Speaker) dispatch(ctx context.Context, ev any) {
 	case accepted:
 		s.nextID++
 		id := s.nextID
-		c := transport.NewConn(ev.conn, sendQueueLimit)
-		s.conns[id] = c
-		s.spawn(func() { s.read(ctx, id, c) })
+		c := s.open(ctx, id, ev.conn)
 		s.handle(ctx, ldp.ConnAccepted{Conn: id, Local: c.LocalAddr(), Remote: c.RemoteAddr()})
 	case dialled:
 		if ev.err != nil {
 			s.handle(ctx, ldp.ConnFailed{Conn: ev.id, Err: ev.err})
 			return
 		}
-		c := transport.NewConn(ev.conn, sendQueueLimit)
-		s.conns[ev.id] = c
-		id := ev.id
-		s.spawn(func() { s.read(ctx, id, c) })
+		s.open(ctx, ev.id, ev.conn)
 		s.handle(ctx, ldp.ConnEstablished{Conn: ev.id})
 	case helloIn:
 		s.hello(ctx, ev.h)
@@ -375,6 +385,18 @@ func (s *Speaker) dispatch(ctx context.Context, ev any) {
 	case ldp.Event:
 		s.handle(ctx, ev)
 	}
+}
+
+// open starts reading a new session connection, its bytes on the liveness
+// lane until the session is OPERATIONAL.
+func (s *Speaker) open(ctx context.Context, id ldp.ConnID, tc *net.TCPConn) *transport.Conn {
+	c := transport.NewConn(tc, sendQueueLimit)
+	s.conns[id] = c
+	opening := &atomic.Bool{}
+	opening.Store(true)
+	s.opening[id] = opening
+	s.spawn(func() { s.read(ctx, id, c, opening) })
+	return c
 }
 
 // serveLive empties the liveness lane between the pieces of one large
@@ -453,7 +475,7 @@ func (s *Speaker) do(ctx context.Context, a ldp.Action) {
 			defer cancel()
 			c, err := s.socks.Dial(dctx, a.Local.Addr(), a.Remote.Addr())
 			select {
-			case s.events <- dialled{id: a.Conn, conn: c, err: err}:
+			case s.live <- dialled{id: a.Conn, conn: c, err: err}:
 			case <-ctx.Done():
 				if c != nil {
 					c.Close()
@@ -474,11 +496,16 @@ func (s *Speaker) do(ctx context.Context, a ldp.Action) {
 			c.CloseWhenSent(5 * time.Second)
 			delete(s.conns, a.Conn)
 		}
+		delete(s.opening, a.Conn)
 	case ldp.FIBChanged:
 		if s.opt.OnFIB != nil {
 			s.opt.OnFIB(a)
 		}
 	case ldp.SessionState:
+		if o := s.opening[a.Conn]; o != nil && a.To == ldp.Operational {
+			o.Store(false) // label work from now on: the work lane
+			delete(s.opening, a.Conn)
+		}
 		s.log.Info("ldp: session state", "peer", a.LSRID, "from", a.From, "to", a.To)
 		if s.opt.OnState != nil {
 			s.opt.OnState(a)
@@ -533,7 +560,7 @@ func (s *Speaker) accept(ctx context.Context) {
 			continue
 		}
 		select {
-		case s.events <- accepted{c}:
+		case s.live <- accepted{c}:
 		case <-ctx.Done():
 			c.Close()
 			return
@@ -541,9 +568,15 @@ func (s *Speaker) accept(ctx context.Context) {
 	}
 }
 
-func (s *Speaker) read(ctx context.Context, id ldp.ConnID, c *transport.Conn) {
+func (s *Speaker) read(ctx context.Context, id ldp.ConnID, c *transport.Conn, opening *atomic.Bool) {
 	buf := make([]byte, readChunk)
 	var lastAlive time.Time
+	lane := func() chan any {
+		if opening.Load() {
+			return s.live
+		}
+		return s.events
+	}
 	for {
 		n, err := c.Read(buf)
 		if n > 0 {
@@ -557,14 +590,14 @@ func (s *Speaker) read(ctx context.Context, id ldp.ConnID, c *transport.Conn) {
 				}
 			}
 			select {
-			case s.events <- ldp.ConnData{Conn: id, Data: append([]byte(nil), buf[:n]...)}:
+			case lane() <- ldp.ConnData{Conn: id, Data: append([]byte(nil), buf[:n]...)}:
 			case <-ctx.Done():
 				return
 			}
 		}
 		if err != nil {
 			select {
-			case s.events <- ldp.ConnClosed{Conn: id, Err: err}:
+			case lane() <- ldp.ConnClosed{Conn: id, Err: err}:
 			case <-ctx.Done():
 			}
 			return
