@@ -180,3 +180,107 @@ func sweepLogged(log string) (bool, error) {
 	}
 	return true, nil
 }
+
+// FRR's ldpd has no graceful restart: lsrd with it on (r2, between FRR r1
+// and FRR r3) negotiates none with them and behaves as an LSR without it.
+// When FRR on r3 stops, lsrd keeps nothing of r3's, stale or not, and
+// drops r3's labels at once; when lsrd restarts with its routes kept, the
+// FRR neighbours form their sessions again and learn lsrd's labels as
+// they were (the label state file keeps them), and lsrd sweeps.
+func TestLDPGracefulRestartWithFRR(t *testing.T) {
+	c := newChain(t)
+	c.r1.EnableMPLS(c.a1, "lo")
+	c.r2.EnableMPLS(c.a2, c.b2, "lo")
+	c.r3.EnableMPLS(c.b3, "lo")
+	frr1 := topo.FRRConfig{RouterID: "1.1.1.1", Static: []string{"2.2.2.2/32 10.1.0.2", "3.3.3.3/32 10.1.0.2"},
+		LDP: &topo.FRRLDP{Interfaces: []string{c.a1}}}
+	frr3 := topo.FRRConfig{RouterID: "3.3.3.3", Static: []string{"1.1.1.1/32 10.2.0.2", "2.2.2.2/32 10.2.0.2"},
+		LDP: &topo.FRRLDP{Interfaces: []string{c.b3}}}
+	f1 := c.r1.StartFRR(frr1)
+	f3 := c.r3.StartFRR(frr3)
+	conf2 := strings.Replace(grConfig(t, "2.2.2.2", []string{c.a2, c.b2}, "1.1.1.1/32 10.1.0.1", "3.3.3.3/32 10.2.0.3"),
+		"    enabled: true\n", "    enabled: true\n    recovery-time: 20s\n", 1)
+	l2 := c.r2.StartLSRD(conf2)
+	f1.WaitLDPOperational(t, 90*time.Second, "2.2.2.2")
+	f3.WaitLDPOperational(t, 90*time.Second, "2.2.2.2")
+
+	// fromR3 is the label r2 holds from r3 for 3.3.3.3, or -1.
+	fromR3 := func() (int, error) {
+		bs, err := lsrdBindings(l2)
+		if err != nil {
+			return 0, err
+		}
+		for _, r := range bs["3.3.3.3/32"].Remote {
+			if r.Peer.String() == "3.3.3.3" {
+				return int(r.Label), nil
+			}
+		}
+		return -1, nil
+	}
+	topo.Eventually(t, 60*time.Second, "r2 holds r3's label for 3.3.3.3, no graceful restart negotiated", func() error {
+		ns, err := neighbors(l2)
+		if err != nil {
+			return err
+		}
+		for _, id := range []string{"1.1.1.1", "3.3.3.3"} {
+			n, ok := ns[id]
+			if !ok || n.State != "OPERATIONAL" {
+				return fmt.Errorf("session with %s: %+v", id, n)
+			}
+			if n.GracefulRestart {
+				return fmt.Errorf("graceful restart negotiated with FRR's %s", id)
+			}
+		}
+		if l, err := fromR3(); err != nil || l < 0 {
+			return fmt.Errorf("r3's label for 3.3.3.3: %d (%v)", l, err)
+		}
+		return nil
+	})
+
+	// FRR on r3 stops: its labels go at once, nothing is kept stale.
+	f3.Stop()
+	topo.Eventually(t, 30*time.Second, "r2 drops r3's labels", func() error {
+		ns, err := neighbors(l2)
+		if err != nil {
+			return err
+		}
+		if n := ns["3.3.3.3"]; n.GRHelper != "" || n.StaleBindings != 0 {
+			t.Fatalf("r2 helps FRR's 3.3.3.3 (%q, %d stale labels): no graceful restart was negotiated", n.GRHelper, n.StaleBindings)
+		}
+		if l, err := fromR3(); err != nil || l >= 0 {
+			return fmt.Errorf("r2 still holds r3's label %d (%v)", l, err)
+		}
+		return nil
+	})
+	f3 = c.r3.StartFRR(frr3)
+	f3.WaitLDPOperational(t, 90*time.Second, "2.2.2.2")
+
+	// lsrd restarts with its routes kept: FRR learns the same labels again.
+	before, err := lsrdBindings(l2)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := l2.Stop(); err != nil {
+		t.Fatal(err)
+	}
+	l2 = c.r2.StartLSRD(conf2)
+	f1.WaitLDPOperational(t, 90*time.Second, "2.2.2.2")
+	f3.WaitLDPOperational(t, 90*time.Second, "2.2.2.2")
+	topo.Eventually(t, 90*time.Second, "r2 sweeps, with its labels as before", func() error {
+		if _, err := sweepLogged(l2.Log); err != nil {
+			return err
+		}
+		after, err := lsrdBindings(l2)
+		if err != nil {
+			return err
+		}
+		for _, fec := range []string{"1.1.1.1/32", "3.3.3.3/32"} {
+			if after[fec].LocalLabel != before[fec].LocalLabel || !after[fec].HasLocal {
+				return fmt.Errorf("%s: label %d after the restart, %d before", fec, after[fec].LocalLabel, before[fec].LocalLabel)
+			}
+		}
+		return nil
+	})
+	_, sweep := sweepTime(t, l2.Log)
+	t.Logf("lsrd restarted between FRR routers: same labels, swept (%s)", sweep)
+}
