@@ -24,13 +24,11 @@ func (s *slowLIB) RouteUpdate(r rib.Route) []lib.Outgoing {
 	return s.LIB.RouteUpdate(r)
 }
 
-// A hello or KeepAlive that arrives on time is judged on time, whatever
-// work is queued: A is handed 12 s of route work at once, twice its hello
-// hold and KeepAlive times (6 s). Its session with B never leaves
-// OPERATIONAL on either side, and calls (operators' queries) keep answering
-// within a second throughout, because the speaker serves hellos, arriving
-// session bytes and calls between bounded pieces of the work.
-func TestLivenessBehindBacklog(t *testing.T) {
+// The backlogs: routes of perRoute each.
+const routes, perRoute = 12000, time.Millisecond
+
+// slowPair is a pair whose node A has a slowLIB (no delay yet).
+func slowPair(t *testing.T) (*pair, *slowLIB) {
 	checkNoSpeakerGoroutines(t)
 	p := newPair(t, linkHellos, short)
 	slow := &slowLIB{LIB: p.a.lib}
@@ -39,6 +37,29 @@ func TestLivenessBehindBacklog(t *testing.T) {
 		t.Fatal(err)
 	}
 	p.a.newSpeaker(dialer(p.a.ns))
+	return p, slow
+}
+
+// backlogRoutes are static routes of n through its link, one per
+// /32 of 10.200.0.0/16.
+func backlogRoutes(n *node) []rib.Route {
+	var rs []rib.Route
+	for i := range routes {
+		pfx := netip.PrefixFrom(netip.AddrFrom4([4]byte{10, 200, byte(i >> 8), byte(i)}), 32)
+		rs = append(rs, rib.Route{Prefix: pfx, Source: rib.SourceStatic, Distance: 1,
+			NextHops: []rib.NextHop{{Addr: n.peer, Ifname: n.ifname}}})
+	}
+	return rs
+}
+
+// A hello or KeepAlive that arrives on time is judged on time, whatever
+// work is queued: A is handed 12 s of route work at once, twice its hello
+// hold and KeepAlive times (6 s). Its session with B never leaves
+// OPERATIONAL on either side, and calls (operators' queries) keep answering
+// within a second throughout, because the speaker serves hellos, arriving
+// session bytes and calls between bounded pieces of the work.
+func TestLivenessBehindBacklog(t *testing.T) {
+	p, slow := slowPair(t)
 	p.a.start(t)
 	p.b.start(t)
 	eventually(t, patience, "session OPERATIONAL on both sides", operational(p.a, p.b))
@@ -49,16 +70,9 @@ func TestLivenessBehindBacklog(t *testing.T) {
 	}
 	statesA, statesB := seen(p.a), seen(p.b)
 
-	const routes, perRoute = 12000, time.Millisecond
-	var rs []rib.Route
-	for i := range routes {
-		pfx := netip.PrefixFrom(netip.AddrFrom4([4]byte{10, 200, byte(i >> 8), byte(i)}), 32)
-		rs = append(rs, rib.Route{Prefix: pfx, Source: rib.SourceStatic, Distance: 1,
-			NextHops: []rib.NextHop{{Addr: p.a.peer, Ifname: p.a.ifname}}})
-	}
 	slow.delay.Store(int64(perRoute))
 	start := time.Now()
-	p.a.post(t, ldp.RoutesChanged{Updates: rs})
+	p.a.post(t, ldp.RoutesChanged{Updates: backlogRoutes(p.a)})
 
 	var worst time.Duration
 	polls, done := 0, false
@@ -112,26 +126,11 @@ func TestLivenessBehindBacklog(t *testing.T) {
 // a few seconds, long before the work is done; on the work lane with the
 // routes, A's answer would wait past B's initialization time.
 func TestSessionSetupBehindBacklog(t *testing.T) {
-	checkNoSpeakerGoroutines(t)
-	p := newPair(t, linkHellos, short)
-	slow := &slowLIB{LIB: p.a.lib}
-	var err error
-	if p.a.eng, err = ldp.New(p.a.cfg, slow); err != nil {
-		t.Fatal(err)
-	}
-	p.a.newSpeaker(dialer(p.a.ns))
+	p, slow := slowPair(t)
 	p.a.start(t)
-
-	const routes, perRoute = 12000, time.Millisecond
-	var rs []rib.Route
-	for i := range routes {
-		pfx := netip.PrefixFrom(netip.AddrFrom4([4]byte{10, 200, byte(i >> 8), byte(i)}), 32)
-		rs = append(rs, rib.Route{Prefix: pfx, Source: rib.SourceStatic, Distance: 1,
-			NextHops: []rib.NextHop{{Addr: p.a.peer, Ifname: p.a.ifname}}})
-	}
 	slow.delay.Store(int64(perRoute))
 	start := time.Now()
-	p.a.post(t, ldp.RoutesChanged{Updates: rs})
+	p.a.post(t, ldp.RoutesChanged{Updates: backlogRoutes(p.a)})
 	p.b.start(t)
 	eventually(t, routes*perRoute, "session OPERATIONAL on both sides while A works", operational(p.a, p.b))
 	up := time.Since(start)
