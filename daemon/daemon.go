@@ -416,7 +416,7 @@ func (d *Daemon) publishFIB() {
 	start := time.Now()
 	d.desired = d.fwd.table()
 	if r := d.restart; r != nil && !r.ldpDone {
-		d.desired = holdUnlabelled(d.desired)
+		d.desired = holdUnlabelled(d.desired, d.fwd.recursive)
 	}
 	d.publishCost = time.Since(start)
 	d.fibDirty = false

@@ -134,6 +134,13 @@ func (f *forwarding) table() *fib.Table {
 	return t
 }
 
+// recursive reports whether lsrd installs a route to p whose next hop was
+// resolved through another route (a BGP next hop on a remote loopback).
+func (f *forwarding) recursive(p netip.Prefix) bool {
+	r, ok := f.owned[p]
+	return ok && len(r.Recursive) > 0
+}
+
 func (f *forwarding) index(r rib.Route) {
 	for _, a := range r.Recursive {
 		m := f.byNextHop[a]

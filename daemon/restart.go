@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"net/netip"
+	"slices"
 	"strings"
 	"time"
 
@@ -225,23 +226,22 @@ func (d *Daemon) checkRestart(now time.Time) {
 		"after", now.Sub(r.start).Round(time.Millisecond))
 }
 
-// holdUnlabelled returns t without its unlabelled FTN entries, for the
-// kernel layer while LDP has not converged after a restart. A BGP or
-// static route whose next hop is reached over an LSP arrives, after a
-// restart, before LDP has learned the LSP's label again: published as it
-// is, it would replace the labelled route the previous run left with an
-// unlabelled one, which a BGP-free core drops. Held back, the kernel
-// layer keeps the previous run's route (it never touches a stale route
-// nothing wants); one that had no label keeps forwarding as it did, and
-// a new route waits for LDP, at most until the sweep.
-func holdUnlabelled(t *fib.Table) *fib.Table {
+// holdUnlabelled returns t without the unlabelled FTN entries of recursive
+// routes, for the kernel layer while LDP has not converged after a
+// restart. A BGP (or static) route whose next hop is a remote loopback,
+// reached over an LSP, arrives after a restart before LDP has learned the
+// LSP's label again: published as it is, it would replace the labelled
+// route the previous run left with an unlabelled one, which a BGP-free
+// core drops. Held back, the kernel layer keeps the previous run's route
+// (it never touches a stale route nothing wants); a new one waits for LDP,
+// at most until the sweep. Routes to directly connected next hops go as
+// they are: LDP itself needs them (a neighbour's transport address), and
+// they carry no label to lose.
+func holdUnlabelled(t *fib.Table, recursive func(netip.Prefix) bool) *fib.Table {
 	out := &fib.Table{LFIB: t.LFIB, FTN: make(map[netip.Prefix]fib.FTNEntry, len(t.FTN))}
 	for p, e := range t.FTN {
-		for _, nh := range e.NextHops {
-			if len(nh.Labels) > 0 {
-				out.FTN[p] = e
-				break
-			}
+		if !recursive(p) || slices.ContainsFunc(e.NextHops, func(nh fib.NextHop) bool { return len(nh.Labels) > 0 }) {
+			out.FTN[p] = e
 		}
 	}
 	return out

@@ -129,9 +129,10 @@ func TestBGPRecovery(t *testing.T) {
 	}
 }
 
-// Until LDP has converged after a restart, unlabelled FTN entries are held
-// back (the kernel keeps the previous run's, labelled, routes); labelled
-// ones and the LFIB go.
+// Until LDP has converged after a restart, unlabelled FTN entries of
+// recursive routes are held back (the kernel keeps the previous run's,
+// labelled, routes); labelled ones, routes to direct next hops (a
+// neighbour's transport address among them) and the LFIB go.
 func TestHoldUnlabelled(t *testing.T) {
 	p := netip.MustParsePrefix
 	nh := func(labels ...fib.Label) fib.NextHop {
@@ -142,11 +143,16 @@ func TestHoldUnlabelled(t *testing.T) {
 	tab.FTN[p("20.0.1.0/24")] = fib.FTNEntry{Prefix: p("20.0.1.0/24"), NextHops: []fib.NextHop{nh(1000)}}
 	tab.FTN[p("20.0.2.0/24")] = fib.FTNEntry{Prefix: p("20.0.2.0/24"), NextHops: []fib.NextHop{nh(), nh(1001)}}
 	tab.LFIB[16] = fib.LFIBEntry{InLabel: 16, NextHops: []fib.NextHop{nh()}}
-	got := holdUnlabelled(tab)
-	if _, ok := got.FTN[p("20.0.0.0/24")]; ok || len(got.FTN) != 2 {
-		t.Errorf("FTN %v, want the two with a label", got.FTN)
+	tab.FTN[p("3.3.3.3/32")] = fib.FTNEntry{Prefix: p("3.3.3.3/32"), NextHops: []fib.NextHop{nh()}}
+	recursive := func(q netip.Prefix) bool { return q != p("3.3.3.3/32") }
+	got := holdUnlabelled(tab, recursive)
+	if _, ok := got.FTN[p("20.0.0.0/24")]; ok || len(got.FTN) != 3 {
+		t.Errorf("FTN %v, want the two with a label and the direct route", got.FTN)
 	}
-	if len(got.LFIB) != 1 || len(tab.FTN) != 3 {
+	if _, ok := got.FTN[p("3.3.3.3/32")]; !ok {
+		t.Error("the route to a directly connected neighbour's loopback was held back: LDP needs it")
+	}
+	if len(got.LFIB) != 1 || len(tab.FTN) != 4 {
 		t.Errorf("LFIB %v (want it whole), source FTN %d entries (want it untouched)", got.LFIB, len(tab.FTN))
 	}
 }
