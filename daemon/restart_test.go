@@ -11,6 +11,7 @@ import (
 	"github.com/lsrd/lsrd/fib"
 	"github.com/lsrd/lsrd/ldp"
 	"github.com/lsrd/lsrd/ldp/wire"
+	"github.com/lsrd/lsrd/rib"
 )
 
 var t0 = time.Date(2025, 1, 1, 0, 0, 0, 0, time.UTC)
@@ -154,5 +155,27 @@ func TestHoldUnlabelled(t *testing.T) {
 	}
 	if len(got.LFIB) != 1 || len(tab.FTN) != 4 {
 		t.Errorf("LFIB %v (want it whole), source FTN %d entries (want it untouched)", got.LFIB, len(tab.FTN))
+	}
+}
+
+// A route is recursive for holdUnlabelled when its next hop was resolved to
+// another gateway (BGP over an LSP), not when its next hop is on a
+// connected subnet (a static route to a neighbour's loopback).
+func TestForwardingRecursive(t *testing.T) {
+	p := netip.MustParsePrefix
+	a := netip.MustParseAddr
+	f := newForwarding()
+	f.owned[p("20.0.0.0/24")] = rib.Route{Prefix: p("20.0.0.0/24"), Source: rib.SourceBGP,
+		NextHops: []rib.NextHop{{Addr: a("10.2.0.2"), Ifname: "eth1"}}, Recursive: []netip.Addr{a("4.4.4.4")}}
+	f.owned[p("3.3.3.3/32")] = rib.Route{Prefix: p("3.3.3.3/32"), Source: rib.SourceStatic,
+		NextHops: []rib.NextHop{{Addr: a("10.2.0.3"), Ifname: "eth1"}}, Recursive: []netip.Addr{a("10.2.0.3")}}
+	if !f.recursive(p("20.0.0.0/24")) {
+		t.Error("a BGP route over 4.4.4.4 resolved to 10.2.0.2: not recursive")
+	}
+	if f.recursive(p("3.3.3.3/32")) {
+		t.Error("a static route to 10.2.0.3 on a connected subnet: recursive")
+	}
+	if f.recursive(p("198.51.100.0/24")) {
+		t.Error("a prefix lsrd does not install: recursive")
 	}
 }
