@@ -415,9 +415,6 @@ func (d *Daemon) programFIB() {
 func (d *Daemon) publishFIB() {
 	start := time.Now()
 	d.desired = d.fwd.table()
-	if r := d.restart; r != nil && !r.ldpDone {
-		d.desired = holdUnlabelled(d.desired, d.fwd.recursive)
-	}
 	d.publishCost = time.Since(start)
 	d.fibDirty = false
 	d.log.Debug("desired forwarding", "lfib", len(d.desired.LFIB), "ftn", len(d.desired.FTN))

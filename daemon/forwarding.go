@@ -134,23 +134,6 @@ func (f *forwarding) table() *fib.Table {
 	return t
 }
 
-// recursive reports whether lsrd installs a route to p whose learned next
-// hop was resolved through another route to another gateway (a BGP next
-// hop on a remote loopback), not one on a connected subnet (the RIB lists
-// those among Recursive too, with themselves as the gateway).
-func (f *forwarding) recursive(p netip.Prefix) bool {
-	r, ok := f.owned[p]
-	if !ok {
-		return false
-	}
-	for _, a := range r.Recursive {
-		if !slices.ContainsFunc(r.NextHops, func(nh rib.NextHop) bool { return nh.Addr == a }) {
-			return true
-		}
-	}
-	return false
-}
-
 func (f *forwarding) index(r rib.Route) {
 	for _, a := range r.Recursive {
 		m := f.byNextHop[a]

@@ -4,13 +4,11 @@ import (
 	"context"
 	"fmt"
 	"net/netip"
-	"slices"
 	"strings"
 	"time"
 
 	"github.com/lsrd/lsrd/bgp"
 	"github.com/lsrd/lsrd/config"
-	"github.com/lsrd/lsrd/fib"
 	"github.com/lsrd/lsrd/ldp/wire"
 )
 
@@ -27,9 +25,6 @@ type restart struct {
 	deadline time.Time
 	inputs   []restartInput
 	waiting  string // what the last check waited for, to log changes only
-	// ldpDone is set once the ldp input has converged: until then the
-	// parent holds back unlabelled FTN entries (holdUnlabelled).
-	ldpDone bool
 }
 
 // restartInput is one input that can bring routes back after a restart.
@@ -44,11 +39,8 @@ type restartInput struct {
 func (r *restart) check(now time.Time) string {
 	var waiting []string
 	for _, in := range r.inputs {
-		done, why := in.converged(now)
-		if !done {
+		if done, why := in.converged(now); !done {
 			waiting = append(waiting, in.name+": "+why)
-		} else if in.name == "ldp" {
-			r.ldpDone = true
 		}
 	}
 	if len(waiting) == 0 {
@@ -207,14 +199,11 @@ func (d *Daemon) checkRestart(now time.Time) {
 	if r == nil {
 		return
 	}
-	before, ldpBefore := r.waiting, r.ldpDone
+	before := r.waiting
 	reason := r.check(now)
 	if reason == "" {
 		if r.waiting != before {
 			d.log.Info("keeping a previous run's kernel routes until convergence", "waiting_for", r.waiting)
-		}
-		if r.ldpDone && !ldpBefore {
-			d.fibDirty = true // the unlabelled entries held back go now
 		}
 		return
 	}
@@ -224,25 +213,4 @@ func (d *Daemon) checkRestart(now time.Time) {
 	d.kfib.SweepStale(reason)
 	d.log.Info("restart: asking the kernel layer to sweep the previous run's stale routes", "reason", reason,
 		"after", now.Sub(r.start).Round(time.Millisecond))
-}
-
-// holdUnlabelled returns t without the unlabelled FTN entries of recursive
-// routes, for the kernel layer while LDP has not converged after a
-// restart. A BGP (or static) route whose next hop is a remote loopback,
-// reached over an LSP, arrives after a restart before LDP has learned the
-// LSP's label again: published as it is, it would replace the labelled
-// route the previous run left with an unlabelled one, which a BGP-free
-// core drops. Held back, the kernel layer keeps the previous run's route
-// (it never touches a stale route nothing wants); a new one waits for LDP,
-// at most until the sweep. Routes to directly connected next hops go as
-// they are: LDP itself needs them (a neighbour's transport address), and
-// they carry no label to lose.
-func holdUnlabelled(t *fib.Table, recursive func(netip.Prefix) bool) *fib.Table {
-	out := &fib.Table{LFIB: t.LFIB, FTN: make(map[netip.Prefix]fib.FTNEntry, len(t.FTN))}
-	for p, e := range t.FTN {
-		if !recursive(p) || slices.ContainsFunc(e.NextHops, func(nh fib.NextHop) bool { return len(nh.Labels) > 0 }) {
-			out.FTN[p] = e
-		}
-	}
-	return out
 }

@@ -8,10 +8,8 @@ import (
 
 	"github.com/lsrd/lsrd/bgp"
 	"github.com/lsrd/lsrd/config"
-	"github.com/lsrd/lsrd/fib"
 	"github.com/lsrd/lsrd/ldp"
 	"github.com/lsrd/lsrd/ldp/wire"
-	"github.com/lsrd/lsrd/rib"
 )
 
 var t0 = time.Date(2025, 1, 1, 0, 0, 0, 0, time.UTC)
@@ -30,15 +28,9 @@ func TestRestartCheck(t *testing.T) {
 	if r.waiting != "ldp: End-of-LIB from 1.1.1.1; bgp: session with 10.0.0.2 active" {
 		t.Errorf("waiting %q", r.waiting)
 	}
-	if r.ldpDone {
-		t.Error("LDP marked done while it waits")
-	}
 	ldpDone = true
 	if why := r.check(t0.Add(2 * time.Second)); why != "" {
 		t.Fatalf("swept with BGP waiting: %q", why)
-	}
-	if !r.ldpDone {
-		t.Error("LDP converged but not marked done: unlabelled routes would stay held back")
 	}
 	bgpDone = true
 	if why := r.check(t0.Add(3 * time.Second)); why != "converged: kernel, ldp, bgp" {
@@ -127,55 +119,5 @@ func TestBGPRecovery(t *testing.T) {
 	}
 	if done, why := r.converged(ns, t0, t0.Add(22*time.Second)); !done {
 		t.Errorf("b settled: %v %q", done, why)
-	}
-}
-
-// Until LDP has converged after a restart, unlabelled FTN entries of
-// recursive routes are held back (the kernel keeps the previous run's,
-// labelled, routes); labelled ones, routes to direct next hops (a
-// neighbour's transport address among them) and the LFIB go.
-func TestHoldUnlabelled(t *testing.T) {
-	p := netip.MustParsePrefix
-	nh := func(labels ...fib.Label) fib.NextHop {
-		return fib.NextHop{Addr: netip.MustParseAddr("10.0.0.2"), Ifname: "eth0", Labels: labels}
-	}
-	tab := fib.NewTable()
-	tab.FTN[p("20.0.0.0/24")] = fib.FTNEntry{Prefix: p("20.0.0.0/24"), NextHops: []fib.NextHop{nh()}}
-	tab.FTN[p("20.0.1.0/24")] = fib.FTNEntry{Prefix: p("20.0.1.0/24"), NextHops: []fib.NextHop{nh(1000)}}
-	tab.FTN[p("20.0.2.0/24")] = fib.FTNEntry{Prefix: p("20.0.2.0/24"), NextHops: []fib.NextHop{nh(), nh(1001)}}
-	tab.LFIB[16] = fib.LFIBEntry{InLabel: 16, NextHops: []fib.NextHop{nh()}}
-	tab.FTN[p("3.3.3.3/32")] = fib.FTNEntry{Prefix: p("3.3.3.3/32"), NextHops: []fib.NextHop{nh()}}
-	recursive := func(q netip.Prefix) bool { return q != p("3.3.3.3/32") }
-	got := holdUnlabelled(tab, recursive)
-	if _, ok := got.FTN[p("20.0.0.0/24")]; ok || len(got.FTN) != 3 {
-		t.Errorf("FTN %v, want the two with a label and the direct route", got.FTN)
-	}
-	if _, ok := got.FTN[p("3.3.3.3/32")]; !ok {
-		t.Error("the route to a directly connected neighbour's loopback was held back: LDP needs it")
-	}
-	if len(got.LFIB) != 1 || len(tab.FTN) != 4 {
-		t.Errorf("LFIB %v (want it whole), source FTN %d entries (want it untouched)", got.LFIB, len(tab.FTN))
-	}
-}
-
-// A route is recursive for holdUnlabelled when its next hop was resolved to
-// another gateway (BGP over an LSP), not when its next hop is on a
-// connected subnet (a static route to a neighbour's loopback).
-func TestForwardingRecursive(t *testing.T) {
-	p := netip.MustParsePrefix
-	a := netip.MustParseAddr
-	f := newForwarding()
-	f.owned[p("20.0.0.0/24")] = rib.Route{Prefix: p("20.0.0.0/24"), Source: rib.SourceBGP,
-		NextHops: []rib.NextHop{{Addr: a("10.2.0.2"), Ifname: "eth1"}}, Recursive: []netip.Addr{a("4.4.4.4")}}
-	f.owned[p("3.3.3.3/32")] = rib.Route{Prefix: p("3.3.3.3/32"), Source: rib.SourceStatic,
-		NextHops: []rib.NextHop{{Addr: a("10.2.0.3"), Ifname: "eth1"}}, Recursive: []netip.Addr{a("10.2.0.3")}}
-	if !f.recursive(p("20.0.0.0/24")) {
-		t.Error("a BGP route over 4.4.4.4 resolved to 10.2.0.2: not recursive")
-	}
-	if f.recursive(p("3.3.3.3/32")) {
-		t.Error("a static route to 10.2.0.3 on a connected subnet: recursive")
-	}
-	if f.recursive(p("198.51.100.0/24")) {
-		t.Error("a prefix lsrd does not install: recursive")
 	}
 }

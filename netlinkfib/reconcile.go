@@ -106,7 +106,7 @@ func (f *FIB) reconcile(ctx context.Context) error {
 		f.sweepAsked = ""
 	}
 	alloc := &idAllocator{next: f.nextID, used: f.have.usedIDs}
-	p := diff(want, f.have, alloc, f.keep)
+	p := diff(f.keep.holdDowngrades(want, f.have), f.have, alloc, f.keep)
 	f.nextID = alloc.next
 	errs = append(errs, p.conflicts...)
 

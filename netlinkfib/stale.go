@@ -1,7 +1,9 @@
 package netlinkfib
 
 import (
+	"maps"
 	"net/netip"
+	"slices"
 	"time"
 
 	"github.com/lsrd/lsrd/fib"
@@ -93,3 +95,49 @@ func (a Adopted) Routes() int { return a.Labels + a.Prefixes }
 
 // Empty reports whether nothing was adopted.
 func (a Adopted) Empty() bool { return a.Routes()+a.Nexthops == 0 }
+
+// holdDowngrades leaves out of want the IP routes that would replace a
+// stale route pushing a label with one that pushes none, until the sweep.
+// After a restart a route resolved over an LSP (a BGP route in a BGP-free
+// core, a route to a remote loopback) is published before LDP has learned
+// the LSP's label again; replaced as it is, the traffic would leave
+// unlabelled, which the core drops. Left out, the previous run's route
+// forwards until the producer publishes the label or the sweep. A route the
+// kernel no longer holds (its link went) is not held: nothing forwards in
+// its place, and LDP may need it to reach a neighbour.
+func (a *adoption) holdDowngrades(want desiredState, have *kernelState) desiredState {
+	if a == nil {
+		return want
+	}
+	var ftn map[netip.Prefix][]hop
+	for p := range a.routes {
+		hops, wanted := want.ftn[p]
+		if !wanted || slices.ContainsFunc(hops, func(h hop) bool { return len(h.labels) > 0 }) {
+			continue
+		}
+		if id, held := have.routes[p]; !held || !have.pushes(id) {
+			continue
+		}
+		if ftn == nil {
+			ftn = maps.Clone(want.ftn)
+		}
+		delete(ftn, p)
+	}
+	if ftn != nil {
+		want.ftn = ftn
+	}
+	return want
+}
+
+// pushes reports whether the nexthop object or group id pushes a label.
+func (s *kernelState) pushes(id uint32) bool {
+	if h, ok := s.nexthops[id]; ok {
+		return len(h.labels) > 0
+	}
+	for _, m := range s.groups[id] {
+		if len(s.nexthops[m].labels) > 0 {
+			return true
+		}
+	}
+	return false
+}

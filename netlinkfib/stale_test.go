@@ -97,3 +97,37 @@ func TestAdoptNothing(t *testing.T) {
 		t.Error("a nil adoption keeps something")
 	}
 }
+
+// Before the sweep a stale route that pushes a label is never replaced by
+// one that pushes none (an LSP's label not learned again yet after a
+// restart); one that pushed none, a labelled replacement, and a route the
+// kernel no longer holds go as wanted. After the sweep the unlabelled route
+// goes in.
+func TestHoldDowngrades(t *testing.T) {
+	have := newKernelState()
+	have.nexthops[id0] = kh(gwA, 2, 300)
+	have.nexthops[id0+1] = kh(gwB, 3)
+	have.routes[pfx(0)] = id0     // labelled
+	have.routes[pfx(1)] = id0 + 1 // unlabelled
+	have.routes[pfx(2)] = id0     // labelled
+	have.routes[pfx(3)] = id0     // labelled, gone from the kernel below
+	keep := adopt(have, time.Now())
+	delete(have.routes, pfx(3))
+	want := desiredState{ftn: map[netip.Prefix][]hop{
+		pfx(0): {kh(gwA, 2)},      // would lose its label: held
+		pfx(1): {kh(gwA, 2)},      // had none: goes
+		pfx(2): {kh(gwA, 2, 301)}, // relabelled: goes
+		pfx(3): {kh(gwA, 2)},      // not held: nothing forwards in its place
+	}}
+	got := keep.holdDowngrades(want, have)
+	if _, held := got.ftn[pfx(0)]; held || len(got.ftn) != 3 {
+		t.Errorf("before the sweep %v, want all but prefix 0", got.ftn)
+	}
+	if len(want.ftn) != 4 {
+		t.Errorf("the desired state itself changed: %v", want.ftn)
+	}
+	var none *adoption
+	if got := none.holdDowngrades(want, have); len(got.ftn) != 4 {
+		t.Errorf("after the sweep %v, want every route", got.ftn)
+	}
+}
