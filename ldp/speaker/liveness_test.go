@@ -52,6 +52,23 @@ func backlogRoutes(n *node) []rib.Route {
 	return rs
 }
 
+// backlogBound counts, through a call (the liveness lane), the backlog's
+// routes n's LIB has bound so far.
+func backlogBound(t *testing.T, n *node) int {
+	t.Helper()
+	bound := 0
+	if err := n.call(func() {
+		for _, b := range n.lib.Bindings() {
+			if b.FEC.Addr().As4()[1] == 200 {
+				bound++
+			}
+		}
+	}); err != nil {
+		t.Fatal(err)
+	}
+	return bound
+}
+
 // A hello or KeepAlive that arrives on time is judged on time, whatever
 // work is queued: A is handed 12 s of route work at once, twice its hello
 // hold and KeepAlive times (6 s). Its session with B never leaves
@@ -81,16 +98,7 @@ func TestLivenessBehindBacklog(t *testing.T) {
 			t.Fatalf("the backlog was not worked through within %v", routes*perRoute+patience)
 		}
 		t0 := time.Now()
-		bound := 0
-		if err := p.a.call(func() {
-			for _, b := range p.a.lib.Bindings() {
-				if b.FEC.Addr().As4()[1] == 200 {
-					bound++
-				}
-			}
-		}); err != nil {
-			t.Fatal(err)
-		}
+		bound := backlogBound(t, p.a)
 		worst = max(worst, time.Since(t0))
 		polls++
 		done = bound == routes
@@ -134,16 +142,7 @@ func TestSessionSetupBehindBacklog(t *testing.T) {
 	p.b.start(t)
 	eventually(t, routes*perRoute, "session OPERATIONAL on both sides while A works", operational(p.a, p.b))
 	up := time.Since(start)
-	var bound int
-	if err := p.a.call(func() {
-		for _, b := range p.a.lib.Bindings() {
-			if b.FEC.Addr().As4()[1] == 200 {
-				bound++
-			}
-		}
-	}); err != nil {
-		t.Fatal(err)
-	}
+	bound := backlogBound(t, p.a)
 	t.Logf("session OPERATIONAL %v after A was handed %v of route work; %d of %d routes done by then", up.Round(time.Millisecond), routes*perRoute, bound, routes)
 	if bound == routes {
 		t.Fatalf("the work was done before the session came up: the test shows nothing")
