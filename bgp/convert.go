@@ -11,9 +11,52 @@ import (
 
 // Update is one change to BGP's contribution to the RIB: a best path for
 // Route.Prefix, or (Withdrawn) no BGP route for it any more.
+//
+// An Update with EndOfRIB set carries no route. It marks that a
+// neighbour's End-of-RIB (RFC 4724 section 2) has come through: every
+// best path GoBGP computed from that neighbour's updates before it is in
+// the same batch (earlier) or an earlier one. Once the parent has applied
+// it, it knows it holds everything the neighbour re-sent after a restart.
 type Update struct {
 	Route     rib.Route
 	Withdrawn bool
+	EndOfRIB  *EndOfRIB
+}
+
+// EndOfRIB names a neighbour's End-of-RIB marker for one family.
+type EndOfRIB struct {
+	Neighbor netip.Addr
+	Family   string // FamilyIPv4Unicast, ...
+}
+
+// pathToEndOfRIB recognises GoBGP's End-of-RIB event (a path with no NLRI
+// from a neighbour) in a family lsrd knows.
+func pathToEndOfRIB(p *api.Path) (*EndOfRIB, bool) {
+	if p.GetNlri() != nil || p.GetNeighborIp() == "" {
+		return nil, false
+	}
+	a, err := netip.ParseAddr(p.GetNeighborIp())
+	if err != nil {
+		return nil, false
+	}
+	f := familyName(p.GetFamily())
+	if f == "" {
+		return nil, false
+	}
+	return &EndOfRIB{Neighbor: a.Unmap(), Family: f}, true
+}
+
+// familyName is apiFamily's inverse, "" for families lsrd does not carry.
+func familyName(f *api.Family) string {
+	switch {
+	case f.GetAfi() == api.Family_AFI_IP && f.GetSafi() == api.Family_SAFI_UNICAST:
+		return FamilyIPv4Unicast
+	case f.GetAfi() == api.Family_AFI_IP6 && f.GetSafi() == api.Family_SAFI_UNICAST:
+		return FamilyIPv6Unicast
+	case f.GetAfi() == api.Family_AFI_IP && f.GetSafi() == api.Family_SAFI_MPLS_LABEL:
+		return FamilyIPv4LabeledUnicast
+	}
+	return ""
 }
 
 // pathToUpdate turns one of GoBGP's best paths into an Update for the RIB.

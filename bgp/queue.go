@@ -9,10 +9,13 @@ import (
 // queue carries Updates from GoBGP's watcher goroutine to the parent. put
 // never blocks (GoBGP's own goroutine calls it); run hands over, in one batch,
 // whatever accumulated, keeping only the latest update per prefix.
+// End-of-RIB markers go at the end of the batch they were put with or a
+// later one, never before an update put ahead of them.
 type queue struct {
 	mu      sync.Mutex
 	pending []Update
 	index   map[netip.Prefix]int
+	marks   []Update // End-of-RIB markers, in the order put
 	wake    chan struct{}
 }
 
@@ -26,6 +29,10 @@ func (q *queue) put(us []Update) {
 	}
 	q.mu.Lock()
 	for _, u := range us {
+		if u.EndOfRIB != nil {
+			q.marks = append(q.marks, u)
+			continue
+		}
 		if i, ok := q.index[u.Route.Prefix]; ok {
 			q.pending[i] = u
 			continue
@@ -43,8 +50,8 @@ func (q *queue) put(us []Update) {
 func (q *queue) take() []Update {
 	q.mu.Lock()
 	defer q.mu.Unlock()
-	batch := q.pending
-	q.pending = nil
+	batch := append(q.pending, q.marks...)
+	q.pending, q.marks = nil, nil
 	// A new index, not a cleared one: a cleared map keeps its size, and
 	// after the first 100,000 routes that would be megabytes held for
 	// batches of a few.

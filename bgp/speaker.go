@@ -151,7 +151,12 @@ func (s *Speaker) watch() error {
 	watchCtx, watchCancel := context.WithCancel(context.Background())
 	s.watchCancel = watchCancel
 	if err := s.server.WatchEvent(watchCtx, &api.WatchEventRequest{Table: &api.WatchEventRequest_Table{
-		Filters: []*api.WatchEventRequest_Table_Filter{{Type: api.WatchEventRequest_Table_Filter_BEST, Init: true}},
+		// End-of-RIB markers come on the same watcher, in order after the
+		// best paths the neighbour's updates before them produced.
+		Filters: []*api.WatchEventRequest_Table_Filter{
+			{Type: api.WatchEventRequest_Table_Filter_BEST, Init: true},
+			{Type: api.WatchEventRequest_Table_Filter_EOR, Init: true},
+		},
 	}}, s.onEvent); err != nil {
 		return fmt.Errorf("bgp: watching best paths: %w", err)
 	}
@@ -200,6 +205,10 @@ func (s *Speaker) onEvent(ev *api.WatchEventResponse) {
 	us := make([]Update, 0, len(t.Paths))
 	var shared []rib.NextHop // the last next hops, for the routes that follow with the same
 	for _, p := range t.Paths {
+		if eor, ok := pathToEndOfRIB(p); ok {
+			us = append(us, Update{EndOfRIB: eor})
+			continue
+		}
 		u, ok, err := pathToUpdate(p, s.localAS)
 		if err != nil {
 			s.log.Warn("bgp: ignoring path", "err", err)

@@ -171,3 +171,39 @@ func TestQueueCoalesces(t *testing.T) {
 		t.Fatalf("second take() = %+v", got)
 	}
 }
+
+// End-of-RIB markers never overtake an update put before them, and two
+// markers are both kept (they are not keyed by prefix).
+func TestQueueMarkersFollowUpdates(t *testing.T) {
+	q := newQueue()
+	p := netip.MustParsePrefix("10.0.0.0/8")
+	n := netip.MustParseAddr("10.0.0.1")
+	q.put([]Update{{Route: rib.Route{Prefix: p}}, {EndOfRIB: &EndOfRIB{Neighbor: n, Family: FamilyIPv4Unicast}}})
+	q.put([]Update{{EndOfRIB: &EndOfRIB{Neighbor: n, Family: FamilyIPv6Unicast}},
+		{Route: rib.Route{Prefix: p}, Withdrawn: true}})
+	got := q.take()
+	if len(got) != 3 || got[0].Route.Prefix != p || !got[0].Withdrawn ||
+		got[1].EndOfRIB == nil || got[1].EndOfRIB.Family != FamilyIPv4Unicast ||
+		got[2].EndOfRIB == nil || got[2].EndOfRIB.Family != FamilyIPv6Unicast {
+		t.Fatalf("take() = %+v", got)
+	}
+	if got := q.take(); len(got) != 0 {
+		t.Fatalf("second take() = %+v", got)
+	}
+}
+
+func TestPathToEndOfRIB(t *testing.T) {
+	eor, ok := pathToEndOfRIB(&api.Path{NeighborIp: "::ffff:10.0.0.1",
+		Family: &api.Family{Afi: api.Family_AFI_IP, Safi: api.Family_SAFI_MPLS_LABEL}})
+	if !ok || eor.Neighbor != netip.MustParseAddr("10.0.0.1") || eor.Family != FamilyIPv4LabeledUnicast {
+		t.Fatalf("pathToEndOfRIB = %+v %v", eor, ok)
+	}
+	for _, p := range []*api.Path{
+		{NeighborIp: "10.0.0.1", Family: &api.Family{Afi: api.Family_AFI_L2VPN, Safi: api.Family_SAFI_EVPN}},
+		{Family: &api.Family{Afi: api.Family_AFI_IP, Safi: api.Family_SAFI_UNICAST}},
+	} {
+		if eor, ok := pathToEndOfRIB(p); ok {
+			t.Errorf("pathToEndOfRIB(%v) = %+v", p, eor)
+		}
+	}
+}

@@ -84,6 +84,12 @@ type Daemon struct {
 	restart                   *restart
 	ldpRecovery               ldpRecoveryRule
 	kernelRead, staticApplied bool // inputs of the restart that are done once
+	// BGP's End-of-RIB markers the parent has applied (the routes before
+	// them are in the RIB), per neighbour and family, and when the parent
+	// last applied a BGP route: the restart's BGP input judges by them,
+	// not by GoBGP's view, which runs ahead of the pipeline.
+	bgpEndOfRIB    map[netip.Addr]map[string]bool
+	bgpLastApplied time.Time
 }
 
 // New prepares a daemon from a validated configuration.
@@ -131,6 +137,7 @@ func New(cfg *config.Config, opt Options) (*Daemon, error) {
 		bgpUpds:  make(chan []bgp.Update, 16),
 		fwd:      newForwarding(), desired: fib.NewTable(),
 		alloc: alloc, ldpRoutes: map[netip.Prefix]struct{}{},
+		bgpEndOfRIB: map[netip.Addr]map[string]bool{},
 		gr:          gr,
 		ldpRecovery: endOfLIBRecovery(cfg),
 	}
@@ -624,11 +631,21 @@ func (d *Daemon) bgpRoutes(ctx context.Context, us []bgp.Update) {
 	var adds []rib.Route
 	var dels []netip.Prefix
 	for _, u := range us {
+		if eor := u.EndOfRIB; eor != nil {
+			if d.bgpEndOfRIB[eor.Neighbor] == nil {
+				d.bgpEndOfRIB[eor.Neighbor] = map[string]bool{}
+			}
+			d.bgpEndOfRIB[eor.Neighbor][eor.Family] = true
+			continue
+		}
 		if u.Withdrawn {
 			dels = append(dels, u.Route.Prefix)
 		} else {
 			adds = append(adds, u.Route)
 		}
+	}
+	if len(adds)+len(dels) > 0 {
+		d.bgpLastApplied = time.Now()
 	}
 	d.routeChanges(ctx, d.rib.Apply(rib.SourceBGP, adds, dels))
 }

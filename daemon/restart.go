@@ -125,14 +125,34 @@ const bgpSessionWait = 60 * time.Second
 // accepted count not moving between two checks, to count as done.
 const bgpSettle = 10 * time.Second
 
+// bgpQuiet is how long the parent must have applied no BGP route for a
+// settled neighbour (one without End-of-RIB) to count as done: GoBGP's
+// counts run ahead of the routes still on their way to the RIB.
+const bgpQuiet = 2 * time.Second
+
 // bgpRecovery judges whether BGP has brought its routes back: every
-// configured neighbour is established and sent End-of-RIB for its families
-// (or settled, see bgpSettle), or is not up bgpSessionWait after the start.
+// configured neighbour is established and its End-of-RIB (RFC 4724) for
+// every family has reached the RIB (or it settled, see bgpSettle), or it is
+// not up bgpSessionWait after the start.
+//
+// The End-of-RIB that counts is the marker the parent applied
+// (Daemon.bgpEndOfRIB), not GoBGP's flag: GoBGP sets its flag when it
+// reads the marker, while the best paths before it may still be on their
+// way through the watcher and the speaker's queue. Sweeping then would
+// delete routes that are about to come back.
 type bgpRecovery struct {
 	accepted map[netip.Addr]uint64 // at the last check, per neighbour
 }
 
-func (b *bgpRecovery) converged(ns []bgp.NeighborInfo, start, now time.Time) (bool, string) {
+// bgpApplied is what the parent has applied from the BGP pipeline: the
+// End-of-RIB markers per neighbour and family, and when it last applied a
+// route.
+type bgpApplied struct {
+	endOfRIB map[netip.Addr]map[string]bool
+	last     time.Time
+}
+
+func (b *bgpRecovery) converged(ns []bgp.NeighborInfo, applied bgpApplied, start, now time.Time) (bool, string) {
 	last := b.accepted
 	b.accepted = map[netip.Addr]uint64{}
 	var waiting []string
@@ -140,15 +160,25 @@ func (b *bgpRecovery) converged(ns []bgp.NeighborInfo, start, now time.Time) (bo
 		b.accepted[n.Address] = n.Accepted
 		switch {
 		case n.State != "established":
+			// A marker from a session that went down says nothing
+			// about the next one.
+			delete(applied.endOfRIB, n.Address)
 			if now.Sub(start) < bgpSessionWait {
 				waiting = append(waiting, fmt.Sprintf("session with %s %s", n.Address, n.State))
 			}
 		case n.EndOfRIB:
+			for _, f := range n.Families {
+				if !applied.endOfRIB[n.Address][f] {
+					waiting = append(waiting, fmt.Sprintf("the routes before %s's End-of-RIB (%s) to reach the RIB", n.Address, f))
+				}
+			}
 		case n.Uptime < bgpSettle:
 			waiting = append(waiting, fmt.Sprintf("End-of-RIB from %s", n.Address))
 		default:
 			if prev, ok := last[n.Address]; !ok || prev != n.Accepted {
 				waiting = append(waiting, fmt.Sprintf("routes from %s to settle", n.Address))
+			} else if now.Sub(applied.last) < bgpQuiet {
+				waiting = append(waiting, fmt.Sprintf("routes from %s to reach the RIB", n.Address))
 			}
 		}
 	}
@@ -185,7 +215,7 @@ func (d *Daemon) startRestart(now time.Time) {
 			if err != nil {
 				return false, err.Error()
 			}
-			return b.converged(ns, r.start, now)
+			return b.converged(ns, bgpApplied{endOfRIB: d.bgpEndOfRIB, last: d.bgpLastApplied}, r.start, now)
 		}})
 	}
 	d.restart = r

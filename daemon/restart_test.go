@@ -101,23 +101,50 @@ func TestEndOfLIBRecovery(t *testing.T) {
 func TestBGPRecovery(t *testing.T) {
 	a, b := netip.MustParseAddr("10.0.0.2"), netip.MustParseAddr("10.0.0.3")
 	var r bgpRecovery
-	ns := []bgp.NeighborInfo{{Address: a, State: "established", EndOfRIB: true, Uptime: time.Second}, {Address: b, State: "active"}}
-	if done, why := r.converged(ns, t0, t0.Add(10*time.Second)); done || why != "session with 10.0.0.3 active" {
+	applied := bgpApplied{endOfRIB: map[netip.Addr]map[string]bool{}}
+	ns := []bgp.NeighborInfo{{Address: a, State: "established", EndOfRIB: true, Uptime: time.Second,
+		Families: []string{bgp.FamilyIPv4Unicast, bgp.FamilyIPv4LabeledUnicast}}, {Address: b, State: "active"}}
+	// GoBGP has a's End-of-RIB, the parent has not applied it yet: the
+	// routes before it may still be on their way.
+	if done, why := r.converged(ns, applied, t0, t0.Add(60*time.Second)); done ||
+		why != "the routes before 10.0.0.2's End-of-RIB (ipv4-unicast) to reach the RIB, the routes before 10.0.0.2's End-of-RIB (ipv4-labeled-unicast) to reach the RIB" {
+		t.Errorf("a's marker not applied: %v %q", done, why)
+	}
+	applied.endOfRIB[a] = map[string]bool{bgp.FamilyIPv4Unicast: true}
+	if done, why := r.converged(ns, applied, t0, t0.Add(60*time.Second)); done ||
+		why != "the routes before 10.0.0.2's End-of-RIB (ipv4-labeled-unicast) to reach the RIB" {
+		t.Errorf("one family applied: %v %q", done, why)
+	}
+	applied.endOfRIB[a][bgp.FamilyIPv4LabeledUnicast] = true
+	if done, why := r.converged(ns, applied, t0, t0.Add(10*time.Second)); done || why != "session with 10.0.0.3 active" {
 		t.Errorf("b down: %v %q", done, why)
 	}
-	if done, _ := r.converged(ns, t0, t0.Add(60*time.Second)); !done {
-		t.Error("b still down after bgpSessionWait: not done")
+	if done, why := r.converged(ns, applied, t0, t0.Add(60*time.Second)); !done {
+		t.Errorf("b still down after bgpSessionWait: %v %q", done, why)
 	}
-	// Without End-of-RIB: up for bgpSettle, and the count still.
+	// a's session goes down: its marker is forgotten, the next session
+	// must bring its own.
+	ns[0].State = "active"
+	r.converged(ns, applied, t0, t0.Add(61*time.Second))
+	if len(applied.endOfRIB[a]) != 0 {
+		t.Errorf("a went down, its markers kept: %v", applied.endOfRIB[a])
+	}
+
+	// Without End-of-RIB: up for bgpSettle, the count still, and nothing
+	// applied for bgpQuiet.
 	ns = []bgp.NeighborInfo{{Address: b, State: "established", Uptime: 5 * time.Second, Accepted: 10}}
-	if done, why := r.converged(ns, t0, t0.Add(20*time.Second)); done || why != "End-of-RIB from 10.0.0.3" {
+	if done, why := r.converged(ns, applied, t0, t0.Add(20*time.Second)); done || why != "End-of-RIB from 10.0.0.3" {
 		t.Errorf("b up 5s: %v %q", done, why)
 	}
 	ns[0].Uptime, ns[0].Accepted = 11*time.Second, 20
-	if done, why := r.converged(ns, t0, t0.Add(21*time.Second)); done || why != "routes from 10.0.0.3 to settle" {
+	if done, why := r.converged(ns, applied, t0, t0.Add(21*time.Second)); done || why != "routes from 10.0.0.3 to settle" {
 		t.Errorf("b still receiving: %v %q", done, why)
 	}
-	if done, why := r.converged(ns, t0, t0.Add(22*time.Second)); !done {
+	applied.last = t0.Add(21 * time.Second)
+	if done, why := r.converged(ns, applied, t0, t0.Add(22*time.Second)); done || why != "routes from 10.0.0.3 to reach the RIB" {
+		t.Errorf("b's routes still being applied: %v %q", done, why)
+	}
+	if done, why := r.converged(ns, applied, t0, t0.Add(23*time.Second)); !done {
 		t.Errorf("b settled: %v %q", done, why)
 	}
 }

@@ -384,9 +384,17 @@ func (s *bgpScale) restartR2(limit time.Duration) restartResult {
 	time.Sleep(2 * time.Second)
 	end := time.Now()
 	out, _ := ping.Stop()
+	var shown []string
 	for _, m := range mon {
 		o, _ := m.Stop()
-		res.deletions += len(deletions(o))
+		ds := deletions(o)
+		res.deletions += len(ds)
+		for _, d := range ds[:min(len(ds), 10)] {
+			shown = append(shown, d.line)
+		}
+	}
+	if len(shown) > 0 {
+		s.t.Logf("r2's kernel deleted, across the restart (the first of each monitor):\n%s", strings.Join(shown, "\n"))
 	}
 	p := parsePing(out)
 	res.sent, res.lost = p.sent, p.lostBefore(end)
