@@ -2,6 +2,7 @@ package ldp
 
 import (
 	"errors"
+	"hash/fnv"
 	"net/netip"
 	"slices"
 	"time"
@@ -27,6 +28,35 @@ type iface struct {
 // later, the longest wait at start-up), and a flood of new LSR IDs gets at
 // most one extra hello a second out of us.
 const triggeredHelloGap = time.Second
+
+// triggeredHelloStep spreads the early hellos a new neighbour gets on a
+// shared segment: each LSR there sends its own after a delay of its own,
+// below triggeredHelloStep per other adjacency on the interface (at most
+// triggeredHelloSpread). Sent at once, they left a new router's 39
+// neighbours on a 40-router segment answering in the same instant: 39
+// multicasts copied to 39 ports, a burst that a host's input backlog (1,000
+// packets by default) drops, hellos of established neighbours with it. On
+// a point-to-point link (one adjacency) there is no delay.
+const (
+	triggeredHelloStep   = 25 * time.Millisecond
+	triggeredHelloSpread = time.Second
+)
+
+// triggeredHelloDelay is this LSR's delay before the early hello for
+// the new neighbour nbr on an interface with adjs adjacencies: a fixed
+// function of the two LSR IDs (the engine stays deterministic), spread
+// evenly over the window.
+func (e *Engine) triggeredHelloDelay(adjs int, nbr netip.Addr) time.Duration {
+	window := min(time.Duration(adjs-1)*triggeredHelloStep, triggeredHelloSpread)
+	if window <= 0 {
+		return 0
+	}
+	h := fnv.New64a()
+	a, b := e.cfg.LSRID.As4(), nbr.As16()
+	h.Write(a[:])
+	h.Write(b[:])
+	return time.Duration(h.Sum64()%uint64(window/time.Millisecond)) * time.Millisecond
+}
 
 // target is a destination of Targeted Hellos (section 2.4.2): configured,
 // or a source that asked for them with the R bit and is accepted.
@@ -263,8 +293,13 @@ func (e *Engine) helloReceived(ev HelloReceived) {
 			// hello: tell it about us now (RFC 5036 sets no minimum
 			// spacing between hellos), or as soon as the gap allows:
 			// a neighbour that starts just after our hello must not
-			// wait a whole interval for the next.
-			if due := i.lastHello.Add(triggeredHelloGap); !due.After(e.now) {
+			// wait a whole interval for the next. On a shared segment
+			// after this LSR's own delay (triggeredHelloDelay).
+			due := i.lastHello.Add(triggeredHelloGap)
+			if at := e.now.Add(e.triggeredHelloDelay(i.adjs, key.lsrID)); at.After(due) {
+				due = at
+			}
+			if !due.After(e.now) {
 				e.sendLinkHello(i)
 			} else if due.Before(i.nextHello) {
 				e.arm(&i.nextHello, due)
