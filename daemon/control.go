@@ -71,7 +71,7 @@ func (d *Daemon) controlMux() *http.ServeMux {
 	get("/v1/lfib", d.call, func() any { return api.NewTableView(d.desired) })
 	get("/v1/rib", d.call, func() any { return d.rib.Routes() })
 	get("/v1/interfaces", d.call, func() any { return d.interfaceViews() })
-	get("/v1/fib/status", d.call, func() any { return d.kfib.Status() })
+	get("/v1/fib/status", direct, func() any { return d.kfib.Status() }) // the kernel layer's own lock
 	// The BGP speaker is safe for concurrent use; GoBGP answers itself.
 	mux.HandleFunc("GET /v1/bgp/neighbors", func(w http.ResponseWriter, r *http.Request) {
 		if d.bgp == nil {

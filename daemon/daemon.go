@@ -90,6 +90,8 @@ type Daemon struct {
 	// not by GoBGP's view, which runs ahead of the pipeline.
 	bgpEndOfRIB    map[netip.Addr]map[string]bool
 	bgpLastApplied time.Time
+
+	counts atomic.Pointer[parentCounts] // for metrics (publishCounts)
 }
 
 // New prepares a daemon from a validated configuration.
@@ -372,12 +374,12 @@ func (d *Daemon) Run(ctx context.Context) error {
 			d.bgpRoutes(runCtx, us)
 		case s := <-d.zt.snaps:
 			d.applyZeroTier(runCtx, s)
+		case f := <-d.calls:
+			f()
 		case reply := <-d.reload:
 			err := d.reloadConfig(runCtx)
 			d.metrics.reloads.Record(err, time.Now())
 			reply <- err
-		case f := <-d.calls:
-			f()
 		}
 	}
 }
@@ -426,6 +428,25 @@ func (d *Daemon) publishFIB() {
 	d.fibDirty = false
 	d.log.Debug("desired forwarding", "lfib", len(d.desired.LFIB), "ftn", len(d.desired.FTN))
 	d.kfib.Set(d.desired)
+	d.publishCounts()
+}
+
+// parentCounts is what metrics read of the parent's state: published as it
+// changes, so that a scrape never queues behind the parent's loop.
+type parentCounts struct {
+	lfib, ftn int
+	rib       map[rib.Source]int
+}
+
+// publishCounts publishes the RIB's counts and the desired table's size
+// (the parent's goroutine only; the RIB keeps its counts, so it costs the
+// same at any size).
+func (d *Daemon) publishCounts() {
+	c := &parentCounts{rib: d.rib.CountBySource()}
+	if d.desired != nil {
+		c.lfib, c.ftn = len(d.desired.LFIB), len(d.desired.FTN)
+	}
+	d.counts.Store(c)
 }
 
 func (d *Daemon) shutdown() {
@@ -501,6 +522,7 @@ func (d *Daemon) routeChanges(ctx context.Context, cs []rib.Change) {
 	}
 	d.fwd.routes(cs)
 	d.fibDirty = true
+	d.publishCounts()
 	if ev := ldpRoutes(cs, d.alloc, d.ldpRoutes); len(ev.Updates)+len(ev.Deletes) > 0 {
 		d.post(ctx, ev)
 	}
@@ -591,7 +613,8 @@ func (d *Daemon) reloadConfig(ctx context.Context) error {
 	return nil
 }
 
-// call runs f on the daemon's goroutine, for the control API.
+// call runs f on the daemon's goroutine, for the control API's large
+// tables (the RIB, the desired forwarding), which are not published.
 func (d *Daemon) call(ctx context.Context, f func()) error {
 	done := make(chan struct{})
 	select {

@@ -41,22 +41,19 @@ func (m *metricSet) export(snap metrics.SnapshotFunc, b *bgp.Speaker) {
 	}
 }
 
-// snapshot reads what metrics export, each part on the goroutine that owns
-// it: the engine and the LIB on the speaker's, the RIB and the desired
-// forwarding on the daemon's; the kernel layer has its own lock.
-func (d *Daemon) snapshot(ctx context.Context) (metrics.Snapshot, error) {
+// snapshot reads what metrics export from what each part published: the
+// engine's and the LIB's view (taken on demand, waiting at most a moment),
+// the parent's counts (publishCounts), the kernel layer's status (its own
+// lock). Nothing queues behind the parent's loop, which may be busy with a
+// 100,000-route batch.
+func (d *Daemon) snapshot(context.Context) (metrics.Snapshot, error) {
 	var s metrics.Snapshot
 	v := d.freshLDP()
 	// Time in state runs to the scrape, not to the view's publication
 	// (published only when something happened).
 	s.Time, s.Neighbors, s.Counters, s.LIB = time.Now(), v.Neighbors, v.Counters, v.LIB
-	if err := d.call(ctx, func() {
-		if d.desired != nil {
-			s.LFIB, s.FTN = len(d.desired.LFIB), len(d.desired.FTN)
-		}
-		s.RIB = d.rib.CountBySource()
-	}); err != nil {
-		return s, fmt.Errorf("reading the RIB: %w", err)
+	if c := d.counts.Load(); c != nil {
+		s.LFIB, s.FTN, s.RIB = c.lfib, c.ftn, c.rib
 	}
 	s.Kernel = d.kfib.Status()
 	return s, nil

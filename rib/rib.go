@@ -38,6 +38,9 @@ type RIB struct {
 	watchers map[netip.Addr]map[netip.Prefix]struct{}
 	addrs    []netip.Addr // watchers' keys, sorted; nil when they changed
 	seeds    map[netip.Prefix]struct{}
+	// counts are the published best routes by source, kept as they
+	// change (CountBySource without a walk).
+	counts map[Source]int
 
 	// scratch for resolve, reused across calls
 	hopBuf []NextHop
@@ -62,6 +65,7 @@ func New() *RIB {
 		bySource: map[Source]map[netip.Prefix]struct{}{},
 		watchers: map[netip.Addr]map[netip.Prefix]struct{}{},
 		seeds:    map[netip.Prefix]struct{}{},
+		counts:   map[Source]int{},
 	}
 }
 
@@ -212,13 +216,14 @@ func (r *RIB) Len() int {
 	return n
 }
 
-// CountBySource counts the published best routes by their source, without
-// copying or sorting them (metrics read it at every scrape).
+// CountBySource returns the number of published best routes by source:
+// a copy of counts kept as routes change, so that it costs the same at
+// 100,000 routes as at ten.
 func (r *RIB) CountBySource() map[Source]int {
-	out := map[Source]int{}
-	for _, e := range r.prefixes {
-		if rt, ok := e.hist.final(); ok {
-			out[rt.Source]++
+	out := make(map[Source]int, len(r.counts))
+	for s, n := range r.counts {
+		if n > 0 {
+			out[s] = n
 		}
 	}
 	return out
@@ -305,6 +310,12 @@ func (r *RIB) recompute() []Change {
 	for _, a := range aff {
 		was, wasOK := a.before.final()
 		now, ok := a.e.hist.final()
+		if wasOK {
+			r.counts[was.Source]--
+		}
+		if ok {
+			r.counts[now.Source]++
+		}
 		switch {
 		case ok && (!wasOK || !sameRoute(was, now)):
 			changes = append(changes, Change{Prefix: a.p, Best: now})

@@ -3,6 +3,7 @@
 package e2e
 
 import (
+	"context"
 	"fmt"
 	"net/netip"
 	"os"
@@ -196,6 +197,9 @@ func runChain(t *testing.T, dut string, n int, limit time.Duration) chainResult 
 	}
 	t.Logf("%d FECs: routes and addresses put in by ip -batch in %.1f s", n, time.Since(setup).Seconds())
 
+	// LSRD_BENCH_CHAIN_HEAP=1: lsrd serves pprof and each router's heap
+	// profile is saved once converged (saveHeapProfile).
+	heap := os.Getenv("LSRD_BENCH_CHAIN_HEAP") == "1"
 	start := time.Now()
 	var fecs func(i int, peer string) (chainFECs, error)
 	var sessions func(i int) (map[string]bool, map[string]time.Duration, error)
@@ -210,6 +214,9 @@ func runChain(t *testing.T, dut string, n int, limit time.Duration) chainResult 
 				fmt.Fprintf(&b, "    - name: %s\n", ifname)
 			}
 			b.WriteString("metrics:\n  listen: " + metricsListen + "\n")
+			if heap {
+				b.WriteString("  pprof: true\n")
+			}
 			ls[i] = r[i].StartLSRD(b.String())
 		})
 		fecs = func(i int, peer string) (chainFECs, error) { return lsrdChainFECs(ls[i], peer) }
@@ -222,6 +229,13 @@ func runChain(t *testing.T, dut string, n int, limit time.Duration) chainResult 
 			return op, nil, err
 		}
 		finish = func(*sessionWatch) {
+			if heap {
+				// What the memory figure is made of, after a collection.
+				for _, rt := range r {
+					file, err := saveHeapProfile(context.Background(), rt, metricsListen, fmt.Sprintf("lsrd-chain-%d-%s-heap.pb.gz", n, rt.Name))
+					t.Logf("%s: lsrd's heap profile after convergence: %s %v", rt.Name, file, err)
+				}
+			}
 			var logs logSummary
 			for i, l := range ls {
 				f, err := lsrdFlaps(r[i], metricsListen)

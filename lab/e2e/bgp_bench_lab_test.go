@@ -190,9 +190,17 @@ func residentKBIn(r *topo.Router, comm string) int {
 // outside the lab, to the temporary directory. Read it with
 // go tool pprof [-sample_index=alloc_space] -top bin/lsrd FILE.
 func (s *bgpScale) heapProfile(ctx context.Context) (string, error) {
+	return saveHeapProfile(ctx, s.r2, bgpScaleMetrics, fmt.Sprintf("lsrd-heap-%d.pb.gz", len(s.prefixes)))
+}
+
+// saveHeapProfile fetches the heap profile (after a collection) of the
+// lsrd in router r whose metrics listen on listen with pprof on, and saves
+// it as name in the lab's results share (/run/lab: on the host with
+// LSRD_LAB_KEEP=1), else in the temporary directory.
+func saveHeapProfile(ctx context.Context, r *topo.Router, listen, name string) (string, error) {
 	client := &http.Client{Timeout: time.Minute, Transport: &http.Transport{
-		DialContext: func(ctx context.Context, _, addr string) (net.Conn, error) { return s.r2.DialContext(ctx, addr) }}}
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, "http://"+bgpScaleMetrics+"/debug/pprof/heap?gc=1", nil)
+		DialContext: func(ctx context.Context, _, addr string) (net.Conn, error) { return r.DialContext(ctx, addr) }}}
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, "http://"+listen+"/debug/pprof/heap?gc=1", nil)
 	if err != nil {
 		return "", err
 	}
@@ -210,8 +218,8 @@ func (s *bgpScale) heapProfile(ctx context.Context) (string, error) {
 	}
 	dir := os.TempDir()
 	if _, err := os.Stat("/run/lab"); err == nil {
-		dir = "/run/lab" // the lab's results share: on the host with LSRD_LAB_KEEP=1
+		dir = "/run/lab"
 	}
-	file := filepath.Join(dir, fmt.Sprintf("lsrd-heap-%d.pb.gz", len(s.prefixes)))
+	file := filepath.Join(dir, name)
 	return file, os.WriteFile(file, b, 0o644)
 }
