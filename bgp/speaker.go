@@ -523,6 +523,36 @@ func (s *Speaker) Stop() {
 	s.stopLocked()
 }
 
+// Leave ends the speaker when lsrd stops for a restart that keeps its
+// forwarding (kernel.keep-routes-on-shutdown). With graceful restart the
+// neighbours must see the sessions drop without a NOTIFICATION: RFC 4724
+// helpers keep a restarting speaker's routes only then, and GoBGP's
+// StopBgp sends Cease/Peer De-configured, which GoBGP (and RFC 8538)
+// treat as a hard reset. So Leave stops the delivery of routes and leaves
+// GoBGP's sessions to be closed by the kernel when the process exits, as a
+// crash would; the neighbours then keep lsrd's routes, stale, until it is
+// back and has sent End-of-RIB. Without graceful restart it is Stop.
+func (s *Speaker) Leave() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if !s.cfg.GracefulRestart.Enabled {
+		s.stopLocked()
+		return
+	}
+	if !s.started || s.stopped {
+		return
+	}
+	s.stopped = true
+	if s.watchCancel != nil {
+		s.watchCancel()
+	}
+	if s.drainCancel != nil {
+		s.drainCancel()
+		<-s.drainDone
+	}
+	s.log.Info("bgp: leaving the sessions to close with the process, without a NOTIFICATION, so that graceful restart helpers keep lsrd's routes")
+}
+
 func (s *Speaker) stopLocked() {
 	if !s.started || s.stopped {
 		return

@@ -321,7 +321,11 @@ func (d *Daemon) Run(ctx context.Context) error {
 					}
 				}
 			}()
-			d.bgp.Stop()
+			if d.cfg.Kernel.KeepRoutesOnShutdown {
+				d.bgp.Leave() // neighbours with graceful restart keep lsrd's routes
+			} else {
+				d.bgp.Stop()
+			}
 			close(done)
 		}()
 	}

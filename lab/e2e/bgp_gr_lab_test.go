@@ -3,8 +3,10 @@
 package e2e
 
 import (
+	"context"
 	"fmt"
 	"net/netip"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -96,4 +98,90 @@ func TestBGPGracefulRestartHelper(t *testing.T) {
 		t.Fatalf("without graceful restart the crash deleted nothing (%d deletions, %d lost): the test cannot tell", len(dels), lost)
 	}
 	waitRoute()
+}
+
+// lsrd as the restarting BGP speaker: stopped with keep-routes and started
+// again, it leaves its session without a NOTIFICATION (bgp.Speaker.Leave)
+// and comes back with the Restart State bit, so gobgpd, a graceful restart
+// helper, keeps the network lsrd originates: gobgpd's best-path watch (a
+// stream, not a poll) sees no withdrawal of it, while a 10 ms ping from r2
+// through the route lsrd learned loses nothing. The control: the same
+// restart with graceful restart off in lsrd, where gobgpd withdraws it.
+func TestBGPGracefulRestartRestarting(t *testing.T) {
+	lab := topo.New(t)
+	r1, r2 := lab.Router("r1"), lab.Router("r2")
+	lab.Link(r1, r2, "10.0.0.1/30", "10.0.0.2/30")
+	r1.AddLoopback("198.51.100.1/24")
+	learned := netip.MustParsePrefix("198.51.100.0/24")
+	own := netip.MustParsePrefix("203.0.113.0/24")
+	g := r1.StartGoBGP(topo.GoBGPConfig{AS: 65001, RouterID: "1.1.1.1",
+		Neighbors: []topo.BGPNeighbor{{Address: "10.0.0.2", AS: 65002, GracefulRestart: true}},
+		Routes:    []topo.GoBGPRoute{{Prefix: learned, NextHop: netip.MustParseAddr("10.0.0.1")}}})
+	conf := func(gr bool) string {
+		return fmt.Sprintf("router-id: 2.2.2.2\nlog-level: info\nbgp:\n  as: 65002\n  networks: [%s]\n  neighbors:\n    - address: 10.0.0.1\n      remote-as: 65001\n  graceful-restart:\n    enabled: %t\nkernel:\n  keep-routes-on-shutdown: true\n", own, gr)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
+	defer cancel()
+	ready := func() {
+		g.WaitEstablished(t, 90*time.Second, "10.0.0.2")
+		topo.Eventually(t, 30*time.Second, "gobgpd has lsrd's network and r2 the route it learned", func() error {
+			ps, err := g.Prefixes(ctx)
+			if err != nil {
+				return err
+			}
+			if !slices.Contains(ps, own.String()) {
+				return fmt.Errorf("gobgpd's table %v", ps)
+			}
+			out, err := r2.Try("ip", "route", "show", learned.String())
+			if err == nil && !strings.Contains(out, "via 10.0.0.1") {
+				err = fmt.Errorf("r2's route %q", strings.TrimSpace(out))
+			}
+			return err
+		})
+	}
+	l2 := r2.StartLSRD(conf(true))
+	ready()
+
+	// restart stops r2's lsrd (SIGTERM, keep-routes) and starts it again
+	// with conf(gr), and returns what gobgpd's watch saw of lsrd's network
+	// and the ping's echoes lost.
+	restart := func(gr bool) (events []string, sent, lost int) {
+		w, err := g.WatchBest(own)
+		if err != nil {
+			t.Fatal(err)
+		}
+		ping := r2.Background("ping", "-D", "-O", "-i", "0.01", "-W", "1", "198.51.100.1")
+		time.Sleep(2 * time.Second)
+		if err := l2.Stop(); err != nil {
+			t.Fatal(err)
+		}
+		time.Sleep(500 * time.Millisecond)
+		l2 = r2.StartLSRD(conf(gr))
+		ready()
+		time.Sleep(3 * time.Second) // End-of-RIB both ways
+		end := time.Now()
+		out, _ := ping.Stop()
+		p := parsePing(out)
+		if p.sent < 300 {
+			t.Fatalf("the ping sent only %d echoes:\n%s", p.sent, tail(out))
+		}
+		return w.Stop(), p.sent, p.lostBefore(end)
+	}
+	events, sent, lost := restart(true)
+	t.Logf("lsrd restarted (SIGTERM, keep-routes, graceful restart): gobgpd saw %v for %s; 10 ms ping %d sent, %d lost", events, own, sent, lost)
+	if slices.Contains(events, "withdraw") || lost != 0 {
+		t.Fatalf("with graceful restart: gobgpd saw %v for lsrd's network, %d of %d echoes lost", events, lost, sent)
+	}
+
+	// The control: graceful restart off in lsrd (a reload resets the
+	// session), then the same restart.
+	if err := l2.Reload(conf(false)); err != nil {
+		t.Fatal(err)
+	}
+	ready()
+	events, _, _ = restart(false)
+	t.Logf("control, no graceful restart: gobgpd saw %v for %s", events, own)
+	if !slices.Contains(events, "withdraw") {
+		t.Fatalf("without graceful restart gobgpd saw %v for lsrd's network, no withdrawal: the watch cannot tell", events)
+	}
 }

@@ -7,7 +7,9 @@ import (
 	"net/netip"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
+	"sync"
 	"syscall"
 	"time"
 
@@ -305,4 +307,61 @@ func (g *GoBGP) EstablishedAt(ctx context.Context, addr string) (time.Time, erro
 		return time.Time{}, fmt.Errorf("gobgpd in %s: neighbour %s: no uptime", g.r.Name, addr)
 	}
 	return up.AsTime(), nil
+}
+
+// BestWatch records, as a stream rather than by polls, the changes of one
+// prefix's best path in gobgpd's global table.
+type BestWatch struct {
+	cancel context.CancelFunc
+	done   chan struct{}
+	mu     sync.Mutex
+	events []string // "update from X" or "withdraw", in order
+}
+
+// WatchBest starts watching prefix's best path in gobgpd (WatchEvent,
+// without the current table replayed).
+func (g *GoBGP) WatchBest(prefix netip.Prefix) (*BestWatch, error) {
+	ctx, cancel := context.WithCancel(context.Background())
+	stream, err := g.Client.WatchEvent(ctx, &api.WatchEventRequest{Table: &api.WatchEventRequest_Table{
+		Filters: []*api.WatchEventRequest_Table_Filter{{Type: api.WatchEventRequest_Table_Filter_BEST}}}})
+	if err != nil {
+		cancel()
+		return nil, fmt.Errorf("gobgpd in %s: watching best paths: %w", g.r.Name, err)
+	}
+	w := &BestWatch{cancel: cancel, done: make(chan struct{})}
+	go func() {
+		defer close(w.done)
+		for {
+			ev, err := stream.Recv()
+			if err != nil {
+				return
+			}
+			for _, p := range ev.GetTable().GetPaths() {
+				var nlri api.IPAddressPrefix
+				if p.GetNlri() == nil || p.GetNlri().UnmarshalTo(&nlri) != nil {
+					continue
+				}
+				if got, err := netip.ParsePrefix(fmt.Sprintf("%s/%d", nlri.Prefix, nlri.PrefixLen)); err != nil || got != prefix {
+					continue
+				}
+				what := "update from " + p.GetNeighborIp()
+				if p.GetIsWithdraw() {
+					what = "withdraw"
+				}
+				w.mu.Lock()
+				w.events = append(w.events, what)
+				w.mu.Unlock()
+			}
+		}
+	}()
+	return w, nil
+}
+
+// Stop ends the watch and returns what it saw.
+func (w *BestWatch) Stop() []string {
+	w.cancel()
+	<-w.done
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return slices.Clone(w.events)
 }
