@@ -9,6 +9,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -338,13 +339,25 @@ func (s *segmentLab) observe(d time.Duration) {
 // polls saw a session leave OPERATIONAL. For lsrd it also reads the logs.
 func (s *segmentLab) flaps() (counted, seen int) {
 	if s.dut == "lsrd" {
-		var logs logSummary
+		// Scraped at once: a saturated guest can leave every scrape to
+		// its 10 s timeout, 400 s at 40 routers one after the other.
+		fs := make([]int, len(s.routers))
+		var wg sync.WaitGroup
 		for i, r := range s.routers {
-			f, err := lsrdFlaps(r, metricsListen)
-			if err != nil {
-				s.t.Logf("%s: flaps: %v", r.Name, err)
-			}
-			counted += f
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				f, err := lsrdFlaps(r, metricsListen)
+				if err != nil {
+					s.t.Logf("%s: flaps: %v", r.Name, err)
+				}
+				fs[i] = f
+			}()
+		}
+		wg.Wait()
+		var logs logSummary
+		for i := range s.routers {
+			counted += fs[i]
 			logs.add(s.lsrds[i].Log)
 		}
 		s.logs = logs.String()
