@@ -94,7 +94,7 @@ func (s *Speaker) Start(ctx context.Context) (err error) {
 	go s.server.Serve()
 	defer func() {
 		if err != nil {
-			s.stopLocked()
+			s.end(true)
 		}
 	}()
 
@@ -520,7 +520,7 @@ func sessionState(st api.PeerState_SessionState) string {
 func (s *Speaker) Stop() {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	s.stopLocked()
+	s.end(true)
 }
 
 // Leave ends the speaker when lsrd stops for a restart that keeps its
@@ -535,25 +535,13 @@ func (s *Speaker) Stop() {
 func (s *Speaker) Leave() {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if !s.cfg.GracefulRestart.Enabled {
-		s.stopLocked()
-		return
-	}
-	if !s.started || s.stopped {
-		return
-	}
-	s.stopped = true
-	if s.watchCancel != nil {
-		s.watchCancel()
-	}
-	if s.drainCancel != nil {
-		s.drainCancel()
-		<-s.drainDone
-	}
-	s.log.Info("bgp: leaving the sessions to close with the process, without a NOTIFICATION, so that graceful restart helpers keep lsrd's routes")
+	s.end(!s.cfg.GracefulRestart.Enabled)
 }
 
-func (s *Speaker) stopLocked() {
+// end ends a started speaker once, with s.mu held: the watcher, then
+// (cease) GoBGP's server with its sessions closed by a Cease, then the
+// delivery goroutine.
+func (s *Speaker) end(cease bool) {
 	if !s.started || s.stopped {
 		return
 	}
@@ -561,8 +549,12 @@ func (s *Speaker) stopLocked() {
 	if s.watchCancel != nil {
 		s.watchCancel()
 	}
-	if err := s.server.StopBgp(context.Background(), &api.StopBgpRequest{}); err != nil {
-		s.log.Warn("bgp: stopping", "err", err)
+	if cease {
+		if err := s.server.StopBgp(context.Background(), &api.StopBgpRequest{}); err != nil {
+			s.log.Warn("bgp: stopping", "err", err)
+		}
+	} else {
+		s.log.Info("bgp: leaving the sessions to close with the process, without a NOTIFICATION, so that graceful restart helpers keep lsrd's routes")
 	}
 	if s.drainCancel != nil {
 		s.drainCancel()
