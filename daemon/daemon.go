@@ -84,12 +84,10 @@ type Daemon struct {
 	restart                   *restart
 	ldpRecovery               ldpRecoveryRule
 	kernelRead, staticApplied bool // inputs of the restart that are done once
-	// BGP's End-of-RIB markers the parent has applied (the routes before
-	// them are in the RIB), per neighbour and family, and when the parent
-	// last applied a BGP route: the restart's BGP input judges by them,
-	// not by GoBGP's view, which runs ahead of the pipeline.
-	bgpEndOfRIB    map[netip.Addr]map[string]bool
-	bgpLastApplied time.Time
+	// What the parent applied from BGP (End-of-RIB markers, the last
+	// route): the restart's BGP input judges by it, not by GoBGP's view,
+	// which runs ahead of the pipeline.
+	bgpApplied bgpApplied
 
 	counts atomic.Pointer[parentCounts] // for metrics (publishCounts)
 }
@@ -139,7 +137,7 @@ func New(cfg *config.Config, opt Options) (*Daemon, error) {
 		bgpUpds:  make(chan []bgp.Update, 16),
 		fwd:      newForwarding(), desired: fib.NewTable(),
 		alloc: alloc, ldpRoutes: map[netip.Prefix]struct{}{},
-		bgpEndOfRIB: map[netip.Addr]map[string]bool{},
+		bgpApplied:  bgpApplied{endOfRIB: map[netip.Addr]map[string]bool{}},
 		gr:          gr,
 		ldpRecovery: endOfLIBRecovery(cfg),
 	}
@@ -443,8 +441,9 @@ type parentCounts struct {
 }
 
 // publishCounts publishes the RIB's counts and the desired table's size
-// (the parent's goroutine only; the RIB keeps its counts, so it costs the
-// same at any size).
+// with each table publication (a RIB change always leads to one; the
+// parent's goroutine only; the RIB keeps its counts, so it costs the same
+// at any size).
 func (d *Daemon) publishCounts() {
 	c := &parentCounts{rib: d.rib.CountBySource()}
 	if d.desired != nil {
@@ -526,7 +525,6 @@ func (d *Daemon) routeChanges(ctx context.Context, cs []rib.Change) {
 	}
 	d.fwd.routes(cs)
 	d.fibDirty = true
-	d.publishCounts()
 	if ev := ldpRoutes(cs, d.alloc, d.ldpRoutes); len(ev.Updates)+len(ev.Deletes) > 0 {
 		d.post(ctx, ev)
 	}
@@ -659,10 +657,7 @@ func (d *Daemon) bgpRoutes(ctx context.Context, us []bgp.Update) {
 	var dels []netip.Prefix
 	for _, u := range us {
 		if eor := u.EndOfRIB; eor != nil {
-			if d.bgpEndOfRIB[eor.Neighbor] == nil {
-				d.bgpEndOfRIB[eor.Neighbor] = map[string]bool{}
-			}
-			d.bgpEndOfRIB[eor.Neighbor][eor.Family] = true
+			d.bgpApplied.mark(eor)
 			continue
 		}
 		if u.Withdrawn {
@@ -672,7 +667,7 @@ func (d *Daemon) bgpRoutes(ctx context.Context, us []bgp.Update) {
 		}
 	}
 	if len(adds)+len(dels) > 0 {
-		d.bgpLastApplied = time.Now()
+		d.bgpApplied.last = time.Now()
 	}
 	d.routeChanges(ctx, d.rib.Apply(rib.SourceBGP, adds, dels))
 }

@@ -152,6 +152,14 @@ type bgpApplied struct {
 	last     time.Time
 }
 
+// mark records an End-of-RIB marker the parent applied.
+func (a bgpApplied) mark(eor *bgp.EndOfRIB) {
+	if a.endOfRIB[eor.Neighbor] == nil {
+		a.endOfRIB[eor.Neighbor] = map[string]bool{}
+	}
+	a.endOfRIB[eor.Neighbor][eor.Family] = true
+}
+
 func (b *bgpRecovery) converged(ns []bgp.NeighborInfo, applied bgpApplied, start, now time.Time) (bool, string) {
 	last := b.accepted
 	b.accepted = map[netip.Addr]uint64{}
@@ -215,7 +223,7 @@ func (d *Daemon) startRestart(now time.Time) {
 			if err != nil {
 				return false, err.Error()
 			}
-			return b.converged(ns, bgpApplied{endOfRIB: d.bgpEndOfRIB, last: d.bgpLastApplied}, r.start, now)
+			return b.converged(ns, d.bgpApplied, r.start, now)
 		}})
 	}
 	d.restart = r
