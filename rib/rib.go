@@ -208,10 +208,8 @@ func (r *RIB) Best(prefix netip.Prefix) (Route, bool) {
 // Len returns how many prefixes have a published best route.
 func (r *RIB) Len() int {
 	n := 0
-	for _, e := range r.prefixes {
-		if _, ok := e.hist.final(); ok {
-			n++
-		}
+	for _, c := range r.counts {
+		n += c
 	}
 	return n
 }
