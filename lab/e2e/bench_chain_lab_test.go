@@ -370,16 +370,22 @@ func runChain(t *testing.T, dut string, n int, limit time.Duration) chainResult 
 // (t.Fatalf ends its goroutine only) fails the test here.
 func startEach(t *testing.T, n int, start func(i int)) {
 	t.Helper()
+	atOnce(n, start)
+	if t.Failed() {
+		t.FailNow()
+	}
+}
+
+// atOnce runs f(0) ... f(n-1), each on its own goroutine, and returns when
+// all have returned.
+func atOnce(n int, f func(i int)) {
 	var wg sync.WaitGroup
 	for i := range n {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			start(i)
+			f(i)
 		}()
 	}
 	wg.Wait()
-	if t.Failed() {
-		t.FailNow()
-	}
 }

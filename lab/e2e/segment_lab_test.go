@@ -9,7 +9,6 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -342,19 +341,14 @@ func (s *segmentLab) flaps() (counted, seen int) {
 		// Scraped at once: a saturated guest can leave every scrape to
 		// its 10 s timeout, 400 s at 40 routers one after the other.
 		fs := make([]int, len(s.routers))
-		var wg sync.WaitGroup
-		for i, r := range s.routers {
-			wg.Add(1)
-			go func() {
-				defer wg.Done()
-				f, err := lsrdFlaps(r, metricsListen)
-				if err != nil {
-					s.t.Logf("%s: flaps: %v", r.Name, err)
-				}
-				fs[i] = f
-			}()
-		}
-		wg.Wait()
+		atOnce(len(s.routers), func(i int) {
+			r := s.routers[i]
+			f, err := lsrdFlaps(r, metricsListen)
+			if err != nil {
+				s.t.Logf("%s: flaps: %v", r.Name, err)
+			}
+			fs[i] = f
+		})
 		var logs logSummary
 		for i := range s.routers {
 			counted += fs[i]
