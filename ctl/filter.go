@@ -116,7 +116,7 @@ func (f Filter) Neighbors(ns []ldp.NeighborInfo) []ldp.NeighborInfo {
 func (f Filter) Bindings(bs []lib.Binding) []lib.Binding {
 	out := []lib.Binding{}
 	for _, b := range bs {
-		if !f.matchFEC(b.FEC) {
+		if !f.matchFEC(b.FEC.Prefix()) {
 			continue
 		}
 		localMatch := f.HasLabel && b.HasLocal && f.matchLabel(b.LocalLabel)

@@ -1,6 +1,7 @@
 package ctl
 
 import (
+	"github.com/lsrd/lsrd/ldp/fec"
 	"net/netip"
 	"strings"
 	"testing"
@@ -44,17 +45,17 @@ var (
 	}
 
 	bindings = []lib.Binding{
-		{FEC: pfx("1.1.1.1/32"), LocalLabel: fib.LabelImplicitNull, HasLocal: true, Remote: []lib.RemoteBinding{
+		{FEC: fec.Prefix(pfx("1.1.1.1/32")), LocalLabel: fib.LabelImplicitNull, HasLocal: true, Remote: []lib.RemoteBinding{
 			{Peer: addr("2.2.2.2"), Label: 17, InUse: false},
 		}},
-		{FEC: pfx("2.2.2.2/32"), LocalLabel: 16, HasLocal: true, Remote: []lib.RemoteBinding{
+		{FEC: fec.Prefix(pfx("2.2.2.2/32")), LocalLabel: 16, HasLocal: true, Remote: []lib.RemoteBinding{
 			{Peer: addr("2.2.2.2"), Label: fib.LabelImplicitNull, InUse: true},
 			{Peer: addr("3.3.3.3"), Label: 24, InUse: false},
 		}},
-		{FEC: pfx("10.0.0.0/8"), LocalLabel: 0, HasLocal: false, Remote: []lib.RemoteBinding{
+		{FEC: fec.Prefix(pfx("10.0.0.0/8")), LocalLabel: 0, HasLocal: false, Remote: []lib.RemoteBinding{
 			{Peer: addr("3.3.3.3"), Label: fib.LabelIPv4ExplicitNull, InUse: true},
 		}},
-		{FEC: pfx("10.1.0.0/24"), LocalLabel: 18, HasLocal: true, Remote: []lib.RemoteBinding{}},
+		{FEC: fec.Prefix(pfx("10.1.0.0/24")), LocalLabel: 18, HasLocal: true, Remote: []lib.RemoteBinding{}},
 	}
 
 	table = api.TableView{

@@ -3,6 +3,7 @@ package daemon
 import (
 	"context"
 	"errors"
+	"github.com/lsrd/lsrd/ldp/fec"
 	"log/slog"
 	"net/netip"
 	"os"
@@ -49,9 +50,9 @@ type grState struct {
 // labels: same boot (kernel routes do not survive a reboot), same router ID,
 // and the previous run left its routes (it crashed, or stopped with
 // kernel.keep-routes-on-shutdown). Anything else starts fresh.
-func loadGR(cfg *config.Config, log *slog.Logger) (*grState, map[netip.Prefix]fib.Label) {
+func loadGR(cfg *config.Config, log *slog.Logger) (*grState, map[fec.FEC]fib.Label) {
 	g := &grState{on: cfg.LDP.GracefulRestart.Enabled, path: cfg.LDP.GracefulRestart.StateFile, converged: make(chan struct{})}
-	fresh := func(why string, attrs ...any) (*grState, map[netip.Prefix]fib.Label) {
+	fresh := func(why string, attrs ...any) (*grState, map[fec.FEC]fib.Label) {
 		if why != "" {
 			log.Info("ldp graceful restart: starting with fresh labels", append([]any{"why", why, "state-file", g.path}, attrs...)...)
 		}
@@ -129,7 +130,7 @@ func (d *Daemon) saveLabels(ctx context.Context) {
 		}
 		var (
 			gen    uint64
-			labels map[netip.Prefix]fib.Label
+			labels map[fec.FEC]fib.Label
 			peers  []netip.Addr
 		)
 		err := d.sp.Call(ctx, func() {
@@ -154,7 +155,7 @@ func (d *Daemon) saveLabelsAtExit() {
 	}
 }
 
-func (d *Daemon) writeLabels(labels map[netip.Prefix]fib.Label, peers []netip.Addr, gen uint64, routesKept bool) {
+func (d *Daemon) writeLabels(labels map[fec.FEC]fib.Label, peers []netip.Addr, gen uint64, routesKept bool) {
 	st := labelstate.New(d.gr.bootID, d.cfg.RouterID, time.Now(), routesKept, labels, peers)
 	if err := labelstate.Save(d.gr.path, st); err != nil {
 		d.log.Warn("ldp graceful restart: labels not saved", "err", err)

@@ -2,6 +2,7 @@ package daemon
 
 import (
 	"fmt"
+	"github.com/lsrd/lsrd/ldp/fec"
 	"log/slog"
 	"net/netip"
 	"path/filepath"
@@ -22,7 +23,7 @@ func TestLoadGR(t *testing.T) {
 	if err != nil {
 		t.Skip(err)
 	}
-	labels := map[netip.Prefix]fib.Label{netip.MustParsePrefix("10.9.0.0/24"): 500}
+	labels := map[fec.FEC]fib.Label{fec.Prefix(netip.MustParsePrefix("10.9.0.0/24")): 500}
 	peers := []netip.Addr{netip.MustParseAddr("2.2.2.2")}
 	rid := netip.MustParseAddr("1.1.1.1")
 	for _, c := range []struct {
@@ -63,7 +64,7 @@ func TestLoadGR(t *testing.T) {
 					t.Error("a fresh start is not converged at once")
 				}
 			}
-			if c.preserved && (seed[netip.MustParsePrefix("10.9.0.0/24")] != 500 || len(g.peers) != 1 || g.peers[0] != peers[0]) {
+			if c.preserved && (seed[fec.Prefix(netip.MustParsePrefix("10.9.0.0/24"))] != 500 || len(g.peers) != 1 || g.peers[0] != peers[0]) {
 				t.Errorf("seed %v peers %v", seed, g.peers)
 			}
 		})

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"github.com/lsrd/lsrd/ldp/fec"
 	"net/netip"
 	"os"
 	"path/filepath"
@@ -486,7 +487,7 @@ func parseRealLIB(line string) (*lib.LIB, error) {
 			cfg.ExplicitNull = true
 		case strings.HasPrefix(w, "seed="):
 			// The previous run's labels: seed=PREFIX:LABEL,...
-			cfg.Seed = map[netip.Prefix]fib.Label{}
+			cfg.Seed = map[fec.FEC]fib.Label{}
 			for _, e := range strings.Split(strings.TrimPrefix(w, "seed="), ",") {
 				ps, ls, _ := strings.Cut(e, ":")
 				p, err := netip.ParsePrefix(ps)
@@ -497,7 +498,7 @@ func parseRealLIB(line string) (*lib.LIB, error) {
 				if _, err := fmt.Sscanf(ls, "%d", &lb); err != nil {
 					return nil, fmt.Errorf("%s: want seed=PREFIX:LABEL,...: %w", w, err)
 				}
-				cfg.Seed[p] = fib.Label(lb)
+				cfg.Seed[fec.Prefix(p)] = fib.Label(lb)
 			}
 		case strings.HasPrefix(w, "unrouted="):
 			if _, err := fmt.Sscanf(strings.TrimPrefix(w, "unrouted="), "%d", &cfg.MaxUnroutedPerPeer); err != nil {

@@ -3,6 +3,7 @@ package main
 import (
 	"encoding/json"
 	"fmt"
+	"github.com/lsrd/lsrd/ldp/fec"
 	"net"
 	"net/http"
 	"net/http/httptest"
@@ -28,8 +29,8 @@ func fakeLSRD(t *testing.T) string {
 		"/v1/ldp/neighbors": []ldp.NeighborInfo{{LSRID: a("2.2.2.2"), Transport: a("2.2.2.2"), State: "OPENSENT", Active: true,
 			Remote: netip.MustParseAddrPort("2.2.2.2:646"), Adjacencies: []ldp.AdjacencyInfo{{Interface: "zt0"}}}},
 		"/v1/ldp/bindings": []lib.Binding{
-			{FEC: p("1.1.1.1/32"), LocalLabel: 3, HasLocal: true, Remote: []lib.RemoteBinding{{Peer: a("2.2.2.2"), Label: 17}}},
-			{FEC: p("2.2.2.2/32"), LocalLabel: 16, HasLocal: true, Remote: []lib.RemoteBinding{{Peer: a("2.2.2.2"), Label: 3, InUse: true}}},
+			{FEC: fec.Prefix(p("1.1.1.1/32")), LocalLabel: 3, HasLocal: true, Remote: []lib.RemoteBinding{{Peer: a("2.2.2.2"), Label: 17}}},
+			{FEC: fec.Prefix(p("2.2.2.2/32")), LocalLabel: 16, HasLocal: true, Remote: []lib.RemoteBinding{{Peer: a("2.2.2.2"), Label: 3, InUse: true}}},
 		},
 		"/v1/lfib": api.TableView{
 			LFIB: []fib.LFIBEntry{{InLabel: 16, NextHops: []fib.NextHop{{Addr: a("10.1.0.2"), Ifname: "zt0"}}}},

@@ -13,6 +13,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"github.com/lsrd/lsrd/ldp/fec"
 	"maps"
 	"net/netip"
 	"os"
@@ -49,24 +50,24 @@ type State struct {
 
 // Binding is one FEC's local label.
 type Binding struct {
-	FEC   netip.Prefix `json:"fec"`
-	Label fib.Label    `json:"label"`
+	FEC   fec.FEC   `json:"fec"`
+	Label fib.Label `json:"label"`
 }
 
 // New returns the state of a run: labels sorted by FEC, peers sorted.
-func New(bootID string, routerID netip.Addr, now time.Time, routesKept bool, labels map[netip.Prefix]fib.Label, peers []netip.Addr) *State {
+func New(bootID string, routerID netip.Addr, now time.Time, routesKept bool, labels map[fec.FEC]fib.Label, peers []netip.Addr) *State {
 	s := &State{Version: Version, BootID: bootID, SavedAt: now.UTC(), RouterID: routerID, RoutesKept: routesKept,
 		Peers: slices.Clone(peers), Labels: make([]Binding, 0, len(labels))}
 	slices.SortFunc(s.Peers, netip.Addr.Compare)
-	for _, p := range slices.SortedFunc(maps.Keys(labels), netip.Prefix.Compare) {
+	for _, p := range slices.SortedFunc(maps.Keys(labels), fec.FEC.Compare) {
 		s.Labels = append(s.Labels, Binding{FEC: p, Label: labels[p]})
 	}
 	return s
 }
 
 // Seed returns the labels by FEC, for lib.Config.Seed.
-func (s *State) Seed() map[netip.Prefix]fib.Label {
-	m := make(map[netip.Prefix]fib.Label, len(s.Labels))
+func (s *State) Seed() map[fec.FEC]fib.Label {
+	m := make(map[fec.FEC]fib.Label, len(s.Labels))
 	for _, b := range s.Labels {
 		m[b.FEC] = b.Label
 	}

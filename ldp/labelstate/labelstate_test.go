@@ -2,6 +2,7 @@ package labelstate
 
 import (
 	"errors"
+	"github.com/lsrd/lsrd/ldp/fec"
 	"net/netip"
 	"os"
 	"path/filepath"
@@ -15,8 +16,8 @@ import (
 
 func TestSaveLoad(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "var", "lib", "lsrd", "ldp-labels.json") // directories created
-	labels := map[netip.Prefix]fib.Label{
-		netip.MustParsePrefix("10.9.0.0/24"): 500, netip.MustParsePrefix("10.8.0.0/24"): 400,
+	labels := map[fec.FEC]fib.Label{
+		fec.Prefix(netip.MustParsePrefix("10.9.0.0/24")): 500, fec.Prefix(netip.MustParsePrefix("10.8.0.0/24")): 400,
 	}
 	peers := []netip.Addr{netip.MustParseAddr("3.3.3.3"), netip.MustParseAddr("2.2.2.2")}
 	s := New("boot-1", netip.MustParseAddr("1.1.1.1"), time.Date(2026, 12, 2, 0, 0, 0, 0, time.UTC), true, labels, peers)
@@ -30,14 +31,14 @@ func TestSaveLoad(t *testing.T) {
 	if !reflect.DeepEqual(got, s) {
 		t.Errorf("loaded %+v, saved %+v", got, s)
 	}
-	if got.Labels[0].FEC != netip.MustParsePrefix("10.8.0.0/24") || got.Peers[0] != netip.MustParseAddr("2.2.2.2") {
+	if got.Labels[0].FEC != fec.Prefix(netip.MustParsePrefix("10.8.0.0/24")) || got.Peers[0] != netip.MustParseAddr("2.2.2.2") {
 		t.Errorf("not sorted: %+v", got)
 	}
 	if !reflect.DeepEqual(got.Seed(), labels) {
 		t.Errorf("seed %v, want %v", got.Seed(), labels)
 	}
 	// Saving again replaces the file and leaves no temporary behind.
-	s2 := New("boot-1", s.RouterID, s.SavedAt, false, map[netip.Prefix]fib.Label{netip.MustParsePrefix("10.7.0.0/24"): 300}, nil)
+	s2 := New("boot-1", s.RouterID, s.SavedAt, false, map[fec.FEC]fib.Label{fec.Prefix(netip.MustParsePrefix("10.7.0.0/24")): 300}, nil)
 	if err := Save(path, s2); err != nil {
 		t.Fatal(err)
 	}

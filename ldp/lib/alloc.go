@@ -1,7 +1,7 @@
 package lib
 
 import (
-	"net/netip"
+	"github.com/lsrd/lsrd/ldp/fec"
 	"slices"
 
 	"github.com/lsrd/lsrd/fib"
@@ -33,27 +33,27 @@ type allocator struct {
 	// stays fresh rather than going to the free list.
 	ahead map[fib.Label]struct{}
 	// seed maps a FEC to the label kept for it, until claimed or dropped.
-	seed map[netip.Prefix]fib.Label
+	seed map[fec.FEC]fib.Label
 }
 
 // labelUse is why a label cannot be reused yet.
 type labelUse struct {
-	fec      netip.Prefix // the FEC it was allocated (or is kept) for
-	bound    bool         // still that FEC's local label
-	holders  int          // peers that got a mapping with it and did not release it
-	reserved bool         // seeded: kept for fec, not bound yet
+	fec      fec.FEC // the FEC it was allocated (or is kept) for
+	bound    bool    // still that FEC's local label
+	holders  int     // peers that got a mapping with it and did not release it
+	reserved bool    // seeded: kept for fec, not bound yet
 }
 
-func newAllocator(min, max fib.Label, seed map[netip.Prefix]fib.Label) allocator {
+func newAllocator(min, max fib.Label, seed map[fec.FEC]fib.Label) allocator {
 	a := allocator{min: min, max: max, next: min, used: map[fib.Label]labelUse{},
-		ahead: map[fib.Label]struct{}{}, seed: map[netip.Prefix]fib.Label{}}
+		ahead: map[fib.Label]struct{}{}, seed: map[fec.FEC]fib.Label{}}
 	// In prefix order, so that of two FECs a damaged seed gives one
 	// label, the same one always wins.
-	ps := make([]netip.Prefix, 0, len(seed))
+	ps := make([]fec.FEC, 0, len(seed))
 	for p := range seed {
 		ps = append(ps, p)
 	}
-	slices.SortFunc(ps, netip.Prefix.Compare)
+	slices.SortFunc(ps, fec.FEC.Compare)
 	for _, p := range ps {
 		l := seed[p]
 		if l < min || l > max || !p.IsValid() {
@@ -62,9 +62,9 @@ func newAllocator(min, max fib.Label, seed map[netip.Prefix]fib.Label) allocator
 		if _, taken := a.used[l]; taken {
 			continue
 		}
-		a.used[l] = labelUse{fec: p.Masked(), reserved: true}
+		a.used[l] = labelUse{fec: p, reserved: true}
 		a.ahead[l] = struct{}{}
-		a.seed[p.Masked()] = l
+		a.seed[p] = l
 	}
 	return a
 }
@@ -79,7 +79,7 @@ func (a *allocator) available() int {
 
 // get binds a free label to p, or reports exhaustion. A label kept for p
 // by the seed comes first (seeded true).
-func (a *allocator) get(p netip.Prefix) (l fib.Label, ok, seeded bool) {
+func (a *allocator) get(p fec.FEC) (l fib.Label, ok, seeded bool) {
 	if l, ok := a.seed[p]; ok {
 		delete(a.seed, p)
 		if u := a.used[l]; u.reserved && u.fec == p {
@@ -92,7 +92,7 @@ func (a *allocator) get(p netip.Prefix) (l fib.Label, ok, seeded bool) {
 }
 
 // fresh binds a label that was never handed out, or the oldest released.
-func (a *allocator) fresh(p netip.Prefix) (fib.Label, bool) {
+func (a *allocator) fresh(p fec.FEC) (fib.Label, bool) {
 	var l fib.Label
 	for {
 		switch {
@@ -122,11 +122,11 @@ func (a *allocator) fresh(p netip.Prefix) (fib.Label, bool) {
 // dropSeed gives the labels still kept for FECs that did not come back to
 // the pool, and reports whether any did.
 func (a *allocator) dropSeed() bool {
-	ps := make([]netip.Prefix, 0, len(a.seed))
+	ps := make([]fec.FEC, 0, len(a.seed))
 	for p := range a.seed {
 		ps = append(ps, p)
 	}
-	slices.SortFunc(ps, netip.Prefix.Compare)
+	slices.SortFunc(ps, fec.FEC.Compare)
 	freed := false
 	for _, p := range ps {
 		l := a.seed[p]

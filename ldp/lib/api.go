@@ -32,6 +32,7 @@
 package lib
 
 import (
+	"github.com/lsrd/lsrd/ldp/fec"
 	"net/netip"
 
 	"github.com/lsrd/lsrd/fib"
@@ -76,7 +77,7 @@ type Config struct {
 	// the kernel kept and the labels upstream neighbours push stay right.
 	// Labels outside the range are ignored. What is not claimed is
 	// released by DropSeed, when recovery ends. Nil: start fresh.
-	Seed map[netip.Prefix]fib.Label
+	Seed map[fec.FEC]fib.Label
 }
 
 // Outgoing is a label message the engine must send to a neighbour. The
@@ -88,7 +89,7 @@ type Outgoing struct {
 
 // Binding is one FEC's labels, for operators (lsrctl show ldp bindings).
 type Binding struct {
-	FEC        netip.Prefix    `json:"fec"`
+	FEC        fec.FEC         `json:"fec"`
 	LocalLabel fib.Label       `json:"local_label"` // 0 with HasLocal false when none is allocated
 	HasLocal   bool            `json:"has_local"`
 	Remote     []RemoteBinding `json:"remote"`

@@ -1,6 +1,7 @@
 package lib
 
 import (
+	"github.com/lsrd/lsrd/ldp/fec"
 	"net/netip"
 	"slices"
 
@@ -14,8 +15,8 @@ import (
 // all, RFC 5036 section 2.6.2.2), the label we advertised to it, a label we
 // withdrew and it has not released yet, and a Label Request not yet
 // answered.
-type fec struct {
-	prefix netip.Prefix
+type binding struct {
+	fec    fec.FEC
 	route  *rib.Route // nil: no route, or Config.Allocate refused it
 	egress bool
 
@@ -45,7 +46,7 @@ func (l *LIB) RouteUpdate(r rib.Route) []Outgoing {
 		return l.end()
 	}
 	if len(r.NextHops) == 0 || (l.cfg.Allocate != nil && !l.cfg.Allocate(r)) {
-		l.setRoute(p, nil)
+		l.setRoute(fec.Prefix(p), nil)
 		return l.end()
 	}
 	rc := r
@@ -55,7 +56,7 @@ func (l *LIB) RouteUpdate(r rib.Route) []Outgoing {
 		// Address messages carry plain IPv4 or IPv6 addresses.
 		rc.NextHops[i].Addr = rc.NextHops[i].Addr.Unmap()
 	}
-	l.setRoute(p, &rc)
+	l.setRoute(fec.Prefix(p), &rc)
 	return l.end()
 }
 
@@ -66,18 +67,18 @@ func (l *LIB) RouteUpdate(r rib.Route) []Outgoing {
 func (l *LIB) RouteDelete(p netip.Prefix) []Outgoing {
 	l.begin()
 	if p = p.Masked(); p.IsValid() {
-		l.setRoute(p, nil)
+		l.setRoute(fec.Prefix(p), nil)
 	}
 	return l.end()
 }
 
-func (l *LIB) setRoute(p netip.Prefix, r *rib.Route) {
+func (l *LIB) setRoute(p fec.FEC, r *rib.Route) {
 	f := l.fecs[p]
 	if f == nil {
 		if r == nil {
 			return
 		}
-		f = &fec{prefix: p}
+		f = &binding{fec: p}
 		l.fecs[p] = f
 	}
 	if f.route != nil {
@@ -103,7 +104,7 @@ func (l *LIB) setRoute(p netip.Prefix, r *rib.Route) {
 			if nh.Addr.IsValid() {
 				m := l.byNexthop[nh.Addr]
 				if m == nil {
-					m = map[netip.Prefix]struct{}{}
+					m = map[fec.FEC]struct{}{}
 					l.byNexthop[nh.Addr] = m
 				}
 				m[p] = struct{}{}
@@ -116,14 +117,14 @@ func (l *LIB) setRoute(p netip.Prefix, r *rib.Route) {
 // isEgress tells whether this LSR is the egress for f's route (RFC 5036
 // section 2.6.1): the prefix is directly attached (a next hop without a
 // gateway) or is one of this LSR's own addresses.
-func (l *LIB) isEgress(f *fec) bool {
+func (l *LIB) isEgress(f *binding) bool {
 	for _, nh := range f.route.NextHops {
 		if !nh.Addr.IsValid() {
 			return true
 		}
 	}
-	if f.prefix.IsSingleIP() {
-		_, ok := l.localAddrs[f.prefix.Addr()]
+	if f.fec.Prefix().IsSingleIP() {
+		_, ok := l.localAddrs[f.fec.Prefix().Addr()]
 		return ok
 	}
 	return false
@@ -145,26 +146,26 @@ func (l *LIB) nullLabel(p netip.Prefix) fib.Label {
 // update re-evaluates one FEC after anything it depends on changed: its
 // local label, which peers should hold a mapping for it, and its LFIB and
 // FTN entries. Every input funnels into it, so the rules live in one place.
-func (l *LIB) update(f *fec) {
+func (l *LIB) update(f *binding) {
 	switch {
 	case f.route == nil:
 		f.egress = false
 		l.setLocal(f, 0, false, false)
-		delete(l.starved, f.prefix)
+		delete(l.starved, f.fec)
 	default:
 		f.egress = l.isEgress(f)
 		if f.egress {
-			l.setLocal(f, l.nullLabel(f.prefix), true, false)
-			delete(l.starved, f.prefix)
+			l.setLocal(f, l.nullLabel(f.fec.Prefix()), true, false)
+			delete(l.starved, f.fec)
 		} else if !f.allocated {
-			if lb, ok, seeded := l.alloc.get(f.prefix); ok {
+			if lb, ok, seeded := l.alloc.get(f.fec); ok {
 				l.setLocal(f, lb, true, true)
 				f.seeded = seeded
-				delete(l.starved, f.prefix)
+				delete(l.starved, f.fec)
 			} else {
 				l.setLocal(f, 0, false, false)
-				if _, ok := l.starved[f.prefix]; !ok {
-					l.starved[f.prefix] = struct{}{}
+				if _, ok := l.starved[f.fec]; !ok {
+					l.starved[f.fec] = struct{}{}
 					l.allocFailures++
 				}
 			}
@@ -188,7 +189,7 @@ func (l *LIB) update(f *fec) {
 
 // setLocal changes f's local label; an allocated label it replaces goes
 // back to the allocator once no peer holds it.
-func (l *LIB) setLocal(f *fec, lb fib.Label, has, allocated bool) {
+func (l *LIB) setLocal(f *binding, lb fib.Label, has, allocated bool) {
 	if f.hasLocal == has && f.local == lb && f.allocated == allocated {
 		return
 	}
@@ -206,7 +207,7 @@ func (l *LIB) setLocal(f *fec, lb fib.Label, has, allocated bool) {
 // section 2.6.1): with independent control as soon as it has a local label;
 // with ordered control only when this LSR is the egress or a next hop's
 // neighbour has given us a mapping for it.
-func (l *LIB) advertisable(f *fec) bool {
+func (l *LIB) advertisable(f *binding) bool {
 	if !f.hasLocal || f.route == nil {
 		return false
 	}
@@ -224,7 +225,7 @@ func (l *LIB) advertisable(f *fec) bool {
 // downstream returns the label the neighbour owning next hop nh advertised
 // for f, if any: a mapping is usable only from the peer whose Address
 // messages listed the next hop (RFC 5036 section 2.7).
-func (l *LIB) downstream(f *fec, nh rib.NextHop) (fib.Label, bool) {
+func (l *LIB) downstream(f *binding, nh rib.NextHop) (fib.Label, bool) {
 	if !nh.Addr.IsValid() {
 		return 0, false
 	}
@@ -243,7 +244,7 @@ func (l *LIB) downstream(f *fec, nh rib.NextHop) (fib.Label, bool) {
 // section 3.5.10). A new mapping for the same FEC waits for that release, as
 // FRR's ldpd does: otherwise a late release of the old label could not be
 // told from a release of the new one.
-func (l *LIB) syncPeer(f *fec, p netip.Addr, adv bool) {
+func (l *LIB) syncPeer(f *binding, p netip.Addr, adv bool) {
 	if lb, ok := f.sent.get(p); ok {
 		if adv && lb == f.local {
 			if id, ok := f.reqs.del(p); ok {
@@ -255,7 +256,7 @@ func (l *LIB) syncPeer(f *fec, p netip.Addr, adv bool) {
 		f.sent.del(p)
 		f.wdraw.set(p, lb)
 		v := uint32(lb)
-		l.send(p, &wire.LabelWithdraw{FEC: prefixFEC(f.prefix), Label: &v})
+		l.send(p, &wire.LabelWithdraw{FEC: f.fec.TLV(), Label: &v})
 		return
 	}
 	if _, ok := f.wdraw.get(p); ok || !adv {
@@ -273,21 +274,19 @@ func (l *LIB) syncPeer(f *fec, p netip.Addr, adv bool) {
 // mapping builds a Label Mapping for f's local label; req is the Message ID
 // of the Label Request it answers (RFC 5036 section 3.5.7: Label Request
 // Message ID TLV).
-func (l *LIB) mapping(f *fec, req *uint32) *wire.LabelMapping {
-	return &wire.LabelMapping{FEC: prefixFEC(f.prefix), Label: uint32(f.local), LabelRequestID: req}
+func (l *LIB) mapping(f *binding, req *uint32) *wire.LabelMapping {
+	return &wire.LabelMapping{FEC: f.fec.TLV(), Label: uint32(f.local), LabelRequestID: req}
 }
-
-func prefixFEC(p netip.Prefix) wire.FEC { return wire.FEC{wire.PrefixFEC{Prefix: p}} }
 
 func noRoute(reqID uint32) *wire.Notification {
 	return &wire.Notification{Status: wire.NewStatus(wire.StatusNoRoute, reqID, wire.MsgLabelRequest)}
 }
 
 // gc forgets a FEC nothing refers to any more.
-func (l *LIB) gc(f *fec) {
+func (l *LIB) gc(f *binding) {
 	if f.route == nil && !f.hasLocal && !f.inLFIB && f.remote == nil && f.sent == nil && f.wdraw == nil && f.reqs == nil {
-		if _, ok := l.ftn[f.prefix]; !ok {
-			delete(l.fecs, f.prefix)
+		if _, ok := l.ftn[f.fec.Prefix()]; !ok {
+			delete(l.fecs, f.fec)
 		}
 	}
 }
@@ -299,11 +298,11 @@ func (l *LIB) retryStarved() (progressed bool) {
 	if len(l.starved) == 0 || l.alloc.available() == 0 {
 		return false
 	}
-	ps := make([]netip.Prefix, 0, len(l.starved))
+	ps := make([]fec.FEC, 0, len(l.starved))
 	for p := range l.starved {
 		ps = append(ps, p)
 	}
-	slices.SortFunc(ps, netip.Prefix.Compare)
+	slices.SortFunc(ps, fec.FEC.Compare)
 	for _, p := range ps {
 		if l.alloc.available() == 0 {
 			break

@@ -2,6 +2,7 @@ package lib
 
 import (
 	"fmt"
+	"github.com/lsrd/lsrd/ldp/fec"
 	"net/netip"
 	"slices"
 
@@ -18,12 +19,12 @@ type LIB struct {
 	cfg   Config
 	alloc allocator
 
-	fecs map[netip.Prefix]*fec
+	fecs map[fec.FEC]*binding
 	// byNexthop indexes FECs by the gateway addresses of their routes, so
 	// that an Address message re-evaluates only the FECs it can affect.
-	byNexthop map[netip.Addr]map[netip.Prefix]struct{}
+	byNexthop map[netip.Addr]map[fec.FEC]struct{}
 	// starved are FECs that need a label the range could not give.
-	starved map[netip.Prefix]struct{}
+	starved map[fec.FEC]struct{}
 	// localAddrs are this LSR's own interface addresses: a route to one of
 	// them as a host prefix makes this LSR the FEC's egress.
 	localAddrs map[netip.Addr]struct{}
@@ -65,9 +66,9 @@ func New(cfg Config) (*LIB, error) {
 	return &LIB{
 		cfg:        cfg,
 		alloc:      newAllocator(cfg.LabelMin, cfg.LabelMax, cfg.Seed),
-		fecs:       map[netip.Prefix]*fec{},
-		byNexthop:  map[netip.Addr]map[netip.Prefix]struct{}{},
-		starved:    map[netip.Prefix]struct{}{},
+		fecs:       map[fec.FEC]*binding{},
+		byNexthop:  map[netip.Addr]map[fec.FEC]struct{}{},
+		starved:    map[fec.FEC]struct{}{},
 		localAddrs: map[netip.Addr]struct{}{},
 		nbrs:       map[netip.Addr]*neighbor{},
 		addrOwner:  map[netip.Addr]netip.Addr{},
@@ -98,10 +99,10 @@ func (l *LIB) SetLocalAddresses(addrs []netip.Addr) []Outgoing {
 		}
 	}
 	l.localAddrs = next
-	var ps []netip.Prefix
+	var ps []fec.FEC
 	for a := range changed {
-		if _, ok := l.fecs[netip.PrefixFrom(a, a.BitLen())]; ok {
-			ps = append(ps, netip.PrefixFrom(a, a.BitLen()))
+		if _, ok := l.fecs[fec.Prefix(netip.PrefixFrom(a, a.BitLen()))]; ok {
+			ps = append(ps, fec.Prefix(netip.PrefixFrom(a, a.BitLen())))
 		}
 	}
 	l.updateAll(ps)
@@ -126,8 +127,8 @@ func (l *LIB) send(peer netip.Addr, m wire.Message) {
 
 // updateAll re-evaluates the FECs in ps, in prefix order so that the
 // messages come out in a stable order.
-func (l *LIB) updateAll(ps []netip.Prefix) {
-	slices.SortFunc(ps, netip.Prefix.Compare)
+func (l *LIB) updateAll(ps []fec.FEC) {
+	slices.SortFunc(ps, fec.FEC.Compare)
 	ps = slices.Compact(ps)
 	for _, p := range ps {
 		if f := l.fecs[p]; f != nil {
@@ -137,11 +138,11 @@ func (l *LIB) updateAll(ps []netip.Prefix) {
 }
 
 // sortedFECs returns every known FEC prefix in order.
-func (l *LIB) sortedFECs() []netip.Prefix {
-	ps := make([]netip.Prefix, 0, len(l.fecs))
+func (l *LIB) sortedFECs() []fec.FEC {
+	ps := make([]fec.FEC, 0, len(l.fecs))
 	for p := range l.fecs {
 		ps = append(ps, p)
 	}
-	slices.SortFunc(ps, netip.Prefix.Compare)
+	slices.SortFunc(ps, fec.FEC.Compare)
 	return ps
 }

@@ -1,6 +1,7 @@
 package lib
 
 import (
+	"github.com/lsrd/lsrd/ldp/fec"
 	"net/netip"
 	"strings"
 	"testing"
@@ -283,7 +284,7 @@ func TestRouteChangeMovesNextHop(t *testing.T) {
 		{name: "bindings show which remote label is in use", do: upd(route(remote, via(addrF, "eth2"))),
 			check: func(t *testing.T, l *LIB) {
 				b := l.Bindings()
-				want := []Binding{{FEC: pfx(remote), LocalLabel: 16, HasLocal: true, Remote: []RemoteBinding{
+				want := []Binding{{FEC: fec.Prefix(pfx(remote)), LocalLabel: 16, HasLocal: true, Remote: []RemoteBinding{
 					{Peer: peerE, Label: 40}, {Peer: peerF, Label: 50, InUse: true}}}}
 				if len(b) != 1 || b[0].FEC != want[0].FEC || b[0].LocalLabel != 16 || len(b[0].Remote) != 2 ||
 					b[0].Remote[0] != want[0].Remote[0] || b[0].Remote[1] != want[0].Remote[1] {
@@ -330,7 +331,7 @@ func TestExplicitNullFromDownstream(t *testing.T) {
 // only; implicit null and the unreserved range for all; the other reserved
 // labels and anything past 20 bits for none (RFC 3032 section 2.1).
 func TestValidRemote(t *testing.T) {
-	v4, v6 := pfx("10.9.0.0/24"), pfx("2001:db8:9::/48")
+	v4, v6 := fec.Prefix(pfx("10.9.0.0/24")), fec.Prefix(pfx("2001:db8:9::/48"))
 	for _, c := range []struct {
 		label  fib.Label
 		v4, v6 bool

@@ -1,6 +1,7 @@
 package lib
 
 import (
+	"github.com/lsrd/lsrd/ldp/fec"
 	"net/netip"
 	"slices"
 
@@ -51,18 +52,17 @@ func (l *LIB) LabelMessage(id netip.Addr, m wire.Message) []Outgoing {
 func (l *LIB) recvMapping(id netip.Addr, m *wire.LabelMapping) {
 	lb := fib.Label(m.Label)
 	for _, e := range m.FEC {
-		pe, ok := e.(wire.PrefixFEC)
+		p, ok := fec.FromElement(e)
 		if !ok {
 			// A wildcard cannot be mapped (RFC 5036 section 3.4.1).
 			continue
 		}
-		p := pe.Prefix.Masked()
 		if !validRemote(lb, p) {
 			continue
 		}
 		f := l.fecs[p]
 		if f == nil {
-			f = &fec{prefix: p}
+			f = &binding{fec: p}
 			l.fecs[p] = f
 		}
 		old, had := f.remote.get(id)
@@ -75,7 +75,7 @@ func (l *LIB) recvMapping(id netip.Addr, m *wire.LabelMapping) {
 			// (RFC 3478 section 3).
 		} else if had && old != lb {
 			v := uint32(old)
-			l.send(id, &wire.LabelRelease{FEC: prefixFEC(p), Label: &v})
+			l.send(id, &wire.LabelRelease{FEC: p.TLV(), Label: &v})
 		}
 		f.remote.set(id, lb)
 		if !had {
@@ -90,14 +90,14 @@ func (l *LIB) recvMapping(id netip.Addr, m *wire.LabelMapping) {
 // section 2.1). The other family's explicit null is refused like the other
 // reserved labels: pushed, it would make the egress pop and forward an IPv4
 // packet as IPv6 (label 2) or an IPv6 packet as IPv4 (label 0).
-func validRemote(lb fib.Label, p netip.Prefix) bool {
+func validRemote(lb fib.Label, p fec.FEC) bool {
 	switch lb {
 	case fib.LabelImplicitNull:
 		return true
 	case fib.LabelIPv4ExplicitNull:
-		return family(p) == wire.AFIPv4
+		return p.Family() == fec.IPv4
 	case fib.LabelIPv6ExplicitNull:
-		return family(p) == wire.AFIPv6
+		return p.Family() == fec.IPv6
 	}
 	return lb >= fib.FirstUnreserved && lb <= fib.MaxLabel
 }
@@ -111,11 +111,11 @@ func validRemote(lb fib.Label, p netip.Prefix) bool {
 // request pending, and the mapping answers it when it can be sent.
 func (l *LIB) recvRequest(id netip.Addr, m *wire.LabelRequest) {
 	for _, e := range m.FEC {
-		pe, ok := e.(wire.PrefixFEC)
+		p, ok := fec.FromElement(e)
 		if !ok {
 			continue
 		}
-		f := l.fecs[pe.Prefix.Masked()]
+		f := l.fecs[p]
 		switch {
 		case f == nil || f.route == nil:
 			l.send(id, noRoute(m.MsgID))
@@ -140,11 +140,11 @@ func (l *LIB) recvRequest(id netip.Addr, m *wire.LabelRequest) {
 // unknown is ignored, as the RFC says.
 func (l *LIB) recvAbort(id netip.Addr, m *wire.LabelAbortRequest) {
 	for _, e := range m.FEC {
-		pe, ok := e.(wire.PrefixFEC)
+		p, ok := fec.FromElement(e)
 		if !ok {
 			continue
 		}
-		f := l.fecs[pe.Prefix.Masked()]
+		f := l.fecs[p]
 		if f == nil {
 			continue
 		}
@@ -165,13 +165,13 @@ func (l *LIB) recvAbort(id netip.Addr, m *wire.LabelAbortRequest) {
 // Typed Wildcard release (RFC 5036 section 3.5.10: the release MUST follow
 // even for a FEC we had no mapping for; RFC 5918 section 4).
 func (l *LIB) recvWithdraw(id netip.Addr, m *wire.LabelWithdraw) {
-	var ps []netip.Prefix
-	l.match(m.FEC, func(f *fec) {
+	var ps []fec.FEC
+	l.match(m.FEC, func(f *binding) {
 		if lb, ok := f.remote.get(id); ok && (m.Label == nil || *m.Label == uint32(lb)) {
 			f.remote.del(id)
-			l.refresh(id, f.prefix)
+			l.refresh(id, f.fec)
 			l.unroutedChanged(f, id, -1)
-			ps = append(ps, f.prefix)
+			ps = append(ps, f.fec)
 		}
 	})
 	rel := &wire.LabelRelease{FEC: slices.Clone(m.FEC)}
@@ -190,21 +190,21 @@ func (l *LIB) recvWithdraw(id netip.Addr, m *wire.LabelWithdraw) {
 // not withdraw just stops counting the peer as a holder; it gets the
 // mapping again the next time the FEC changes, as with any DU peer.
 func (l *LIB) recvRelease(id netip.Addr, m *wire.LabelRelease) {
-	var resumed, dropped []netip.Prefix
-	l.match(m.FEC, func(f *fec) {
+	var resumed, dropped []fec.FEC
+	l.match(m.FEC, func(f *binding) {
 		ok := func(lb fib.Label) bool { return m.Label == nil || *m.Label == uint32(lb) }
 		if lb, had := f.wdraw.get(id); had && ok(lb) {
 			f.wdraw.del(id)
 			l.alloc.drop(lb)
-			resumed = append(resumed, f.prefix)
+			resumed = append(resumed, f.fec)
 		} else if lb, had := f.sent.get(id); had && ok(lb) {
 			f.sent.del(id)
 			l.alloc.drop(lb)
-			dropped = append(dropped, f.prefix)
+			dropped = append(dropped, f.fec)
 		}
 	})
 	up := l.nbrs[id].up
-	slices.SortFunc(resumed, netip.Prefix.Compare)
+	slices.SortFunc(resumed, fec.FEC.Compare)
 	for _, p := range resumed {
 		f := l.fecs[p]
 		if up || f.reqs != nil {
@@ -221,12 +221,12 @@ func (l *LIB) recvRelease(id netip.Addr, m *wire.LabelRelease) {
 // element names its prefix, a Wildcard every FEC, a Typed Wildcard for
 // Prefix FECs every FEC of its address family (RFC 5036 section 3.4.1, RFC
 // 5918 section 3). Each FEC is visited once, in prefix order.
-func (l *LIB) match(fe wire.FEC, fn func(*fec)) {
-	var ps []netip.Prefix
+func (l *LIB) match(fe wire.FEC, fn func(*binding)) {
+	var ps []fec.FEC
 	for _, e := range fe {
 		switch e := e.(type) {
 		case wire.PrefixFEC:
-			if p := e.Prefix.Masked(); l.fecs[p] != nil {
+			if p := fec.Prefix(e.Prefix); l.fecs[p] != nil {
 				ps = append(ps, p)
 			}
 		case wire.WildcardFEC:
@@ -236,21 +236,14 @@ func (l *LIB) match(fe wire.FEC, fn func(*fec)) {
 				continue
 			}
 			for p := range l.fecs {
-				if family(p) == e.Family {
+				if p.Kind() == fec.KindPrefix && p.Family() == e.Family {
 					ps = append(ps, p)
 				}
 			}
 		}
 	}
-	slices.SortFunc(ps, netip.Prefix.Compare)
+	slices.SortFunc(ps, fec.FEC.Compare)
 	for _, p := range slices.Compact(ps) {
 		fn(l.fecs[p])
 	}
-}
-
-func family(p netip.Prefix) wire.AddressFamily {
-	if p.Addr().Is4() {
-		return wire.AFIPv4
-	}
-	return wire.AFIPv6
 }

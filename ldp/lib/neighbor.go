@@ -1,6 +1,7 @@
 package lib
 
 import (
+	"github.com/lsrd/lsrd/ldp/fec"
 	"net/netip"
 	"slices"
 )
@@ -23,7 +24,7 @@ type neighbor struct {
 	// Graceful restart helper (RFC 3478, restart.go): after NeighborStale
 	// the labels it advertised and the addresses it announced are kept,
 	// marked stale, until it advertises them again or SweepStale.
-	stale      map[netip.Prefix]struct{}
+	stale      map[fec.FEC]struct{}
 	staleAddrs map[netip.Addr]struct{}
 }
 
@@ -70,7 +71,7 @@ func (l *LIB) NeighborDown(id netip.Addr) []Outgoing {
 	if i, ok := slices.BinarySearchFunc(l.up, id, netip.Addr.Compare); ok {
 		l.up = slices.Delete(l.up, i, i+1)
 	}
-	var touched []netip.Prefix
+	var touched []fec.FEC
 	for _, p := range l.sortedFECs() {
 		f := l.fecs[p]
 		l.forgetSession(f, id)
@@ -96,7 +97,7 @@ func (l *LIB) NeighborDown(id netip.Addr) []Outgoing {
 func (l *LIB) NeighborAddresses(id netip.Addr, addrs []netip.Addr) []Outgoing {
 	l.begin()
 	n := l.neighbor(id)
-	var touched []netip.Prefix
+	var touched []fec.FEC
 	for _, a := range addrs {
 		a = a.Unmap()
 		n.addrs[a] = struct{}{}
@@ -140,8 +141,8 @@ func (l *LIB) NeighborAddressesWithdrawn(id netip.Addr, addrs []netip.Addr) []Ou
 // disown removes id's claim on addrs, handing each to another neighbour
 // that announced it too (lowest LSR ID first), and returns the FECs routed
 // through addresses whose owner changed.
-func (l *LIB) disown(id netip.Addr, addrs []netip.Addr) []netip.Prefix {
-	var touched []netip.Prefix
+func (l *LIB) disown(id netip.Addr, addrs []netip.Addr) []fec.FEC {
+	var touched []fec.FEC
 	for _, a := range addrs {
 		if owner, ok := l.addrOwner[a]; !ok || owner != id {
 			continue
@@ -166,7 +167,7 @@ func (l *LIB) disown(id netip.Addr, addrs []netip.Addr) []netip.Prefix {
 // forgetSession drops what f's bindings held for the session with id, which
 // has ended: the labels sent to it and withdrawn from it (the allocator
 // learns the peer no longer holds them) and its requests.
-func (l *LIB) forgetSession(f *fec, id netip.Addr) {
+func (l *LIB) forgetSession(f *binding, id netip.Addr) {
 	if lb, ok := f.sent.del(id); ok {
 		l.alloc.drop(lb)
 	}

@@ -1,6 +1,7 @@
 package lib
 
 import (
+	"github.com/lsrd/lsrd/ldp/fec"
 	"math/rand/v2"
 	"net/netip"
 	"testing"
@@ -33,7 +34,7 @@ type sim struct {
 	tbl *fib.Table
 	// allocated are the seeded FECs that had a label once; seedDropped
 	// is set after DropSeed.
-	allocated   map[netip.Prefix]bool
+	allocated   map[fec.FEC]bool
 	seedDropped bool
 }
 
@@ -46,8 +47,8 @@ var (
 
 // simSeed is the previous run's labels of a seeded sim: two FECs of the
 // sim, one that never appears and one outside the range.
-var simSeed = map[netip.Prefix]fib.Label{
-	pfx("10.1.0.0/24"): 18, pfx("10.3.0.0/24"): 16, pfx("10.9.9.0/24"): 17, pfx("2001:db8:1::/64"): 99,
+var simSeed = map[fec.FEC]fib.Label{
+	fec.Prefix(pfx("10.1.0.0/24")): 18, fec.Prefix(pfx("10.3.0.0/24")): 16, fec.Prefix(pfx("10.9.9.0/24")): 17, fec.Prefix(pfx("2001:db8:1::/64")): 99,
 }
 
 func newSim(t *testing.T, seeded bool) *sim {
@@ -60,7 +61,7 @@ func newSim(t *testing.T, seeded bool) *sim {
 	if err != nil {
 		t.Fatal(err)
 	}
-	return &sim{t: t, l: l, up: map[netip.Addr]bool{}, holds: map[netip.Addr][]held{}, owe: map[netip.Addr][]held{}, tbl: fib.NewTable(), allocated: map[netip.Prefix]bool{}}
+	return &sim{t: t, l: l, up: map[netip.Addr]bool{}, holds: map[netip.Addr][]held{}, owe: map[netip.Addr][]held{}, tbl: fib.NewTable(), allocated: map[fec.FEC]bool{}}
 }
 
 func (s *sim) run(data []byte) {
@@ -273,7 +274,7 @@ func (s *sim) check() {
 		t.Fatalf("event %d: Stats counts %d local and %d remote bindings, Bindings shows %d and %d",
 			s.events, st.LocalBindings, st.RemoteBindings, local, remote)
 	}
-	owner := map[fib.Label]netip.Prefix{}
+	owner := map[fib.Label]fec.FEC{}
 	for p, f := range l.fecs {
 		if !f.allocated {
 			continue
@@ -299,7 +300,7 @@ func (s *sim) check() {
 			if h.label < fib.FirstUnreserved {
 				continue
 			}
-			if u, ok := l.alloc.used[h.label]; !ok || u.fec != h.fec {
+			if u, ok := l.alloc.used[h.label]; !ok || u.fec != fec.Prefix(h.fec) {
 				t.Fatalf("event %d: %v holds %d for %v but the allocator has %+v (in use %v)", s.events, peer, h.label, h.fec, u, ok)
 			}
 		}
@@ -437,7 +438,7 @@ func (s *sim) checkRestart() {
 			t.Fatalf("event %d: %v got label %d, the seed kept %d", s.events, p, f.local, want)
 		}
 	}
-	seen := map[fib.Label]netip.Prefix{}
+	seen := map[fib.Label]fec.FEC{}
 	for p, lb := range l.LocalLabels() {
 		if q, dup := seen[lb]; dup {
 			t.Fatalf("event %d: LocalLabels gives %d to %v and %v", s.events, lb, p, q)

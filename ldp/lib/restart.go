@@ -1,6 +1,7 @@
 package lib
 
 import (
+	"github.com/lsrd/lsrd/ldp/fec"
 	"maps"
 	"net/netip"
 	"slices"
@@ -43,7 +44,7 @@ func (l *LIB) NeighborStale(id netip.Addr) []Outgoing {
 	// What was bound to the session itself ends with it.
 	n.up, n.refused, n.overflowed = false, false, false
 	if n.stale == nil {
-		n.stale = map[netip.Prefix]struct{}{}
+		n.stale = map[fec.FEC]struct{}{}
 	}
 	for _, p := range l.sortedFECs() {
 		f := l.fecs[p]
@@ -71,8 +72,8 @@ func (l *LIB) SweepStale(id netip.Addr) []Outgoing {
 		return l.NeighborDown(id)
 	}
 	l.begin()
-	var touched []netip.Prefix
-	ps := slices.SortedFunc(maps.Keys(n.stale), netip.Prefix.Compare)
+	var touched []fec.FEC
+	ps := slices.SortedFunc(maps.Keys(n.stale), fec.FEC.Compare)
 	for _, p := range ps {
 		f := l.fecs[p]
 		if f == nil {
@@ -104,7 +105,7 @@ func (l *LIB) StaleBindings(id netip.Addr) int {
 
 // refresh clears the stale mark of id's label for p and reports whether
 // there was one.
-func (l *LIB) refresh(id netip.Addr, p netip.Prefix) bool {
+func (l *LIB) refresh(id netip.Addr, p fec.FEC) bool {
 	n := l.nbrs[id]
 	if n == nil {
 		return false
@@ -136,8 +137,8 @@ func (l *LIB) DropSeed() []Outgoing {
 // LocalLabels returns the labels this LSR allocated, by FEC, with those the
 // seed still keeps for FECs not back yet: what a restart with preserved
 // forwarding must find again (Config.Seed). Null labels are not included.
-func (l *LIB) LocalLabels() map[netip.Prefix]fib.Label {
-	out := make(map[netip.Prefix]fib.Label, len(l.fecs)+len(l.alloc.seed))
+func (l *LIB) LocalLabels() map[fec.FEC]fib.Label {
+	out := make(map[fec.FEC]fib.Label, len(l.fecs)+len(l.alloc.seed))
 	maps.Copy(out, l.alloc.seed)
 	for p, f := range l.fecs {
 		if f.allocated {

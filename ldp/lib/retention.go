@@ -17,7 +17,7 @@ import (
 // retain decides whether a new mapping from peer id for f may be kept. A
 // refused one is released at once, as conservative retention would (section
 // 3.5.7.1), so that the peer's state says we do not hold it.
-func (l *LIB) retain(f *fec, id netip.Addr, lb fib.Label) bool {
+func (l *LIB) retain(f *binding, id netip.Addr, lb fib.Label) bool {
 	if l.cfg.MaxUnroutedPerPeer == 0 || f.route != nil {
 		return true
 	}
@@ -28,7 +28,7 @@ func (l *LIB) retain(f *fec, id netip.Addr, lb fib.Label) bool {
 	n.overflowed = true
 	l.unroutedRefused++
 	v := uint32(lb)
-	l.send(id, &wire.LabelRelease{FEC: prefixFEC(f.prefix), Label: &v})
+	l.send(id, &wire.LabelRelease{FEC: f.fec.TLV(), Label: &v})
 	l.gc(f)
 	return false
 }
@@ -39,7 +39,7 @@ func (l *LIB) UnroutedRefused() uint64 { return l.unroutedRefused }
 
 // unroutedChanged counts a label of peer id for f kept (d=+1) or dropped
 // (d=-1) while f has no route.
-func (l *LIB) unroutedChanged(f *fec, id netip.Addr, d int) {
+func (l *LIB) unroutedChanged(f *binding, id netip.Addr, d int) {
 	if f.route == nil {
 		if n := l.nbrs[id]; n != nil {
 			n.unrouted += d
@@ -49,7 +49,7 @@ func (l *LIB) unroutedChanged(f *fec, id netip.Addr, d int) {
 
 // routeChanged moves f's labels between the routed and the unrouted count
 // when f gains (has=true) or loses its route, before f.route changes.
-func (l *LIB) routeChanged(f *fec, has bool) {
+func (l *LIB) routeChanged(f *binding, has bool) {
 	d := 1
 	if has {
 		d = -1
@@ -66,7 +66,7 @@ func (l *LIB) routeChanged(f *fec, has bool) {
 // bound and holds no label for f here: the label it may have advertised
 // was released, and in downstream unsolicited mode it would not send it
 // again unasked.
-func (l *LIB) askOverflowed(f *fec, r *rib.Route) {
+func (l *LIB) askOverflowed(f *binding, r *rib.Route) {
 	for _, nh := range r.NextHops {
 		id, ok := l.addrOwner[nh.Addr]
 		if !ok {
@@ -77,7 +77,7 @@ func (l *LIB) askOverflowed(f *fec, r *rib.Route) {
 			continue
 		}
 		if _, has := f.remote.get(id); !has {
-			l.send(id, &wire.LabelRequest{FEC: prefixFEC(f.prefix)})
+			l.send(id, &wire.LabelRequest{FEC: f.fec.TLV()})
 		}
 	}
 }

@@ -1,6 +1,7 @@
 package lib
 
 import (
+	"github.com/lsrd/lsrd/ldp/fec"
 	"testing"
 
 	"github.com/lsrd/lsrd/ldp/wire"
@@ -35,7 +36,7 @@ func TestUnroutedBound(t *testing.T) {
 	if st := l.Stats(); st.UnroutedRefused != 1 || st.RemoteBindings != 3 {
 		t.Fatalf("Stats %+v, want 1 refused and 3 remote bindings", st)
 	}
-	if _, ok := l.fecs[pfx("10.3.0.0/24")]; ok {
+	if _, ok := l.fecs[fec.Prefix(pfx("10.3.0.0/24"))]; ok {
 		t.Fatal("the refused FEC is still kept")
 	}
 	// F is not E: its own spares are counted apart.

@@ -20,7 +20,7 @@ import (
 // them pushes a label (anything but implicit null); the others forward
 // unlabelled, which keeps the route's ECMP set. With no label to push plain
 // IP routing already does the job.
-func (l *LIB) updateForwarding(f *fec) {
+func (l *LIB) updateForwarding(f *binding) {
 	var lfib, ftn []fib.NextHop
 	pushes, learned := false, false
 	if f.route != nil && !f.egress {
@@ -63,15 +63,17 @@ func (l *LIB) updateForwarding(f *fec) {
 		l.lfibChanged(f.lfibLabel)
 	}
 
+	// The FTN maps IP prefixes: a prefix FEC is the prefix it pushes for.
+	p := f.fec.Prefix()
 	if pushes {
-		e := fib.FTNEntry{Prefix: f.prefix, NextHops: ftn}
-		if old, ok := l.ftn[f.prefix]; !ok || !old.Equal(e) {
-			l.ftn[f.prefix] = e
-			l.ftnChanged(f.prefix)
+		e := fib.FTNEntry{Prefix: p, NextHops: ftn}
+		if old, ok := l.ftn[p]; !ok || !old.Equal(e) {
+			l.ftn[p] = e
+			l.ftnChanged(p)
 		}
-	} else if _, ok := l.ftn[f.prefix]; ok {
-		delete(l.ftn, f.prefix)
-		l.ftnChanged(f.prefix)
+	} else if _, ok := l.ftn[p]; ok {
+		delete(l.ftn, p)
+		l.ftnChanged(p)
 	}
 }
 
@@ -192,7 +194,7 @@ func (l *LIB) Bindings() []Binding {
 
 // inUse tells whether peer is the neighbour of one of f's next hops, so
 // that its label is the one forwarding uses.
-func (l *LIB) inUse(f *fec, peer netip.Addr) bool {
+func (l *LIB) inUse(f *binding, peer netip.Addr) bool {
 	if f.route == nil || f.egress {
 		return false
 	}

@@ -59,7 +59,7 @@ func backlogBound(t *testing.T, n *node) int {
 	bound := 0
 	if err := n.call(func() {
 		for _, b := range n.lib.Bindings() {
-			if b.FEC.Addr().As4()[1] == 200 {
+			if b.FEC.Prefix().Addr().As4()[1] == 200 {
 				bound++
 			}
 		}

@@ -270,7 +270,7 @@ func (n *node) bindings() (map[netip.Prefix]lib.Binding, error) {
 	out := map[netip.Prefix]lib.Binding{}
 	err := n.call(func() {
 		for _, b := range n.lib.Bindings() {
-			out[b.FEC] = b
+			out[b.FEC.Prefix()] = b
 		}
 	})
 	return out, err
@@ -526,7 +526,7 @@ func TestCallIsSerializedWithEvents(t *testing.T) {
 					st := a.lib.Stats()
 					mine, local, remote := 0, 0, 0
 					for _, b := range bs {
-						if b.FEC.Addr().As4()[1] == 100 && b.FEC.Addr().As4()[2] == byte(w) {
+						if b.FEC.Prefix().Addr().As4()[1] == 100 && b.FEC.Prefix().Addr().As4()[2] == byte(w) {
 							mine++
 						}
 						if b.HasLocal {
@@ -575,7 +575,7 @@ func TestCallIsSerializedWithEvents(t *testing.T) {
 		bound := 0
 		if err := a.call(func() {
 			for _, b := range a.lib.Bindings() {
-				if b.FEC.Addr().As4()[1] == 100 {
+				if b.FEC.Prefix().Addr().As4()[1] == 100 {
 					bound++
 				}
 			}
