@@ -49,6 +49,9 @@ type SendHello struct {
 type Dial struct {
 	Conn          ConnID
 	Local, Remote netip.AddrPort
+	// AuthKey is the TCP-MD5 key the connection is signed with; empty
+	// for none.
+	AuthKey string
 }
 
 // Send asks the runtime to write Data, one or more whole PDUs, on Conn.

@@ -78,6 +78,7 @@ func (e *Engine) addAdjacency(key adjKey, transport netip.Addr) *adjacency {
 		e.nbrs[key.lsrID] = n
 		e.transports[transport]++
 		e.log.Info("ldp neighbour discovered", "lsr-id", n.id, "transport", transport)
+		e.authNew(n)
 	}
 	a := &adjacency{key: key, nbr: n}
 	n.adjs[key] = a
@@ -119,6 +120,7 @@ func (e *Engine) deleteAdjacency(a *adjacency, code wire.StatusCode) {
 	if e.transports[n.transport]--; e.transports[n.transport] <= 0 {
 		delete(e.transports, n.transport)
 	}
+	e.authGone(n)
 	e.peerGone(n.id)
 	e.log.Info("ldp neighbour gone", "lsr-id", n.id)
 }

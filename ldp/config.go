@@ -95,6 +95,10 @@ type Config struct {
 	// CountersLinger is how long a peer's counters outlive it.
 	CountersLinger time.Duration
 
+	// Auth is the TCP-MD5 keys of sessions (auth.go), by prefix of
+	// neighbour LSR IDs.
+	Auth []AuthKey
+
 	// GracefulRestart is LDP Graceful Restart (RFC 3478), off when not
 	// Enabled: no FT Session TLV is sent and every session loss ends the
 	// neighbour's bindings at once, as RFC 5036 has it.
@@ -213,6 +217,9 @@ func (c Config) validate() error {
 		if d.v < time.Second {
 			return configErr(d.name, d.v, "must be at least 1s")
 		}
+	}
+	if err := c.validateAuth(); err != nil {
+		return err
 	}
 	return c.GracefulRestart.validate()
 }

@@ -234,6 +234,17 @@ func parseConfig(line string) (Config, error) {
 	if s := k.str("interfaces"); s != "" {
 		c.Interfaces = strings.Split(s, ",")
 	}
+	if s := k.str("md5"); s != "" {
+		// md5=PREFIX:KEY,...: TCP-MD5 keys by prefix of LSR IDs.
+		for _, e := range strings.Split(s, ",") {
+			ps, key, _ := strings.Cut(e, ":")
+			pfx, err := netip.ParsePrefix(ps)
+			if err != nil {
+				return c, err
+			}
+			c.Auth = append(c.Auth, AuthKey{Peers: pfx, Key: key})
+		}
+	}
 	if s := k.str("accept"); s != "" {
 		for _, p := range strings.Split(s, ",") {
 			pfx, err := netip.ParsePrefix(p)
@@ -369,7 +380,7 @@ func parseEvent(line string, more []string) (time.Time, []Event, error) {
 		ev := HelloReceived{Ifname: k.str("if"), Src: ap("src"), Dst: k.addr("dst"), Targeted: flags["targeted"], Data: data}
 		evs = []Event{ev}
 	case "accept":
-		evs = []Event{ConnAccepted{Conn: conn(), Local: ap("local"), Remote: ap("remote")}}
+		evs = []Event{ConnAccepted{Conn: conn(), Local: ap("local"), Remote: ap("remote"), Authenticated: flags["md5"]}}
 	case "established":
 		evs = []Event{ConnEstablished{Conn: conn()}}
 	case "failed":
@@ -452,6 +463,9 @@ func showState(e *Engine) []string {
 		gr := ""
 		if s := n.sess; s != nil && s.state == Operational && s.peerGR() {
 			gr = fmt.Sprintf(" gr peer-reconnect=%s peer-recovery=%s", msDuration(s.peerFT.ReconnectTimeout), msDuration(s.peerFT.RecoveryTime))
+		}
+		if n.sess != nil && n.sess.authenticated {
+			st += " md5"
 		}
 		out = append(out, fmt.Sprintf("neighbor %s transport=%s %s%s%s", id, n.transport, st, retry, gr))
 	}

@@ -28,6 +28,9 @@ type Counters struct {
 	// Limits counts what the engine refused or closed because one of its
 	// bounds was reached (Config.MaxNeighbors and the like).
 	Limits map[Limit]uint64
+	// Security counts connections and hellos refused or failing for
+	// TCP-MD5 or GTSM (auth.go).
+	Security map[Security]uint64
 }
 
 // PeerCounters are the counters of the sessions with one peer.
@@ -65,6 +68,8 @@ type counters struct {
 	peers  map[netip.Addr]*peerCounts
 	hellos map[helloKey]*HelloCounters
 	limits map[Limit]*limitState
+	// security counts Counters.Security.
+	security map[Security]uint64
 	// sweepAt is the timer of the next peer whose counters expire.
 	sweepAt time.Time
 }
@@ -204,5 +209,6 @@ func (e *Engine) Counters() Counters {
 		}
 		out.Limits[l] = st.count
 	}
+	out.Security = maps.Clone(e.counts.security)
 	return out
 }

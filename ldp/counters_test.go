@@ -38,6 +38,9 @@ func showCounters(c Counters) []string {
 	for _, l := range slices.Sorted(maps.Keys(c.Limits)) {
 		out = append(out, fmt.Sprintf("limit %s refused=%d", l, c.Limits[l]))
 	}
+	for _, s := range slices.Sorted(maps.Keys(c.Security)) {
+		out = append(out, fmt.Sprintf("security %s count=%d", s, c.Security[s]))
+	}
 	return out
 }
 

@@ -114,6 +114,9 @@ func (e *Engine) Handle(now time.Time, ev Event) []Action {
 	case ConnEstablished:
 		e.connEstablished(ev)
 	case ConnFailed:
+		if s := e.conns[ev.Conn]; s != nil && s.active {
+			e.authDialFailed(s.nbr, ev.Err)
+		}
 		e.connLost(ev.Conn, ev.Err)
 	case ConnClosed:
 		e.connLost(ev.Conn, ev.Err)
@@ -278,6 +281,7 @@ func (e *Engine) reconfigure(c Config) {
 	if old.GracefulRestart.Enabled && !c.GracefulRestart.Enabled {
 		e.gracefulRestartOff()
 	}
+	e.authReconfigure()
 	names := append(slices.Clone(old.Interfaces), c.Interfaces...)
 	slices.Sort(names)
 	for _, name := range slices.Compact(names) {
@@ -316,7 +320,9 @@ func (e *Engine) shutdownAll() {
 	for _, t := range e.targets {
 		e.arm(&t.nextHello, time.Time{})
 	}
+	clear(e.transports)
 	for _, id := range sortedAddrs(e.nbrs) {
+		e.authGone(e.nbrs[id])
 		e.peerGone(id)
 	}
 	for _, i := range e.ifaces {

@@ -232,3 +232,30 @@ func TestDeterministic(t *testing.T) {
 		t.Errorf("two runs differ:\n%s\n---\n%s", a, b)
 	}
 }
+
+func TestAuthKeyLongestMatch(t *testing.T) {
+	c := Config{Auth: []AuthKey{
+		{Peers: netip.MustParsePrefix("10.0.0.0/8"), Key: "wide"},
+		{Peers: netip.MustParsePrefix("10.1.0.0/16"), Key: "narrow"},
+		{Peers: netip.MustParsePrefix("10.1.2.3/32"), Key: "one"},
+	}}
+	for id, want := range map[string]string{"10.1.2.3": "one", "10.1.2.4": "narrow", "10.9.0.1": "wide", "192.0.2.1": ""} {
+		if got := c.authKey(netip.MustParseAddr(id)); got != want {
+			t.Errorf("authKey(%s) = %q, want %q", id, got, want)
+		}
+	}
+	base := Config{LSRID: netip.MustParseAddr("1.1.1.1")}
+	for _, bad := range [][]AuthKey{
+		{{Peers: netip.MustParsePrefix("10.0.0.1/8"), Key: "k"}},
+		{{Peers: netip.MustParsePrefix("2001:db8::/32"), Key: "k"}},
+		{{Peers: netip.MustParsePrefix("10.0.0.0/8"), Key: ""}},
+		{{Peers: netip.MustParsePrefix("10.0.0.0/8"), Key: strings.Repeat("k", MaxAuthKeyLen+1)}},
+		{{Peers: netip.MustParsePrefix("10.0.0.0/8"), Key: "a"}, {Peers: netip.MustParsePrefix("10.0.0.0/8"), Key: "b"}},
+	} {
+		c := base
+		c.Auth = bad
+		if err := c.Validate(); err == nil {
+			t.Errorf("Validate accepted Auth %+v", bad)
+		}
+	}
+}

@@ -45,6 +45,10 @@ type HelloReceived struct {
 type ConnAccepted struct {
 	Conn          ConnID
 	Local, Remote netip.AddrPort
+	// Authenticated: the runtime had a TCP-MD5 key for Remote installed
+	// (SetAuth) when it accepted the connection, so the kernel checks
+	// every segment of it.
+	Authenticated bool
 }
 
 // ConnEstablished reports that the connection of an earlier Dial completed.

@@ -16,10 +16,13 @@ type NeighborInfo struct {
 	// when there is no session (yet).
 	State string `json:"state"`
 	// Since is when the session entered State; zero without a session.
-	Since       time.Time       `json:"since,omitzero"`
-	Active      bool            `json:"active"` // this LSR opened the session
-	KeepAlive   time.Duration   `json:"keepalive_ns,omitempty"`
-	Remote      netip.AddrPort  `json:"remote,omitzero"`
+	Since     time.Time      `json:"since,omitzero"`
+	Active    bool           `json:"active"` // this LSR opened the session
+	KeepAlive time.Duration  `json:"keepalive_ns,omitempty"`
+	Remote    netip.AddrPort `json:"remote,omitzero"`
+	// MD5 is true when the session's connection is TCP-MD5 signed; a
+	// neighbour with a key never has a session without it.
+	MD5         bool            `json:"md5"`
 	Adjacencies []AdjacencyInfo `json:"adjacencies"`
 
 	// GracefulRestart is true when the session (the current one, or the
@@ -83,6 +86,7 @@ func (e *Engine) Neighbors() []NeighborInfo {
 			ni.Since = s.since
 			ni.Active = s.active
 			ni.Remote = s.remote
+			ni.MD5 = s.authenticated
 			if s.state == Operational {
 				ni.KeepAlive = s.keepAlive
 			}

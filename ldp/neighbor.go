@@ -25,6 +25,13 @@ type neighbor struct {
 	// next hello sent to the neighbour, at most maxQuickRetries in a row.
 	waitHello    bool
 	quickRetries int
+
+	// TCP-MD5 (auth.go): the key installed for transport, "" for none;
+	// whether a key problem was logged; when the passive side says no
+	// session came.
+	authKey    string
+	authWarned bool
+	authWaitAt time.Time
 }
 
 // ldpID is the identifier the peer must use in its PDU headers.
@@ -54,6 +61,7 @@ func (e *Engine) holdBack(n *neighbor) {
 func (e *Engine) resetBackoff(n *neighbor) {
 	n.backoff = initialBackoff
 	n.waitHello, n.quickRetries = false, 0
+	n.authWarned = false
 	e.arm(&n.retryAt, time.Time{})
 }
 
@@ -73,8 +81,9 @@ func (e *Engine) maybeConnect(n *neighbor) {
 	s := e.newSession(id, true)
 	s.nbr = n
 	s.remote = netip.AddrPortFrom(n.transport, Port)
+	s.authenticated = n.authKey != ""
 	n.sess = s
-	e.emit(Dial{Conn: id, Local: netip.AddrPortFrom(e.cfg.TransportAddr, 0), Remote: s.remote})
+	e.emit(Dial{Conn: id, Local: netip.AddrPortFrom(e.cfg.TransportAddr, 0), Remote: s.remote, AuthKey: n.authKey})
 	e.log.Info("ldp session connecting", "lsr-id", n.id, "remote", s.remote)
 }
 

@@ -36,7 +36,9 @@ type session struct {
 	eolOwed bool
 	cause   []any // why the session ends, for the log (endedBy)
 	parked  bool  // its first PDU waits for a hello (setup.go)
-	curable bool  // ended by something a hello or route can cure
+	// authenticated: the connection is TCP-MD5 signed (auth.go).
+	authenticated bool
+	curable       bool // ended by something a hello or route can cure
 
 	// Graceful restart (RFC 3478): whether our Initialization carried the
 	// FT Session TLV, the peer's, and whether this LSR ends the session on
@@ -92,6 +94,7 @@ func (e *Engine) connAccepted(ev ConnAccepted) {
 	}
 	s := e.newSession(ev.Conn, false)
 	s.remote = ev.Remote
+	s.authenticated = ev.Authenticated
 	e.pending++
 	e.connUp(s, wait)
 }
@@ -258,6 +261,9 @@ func (e *Engine) bind(s *session, id wire.LDPID) bool {
 		// waited: keep the session we have (or open ourselves).
 		e.log.Info("ldp: redundant connection closed", "lsr-id", n.id, "remote", s.remote)
 		e.closeSession(s, noNotification)
+		return false
+	}
+	if !e.authAccept(s, n) {
 		return false
 	}
 	s.nbr = n

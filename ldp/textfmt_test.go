@@ -358,7 +358,16 @@ func renderAction(a Action) []string {
 		}
 		return append([]string{fmt.Sprintf("send-hello %s to %s", via, a.Dst)}, indent(renderPDUs(a.Data))...)
 	case Dial:
-		return []string{fmt.Sprintf("dial %s %s -> %s", connName(a.Conn), a.Local, a.Remote)}
+		s := fmt.Sprintf("dial %s %s -> %s", connName(a.Conn), a.Local, a.Remote)
+		if a.AuthKey != "" {
+			s += " md5=" + a.AuthKey
+		}
+		return []string{s}
+	case SetAuth:
+		if a.Key == "" {
+			return []string{fmt.Sprintf("md5-key %s none", a.Peer)}
+		}
+		return []string{fmt.Sprintf("md5-key %s %s", a.Peer, a.Key)}
 	case Send:
 		return append([]string{"send " + connName(a.Conn)}, indent(renderPDUs(a.Data))...)
 	case Close:

@@ -95,6 +95,7 @@ func (e *Engine) tick() {
 	}
 	e.sendDueHellos()
 	e.retryConnections()
+	e.authWaited()
 	e.expireHelpers()
 	e.expireRestart()
 	e.sweepCounters()

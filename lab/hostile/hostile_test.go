@@ -74,9 +74,9 @@ func setup(t *testing.T, routerAddr, toolAddr string) (*router, Netns) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	dial := func(ctx context.Context, local, remote netip.Addr) (c *net.TCPConn, err error) {
+	dial := func(ctx context.Context, local, remote netip.Addr, opt transport.SessionOptions) (c *net.TCPConn, err error) {
 		err = netnstest.Do(nsR, func() error {
-			c, err = transport.DialSession(ctx, local, remote)
+			c, err = transport.DialSession(ctx, local, remote, opt)
 			return err
 		})
 		return c, err

@@ -279,7 +279,7 @@ func (p *Peer) session(ctx context.Context, found chan struct{}, start time.Time
 		err = p.in(func() error {
 			dctx, cancel := context.WithTimeout(ctx, 30*time.Second)
 			defer cancel()
-			conn, err = transport.DialSession(dctx, p.cfg.Addr, raddr)
+			conn, err = transport.DialSession(dctx, p.cfg.Addr, raddr, transport.SessionOptions{})
 			return err
 		})
 	} else {

@@ -18,7 +18,7 @@ func TestPrefix(t *testing.T) {
 	}{
 		{"10.1.2.3/24", true, "10.1.2.0/24", IPv4},
 		{"2001:db8::1/64", true, "2001:db8::/64", IPv6},
-			} {
+	} {
 		f := Prefix(netip.MustParsePrefix(c.in))
 		if f.IsValid() != c.valid || f.String() != c.want || f.Family() != c.family {
 			t.Errorf("Prefix(%s) = %v valid %v family %v, want %s valid %v family %v", c.in, f, f.IsValid(), f.Family(), c.want, c.valid, c.family)

@@ -39,12 +39,12 @@ func listen(t *testing.T, ns netns.NsHandle) (*transport.HelloSocket, *net.TCPLi
 }
 
 // dialer returns a speaker's Dial that opens the connection from ns.
-func dialer(ns netns.NsHandle) func(ctx context.Context, local, remote netip.Addr) (*net.TCPConn, error) {
-	return func(ctx context.Context, local, remote netip.Addr) (*net.TCPConn, error) {
+func dialer(ns netns.NsHandle) func(ctx context.Context, local, remote netip.Addr, opt transport.SessionOptions) (*net.TCPConn, error) {
+	return func(ctx context.Context, local, remote netip.Addr, opt transport.SessionOptions) (*net.TCPConn, error) {
 		var c *net.TCPConn
 		err := netnstest.Do(ns, func() error {
 			var err error
-			c, err = transport.DialSession(ctx, local, remote)
+			c, err = transport.DialSession(ctx, local, remote, opt)
 			return err
 		})
 		return c, err

@@ -45,7 +45,7 @@ type Sockets struct {
 	Listener *net.TCPListener
 	// Dial opens a session connection; nil means transport.DialSession. Tests
 	// that run a speaker for a lab router dial from the router's namespace.
-	Dial func(ctx context.Context, local, remote netip.Addr) (*net.TCPConn, error)
+	Dial func(ctx context.Context, local, remote netip.Addr, opt transport.SessionOptions) (*net.TCPConn, error)
 }
 
 // Options are a speaker's hooks; all may be nil.
@@ -111,8 +111,11 @@ type Speaker struct {
 	// initialization time).
 	opening map[ldp.ConnID]*atomic.Bool
 	ifaces  map[string]ldp.InterfaceUp
-	nextID  ldp.ConnID
-	wg      sync.WaitGroup // every goroutine the speaker started
+	// md5 are the TCP-MD5 keys installed on the listener, by peer
+	// transport address (ldp.SetAuth).
+	md5    map[netip.Addr]string
+	nextID ldp.ConnID
+	wg     sync.WaitGroup // every goroutine the speaker started
 
 	dirty         bool      // events handled since the last publication
 	lastPublished time.Time // of the forwarding state
@@ -156,6 +159,7 @@ func New(eng *ldp.Engine, socks Sockets, opt Options) *Speaker {
 		conns:    map[ldp.ConnID]*transport.Conn{},
 		opening:  map[ldp.ConnID]*atomic.Bool{},
 		ifaces:   map[string]ldp.InterfaceUp{},
+		md5:      map[netip.Addr]string{},
 	}
 }
 
@@ -346,8 +350,20 @@ func (s *Speaker) dispatch(ctx context.Context, ev any) {
 	case accepted:
 		s.nextID++
 		id := s.nextID
+		remote := ev.conn.RemoteAddr().(*net.TCPAddr).AddrPort().Addr().Unmap()
+		authenticated := false
+		if key := s.md5[remote]; key != "" {
+			// The listener had the key, so the kernel checked the
+			// SYN; the key on the connection itself covers one that
+			// was accepted just before the key was installed.
+			if err := transport.SetSessionOptions(ev.conn, transport.SessionOptions{MD5Key: key}); err != nil {
+				s.log.Error("ldp: TCP-MD5 key not applied to an accepted connection", "remote", remote, "err", err)
+			} else {
+				authenticated = true
+			}
+		}
 		c := s.open(ctx, id, ev.conn)
-		s.handle(ctx, ldp.ConnAccepted{Conn: id, Local: c.LocalAddr(), Remote: c.RemoteAddr()})
+		s.handle(ctx, ldp.ConnAccepted{Conn: id, Local: c.LocalAddr(), Remote: c.RemoteAddr(), Authenticated: authenticated})
 	case dialled:
 		if ev.err != nil {
 			s.handle(ctx, ldp.ConnFailed{Conn: ev.id, Err: ev.err})
@@ -473,7 +489,7 @@ func (s *Speaker) do(ctx context.Context, a ldp.Action) {
 		s.spawn(func() {
 			dctx, cancel := context.WithTimeout(ctx, 15*time.Second)
 			defer cancel()
-			c, err := s.socks.Dial(dctx, a.Local.Addr(), a.Remote.Addr())
+			c, err := s.socks.Dial(dctx, a.Local.Addr(), a.Remote.Addr(), transport.SessionOptions{MD5Key: a.AuthKey})
 			select {
 			case s.live <- dialled{id: a.Conn, conn: c, err: err}:
 			case <-ctx.Done():
@@ -482,6 +498,19 @@ func (s *Speaker) do(ctx context.Context, a ldp.Action) {
 				}
 			}
 		})
+	case ldp.SetAuth:
+		if err := transport.SetMD5(s.socks.Listener, a.Peer, a.Key); err != nil {
+			// Without the key the neighbour's signed SYNs are
+			// dropped: its session cannot form, and this says why.
+			s.log.Error("ldp: TCP-MD5 key not installed on the session listener", "peer", a.Peer, "err", err)
+			delete(s.md5, a.Peer)
+			return
+		}
+		if a.Key == "" {
+			delete(s.md5, a.Peer)
+		} else {
+			s.md5[a.Peer] = a.Key
+		}
 	case ldp.Send:
 		c, ok := s.conns[a.Conn]
 		if !ok {

@@ -138,7 +138,7 @@ func (n *node) setup(t *testing.T, d discovery, tm timers) {
 }
 
 // newSpeaker (re)creates the node's speaker, dialling with dial.
-func (n *node) newSpeaker(dial func(ctx context.Context, local, remote netip.Addr) (*net.TCPConn, error)) {
+func (n *node) newSpeaker(dial func(ctx context.Context, local, remote netip.Addr, opt transport.SessionOptions) (*net.TCPConn, error)) {
 	n.sp = speaker.New(n.eng, speaker.Sockets{Hello: n.hello, Listener: n.lis, Dial: dial}, speaker.Options{
 		Log: n.log,
 		OnFIB: func(c ldp.FIBChanged) {
@@ -456,7 +456,7 @@ func TestRunWaitsForDial(t *testing.T) {
 	// the speaker gives up on it, then takes a while longer.
 	dialing := make(chan struct{}, 1)
 	var returned atomic.Bool
-	p.b.newSpeaker(func(ctx context.Context, _, _ netip.Addr) (*net.TCPConn, error) {
+	p.b.newSpeaker(func(ctx context.Context, _, _ netip.Addr, _ transport.SessionOptions) (*net.TCPConn, error) {
 		select {
 		case dialing <- struct{}{}:
 		default:

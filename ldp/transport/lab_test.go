@@ -118,7 +118,7 @@ func TestSessionDialAndAccept(t *testing.T) {
 	}()
 	var c *net.TCPConn
 	if err := r1.Do(func() (err error) {
-		c, err = DialSession(ctx, netip.MustParseAddr("10.0.0.1"), netip.MustParseAddr("10.0.0.2"))
+		c, err = DialSession(ctx, netip.MustParseAddr("10.0.0.1"), netip.MustParseAddr("10.0.0.2"), SessionOptions{})
 		return err
 	}); err != nil {
 		t.Fatal(err)

@@ -7,13 +7,25 @@ import (
 	"net"
 	"net/netip"
 	"sync"
+	"syscall"
 	"time"
 )
 
 // ListenSessions opens the TCP listener for sessions on port 646 of addr (the
-// LSR's transport address), or of every address when addr is invalid.
+// LSR's transport address), or of every address when addr is invalid. The
+// connections it accepts send with TTL 255 (GTSM, RFC 6720); TCP-MD5 keys
+// are added per peer with SetMD5.
 func ListenSessions(ctx context.Context, addr netip.Addr) (*net.TCPListener, error) {
-	lc := net.ListenConfig{Control: reuseAddr}
+	lc := net.ListenConfig{Control: func(network, address string, c syscall.RawConn) error {
+		if err := reuseAddr(network, address, c); err != nil {
+			return err
+		}
+		var serr error
+		if err := c.Control(func(fd uintptr) { serr = sendTTL255(int(fd)) }); err != nil {
+			return err
+		}
+		return serr
+	}}
 	host := "0.0.0.0"
 	if addr.IsValid() {
 		host = addr.String()
@@ -26,9 +38,21 @@ func ListenSessions(ctx context.Context, addr netip.Addr) (*net.TCPListener, err
 }
 
 // DialSession opens a session connection from our transport address to the
-// peer's, as the active side of RFC 5036 section 2.5.2.
-func DialSession(ctx context.Context, local, remote netip.Addr) (*net.TCPConn, error) {
-	d := net.Dialer{LocalAddr: net.TCPAddrFromAddrPort(netip.AddrPortFrom(local, 0))}
+// peer's, as the active side of RFC 5036 section 2.5.2, with opt's
+// protections in place before the SYN leaves, and TTL 255.
+func DialSession(ctx context.Context, local, remote netip.Addr, opt SessionOptions) (*net.TCPConn, error) {
+	d := net.Dialer{LocalAddr: net.TCPAddrFromAddrPort(netip.AddrPortFrom(local, 0)),
+		Control: func(_, _ string, c syscall.RawConn) error {
+			var serr error
+			if err := c.Control(func(fd uintptr) {
+				if serr = sendTTL255(int(fd)); serr == nil {
+					serr = applyOptions(int(fd), remote, opt)
+				}
+			}); err != nil {
+				return err
+			}
+			return serr
+		}}
 	c, err := d.DialContext(ctx, "tcp4", netip.AddrPortFrom(remote, Port).String())
 	if err != nil {
 		return nil, fmt.Errorf("ldp session to %s from %s: %w", remote, local, err)

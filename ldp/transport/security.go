@@ -1,0 +1,106 @@
+package transport
+
+import (
+	"errors"
+	"fmt"
+	"net"
+	"net/netip"
+	"syscall"
+	"unsafe"
+
+	"golang.org/x/sys/unix"
+)
+
+// Session protection the kernel enforces: TCP-MD5 signatures (RFC 2385, as
+// RFC 5036 section 2.9 has LDP use them) and GTSM (RFC 6720: segments from
+// a directly connected peer arrive with TTL 255, anything lower came from
+// further away and is dropped).
+
+// GTSMTTL is the TTL LDP sends with everywhere, and the least a GTSM
+// session accepts (RFC 6720 section 3).
+const GTSMTTL = 255
+
+// SessionOptions are the protections of one session connection.
+type SessionOptions struct {
+	// MD5Key signs every segment (TCP_MD5SIG); empty for none.
+	MD5Key string
+	// MinTTL drops received segments with a lower TTL (IP_MINTTL); 0 for
+	// no check. GTSM sessions use GTSMTTL.
+	MinTTL int
+}
+
+// SetMD5 installs key as the TCP-MD5 key for connections with peer on the
+// listener l: the kernel then accepts only SYNs from peer signed with it,
+// and the connections it accepts inherit it. An empty key removes peer's
+// key; removing one that is not there is not an error.
+func SetMD5(l *net.TCPListener, peer netip.Addr, key string) error {
+	return control(l, func(fd int) error { return setMD5(fd, peer, key) })
+}
+
+// SetSessionOptions applies opt to an accepted connection. The key must be
+// the one its listener had for the peer: a connection accepted before the
+// key was installed is unsigned, and from now on its peer's unsigned
+// segments are dropped, so it cannot pass for a protected session.
+func SetSessionOptions(c *net.TCPConn, opt SessionOptions) error {
+	remote := addrPort(c.RemoteAddr()).Addr()
+	return control(c, func(fd int) error { return applyOptions(fd, remote, opt) })
+}
+
+func applyOptions(fd int, peer netip.Addr, opt SessionOptions) error {
+	if opt.MD5Key != "" {
+		if err := setMD5(fd, peer, opt.MD5Key); err != nil {
+			return err
+		}
+	}
+	if opt.MinTTL > 0 {
+		if err := unix.SetsockoptInt(fd, unix.IPPROTO_IP, unix.IP_MINTTL, opt.MinTTL); err != nil {
+			return fmt.Errorf("IP_MINTTL %d: %w", opt.MinTTL, err)
+		}
+	}
+	return nil
+}
+
+func setMD5(fd int, peer netip.Addr, key string) error {
+	if len(key) > len(unix.TCPMD5Sig{}.Key) {
+		return fmt.Errorf("TCP-MD5 key for %s: %d bytes, at most %d", peer, len(key), len(unix.TCPMD5Sig{}.Key))
+	}
+	var sig unix.TCPMD5Sig
+	peer = peer.Unmap()
+	if !peer.Is4() {
+		return fmt.Errorf("TCP-MD5 key for %s: not an IPv4 address", peer)
+	}
+	sa := (*unix.RawSockaddrInet4)(unsafe.Pointer(&sig.Addr))
+	sa.Family = unix.AF_INET
+	sa.Addr = peer.As4()
+	sig.Keylen = uint16(len(key))
+	copy(sig.Key[:], key)
+	err := unix.SetsockoptTCPMD5Sig(fd, unix.IPPROTO_TCP, unix.TCP_MD5SIG, &sig)
+	if key == "" && errors.Is(err, unix.ENOENT) {
+		return nil
+	}
+	if err != nil {
+		return fmt.Errorf("TCP-MD5 key for %s: %w", peer, err)
+	}
+	return nil
+}
+
+// sendTTL255 makes a socket send with TTL 255 (RFC 6720: a GTSM peer drops
+// anything lower; a peer without GTSM does not care).
+func sendTTL255(fd int) error {
+	if err := unix.SetsockoptInt(fd, unix.IPPROTO_IP, unix.IP_TTL, GTSMTTL); err != nil {
+		return fmt.Errorf("IP_TTL %d: %w", GTSMTTL, err)
+	}
+	return nil
+}
+
+func control(c syscall.Conn, f func(fd int) error) error {
+	rc, err := c.SyscallConn()
+	if err != nil {
+		return err
+	}
+	var ferr error
+	if err := rc.Control(func(fd uintptr) { ferr = f(int(fd)) }); err != nil {
+		return err
+	}
+	return ferr
+}
