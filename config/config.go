@@ -12,6 +12,7 @@ import (
 	"fmt"
 	"net/netip"
 	"os"
+	"path/filepath"
 	"strings"
 	"time"
 
@@ -56,6 +57,11 @@ type LDP struct {
 	Limits         Limits         `yaml:"limits"`
 	// GracefulRestart is RFC 3478 (gracefulrestart.go).
 	GracefulRestart GracefulRestart `yaml:"graceful-restart"`
+	// Neighbors are TCP-MD5 passwords and GTSM exceptions by LSR ID
+	// (security.go).
+	Neighbors []Neighbor `yaml:"neighbors"`
+	// GTSM is RFC 6720 (security.go).
+	GTSM GTSM `yaml:"gtsm"`
 }
 
 // Interface is an interface LDP runs basic discovery on.
@@ -176,6 +182,9 @@ func Parse(name string, b []byte) (*Config, error) {
 	}
 	c.setDefaults()
 	if err := c.validate(); err != nil {
+		return nil, fmt.Errorf("%s: %w", name, err)
+	}
+	if err := c.LDP.loadNeighbors(filepath.Dir(name)); err != nil {
 		return nil, fmt.Errorf("%s: %w", name, err)
 	}
 	return &c, nil

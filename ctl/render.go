@@ -83,7 +83,7 @@ func addrOr(a netip.Addr, empty string) string {
 // uptime of OPERATIONAL sessions counted from now.
 func Neighbors(w io.Writer, ns []ldp.NeighborInfo, now time.Time) error {
 	tw := newTable(w)
-	row(tw, "LSR ID", "STATE", "ROLE", "TRANSPORT", "REMOTE", "UPTIME", "KEEPALIVE", "ADJ", "GR")
+	row(tw, "LSR ID", "STATE", "ROLE", "TRANSPORT", "REMOTE", "UPTIME", "KEEPALIVE", "ADJ", "AUTH", "GR")
 	for _, n := range ns {
 		role, remote, uptime, ka := none, none, none, none
 		if n.State != ldp.NonExistent.String() {
@@ -101,7 +101,11 @@ func Neighbors(w io.Writer, ns []ldp.NeighborInfo, now time.Time) error {
 		if n.KeepAlive > 0 {
 			ka = fmt.Sprintf("%ds", int64(n.KeepAlive/time.Second))
 		}
-		row(tw, n.LSRID.String(), n.State, role, addrOr(n.Transport, none), remote, uptime, ka, strconv.Itoa(len(n.Adjacencies)), grColumn(n, now))
+		auth := none
+		if n.MD5 {
+			auth = "md5"
+		}
+		row(tw, n.LSRID.String(), n.State, role, addrOr(n.Transport, none), remote, uptime, ka, strconv.Itoa(len(n.Adjacencies)), auth, grColumn(n, now))
 	}
 	return tw.Flush()
 }

@@ -21,7 +21,7 @@ var (
 		{
 			LSRID: addr("2.2.2.2"), Transport: addr("2.2.2.2"), State: "OPERATIONAL",
 			Since: now.Add(-(time.Hour + 2*time.Minute + 3*time.Second)), Active: false,
-			KeepAlive: 180 * time.Second, Remote: netip.MustParseAddrPort("2.2.2.2:40123"), GracefulRestart: true,
+			KeepAlive: 180 * time.Second, Remote: netip.MustParseAddrPort("2.2.2.2:40123"), GracefulRestart: true, MD5: true,
 			Adjacencies: []ldp.AdjacencyInfo{
 				{Interface: "zt0", Hold: 15 * time.Second, Expires: now.Add(12*time.Second + 400*time.Millisecond)},
 				{Targeted: true, Source: addr("2.2.2.2"), Hold: 45 * time.Second, Expires: now.Add(40 * time.Second)},
@@ -100,11 +100,11 @@ func TestNeighborsTable(t *testing.T) {
 		t.Fatal(err)
 	}
 	golden(t, "neighbors", b.String(), `
-LSR ID   STATE         ROLE     TRANSPORT  REMOTE         UPTIME    KEEPALIVE  ADJ  GR
-2.2.2.2  OPERATIONAL   passive  2.2.2.2    2.2.2.2:40123  01:02:03  180s       2    yes
-3.3.3.3  OPENSENT      active   3.3.3.3    3.3.3.3:646    -         -          1    -
-4.4.4.4  NON EXISTENT  -        4.4.4.4    -              -         -          1    -
-5.5.5.5  NON EXISTENT  -        -          -              -         -          0    reconnect-wait 12 stale 1m40s
+LSR ID   STATE         ROLE     TRANSPORT  REMOTE         UPTIME    KEEPALIVE  ADJ  AUTH  GR
+2.2.2.2  OPERATIONAL   passive  2.2.2.2    2.2.2.2:40123  01:02:03  180s       2    md5   yes
+3.3.3.3  OPENSENT      active   3.3.3.3    3.3.3.3:646    -         -          1    -     -
+4.4.4.4  NON EXISTENT  -        4.4.4.4    -              -         -          1    -     -
+5.5.5.5  NON EXISTENT  -        -          -              -         -          0    -     reconnect-wait 12 stale 1m40s
 `)
 }
 

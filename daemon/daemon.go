@@ -190,6 +190,11 @@ func engineConfig(cfg *config.Config, log *slog.Logger, devices map[string]strin
 	for _, t := range cfg.LDP.Targeted {
 		c.Targets = append(c.Targets, t.Address)
 	}
+	for _, n := range cfg.LDP.Neighbors {
+		if n.Key != "" {
+			c.Auth = append(c.Auth, ldp.AuthKey{Peers: n.Peers(), Key: n.Key})
+		}
+	}
 	return c
 }
 

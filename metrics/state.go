@@ -98,12 +98,14 @@ var (
 		"Best routes in lsrd's RIB by source (connected, static, kernel, bgp).", "source")
 	limitRefusedDesc = desc("ldp_limit_refused_total",
 		"Hellos and connections LDP refused or closed because one of its bounds was reached, by bound: interface-adjacencies, neighbors, pending-connections, init-timeout, unrouted-labels (ldp.limits in the configuration).", "limit")
+	securityDesc = desc("ldp_security_events_total",
+		"Sessions and hellos that failed or were dropped for TCP-MD5 or GTSM, by event: md5-no-answer (a signed dial failed: the neighbour's key differs or it has none), md5-unsigned-connection (an unsigned connection from a neighbour with a key, closed), md5-no-session (no session from a neighbour with a key 30s after discovery), gtsm-hello-ttl (a link hello with TTL below 255 dropped).", "event")
 
 	stateDescs = []*prometheus.Desc{sessionStateDesc, sessionsDesc, stateSecondsDesc, flapsDesc, adjacenciesDesc,
 		hellosDesc, messagesDesc, notificationsDesc, bindingsDesc, labelsInUseDesc, labelRangeDesc,
 		allocFailuresDesc, fecsDesc, starvedDesc, staleBindingsDesc, lfibDesc, ftnDesc, kernelObjectsDesc, kernelStaleDesc,
 		kernelStaleRoutesDesc, kernelAwaitingSweepDesc, ribRoutesDesc,
-		limitRefusedDesc}
+		limitRefusedDesc, securityDesc}
 )
 
 // scrapeTimeout bounds how long a scrape waits for lsrd's parts.
@@ -176,6 +178,9 @@ func (c stateCollector) Collect(ch chan<- prometheus.Metric) {
 	}
 	for _, l := range []ldp.Limit{ldp.LimitInterfaceAdjacencies, ldp.LimitNeighbors, ldp.LimitPendingConnections, ldp.LimitInitTimeout, ldp.LimitUnroutedLabels} {
 		counter(limitRefusedDesc, s.Counters.Limits[l], string(l))
+	}
+	for _, ev := range []ldp.Security{ldp.SecMD5NoAnswer, ldp.SecMD5Unsigned, ldp.SecMD5NoSession, ldp.SecGTSMHello} {
+		counter(securityDesc, s.Counters.Security[ev], string(ev))
 	}
 	for _, st := range sessionStates {
 		gauge(sessionsDesc, float64(byState[st.String()]), st.String())
