@@ -138,19 +138,25 @@ func (l *LSRD) Reload(yaml string) error {
 	if err := os.WriteFile(l.Config, []byte(yaml+"control:\n  socket: "+l.Socket+"\n"), 0o644); err != nil {
 		return err
 	}
-	resp, err := l.client.Post("http://lsrd/v1/reload", "application/json", nil)
+	return l.Post("/v1/reload")
+}
+
+// Post asks the control API to act (path like "/v1/reload") and returns
+// lsrd's verdict.
+func (l *LSRD) Post(path string) error {
+	resp, err := l.client.Post("http://lsrd"+path, "application/json", nil)
 	if err != nil {
-		return fmt.Errorf("%s: lsrd reload: %w", l.r.Name, err)
+		return fmt.Errorf("%s: lsrd %s: %w", l.r.Name, path, err)
 	}
 	defer resp.Body.Close()
 	var env struct {
 		Error string `json:"error"`
 	}
 	if err := json.NewDecoder(resp.Body).Decode(&env); err != nil {
-		return fmt.Errorf("%s: lsrd reload: %w", l.r.Name, err)
+		return fmt.Errorf("%s: lsrd %s: %w", l.r.Name, path, err)
 	}
 	if env.Error != "" {
-		return fmt.Errorf("%s: lsrd reload: %s", l.r.Name, env.Error)
+		return fmt.Errorf("%s: lsrd %s: %s", l.r.Name, path, env.Error)
 	}
 	return nil
 }
