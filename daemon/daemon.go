@@ -190,9 +190,13 @@ func engineConfig(cfg *config.Config, log *slog.Logger, devices map[string]strin
 	for _, t := range cfg.LDP.Targeted {
 		c.Targets = append(c.Targets, t.Address)
 	}
+	c.GTSM = ldp.GTSM{Disabled: cfg.LDP.GTSM.Disabled, CheckHellos: cfg.LDP.GTSM.CheckHellos}
 	for _, n := range cfg.LDP.Neighbors {
 		if n.Key != "" {
 			c.Auth = append(c.Auth, ldp.AuthKey{Peers: n.Peers(), Key: n.Key})
+		}
+		if n.GTSM != nil && !*n.GTSM {
+			c.GTSM.Off = append(c.GTSM.Off, n.Peers())
 		}
 	}
 	return c

@@ -35,7 +35,7 @@ type JoinMulticast struct{ Ifname string }
 type LeaveMulticast struct{ Ifname string }
 
 // SendHello asks the runtime to send a UDP datagram from port 646. For a Link
-// Hello Dst is 224.0.0.2:646 and the datagram leaves on Ifname with TTL 1;
+// Hello Dst is 224.0.0.2:646 and the datagram leaves on Ifname with TTL 255 (RFC 6720);
 // for a Targeted Hello Ifname is empty and Dst is the target.
 type SendHello struct {
 	Ifname string
@@ -52,6 +52,9 @@ type Dial struct {
 	// AuthKey is the TCP-MD5 key the connection is signed with; empty
 	// for none.
 	AuthKey string
+	// MinTTL drops the connection's segments that arrive with a lower
+	// TTL (GTSM); 0 for no check.
+	MinTTL int
 }
 
 // Send asks the runtime to write Data, one or more whole PDUs, on Conn.

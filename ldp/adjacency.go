@@ -43,6 +43,9 @@ type adjacency struct {
 	nbr     *neighbor
 	hold    time.Duration // negotiated; InfiniteHold never expires
 	expires time.Time     // zero when the hold time is infinite
+	// peerGTSM: the neighbour's last link hello carried the G flag (RFC
+	// 6720 section 3).
+	peerGTSM bool
 }
 
 // refresh restarts the hold timer of a on receipt of a matching Hello.

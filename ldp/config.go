@@ -98,6 +98,8 @@ type Config struct {
 	// Auth is the TCP-MD5 keys of sessions (auth.go), by prefix of
 	// neighbour LSR IDs.
 	Auth []AuthKey
+	// GTSM is RFC 6720 (gtsm.go).
+	GTSM GTSM
 
 	// GracefulRestart is LDP Graceful Restart (RFC 3478), off when not
 	// Enabled: no FT Session TLV is sent and every session loss ends the
@@ -219,6 +221,9 @@ func (c Config) validate() error {
 		}
 	}
 	if err := c.validateAuth(); err != nil {
+		return err
+	}
+	if err := c.GTSM.validate(); err != nil {
 		return err
 	}
 	return c.GracefulRestart.validate()

@@ -234,6 +234,19 @@ func parseConfig(line string) (Config, error) {
 	if s := k.str("interfaces"); s != "" {
 		c.Interfaces = strings.Split(s, ",")
 	}
+	switch k.str("gtsm") {
+	case "off":
+		c.GTSM.Disabled = true
+	case "check-hellos":
+		c.GTSM.CheckHellos = true
+	}
+	if s := k.str("gtsm-off"); s != "" {
+		pfxs, err := parsePrefixes(s)
+		if err != nil {
+			return c, err
+		}
+		c.GTSM.Off = pfxs
+	}
 	if s := k.str("md5"); s != "" {
 		// md5=PREFIX:KEY,...: TCP-MD5 keys by prefix of LSR IDs.
 		for _, e := range strings.Split(s, ",") {
@@ -377,7 +390,7 @@ func parseEvent(line string, more []string) (time.Time, []Event, error) {
 		if err != nil {
 			return at, nil, err
 		}
-		ev := HelloReceived{Ifname: k.str("if"), Src: ap("src"), Dst: k.addr("dst"), Targeted: flags["targeted"], Data: data}
+		ev := HelloReceived{Ifname: k.str("if"), Src: ap("src"), Dst: k.addr("dst"), Targeted: flags["targeted"], Data: data, TTL: int(k.uint("ttl", 8))}
 		evs = []Event{ev}
 	case "accept":
 		evs = []Event{ConnAccepted{Conn: conn(), Local: ap("local"), Remote: ap("remote"), Authenticated: flags["md5"]}}
@@ -466,6 +479,9 @@ func showState(e *Engine) []string {
 		}
 		if n.sess != nil && n.sess.authenticated {
 			st += " md5"
+		}
+		if n.sess != nil && n.sess.gtsm {
+			st += " gtsm"
 		}
 		out = append(out, fmt.Sprintf("neighbor %s transport=%s %s%s%s", id, n.transport, st, retry, gr))
 	}

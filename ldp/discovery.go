@@ -105,6 +105,8 @@ func (e *Engine) helloPDU(hold time.Duration, targeted bool) []byte {
 			HoldTime:        uint16(hold / time.Second),
 			Targeted:        targeted,
 			RequestTargeted: targeted,
+			// RFC 6720 section 3: link hellos only.
+			GTSM: !targeted && !e.cfg.GTSM.Disabled,
 		},
 		// Always explicit, so the peer never has to guess our transport
 		// address from the datagram's source (section 2.5.2).
@@ -241,6 +243,8 @@ func (e *Engine) helloReceived(ev HelloReceived) {
 	case h.Params.Targeted != ev.Targeted:
 		drop("T bit does not match how the hello arrived")
 		return
+	case e.gtsmHelloDropped(ev, pdu.ID.LSRID):
+		return
 	}
 	src := ev.Src.Addr().Unmap()
 	key := adjKey{targeted: ev.Targeted, lsrID: pdu.ID.LSRID}
@@ -310,6 +314,7 @@ func (e *Engine) helloReceived(ev HelloReceived) {
 	// hellos that were accepted, so that strangers leave no counters.
 	e.counts.peer(pdu.ID.LSRID).Received[wire.MsgHello]++
 	e.refresh(a, negotiateHelloHold(local, h.Params.HoldTime, ev.Targeted))
+	a.peerGTSM = h.Params.GTSM && !ev.Targeted
 	if ev.Targeted && h.Params.RequestTargeted && e.targets[src] == nil {
 		// Section 2.4.2: an accepted request for Targeted Hellos is
 		// answered with our own, for as long as the adjacency lives.

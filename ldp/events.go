@@ -38,6 +38,9 @@ type HelloReceived struct {
 	Dst      netip.Addr
 	Targeted bool
 	Data     []byte
+	// TTL is the datagram's IP TTL, 0 when the runtime does not know it
+	// (GTSM, gtsm.go).
+	TTL int
 }
 
 // ConnAccepted reports an incoming TCP connection on port 646. Conn is

@@ -22,7 +22,10 @@ type NeighborInfo struct {
 	Remote    netip.AddrPort `json:"remote,omitzero"`
 	// MD5 is true when the session's connection is TCP-MD5 signed; a
 	// neighbour with a key never has a session without it.
-	MD5         bool            `json:"md5"`
+	MD5 bool `json:"md5"`
+	// GTSM is true when the session drops segments that arrive with a
+	// TTL below 255 (RFC 6720).
+	GTSM        bool            `json:"gtsm"`
 	Adjacencies []AdjacencyInfo `json:"adjacencies"`
 
 	// GracefulRestart is true when the session (the current one, or the
@@ -87,6 +90,7 @@ func (e *Engine) Neighbors() []NeighborInfo {
 			ni.Active = s.active
 			ni.Remote = s.remote
 			ni.MD5 = s.authenticated
+			ni.GTSM = s.gtsm
 			if s.state == Operational {
 				ni.KeepAlive = s.keepAlive
 			}

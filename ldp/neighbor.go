@@ -82,8 +82,10 @@ func (e *Engine) maybeConnect(n *neighbor) {
 	s.nbr = n
 	s.remote = netip.AddrPortFrom(n.transport, Port)
 	s.authenticated = n.authKey != ""
+	minTTL := e.gtsmMinTTL(n)
+	s.gtsm = minTTL > 0
 	n.sess = s
-	e.emit(Dial{Conn: id, Local: netip.AddrPortFrom(e.cfg.TransportAddr, 0), Remote: s.remote, AuthKey: n.authKey})
+	e.emit(Dial{Conn: id, Local: netip.AddrPortFrom(e.cfg.TransportAddr, 0), Remote: s.remote, AuthKey: n.authKey, MinTTL: minTTL})
 	e.log.Info("ldp session connecting", "lsr-id", n.id, "remote", s.remote)
 }
 

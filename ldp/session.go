@@ -36,8 +36,10 @@ type session struct {
 	eolOwed bool
 	cause   []any // why the session ends, for the log (endedBy)
 	parked  bool  // its first PDU waits for a hello (setup.go)
-	// authenticated: the connection is TCP-MD5 signed (auth.go).
+	// authenticated: the connection is TCP-MD5 signed (auth.go); gtsm:
+	// it drops segments with a TTL below 255 (gtsm.go).
 	authenticated bool
+	gtsm          bool
 	curable       bool // ended by something a hello or route can cure
 
 	// Graceful restart (RFC 3478): whether our Initialization carried the
@@ -265,6 +267,10 @@ func (e *Engine) bind(s *session, id wire.LDPID) bool {
 	}
 	if !e.authAccept(s, n) {
 		return false
+	}
+	if ttl := e.gtsmMinTTL(n); ttl > 0 {
+		s.gtsm = true
+		e.emit(Protect{Conn: s.conn, MinTTL: ttl})
 	}
 	s.nbr = n
 	n.sess = s

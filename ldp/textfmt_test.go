@@ -362,7 +362,12 @@ func renderAction(a Action) []string {
 		if a.AuthKey != "" {
 			s += " md5=" + a.AuthKey
 		}
+		if a.MinTTL > 0 {
+			s += fmt.Sprintf(" min-ttl=%d", a.MinTTL)
+		}
 		return []string{s}
+	case Protect:
+		return []string{fmt.Sprintf("protect %s min-ttl=%d", connName(a.Conn), a.MinTTL)}
 	case SetAuth:
 		if a.Key == "" {
 			return []string{fmt.Sprintf("md5-key %s none", a.Peer)}

@@ -65,6 +65,11 @@ func TestLDPMD5WithFRR(t *testing.T) {
 		if n1.State != "OPERATIONAL" || !n1.MD5 || n3.State != "OPERATIONAL" || n3.MD5 {
 			return fmt.Errorf("r1: %s md5=%v, r3: %s md5=%v", n1.State, n1.MD5, n3.State, n3.MD5)
 		}
+		// FRR sets the G flag in its link hellos: both sessions use
+		// GTSM (RFC 6720), TTL 255 both ways.
+		if !n1.GTSM || !n3.GTSM {
+			return fmt.Errorf("sessions without GTSM: r1 %v, r3 %v", n1.GTSM, n3.GTSM)
+		}
 		first = n3
 		return nil
 	})

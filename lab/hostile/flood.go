@@ -19,7 +19,7 @@ import (
 const MaxFloodRate = 10000
 
 // Flood describes a link hello flood: Count Link Hellos (RFC 5036 section
-// 2.4.1) to 224.0.0.2:646 with TTL 1, out of one interface from one
+// 2.4.1) to 224.0.0.2:646 with TTL 1 (or TTL), out of one interface from one
 // address, each from a new LSR ID (FirstLSRID, then the addresses after
 // it), at Rate per second.
 type Flood struct {
@@ -34,6 +34,10 @@ type Flood struct {
 	// TransportAddr is carried in a Transport Address TLV when valid;
 	// otherwise the router takes Src as the transport address.
 	TransportAddr netip.Addr
+	// TTL is the hellos' IP TTL, 1 when 0; GTSM sets their G flag (RFC
+	// 6720), as a GTSM neighbour's hellos would.
+	TTL  int
+	GTSM bool
 }
 
 // FloodResult is what a flood did.
@@ -82,7 +86,7 @@ func FloodLinkHellos(ctx context.Context, in Netns, f Flood) (FloodResult, error
 		p = ipv4.NewPacketConn(conn)
 		for _, set := range []func() error{
 			func() error { return p.SetMulticastInterface(ifi) },
-			func() error { return p.SetMulticastTTL(1) },
+			func() error { return p.SetMulticastTTL(max(f.TTL, 1)) },
 			func() error { return p.SetMulticastLoopback(false) },
 		} {
 			if err := set(); err != nil {
@@ -98,7 +102,7 @@ func FloodLinkHellos(ctx context.Context, in Netns, f Flood) (FloodResult, error
 	defer conn.Close()
 
 	dst := &net.UDPAddr{IP: transport.AllRouters.AsSlice(), Port: transport.Port}
-	hello := &wire.Hello{Params: wire.CommonHelloParams{HoldTime: f.Hold}, TransportAddr: f.TransportAddr}
+	hello := &wire.Hello{Params: wire.CommonHelloParams{HoldTime: f.Hold, GTSM: f.GTSM}, TransportAddr: f.TransportAddr}
 	pdu := &wire.PDU{Messages: []wire.Message{hello}}
 	var res FloodResult
 	var buf []byte

@@ -429,7 +429,7 @@ func (s *Speaker) serveLive(ctx context.Context) {
 }
 
 func (s *Speaker) hello(ctx context.Context, h transport.Hello) {
-	ev := ldp.HelloReceived{Src: h.Src, Dst: h.Dst, Data: h.Data, Targeted: h.Dst != transport.AllRouters}
+	ev := ldp.HelloReceived{Src: h.Src, Dst: h.Dst, Data: h.Data, Targeted: h.Dst != transport.AllRouters, TTL: h.TTL}
 	if !ev.Targeted {
 		for name, ifc := range s.ifaces {
 			if ifc.Index == h.Ifindex {
@@ -489,7 +489,7 @@ func (s *Speaker) do(ctx context.Context, a ldp.Action) {
 		s.spawn(func() {
 			dctx, cancel := context.WithTimeout(ctx, 15*time.Second)
 			defer cancel()
-			c, err := s.socks.Dial(dctx, a.Local.Addr(), a.Remote.Addr(), transport.SessionOptions{MD5Key: a.AuthKey})
+			c, err := s.socks.Dial(dctx, a.Local.Addr(), a.Remote.Addr(), transport.SessionOptions{MD5Key: a.AuthKey, MinTTL: a.MinTTL})
 			select {
 			case s.live <- dialled{id: a.Conn, conn: c, err: err}:
 			case <-ctx.Done():
@@ -498,6 +498,12 @@ func (s *Speaker) do(ctx context.Context, a ldp.Action) {
 				}
 			}
 		})
+	case ldp.Protect:
+		if c, ok := s.conns[a.Conn]; ok {
+			if err := c.SetMinTTL(a.MinTTL); err != nil {
+				s.log.Warn("ldp: GTSM not applied to a session", "peer", c.RemoteAddr(), "err", err)
+			}
+		}
 	case ldp.SetAuth:
 		if err := transport.SetMD5(s.socks.Listener, a.Peer, a.Key); err != nil {
 			// Without the key the neighbour's signed SYNs are

@@ -42,9 +42,10 @@ func ListenHello(ctx context.Context) (*HelloSocket, error) {
 		conn.Close()
 		return nil, fmt.Errorf("ldp hello socket: control messages: %w", err)
 	}
-	// Basic hellos must not leave the link (RFC 5036 2.4.1), and our own must
-	// not come back to us.
-	if err := p.SetMulticastTTL(1); err != nil {
+	// Basic hellos go to 224.0.0.2, which no router forwards (RFC 5036
+	// 2.4.1), with TTL 255 so that a GTSM neighbour can tell they came
+	// from the link (RFC 6720 section 3); our own must not come back to us.
+	if err := p.SetMulticastTTL(GTSMTTL); err != nil {
 		conn.Close()
 		return nil, fmt.Errorf("ldp hello socket: multicast TTL: %w", err)
 	}

@@ -46,6 +46,16 @@ func SetSessionOptions(c *net.TCPConn, opt SessionOptions) error {
 	return control(c, func(fd int) error { return applyOptions(fd, remote, opt) })
 }
 
+// SetMinTTL drops the connection's segments that arrive with a TTL below
+// ttl (GTSM).
+func (k *Conn) SetMinTTL(ttl int) error {
+	sc, ok := k.c.(syscall.Conn)
+	if !ok {
+		return fmt.Errorf("IP_MINTTL: %T has no socket", k.c)
+	}
+	return control(sc, func(fd int) error { return applyOptions(fd, netip.Addr{}, SessionOptions{MinTTL: ttl}) })
+}
+
 func applyOptions(fd int, peer netip.Addr, opt SessionOptions) error {
 	if opt.MD5Key != "" {
 		if err := setMD5(fd, peer, opt.MD5Key); err != nil {
