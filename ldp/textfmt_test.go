@@ -205,6 +205,9 @@ func renderMessage(m wire.Message) string {
 			fmt.Fprintf(&b, " transport=%s", m.TransportAddr)
 		}
 		b.WriteString(optU32("seq", m.ConfigSeq))
+		if m.DualStack != 0 {
+			fmt.Fprintf(&b, " ds=%v", m.DualStack)
+		}
 		b.WriteString(renderUnknown(m.Unknown))
 	case *wire.Initialization:
 		p := m.Session
@@ -607,6 +610,12 @@ func parseMessage(line string) (wire.Message, error) {
 		msg = &wire.Hello{MsgID: id, Params: wire.CommonHelloParams{
 			HoldTime: uint16(k.uint("hold", 16)), Targeted: flags["T"], RequestTargeted: flags["R"], GTSM: flags["G"],
 		}, TransportAddr: k.addr("transport"), ConfigSeq: k.optU32("seq"), Unknown: k.unknown()}
+		switch k.str("ds") {
+		case "IPv4":
+			msg.(*wire.Hello).DualStack = wire.AFIPv4
+		case "IPv6":
+			msg.(*wire.Hello).DualStack = wire.AFIPv6
+		}
 	case "Initialization":
 		msg = &wire.Initialization{MsgID: id, Session: wire.CommonSessionParams{
 			ProtocolVersion: uint16(k.uint("ver", 16)), KeepAliveTime: uint16(k.uint("keepalive", 16)),

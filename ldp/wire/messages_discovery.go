@@ -1,6 +1,9 @@
 package wire
 
-import "net/netip"
+import (
+	"encoding/binary"
+	"net/netip"
+)
 
 // Hello is the Hello message (0x0100, RFC 5036 section 3.5.2).
 // TransportAddr, when valid, is sent as an IPv4 Transport Address TLV
@@ -11,8 +14,19 @@ type Hello struct {
 	Params        CommonHelloParams
 	TransportAddr netip.Addr
 	ConfigSeq     *uint32
-	Unknown       []RawTLV
+	// DualStack is the transport connection preference of the Dual-Stack
+	// capability TLV (RFC 7552 section 6.1.1), AFIPv4 or AFIPv6; 0 when
+	// the Hello has none (a single-stack LSR).
+	DualStack AddressFamily
+	Unknown   []RawTLV
 }
+
+// The TR values of the Dual-Stack capability TLV (RFC 7552 section 6.1.1),
+// in the top 4 bits of its 32-bit value.
+const (
+	dualStackIPv4 = 0b0100
+	dualStackIPv6 = 0b0110
+)
 
 // Type returns MsgHello.
 func (*Hello) Type() MsgType { return MsgHello }
@@ -41,12 +55,32 @@ func (m *Hello) appendParams(b []byte) ([]byte, error) {
 	if a.Is6() {
 		b = fixedTLV(b, TLVIPv6TransportAddr, a.AsSlice()...)
 	}
+	if m.DualStack != 0 {
+		var tr uint32
+		switch m.DualStack {
+		case AFIPv4:
+			tr = dualStackIPv4
+		case AFIPv6:
+			tr = dualStackIPv6
+		default:
+			return b, invalidf("dual-stack preference %v", m.DualStack)
+		}
+		// Sent with the U bit: an LSR that does not know it ignores it
+		// (RFC 7552 section 6.1.1).
+		var start int
+		b, start = beginTLV(b, true, false, TLVDualStack)
+		b = binary.BigEndian.AppendUint32(b, tr<<28)
+		var err error
+		if b, err = endTLV(b, start); err != nil {
+			return b, err
+		}
+	}
 	return appendRawTLVs(b, m.Unknown)
 }
 
 func decodeHello(c *msgCtx, r *tlvReader) (Message, *DecodeError) {
 	m := &Hello{MsgID: c.id}
-	var seenParams, seenAddr, seenSeq bool
+	var seenParams, seenAddr, seenSeq, seenDS bool
 	if err := r.each(func(t tlvAt) (err *DecodeError) {
 		switch t.Type {
 		case TLVCommonHelloParams:
@@ -64,6 +98,20 @@ func decodeHello(c *msgCtx, r *tlvReader) (Message, *DecodeError) {
 				var v uint32
 				v, err = decodeU32(c, t)
 				m.ConfigSeq = &v
+			}
+		case TLVDualStack:
+			if err = c.once(&seenDS, t); err == nil {
+				var v uint32
+				if v, err = decodeU32(c, t); err == nil {
+					switch v >> 28 {
+					case dualStackIPv4:
+						m.DualStack = AFIPv4
+					case dualStackIPv6:
+						m.DualStack = AFIPv6
+					default:
+						err = c.errAt(t.name(), t.off, StatusMalformedTLVValue, "dual-stack transport preference 0x%08x is neither LDPoIPv4 nor LDPoIPv6", v)
+					}
+				}
 			}
 		default:
 			c.unknown(t, &m.Unknown)

@@ -37,6 +37,7 @@ const (
 	TLVTypedWildcardFECCap     TLVType = 0x050B // RFC 5918
 	TLVLabelRequestMsgID       TLVType = 0x0600
 	TLVUnrecognizedNotifCap    TLVType = 0x0603 // RFC 5919
+	TLVDualStack               TLVType = 0x0701 // RFC 7552, sent with the U bit
 )
 
 var tlvNames = map[TLVType]string{
@@ -56,6 +57,7 @@ var tlvNames = map[TLVType]string{
 	TLVIPv4TransportAddr:       "IPv4 Transport Address",
 	TLVConfigSeqNumber:         "Configuration Sequence Number",
 	TLVIPv6TransportAddr:       "IPv6 Transport Address",
+	TLVDualStack:               "Dual-Stack capability",
 	TLVCommonSessionParams:     "Common Session Parameters",
 	TLVATMSessionParams:        "ATM Session Parameters",
 	TLVFrameRelaySessionParams: "Frame Relay Session Parameters",

@@ -40,6 +40,30 @@ var vectors = []vector{
 		}}},
 	},
 	{
+		name: "Hello link, IPv6 transport, dual-stack preferring IPv6 (RFC 7552)",
+		hex: `0001 0032 0a000001 0000
+		      0100 0028 00000003
+		      0400 0004 000f 2000                      # hold 15, G=1
+		      0403 0010 20010db8000000000000000000000001
+		      8701 0004 60000000                       # Dual-Stack, U bit, TR=0110`,
+		want: &PDU{ID: id("10.0.0.1", 0), Messages: []Message{&Hello{
+			MsgID: 3, Params: CommonHelloParams{HoldTime: 15, GTSM: true},
+			TransportAddr: ip("2001:db8::1"), DualStack: AFIPv6,
+		}}},
+	},
+	{
+		name: "Hello link, IPv4 transport, dual-stack preferring IPv4",
+		hex: `0001 0026 0a000001 0000
+		      0100 001c 00000004
+		      0400 0004 000f 0000
+		      0401 0004 0a000001
+		      8701 0004 40000000                       # TR=0100`,
+		want: &PDU{ID: id("10.0.0.1", 0), Messages: []Message{&Hello{
+			MsgID: 4, Params: CommonHelloParams{HoldTime: 15},
+			TransportAddr: ip("10.0.0.1"), DualStack: AFIPv4,
+		}}},
+	},
+	{
 		name: "Initialization with capabilities",
 		hex: `0001 002f 0a000001 0000
 		      0200 0025 00000003
