@@ -205,8 +205,12 @@ func renderMessage(m wire.Message) string {
 			fmt.Fprintf(&b, " transport=%s", m.TransportAddr)
 		}
 		b.WriteString(optU32("seq", m.ConfigSeq))
-		if m.DualStack != 0 {
-			fmt.Fprintf(&b, " ds=%v", m.DualStack)
+		if d := m.DualStack; d != nil {
+			if f := d.Family(); f != 0 {
+				fmt.Fprintf(&b, " ds=%v", f)
+			} else {
+				fmt.Fprintf(&b, " ds=%#x", d.TR)
+			}
 		}
 		b.WriteString(renderUnknown(m.Unknown))
 	case *wire.Initialization:
@@ -610,11 +614,14 @@ func parseMessage(line string) (wire.Message, error) {
 		msg = &wire.Hello{MsgID: id, Params: wire.CommonHelloParams{
 			HoldTime: uint16(k.uint("hold", 16)), Targeted: flags["T"], RequestTargeted: flags["R"], GTSM: flags["G"],
 		}, TransportAddr: k.addr("transport"), ConfigSeq: k.optU32("seq"), Unknown: k.unknown()}
-		switch k.str("ds") {
+		switch ds := k.str("ds"); ds {
+		case "":
 		case "IPv4":
-			msg.(*wire.Hello).DualStack = wire.AFIPv4
+			msg.(*wire.Hello).DualStack = &wire.DualStack{TR: wire.DualStackIPv4}
 		case "IPv6":
-			msg.(*wire.Hello).DualStack = wire.AFIPv6
+			msg.(*wire.Hello).DualStack = &wire.DualStack{TR: wire.DualStackIPv6}
+		default:
+			msg.(*wire.Hello).DualStack = &wire.DualStack{TR: uint8(k.uint("ds", 4))}
 		}
 	case "Initialization":
 		msg = &wire.Initialization{MsgID: id, Session: wire.CommonSessionParams{

@@ -18,10 +18,6 @@ type errCase struct {
 // A Label Mapping for 10.1.0.0/24 label 16 is 0400 0017 <id> + FEC (11
 // bytes at offset 18) + label (8 bytes at offset 29) in a 33-byte PDU.
 var fatalCases = []errCase{
-	{name: "dual-stack TLV with a bad transport preference (RFC 7552)",
-		hex: `0001 0026 0a000001 0000 0100 001c 00000001 0400 0004 000f 0000
-		      0401 0004 0a000001  8701 0004 50000000`,
-		status: StatusMalformedTLVValue, offset: 34, text: []string{"Hello", "Dual-Stack capability", "0x50000000"},},
 	{name: "dual-stack TLV of the wrong length",
 		hex: `0001 0024 0a000001 0000 0100 001a 00000001 0400 0004 000f 0000
 		      0401 0004 0a000001  8701 0002 6000`,

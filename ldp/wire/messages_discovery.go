@@ -14,19 +14,47 @@ type Hello struct {
 	Params        CommonHelloParams
 	TransportAddr netip.Addr
 	ConfigSeq     *uint32
-	// DualStack is the transport connection preference of the Dual-Stack
-	// capability TLV (RFC 7552 section 6.1.1), AFIPv4 or AFIPv6; 0 when
-	// the Hello has none (a single-stack LSR).
-	DualStack AddressFamily
+	// DualStack is the Dual-Stack capability TLV (RFC 7552 section
+	// 6.1.1); nil when the Hello has none (a single-stack LSR).
+	DualStack *DualStack
 	Unknown   []RawTLV
 }
 
-// The TR values of the Dual-Stack capability TLV (RFC 7552 section 6.1.1),
-// in the top 4 bits of its 32-bit value.
+// DualStack is the Dual-Stack capability TLV (0x0701, sent with the U bit):
+// the transport connection preference of a dual-stack LSR.
+type DualStack struct {
+	// TR is the preference, the top 4 bits of the TLV's value:
+	// DualStackIPv4 or DualStackIPv6. Other values are kept as received:
+	// RFC 7552 has the receiver treat one it does not recognize as a
+	// mismatch, which is the engine's decision.
+	TR uint8
+}
+
+// The TR values of RFC 7552 section 6.1.1.
 const (
-	dualStackIPv4 = 0b0100
-	dualStackIPv6 = 0b0110
+	DualStackIPv4 uint8 = 0b0100 // LDPoIPv4
+	DualStackIPv6 uint8 = 0b0110 // LDPoIPv6
 )
+
+// NewDualStack returns the TLV preferring af.
+func NewDualStack(af AddressFamily) *DualStack {
+	if af == AFIPv4 {
+		return &DualStack{TR: DualStackIPv4}
+	}
+	return &DualStack{TR: DualStackIPv6}
+}
+
+// Family is the family TR prefers, 0 when TR is not a value RFC 7552
+// defines.
+func (d DualStack) Family() AddressFamily {
+	switch d.TR {
+	case DualStackIPv4:
+		return AFIPv4
+	case DualStackIPv6:
+		return AFIPv6
+	}
+	return 0
+}
 
 // Type returns MsgHello.
 func (*Hello) Type() MsgType { return MsgHello }
@@ -55,21 +83,15 @@ func (m *Hello) appendParams(b []byte) ([]byte, error) {
 	if a.Is6() {
 		b = fixedTLV(b, TLVIPv6TransportAddr, a.AsSlice()...)
 	}
-	if m.DualStack != 0 {
-		var tr uint32
-		switch m.DualStack {
-		case AFIPv4:
-			tr = dualStackIPv4
-		case AFIPv6:
-			tr = dualStackIPv6
-		default:
-			return b, invalidf("dual-stack preference %v", m.DualStack)
+	if m.DualStack != nil {
+		if m.DualStack.TR > 0xf {
+			return b, invalidf("dual-stack preference %d does not fit 4 bits", m.DualStack.TR)
 		}
 		// Sent with the U bit: an LSR that does not know it ignores it
 		// (RFC 7552 section 6.1.1).
 		var start int
 		b, start = beginTLV(b, true, false, TLVDualStack)
-		b = binary.BigEndian.AppendUint32(b, tr<<28)
+		b = binary.BigEndian.AppendUint32(b, uint32(m.DualStack.TR)<<28)
 		var err error
 		if b, err = endTLV(b, start); err != nil {
 			return b, err
@@ -103,14 +125,8 @@ func decodeHello(c *msgCtx, r *tlvReader) (Message, *DecodeError) {
 			if err = c.once(&seenDS, t); err == nil {
 				var v uint32
 				if v, err = decodeU32(c, t); err == nil {
-					switch v >> 28 {
-					case dualStackIPv4:
-						m.DualStack = AFIPv4
-					case dualStackIPv6:
-						m.DualStack = AFIPv6
-					default:
-						err = c.errAt(t.name(), t.off, StatusMalformedTLVValue, "dual-stack transport preference 0x%08x is neither LDPoIPv4 nor LDPoIPv6", v)
-					}
+					// The other 28 bits are reserved: ignored.
+					m.DualStack = &DualStack{TR: uint8(v >> 28)}
 				}
 			}
 		default:

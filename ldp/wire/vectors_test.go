@@ -48,7 +48,7 @@ var vectors = []vector{
 		      8701 0004 60000000                       # Dual-Stack, U bit, TR=0110`,
 		want: &PDU{ID: id("10.0.0.1", 0), Messages: []Message{&Hello{
 			MsgID: 3, Params: CommonHelloParams{HoldTime: 15, GTSM: true},
-			TransportAddr: ip("2001:db8::1"), DualStack: AFIPv6,
+			TransportAddr: ip("2001:db8::1"), DualStack: &DualStack{TR: DualStackIPv6},
 		}}},
 	},
 	{
@@ -60,7 +60,19 @@ var vectors = []vector{
 		      8701 0004 40000000                       # TR=0100`,
 		want: &PDU{ID: id("10.0.0.1", 0), Messages: []Message{&Hello{
 			MsgID: 4, Params: CommonHelloParams{HoldTime: 15},
-			TransportAddr: ip("10.0.0.1"), DualStack: AFIPv4,
+			TransportAddr: ip("10.0.0.1"), DualStack: &DualStack{TR: DualStackIPv4},
+		}}},
+	},
+	{
+		name: "Hello with a dual-stack preference RFC 7552 does not define, kept for the engine",
+		hex: `0001 0026 0a000001 0000
+		      0100 001c 00000005
+		      0400 0004 000f 0000
+		      0401 0004 0a000001
+		      8701 0004 50000000                       # TR=0101`,
+		want: &PDU{ID: id("10.0.0.1", 0), Messages: []Message{&Hello{
+			MsgID: 5, Params: CommonHelloParams{HoldTime: 15},
+			TransportAddr: ip("10.0.0.1"), DualStack: &DualStack{TR: 0b0101},
 		}}},
 	},
 	{
