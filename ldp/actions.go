@@ -27,12 +27,19 @@ var AllHellosGroup = netip.AddrFrom4([4]byte{224, 0, 0, 2})
 // section 2.4).
 const Port = 646
 
-// JoinMulticast asks the runtime to join 224.0.0.2 on Ifname. Some links
-// (ZeroTier among them) deliver only the groups an interface joined.
-type JoinMulticast struct{ Ifname string }
+// JoinMulticast asks the runtime to join the link hellos' group of Family
+// on Ifname: 224.0.0.2, or ff02::2 for IPv6. Some links (ZeroTier among
+// them) deliver only the groups an interface joined.
+type JoinMulticast struct {
+	Ifname string
+	Family Family
+}
 
-// LeaveMulticast asks the runtime to leave 224.0.0.2 on Ifname.
-type LeaveMulticast struct{ Ifname string }
+// LeaveMulticast asks the runtime to leave the group JoinMulticast joined.
+type LeaveMulticast struct {
+	Ifname string
+	Family Family
+}
 
 // SendHello asks the runtime to send a UDP datagram from port 646. For a Link
 // Hello Dst is 224.0.0.2:646 and the datagram leaves on Ifname with TTL 255 (RFC 6720);

@@ -4,22 +4,27 @@ import (
 	"net/netip"
 	"time"
 
+	"github.com/lsrd/lsrd/ldp/fec"
 	"github.com/lsrd/lsrd/ldp/wire"
 )
 
 // adjKey identifies a Hello adjacency (RFC 5036 section 2.4): a Link Hello
-// adjacency per (interface, LSR ID), a Targeted Hello adjacency per (source
-// address, LSR ID).
+// adjacency per (interface, family, LSR ID), a Targeted Hello adjacency per
+// (source address, LSR ID). The family is that of the hellos (RFC 7552).
 type adjKey struct {
 	targeted bool
 	ifname   string     // link adjacencies
 	src      netip.Addr // targeted adjacencies
 	lsrID    netip.Addr
+	family   Family
 }
 
 func (k adjKey) String() string {
 	if k.targeted {
 		return "targeted " + k.src.String() + " " + k.lsrID.String()
+	}
+	if k.family == fec.IPv6 {
+		return "link " + k.ifname + " ipv6 " + k.lsrID.String()
 	}
 	return "link " + k.ifname + " " + k.lsrID.String()
 }
@@ -30,6 +35,9 @@ func (k adjKey) less(o adjKey) bool {
 	}
 	if k.ifname != o.ifname {
 		return k.ifname < o.ifname
+	}
+	if k.family != o.family {
+		return k.family < o.family
 	}
 	if c := k.src.Compare(o.src); c != 0 {
 		return c < 0
@@ -73,16 +81,22 @@ func negotiateHelloHold(local time.Duration, remote uint16, targeted bool) time.
 }
 
 // addAdjacency creates an adjacency and, when it is the neighbour's first,
-// the neighbour.
-func (e *Engine) addAdjacency(key adjKey, transport netip.Addr) *adjacency {
+// the neighbour: dualStack says whether its hello carried the Dual-Stack
+// TLV (and this LSR is dual-stack), which fixes the families its session
+// serves (family.go).
+func (e *Engine) addAdjacency(key adjKey, transport netip.Addr, dualStack bool) *adjacency {
 	n := e.nbrs[key.lsrID]
 	if n == nil {
-		n = &neighbor{id: key.lsrID, transport: transport, adjs: map[adjKey]*adjacency{}, backoff: initialBackoff}
+		n = &neighbor{id: key.lsrID, adjs: map[adjKey]*adjacency{}, backoff: initialBackoff,
+			dualStack: dualStack, firstFamily: key.family, families: bitOf(key.family)}
+		if dualStack {
+			n.families = e.cfg.families()
+		}
 		e.nbrs[key.lsrID] = n
-		e.transports[transport]++
-		e.log.Info("ldp neighbour discovered", "lsr-id", n.id, "transport", transport)
-		e.authNew(n)
+		e.log.Info("ldp neighbour discovered", "lsr-id", n.id, "transport", transport, "families", n.families.list())
 	}
+	n.helloTransport[key.family] = transport
+	e.learnTransport(n, key.family, transport)
 	a := &adjacency{key: key, nbr: n}
 	n.adjs[key] = a
 	e.adjs[key] = a
@@ -120,10 +134,12 @@ func (e *Engine) deleteAdjacency(a *adjacency, code wire.StatusCode) {
 	}
 	delete(e.nbrs, n.id)
 	e.arm(&n.retryAt, time.Time{})
-	if e.transports[n.transport]--; e.transports[n.transport] <= 0 {
-		delete(e.transports, n.transport)
+	if n.transport.IsValid() {
+		if e.transports[n.transport]--; e.transports[n.transport] <= 0 {
+			delete(e.transports, n.transport)
+		}
+		e.authGone(n)
 	}
-	e.authGone(n)
 	e.peerGone(n.id)
 	e.log.Info("ldp neighbour gone", "lsr-id", n.id)
 }

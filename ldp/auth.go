@@ -123,7 +123,7 @@ func (e *Engine) authNew(n *neighbor) {
 		return
 	}
 	e.emit(SetAuth{Peer: n.transport, Key: n.authKey})
-	if !activeRole(e.cfg.TransportAddr, n.transport) {
+	if !e.active(n) {
 		e.arm(&n.authWaitAt, e.now.Add(AuthWaitWarn))
 	}
 }
@@ -144,14 +144,14 @@ func (e *Engine) authReconfigure() {
 	for _, id := range sortedAddrs(e.nbrs) {
 		n := e.nbrs[id]
 		key := e.cfg.authKey(id)
-		if key == n.authKey {
+		if key == n.authKey || !n.transport.IsValid() {
 			continue
 		}
 		e.log.Info("ldp: TCP-MD5 key changed, session re-forms", "lsr-id", id, "md5", key != "")
 		e.emit(SetAuth{Peer: n.transport, Key: key})
 		n.authKey, n.authWarned = key, false
 		e.arm(&n.authWaitAt, time.Time{})
-		if key != "" && !activeRole(e.cfg.TransportAddr, n.transport) {
+		if key != "" && !e.active(n) {
 			e.arm(&n.authWaitAt, e.now.Add(AuthWaitWarn))
 		}
 		if s := n.sess; s != nil {

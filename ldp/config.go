@@ -6,6 +6,8 @@ import (
 	"net/netip"
 	"slices"
 	"time"
+
+	"github.com/lsrd/lsrd/ldp/fec"
 )
 
 // Defaults of RFC 5036: hello hold times of section 3.5.2 (15 s for Link
@@ -54,6 +56,14 @@ type Config struct {
 	// TransportAddr is the address sessions use (section 2.5.2); invalid
 	// means LSRID.
 	TransportAddr netip.Addr
+	// TransportAddr6, a global IPv6 address, runs LDP over IPv6 too (RFC
+	// 7552, family.go): link hellos to ff02::2, IPv6 sessions, FECs and
+	// addresses. IPv4Disabled leaves IPv6 alone (an IPv6-only LSR).
+	TransportAddr6 netip.Addr
+	IPv4Disabled   bool
+	// TransportPreference is the family of sessions between dual-stack
+	// LSRs (RFC 7552 section 6.1.1): IPv6 unless fec.IPv4.
+	TransportPreference Family
 	// Interfaces run basic discovery (section 2.4.1).
 	Interfaces []string
 	// Targets receive Targeted Hellos (section 2.4.2) for extended
@@ -159,9 +169,17 @@ func (c Config) validate() error {
 	if !c.LSRID.Is4() || c.LSRID.IsUnspecified() {
 		return configErr("LSRID", c.LSRID, "must be a non-zero IPv4 address (RFC 5036 section 2.2.2)")
 	}
-	// RFC 7552 IPv6 sessions are not implemented yet.
 	if !c.TransportAddr.Is4() || c.TransportAddr.IsUnspecified() || c.TransportAddr.IsMulticast() {
 		return configErr("TransportAddr", c.TransportAddr, "must be an IPv4 unicast address")
+	}
+	if c.TransportAddr6.IsValid() && (!c.TransportAddr6.Is6() || c.TransportAddr6.Is4In6() || !usableTransport(c.TransportAddr6) || c.TransportAddr6.Zone() != "") {
+		return configErr("TransportAddr6", c.TransportAddr6, "must be a global unicast IPv6 address (RFC 7552 section 6.1)")
+	}
+	if c.families() == 0 {
+		return configErr("IPv4Disabled", true, "and no TransportAddr6: LDP would run in no address family")
+	}
+	if p := c.TransportPreference; p != 0 && p != fec.IPv4 && p != fec.IPv6 {
+		return configErr("TransportPreference", p, "must be IPv4 or IPv6")
 	}
 	for i, n := range c.Interfaces {
 		if n == "" {
@@ -173,19 +191,19 @@ func (c Config) validate() error {
 	}
 	for i, a := range c.Targets {
 		f := fmt.Sprintf("Targets[%d]", i)
-		if !a.Is4() || a.IsUnspecified() || a.IsMulticast() {
-			return configErr(f, a, "must be an IPv4 unicast address")
+		if !usableTransport(a) || a.Zone() != "" || !c.families().has(fec.FamilyOf(a)) {
+			return configErr(f, a, "must be a unicast address (IPv6: global) of a family LDP runs in")
 		}
 		if slices.Contains(c.Targets[:i], a) {
 			return configErr(f, a, "listed twice")
 		}
-		if a == c.TransportAddr {
+		if a == c.TransportAddr || a == c.TransportAddr6 {
 			return configErr(f, a, "is this LSR's transport address")
 		}
 	}
 	for i, p := range c.AcceptTargeted {
-		if !p.IsValid() || !p.Addr().Is4() {
-			return configErr(fmt.Sprintf("AcceptTargeted[%d]", i), p, "must be an IPv4 prefix")
+		if !p.IsValid() || p.Addr().Zone() != "" || !c.families().has(fec.FamilyOf(p.Addr())) {
+			return configErr(fmt.Sprintf("AcceptTargeted[%d]", i), p, "must be a prefix of a family LDP runs in")
 		}
 	}
 	if err := checkHello("LinkHello", c.LinkHelloHold, c.LinkHelloInterval); err != nil {
@@ -243,7 +261,8 @@ func checkHello(name string, hold, interval time.Duration) error {
 // LDP Identifier and transport address; when either changes every session
 // and adjacency must start over.
 func (c Config) sameIdentity(o Config) bool {
-	return c.LSRID == o.LSRID && c.TransportAddr == o.TransportAddr
+	return c.LSRID == o.LSRID && c.TransportAddr == o.TransportAddr && c.TransportAddr6 == o.TransportAddr6 &&
+		c.IPv4Disabled == o.IPv4Disabled && c.preference() == o.preference()
 }
 
 // acceptsTargeted reports whether a Targeted Hello from src is answered

@@ -7,6 +7,7 @@ import (
 	"slices"
 	"time"
 
+	"github.com/lsrd/lsrd/ldp/fec"
 	"github.com/lsrd/lsrd/ldp/wire"
 )
 
@@ -80,14 +81,18 @@ func (e *Engine) syncInterface(ifname string, code wire.StatusCode) {
 	on := e.discoveryOn(ifname)
 	if on && !i.joined {
 		i.joined = true
-		e.emit(JoinMulticast{Ifname: ifname})
+		for _, af := range e.cfg.families().list() {
+			e.emit(JoinMulticast{Ifname: ifname, Family: af})
+		}
 		e.sendLinkHello(i)
 	}
 	if !on {
 		if i != nil && i.joined {
 			i.joined = false
 			e.arm(&i.nextHello, time.Time{})
-			e.emit(LeaveMulticast{Ifname: ifname})
+			for _, af := range e.cfg.families().list() {
+				e.emit(LeaveMulticast{Ifname: ifname, Family: af})
+			}
 		}
 		for _, k := range sortedAdjKeys(e.adjs) {
 			if a := e.adjs[k]; a != nil && !k.targeted && k.ifname == ifname {
@@ -97,9 +102,9 @@ func (e *Engine) syncInterface(ifname string, code wire.StatusCode) {
 	}
 }
 
-func (e *Engine) helloPDU(hold time.Duration, targeted bool) []byte {
+func (e *Engine) helloPDU(hold time.Duration, targeted bool, af Family) []byte {
 	e.helloSeq++
-	p := &wire.PDU{ID: wire.LDPID{LSRID: e.cfg.LSRID}, Messages: []wire.Message{&wire.Hello{
+	h := &wire.Hello{
 		MsgID: e.helloSeq,
 		Params: wire.CommonHelloParams{
 			HoldTime:        uint16(hold / time.Second),
@@ -109,9 +114,15 @@ func (e *Engine) helloPDU(hold time.Duration, targeted bool) []byte {
 			GTSM: !targeted && !e.cfg.GTSM.Disabled,
 		},
 		// Always explicit, so the peer never has to guess our transport
-		// address from the datagram's source (section 2.5.2).
-		TransportAddr: e.cfg.TransportAddr,
-	}}}
+		// address from the datagram's source (section 2.5.2); the one of
+		// the hello's own family (RFC 7552 section 6.1).
+		TransportAddr: e.cfg.transport(af),
+	}
+	if e.cfg.dualStack() {
+		// RFC 7552 section 6.1.1: in every hello of a dual-stack LSR.
+		h.DualStack = wire.NewDualStack(e.cfg.preference())
+	}
+	p := &wire.PDU{ID: wire.LDPID{LSRID: e.cfg.LSRID}, Messages: []wire.Message{h}}
 	b, err := p.MarshalBinary()
 	if err != nil {
 		// Unreachable with a validated configuration.
@@ -122,20 +133,30 @@ func (e *Engine) helloPDU(hold time.Duration, targeted bool) []byte {
 }
 
 func (e *Engine) sendLinkHello(i *iface) {
-	e.emit(SendHello{Ifname: i.name, Dst: netip.AddrPortFrom(AllHellosGroup, Port), Data: e.helloPDU(e.cfg.LinkHelloHold, false)})
+	for _, af := range e.cfg.families().list() {
+		e.emit(SendHello{Ifname: i.name, Dst: netip.AddrPortFrom(allGroup(af), Port), Data: e.helloPDU(e.cfg.LinkHelloHold, false, af)})
+	}
 	e.arm(&i.nextHello, e.now.Add(e.cfg.LinkHelloInterval))
 	i.lastHello = e.now
 	e.counts.hello(false, i.name).Sent++
-	e.helloSent(func(n *neighbor) bool { return n.adjs[adjKey{ifname: i.name, lsrID: n.id}] != nil })
+	e.helloSent(func(n *neighbor) bool {
+		for _, af := range e.cfg.families().list() {
+			if n.adjs[adjKey{ifname: i.name, lsrID: n.id, family: af}] != nil {
+				return true
+			}
+		}
+		return false
+	})
 }
 
 func (e *Engine) sendTargetedHello(t *target) {
 	// Sourced from the transport address: FRR and OpenBSD ldpd match a
 	// targeted hello to a configured neighbour by its source address.
-	e.emit(SendHello{Src: e.cfg.TransportAddr, Dst: netip.AddrPortFrom(t.addr, Port), Data: e.helloPDU(e.cfg.TargetedHelloHold, true)})
+	af := fec.FamilyOf(t.addr)
+	e.emit(SendHello{Src: e.cfg.transport(af), Dst: netip.AddrPortFrom(t.addr, Port), Data: e.helloPDU(e.cfg.TargetedHelloHold, true, af)})
 	e.arm(&t.nextHello, e.now.Add(e.cfg.TargetedHelloInterval))
 	e.counts.hello(true, "").Sent++
-	e.helloSent(func(n *neighbor) bool { return n.adjs[adjKey{targeted: true, src: t.addr, lsrID: n.id}] != nil })
+	e.helloSent(func(n *neighbor) bool { return n.adjs[adjKey{targeted: true, src: t.addr, lsrID: n.id, family: af}] != nil })
 }
 
 // sendDueHellos fires the hello timers due at now.
@@ -247,7 +268,18 @@ func (e *Engine) helloReceived(ev HelloReceived) {
 		return
 	}
 	src := ev.Src.Addr().Unmap()
-	key := adjKey{targeted: ev.Targeted, lsrID: pdu.ID.LSRID}
+	af := fec.FamilyOf(src)
+	if !e.cfg.families().has(af) {
+		drop("LDP does not run in the hello's address family", "family", af)
+		return
+	}
+	if af == fec.IPv6 && !ev.Targeted && !src.IsLinkLocalUnicast() {
+		// RFC 7552 section 5.1: link hellos come from link-local
+		// addresses.
+		drop("IPv6 link hello from a non link-local source")
+		return
+	}
+	key := adjKey{targeted: ev.Targeted, lsrID: pdu.ID.LSRID, family: af}
 	if ev.Targeted {
 		if !e.cfg.acceptsTargeted(src) {
 			drop("targeted hello from a source not accepted")
@@ -265,19 +297,27 @@ func (e *Engine) helloReceived(ev HelloReceived) {
 	if !transport.IsValid() {
 		transport = src
 	}
-	if !transport.Is4() || transport.IsUnspecified() || transport.IsMulticast() {
+	switch {
+	case fec.FamilyOf(transport) != af:
+		// RFC 7552 section 6.1: only the transport address of the
+		// hello's own family counts.
+		drop("transport address of another family than the hello", "transport", transport)
+		return
+	case !usableTransport(transport) || transport.Zone() != "":
 		drop("unusable transport address", "transport", transport)
 		return
-	}
-	if transport == e.cfg.TransportAddr {
+	case transport == e.cfg.transport(af):
 		drop("peer claims our transport address", "transport", transport)
 		return
 	}
-	if n := e.nbrs[key.lsrID]; n != nil && n.transport != transport {
+	if n := e.nbrs[key.lsrID]; n != nil && n.helloTransport[af].IsValid() && n.helloTransport[af] != transport {
 		// One session per peer: a hello with another transport address
 		// cannot join the existing neighbour (the sessions would be
 		// ambiguous), so it is ignored until the old adjacencies expire.
-		drop("transport address differs from the neighbour's", "transport", transport, "known", n.transport)
+		drop("transport address differs from the neighbour's", "transport", transport, "known", n.helloTransport[af])
+		return
+	}
+	if !e.dualStackHello(h, key.lsrID, key, af) {
 		return
 	}
 	local := e.cfg.LinkHelloHold
@@ -291,7 +331,7 @@ func (e *Engine) helloReceived(ev HelloReceived) {
 			return
 		}
 		newNbr = e.nbrs[key.lsrID] == nil
-		a = e.addAdjacency(key, transport)
+		a = e.addAdjacency(key, transport, h.DualStack != nil && e.cfg.dualStack())
 		if i := e.ifaces[key.ifname]; !key.targeted && i != nil && i.joined && !i.nextHello.IsZero() {
 			// The new neighbour may have started after our last
 			// hello: tell it about us now (RFC 5036 sets no minimum

@@ -7,6 +7,7 @@ import (
 	"slices"
 	"time"
 
+	"github.com/lsrd/lsrd/ldp/fec"
 	"github.com/lsrd/lsrd/ldp/wire"
 )
 
@@ -197,7 +198,9 @@ func (e *Engine) interfaceDown(ev InterfaceDown) {
 	delete(e.ifaces, ev.Name)
 	e.arm(&i.nextHello, time.Time{})
 	if i.joined {
-		e.emit(LeaveMulticast{Ifname: ev.Name})
+		for _, af := range e.cfg.families().list() {
+			e.emit(LeaveMulticast{Ifname: ev.Name, Family: af})
+		}
 	}
 	// The link adjacencies go at once rather than after their hold time:
 	// lsrd knows the link is gone.
@@ -206,19 +209,34 @@ func (e *Engine) interfaceDown(ev InterfaceDown) {
 }
 
 // localAddrs returns the addresses this LSR advertises in Address messages
-// (RFC 5036 section 3.5.5): the IPv4 addresses of its interfaces, so that
-// peers can map next hops to LDP identifiers (section 2.7).
+// (RFC 5036 section 3.5.5): the addresses of its interfaces in the families
+// LDP runs in, so that peers can map next hops to LDP identifiers (section
+// 2.7). IPv6 link-local addresses are included: IPv6 routes go through
+// link-local next hops, and FRR's ldpd maps them the same way.
 func (e *Engine) localAddrs() []netip.Addr {
+	fams := e.cfg.families()
 	var out []netip.Addr
 	for _, i := range e.ifaces {
 		for _, p := range i.addrs {
-			if a := p.Addr().Unmap(); a.Is4() && !a.IsLoopback() && !a.IsUnspecified() {
+			a := p.Addr().Unmap().WithZone("")
+			if fams.has(fec.FamilyOf(a)) && !a.IsLoopback() && !a.IsUnspecified() && !a.IsMulticast() {
 				out = append(out, a)
 			}
 		}
 	}
 	slices.SortFunc(out, netip.Addr.Compare)
 	return slices.Compact(out)
+}
+
+// addrsOf returns the addresses of family af in as.
+func addrsOf(as []netip.Addr, af Family) []netip.Addr {
+	var out []netip.Addr
+	for _, a := range as {
+		if fec.FamilyOf(a) == af {
+			out = append(out, a)
+		}
+	}
+	return out
 }
 
 // syncAddresses tells OPERATIONAL peers about interface addresses that
@@ -248,11 +266,15 @@ func (e *Engine) syncAddresses() {
 			continue
 		}
 		var msgs []wire.Message
-		if len(removed) > 0 {
-			msgs = append(msgs, &wire.AddressWithdraw{Addresses: wire.AddressList{Family: wire.AFIPv4, Addrs: removed}})
+		for _, af := range s.nbr.families.list() {
+			if r := addrsOf(removed, af); len(r) > 0 {
+				msgs = append(msgs, &wire.AddressWithdraw{Addresses: wire.AddressList{Family: af, Addrs: r}})
+			}
 		}
-		if len(added) > 0 {
-			msgs = append(msgs, &wire.Address{Addresses: wire.AddressList{Family: wire.AFIPv4, Addrs: added}})
+		for _, af := range s.nbr.families.list() {
+			if a := addrsOf(added, af); len(a) > 0 {
+				msgs = append(msgs, &wire.Address{Addresses: wire.AddressList{Family: af, Addrs: a}})
+			}
 		}
 		e.sendMessages(s, msgs...)
 	}
@@ -308,7 +330,9 @@ func (e *Engine) shutdownAll() {
 		if i := e.ifaces[name]; i.joined {
 			i.joined = false
 			e.arm(&i.nextHello, time.Time{})
-			e.emit(LeaveMulticast{Ifname: name})
+			for _, af := range e.cfg.families().list() {
+				e.emit(LeaveMulticast{Ifname: name, Family: af})
+			}
 		}
 	}
 	for _, a := range e.adjs {

@@ -5,6 +5,7 @@ import (
 	"net/netip"
 
 	"github.com/lsrd/lsrd/fib"
+	"github.com/lsrd/lsrd/ldp/fec"
 	"github.com/lsrd/lsrd/ldp/lib"
 	"github.com/lsrd/lsrd/ldp/wire"
 	"github.com/lsrd/lsrd/rib"
@@ -80,8 +81,11 @@ func (f *fakeLIB) RouteDelete(p netip.Prefix) []lib.Outgoing {
 	return f.call("RouteDelete", p.String(), "")
 }
 
-func (f *fakeLIB) NeighborUp(id netip.Addr) []lib.Outgoing {
-	return f.call("NeighborUp", id.String(), "")
+func (f *fakeLIB) NeighborUp(id netip.Addr, families ...fec.Family) []lib.Outgoing {
+	if len(families) == 1 && families[0] == fec.IPv4 {
+		return f.call("NeighborUp", id.String(), "")
+	}
+	return f.call("NeighborUp", id.String(), fmt.Sprint(families))
 }
 
 func (f *fakeLIB) NeighborDown(id netip.Addr) []lib.Outgoing {

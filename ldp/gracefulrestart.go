@@ -287,7 +287,7 @@ func (e *Engine) recovered(expired bool) {
 	for _, id := range sortedAddrs(e.nbrs) {
 		if s := e.nbrs[id].sess; s != nil && s.eolOwed && !s.closed {
 			s.eolOwed = false
-			e.sendMessages(s, wire.NewEndOfLIB(0, wire.AFIPv4))
+			e.sendEndOfLIB(s)
 		}
 	}
 	e.emit(a)

@@ -139,11 +139,13 @@ func (e *Engine) enterOperational(s *session) {
 	e.resetBackoff(s.nbr)
 	e.arm(&s.nextKeepAlive, e.now.Add(s.keepAlive/3))
 	e.log.Info("ldp session operational", "lsr-id", s.nbr.id, "keepalive", s.keepAlive, "max-pdu", s.maxPDU)
-	if addrs := e.localAddrs(); len(addrs) > 0 {
-		e.sendMessages(s, &wire.Address{Addresses: wire.AddressList{Family: wire.AFIPv4, Addrs: addrs}})
+	for _, af := range s.nbr.families.list() {
+		if addrs := addrsOf(e.localAddrs(), af); len(addrs) > 0 {
+			e.sendMessages(s, &wire.Address{Addresses: wire.AddressList{Family: af, Addrs: addrs}})
+		}
 	}
 	e.helperReconnected(s)
-	e.toLIB(e.labels.NeighborUp(s.nbr.id))
+	e.toLIB(e.labels.NeighborUp(s.nbr.id, s.nbr.families.list()...))
 	if !s.closed && s.peerCaps[wire.TLVUnrecognizedNotifCap] {
 		if e.Recovering() {
 			// Our LIB is not complete until our own restart has
@@ -152,7 +154,15 @@ func (e *Engine) enterOperational(s *session) {
 			// and would delete the stale labels we have yet to send.
 			s.eolOwed = true
 		} else {
-			e.sendMessages(s, wire.NewEndOfLIB(0, wire.AFIPv4))
+			e.sendEndOfLIB(s)
 		}
+	}
+}
+
+// sendEndOfLIB marks the end of the initial advertisement of every family
+// the session serves (RFC 5919 section 3, per family as RFC 7552 has it).
+func (e *Engine) sendEndOfLIB(s *session) {
+	for _, af := range s.nbr.families.list() {
+		e.sendMessages(s, wire.NewEndOfLIB(0, af))
 	}
 }

@@ -5,6 +5,7 @@ import (
 	"net/netip"
 
 	"github.com/lsrd/lsrd/fib"
+	"github.com/lsrd/lsrd/ldp/fec"
 	"github.com/lsrd/lsrd/ldp/lib"
 	"github.com/lsrd/lsrd/ldp/wire"
 	"github.com/lsrd/lsrd/rib"
@@ -20,7 +21,8 @@ type LabelManager interface {
 	RouteDelete(netip.Prefix) []lib.Outgoing
 	// NeighborUp is called when the session with the peer of that LSR ID
 	// becomes OPERATIONAL, NeighborDown exactly once when it ends.
-	NeighborUp(netip.Addr) []lib.Outgoing
+	// The families are those the session serves (RFC 7552).
+	NeighborUp(netip.Addr, ...fec.Family) []lib.Outgoing
 	NeighborDown(netip.Addr) []lib.Outgoing
 	// NeighborAddresses and NeighborAddressesWithdrawn carry the peer's
 	// Address and Address Withdraw messages.

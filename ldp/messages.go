@@ -13,6 +13,9 @@ func (e *Engine) handleMessage(s *session, m wire.Message) {
 		return
 	}
 	id := s.nbr.id
+	if !e.messageFamilyOK(s, m) {
+		return
+	}
 	switch m := m.(type) {
 	case *wire.KeepAlive:
 		// Its only job, restarting the hold timer, is done for every PDU.

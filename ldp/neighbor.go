@@ -4,6 +4,7 @@ import (
 	"net/netip"
 	"time"
 
+	"github.com/lsrd/lsrd/ldp/fec"
 	"github.com/lsrd/lsrd/ldp/wire"
 )
 
@@ -11,10 +12,22 @@ import (
 // holds at most one session: lsrd has a single platform-wide label space, so
 // one session per peer LSR ID (RFC 5036 section 2.2.2).
 type neighbor struct {
-	id        netip.Addr
-	transport netip.Addr // from the Transport Address TLV or the hello source
+	id netip.Addr
+	// transport is where its session runs: from the Transport Address
+	// TLV, or the source, of a hello of the session's family
+	// (sessionFamily); invalid until one came.
+	transport netip.Addr
 	adjs      map[adjKey]*adjacency
 	sess      *session
+	// RFC 7552 (family.go): whether it is dual-stack (its first hello
+	// carried the Dual-Stack TLV and this LSR is dual-stack too), the
+	// family of its first hello, and the families its session serves.
+	dualStack   bool
+	firstFamily Family
+	families    familyBit
+	// helloTransport is the transport address its hellos of each family
+	// (indexed by Family) gave.
+	helloTransport [3]netip.Addr
 
 	// Session initialization backoff of the active side (RFC 5036
 	// section 2.5.3): retryAt is when the next attempt may start, zero
@@ -46,8 +59,14 @@ const (
 
 // activeRole reports whether this LSR opens the session: RFC 5036 section
 // 2.5.2 makes the LSR with the higher transport address (compared as
-// unsigned integers) active.
+// unsigned integers, of the session's family: RFC 7552 section 6.1.2)
+// active.
 func activeRole(local, remote netip.Addr) bool { return local.Compare(remote) > 0 }
+
+// active reports whether this LSR opens the session with n.
+func (e *Engine) active(n *neighbor) bool {
+	return activeRole(e.cfg.transport(fec.FamilyOf(n.transport)), n.transport)
+}
 
 // holdBack schedules the next initialization attempt after a failed one
 // and doubles the delay for the attempt after it.
@@ -69,7 +88,7 @@ func (e *Engine) resetBackoff(n *neighbor) {
 // session exists and the backoff allows it; the passive side waits for the
 // peer's connection (section 2.5.2).
 func (e *Engine) maybeConnect(n *neighbor) {
-	if n.sess != nil || !activeRole(e.cfg.TransportAddr, n.transport) {
+	if n.sess != nil || !n.transport.IsValid() || !e.active(n) {
 		return
 	}
 	if !n.retryAt.IsZero() && n.retryAt.After(e.now) {
@@ -85,7 +104,8 @@ func (e *Engine) maybeConnect(n *neighbor) {
 	minTTL := e.gtsmMinTTL(n)
 	s.gtsm = minTTL > 0
 	n.sess = s
-	e.emit(Dial{Conn: id, Local: netip.AddrPortFrom(e.cfg.TransportAddr, 0), Remote: s.remote, AuthKey: n.authKey, MinTTL: minTTL})
+	local := e.cfg.transport(fec.FamilyOf(n.transport))
+	e.emit(Dial{Conn: id, Local: netip.AddrPortFrom(local, 0), Remote: s.remote, AuthKey: n.authKey, MinTTL: minTTL})
 	e.log.Info("ldp session connecting", "lsr-id", n.id, "remote", s.remote)
 }
 

@@ -258,7 +258,7 @@ func (e *Engine) bind(s *session, id wire.LDPID) bool {
 		e.closeSession(s, wire.StatusSessionRejectedNoHello)
 		return false
 	}
-	if n.sess != nil || activeRole(e.cfg.TransportAddr, n.transport) {
+	if n.sess != nil || e.active(n) {
 		// A second connection, or one from the side that should have
 		// waited: keep the session we have (or open ourselves).
 		e.log.Info("ldp: redundant connection closed", "lsr-id", n.id, "remote", s.remote)

@@ -10,6 +10,7 @@ import (
 	"testing"
 
 	"github.com/lsrd/lsrd/fib"
+	"github.com/lsrd/lsrd/ldp/fec"
 	"github.com/lsrd/lsrd/ldp/wire"
 )
 
@@ -355,8 +356,14 @@ func parseConn(s string) (ConnID, error) {
 func renderAction(a Action) []string {
 	switch a := a.(type) {
 	case JoinMulticast:
+		if a.Family == fec.IPv6 {
+			return []string{"join-multicast " + a.Ifname + " ipv6"}
+		}
 		return []string{"join-multicast " + a.Ifname}
 	case LeaveMulticast:
+		if a.Family == fec.IPv6 {
+			return []string{"leave-multicast " + a.Ifname + " ipv6"}
+		}
 		return []string{"leave-multicast " + a.Ifname}
 	case SendHello:
 		via := a.Ifname

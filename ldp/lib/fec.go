@@ -245,6 +245,10 @@ func (l *LIB) downstream(f *binding, nh rib.NextHop) (fib.Label, bool) {
 // FRR's ldpd does: otherwise a late release of the old label could not be
 // told from a release of the new one.
 func (l *LIB) syncPeer(f *binding, p netip.Addr, adv bool) {
+	if n := l.nbrs[p]; n != nil && !n.serves(f.fec) {
+		// Another family's session (RFC 7552): never sent anything.
+		return
+	}
 	if lb, ok := f.sent.get(p); ok {
 		if adv && lb == f.local {
 			if id, ok := f.reqs.del(p); ok {

@@ -26,6 +26,14 @@ type neighbor struct {
 	// marked stale, until it advertises them again or SweepStale.
 	stale      map[fec.FEC]struct{}
 	staleAddrs map[netip.Addr]struct{}
+	// families are those its session serves (RFC 7552): it is sent
+	// mappings for FECs of these only. Nil serves every family.
+	families []fec.Family
+}
+
+// serves reports whether n's session carries FECs of f's family.
+func (n *neighbor) serves(f fec.FEC) bool {
+	return n.families == nil || slices.Contains(n.families, f.Family())
 }
 
 func (l *LIB) neighbor(id netip.Addr) *neighbor {
@@ -42,9 +50,13 @@ func (l *LIB) neighbor(id netip.Addr) *neighbor {
 // downstream unsolicited mode a new peer is sent every local binding it may
 // have (RFC 5036 sections 2.6.3 and 3.5.7.1). Sending
 // the RFC 5919 End-of-LIB notification after them is the engine's business.
-func (l *LIB) NeighborUp(id netip.Addr) []Outgoing {
+// families are the address families the session serves (RFC 7552 section
+// 7): FECs of other families are never advertised to the peer. None means
+// every family.
+func (l *LIB) NeighborUp(id netip.Addr, families ...fec.Family) []Outgoing {
 	l.begin()
 	n := l.neighbor(id)
+	n.families = slices.Clone(families)
 	if !n.up {
 		n.up = true
 		i, _ := slices.BinarySearchFunc(l.up, id, netip.Addr.Compare)
