@@ -214,6 +214,8 @@ func parseConfig(line string) (Config, error) {
 	c := Config{
 		LSRID:                 k.addr("lsr-id"),
 		TransportAddr:         k.addr("transport"),
+		TransportAddr6:        k.addr("transport6"),
+		IPv4Disabled:          k.str("ipv4") == "off",
 		Targets:               k.addrs("targets"),
 		LinkHelloHold:         secs("link-hold"),
 		LinkHelloInterval:     secs("link-interval"),
@@ -233,6 +235,12 @@ func parseConfig(line string) (Config, error) {
 	}
 	if s := k.str("interfaces"); s != "" {
 		c.Interfaces = strings.Split(s, ",")
+	}
+	switch k.str("prefer") {
+	case "ipv4":
+		c.TransportPreference = fec.IPv4
+	case "ipv6":
+		c.TransportPreference = fec.IPv6
 	}
 	switch k.str("gtsm") {
 	case "off":

@@ -352,6 +352,16 @@ func parseConn(s string) (ConnID, error) {
 	return ConnID(v), err
 }
 
+// addrList is an Address List of the family of its first address (IPv4
+// when empty).
+func addrList(as []netip.Addr) wire.AddressList {
+	af := wire.AFIPv4
+	if len(as) > 0 && as[0].Is6() {
+		af = wire.AFIPv6
+	}
+	return wire.AddressList{Family: af, Addrs: as}
+}
+
 // renderAction writes one action as one or more lines.
 func renderAction(a Action) []string {
 	switch a := a.(type) {
@@ -658,9 +668,9 @@ func parseMessage(line string) (wire.Message, error) {
 		n.LabelRequestID = k.optU32("reqid")
 		msg = n
 	case "Address":
-		msg = &wire.Address{MsgID: id, Addresses: wire.AddressList{Family: wire.AFIPv4, Addrs: k.addrs("addrs")}, Unknown: k.unknown()}
+		msg = &wire.Address{MsgID: id, Addresses: addrList(k.addrs("addrs")), Unknown: k.unknown()}
 	case "AddressWithdraw":
-		msg = &wire.AddressWithdraw{MsgID: id, Addresses: wire.AddressList{Family: wire.AFIPv4, Addrs: k.addrs("addrs")}, Unknown: k.unknown()}
+		msg = &wire.AddressWithdraw{MsgID: id, Addresses: addrList(k.addrs("addrs")), Unknown: k.unknown()}
 	case "LabelMapping":
 		msg = &wire.LabelMapping{MsgID: id, FEC: k.fec("fec"), Label: uint32(k.uint("label", 20)), LabelRequestID: k.optU32("reqid"), Unknown: k.unknown()}
 	case "LabelRequest":

@@ -595,3 +595,18 @@ func TestGeneration(t *testing.T) {
 		t.Error("Table shares memory with the LIB")
 	}
 }
+
+// A session serving one family (RFC 7552 section 7) is sent the FECs of
+// that family only, at NeighborUp and when a FEC of the other family
+// appears later; a session serving both gets both.
+func TestNeighborFamilies(t *testing.T) {
+	l := newLIB(t, Config{})
+	l.RouteUpdate(connected("10.1.0.0/24", "lan0"))
+	l.RouteUpdate(connected("2001:db8:1::/64", "lan0"))
+	expect(t, "I up, IPv4 only", l.NeighborUp(peerI, fec.IPv4), to(peerI, mapping("10.1.0.0/24", 3)))
+	expect(t, "E up, IPv6 only", l.NeighborUp(peerE, fec.IPv6), to(peerE, mapping("2001:db8:1::/64", 3)))
+	expect(t, "F up, both", l.NeighborUp(peerF, fec.IPv4, fec.IPv6),
+		to(peerF, mapping("10.1.0.0/24", 3)), to(peerF, mapping("2001:db8:1::/64", 3)))
+	expect(t, "an IPv6 FEC appears", l.RouteUpdate(connected("2001:db8:2::/64", "lan1")),
+		to(peerE, mapping("2001:db8:2::/64", 3)), to(peerF, mapping("2001:db8:2::/64", 3)))
+}
