@@ -156,7 +156,9 @@ func (e *Engine) sendTargetedHello(t *target) {
 	e.emit(SendHello{Src: e.cfg.transport(af), Dst: netip.AddrPortFrom(t.addr, Port), Data: e.helloPDU(e.cfg.TargetedHelloHold, true, af)})
 	e.arm(&t.nextHello, e.now.Add(e.cfg.TargetedHelloInterval))
 	e.counts.hello(true, "").Sent++
-	e.helloSent(func(n *neighbor) bool { return n.adjs[adjKey{targeted: true, src: t.addr, lsrID: n.id, family: af}] != nil })
+	e.helloSent(func(n *neighbor) bool {
+		return n.adjs[adjKey{targeted: true, src: t.addr, lsrID: n.id, family: af}] != nil
+	})
 }
 
 // sendDueHellos fires the hello timers due at now.

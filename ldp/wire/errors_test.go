@@ -21,7 +21,7 @@ var fatalCases = []errCase{
 	{name: "dual-stack TLV of the wrong length",
 		hex: `0001 0024 0a000001 0000 0100 001a 00000001 0400 0004 000f 0000
 		      0401 0004 0a000001  8701 0002 6000`,
-		status: StatusBadTLVLength, offset: 34, text: []string{"Dual-Stack capability"},},
+		status: StatusBadTLVLength, offset: 34, text: []string{"Dual-Stack capability"}},
 	{name: "header truncated", hex: `0001 000e 0a00`,
 		status: StatusBadPDULength, offset: 0, text: []string{"PDU at offset 0", "6 bytes"}},
 	{name: "PDU truncated", hex: `0001 000e 0a000001 0000 0201 0004 000000`,
