@@ -96,7 +96,9 @@ func Veth(t testing.TB, nsA, nsB netns.NsHandle, nameA, nameB string, addrA, add
 			t.Fatalf("%s: %v", name, err)
 		}
 		ipn := &net.IPNet{IP: p.Addr().AsSlice(), Mask: net.CIDRMask(p.Bits(), p.Addr().BitLen())}
-		if err := h.AddrAdd(l, &netlink.Addr{IPNet: ipn}); err != nil {
+		// No duplicate address detection: a tentative IPv6 address
+		// cannot be bound for a second or more.
+		if err := h.AddrAdd(l, &netlink.Addr{IPNet: ipn, Flags: unix.IFA_F_NODAD}); err != nil {
 			t.Fatalf("%s: address %s: %v", name, p, err)
 		}
 		if err := h.LinkSetUp(l); err != nil {

@@ -35,6 +35,7 @@ import (
 	"time"
 
 	"github.com/lsrd/lsrd/ldp"
+	"github.com/lsrd/lsrd/ldp/fec"
 	"github.com/lsrd/lsrd/ldp/transport"
 )
 
@@ -43,6 +44,10 @@ import (
 type Sockets struct {
 	Hello    *transport.HelloSocket
 	Listener *net.TCPListener
+	// Hello6 and Listener6 are LDP over IPv6's (RFC 7552); nil when the
+	// engine does not run IPv6.
+	Hello6    *transport.Hello6Socket
+	Listener6 *net.TCPListener
 	// Dial opens a session connection; nil means transport.DialSession. Tests
 	// that run a speaker for a lab router dial from the router's namespace.
 	Dial func(ctx context.Context, local, remote netip.Addr, opt transport.SessionOptions) (*net.TCPConn, error)
@@ -233,12 +238,24 @@ type call struct {
 // have stopped.
 func (s *Speaker) Run(ctx context.Context) error {
 	ctx, cancel := context.WithCancel(ctx)
-	s.spawn(func() { s.readHellos(ctx) })
-	s.spawn(func() { s.accept(ctx) })
+	s.spawn(func() { s.readHellos(ctx, s.socks.Hello) })
+	s.spawn(func() { s.accept(ctx, s.socks.Listener) })
+	if s.socks.Hello6 != nil {
+		s.spawn(func() { s.readHellos(ctx, s.socks.Hello6) })
+	}
+	if s.socks.Listener6 != nil {
+		s.spawn(func() { s.accept(ctx, s.socks.Listener6) })
+	}
 	defer func() {
 		cancel()
 		s.socks.Hello.Close()
 		s.socks.Listener.Close()
+		if s.socks.Hello6 != nil {
+			s.socks.Hello6.Close()
+		}
+		if s.socks.Listener6 != nil {
+			s.socks.Listener6.Close()
+		}
 		for id, c := range s.conns {
 			c.Close()
 			delete(s.conns, id)
@@ -429,7 +446,8 @@ func (s *Speaker) serveLive(ctx context.Context) {
 }
 
 func (s *Speaker) hello(ctx context.Context, h transport.Hello) {
-	ev := ldp.HelloReceived{Src: h.Src, Dst: h.Dst, Data: h.Data, Targeted: h.Dst != transport.AllRouters, TTL: h.TTL}
+	ev := ldp.HelloReceived{Src: h.Src, Dst: h.Dst, Data: h.Data, TTL: h.TTL,
+		Targeted: h.Dst != transport.AllRouters && h.Dst != transport.AllRouters6}
 	if !ev.Targeted {
 		for name, ifc := range s.ifaces {
 			if ifc.Index == h.Ifindex {
@@ -455,26 +473,27 @@ func (s *Speaker) do(ctx context.Context, a ldp.Action) {
 	switch a := a.(type) {
 	case ldp.JoinMulticast:
 		if ifc, ok := s.ifaces[a.Ifname]; ok {
-			if err := s.socks.Hello.Join(ifc.Index); err != nil {
-				s.log.Warn("ldp: cannot join the hello group", "interface", a.Ifname, "err", err)
+			if err := s.helloSocket(a.Family == fec.IPv6).Join(ifc.Index); err != nil {
+				s.log.Warn("ldp: cannot join the hello group", "interface", a.Ifname, "family", a.Family, "err", err)
 			}
 		}
 	case ldp.LeaveMulticast:
 		if ifc, ok := s.ifaces[a.Ifname]; ok {
-			if err := s.socks.Hello.Leave(ifc.Index); err != nil {
-				s.log.Debug("ldp: leaving the hello group", "interface", a.Ifname, "err", err)
+			if err := s.helloSocket(a.Family == fec.IPv6).Leave(ifc.Index); err != nil {
+				s.log.Debug("ldp: leaving the hello group", "interface", a.Ifname, "family", a.Family, "err", err)
 			}
 		}
 	case ldp.SendHello:
 		var err error
+		hs := s.helloSocket(a.Dst.Addr().Is6())
 		if a.Ifname != "" {
 			ifc, ok := s.ifaces[a.Ifname]
 			if !ok {
 				return
 			}
-			err = s.socks.Hello.SendMulticast(ifc.Index, firstV4(ifc.Addrs), a.Data)
+			err = hs.SendMulticast(ifc.Index, firstOf(ifc.Addrs, a.Dst.Addr().Is6()), a.Data)
 		} else {
-			err = s.socks.Hello.SendUnicast(a.Dst, a.Src, a.Data)
+			err = hs.SendUnicast(a.Dst, a.Src, a.Data)
 		}
 		if err != nil {
 			// A hello lost now and then is harmless; hellos that keep
@@ -505,7 +524,11 @@ func (s *Speaker) do(ctx context.Context, a ldp.Action) {
 			}
 		}
 	case ldp.SetAuth:
-		if err := transport.SetMD5(s.socks.Listener, a.Peer, a.Key); err != nil {
+		l := s.socks.Listener
+		if a.Peer.Is6() && s.socks.Listener6 != nil {
+			l = s.socks.Listener6
+		}
+		if err := transport.SetMD5(l, a.Peer, a.Key); err != nil {
 			// Without the key the neighbour's signed SYNs are
 			// dropped: its session cannot form, and this says why.
 			s.log.Error("ldp: TCP-MD5 key not installed on the session listener", "peer", a.Peer, "err", err)
@@ -554,19 +577,50 @@ func (s *Speaker) do(ctx context.Context, a ldp.Action) {
 	}
 }
 
-func firstV4(ps []netip.Prefix) netip.Addr {
+// helloConn is the hello socket of one family.
+type helloConn interface {
+	Join(ifindex int) error
+	Leave(ifindex int) error
+	SendMulticast(ifindex int, src netip.Addr, data []byte) error
+	SendUnicast(dst netip.AddrPort, src netip.Addr, data []byte) error
+	Read(buf []byte) (transport.Hello, error)
+}
+
+// noIPv6 stands for the IPv6 hello socket of a speaker that has none.
+type noIPv6 struct{}
+
+var errNoIPv6 = errors.New("no IPv6 hello socket: LDP over IPv6 is not set up")
+
+func (noIPv6) Join(int) error                                       { return errNoIPv6 }
+func (noIPv6) Leave(int) error                                      { return errNoIPv6 }
+func (noIPv6) SendMulticast(int, netip.Addr, []byte) error          { return errNoIPv6 }
+func (noIPv6) SendUnicast(netip.AddrPort, netip.Addr, []byte) error { return errNoIPv6 }
+func (noIPv6) Read([]byte) (transport.Hello, error)                 { return transport.Hello{}, errNoIPv6 }
+
+func (s *Speaker) helloSocket(v6 bool) helloConn {
+	switch {
+	case !v6:
+		return s.socks.Hello
+	case s.socks.Hello6 != nil:
+		return s.socks.Hello6
+	}
+	return noIPv6{}
+}
+
+// firstOf returns the first address of ps of the family asked.
+func firstOf(ps []netip.Prefix, v6 bool) netip.Addr {
 	for _, p := range ps {
-		if p.Addr().Is4() {
+		if p.Addr().Is6() == v6 {
 			return p.Addr()
 		}
 	}
 	return netip.Addr{}
 }
 
-func (s *Speaker) readHellos(ctx context.Context) {
+func (s *Speaker) readHellos(ctx context.Context, hs helloConn) {
 	buf := make([]byte, 1<<16)
 	for {
-		h, err := s.socks.Hello.Read(buf)
+		h, err := hs.Read(buf)
 		if err != nil {
 			if ctx.Err() != nil || transport.IsClosed(err) {
 				return
@@ -583,9 +637,9 @@ func (s *Speaker) readHellos(ctx context.Context) {
 	}
 }
 
-func (s *Speaker) accept(ctx context.Context) {
+func (s *Speaker) accept(ctx context.Context, l *net.TCPListener) {
 	for {
-		c, err := s.socks.Listener.AcceptTCP()
+		c, err := l.AcceptTCP()
 		if err != nil {
 			if ctx.Err() != nil || errors.Is(err, net.ErrClosed) {
 				return

@@ -63,11 +63,25 @@ func applyOptions(fd int, peer netip.Addr, opt SessionOptions) error {
 		}
 	}
 	if opt.MinTTL > 0 {
-		if err := unix.SetsockoptInt(fd, unix.IPPROTO_IP, unix.IP_MINTTL, opt.MinTTL); err != nil {
-			return fmt.Errorf("IP_MINTTL %d: %w", opt.MinTTL, err)
+		level, name, what := unix.IPPROTO_IP, unix.IP_MINTTL, "IP_MINTTL"
+		if is6(fd) {
+			level, name, what = unix.IPPROTO_IPV6, unix.IPV6_MINHOPCOUNT, "IPV6_MINHOPCOUNT"
+		}
+		if err := unix.SetsockoptInt(fd, level, name, opt.MinTTL); err != nil {
+			return fmt.Errorf("%s %d: %w", what, opt.MinTTL, err)
 		}
 	}
 	return nil
+}
+
+// is6 reports whether the socket fd is an IPv6 one.
+func is6(fd int) bool {
+	sa, err := unix.Getsockname(fd)
+	if err != nil {
+		return false
+	}
+	_, ok := sa.(*unix.SockaddrInet6)
+	return ok
 }
 
 func setMD5(fd int, peer netip.Addr, key string) error {
@@ -76,12 +90,23 @@ func setMD5(fd int, peer netip.Addr, key string) error {
 	}
 	var sig unix.TCPMD5Sig
 	peer = peer.Unmap()
-	if !peer.Is4() {
-		return fmt.Errorf("TCP-MD5 key for %s: not an IPv4 address", peer)
+	switch {
+	case peer.Is4() && is6(fd):
+		// An IPv6 socket sees IPv4 peers as mapped addresses.
+		sa := (*unix.RawSockaddrInet6)(unsafe.Pointer(&sig.Addr))
+		sa.Family = unix.AF_INET6
+		sa.Addr = netip.AddrFrom16(peer.As16()).As16()
+	case peer.Is4():
+		sa := (*unix.RawSockaddrInet4)(unsafe.Pointer(&sig.Addr))
+		sa.Family = unix.AF_INET
+		sa.Addr = peer.As4()
+	case peer.Is6():
+		sa := (*unix.RawSockaddrInet6)(unsafe.Pointer(&sig.Addr))
+		sa.Family = unix.AF_INET6
+		sa.Addr = peer.As16()
+	default:
+		return fmt.Errorf("TCP-MD5 key for %s: not an address", peer)
 	}
-	sa := (*unix.RawSockaddrInet4)(unsafe.Pointer(&sig.Addr))
-	sa.Family = unix.AF_INET
-	sa.Addr = peer.As4()
 	sig.Keylen = uint16(len(key))
 	copy(sig.Key[:], key)
 	err := unix.SetsockoptTCPMD5Sig(fd, unix.IPPROTO_TCP, unix.TCP_MD5SIG, &sig)
@@ -97,6 +122,12 @@ func setMD5(fd int, peer netip.Addr, key string) error {
 // sendTTL255 makes a socket send with TTL 255 (RFC 6720: a GTSM peer drops
 // anything lower; a peer without GTSM does not care).
 func sendTTL255(fd int) error {
+	if is6(fd) {
+		if err := unix.SetsockoptInt(fd, unix.IPPROTO_IPV6, unix.IPV6_UNICAST_HOPS, GTSMTTL); err != nil {
+			return fmt.Errorf("IPV6_UNICAST_HOPS %d: %w", GTSMTTL, err)
+		}
+		return nil
+	}
 	if err := unix.SetsockoptInt(fd, unix.IPPROTO_IP, unix.IP_TTL, GTSMTTL); err != nil {
 		return fmt.Errorf("IP_TTL %d: %w", GTSMTTL, err)
 	}

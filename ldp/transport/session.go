@@ -26,11 +26,16 @@ func ListenSessions(ctx context.Context, addr netip.Addr) (*net.TCPListener, err
 		}
 		return serr
 	}}
-	host := "0.0.0.0"
+	host, network := "0.0.0.0", "tcp4"
 	if addr.IsValid() {
 		host = addr.String()
 	}
-	l, err := lc.Listen(ctx, "tcp4", net.JoinHostPort(host, fmt.Sprint(Port)))
+	if addr.Is6() {
+		// An IPv6 listener, [::] for any IPv6 address: IPv6 only,
+		// beside the IPv4 one.
+		network = "tcp6"
+	}
+	l, err := lc.Listen(ctx, network, net.JoinHostPort(host, fmt.Sprint(Port)))
 	if err != nil {
 		return nil, fmt.Errorf("ldp session listener on %s:%d: %w", host, Port, err)
 	}
@@ -53,7 +58,11 @@ func DialSession(ctx context.Context, local, remote netip.Addr, opt SessionOptio
 			}
 			return serr
 		}}
-	c, err := d.DialContext(ctx, "tcp4", netip.AddrPortFrom(remote, Port).String())
+	network := "tcp4"
+	if remote.Is6() {
+		network = "tcp6"
+	}
+	c, err := d.DialContext(ctx, network, netip.AddrPortFrom(remote, Port).String())
 	if err != nil {
 		return nil, fmt.Errorf("ldp session to %s from %s: %w", remote, local, err)
 	}
