@@ -59,7 +59,7 @@ func TestIPv6Session(t *testing.T) {
 		other := ends[1-i]
 		cfg := ldp.Config{LSRID: e.id, TransportAddr6: e.addr, IPv4Disabled: true, Interfaces: []string{"v" + string(rune('a'+i))},
 			LinkHelloHold: short.hold, LinkHelloInterval: time.Second, KeepAlive: short.keepAlive,
-			Auth: []ldp.AuthKey{{Peers: netip.PrefixFrom(other.id, 32), Key: "v6-key"}},
+			Auth:   []ldp.AuthKey{{Peers: netip.PrefixFrom(other.id, 32), Key: "v6-key"}},
 			Logger: slog.New(slog.DiscardHandler)}
 		var err error
 		if e.lib, err = lib.New(lib.Config{LabelMin: 16, LabelMax: 1048574}); err != nil {
