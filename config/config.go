@@ -46,9 +46,18 @@ type Config struct {
 type LDP struct {
 	// TransportAddress is where sessions are dialled from and accepted on;
 	// the router ID when unset.
-	TransportAddress netip.Addr  `yaml:"transport-address"`
-	Interfaces       []Interface `yaml:"interfaces"`
-	Targeted         []Targeted  `yaml:"targeted-neighbors"`
+	TransportAddress netip.Addr `yaml:"transport-address"`
+	// AddressFamilies are the families LDP runs in (RFC 7552): ipv4 (the
+	// default), ipv6, or both (dual stack). IPv6 needs
+	// TransportAddressIPv6, a global address of this router.
+	AddressFamilies      []string   `yaml:"address-families"`
+	TransportAddressIPv6 netip.Addr `yaml:"transport-address-ipv6"`
+	// TransportPreference is the family of sessions between dual-stack
+	// routers (RFC 7552 section 6.1.1): ipv6 (the RFC's default) or ipv4.
+	// Both routers must agree.
+	TransportPreference string      `yaml:"transport-preference"`
+	Interfaces          []Interface `yaml:"interfaces"`
+	Targeted            []Targeted  `yaml:"targeted-neighbors"`
 	// AcceptTargeted lists the prefixes whose LSRs may open a targeted
 	// adjacency without being configured here.
 	AcceptTargeted []netip.Prefix `yaml:"accept-targeted-from"`
@@ -198,6 +207,12 @@ func (c *Config) setDefaults() {
 	if !l.TransportAddress.IsValid() {
 		l.TransportAddress = c.RouterID
 	}
+	if len(l.AddressFamilies) == 0 {
+		l.AddressFamilies = []string{"ipv4"}
+	}
+	if l.TransportPreference == "" {
+		l.TransportPreference = "ipv6"
+	}
 	t := &l.Timers
 	def := func(d *Duration, v time.Duration) {
 		if *d == 0 {
@@ -255,6 +270,9 @@ func (c *Config) validate() error {
 	l := c.LDP
 	if !l.TransportAddress.Is4() {
 		return fieldError("ldp.transport-address", l.TransportAddress, "must be an IPv4 address")
+	}
+	if err := l.validateFamilies(); err != nil {
+		return err
 	}
 	seen := map[string]bool{}
 	for i, ifc := range l.Interfaces {

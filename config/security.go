@@ -5,6 +5,7 @@ import (
 	"net/netip"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 )
 
@@ -98,6 +99,33 @@ func (l *LDP) loadNeighbors(dir string) error {
 		if n.Key == "" && n.GTSM == nil {
 			return fieldError(f, n.Peers(), "says nothing: give a password, a password-file or gtsm")
 		}
+	}
+	return nil
+}
+
+// Runs reports whether LDP runs in the family named ("ipv4", "ipv6").
+func (l LDP) Runs(family string) bool { return slices.Contains(l.AddressFamilies, family) }
+
+func (l LDP) validateFamilies() error {
+	for i, f := range l.AddressFamilies {
+		if f != "ipv4" && f != "ipv6" {
+			return fieldError(fmt.Sprintf("ldp.address-families[%d]", i), f, "must be ipv4 or ipv6")
+		}
+		if slices.Contains(l.AddressFamilies[:i], f) {
+			return fieldError(fmt.Sprintf("ldp.address-families[%d]", i), f, "listed twice")
+		}
+	}
+	a := l.TransportAddressIPv6
+	switch {
+	case l.Runs("ipv6") && !a.IsValid():
+		return fieldError("ldp.transport-address-ipv6", "missing", "LDP over IPv6 needs a global IPv6 address of this router (RFC 7552 section 6.1)")
+	case a.IsValid() && !l.Runs("ipv6"):
+		return fieldError("ldp.transport-address-ipv6", a, "is set but ldp.address-families has no ipv6")
+	case a.IsValid() && (!a.Is6() || a.Is4In6() || !a.IsGlobalUnicast() || a.IsLinkLocalUnicast() || a.Zone() != ""):
+		return fieldError("ldp.transport-address-ipv6", a, "must be a global unicast IPv6 address")
+	}
+	if p := l.TransportPreference; p != "ipv4" && p != "ipv6" {
+		return fieldError("ldp.transport-preference", p, "must be ipv4 or ipv6")
 	}
 	return nil
 }

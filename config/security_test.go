@@ -53,3 +53,28 @@ func TestNeighborRejects(t *testing.T) {
 		}
 	}
 }
+
+func TestAddressFamilies(t *testing.T) {
+	c, err := Parse("lsrd.yaml", []byte("router-id: 1.1.1.1\n"))
+	if err != nil || !c.LDP.Runs("ipv4") || c.LDP.Runs("ipv6") || c.LDP.TransportPreference != "ipv6" {
+		t.Fatalf("defaults: %+v, %v", c.LDP, err)
+	}
+	c, err = Parse("lsrd.yaml", []byte("router-id: 1.1.1.1\nldp:\n  address-families: [ipv6]\n  transport-address-ipv6: 2001:db8::1\n  transport-preference: ipv4\n"))
+	if err != nil || c.LDP.Runs("ipv4") || !c.LDP.Runs("ipv6") || c.LDP.TransportAddressIPv6 != netip.MustParseAddr("2001:db8::1") {
+		t.Fatalf("IPv6 only: %+v, %v", c.LDP, err)
+	}
+	for _, bad := range []struct{ yaml, want string }{
+		{"address-families: [ipv6]", "ldp.transport-address-ipv6: missing"},
+		{"transport-address-ipv6: 2001:db8::1", "has no ipv6"},
+		{"address-families: [ipv6]\n  transport-address-ipv6: fe80::1", "global unicast"},
+		{"address-families: [ipv6]\n  transport-address-ipv6: 10.0.0.1", "global unicast"},
+		{"address-families: [ipv4, ipv4]", "listed twice"},
+		{"address-families: [mpls]", "ipv4 or ipv6"},
+		{"transport-preference: ipx", "ldp.transport-preference"},
+	} {
+		_, err := Parse("lsrd.yaml", []byte("router-id: 1.1.1.1\nldp:\n  "+bad.yaml+"\n"))
+		if err == nil || !strings.Contains(err.Error(), bad.want) {
+			t.Errorf("%q: error %v, want one containing %q", bad.yaml, err, bad.want)
+		}
+	}
+}

@@ -15,6 +15,7 @@ import (
 	"github.com/lsrd/lsrd/config"
 	"github.com/lsrd/lsrd/fib"
 	"github.com/lsrd/lsrd/ldp"
+	"github.com/lsrd/lsrd/ldp/fec"
 	"github.com/lsrd/lsrd/ldp/lib"
 	"github.com/lsrd/lsrd/ldp/speaker"
 	"github.com/lsrd/lsrd/ldp/transport"
@@ -191,6 +192,13 @@ func engineConfig(cfg *config.Config, log *slog.Logger, devices map[string]strin
 		c.Targets = append(c.Targets, t.Address)
 	}
 	c.GTSM = ldp.GTSM{Disabled: cfg.LDP.GTSM.Disabled, CheckHellos: cfg.LDP.GTSM.CheckHellos}
+	c.IPv4Disabled = !cfg.LDP.Runs("ipv4")
+	if cfg.LDP.Runs("ipv6") {
+		c.TransportAddr6 = cfg.LDP.TransportAddressIPv6
+	}
+	if cfg.LDP.TransportPreference == "ipv4" {
+		c.TransportPreference = fec.IPv4
+	}
 	for _, n := range cfg.LDP.Neighbors {
 		if n.Key != "" {
 			c.Auth = append(c.Auth, ldp.AuthKey{Peers: n.Peers(), Key: n.Key})
@@ -248,7 +256,21 @@ func (d *Daemon) Run(ctx context.Context) error {
 		hello.Close()
 		return err
 	}
-	d.sp = speaker.New(d.eng, speaker.Sockets{Hello: hello, Listener: lis}, speaker.Options{
+	socks := speaker.Sockets{Hello: hello, Listener: lis}
+	if d.cfg.LDP.Runs("ipv6") {
+		if socks.Hello6, err = transport.ListenHello6(ctx); err != nil {
+			hello.Close()
+			lis.Close()
+			return err
+		}
+		if socks.Listener6, err = transport.ListenSessions(ctx, netip.IPv6Unspecified()); err != nil {
+			hello.Close()
+			lis.Close()
+			socks.Hello6.Close()
+			return err
+		}
+	}
+	d.sp = speaker.New(d.eng, socks, speaker.Options{
 		Log:         d.log,
 		OnFIB:       d.offerFIB,
 		Publish:     d.publishLDP,
@@ -594,6 +616,11 @@ func (d *Daemon) reloadConfig(ctx context.Context) error {
 	}
 	if *cfg.LDP.Limits.UnroutedLabelsPerPeer != *d.cfg.LDP.Limits.UnroutedLabelsPerPeer {
 		err := errors.New("ldp.limits.unrouted-labels-per-peer cannot change without a restart (the other limits can)")
+		d.log.Error("configuration reload rejected; running configuration unchanged", "err", err)
+		return err
+	}
+	if !slices.Equal(cfg.LDP.AddressFamilies, d.cfg.LDP.AddressFamilies) {
+		err := errors.New("ldp.address-families cannot change without a restart (the IPv6 sockets are opened at start)")
 		d.log.Error("configuration reload rejected; running configuration unchanged", "err", err)
 		return err
 	}

@@ -135,6 +135,21 @@ func (t routeTarget) rtmsg(p netip.Prefix) (*nl.RtMsg, []nl.NetlinkRequestData) 
 	return m, attrs
 }
 
+// ip6DefaultMetric is what the kernel stores an IPv6 route sent without a
+// metric at (IP6_RT_PRIO_USER).
+const ip6DefaultMetric = 1024
+
+// sameMetric reports whether a route of family fam read back with metric m
+// is at the target's metric: an IPv6 route lsrd sent without one (metric
+// 0) comes back at 1024, and missing it would make every re-read lose
+// lsrd's own IPv6 routes.
+func (t routeTarget) sameMetric(fam uint8, m uint32) bool {
+	if fam == unix.AF_INET6 && t.metric == 0 {
+		return m == ip6DefaultMetric || m == 0
+	}
+	return m == t.metric
+}
+
 // prefixRouteRequest builds RTM_NEWROUTE for an IP route through a nexthop
 // object (RTA_NH_ID): the route carries no next hop or encap of its own, which
 // is what makes 100,000 prefixes behind one LSP cheap to install and relabel.

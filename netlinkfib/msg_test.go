@@ -165,3 +165,26 @@ func FuzzDecode(f *testing.F) {
 		_ = forMessages(b, func(h unix.NlMsghdr, p []byte) error { decodeError(h, p); return nil })
 	})
 }
+
+// IPv6 routes sent without a metric come back at 1024: lsrd's own must be
+// recognized on a re-read, at the default metric only.
+func TestSameMetricIPv6Default(t *testing.T) {
+	for _, c := range []struct {
+		target uint32
+		fam    uint8
+		got    uint32
+		want   bool
+	}{
+		{0, unix.AF_INET6, 1024, true},
+		{0, unix.AF_INET6, 0, true},
+		{0, unix.AF_INET6, 20, false},
+		{0, unix.AF_INET, 1024, false},
+		{0, unix.AF_INET, 0, true},
+		{20, unix.AF_INET6, 1024, false},
+		{20, unix.AF_INET6, 20, true},
+	} {
+		if got := (routeTarget{metric: c.target}).sameMetric(c.fam, c.got); got != c.want {
+			t.Errorf("target %d family %d metric %d: %v, want %v", c.target, c.fam, c.got, got, c.want)
+		}
+	}
+}

@@ -68,7 +68,7 @@ func (f *FIB) readKernel(ctx context.Context) (*kernelState, error) {
 			if err != nil {
 				return fmt.Errorf("route dump: %w", err)
 			}
-			if r.family != fam || r.table != f.target.table || r.metric != f.target.metric || !r.prefix.IsValid() {
+			if r.family != fam || r.table != f.target.table || !f.target.sameMetric(fam, r.metric) || !r.prefix.IsValid() {
 				return nil
 			}
 			if r.protocol != RouteProtocol {

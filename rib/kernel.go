@@ -48,7 +48,10 @@ func ReadInterfaces(h *netlink.Handle) ([]Interface, error) {
 	byIndex := map[int][]netip.Prefix{}
 	for _, ad := range addrs {
 		p, ok := prefixOf(ad.IPNet)
-		if !ok || p.Addr().IsLinkLocalUnicast() {
+		// Link-local IPv6 addresses stay (LDP advertises them: IPv6
+		// next hops are link-local); IPv4 link-local ones and
+		// addresses not usable yet (duplicate address detection) go.
+		if !ok || (p.Addr().Is4() && p.Addr().IsLinkLocalUnicast()) || ad.Flags&(unix.IFA_F_TENTATIVE|unix.IFA_F_DADFAILED) != 0 {
 			continue
 		}
 		byIndex[ad.LinkIndex] = append(byIndex[ad.LinkIndex], p)
@@ -72,7 +75,7 @@ func ConnectedRoutes(ifaces []Interface) []Route {
 			continue
 		}
 		for _, a := range ifc.Addrs {
-			if a.Addr().IsLoopback() {
+			if a.Addr().IsLoopback() || a.Addr().IsLinkLocalUnicast() {
 				continue
 			}
 			out = append(out, Route{
