@@ -491,6 +491,9 @@ func showState(e *Engine) []string {
 		if n.sess != nil && n.sess.gtsm {
 			st += " gtsm"
 		}
+		if n.families != bitOf(fec.IPv4) {
+			st += fmt.Sprintf(" families=%v", n.families.list())
+		}
 		out = append(out, fmt.Sprintf("neighbor %s transport=%s %s%s%s", id, n.transport, st, retry, gr))
 	}
 	for _, a := range sortedAddrs(e.targets) {

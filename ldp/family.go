@@ -144,6 +144,17 @@ func (e *Engine) dualStackHello(h *wire.Hello, id netip.Addr, key adjKey, af Fam
 			}
 		}
 	}
+	if n != nil && !n.dualStack && h.DualStack != nil {
+		// The neighbour became dual-stack (FRR's ldpd sends its first
+		// hellos before its IPv6 configuration is read): the families
+		// its session serves were fixed without IPv6, so it starts
+		// over. FRR ignores such hellos until the old adjacency times
+		// out; starting over at once saves that hold time.
+		e.log.Info("ldp: neighbour now dual-stack: starting over with it", "lsr-id", id)
+		for _, k := range sortedAdjKeys(n.adjs) {
+			e.deleteAdjacency(n.adjs[k], wire.StatusShutdown)
+		}
+	}
 	return true
 }
 

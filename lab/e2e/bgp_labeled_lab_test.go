@@ -21,7 +21,11 @@ var encapStack = regexp.MustCompile(`encap mpls\s+([0-9/]+)`)
 // pushedStack returns the label stack r's kernel route to prefix pushes, as
 // iproute2 prints it ("17/5000"), reading the nexthop object if it has one.
 func pushedStack(r *topo.Router, prefix string) (string, error) {
-	out, err := r.Try("ip", "route", "show", prefix)
+	family := "-4"
+	if strings.Contains(prefix, ":") {
+		family = "-6"
+	}
+	out, err := r.Try("ip", family, "route", "show", prefix)
 	if err != nil {
 		return "", err
 	}

@@ -34,6 +34,17 @@ type FRRLDP struct {
 	// Global lines go under "mpls ldp" as they are (timers: "discovery
 	// hello holdtime 10", "neighbor 2.2.2.2 session holdtime 15").
 	Global []string
+	// NoIPv4 leaves the IPv4 address family out (an IPv6-only LSR).
+	NoIPv4 bool
+	// IPv6 runs LDP over IPv6 (RFC 7552): "address-family ipv6" with
+	// this transport address and these interfaces.
+	IPv6 *FRRLDPIPv6
+}
+
+// FRRLDPIPv6 is the "address-family ipv6" part of "mpls ldp".
+type FRRLDPIPv6 struct {
+	TransportAddress string
+	Interfaces       []string
 }
 
 // FRRBGP is the "router bgp" part of an FRR router's config.
@@ -73,7 +84,11 @@ func (c FRRConfig) Render(name string) string {
 	w("log file %s informational", filepath.Join(frrRunDir(name), "frr.log"))
 	w("!")
 	for _, s := range c.Static {
-		w("ip route %s", s)
+		if strings.Contains(strings.Fields(s)[0], ":") {
+			w("ipv6 route %s", s)
+		} else {
+			w("ip route %s", s)
+		}
 	}
 	if l := c.LDP; l != nil {
 		ta := l.TransportAddress
@@ -85,18 +100,28 @@ func (c FRRConfig) Render(name string) string {
 		for _, g := range l.Global {
 			w(" %s", g)
 		}
-		w(" address-family ipv4")
-		w("  discovery transport-address %s", ta)
-		if l.ExplicitNull {
-			w("  label local advertise explicit-null")
+		if !l.NoIPv4 {
+			w(" address-family ipv4")
+			w("  discovery transport-address %s", ta)
+			if l.ExplicitNull {
+				w("  label local advertise explicit-null")
+			}
+			for _, n := range l.Targeted {
+				w("  neighbor %s targeted", n)
+			}
+			for _, i := range l.Interfaces {
+				w("  interface %s", i)
+			}
+			w(" exit-address-family")
 		}
-		for _, n := range l.Targeted {
-			w("  neighbor %s targeted", n)
+		if v6 := l.IPv6; v6 != nil {
+			w(" address-family ipv6")
+			w("  discovery transport-address %s", v6.TransportAddress)
+			for _, i := range v6.Interfaces {
+				w("  interface %s", i)
+			}
+			w(" exit-address-family")
 		}
-		for _, i := range l.Interfaces {
-			w("  interface %s", i)
-		}
-		w(" exit-address-family")
 		w("exit")
 	}
 	if g := c.BGP; g != nil {
