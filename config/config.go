@@ -341,6 +341,12 @@ func (c *Config) validate() error {
 		if s.NextHop.IsValid() && s.NextHop.Is4() != s.Prefix.Addr().Is4() {
 			return fieldError(f+".next-hop", s.NextHop, "is not of the prefix's address family")
 		}
+		if s.NextHop.Zone() != "" {
+			return fieldError(f+".next-hop", s.NextHop, "has a zone: give the address alone and the interface in interface")
+		}
+		if s.NextHop.IsLinkLocalUnicast() && s.Interface == "" {
+			return fieldError(f+".next-hop", s.NextHop, "is link-local: it needs an interface")
+		}
 	}
 	if d := c.Kernel.RestartSweepAfter.Std(); d < time.Second || d > time.Hour {
 		return fieldError("kernel.restart-sweep-after", d, "must be between 1s and 1h")

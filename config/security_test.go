@@ -54,6 +54,20 @@ func TestNeighborRejects(t *testing.T) {
 	}
 }
 
+func TestStaticIPv6NextHops(t *testing.T) {
+	for _, c := range []struct{ route, want string }{
+		{"prefix: 2001:db8:9::/48\n    next-hop: fe80::1%eth0", "has a zone"},
+		{"prefix: 2001:db8:9::/48\n    next-hop: fe80::1", "needs an interface"},
+		{"prefix: 2001:db8:9::/48\n    next-hop: fe80::1\n    interface: eth0", ""},
+		{"prefix: 2001:db8:9::/48\n    next-hop: 2001:db8::1", ""},
+	} {
+		_, err := Parse("lsrd.yaml", []byte("router-id: 1.1.1.1\nstatic-routes:\n  - "+c.route+"\n"))
+		if (c.want == "") != (err == nil) || (err != nil && !strings.Contains(err.Error(), c.want)) {
+			t.Errorf("%q: error %v, want %q", c.route, err, c.want)
+		}
+	}
+}
+
 func TestAddressFamilies(t *testing.T) {
 	c, err := Parse("lsrd.yaml", []byte("router-id: 1.1.1.1\n"))
 	if err != nil || !c.LDP.Runs("ipv4") || c.LDP.Runs("ipv6") || c.LDP.TransportPreference != "ipv6" {

@@ -104,3 +104,63 @@ func FuzzSession(f *testing.F) {
 		}
 	})
 }
+
+// FuzzDualStack feeds arbitrary bytes to an OPERATIONAL dual-stack session
+// (RFC 7552) and as IPv4 and IPv6 link and targeted hellos. The engine must
+// not panic, what it sends must be well formed, and its timers consistent.
+func FuzzDualStack(f *testing.F) {
+	id := wire.LDPID{LSRID: netip.MustParseAddr("2.2.2.2")}
+	seed := func(msgs ...wire.Message) []byte { return mustPDU(f, id, msgs...) }
+	v6 := netip.MustParsePrefix("2001:db8:9::/48")
+	f.Add(seed(&wire.LabelMapping{MsgID: 3, FEC: wire.FEC{wire.PrefixFEC{Prefix: v6}}, Label: 16}),
+		seed(&wire.Hello{MsgID: 9, Params: wire.CommonHelloParams{HoldTime: 15}, TransportAddr: netip.MustParseAddr("2001:db8::2"), DualStack: &wire.DualStack{TR: 5}}))
+	f.Add(seed(&wire.Address{MsgID: 3, Addresses: wire.AddressList{Family: wire.AFIPv6, Addrs: []netip.Addr{netip.MustParseAddr("fe80::2")}}}),
+		seed(&wire.Hello{MsgID: 9, Params: wire.CommonHelloParams{HoldTime: 15, GTSM: true}, TransportAddr: netip.MustParseAddr("10.255.0.2")}))
+	f.Add(seed(&wire.LabelWithdraw{MsgID: 3, FEC: wire.FEC{wire.TypedWildcardFEC{Type: wire.FECPrefix, Family: wire.AFIPv6}}}),
+		seed(&wire.Hello{MsgID: 9, Params: wire.CommonHelloParams{HoldTime: 45, Targeted: true}, TransportAddr: netip.MustParseAddr("2001:db8::7"), DualStack: wire.NewDualStack(wire.AFIPv4)}))
+	f.Fuzz(func(t *testing.T, data, hello []byte) {
+		e, err := New(Config{LSRID: netip.MustParseAddr("1.1.1.1"), TransportAddr6: netip.MustParseAddr("2001:db8::1"),
+			Interfaces: []string{"eth0"}, LinkHelloHold: InfiniteHold,
+			AcceptTargeted: []netip.Prefix{netip.MustParsePrefix("0.0.0.0/0"), netip.MustParsePrefix("::/0")}}, newFakeLIB())
+		if err != nil {
+			t.Fatal(err)
+		}
+		e.Handle(t0, InterfaceUp{Name: "eth0", Addrs: []netip.Prefix{netip.MustParsePrefix("10.0.12.1/24"), netip.MustParsePrefix("fe80::1/64")}})
+		ds := wire.NewDualStack(wire.AFIPv6)
+		e.Handle(t0, HelloReceived{Ifname: "eth0", Src: netip.MustParseAddrPort("10.0.12.2:646"), Dst: AllHellosGroup,
+			Data: mustPDU(t, id, &wire.Hello{MsgID: 1, Params: wire.CommonHelloParams{HoldTime: 0xffff}, TransportAddr: netip.MustParseAddr("10.255.0.2"), DualStack: ds})})
+		e.Handle(t0, HelloReceived{Ifname: "eth0", Src: netip.MustParseAddrPort("[fe80::2]:646"), Dst: AllHellosGroup6,
+			Data: mustPDU(t, id, &wire.Hello{MsgID: 2, Params: wire.CommonHelloParams{HoldTime: 0xffff}, TransportAddr: netip.MustParseAddr("2001:db8::2"), DualStack: ds})})
+		e.Handle(t0, ConnAccepted{Conn: 1, Local: netip.MustParseAddrPort("[2001:db8::1]:646"), Remote: netip.MustParseAddrPort("[2001:db8::2]:40000")})
+		e.Handle(t0, ConnData{Conn: 1, Data: mustPDU(t, id,
+			&wire.Initialization{MsgID: 1, Session: wire.CommonSessionParams{ProtocolVersion: 1, KeepAliveTime: 180, MaxPDULength: 4096, ReceiverID: wire.LDPID{LSRID: e.cfg.LSRID}}},
+			&wire.KeepAlive{MsgID: 2})})
+		if s := e.conns[1]; s == nil || s.state != Operational || s.nbr.families != 3 {
+			t.Fatal("dual-stack session not OPERATIONAL serving both families")
+		}
+		now := t0.Add(time.Second)
+		acts := e.Handle(now, ConnData{Conn: 1, Data: data})
+		for _, h := range []HelloReceived{
+			{Ifname: "eth0", Src: netip.MustParseAddrPort("10.0.12.9:646"), Dst: AllHellosGroup, Data: hello},
+			{Ifname: "eth0", Src: netip.MustParseAddrPort("[fe80::9]:646"), Dst: AllHellosGroup6, Data: hello, TTL: 254},
+			{Ifname: "eth0", Src: netip.MustParseAddrPort("[2001:db8::9]:646"), Dst: netip.MustParseAddr("2001:db8::1"), Targeted: true, Data: hello},
+		} {
+			acts = append(acts, e.Handle(now, h)...)
+		}
+		checkDeadline(t, e)
+		for _, a := range acts {
+			var b []byte
+			switch a := a.(type) {
+			case Send:
+				b = a.Data
+			case SendHello:
+				b = a.Data
+			default:
+				continue
+			}
+			if _, err := wire.DecodePDU(b); err != nil {
+				t.Fatalf("engine sent a bad PDU %x: %v", b, err)
+			}
+		}
+	})
+}
