@@ -73,9 +73,11 @@ type LDP struct {
 	GTSM GTSM `yaml:"gtsm"`
 }
 
-// Interface is an interface LDP runs basic discovery on.
+// Interface is an interface LDP runs basic discovery on, in AddressFamilies
+// (a subset of ldp.address-families; all of them when empty).
 type Interface struct {
-	Name string `yaml:"name"`
+	Name            string   `yaml:"name"`
+	AddressFamilies []string `yaml:"address-families"`
 }
 
 // Targeted is a neighbour reached with extended discovery.

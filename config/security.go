@@ -124,6 +124,13 @@ func (l LDP) validateFamilies() error {
 	case a.IsValid() && (!a.Is6() || a.Is4In6() || !a.IsGlobalUnicast() || a.IsLinkLocalUnicast() || a.Zone() != ""):
 		return fieldError("ldp.transport-address-ipv6", a, "must be a global unicast IPv6 address")
 	}
+	for i, ifc := range l.Interfaces {
+		for j, f := range ifc.AddressFamilies {
+			if !l.Runs(f) {
+				return fieldError(fmt.Sprintf("ldp.interfaces[%d].address-families[%d]", i, j), f, "is not in ldp.address-families")
+			}
+		}
+	}
 	if p := l.TransportPreference; p != "ipv4" && p != "ipv6" {
 		return fieldError("ldp.transport-preference", p, "must be ipv4 or ipv6")
 	}

@@ -85,6 +85,7 @@ func TestAddressFamilies(t *testing.T) {
 		{"address-families: [ipv4, ipv4]", "listed twice"},
 		{"address-families: [mpls]", "ipv4 or ipv6"},
 		{"transport-preference: ipx", "ldp.transport-preference"},
+		{"interfaces:\n    - name: eth0\n      address-families: [ipv6]", "ldp.interfaces[0].address-families[0]"},
 	} {
 		_, err := Parse("lsrd.yaml", []byte("router-id: 1.1.1.1\nldp:\n  "+bad.yaml+"\n"))
 		if err == nil || !strings.Contains(err.Error(), bad.want) {

@@ -186,6 +186,16 @@ func engineConfig(cfg *config.Config, log *slog.Logger, devices map[string]strin
 	for _, i := range cfg.LDP.Interfaces {
 		if dev := ldpDevice(i, devices); dev != "" {
 			c.Interfaces = append(c.Interfaces, dev)
+			for _, f := range i.AddressFamilies {
+				if c.InterfaceFamilies == nil {
+					c.InterfaceFamilies = map[string][]fec.Family{}
+				}
+				af := fec.IPv4
+				if f == "ipv6" {
+					af = fec.IPv6
+				}
+				c.InterfaceFamilies[dev] = append(c.InterfaceFamilies[dev], af)
+			}
 		}
 	}
 	for _, t := range cfg.LDP.Targeted {

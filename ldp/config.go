@@ -64,8 +64,10 @@ type Config struct {
 	// TransportPreference is the family of sessions between dual-stack
 	// LSRs (RFC 7552 section 6.1.1): IPv6 unless fec.IPv4.
 	TransportPreference Family
-	// Interfaces run basic discovery (section 2.4.1).
-	Interfaces []string
+	// Interfaces run basic discovery (section 2.4.1), in the families
+	// InterfaceFamilies lists for them, else in every family LDP runs in.
+	Interfaces        []string
+	InterfaceFamilies map[string][]Family
 	// Targets receive Targeted Hellos (section 2.4.2) for extended
 	// discovery.
 	Targets []netip.Addr
@@ -236,6 +238,17 @@ func (c Config) validate() error {
 	}{{"PendingConnTimeout", c.PendingConnTimeout}, {"InitTimeout", c.InitTimeout}, {"CountersLinger", c.CountersLinger}} {
 		if d.v < time.Second {
 			return configErr(d.name, d.v, "must be at least 1s")
+		}
+	}
+	for name, fams := range c.InterfaceFamilies {
+		f := fmt.Sprintf("InterfaceFamilies[%s]", name)
+		if !slices.Contains(c.Interfaces, name) {
+			return configErr(f, fams, "names an interface not in Interfaces")
+		}
+		for _, af := range fams {
+			if !c.families().has(af) {
+				return configErr(f, af, "is not a family LDP runs in")
+			}
 		}
 	}
 	if err := c.validateAuth(); err != nil {

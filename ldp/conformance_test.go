@@ -236,6 +236,20 @@ func parseConfig(line string) (Config, error) {
 	if s := k.str("interfaces"); s != "" {
 		c.Interfaces = strings.Split(s, ",")
 	}
+	if s := k.str("if-families"); s != "" {
+		// if-families=IFNAME/ipv4+ipv6,...
+		c.InterfaceFamilies = map[string][]Family{}
+		for _, e := range strings.Split(s, ",") {
+			name, fams, _ := strings.Cut(e, "/")
+			for _, f := range strings.Split(fams, "+") {
+				af := fec.IPv4
+				if f == "ipv6" {
+					af = fec.IPv6
+				}
+				c.InterfaceFamilies[name] = append(c.InterfaceFamilies[name], af)
+			}
+		}
+	}
 	switch k.str("prefer") {
 	case "ipv4":
 		c.TransportPreference = fec.IPv4

@@ -17,7 +17,7 @@ type iface struct {
 	name      string
 	index     int
 	addrs     []netip.Prefix
-	joined    bool      // 224.0.0.2 joined on our behalf
+	joined    familyBit // families whose hello group was joined: discovery runs in them
 	nextHello time.Time // zero when discovery does not run
 	adjs      int       // link adjacencies on it
 	lastHello time.Time // when a hello was last sent on it
@@ -78,24 +78,29 @@ func (e *Engine) discoveryOn(ifname string) bool {
 // adjacencies learned there with status code.
 func (e *Engine) syncInterface(ifname string, code wire.StatusCode) {
 	i := e.ifaces[ifname]
-	on := e.discoveryOn(ifname)
-	if on && !i.joined {
-		i.joined = true
-		for _, af := range e.cfg.families().list() {
+	var want familyBit
+	if e.discoveryOn(ifname) {
+		want = e.cfg.interfaceFamilies(ifname)
+	}
+	if i != nil {
+		have := i.joined
+		for _, af := range (have &^ want).list() {
+			e.emit(LeaveMulticast{Ifname: ifname, Family: af})
+		}
+		for _, af := range (want &^ have).list() {
 			e.emit(JoinMulticast{Ifname: ifname, Family: af})
 		}
-		e.sendLinkHello(i)
-	}
-	if !on {
-		if i != nil && i.joined {
-			i.joined = false
+		i.joined = want
+		switch {
+		case want == 0:
 			e.arm(&i.nextHello, time.Time{})
-			for _, af := range e.cfg.families().list() {
-				e.emit(LeaveMulticast{Ifname: ifname, Family: af})
-			}
+		case want&^have != 0:
+			e.sendLinkHello(i)
 		}
+	}
+	if want != 3 {
 		for _, k := range sortedAdjKeys(e.adjs) {
-			if a := e.adjs[k]; a != nil && !k.targeted && k.ifname == ifname {
+			if a := e.adjs[k]; a != nil && !k.targeted && k.ifname == ifname && !want.has(k.family) {
 				e.deleteAdjacency(a, code)
 			}
 		}
@@ -133,14 +138,14 @@ func (e *Engine) helloPDU(hold time.Duration, targeted bool, af Family) []byte {
 }
 
 func (e *Engine) sendLinkHello(i *iface) {
-	for _, af := range e.cfg.families().list() {
+	for _, af := range i.joined.list() {
 		e.emit(SendHello{Ifname: i.name, Dst: netip.AddrPortFrom(allGroup(af), Port), Data: e.helloPDU(e.cfg.LinkHelloHold, false, af)})
 	}
 	e.arm(&i.nextHello, e.now.Add(e.cfg.LinkHelloInterval))
 	i.lastHello = e.now
 	e.counts.hello(false, i.name).Sent++
 	e.helloSent(func(n *neighbor) bool {
-		for _, af := range e.cfg.families().list() {
+		for _, af := range i.joined.list() {
 			if n.adjs[adjKey{ifname: i.name, lsrID: n.id, family: af}] != nil {
 				return true
 			}
@@ -289,8 +294,8 @@ func (e *Engine) helloReceived(ev HelloReceived) {
 		}
 		key.src = src
 	} else {
-		if !e.discoveryOn(ev.Ifname) {
-			drop("basic discovery not enabled on interface")
+		if i := e.ifaces[ev.Ifname]; !e.discoveryOn(ev.Ifname) || !i.joined.has(af) {
+			drop("basic discovery not enabled on interface", "family", af)
 			return
 		}
 		key.ifname = ev.Ifname
@@ -334,7 +339,7 @@ func (e *Engine) helloReceived(ev HelloReceived) {
 		}
 		newNbr = e.nbrs[key.lsrID] == nil
 		a = e.addAdjacency(key, transport, h.DualStack != nil && e.cfg.dualStack())
-		if i := e.ifaces[key.ifname]; !key.targeted && i != nil && i.joined && !i.nextHello.IsZero() {
+		if i := e.ifaces[key.ifname]; !key.targeted && i != nil && i.joined != 0 && !i.nextHello.IsZero() {
 			// The new neighbour may have started after our last
 			// hello: tell it about us now (RFC 5036 sets no minimum
 			// spacing between hellos), or as soon as the gap allows:

@@ -197,10 +197,8 @@ func (e *Engine) interfaceDown(ev InterfaceDown) {
 	}
 	delete(e.ifaces, ev.Name)
 	e.arm(&i.nextHello, time.Time{})
-	if i.joined {
-		for _, af := range e.cfg.families().list() {
-			e.emit(LeaveMulticast{Ifname: ev.Name, Family: af})
-		}
+	for _, af := range i.joined.list() {
+		e.emit(LeaveMulticast{Ifname: ev.Name, Family: af})
 	}
 	// The link adjacencies go at once rather than after their hold time:
 	// lsrd knows the link is gone.
@@ -327,12 +325,12 @@ func (e *Engine) shutdownAll() {
 		e.sweepStale(id, "this LSR's identity changed")
 	}
 	for _, name := range sortedNames(e.ifaces) {
-		if i := e.ifaces[name]; i.joined {
-			i.joined = false
-			e.arm(&i.nextHello, time.Time{})
-			for _, af := range e.cfg.families().list() {
+		if i := e.ifaces[name]; i.joined != 0 {
+			for _, af := range i.joined.list() {
 				e.emit(LeaveMulticast{Ifname: name, Family: af})
 			}
+			i.joined = 0
+			e.arm(&i.nextHello, time.Time{})
 		}
 	}
 	for _, a := range e.adjs {

@@ -70,6 +70,20 @@ func (c Config) families() familyBit {
 	return b
 }
 
+// interfaceFamilies returns the families basic discovery runs in on the
+// interface name.
+func (c Config) interfaceFamilies(name string) familyBit {
+	fams, ok := c.InterfaceFamilies[name]
+	if !ok {
+		return c.families()
+	}
+	var b familyBit
+	for _, af := range fams {
+		b |= bitOf(af)
+	}
+	return b & c.families()
+}
+
 // dualStack reports whether this LSR runs both families (and so sends the
 // Dual-Stack TLV).
 func (c Config) dualStack() bool { return c.families() == 3 }
