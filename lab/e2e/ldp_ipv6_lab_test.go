@@ -196,3 +196,67 @@ func TestLDPDualStackWithFRR(t *testing.T) {
 	labelledPing(t, c.r1, c.a1, "2001:db8:ff::1", "2001:db8:ff::3")
 	labelledPing(t, c.r1, c.a1, "1.1.1.1", "3.3.3.3")
 }
+
+// One segment, three kinds of LSR: lsrd dual-stack (r1), FRR IPv4-only (r2)
+// and FRR IPv6-only (r3). r1 forms a session with each over the family its
+// hellos use (a single-stack neighbour sends no Dual-Stack TLV), serving
+// that family only: IPv4 labels with r2, IPv6 labels with r3, and each
+// FRR's loopback is labelled at r1.
+func TestLDPMixedFamiliesWithFRR(t *testing.T) {
+	lab := topo.New(t)
+	seg := lab.ZeroTier(0x8056c2e21c123456)
+	r1, r2, r3 := lab.Router("r1"), lab.Router("r2"), lab.Router("r3")
+	for _, r := range []*topo.Router{r1, r2, r3} {
+		r.Run("sysctl", "-qw", "net.ipv6.conf.all.accept_dad=0", "net.ipv6.conf.default.accept_dad=0", "net.ipv6.conf.all.forwarding=1")
+	}
+	if1 := seg.Attach(r1, "10.1.0.1/24")
+	r1.Run("ip", "addr", "add", "2001:db8:1::1/64", "dev", if1)
+	if2 := seg.Attach(r2, "10.1.0.2/24")
+	if3 := seg.Attach(r3, "2001:db8:1::3/64")
+	r1.AddLoopback("1.1.1.1/32")
+	r1.AddLoopback("2001:db8:ff::1/128")
+	r2.AddLoopback("2.2.2.2/32")
+	r3.AddLoopback("2001:db8:ff::3/128")
+	r2.EnableMPLS(if2, "lo")
+	r3.EnableMPLS(if3, "lo")
+	l1 := r1.StartLSRD(lsrdV6Config("1.1.1.1", if1, "2001:db8:ff::1", "ipv4, ipv6", "",
+		"2.2.2.2/32 10.1.0.2", "2001:db8:ff::3/128 2001:db8:1::3"))
+	f2 := r2.StartFRR(topo.FRRConfig{RouterID: "2.2.2.2", Static: []string{"1.1.1.1/32 10.1.0.1"},
+		LDP: &topo.FRRLDP{Interfaces: []string{if2}}})
+	f3 := r3.StartFRR(topo.FRRConfig{RouterID: "3.3.3.3", Static: []string{"2001:db8:ff::1/128 2001:db8:1::1"},
+		LDP: &topo.FRRLDP{NoIPv4: true, IPv6: &topo.FRRLDPIPv6{TransportAddress: "2001:db8:ff::3", Interfaces: []string{if3}}}})
+	f2.WaitLDPOperational(t, 90*time.Second, "1.1.1.1")
+	f3.WaitLDPOperational(t, 90*time.Second, "1.1.1.1")
+	var ns []ldp.NeighborInfo
+	if err := l1.Get("/v1/ldp/neighbors", &ns); err != nil {
+		t.Fatal(err)
+	}
+	want := map[string]string{"2.2.2.2": "2.2.2.2", "3.3.3.3": "2001:db8:ff::3"}
+	for _, n := range ns {
+		if n.State != "OPERATIONAL" || n.Transport.String() != want[n.LSRID.String()] {
+			t.Errorf("lsrd's neighbour %s: %s over %v, want OPERATIONAL over %s", n.LSRID, n.State, n.Transport, want[n.LSRID.String()])
+		}
+	}
+	if len(ns) != 2 {
+		t.Fatalf("lsrd's neighbours %+v, want 2.2.2.2 and 3.3.3.3", ns)
+	}
+	topo.Eventually(t, 60*time.Second, "r1 pushes r2's IPv4 label and r3's IPv6 label", func() error {
+		for _, p := range []string{"2.2.2.2/32", "2001:db8:ff::3/128"} {
+			if _, err := pushedLabel(r1, p); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	bs, err := lsrdBindings(l1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for fec, b := range bs {
+		for _, r := range b.Remote {
+			if v6 := strings.Contains(fec, ":"); v6 != (r.Peer.String() == "3.3.3.3") {
+				t.Errorf("%s: label %d from %s, a peer of the other family", fec, r.Label, r.Peer)
+			}
+		}
+	}
+}
