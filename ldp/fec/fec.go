@@ -31,15 +31,7 @@ var Families = [...]Family{IPv4, IPv6}
 
 // FamilyOf returns the family of a, or 0 when a is not valid. An
 // IPv4-mapped IPv6 address is IPv6; unmap it first to mean IPv4.
-func FamilyOf(a netip.Addr) Family {
-	switch {
-	case a.Is4():
-		return IPv4
-	case a.Is6():
-		return IPv6
-	}
-	return 0
-}
+func FamilyOf(a netip.Addr) Family { return wire.FamilyOf(a) }
 
 // Kind is the kind of a FEC. Its values are the FEC element types of the
 // wire (RFC 5036 section 3.4.1, RFC 4447 section 5.2).

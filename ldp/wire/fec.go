@@ -38,7 +38,9 @@ func (af AddressFamily) addrLen() int {
 	return 0
 }
 
-func familyOf(a netip.Addr) AddressFamily {
+// FamilyOf returns the family of a, or 0 when a is not valid (an
+// IPv4-mapped IPv6 address is IPv6).
+func FamilyOf(a netip.Addr) AddressFamily {
 	switch {
 	case a.Is4():
 		return AFIPv4
@@ -92,7 +94,7 @@ type PrefixFEC struct {
 func (PrefixFEC) ElementType() FECType { return FECPrefix }
 
 // Family returns the address family of the prefix.
-func (p PrefixFEC) Family() AddressFamily { return familyOf(p.Prefix.Addr()) }
+func (p PrefixFEC) Family() AddressFamily { return FamilyOf(p.Prefix.Addr()) }
 
 func (p PrefixFEC) appendFEC(b []byte) ([]byte, error) {
 	af := p.Family()

@@ -169,7 +169,7 @@ func (l AddressList) append(b []byte) ([]byte, error) {
 	b, start := beginTLV(b, false, false, TLVAddressList)
 	b = binary.BigEndian.AppendUint16(b, uint16(l.Family))
 	for _, a := range l.Addrs {
-		if familyOf(a) != l.Family || a.Zone() != "" {
+		if FamilyOf(a) != l.Family || a.Zone() != "" {
 			return b, invalidf("address %v in %v address list", a, l.Family)
 		}
 		b = append(b, a.AsSlice()...)
