@@ -10,7 +10,7 @@ import (
 	"github.com/lsrd/lsrd/rib"
 )
 
-// fec is everything known about one prefix FEC: its route, its local label
+// binding is everything known about one FEC: its route, its local label
 // and, per neighbour, the label it advertised (liberal retention keeps them
 // all, RFC 5036 section 2.6.2.2), the label we advertised to it, a label we
 // withdrew and it has not released yet, and a Label Request not yet

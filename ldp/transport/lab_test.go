@@ -81,8 +81,8 @@ func TestMulticastHelloOverZeroTier(t *testing.T) {
 	}
 	select {
 	case h := <-got:
-		if h.Ifindex != idx2 || h.Dst != AllRouters || h.Src != netip.MustParseAddrPort("10.1.0.1:646") || h.TTL != 1 || string(h.Data) != "hello" {
-			t.Errorf("r2 received %+v, want a basic hello from 10.1.0.1:646 to %s on interface %d with TTL 1", h, AllRouters, idx2)
+		if h.Ifindex != idx2 || h.Dst != AllRouters || h.Src != netip.MustParseAddrPort("10.1.0.1:646") || h.TTL != GTSMTTL || string(h.Data) != "hello" {
+			t.Errorf("r2 received %+v, want a basic hello from 10.1.0.1:646 to %s on interface %d with TTL 255 (GTSM, RFC 6720)", h, AllRouters, idx2)
 		}
 	case <-time.After(5 * time.Second):
 		t.Fatal("r2 received no hello")
