@@ -10,6 +10,7 @@ import (
 
 	"github.com/lsrd/lsrd/lab/topo"
 	"github.com/lsrd/lsrd/ldp"
+	"github.com/lsrd/lsrd/ldp/lib"
 )
 
 // v6chain is lsrd r1 - FRR r2 - lsrd r3 over two ZeroTier-like segments.
@@ -200,8 +201,8 @@ func TestLDPDualStackWithFRR(t *testing.T) {
 // One segment, three kinds of LSR: lsrd dual-stack (r1), FRR IPv4-only (r2)
 // and FRR IPv6-only (r3). r1 forms a session with each over the family its
 // hellos use (a single-stack neighbour sends no Dual-Stack TLV), serving
-// that family only: IPv4 labels with r2, IPv6 labels with r3, and each
-// FRR's loopback is labelled at r1.
+// that family only: IPv4 labels with r2, IPv6 labels with r3, and r1 uses
+// each FRR's label (implicit null: they are next hops) for its loopback.
 func TestLDPMixedFamiliesWithFRR(t *testing.T) {
 	lab := topo.New(t)
 	seg := lab.ZeroTier(0x8056c2e21c123456)
@@ -240,18 +241,23 @@ func TestLDPMixedFamiliesWithFRR(t *testing.T) {
 	if len(ns) != 2 {
 		t.Fatalf("lsrd's neighbours %+v, want 2.2.2.2 and 3.3.3.3", ns)
 	}
-	topo.Eventually(t, 60*time.Second, "r1 pushes r2's IPv4 label and r3's IPv6 label", func() error {
-		for _, p := range []string{"2.2.2.2/32", "2001:db8:ff::3/128"} {
-			if _, err := pushedLabel(r1, p); err != nil {
-				return err
+	var bs map[string]lib.Binding
+	topo.Eventually(t, 60*time.Second, "r1 uses r2's label for 2.2.2.2/32 and r3's for 2001:db8:ff::3/128", func() error {
+		var err error
+		if bs, err = lsrdBindings(l1); err != nil {
+			return err
+		}
+		for fec, peer := range map[string]string{"2.2.2.2/32": "2.2.2.2", "2001:db8:ff::3/128": "3.3.3.3"} {
+			used := false
+			for _, r := range bs[fec].Remote {
+				used = used || (r.Peer.String() == peer && r.InUse)
+			}
+			if !used {
+				return fmt.Errorf("%s: no label in use from %s: %+v", fec, peer, bs[fec])
 			}
 		}
 		return nil
 	})
-	bs, err := lsrdBindings(l1)
-	if err != nil {
-		t.Fatal(err)
-	}
 	for fec, b := range bs {
 		for _, r := range b.Remote {
 			if v6 := strings.Contains(fec, ":"); v6 != (r.Peer.String() == "3.3.3.3") {
