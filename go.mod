@@ -3,6 +3,7 @@ module github.com/lsrd/lsrd
 go 1.26.0
 
 require (
+	github.com/gaissmai/bart v0.30.0
 	github.com/osrg/gobgp/v3 v3.37.0
 	github.com/prometheus/client_golang v1.25.0
 	github.com/spf13/cobra v1.10.2

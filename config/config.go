@@ -111,6 +111,14 @@ type Labels struct {
 	// the loopbacks of remote LSRs learned over the overlay, so that LDP
 	// builds LSPs to them. Other BGP routes never get labels.
 	BGPHostRoutes bool `yaml:"bgp-host-routes"`
+	// Protocols limits the kernel routes (those other daemons and
+	// operators installed) that get labels to these route protocols, by
+	// iproute2's name ("ospf", "isis", "bird") or number. Empty: any.
+	// Connected and lsrd's own static routes are not kernel routes.
+	Protocols []RouteProtocol `yaml:"protocols"`
+	// PrefixList limits labels to routes that match one of its entries
+	// ("10.255.0.0/16 le 32"), whatever their source. Empty: any.
+	PrefixList []PrefixRule `yaml:"prefix-list"`
 }
 
 // StaticRoute is a route from the configuration.
@@ -132,6 +140,12 @@ type Kernel struct {
 	// inputs (LDP, BGP) to say they have brought everything back: then
 	// whatever nobody wants is deleted, converged or not. Default 120s.
 	RestartSweepAfter Duration `yaml:"restart-sweep-after"`
+	// RouteProtocol is the protocol number on every route and nexthop
+	// object lsrd installs (default 234: no routing daemon's). A start
+	// adopts what an earlier lsrd left with 193, its number before.
+	RouteProtocol uint8 `yaml:"route-protocol"`
+	// Ingress: where the labelled copies of other daemons' routes go.
+	Ingress Ingress `yaml:"ingress"`
 }
 
 // DefaultRestartSweepAfter is kernel.restart-sweep-after's default: the
@@ -240,6 +254,7 @@ func (c *Config) setDefaults() {
 	if l.Labels.Allocate == "" {
 		l.Labels.Allocate = "host-routes"
 	}
+	c.Kernel.setDefaults()
 	if c.Kernel.RestartSweepAfter == 0 {
 		c.Kernel.RestartSweepAfter = Duration(DefaultRestartSweepAfter)
 	}
@@ -349,6 +364,9 @@ func (c *Config) validate() error {
 		if s.NextHop.IsLinkLocalUnicast() && s.Interface == "" {
 			return fieldError(f+".next-hop", s.NextHop, "is link-local: it needs an interface")
 		}
+	}
+	if err := c.Kernel.validate(); err != nil {
+		return err
 	}
 	if d := c.Kernel.RestartSweepAfter.Std(); d < time.Second || d > time.Hour {
 		return fieldError("kernel.restart-sweep-after", d, "must be between 1s and 1h")

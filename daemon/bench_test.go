@@ -4,6 +4,7 @@ import (
 	"net/netip"
 	"testing"
 
+	"github.com/lsrd/lsrd/config"
 	"github.com/lsrd/lsrd/fib"
 	"github.com/lsrd/lsrd/rib"
 )
@@ -21,12 +22,12 @@ func BenchmarkBGPBatches100k(b *testing.B) {
 		routes[i] = rib.Route{Prefix: netip.PrefixFrom(netip.AddrFrom4([4]byte{byte(a >> 24), byte(a >> 16), byte(a >> 8), 0}), 24),
 			Source: rib.SourceBGP, Distance: rib.DistanceIBGP, NextHops: []rib.NextHop{{Addr: lsp.Addr()}}}
 	}
-	alloc, _ := allocatePolicy("host-routes", false)
+	alloc, _ := allocatePolicy(config.Labels{Allocate: "host-routes"})
 	ldp := fib.NewTable()
 	ldp.FTN[lsp] = fib.FTNEntry{Prefix: lsp, NextHops: []fib.NextHop{{Addr: netip.MustParseAddr("10.2.0.2"), Ifname: "eth1", Labels: []fib.Label{1000}}}}
 	b.ReportAllocs()
 	for b.Loop() {
-		r, f, held := rib.New(), newForwarding(), map[netip.Prefix]struct{}{}
+		r, f, held := rib.New(), newForwarding(true), map[netip.Prefix]struct{}{}
 		f.setLDP(ldp)
 		step := func(cs []rib.Change) {
 			f.routes(cs)
@@ -45,7 +46,7 @@ func BenchmarkBGPBatches100k(b *testing.B) {
 
 // One snapshot of a 100,000-route desired table for the kernel layer.
 func BenchmarkSnapshot100k(b *testing.B) {
-	f := newForwarding()
+	f := newForwarding(true)
 	for i := range 100_000 {
 		p := netip.PrefixFrom(netip.AddrFrom4([4]byte{20, byte(i >> 16), byte(i >> 8), byte(i)}), 32)
 		f.ftn[p] = fib.FTNEntry{Prefix: p}

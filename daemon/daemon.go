@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net/netip"
+	"reflect"
 	"slices"
 	"sync"
 	"sync/atomic"
@@ -63,8 +64,9 @@ type Daemon struct {
 	fibPending      *fib.Delta
 	fibPendingTable *fib.Table
 	fibReady        chan struct{}
-	fwd             *forwarding // what lsrd wants in the kernel, kept change by change
-	fibDirty        bool        // fwd changed since desired was handed over
+	fwd             *forwarding    // what lsrd wants in the kernel, kept change by change
+	own             *rib.Protocols // lsrd's route protocols: never learned back
+	fibDirty        bool           // fwd changed since desired was handed over
 	// The last snapshot's time and cost: snapshots are spaced so that
 	// copying a large table takes at most a fifth of the parent's time.
 	published, publishCost time.Duration
@@ -98,7 +100,7 @@ func New(cfg *config.Config, opt Options) (*Daemon, error) {
 	if opt.Log == nil {
 		opt.Log = slog.Default()
 	}
-	alloc, err := allocatePolicy(cfg.LDP.Labels.Allocate, cfg.LDP.Labels.BGPHostRoutes)
+	alloc, err := allocatePolicy(cfg.LDP.Labels)
 	if err != nil {
 		return nil, err
 	}
@@ -125,7 +127,12 @@ func New(cfg *config.Config, opt Options) (*Daemon, error) {
 		return nil, fmt.Errorf("netlink: %w", err)
 	}
 	m := newMetricSet(opt.Version, time.Now())
-	kfib, err := netlinkfib.New(netlinkfib.WithLogger(opt.Log), netlinkfib.WithObserver(m.kernel))
+	fibOpts := []netlinkfib.Option{netlinkfib.WithLogger(opt.Log), netlinkfib.WithObserver(m.kernel),
+		netlinkfib.WithProtocol(cfg.Kernel.RouteProtocol)}
+	if in := cfg.Kernel.Ingress; !in.Disabled {
+		fibOpts = append(fibOpts, netlinkfib.WithIngressTable(in.Table, in.RulePriority))
+	}
+	kfib, err := netlinkfib.New(fibOpts...)
 	if err != nil {
 		h.Close()
 		return nil, err
@@ -136,7 +143,8 @@ func New(cfg *config.Config, opt Options) (*Daemon, error) {
 		calls: make(chan func()), reload: make(chan chan error),
 		fibReady: make(chan struct{}, 1),
 		bgpUpds:  make(chan []bgp.Update, 16),
-		fwd:      newForwarding(), desired: fib.NewTable(),
+		fwd:      newForwarding(!cfg.Kernel.Ingress.Disabled), desired: fib.NewTable(),
+		own:   rib.ProtocolSet(cfg.Kernel.RouteProtocol, netlinkfib.LegacyProtocol),
 		alloc: alloc, ldpRoutes: map[netip.Prefix]struct{}{},
 		bgpApplied:  bgpApplied{endOfRIB: map[netip.Addr]map[string]bool{}},
 		gr:          gr,
@@ -331,7 +339,7 @@ func (d *Daemon) Run(ctx context.Context) error {
 	kernelChanged := make(chan struct{}, 1)
 	go func() {
 		defer wg.Done()
-		if err := rib.WatchKernel(runCtx, kernelChanged); err != nil {
+		if err := rib.WatchKernel(runCtx, kernelChanged, d.own); err != nil {
 			d.log.Error("kernel watch stopped: interface and route changes are no longer seen", "err", err)
 		}
 	}()
@@ -533,7 +541,7 @@ func (d *Daemon) syncKernel(ctx context.Context) error {
 	d.ifcs = now
 	d.enableMPLSInput(now)
 	d.routeChanges(ctx, d.rib.ReplaceSource(rib.SourceConnected, rib.ConnectedRoutes(ifaces)))
-	kernel, err := rib.ReadKernelRoutes(d.nl, func(i int) string { return byIndex[i] })
+	kernel, err := rib.ReadKernelRoutes(d.nl, func(i int) string { return byIndex[i] }, d.own)
 	if err != nil {
 		return err
 	}
@@ -619,7 +627,7 @@ func (d *Daemon) reloadConfig(ctx context.Context) error {
 		d.log.Error("configuration reload rejected; running configuration unchanged", "err", err)
 		return err
 	}
-	if cfg.RouterID != d.cfg.RouterID || cfg.LDP.Labels != d.cfg.LDP.Labels {
+	if cfg.RouterID != d.cfg.RouterID || !reflect.DeepEqual(cfg.LDP.Labels, d.cfg.LDP.Labels) {
 		err := errors.New("router-id and ldp.labels cannot change without a restart")
 		d.log.Error("configuration reload rejected; running configuration unchanged", "err", err)
 		return err
@@ -631,6 +639,11 @@ func (d *Daemon) reloadConfig(ctx context.Context) error {
 	}
 	if !slices.Equal(cfg.LDP.AddressFamilies, d.cfg.LDP.AddressFamilies) {
 		err := errors.New("ldp.address-families cannot change without a restart (the IPv6 sockets are opened at start)")
+		d.log.Error("configuration reload rejected; running configuration unchanged", "err", err)
+		return err
+	}
+	if cfg.Kernel.RouteProtocol != d.cfg.Kernel.RouteProtocol || cfg.Kernel.Ingress != d.cfg.Kernel.Ingress {
+		err := errors.New("kernel.route-protocol and kernel.ingress cannot change without a restart")
 		d.log.Error("configuration reload rejected; running configuration unchanged", "err", err)
 		return err
 	}

@@ -5,6 +5,7 @@ import (
 	"net/netip"
 	"slices"
 
+	"github.com/gaissmai/bart"
 	"github.com/lsrd/lsrd/fib"
 	"github.com/lsrd/lsrd/rib"
 )
@@ -14,9 +15,16 @@ import (
 // (static routes from its configuration, BGP routes), pushing LDP's label
 // where one exists and unlabelled otherwise.
 //
-// Routes of other daemons and of the kernel (connected) are never replaced:
-// the kernel keeps one route per prefix and metric, and lsrd must not take
-// over what it did not install, so LDP's push for those prefixes is left out.
+// Routes of other daemons (an IGP's, in the kernel) are never replaced.
+// Where LDP pushes a label for one, lsrd installs a labelled copy in its
+// ingress table (FTN entries marked Foreign), which the kernel consults
+// before the main table; a route of the main table more specific than such
+// a copy gets a throw route there, so that longest-prefix match gives what
+// the main table alone would. (Not the main table at a better metric:
+// FRR's zebra takes any route of a protocol not its own for a kernel route
+// at distance 0, removes its own route for the prefix, and puts it back
+// when lsrd's goes; lsrd would then follow a route that comes and goes.)
+// Connected routes need no push.
 //
 // It is kept up to date change by change, so that a BGP batch of N routes
 // costs O(N) and a new label for one next hop costs the prefixes behind
@@ -29,27 +37,55 @@ type forwarding struct {
 	byNextHop map[netip.Addr]map[netip.Prefix]struct{}
 	ftn       map[netip.Prefix]fib.FTNEntry // the IP routes wanted
 	plain     hopInterner                   // plain-IP next hops shared by the prefixes that have them
+
+	// The ingress table (nil maps when it is disabled): the best routes
+	// of other daemons, every best prefix (what the main table routes),
+	// the foreign prefixes with a labelled copy, and the throws.
+	ingress  bool
+	foreign  map[netip.Prefix]struct{}
+	main     bart.Table[struct{}]
+	labelled bart.Table[struct{}]
+	throws   map[netip.Prefix]struct{}
 }
 
-func newForwarding() *forwarding {
+func newForwarding(ingress bool) *forwarding {
 	return &forwarding{owned: map[netip.Prefix]rib.Route{},
-		byNextHop: map[netip.Addr]map[netip.Prefix]struct{}{}, ftn: map[netip.Prefix]fib.FTNEntry{}}
+		byNextHop: map[netip.Addr]map[netip.Prefix]struct{}{}, ftn: map[netip.Prefix]fib.FTNEntry{},
+		ingress: ingress, foreign: map[netip.Prefix]struct{}{}, throws: map[netip.Prefix]struct{}{}}
 }
 
 // desiredForwarding is the whole table for LDP's table and the RIB's best
 // routes, built from scratch: the definition the incremental forwarding is
 // tested against.
-func desiredForwarding(ldp *fib.Table, best []rib.Route) *fib.Table {
+func desiredForwarding(ldp *fib.Table, best []rib.Route, ingress bool) *fib.Table {
 	t := fib.NewTable()
+	t.Throws = map[netip.Prefix]struct{}{}
 	if ldp != nil {
 		maps.Copy(t.LFIB, ldp.LFIB)
 	}
+	var labelled []netip.Prefix
 	for _, r := range best {
-		if r.Source != rib.SourceStatic && r.Source != rib.SourceBGP {
+		switch {
+		case r.Source == rib.SourceStatic || r.Source == rib.SourceBGP:
+			if e, ok := ftnEntry(ldp, r, nil); ok {
+				t.FTN[r.Prefix] = e
+			}
+		case r.Source == rib.SourceKernel && ingress && ldp != nil:
+			if e, ok := ldp.FTN[r.Prefix]; ok {
+				e.Foreign = true
+				t.FTN[r.Prefix] = e
+				labelled = append(labelled, r.Prefix)
+			}
+		}
+	}
+	for _, r := range best {
+		if e, ok := t.FTN[r.Prefix]; ok && e.Foreign {
 			continue
 		}
-		if e, ok := ftnEntry(ldp, r, nil); ok {
-			t.FTN[r.Prefix] = e
+		for _, p := range labelled {
+			if p.Bits() < r.Prefix.Bits() && p.Contains(r.Prefix.Addr()) {
+				t.Throws[r.Prefix] = struct{}{}
+			}
 		}
 	}
 	return t
@@ -66,7 +102,20 @@ func (f *forwarding) routes(cs []rib.Change) {
 			f.owned[c.Prefix] = c.Best
 			f.index(c.Best)
 		}
+		if f.ingress {
+			if c.Deleted {
+				f.main.Delete(c.Prefix)
+			} else {
+				f.main.Insert(c.Prefix, struct{}{})
+			}
+			if !c.Deleted && c.Best.Source == rib.SourceKernel {
+				f.foreign[c.Prefix] = struct{}{}
+			} else {
+				delete(f.foreign, c.Prefix)
+			}
+		}
 		f.update(c.Prefix)
+		f.throw(c.Prefix)
 	}
 }
 
@@ -86,7 +135,9 @@ func (f *forwarding) applyLDP(d *fib.Delta) {
 // touched recomputes the prefixes whose forwarding rests on LDP's FTN entry
 // for p: p itself, and the routes whose recursive next hop is p's address.
 func (f *forwarding) touched(p netip.Prefix) {
-	if _, ok := f.owned[p]; ok {
+	_, owned := f.owned[p]
+	_, foreign := f.foreign[p]
+	if owned || foreign {
 		f.update(p)
 	}
 	if p.IsSingleIP() {
@@ -124,7 +175,7 @@ func (f *forwarding) setLDP(t *fib.Table) {
 
 // table returns the desired table, a copy the kernel layer may keep.
 func (f *forwarding) table() *fib.Table {
-	t := &fib.Table{FTN: maps.Clone(f.ftn)}
+	t := &fib.Table{FTN: maps.Clone(f.ftn), Throws: maps.Clone(f.throws)}
 	if f.ldp != nil {
 		t.LFIB = maps.Clone(f.ldp.LFIB)
 	}
@@ -158,15 +209,73 @@ func (f *forwarding) unindex(r rib.Route) {
 
 // update recomputes the IP route wanted for p.
 func (f *forwarding) update(p netip.Prefix) {
-	r, ok := f.owned[p]
-	if !ok {
-		delete(f.ftn, p)
+	defer f.relabelled(p)
+	if r, ok := f.owned[p]; ok {
+		if e, ok := ftnEntry(f.ldp, r, &f.plain); ok {
+			f.ftn[p] = e
+		} else {
+			delete(f.ftn, p)
+		}
 		return
 	}
-	if e, ok := ftnEntry(f.ldp, r, &f.plain); ok {
-		f.ftn[p] = e
+	if _, ok := f.foreign[p]; ok && f.ldp != nil {
+		if e, ok := f.ldp.FTN[p]; ok {
+			e.Foreign = true
+			f.ftn[p] = e
+			return
+		}
+	}
+	delete(f.ftn, p)
+}
+
+// relabelled keeps the set of foreign prefixes with a labelled copy, and
+// the throws under them, in step with p's FTN entry.
+func (f *forwarding) relabelled(p netip.Prefix) {
+	if !f.ingress {
+		return
+	}
+	e, ok := f.ftn[p]
+	on := ok && e.Foreign
+	if _, was := f.labelled.Get(p); was == on {
+		return
+	}
+	if on {
+		f.labelled.Insert(p, struct{}{})
 	} else {
-		delete(f.ftn, p)
+		f.labelled.Delete(p)
+	}
+	f.throw(p)
+	if p.IsSingleIP() {
+		return // nothing is more specific
+	}
+	for q := range f.main.Subnets(p) {
+		if q != p {
+			f.throw(q)
+		}
+	}
+}
+
+// throw decides whether q needs a throw route: q is a route of the main
+// table, has no labelled copy itself, and a labelled copy covers it.
+func (f *forwarding) throw(q netip.Prefix) {
+	if !f.ingress {
+		return
+	}
+	want := false
+	if _, routed := f.main.Get(q); routed {
+		if _, own := f.labelled.Get(q); !own {
+			for s := range f.labelled.Supernets(q) {
+				if s != q {
+					want = true
+					break
+				}
+			}
+		}
+	}
+	if want {
+		f.throws[q] = struct{}{}
+	} else {
+		delete(f.throws, q)
 	}
 }
 

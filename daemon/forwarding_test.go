@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"net/netip"
+	"slices"
 	"testing"
 
 	"github.com/lsrd/lsrd/fib"
@@ -24,16 +25,22 @@ func TestDesiredForwarding(t *testing.T) {
 		{Prefix: pfx("5.5.5.0/24"), Source: rib.SourceStatic, NextHops: []rib.NextHop{{Addr: addr("10.0.0.6"), Ifname: "eth1"}}},
 		{Prefix: pfx("10.0.0.0/24"), Source: rib.SourceConnected, NextHops: []rib.NextHop{{Ifname: "zt0"}}},
 	}
-	got := desiredForwarding(ldp, best)
+	got := desiredForwarding(ldp, best, true)
 	if len(got.LFIB) != 1 || !got.LFIB[16].Equal(ldp.LFIB[16]) {
 		t.Errorf("LFIB %v, want LDP's as is", got.LFIB)
 	}
 	if e := got.FTN[labelled.Prefix]; !e.Equal(labelled) {
 		t.Errorf("static route with an LSP: %v, want %v", e, labelled)
 	}
-	if _, ok := got.FTN[foreign.Prefix]; ok {
-		t.Errorf("a kernel route owned by someone else got lsrd's push")
+	// Another daemon's route gets a labelled copy for the ingress table,
+	// marked so; without the ingress table, none.
+	if e := got.FTN[foreign.Prefix]; !e.Foreign || !slices.EqualFunc(e.NextHops, foreign.NextHops, fib.NextHop.Equal) {
+		t.Errorf("a kernel route owned by someone else: %v, want a Foreign copy of LDP's %v", e, foreign)
 	}
+	if _, ok := desiredForwarding(ldp, best, false).FTN[foreign.Prefix]; ok {
+		t.Errorf("without the ingress table, a kernel route owned by someone else got lsrd's push")
+	}
+	delete(got.FTN, foreign.Prefix)
 	want := fib.FTNEntry{Prefix: pfx("5.5.5.0/24"), NextHops: []fib.NextHop{{Addr: addr("10.0.0.6"), Ifname: "eth1"}}}
 	if e := got.FTN[want.Prefix]; !e.Equal(want) {
 		t.Errorf("static route without an LSP: %v, want %v unlabelled", e, want)
@@ -52,12 +59,12 @@ func TestBGPRouteOverLSP(t *testing.T) {
 	ldp.FTN[lsp.Prefix] = lsp
 	route := rib.Route{Prefix: pfx("198.51.100.0/24"), Source: rib.SourceBGP, Distance: rib.DistanceEBGP,
 		NextHops: []rib.NextHop{{Addr: addr("10.1.0.2"), Ifname: "zt0"}}, Recursive: []netip.Addr{addr("3.3.3.3")}}
-	got := desiredForwarding(ldp, []rib.Route{route}).FTN[route.Prefix]
+	got := desiredForwarding(ldp, []rib.Route{route}, true).FTN[route.Prefix]
 	want := fib.FTNEntry{Prefix: route.Prefix, NextHops: lsp.NextHops}
 	if !got.Equal(want) {
 		t.Errorf("BGP route with an LSP to its next hop: %v, want %v", got, want)
 	}
-	got = desiredForwarding(fib.NewTable(), []rib.Route{route}).FTN[route.Prefix]
+	got = desiredForwarding(fib.NewTable(), []rib.Route{route}, true).FTN[route.Prefix]
 	want = fib.FTNEntry{Prefix: route.Prefix, NextHops: []fib.NextHop{{Addr: addr("10.1.0.2"), Ifname: "zt0"}}}
 	if !got.Equal(want) {
 		t.Errorf("without the LSP: %v, want plain IP %v", got, want)
@@ -69,11 +76,13 @@ func TestBGPRouteOverLSP(t *testing.T) {
 func TestForwardingIncremental(t *testing.T) {
 	pfx, addr := netip.MustParsePrefix, netip.MustParseAddr
 	nhs := []netip.Addr{addr("3.3.3.3"), addr("4.4.4.4"), addr("5.5.5.5")}
+	// Nested prefixes, for the labelled copies of other daemons' routes
+	// and the throws under them.
 	prefixes := []netip.Prefix{pfx("198.51.100.0/24"), pfx("203.0.113.0/24"), pfx("192.0.2.0/24"),
-		pfx("3.3.3.3/32"), pfx("4.4.4.4/32"), pfx("10.9.0.0/16")}
+		pfx("3.3.3.3/32"), pfx("4.4.4.4/32"), pfx("10.9.0.0/16"), pfx("10.9.1.0/24"), pfx("10.9.1.7/32"), pfx("10.0.0.0/8")}
 	for seed := range uint64(200) {
 		rng := rand.New(rand.NewPCG(seed, 1))
-		f := newForwarding()
+		f := newForwarding(true)
 		best := map[netip.Prefix]rib.Route{}
 		var ldp, prev *fib.Table
 		for step := range 40 {
@@ -86,7 +95,7 @@ func TestForwardingIncremental(t *testing.T) {
 							Labels: []fib.Label{fib.Label(16 + rng.IntN(3))}}}}
 					}
 				}
-				if rng.IntN(4) == 0 {
+				for range rng.IntN(4) {
 					p := prefixes[rng.IntN(len(prefixes))]
 					ldp.FTN[p] = fib.FTNEntry{Prefix: p, NextHops: []fib.NextHop{{Addr: addr("10.1.0.3"), Ifname: "zt1", Labels: []fib.Label{99}}}}
 				}
@@ -121,8 +130,8 @@ func TestForwardingIncremental(t *testing.T) {
 			for _, r := range best {
 				all = append(all, r)
 			}
-			got, want := f.table(), desiredForwarding(ldp, all)
-			if fmt.Sprint(got.FTN) != fmt.Sprint(want.FTN) || fmt.Sprint(got.LFIB) != fmt.Sprint(want.LFIB) {
+			got, want := f.table(), desiredForwarding(ldp, all, true)
+			if fmt.Sprint(got.FTN) != fmt.Sprint(want.FTN) || fmt.Sprint(got.LFIB) != fmt.Sprint(want.LFIB) || fmt.Sprint(got.Throws) != fmt.Sprint(want.Throws) {
 				t.Fatalf("seed %d step %d:\nincremental %v\nfrom scratch %v", seed, step, got, want)
 			}
 		}
@@ -134,7 +143,7 @@ func TestForwardingIncremental(t *testing.T) {
 // none of them changes when the next one is computed.
 func TestForwardingPlainHopsShared(t *testing.T) {
 	pfx, addr := netip.MustParsePrefix, netip.MustParseAddr
-	f := newForwarding()
+	f := newForwarding(true)
 	ldp := fib.NewTable()
 	lsp := pfx("4.4.4.4/32")
 	ldp.FTN[lsp] = fib.FTNEntry{Prefix: lsp, NextHops: []fib.NextHop{{Addr: addr("10.2.0.2"), Ifname: "eth1", Labels: []fib.Label{1000}}}}

@@ -34,7 +34,7 @@ func TestLabeledUnicastForwarding(t *testing.T) {
 		{"direct neighbour", fib.NewTable(), direct, []fib.NextHop{nh("10.9.0.2", "eth1", 6000)}},
 	}
 	for _, tt := range tests {
-		got := desiredForwarding(tt.ldp, []rib.Route{tt.route}).FTN[tt.route.Prefix]
+		got := desiredForwarding(tt.ldp, []rib.Route{tt.route}, true).FTN[tt.route.Prefix]
 		want := fib.FTNEntry{Prefix: tt.route.Prefix, NextHops: tt.want}
 		if !got.Equal(want) {
 			t.Errorf("%s: %v, want %v", tt.name, got, want)

@@ -5,6 +5,7 @@ import (
 	"net/netip"
 	"testing"
 
+	"github.com/lsrd/lsrd/config"
 	"github.com/lsrd/lsrd/rib"
 )
 
@@ -12,7 +13,7 @@ import (
 // to take away a route the engine holds for the same prefix.
 func TestLDPRoutesFilter(t *testing.T) {
 	pfx := netip.MustParsePrefix
-	alloc, err := allocatePolicy("host-routes", false)
+	alloc, err := allocatePolicy(config.Labels{Allocate: "host-routes"})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -2,7 +2,9 @@ package daemon
 
 import (
 	"fmt"
+	"slices"
 
+	"github.com/lsrd/lsrd/config"
 	"github.com/lsrd/lsrd/rib"
 )
 
@@ -10,22 +12,43 @@ import (
 // "host-routes", the default, gives labels to connected prefixes and to /32
 // and /128 routes: every router's loopback gets an LSP. "all" gives labels to
 // every route. Neither gives labels to BGP routes: a full BGP table must
-// never get labels. bgpHosts adds BGP-learned host routes, the loopbacks of
-// remote LSRs where BGP is the only routing protocol over the overlay.
-func allocatePolicy(name string, bgpHosts bool) (func(rib.Route) bool, error) {
+// never get labels. bgp-host-routes adds BGP-learned host routes, the
+// loopbacks of remote LSRs where BGP is the only routing protocol over the
+// overlay.
+//
+// protocols narrows the kernel routes (other daemons', an IGP's) to those
+// route protocols, and prefix-list narrows every route to its entries: what
+// operators write as "label only loopbacks of these IGPs".
+func allocatePolicy(l config.Labels) (func(rib.Route) bool, error) {
 	isHost := func(r rib.Route) bool { return r.Prefix.Bits() == r.Prefix.Addr().BitLen() }
 	var igp func(rib.Route) bool
-	switch name {
+	switch l.Allocate {
 	case "all":
 		igp = func(rib.Route) bool { return true }
 	case "host-routes", "":
 		igp = func(r rib.Route) bool { return r.Source == rib.SourceConnected || isHost(r) }
 	default:
-		return nil, fmt.Errorf("unknown label allocation policy %q", name)
+		return nil, fmt.Errorf("unknown label allocation policy %q", l.Allocate)
 	}
+	var protos *rib.Protocols
+	if len(l.Protocols) > 0 {
+		protos = &rib.Protocols{}
+		for _, p := range l.Protocols {
+			protos[p] = true
+		}
+	}
+	prefixes := slices.Clone(l.PrefixList)
 	return func(r rib.Route) bool {
-		if r.Source == rib.SourceBGP {
-			return bgpHosts && isHost(r)
+		if len(prefixes) > 0 && !slices.ContainsFunc(prefixes, func(e config.PrefixRule) bool { return e.Matches(r.Prefix) }) {
+			return false
+		}
+		switch r.Source {
+		case rib.SourceBGP:
+			return l.BGPHostRoutes && isHost(r)
+		case rib.SourceKernel:
+			if protos != nil && !protos[r.Protocol] {
+				return false
+			}
 		}
 		return igp(r)
 	}, nil

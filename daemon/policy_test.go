@@ -4,8 +4,16 @@ import (
 	"net/netip"
 	"testing"
 
+	"github.com/lsrd/lsrd/config"
 	"github.com/lsrd/lsrd/rib"
+	"go.yaml.in/yaml/v3"
 )
+
+func yamlInto(s string, v any) error { return yaml.Unmarshal([]byte(s), v) }
+
+func labels(policy string, bgpHosts bool) config.Labels {
+	return config.Labels{Allocate: policy, BGPHostRoutes: bgpHosts}
+}
 
 func TestAllocatePolicy(t *testing.T) {
 	route := func(src rib.Source, p string) rib.Route {
@@ -31,7 +39,7 @@ func TestAllocatePolicy(t *testing.T) {
 		{"all", true, []string{"connected /24", "static /32", "static /24", "kernel /128", "bgp /32"}},
 	}
 	for _, tt := range tests {
-		f, err := allocatePolicy(tt.policy, tt.bgpHosts)
+		f, err := allocatePolicy(labels(tt.policy, tt.bgpHosts))
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -45,7 +53,44 @@ func TestAllocatePolicy(t *testing.T) {
 			}
 		}
 	}
-	if _, err := allocatePolicy("everything", false); err == nil {
+	if _, err := allocatePolicy(labels("everything", false)); err == nil {
 		t.Error("unknown policy accepted")
+	}
+}
+
+// Labels by the IGP that installed a kernel route, and by prefix list: what
+// operators write as "label only the loopbacks OSPF learned".
+func TestAllocatePolicyByProtocolAndPrefixList(t *testing.T) {
+	kernel := func(proto uint8, p string) rib.Route {
+		return rib.Route{Source: rib.SourceKernel, Protocol: proto, Prefix: netip.MustParsePrefix(p)}
+	}
+	var lb config.Labels
+	if err := yamlInto(`
+allocate: all
+protocols: [ospf, 12]
+prefix-list: ["10.255.0.0/16 le 32", "192.0.2.0/24"]
+`, &lb); err != nil {
+		t.Fatal(err)
+	}
+	f, err := allocatePolicy(lb)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range []struct {
+		r    rib.Route
+		want bool
+	}{
+		{kernel(188, "10.255.0.4/32"), true},  // zebra's OSPF loopback
+		{kernel(12, "10.255.1.0/24"), true},   // BIRD's, in the list
+		{kernel(187, "10.255.0.5/32"), false}, // IS-IS: not a listed protocol
+		{kernel(188, "10.254.0.4/32"), false}, // outside the prefix list
+		{kernel(188, "192.0.2.0/24"), true},   // exact entry
+		{kernel(188, "192.0.2.0/25"), false},  // an exact entry matches only itself
+		{rib.Route{Source: rib.SourceConnected, Prefix: netip.MustParsePrefix("10.255.9.0/24")}, true}, // protocols do not apply
+		{rib.Route{Source: rib.SourceConnected, Prefix: netip.MustParsePrefix("10.0.9.0/24")}, false},  // the prefix list does
+	} {
+		if got := f(c.r); got != c.want {
+			t.Errorf("%v protocol %d: labelled %v, want %v", c.r.Prefix, c.r.Protocol, got, c.want)
+		}
 	}
 }

@@ -83,17 +83,26 @@ func (e LFIBEntry) Equal(o LFIBEntry) bool {
 type FTNEntry struct {
 	Prefix   netip.Prefix `json:"prefix"`
 	NextHops []NextHop    `json:"next_hops"`
+	// Foreign says the prefix's route belongs to another daemon (an IGP's
+	// route in the kernel): lsrd's labelled copy goes into its ingress
+	// table, beside that route and never in its place.
+	Foreign bool `json:"foreign,omitempty"`
 }
 
 // Equal reports whether two entries program the same forwarding.
 func (e FTNEntry) Equal(o FTNEntry) bool {
-	return e.Prefix == o.Prefix && slices.EqualFunc(e.NextHops, o.NextHops, NextHop.Equal)
+	return e.Prefix == o.Prefix && e.Foreign == o.Foreign && slices.EqualFunc(e.NextHops, o.NextHops, NextHop.Equal)
 }
 
 // Table is a whole desired state: what the kernel should hold.
 type Table struct {
 	LFIB map[Label]LFIBEntry
 	FTN  map[netip.Prefix]FTNEntry
+	// Throws are the prefixes that must bypass the ingress table: routes
+	// of the main table more specific than a Foreign FTN entry, which
+	// would otherwise be shadowed by it (the kernel consults the ingress
+	// table first, and longest-prefix match works within one table).
+	Throws map[netip.Prefix]struct{}
 }
 
 // NewTable returns an empty table.

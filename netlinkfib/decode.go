@@ -70,6 +70,7 @@ func u32(b []byte, what string) (uint32, error) {
 type kernelRoute struct {
 	family   uint8
 	protocol uint8
+	typ      uint8 // rtm_type: RTN_UNICAST, RTN_THROW, ...
 	table    uint32
 	metric   uint32
 	label    fib.Label    // AF_MPLS
@@ -84,7 +85,7 @@ func decodeRoute(b []byte) (kernelRoute, error) {
 	if len(b) < unix.SizeofRtMsg {
 		return kernelRoute{}, fmt.Errorf("rtmsg of %d bytes", len(b))
 	}
-	r := kernelRoute{family: b[0], protocol: b[5], table: uint32(b[4])}
+	r := kernelRoute{family: b[0], protocol: b[5], typ: b[7], table: uint32(b[4])}
 	dstLen := int(b[1])
 	var single hop
 	var hasSingle bool
@@ -140,6 +141,15 @@ func decodeRoute(b []byte) (kernelRoute, error) {
 	}
 	if r.hops == nil && hasSingle {
 		r.hops = []hop{single}
+	}
+	// A default route comes without RTA_DST.
+	if !r.prefix.IsValid() && dstLen == 0 {
+		switch r.family {
+		case unix.AF_INET:
+			r.prefix = netip.PrefixFrom(netip.IPv4Unspecified(), 0)
+		case unix.AF_INET6:
+			r.prefix = netip.PrefixFrom(netip.IPv6Unspecified(), 0)
+		}
 	}
 	return r, nil
 }

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/lsrd/lsrd/fib"
+	"github.com/vishvananda/netlink"
 	"github.com/vishvananda/netns"
 	"golang.org/x/sys/unix"
 )
@@ -30,7 +31,10 @@ import (
 type FIB struct {
 	log            *slog.Logger
 	ns             netns.NsHandle
-	target         routeTarget
+	own            owner
+	target         routeTarget // lsrd's own routes (main table by default)
+	ingress        routeTarget // labelled copies of others' routes; table 0: none
+	rulePriority   int         // of the rule that sends lookups to the ingress table
 	backoffMin     time.Duration
 	backoffMax     time.Duration
 	resyncInterval time.Duration
@@ -38,6 +42,7 @@ type FIB struct {
 
 	mu      sync.Mutex // serializes passes and guards everything below
 	c       *conn
+	rules   *netlink.Handle // for the ingress table's rules; opened on first use
 	desired *fib.Table
 	have    *kernelState
 	stale   bool   // have must be re-read from the kernel before the next diff
@@ -85,6 +90,25 @@ func WithNetNS(ns netns.NsHandle) Option { return func(f *FIB) { f.ns = ns } }
 // WithLogger sets the structured logger (default slog.Default()).
 func WithLogger(l *slog.Logger) Option { return func(f *FIB) { f.log = l } }
 
+// WithProtocol sets the route and nexthop protocol number lsrd's objects
+// carry (default DefaultProtocol), and with it the block of nexthop IDs.
+func WithProtocol(proto uint8) Option { return func(f *FIB) { f.own = newOwner(proto, f.own.legacy) } }
+
+// WithLegacyProtocol names a number an earlier lsrd used (LegacyProtocol by
+// default; 0 for none): what the first read finds of it is adopted and
+// moved to lsrd's own number, and after the sweep it is left alone.
+func WithLegacyProtocol(proto uint8) Option {
+	return func(f *FIB) { f.own = newOwner(f.own.proto, proto) }
+}
+
+// WithIngressTable gives lsrd a routing table of its own for the labelled
+// copies of other daemons' routes (fib.FTNEntry.Foreign), with a policy
+// rule at priority that looks it up before the main table. Table 0 (the
+// default) disables them.
+func WithIngressTable(table uint32, priority int) Option {
+	return func(f *FIB) { f.ingress.table, f.rulePriority = table, priority }
+}
+
 // WithRouteTable puts lsrd's IP routes in table (default main, 254).
 func WithRouteTable(table uint32) Option { return func(f *FIB) { f.target.table = table } }
 
@@ -111,6 +135,7 @@ func New(opts ...Option) (*FIB, error) {
 	f := &FIB{
 		log:            slog.Default(),
 		ns:             netns.None(),
+		own:            newOwner(DefaultProtocol, LegacyProtocol),
 		target:         routeTarget{table: unix.RT_TABLE_MAIN},
 		backoffMin:     100 * time.Millisecond,
 		backoffMax:     30 * time.Second,
@@ -118,12 +143,16 @@ func New(opts ...Option) (*FIB, error) {
 		desired:        fib.NewTable(),
 		have:           newKernelState(),
 		stale:          true,
-		nextID:         NexthopIDFirst,
 		kick:           make(chan struct{}, 1),
 		obs:            nopObserver{},
 	}
 	for _, o := range opts {
 		o(f)
+	}
+	f.target.proto, f.ingress.proto = f.own.proto, f.own.proto
+	f.nextID = f.own.block.first
+	if f.ingress.table == f.target.table {
+		f.ingress.table = 0 // one table cannot be both
 	}
 	if f.ns.IsOpen() {
 		fd, err := unix.FcntlInt(uintptr(f.ns), unix.F_DUPFD_CLOEXEC, 0)
@@ -148,6 +177,9 @@ func (f *FIB) Close() error {
 	defer f.mu.Unlock()
 	if f.ns.IsOpen() {
 		f.ns.Close()
+	}
+	if f.rules != nil {
+		f.rules.Close()
 	}
 	return f.c.close()
 }

@@ -60,11 +60,11 @@ func TestFTNSharedNexthopAndTraffic(t *testing.T) {
 
 	nhs := r1.Run("ip", "nexthop", "show")
 	t.Logf("r1: ip nexthop show:\n%s", nhs)
-	if n := strings.Count(strings.TrimSpace(nhs), "\n") + 1; n != 1 || !strings.Contains(nhs, "encap mpls  1000 via 10.0.0.2 dev "+r1r2) || !strings.Contains(nhs, "proto ldp") {
+	if n := strings.Count(strings.TrimSpace(nhs), "\n") + 1; n != 1 || !strings.Contains(nhs, "encap mpls  1000 via 10.0.0.2 dev "+r1r2) || !strings.Contains(nhs, "proto 234") {
 		t.Fatalf("want one nexthop object pushing 1000, got %d:\n%s", n, nhs)
 	}
 	id := regexp.MustCompile(`^id (\d+) `).FindStringSubmatch(nhs)[1]
-	routes := r1.Run("ip", "route", "show", "proto", "ldp")
+	routes := r1.Run("ip", "route", "show", "proto", "234")
 	if n := strings.Count(routes, "nhid "+id+" "); n != 100 {
 		t.Fatalf("want 100 routes through nhid %s, got %d:\n%s", id, n, routes)
 	}

@@ -37,7 +37,7 @@ func TestLFIB(t *testing.T) {
 	}
 	got := map[int]netlink.Route{}
 	for _, r := range routes {
-		if r.Protocol != RouteProtocol {
+		if r.Protocol != netlink.RouteProtocol(DefaultProtocol) {
 			t.Errorf("route %v has protocol %d", r, r.Protocol)
 		}
 		got[*r.MPLSDst] = r
@@ -57,10 +57,10 @@ func TestLFIB(t *testing.T) {
 	out := r1.Run("ip", "-f", "mpls", "route", "show")
 	t.Logf("ip -f mpls route show:\n%s", out)
 	for _, want := range []string{
-		"100 as to 200/300 via inet 10.0.0.2 dev " + a + " proto ldp",
-		"101 via inet 10.0.0.2 dev " + a + " proto ldp",
-		"102 proto ldp \n\tnexthop as to 401 via inet 10.0.0.2 dev " + a + " \n\tnexthop as to 402 via inet 10.0.1.2 dev " + b,
-		"103 as to 0 via inet 10.0.0.2 dev " + a + " proto ldp",
+		"100 as to 200/300 via inet 10.0.0.2 dev " + a + " proto 234",
+		"101 via inet 10.0.0.2 dev " + a + " proto 234",
+		"102 proto 234 \n\tnexthop as to 401 via inet 10.0.0.2 dev " + a + " \n\tnexthop as to 402 via inet 10.0.1.2 dev " + b,
+		"103 as to 0 via inet 10.0.0.2 dev " + a + " proto 234",
 	} {
 		if !strings.Contains(out, want) {
 			t.Errorf("ip -f mpls route show lacks %q", want)

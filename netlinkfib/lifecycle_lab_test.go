@@ -78,11 +78,11 @@ func TestOwnershipRestartFlush(t *testing.T) {
 	}
 	smaller := table([]fib.Label{100, 102}, 3, 301)
 	apply(t, f2, smaller)
-	mpls := r1.Run("ip", "-f", "mpls", "route", "show", "proto", "ldp")
+	mpls := r1.Run("ip", "-f", "mpls", "route", "show", "proto", "234")
 	if strings.Count(mpls, "\n") != 3 || !strings.Contains(mpls, "101 ") {
 		t.Errorf("before the sweep, want label 101 kept:\n%s", mpls)
 	}
-	if out := r1.Run("ip", "route", "show", "proto", "ldp"); strings.Count(out, "\n") != 5 {
+	if out := r1.Run("ip", "route", "show", "proto", "234"); strings.Count(out, "\n") != 5 {
 		t.Errorf("before the sweep, want all 5 routes kept:\n%s", out)
 	}
 	if st := f2.Status(); !st.AwaitingSweep || st.StaleRoutes != 3 {
@@ -95,7 +95,7 @@ func TestOwnershipRestartFlush(t *testing.T) {
 	}
 	f2.SweepStale("test")
 	apply(t, f2, smaller)
-	mpls = r1.Run("ip", "-f", "mpls", "route", "show", "proto", "ldp")
+	mpls = r1.Run("ip", "-f", "mpls", "route", "show", "proto", "234")
 	if strings.Count(mpls, "\n") != 2 || strings.Contains(mpls, "101 ") {
 		t.Errorf("after restart, label routes:\n%s", mpls)
 	}
@@ -103,7 +103,7 @@ func TestOwnershipRestartFlush(t *testing.T) {
 	if strings.Count(strings.TrimSpace(nhs), "\n") != 0 || !strings.Contains(nhs, "encap mpls  301") {
 		t.Errorf("after the sweep, want one object, with 301:\n%s", nhs)
 	}
-	if out := r1.Run("ip", "route", "show", "proto", "ldp"); strings.Count(out, "\n") != 3 {
+	if out := r1.Run("ip", "route", "show", "proto", "234"); strings.Count(out, "\n") != 3 {
 		t.Errorf("after restart, routes:\n%s", out)
 	}
 	if st := f2.Status(); st.Labels != 2 || st.Prefixes != 3 || st.Nexthops != 1 || st.AwaitingSweep || st.StaleRoutes != 0 {
@@ -122,8 +122,8 @@ func TestOwnershipRestartFlush(t *testing.T) {
 		t.Fatal(err)
 	}
 	for _, cmd := range [][]string{
-		{"ip", "-f", "mpls", "route", "show", "proto", "ldp"},
-		{"ip", "route", "show", "proto", "ldp"},
+		{"ip", "-f", "mpls", "route", "show", "proto", "234"},
+		{"ip", "route", "show", "proto", "234"},
 	} {
 		if out := r1.Run(cmd...); strings.TrimSpace(out) != "" {
 			t.Errorf("after Flush, %s:\n%s", strings.Join(cmd, " "), out)
@@ -140,7 +140,7 @@ func TestOwnershipRestartFlush(t *testing.T) {
 func ldpNexthops(out string) string {
 	var keep []string
 	for _, l := range strings.Split(out, "\n") {
-		if strings.Contains(l, " proto ldp") {
+		if strings.Contains(l, " proto 234") {
 			keep = append(keep, l)
 		}
 	}
@@ -183,7 +183,7 @@ func TestLiveRepair(t *testing.T) {
 	topo.Eventually(t, 10*time.Second, "Set installs", installed)
 	r1.Run("ip", "-f", "mpls", "route", "del", "100")
 	topo.Eventually(t, 10*time.Second, "label 100 repaired", installed)
-	r1.Run("ip", "-f", "mpls", "route", "replace", "100", "as", "999", "via", "inet", "10.0.0.2", "dev", a, "proto", "ldp")
+	r1.Run("ip", "-f", "mpls", "route", "replace", "100", "as", "999", "via", "inet", "10.0.0.2", "dev", a, "proto", "234")
 	topo.Eventually(t, 10*time.Second, "label 100 changed back", installed)
 	r1.Run("ip", "nexthop", "flush") // takes the route with it
 	topo.Eventually(t, 10*time.Second, "nexthop and prefix repaired", installed)

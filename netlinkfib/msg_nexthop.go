@@ -29,13 +29,13 @@ func (m *nhMsg) Serialize() []byte {
 // NHA_GATEWAY, and for a label push NHA_ENCAP_TYPE = LWTUNNEL_ENCAP_MPLS with
 // NHA_ENCAP { MPLS_IPTUNNEL_DST = the stack }. nh_protocol carries lsrd's
 // protocol so a dump tells its objects from others'.
-func nexthopRequest(o nexthopObject, flags int) *nl.NetlinkRequest {
+func nexthopRequest(proto uint8, o nexthopObject, flags int) *nl.NetlinkRequest {
 	fam := uint8(unix.AF_INET)
 	if o.hop.gw.Is6() {
 		fam = unix.AF_INET6
 	}
 	req := newRequest(unix.RTM_NEWNEXTHOP, flags,
-		&nhMsg{family: fam, protocol: RouteProtocol},
+		&nhMsg{family: fam, protocol: proto},
 		nl.NewRtAttr(unix.NHA_ID, nl.Uint32Attr(o.id)),
 		nl.NewRtAttr(unix.NHA_OIF, nl.Uint32Attr(uint32(o.hop.ifindex))))
 	if o.hop.gw.IsValid() {
@@ -53,13 +53,13 @@ func nexthopRequest(o nexthopObject, flags int) *nl.NetlinkRequest {
 // groupRequest builds RTM_NEWNEXTHOP for an ECMP group: family AF_UNSPEC and
 // NHA_GROUP, an array of struct nexthop_grp { u32 id; u8 weight-1; u8; u16 },
 // every member with equal weight (fib.NextHop has none).
-func groupRequest(g groupObject, flags int) *nl.NetlinkRequest {
+func groupRequest(proto uint8, g groupObject, flags int) *nl.NetlinkRequest {
 	b := make([]byte, 8*len(g.members))
 	for i, id := range g.members {
 		nl.NativeEndian().PutUint32(b[8*i:], id)
 	}
 	return newRequest(unix.RTM_NEWNEXTHOP, flags,
-		&nhMsg{family: unix.AF_UNSPEC, protocol: RouteProtocol},
+		&nhMsg{family: unix.AF_UNSPEC, protocol: proto},
 		nl.NewRtAttr(unix.NHA_ID, nl.Uint32Attr(g.id)),
 		nl.NewRtAttr(unix.NHA_GROUP, b))
 }

@@ -57,19 +57,19 @@ func newRequest(typ, flags int, data ...nl.NetlinkRequestData) *nl.NetlinkReques
 	return req
 }
 
-func mplsRtMsg() *nl.RtMsg {
+func mplsRtMsg(proto uint8) *nl.RtMsg {
 	m := nl.NewRtMsg()
 	m.Family = unix.AF_MPLS
 	m.Dst_len = 20
-	m.Protocol = RouteProtocol
+	m.Protocol = proto
 	return m
 }
 
 // labelRouteRequest builds RTM_NEWROUTE for an MPLS label route: one next
 // hop as RTA_VIA/RTA_OIF/RTA_NEWDST, several as RTA_MULTIPATH with the same
 // attributes per rtnexthop. No RTA_NEWDST means pop.
-func labelRouteRequest(r labelRoute, flags int) *nl.NetlinkRequest {
-	req := newRequest(unix.RTM_NEWROUTE, flags, mplsRtMsg(),
+func labelRouteRequest(proto uint8, r labelRoute, flags int) *nl.NetlinkRequest {
+	req := newRequest(unix.RTM_NEWROUTE, flags, mplsRtMsg(proto),
 		nl.NewRtAttr(unix.RTA_DST, encodeLabels([]fib.Label{r.in})))
 	if len(r.hops) == 1 {
 		h := r.hops[0]
@@ -100,16 +100,17 @@ func labelRouteRequest(r labelRoute, flags int) *nl.NetlinkRequest {
 // labelRouteDeleteRequest builds RTM_DELROUTE for a label. The kernel's MPLS
 // table matches by label alone, so callers delete only labels the dump
 // showed as lsrd's.
-func labelRouteDeleteRequest(in fib.Label) *nl.NetlinkRequest {
+func labelRouteDeleteRequest(proto uint8, in fib.Label) *nl.NetlinkRequest {
 	// The MPLS table refuses any scope but universe, even in a delete.
-	return newRequest(unix.RTM_DELROUTE, 0, mplsRtMsg(), nl.NewRtAttr(unix.RTA_DST, encodeLabels([]fib.Label{in})))
+	return newRequest(unix.RTM_DELROUTE, 0, mplsRtMsg(proto), nl.NewRtAttr(unix.RTA_DST, encodeLabels([]fib.Label{in})))
 }
 
-// routeTarget is where lsrd's IP routes live: table and metric. Only routes
-// of protocol 193 there are lsrd's.
+// routeTarget is where lsrd's IP routes live: table and metric, and the
+// protocol they carry. Only routes of lsrd's protocol there are lsrd's.
 type routeTarget struct {
 	table  uint32
 	metric uint32
+	proto  uint8
 }
 
 func (t routeTarget) rtmsg(p netip.Prefix) (*nl.RtMsg, []nl.NetlinkRequestData) {
@@ -119,7 +120,7 @@ func (t routeTarget) rtmsg(p netip.Prefix) (*nl.RtMsg, []nl.NetlinkRequestData) 
 		m.Family = unix.AF_INET6
 	}
 	m.Dst_len = uint8(p.Bits())
-	m.Protocol = RouteProtocol
+	m.Protocol = t.proto
 	var attrs []nl.NetlinkRequestData
 	attrs = append(attrs, nl.NewRtAttr(unix.RTA_DST, p.Addr().AsSlice()))
 	if t.table < 256 {
@@ -171,6 +172,21 @@ func prefixRouteDeleteRequest(t routeTarget, p netip.Prefix) *nl.NetlinkRequest 
 	m.Scope = unix.RT_SCOPE_NOWHERE
 	m.Type = 0
 	req := newRequest(unix.RTM_DELROUTE, 0, m)
+	for _, a := range attrs {
+		req.AddData(a)
+	}
+	return req
+}
+
+// throwRouteRequest builds RTM_NEWROUTE for a throw route: in the ingress
+// table it sends the lookup on to the next rule (the main table) for a
+// prefix more specific than one of lsrd's labelled routes there, so that
+// longest-prefix match across the two tables stays what the main table
+// alone would give.
+func throwRouteRequest(t routeTarget, p netip.Prefix, flags int) *nl.NetlinkRequest {
+	m, attrs := t.rtmsg(p)
+	m.Type = unix.RTN_THROW
+	req := newRequest(unix.RTM_NEWROUTE, flags, m)
 	for _, a := range attrs {
 		req.AddData(a)
 	}

@@ -40,40 +40,40 @@ func TestNexthopMessageBytes(t *testing.T) {
 	if nl.NativeEndian().Uint16([]byte{1, 0}) != 1 {
 		t.Skip("vectors are little-endian")
 	}
-	o := nexthopObject{id: NexthopIDFirst, hop: kh(gwA, 2, 300, 301)}
+	o := nexthopObject{id: blockOf(DefaultProtocol).first, hop: kh(gwA, 2, 300, 301)}
 	want := unhex(t, `
 		48000000 6800 0106 01000000 00000000 # nlmsghdr: len 72, RTM_NEWNEXTHOP, REQUEST|EXCL|CREATE, seq 1
-		02 00 c1 00 00000000                 # nhmsg: AF_INET, scope 0, protocol 193, flags 0
-		0800 0100 000000c1                   # NHA_ID 0xc1000000
+		02 00 ea 00 00000000                 # nhmsg: AF_INET, scope 0, protocol 234, flags 0
+		0800 0100 000000ea                   # NHA_ID 0xea000000
 		0800 0500 02000000                   # NHA_OIF 2
 		0800 0600 0a000002                   # NHA_GATEWAY 10.0.0.2
 		0600 0700 0100 0000                  # NHA_ENCAP_TYPE LWTUNNEL_ENCAP_MPLS, padded
 		1000 0880                            # NHA_ENCAP | NLA_F_NESTED
 		  0c00 0100 0012c000 0012d100        #   MPLS_IPTUNNEL_DST 300, 301+BOS
 	`)
-	if got := serialize(nexthopRequest(o, flagsAdd)); !bytes.Equal(got, want) {
+	if got := serialize(nexthopRequest(DefaultProtocol, o, flagsAdd)); !bytes.Equal(got, want) {
 		t.Errorf("nexthop:\n got %x\nwant %x", got, want)
 	}
 
-	g := groupObject{id: NexthopIDFirst + 2, members: []uint32{NexthopIDFirst, NexthopIDFirst + 1}}
+	g := groupObject{id: blockOf(DefaultProtocol).first + 2, members: []uint32{blockOf(DefaultProtocol).first, blockOf(DefaultProtocol).first + 1}}
 	want = unhex(t, `
 		34000000 6800 0105 01000000 00000000 # len 52, RTM_NEWNEXTHOP, REQUEST|REPLACE|CREATE
-		00 00 c1 00 00000000                 # nhmsg: AF_UNSPEC, protocol 193
-		0800 0100 020000c1                   # NHA_ID
+		00 00 ea 00 00000000                 # nhmsg: AF_UNSPEC, protocol 234
+		0800 0100 020000ea                   # NHA_ID
 		1400 0200                            # NHA_GROUP: two struct nexthop_grp
-		  000000c1 00 00 0000                #   id, weight-1 = 0, reserved
-		  010000c1 00 00 0000
+		  000000ea 00 00 0000                #   id, weight-1 = 0, reserved
+		  010000ea 00 00 0000
 	`)
-	if got := serialize(groupRequest(g, flagsReplace)); !bytes.Equal(got, want) {
+	if got := serialize(groupRequest(DefaultProtocol, g, flagsReplace)); !bytes.Equal(got, want) {
 		t.Errorf("group:\n got %x\nwant %x", got, want)
 	}
 
 	want = unhex(t, `
 		20000000 6900 0100 01000000 00000000 # len 32, RTM_DELNEXTHOP, REQUEST
 		00 00 00 00 00000000
-		0800 0100 010000c1
+		0800 0100 010000ea
 	`)
-	if got := serialize(nexthopDeleteRequest(NexthopIDFirst + 1)); !bytes.Equal(got, want) {
+	if got := serialize(nexthopDeleteRequest(blockOf(DefaultProtocol).first + 1)); !bytes.Equal(got, want) {
 		t.Errorf("delete:\n got %x\nwant %x", got, want)
 	}
 }
@@ -85,24 +85,24 @@ func TestRouteMessageBytes(t *testing.T) {
 	r := labelRoute{in: 100, hops: []hop{kh(gwA, 2, 200, 300)}}
 	want := unhex(t, `
 		44000000 1800 0106 01000000 00000000 # len 68, RTM_NEWROUTE, REQUEST|EXCL|CREATE
-		1c 14 00 00 fe c1 00 01 00000000     # rtmsg: AF_MPLS, dst_len 20, main, proto 193, universe, unicast
+		1c 14 00 00 fe ea 00 01 00000000     # rtmsg: AF_MPLS, dst_len 20, main, proto 234, universe, unicast
 		0800 0100 00064100                   # RTA_DST 100+BOS
 		0c00 1300 000c8000 0012c100          # RTA_NEWDST 200, 300+BOS
 		0a00 1200 0200 0a000002 0000         # RTA_VIA AF_INET 10.0.0.2, padded
 		0800 0400 02000000                   # RTA_OIF 2
 	`)
-	if got := serialize(labelRouteRequest(r, flagsAdd)); !bytes.Equal(got, want) {
+	if got := serialize(labelRouteRequest(DefaultProtocol, r, flagsAdd)); !bytes.Equal(got, want) {
 		t.Errorf("label route:\n got %x\nwant %x", got, want)
 	}
 
-	pr := prefixRoute{prefix: netip.MustParsePrefix("198.18.1.0/24"), nhid: NexthopIDFirst}
+	pr := prefixRoute{prefix: netip.MustParsePrefix("198.18.1.0/24"), nhid: blockOf(DefaultProtocol).first}
 	want = unhex(t, `
 		2c000000 1800 0105 01000000 00000000 # len 44, RTM_NEWROUTE, REQUEST|REPLACE|CREATE
-		02 18 00 00 fe c1 00 01 00000000     # rtmsg: AF_INET, /24, main, proto 193
+		02 18 00 00 fe ea 00 01 00000000     # rtmsg: AF_INET, /24, main, proto 234
 		0800 0100 c6120100                   # RTA_DST 198.18.1.0
-		0800 1e00 000000c1                   # RTA_NH_ID
+		0800 1e00 000000ea                   # RTA_NH_ID
 	`)
-	if got := serialize(prefixRouteRequest(routeTarget{table: unix.RT_TABLE_MAIN}, pr, flagsReplace)); !bytes.Equal(got, want) {
+	if got := serialize(prefixRouteRequest(routeTarget{table: unix.RT_TABLE_MAIN, proto: DefaultProtocol}, pr, flagsReplace)); !bytes.Equal(got, want) {
 		t.Errorf("prefix route:\n got %x\nwant %x", got, want)
 	}
 }
@@ -116,26 +116,26 @@ func TestRoundTrip(t *testing.T) {
 		{in: 103, hops: []hop{kh(gwA, 2, 0)}},
 		{in: 104, hops: []hop{kh(netip.MustParseAddr("fe80::1"), 2, 5)}},
 	} {
-		b := serialize(labelRouteRequest(r, flagsAdd))
+		b := serialize(labelRouteRequest(DefaultProtocol, r, flagsAdd))
 		got, err := decodeRoute(b[unix.SizeofNlMsghdr:])
 		if err != nil {
 			t.Fatal(err)
 		}
-		if got.label != r.in || got.protocol != RouteProtocol || !(labelRoute{in: got.label, hops: got.hops}).equal(r) {
+		if got.label != r.in || got.protocol != DefaultProtocol || !(labelRoute{in: got.label, hops: got.hops}).equal(r) {
 			t.Errorf("label %d: decoded %+v", r.in, got)
 		}
 	}
 	for _, o := range []nexthopObject{{id: 5, hop: kh(gwA, 2, 300, 301)}, {id: 6, hop: kh(gwB, 3)}} {
-		b := serialize(nexthopRequest(o, flagsAdd))
+		b := serialize(nexthopRequest(DefaultProtocol, o, flagsAdd))
 		got, err := decodeNexthop(b[unix.SizeofNlMsghdr:])
 		if err != nil {
 			t.Fatal(err)
 		}
-		if got.id != o.id || !got.hop.equal(o.hop) || got.protocol != RouteProtocol || got.other {
+		if got.id != o.id || !got.hop.equal(o.hop) || got.protocol != DefaultProtocol || got.other {
 			t.Errorf("nexthop %d: decoded %+v", o.id, got)
 		}
 	}
-	b := serialize(groupRequest(groupObject{id: 9, members: []uint32{5, 6}}, flagsAdd))
+	b := serialize(groupRequest(DefaultProtocol, groupObject{id: 9, members: []uint32{5, 6}}, flagsAdd))
 	if got, err := decodeNexthop(b[unix.SizeofNlMsghdr:]); err != nil || !reflect.DeepEqual(got.group, []uint32{5, 6}) {
 		t.Errorf("group: %+v %v", got, err)
 	}
@@ -155,9 +155,9 @@ func TestEncodeLabels(t *testing.T) {
 // The decoders read what the kernel sends; malformed input must be an
 // error, never a panic.
 func FuzzDecode(f *testing.F) {
-	f.Add(serialize(labelRouteRequest(labelRoute{in: 102, hops: []hop{kh(gwA, 2, 401), kh(gwB, 3, 402)}}, 0))[16:])
-	f.Add(serialize(nexthopRequest(nexthopObject{id: 5, hop: kh(gwA, 2, 300, 301)}, 0))[16:])
-	f.Add(serialize(groupRequest(groupObject{id: 9, members: []uint32{5, 6}}, 0))[16:])
+	f.Add(serialize(labelRouteRequest(DefaultProtocol, labelRoute{in: 102, hops: []hop{kh(gwA, 2, 401), kh(gwB, 3, 402)}}, 0))[16:])
+	f.Add(serialize(nexthopRequest(DefaultProtocol, nexthopObject{id: 5, hop: kh(gwA, 2, 300, 301)}, 0))[16:])
+	f.Add(serialize(groupRequest(DefaultProtocol, groupObject{id: 9, members: []uint32{5, 6}}, 0))[16:])
 	f.Fuzz(func(t *testing.T, b []byte) {
 		_, _ = decodeRoute(b)
 		_, _ = decodeNexthop(b)

@@ -23,10 +23,14 @@ type groupObject struct {
 	members []uint32
 }
 
-// prefixRoute is an IP route that forwards through a nexthop object.
+// prefixRoute is an IP route that forwards through a nexthop object, in
+// the main target or the ingress table. For a delete, legacy says it
+// carries the legacy protocol (the kernel deletes by protocol).
 type prefixRoute struct {
-	prefix netip.Prefix
-	nhid   uint32
+	prefix  netip.Prefix
+	nhid    uint32
+	ingress bool
+	legacy  bool
 }
 
 // plan is the difference between desired and actual, in the order the kernel
@@ -40,7 +44,8 @@ type plan struct {
 	nexthopAdd, nexthopReplace []nexthopObject
 	groupAdd, groupReplace     []groupObject
 	routeAdd, routeReplace     []prefixRoute
-	routeDelete                []netip.Prefix
+	routeDelete                []prefixRoute
+	throwAdd, throwDelete      []netip.Prefix
 	groupDelete                []uint32 // garbage if every route move succeeds
 	nexthopDelete              []uint32
 
@@ -51,22 +56,26 @@ type plan struct {
 func (p *plan) empty() bool {
 	return len(p.labelAdd)+len(p.labelReplace)+len(p.labelDelete)+
 		len(p.nexthopAdd)+len(p.nexthopReplace)+len(p.groupAdd)+len(p.groupReplace)+
-		len(p.routeAdd)+len(p.routeReplace)+len(p.routeDelete)+
+		len(p.routeAdd)+len(p.routeReplace)+len(p.routeDelete)+len(p.throwAdd)+len(p.throwDelete)+
 		len(p.groupDelete)+len(p.nexthopDelete) == 0
 }
 
 // idAllocator hands out nexthop IDs from lsrd's block, skipping every ID
 // the kernel already has.
 type idAllocator struct {
-	next uint32
-	used map[uint32]bool
+	block idBlock
+	next  uint32
+	used  map[uint32]bool
 }
 
 func (a *idAllocator) alloc() (uint32, error) {
-	if a.next < NexthopIDFirst {
-		a.next = NexthopIDFirst
+	if a.block == (idBlock{}) {
+		a.block = blockOf(DefaultProtocol)
 	}
-	for ; a.next <= NexthopIDLast && a.next >= NexthopIDFirst; a.next++ {
+	if a.next < a.block.first {
+		a.next = a.block.first
+	}
+	for ; a.block.holds(a.next); a.next++ {
 		if !a.used[a.next] {
 			id := a.next
 			a.used[id] = true
@@ -74,7 +83,7 @@ func (a *idAllocator) alloc() (uint32, error) {
 			return id, nil
 		}
 	}
-	return 0, fmt.Errorf("nexthop ID block %d-%d exhausted", NexthopIDFirst, NexthopIDLast)
+	return 0, fmt.Errorf("nexthop ID block %d-%d exhausted", a.block.first, a.block.last)
 }
 
 // diff computes the plan that makes actual equal to desired. It never
@@ -89,6 +98,7 @@ func diff(want desiredState, have *kernelState, alloc *idAllocator, keep *adopti
 	p := &plan{}
 	diffLabels(p, want, have, keep)
 	diffFTN(p, want, have, alloc, keep)
+	diffThrows(p, want, have, keep)
 	return p
 }
 
@@ -97,14 +107,14 @@ func diffLabels(p *plan, want desiredState, have *kernelState, keep *adoption) {
 		w := want.labels[in]
 		if proto, ok := have.foreignLabels[in]; ok {
 			p.conflicts = append(p.conflicts, &ItemError{Item: "label " + in.String(), Op: "conflict",
-				Err: fmt.Errorf("the kernel holds a route for this label with protocol %d, not lsrd's %d", proto, RouteProtocol)})
+				Err: fmt.Errorf("the kernel holds a route for this label with protocol %d, not lsrd's", proto)})
 			continue
 		}
 		h, ok := have.labels[in]
 		switch {
 		case !ok:
 			p.labelAdd = append(p.labelAdd, w)
-		case !h.equal(w):
+		case !h.equal(w) || have.legacyLabels[in]: // a replace writes lsrd's protocol
 			p.labelReplace = append(p.labelReplace, w)
 		}
 	}
@@ -147,6 +157,9 @@ func diffFTN(p *plan, want desiredState, have *kernelState, alloc *idAllocator, 
 	}
 	byKey := map[hopKey]uint32{}
 	for _, id := range sortedKeys(have.nexthops) {
+		if have.legacyObjects[id] {
+			continue // never reused: collected once nothing uses it
+		}
 		k := have.nexthops[id].key()
 		if _, dup := byKey[k]; !dup {
 			byKey[k] = id
@@ -161,6 +174,9 @@ func diffFTN(p *plan, want desiredState, have *kernelState, alloc *idAllocator, 
 	// The objects that stay as they are: one per wanted hop, and any other
 	// with a wanted hop a prefix on it still wants (it keeps it).
 	claimed := maps.Clone(frozen)
+	for id := range have.legacyObjects {
+		claimed[id] = true
+	}
 	for _, id := range single {
 		claimed[id] = true
 	}
@@ -261,7 +277,7 @@ func diffFTN(p *plan, want desiredState, have *kernelState, alloc *idAllocator, 
 			// A prefix stays on an object that has (or is relabelled to)
 			// its hop, even when another object has the same.
 			target[i] = ids[0]
-			if cur, ok := have.routes[pfx]; ok && cur != ids[0] {
+			if cur, ok := have.routes[pfx]; ok && cur != ids[0] && !have.legacyObjects[cur] {
 				k, known := relabelled[cur]
 				if !known {
 					var h hop
@@ -283,6 +299,9 @@ func diffFTN(p *plan, want desiredState, have *kernelState, alloc *idAllocator, 
 	}
 	groupByKey := map[string]uint32{}
 	for _, id := range sortedKeys(have.groups) {
+		if have.legacyObjects[id] {
+			continue
+		}
 		gk := fmt.Sprint(have.groups[id])
 		if _, dup := groupByKey[gk]; !dup {
 			groupByKey[gk] = id
@@ -290,6 +309,9 @@ func diffFTN(p *plan, want desiredState, have *kernelState, alloc *idAllocator, 
 	}
 	group := map[string]uint32{}
 	claimedGroup := maps.Clone(frozen)
+	for id := range have.legacyObjects {
+		claimedGroup[id] = true
+	}
 	for gk := range wantGroups {
 		if id, ok := groupByKey[gk]; ok {
 			group[gk] = id
@@ -362,25 +384,36 @@ func diffFTN(p *plan, want desiredState, have *kernelState, alloc *idAllocator, 
 		if id == 0 {
 			continue
 		}
-		if proto, foreign := have.foreignRoutes[pfx]; foreign {
+		ingress := want.ingress[pfx]
+		foreign := have.foreignRoutes
+		if ingress {
+			foreign = have.foreignIngress
+		}
+		if proto, blocked := foreign[pfx]; blocked {
 			p.conflicts = append(p.conflicts, &ItemError{Item: "prefix " + pfx.String(), Op: "conflict",
-				Err: fmt.Errorf("the kernel holds a route for this prefix with protocol %d, not lsrd's %d", proto, RouteProtocol)})
+				Err: fmt.Errorf("the kernel holds a route for this prefix with protocol %d, not lsrd's", proto)})
 			continue
 		}
+		r := prefixRoute{prefix: pfx, nhid: id, ingress: ingress}
 		cur, ok := have.routes[pfx]
 		switch {
 		case !ok:
-			p.routeAdd = append(p.routeAdd, prefixRoute{prefix: pfx, nhid: id})
-		case cur != id:
-			p.routeReplace = append(p.routeReplace, prefixRoute{prefix: pfx, nhid: id})
+			p.routeAdd = append(p.routeAdd, r)
+		case have.ingress[pfx] != ingress:
+			// Moving between tables: the new route first, then the
+			// old one goes, so the prefix is never without lsrd's.
+			p.routeAdd = append(p.routeAdd, r)
+			p.routeDelete = append(p.routeDelete, prefixRoute{prefix: pfx, ingress: !ingress, legacy: have.legacyRoutes[pfx]})
+		case cur != id || have.legacyRoutes[pfx]:
+			p.routeReplace = append(p.routeReplace, r)
 		}
 	}
 	for pfx := range have.routes {
 		if _, ok := want.ftn[pfx]; !ok && !keep.keepsRoute(pfx) {
-			p.routeDelete = append(p.routeDelete, pfx)
+			p.routeDelete = append(p.routeDelete, prefixRoute{prefix: pfx, ingress: have.ingress[pfx], legacy: have.legacyRoutes[pfx]})
 		}
 	}
-	slices.SortFunc(p.routeDelete, comparePrefixes)
+	slices.SortFunc(p.routeDelete, func(a, b prefixRoute) int { return comparePrefixes(a.prefix, b.prefix) })
 
 	// Garbage: objects no target route or group uses, and no kept route;
 	// and never an adopted one before the sweep.
@@ -412,6 +445,21 @@ func diffFTN(p *plan, want desiredState, have *kernelState, alloc *idAllocator, 
 	for _, id := range sortedKeys(have.nexthops) {
 		if !used[id] && !keep.keepsObject(id) {
 			p.nexthopDelete = append(p.nexthopDelete, id)
+		}
+	}
+}
+
+// diffThrows adds the throw routes wanted and deletes the others (an
+// adopted one stays until the sweep, with the routes it makes way for).
+func diffThrows(p *plan, want desiredState, have *kernelState, keep *adoption) {
+	for _, pfx := range sortedPrefixes(want.throws) {
+		if !have.throws[pfx] {
+			p.throwAdd = append(p.throwAdd, pfx)
+		}
+	}
+	for _, pfx := range sortedPrefixes(have.throws) {
+		if !want.throws[pfx] && !keep.keepsThrow(pfx) {
+			p.throwDelete = append(p.throwDelete, pfx)
 		}
 	}
 }

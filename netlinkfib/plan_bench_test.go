@@ -30,7 +30,7 @@ func BenchmarkPass100kInstall(b *testing.B) {
 	b.ReportAllocs()
 	for b.Loop() {
 		f := &FIB{have: newKernelState(), target: routeTarget{table: unix.RT_TABLE_MAIN}}
-		want, _ := resolve(t, benchLinks)
+		want, _ := resolve(t, benchLinks, true)
 		p := diff(want, f.have, &idAllocator{used: f.have.usedIDs}, nil)
 		if cs := changes(p); len(cs) != 100_001 {
 			b.Fatalf("%d changes", len(cs))
@@ -42,12 +42,12 @@ func BenchmarkPass100kInstall(b *testing.B) {
 func BenchmarkPass100kUnchanged(b *testing.B) {
 	t := bench100k()
 	have := newKernelState()
-	want, _ := resolve(t, benchLinks)
+	want, _ := resolve(t, benchLinks, true)
 	applyPlan(have, diff(want, have, &idAllocator{used: have.usedIDs}, nil))
 	b.ReportAllocs()
 	for b.Loop() {
 		f := &FIB{have: have, target: routeTarget{table: unix.RT_TABLE_MAIN}}
-		want, _ := resolve(t, benchLinks)
+		want, _ := resolve(t, benchLinks, true)
 		p := diff(want, f.have, &idAllocator{used: f.have.usedIDs}, nil)
 		if !p.empty() || len(changes(p)) != 0 {
 			b.Fatal("changes on an up-to-date kernel")

@@ -15,26 +15,9 @@ import (
 // applyPlan does to have what the kernel does when every request of p
 // succeeds, garbage collection included, as reconcile drives it.
 func applyPlan(have *kernelState, p *plan) {
-	for _, o := range p.nexthopAdd {
-		have.nexthops[o.id], have.usedIDs[o.id] = o.hop, true
-	}
-	for _, o := range p.nexthopReplace {
-		have.nexthops[o.id] = o.hop
-	}
-	for _, g := range p.groupAdd {
-		have.groups[g.id], have.usedIDs[g.id] = g.members, true
-	}
-	for _, g := range p.groupReplace {
-		have.groups[g.id] = g.members
-	}
-	for _, r := range p.routeAdd {
-		have.routes[r.prefix] = r.nhid
-	}
-	for _, r := range p.routeReplace {
-		have.routes[r.prefix] = r.nhid
-	}
-	for _, pfx := range p.routeDelete {
-		delete(have.routes, pfx)
+	f := &FIB{have: have}
+	for _, c := range changes(p) {
+		f.done(p, c)
 	}
 	ref := have.referenced()
 	for _, id := range p.groupDelete {
@@ -239,8 +222,8 @@ func TestDiffKeepsStaleUntilSweep(t *testing.T) {
 					}
 				}
 				for _, q := range p.routeDelete {
-					if keep.routes[q] {
-						t.Fatalf("seed %d step %d: adopted route %s deleted before the sweep", seed, step, q)
+					if keep.routes[q.prefix] {
+						t.Fatalf("seed %d step %d: adopted route %s deleted before the sweep", seed, step, q.prefix)
 					}
 				}
 				for _, id := range append(slices.Clone(p.nexthopDelete), p.groupDelete...) {

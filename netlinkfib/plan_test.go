@@ -20,7 +20,7 @@ func kh(gw netip.Addr, ifindex int, labels ...fib.Label) hop {
 
 func pfx(i int) netip.Prefix { return netip.MustParsePrefix(fmt.Sprintf("198.18.%d.0/24", i)) }
 
-const id0 = NexthopIDFirst
+var id0 = blockOf(DefaultProtocol).first
 
 func TestDiffLabels(t *testing.T) {
 	have := newKernelState()
@@ -162,7 +162,7 @@ func TestDiffFlush(t *testing.T) {
 	have.routes[pfx(1)] = id0 + 1
 	have.foreignRoutes[pfx(2)] = 4
 	p := diff(desiredState{}, have, &idAllocator{used: map[uint32]bool{}}, nil)
-	want := &plan{labelDelete: []fib.Label{100}, routeDelete: []netip.Prefix{pfx(1)},
+	want := &plan{labelDelete: []fib.Label{100}, routeDelete: []prefixRoute{{prefix: pfx(1)}},
 		groupDelete: []uint32{id0 + 1}, nexthopDelete: []uint32{id0}}
 	if !reflect.DeepEqual(p, want) {
 		t.Errorf("plan %+v, want %+v", p, want)
@@ -182,7 +182,7 @@ func TestResolve(t *testing.T) {
 	d, errs := resolve(tab, func(name string) (int, bool) {
 		idx, ok := map[string]int{"a": 2, "b": 3}[name]
 		return idx, ok
-	})
+	}, true)
 	// Sorted, deduplicated, implicit-null dropped.
 	if got := d.labels[100].hops; !reflect.DeepEqual(got, []hop{{gw: gwA, ifindex: 2}, kh(gwB, 3, 7)}) {
 		t.Errorf("label 100 hops %v", got)

@@ -2,21 +2,35 @@ package netlinkfib
 
 import "golang.org/x/sys/unix"
 
-// RouteProtocol is the rtm_protocol (and nh_protocol) value lsrd writes on
-// every route and nexthop object it installs, and the only one it ever
-// touches. 193 is RTPROT_LDP in the kernel's uapi and "ldp" in iproute2's
-// rt_protos, so operators see "proto ldp" in `ip route` and `ip -f mpls
-// route`. (FRR's zebra uses the same number for its ldpd routes: lsrd and
-// FRR's ldpd must not run in the same namespace.)
-const RouteProtocol = 193
+// DefaultProtocol is the rtm_protocol (and nh_protocol) value lsrd writes on
+// every route and nexthop object it installs unless configured otherwise,
+// and the only one it touches once a start's adoption is over.
+//
+// 234 is in no routing daemon's use: FRR's zebra treats 11, 42 and 186-198
+// as its own (is_selfroute in zebra/rt_netlink.c: it ignores their
+// notifications and sweeps them at its start), BIRD writes 12 by default,
+// and iproute2's rt_protos names nothing above 192 but FRR's. Operators see
+// "proto 234" in `ip route` and `ip -f mpls route`, or lsrd's name with an
+// rt_protos entry.
+const DefaultProtocol uint8 = 234
+
+// LegacyProtocol is the number lsrd used before it had its own (RTPROT_LDP,
+// which zebra counts as FRR's ldpd). A start adopts what an earlier lsrd
+// left with it, and moves it to the configured number; after that start's
+// sweep, routes of this number are someone else's again.
+const LegacyProtocol uint8 = 193
 
 // Nexthop object IDs lsrd allocates: the block whose top byte is the route
 // protocol number, so `ip nexthop show` tells lsrd's objects apart at a
 // glance and a foreign object with a small ID never collides with ours.
-const (
-	NexthopIDFirst uint32 = RouteProtocol << 24
-	NexthopIDLast  uint32 = NexthopIDFirst + 1<<24 - 1
-)
+type idBlock struct{ first, last uint32 }
+
+func blockOf(proto uint8) idBlock {
+	first := uint32(proto) << 24
+	return idBlock{first: first, last: first + 1<<24 - 1}
+}
+
+func (b idBlock) holds(id uint32) bool { return id >= b.first && id <= b.last }
 
 // Kernel uapi values golang.org/x/sys/unix lacks.
 const (
@@ -35,5 +49,38 @@ const (
 	nlmsgerrAttrOffset = 4 + unix.SizeofNlMsghdr
 )
 
-// ownedNexthopID reports whether id lies in lsrd's block.
-func ownedNexthopID(id uint32) bool { return id >= NexthopIDFirst && id <= NexthopIDLast }
+// owner says which kernel objects are lsrd's: those of its protocol (and, for
+// nexthop objects, with an ID in its block or the legacy block), and during
+// a start's adoption also those of the legacy protocol.
+type owner struct {
+	proto  uint8
+	legacy uint8 // 0: none
+	block  idBlock
+}
+
+func newOwner(proto, legacy uint8) owner {
+	if legacy == proto {
+		legacy = 0
+	}
+	return owner{proto: proto, legacy: legacy, block: blockOf(proto)}
+}
+
+// route reports whether a route of protocol p is lsrd's; adopting is true
+// until the start's sweep.
+func (o owner) route(p uint8, adopting bool) bool {
+	return p == o.proto || (adopting && o.legacy != 0 && p == o.legacy)
+}
+
+// nexthop reports whether a nexthop object is lsrd's. An object adopted
+// from the legacy number keeps its ID when it is replaced in place, so the
+// legacy block stays lsrd's for objects of lsrd's protocol.
+func (o owner) nexthop(p uint8, id uint32, adopting bool) bool {
+	inLegacy := o.legacy != 0 && blockOf(o.legacy).holds(id)
+	switch {
+	case p == o.proto:
+		return o.block.holds(id) || inLegacy
+	case adopting && o.legacy != 0 && p == o.legacy:
+		return inLegacy
+	}
+	return false
+}

@@ -8,12 +8,14 @@ import (
 )
 
 // readKernel dumps the nexthop objects and the MPLS, IPv4 and IPv6 routes and
-// keeps what is lsrd's (protocol 193; for nexthops also an ID in lsrd's
-// block; for IP routes also lsrd's table and metric). It notes what of
+// keeps what is lsrd's (its protocol, or the legacy one while adopting; for
+// nexthops also an ID in lsrd's block; for IP routes also lsrd's table and
+// metric, or the ingress table). It notes what of
 // others' stands on a label or prefix lsrd may want, and every nexthop ID in
 // use.
 func (f *FIB) readKernel(ctx context.Context) (*kernelState, error) {
 	s := newKernelState()
+	adopting := f.adopting()
 	err := f.c.dump(ctx, nexthopDumpRequest(), func(typ uint16, b []byte) error {
 		if typ != unix.RTM_NEWNEXTHOP {
 			return nil
@@ -23,8 +25,11 @@ func (f *FIB) readKernel(ctx context.Context) (*kernelState, error) {
 			return fmt.Errorf("nexthop dump: %w", err)
 		}
 		s.usedIDs[n.id] = true
-		if n.protocol != RouteProtocol || !ownedNexthopID(n.id) || n.other {
+		if !f.own.nexthop(n.protocol, n.id, adopting) || n.other {
 			return nil
+		}
+		if n.protocol != f.own.proto {
+			s.legacyObjects[n.id] = true
 		}
 		if n.group != nil {
 			s.groups[n.id] = n.group
@@ -49,9 +54,12 @@ func (f *FIB) readKernel(ctx context.Context) (*kernelState, error) {
 		if r.family != unix.AF_MPLS {
 			return nil
 		}
-		if r.protocol != RouteProtocol {
+		if !f.own.route(r.protocol, adopting) {
 			s.foreignLabels[r.label] = r.protocol
 			return nil
+		}
+		if r.protocol != f.own.proto {
+			s.legacyLabels[r.label] = true
 		}
 		s.labels[r.label] = labelRoute{in: r.label, hops: normalizeHops(r.hops)}
 		return nil
@@ -68,14 +76,29 @@ func (f *FIB) readKernel(ctx context.Context) (*kernelState, error) {
 			if err != nil {
 				return fmt.Errorf("route dump: %w", err)
 			}
-			if r.family != fam || r.table != f.target.table || !f.target.sameMetric(fam, r.metric) || !r.prefix.IsValid() {
+			if r.family != fam || !r.prefix.IsValid() {
 				return nil
 			}
-			if r.protocol != RouteProtocol {
+			ingress := f.ingress.table != 0 && r.table == f.ingress.table && f.ingress.sameMetric(fam, r.metric)
+			if !ingress && (r.table != f.target.table || !f.target.sameMetric(fam, r.metric)) {
+				return nil
+			}
+			switch {
+			case !f.own.route(r.protocol, adopting) && ingress:
+				s.foreignIngress[r.prefix] = r.protocol
+			case !f.own.route(r.protocol, adopting):
 				s.foreignRoutes[r.prefix] = r.protocol
-				return nil
+			case ingress && r.typ == unix.RTN_THROW && r.protocol == f.own.proto:
+				s.throws[r.prefix] = true
+			case r.typ == unix.RTN_UNICAST:
+				s.routes[r.prefix] = r.nhid
+				if ingress {
+					s.ingress[r.prefix] = true
+				}
+				if r.protocol != f.own.proto {
+					s.legacyRoutes[r.prefix] = true
+				}
 			}
-			s.routes[r.prefix] = r.nhid
 			return nil
 		})
 		if err != nil {
@@ -84,6 +107,10 @@ func (f *FIB) readKernel(ctx context.Context) (*kernelState, error) {
 	}
 	return s, nil
 }
+
+// adopting reports whether routes of the legacy protocol still count as
+// lsrd's: from the start until its sweep. Called with f.mu held.
+func (f *FIB) adopting() bool { return !f.adopted || f.keep != nil }
 
 // readLinks maps interface names to indexes in the FIB's namespace.
 func (f *FIB) readLinks(ctx context.Context) (map[string]int, error) {

@@ -34,6 +34,8 @@ const (
 	routeAdd
 	routeReplace
 	routeDelete
+	throwAdd
+	throwDelete
 	groupGC   // a nexthop group nothing uses any more
 	nexthopGC // a single nexthop object nothing uses any more
 )
@@ -51,6 +53,8 @@ var changeKinds = [...]struct{ op, name string }{
 	routeAdd:       {"add", "route_add"},
 	routeReplace:   {"replace", "route_replace"},
 	routeDelete:    {"delete", "route_delete"},
+	throwAdd:       {"add", "throw_add"},
+	throwDelete:    {"delete", "throw_delete"},
 	groupGC:        {"delete", "group_delete"},
 	nexthopGC:      {"delete", "nexthop_delete"},
 }
@@ -58,7 +62,7 @@ var changeKinds = [...]struct{ op, name string }{
 // gone reports whether c deletes: "no such object" then counts as done.
 func (c change) gone() bool {
 	switch c.kind {
-	case labelDelete, routeDelete, groupGC, nexthopGC:
+	case labelDelete, routeDelete, throwDelete, groupGC, nexthopGC:
 		return true
 	}
 	return false
@@ -96,7 +100,7 @@ func (f *FIB) reconcile(ctx context.Context) error {
 	want, errs := resolve(f.desired, func(name string) (int, bool) {
 		idx, ok := links[name]
 		return idx, ok
-	})
+	}, f.ingress.table != 0)
 	if f.sweepAsked != "" {
 		if f.keep != nil {
 			f.log.Info("netlinkfib: sweeping stale kernel routes after convergence", "routes", f.keep.stale(want, f.have),
@@ -105,7 +109,7 @@ func (f *FIB) reconcile(ctx context.Context) error {
 		}
 		f.sweepAsked = ""
 	}
-	alloc := &idAllocator{next: f.nextID, used: f.have.usedIDs}
+	alloc := &idAllocator{block: f.own.block, next: f.nextID, used: f.have.usedIDs}
 	p := diff(f.keep.holdDowngrades(want, f.have), f.have, alloc, f.keep)
 	f.nextID = alloc.next
 	errs = append(errs, p.conflicts...)
@@ -130,6 +134,9 @@ func (f *FIB) reconcile(ctx context.Context) error {
 	}
 	errs = append(errs, f.program(ctx, p, gc)...)
 
+	if err := f.syncRules(want); err != nil {
+		errs = append(errs, err)
+	}
 	f.staleCount = f.keep.stale(want, f.have)
 	for _, e := range errs {
 		f.obs.Error(errorKind(e))
@@ -191,12 +198,14 @@ func (f *FIB) program(ctx context.Context, p *plan, cs []change) Errors {
 func changes(p *plan) []change {
 	cs := make([]change, 0, len(p.labelAdd)+len(p.labelReplace)+len(p.labelDelete)+
 		len(p.nexthopAdd)+len(p.nexthopReplace)+len(p.groupAdd)+len(p.groupReplace)+
-		len(p.routeAdd)+len(p.routeReplace)+len(p.routeDelete))
+		len(p.routeAdd)+len(p.routeReplace)+len(p.routeDelete)+len(p.throwAdd)+len(p.throwDelete))
 	add := func(kind changeKind, n int) {
 		for i := range n {
 			cs = append(cs, change{kind: kind, i: uint32(i)})
 		}
 	}
+	// Throws first: they make way for the ingress routes that cover them.
+	add(throwAdd, len(p.throwAdd))
 	add(labelAdd, len(p.labelAdd))
 	add(labelReplace, len(p.labelReplace))
 	add(labelDelete, len(p.labelDelete))
@@ -207,6 +216,7 @@ func changes(p *plan) []change {
 	add(routeAdd, len(p.routeAdd))
 	add(routeReplace, len(p.routeReplace))
 	add(routeDelete, len(p.routeDelete))
+	add(throwDelete, len(p.throwDelete))
 	return cs
 }
 
@@ -214,28 +224,48 @@ func changes(p *plan) []change {
 func (f *FIB) request(p *plan, c change) *nl.NetlinkRequest {
 	switch c.kind {
 	case labelAdd:
-		return labelRouteRequest(p.labelAdd[c.i], flagsAdd)
+		return labelRouteRequest(f.own.proto, p.labelAdd[c.i], flagsAdd)
 	case labelReplace:
-		return labelRouteRequest(p.labelReplace[c.i], flagsReplace)
+		return labelRouteRequest(f.own.proto, p.labelReplace[c.i], flagsReplace)
 	case labelDelete:
-		return labelRouteDeleteRequest(p.labelDelete[c.i])
+		return labelRouteDeleteRequest(f.own.proto, p.labelDelete[c.i])
 	case nexthopAdd:
-		return nexthopRequest(p.nexthopAdd[c.i], flagsAdd)
+		return nexthopRequest(f.own.proto, p.nexthopAdd[c.i], flagsAdd)
 	case nexthopReplace:
-		return nexthopRequest(p.nexthopReplace[c.i], flagsReplace)
+		return nexthopRequest(f.own.proto, p.nexthopReplace[c.i], flagsReplace)
 	case groupAdd:
-		return groupRequest(p.groupAdd[c.i], flagsAdd)
+		return groupRequest(f.own.proto, p.groupAdd[c.i], flagsAdd)
 	case groupReplace:
-		return groupRequest(p.groupReplace[c.i], flagsReplace)
+		return groupRequest(f.own.proto, p.groupReplace[c.i], flagsReplace)
 	case routeAdd:
-		return prefixRouteRequest(f.target, p.routeAdd[c.i], flagsAdd)
+		r := p.routeAdd[c.i]
+		return prefixRouteRequest(f.targetOf(r), r, flagsAdd)
 	case routeReplace:
-		return prefixRouteRequest(f.target, p.routeReplace[c.i], flagsReplace)
+		r := p.routeReplace[c.i]
+		return prefixRouteRequest(f.targetOf(r), r, flagsReplace)
 	case routeDelete:
-		return prefixRouteDeleteRequest(f.target, p.routeDelete[c.i])
+		r := p.routeDelete[c.i]
+		return prefixRouteDeleteRequest(f.targetOf(r), r.prefix)
+	case throwAdd:
+		return throwRouteRequest(f.ingress, p.throwAdd[c.i], flagsAdd)
+	case throwDelete:
+		return prefixRouteDeleteRequest(f.ingress, p.throwDelete[c.i])
 	default: // groupGC, nexthopGC
 		return nexthopDeleteRequest(c.i)
 	}
+}
+
+// targetOf is where r lives: the ingress table or the main target, and for
+// an adopted route of the legacy protocol, that protocol.
+func (f *FIB) targetOf(r prefixRoute) routeTarget {
+	t := f.target
+	if r.ingress {
+		t = f.ingress
+	}
+	if r.legacy {
+		t.proto = f.own.legacy
+	}
+	return t
 }
 
 // done applies what the kernel accepted to the cached state.
@@ -248,8 +278,10 @@ func (f *FIB) done(p *plan, c change) {
 	case labelReplace:
 		r := p.labelReplace[c.i]
 		have.labels[r.in] = r
+		delete(have.legacyLabels, r.in)
 	case labelDelete:
 		delete(have.labels, p.labelDelete[c.i])
+		delete(have.legacyLabels, p.labelDelete[c.i])
 	case nexthopAdd:
 		o := p.nexthopAdd[c.i]
 		have.nexthops[o.id] = o.hop
@@ -264,18 +296,36 @@ func (f *FIB) done(p *plan, c change) {
 	case groupReplace:
 		g := p.groupReplace[c.i]
 		have.groups[g.id] = g.members
-	case routeAdd:
-		r := p.routeAdd[c.i]
-		have.routes[r.prefix] = r.nhid
-	case routeReplace:
-		r := p.routeReplace[c.i]
-		have.routes[r.prefix] = r.nhid
+	case routeAdd, routeReplace:
+		r := p.routeAdd
+		if c.kind == routeReplace {
+			r = p.routeReplace
+		}
+		have.routes[r[c.i].prefix] = r[c.i].nhid
+		if r[c.i].ingress {
+			have.ingress[r[c.i].prefix] = true
+		} else {
+			delete(have.ingress, r[c.i].prefix)
+		}
+		delete(have.legacyRoutes, r[c.i].prefix)
 	case routeDelete:
-		delete(have.routes, p.routeDelete[c.i])
+		// A route that moved tables was added in the other one first:
+		// the cache then holds the new route, which stays.
+		r := p.routeDelete[c.i]
+		if have.ingress[r.prefix] == r.ingress {
+			delete(have.routes, r.prefix)
+			delete(have.ingress, r.prefix)
+			delete(have.legacyRoutes, r.prefix)
+		}
+	case throwAdd:
+		have.throws[p.throwAdd[c.i]] = true
+	case throwDelete:
+		delete(have.throws, p.throwDelete[c.i])
 	default: // groupGC, nexthopGC
 		delete(have.nexthops, c.i)
 		delete(have.groups, c.i)
 		delete(have.usedIDs, c.i)
+		delete(have.legacyObjects, c.i)
 	}
 }
 
@@ -303,7 +353,11 @@ func item(p *plan, c change) string {
 	case routeReplace:
 		return routeItem(p.routeReplace[c.i])
 	case routeDelete:
-		return "prefix " + p.routeDelete[c.i].String()
+		return "prefix " + p.routeDelete[c.i].prefix.String()
+	case throwAdd:
+		return "throw " + p.throwAdd[c.i].String()
+	case throwDelete:
+		return "throw " + p.throwDelete[c.i].String()
 	case groupGC:
 		return "nexthop group " + strconv.FormatUint(uint64(c.i), 10)
 	default: // nexthopGC

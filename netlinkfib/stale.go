@@ -25,6 +25,7 @@ import (
 type adoption struct {
 	labels  map[fib.Label]bool
 	routes  map[netip.Prefix]bool
+	throws  map[netip.Prefix]bool
 	objects map[uint32]bool // nexthop objects and groups
 	at      time.Time
 }
@@ -32,11 +33,15 @@ type adoption struct {
 // adopt records everything of lsrd's that s holds; nil when it holds
 // nothing (a first start, or a clean stop before): there is nothing to keep.
 func adopt(s *kernelState, now time.Time) *adoption {
-	if len(s.labels)+len(s.routes)+len(s.nexthops)+len(s.groups) == 0 {
+	if len(s.labels)+len(s.routes)+len(s.nexthops)+len(s.groups)+len(s.throws) == 0 {
 		return nil
 	}
 	a := &adoption{labels: make(map[fib.Label]bool, len(s.labels)), routes: make(map[netip.Prefix]bool, len(s.routes)),
+		throws:  make(map[netip.Prefix]bool, len(s.throws)),
 		objects: make(map[uint32]bool, len(s.nexthops)+len(s.groups)), at: now}
+	for p := range s.throws {
+		a.throws[p] = true
+	}
 	for l := range s.labels {
 		a.labels[l] = true
 	}
@@ -58,6 +63,7 @@ func adopt(s *kernelState, now time.Time) *adoption {
 func (a *adoption) keepsLabel(l fib.Label) bool    { return a != nil && a.labels[l] }
 func (a *adoption) keepsRoute(p netip.Prefix) bool { return a != nil && a.routes[p] }
 func (a *adoption) keepsObject(id uint32) bool     { return a != nil && a.objects[id] }
+func (a *adoption) keepsThrow(p netip.Prefix) bool { return a != nil && a.throws[p] }
 
 // stale counts the adopted label routes and IP routes the kernel still holds
 // and the desired state does not want: what a sweep now would delete.

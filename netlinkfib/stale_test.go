@@ -76,7 +76,7 @@ func TestDiffKeepsAdoptedRoutes(t *testing.T) {
 	// The sweep: nothing kept. Relabelling in place is allowed again, and
 	// the routes and objects nothing wants go.
 	p = diff(want, have, &idAllocator{used: used}, nil)
-	if !reflect.DeepEqual(p.routeDelete, []netip.Prefix{pfx(1), pfx(3)}) {
+	if !reflect.DeepEqual(p.routeDelete, []prefixRoute{{prefix: pfx(1)}, {prefix: pfx(3)}}) {
 		t.Errorf("after the sweep, route delete %v", p.routeDelete)
 	}
 	if len(p.nexthopReplace) != 2 || len(p.routeReplace) != 0 {

@@ -101,10 +101,24 @@ type kernelState struct {
 	nexthops map[uint32]hop           // our single nexthop objects
 	groups   map[uint32][]uint32      // our nexthop groups: ID -> sorted member IDs
 
+	// ingress: the routes of routes that live in the ingress table (the
+	// labelled copies of other daemons' routes); throws: lsrd's throw
+	// routes there.
+	ingress map[netip.Prefix]bool
+	throws  map[netip.Prefix]bool
+
+	// What a start adopted of the legacy protocol: label routes and IP
+	// routes are replaced (which writes lsrd's protocol) or deleted by
+	// that number; nexthop objects are never reused, only collected.
+	legacyLabels  map[fib.Label]bool
+	legacyRoutes  map[netip.Prefix]bool
+	legacyObjects map[uint32]bool
+
 	// Objects of others that block a desired item, by the protocol that
 	// installed them: lsrd reports the conflict and never overwrites.
-	foreignLabels map[fib.Label]uint8
-	foreignRoutes map[netip.Prefix]uint8
+	foreignLabels  map[fib.Label]uint8
+	foreignRoutes  map[netip.Prefix]uint8 // in the main target
+	foreignIngress map[netip.Prefix]uint8 // in the ingress table
 	// Every nexthop ID in the kernel, ours or not, so allocation never
 	// collides.
 	usedIDs map[uint32]bool
@@ -112,13 +126,19 @@ type kernelState struct {
 
 func newKernelState() *kernelState {
 	return &kernelState{
-		labels:        map[fib.Label]labelRoute{},
-		routes:        map[netip.Prefix]uint32{},
-		nexthops:      map[uint32]hop{},
-		groups:        map[uint32][]uint32{},
-		foreignLabels: map[fib.Label]uint8{},
-		foreignRoutes: map[netip.Prefix]uint8{},
-		usedIDs:       map[uint32]bool{},
+		labels:         map[fib.Label]labelRoute{},
+		routes:         map[netip.Prefix]uint32{},
+		nexthops:       map[uint32]hop{},
+		groups:         map[uint32][]uint32{},
+		ingress:        map[netip.Prefix]bool{},
+		throws:         map[netip.Prefix]bool{},
+		legacyLabels:   map[fib.Label]bool{},
+		legacyRoutes:   map[netip.Prefix]bool{},
+		legacyObjects:  map[uint32]bool{},
+		foreignLabels:  map[fib.Label]uint8{},
+		foreignRoutes:  map[netip.Prefix]uint8{},
+		foreignIngress: map[netip.Prefix]uint8{},
+		usedIDs:        map[uint32]bool{},
 	}
 }
 
@@ -138,15 +158,22 @@ func (s *kernelState) referenced() map[uint32]bool {
 
 // desiredState is a fib.Table resolved to the kernel's terms.
 type desiredState struct {
-	labels map[fib.Label]labelRoute
-	ftn    map[netip.Prefix][]hop
+	labels  map[fib.Label]labelRoute
+	ftn     map[netip.Prefix][]hop
+	ingress map[netip.Prefix]bool // ftn prefixes that go to the ingress table
+	throws  map[netip.Prefix]bool // throw routes in the ingress table
 }
 
 // resolve turns a desired table into kernel terms, with ifindex looking up
 // interface names in the FIB's namespace. Entries that cannot be programmed
 // (unknown interface, bad label) are left out and reported; the rest go on.
-func resolve(t *fib.Table, ifindex func(string) (int, bool)) (desiredState, Errors) {
-	d := desiredState{labels: map[fib.Label]labelRoute{}, ftn: map[netip.Prefix][]hop{}}
+//
+// Entries for other daemons' routes (fib.FTNEntry.Foreign) and throw routes
+// need the ingress table; with ingress false there is none, and they are
+// reported.
+func resolve(t *fib.Table, ifindex func(string) (int, bool), ingress bool) (desiredState, Errors) {
+	d := desiredState{labels: map[fib.Label]labelRoute{}, ftn: map[netip.Prefix][]hop{},
+		ingress: map[netip.Prefix]bool{}, throws: map[netip.Prefix]bool{}}
 	var errs Errors
 	if t == nil {
 		return d, nil
@@ -183,6 +210,10 @@ func resolve(t *fib.Table, ifindex func(string) (int, bool)) (desiredState, Erro
 			errs = append(errs, &ItemError{Item: "prefix " + p.String(), Op: "resolve", Err: fmt.Errorf("prefix has host bits set or is invalid")})
 			continue
 		}
+		if e.Foreign && !ingress {
+			errs = append(errs, &ItemError{Item: "prefix " + p.String(), Op: "resolve", Err: errNoIngressTable})
+			continue
+		}
 		var hops []hop
 		var err error
 		if len(e.NextHops) > 0 {
@@ -202,10 +233,25 @@ func resolve(t *fib.Table, ifindex func(string) (int, bool)) (desiredState, Erro
 			continue
 		}
 		d.ftn[p] = hops
+		if e.Foreign {
+			d.ingress[p] = true
+		}
+	}
+	for p := range t.Throws {
+		switch {
+		case !p.IsValid() || p != p.Masked():
+			errs = append(errs, &ItemError{Item: "throw " + p.String(), Op: "resolve", Err: fmt.Errorf("prefix has host bits set or is invalid")})
+		case !ingress:
+			errs = append(errs, &ItemError{Item: "throw " + p.String(), Op: "resolve", Err: errNoIngressTable})
+		default:
+			d.throws[p] = true
+		}
 	}
 	errs.sort()
 	return d, errs
 }
+
+var errNoIngressTable = fmt.Errorf("a labelled copy of another daemon's route needs the ingress table, and none is configured")
 
 func resolveHops(nhs []fib.NextHop, ifindex func(string) (int, bool)) ([]hop, error) {
 	if len(nhs) == 0 {

@@ -112,13 +112,13 @@ func (f *FIB) concernsUs(typ uint16, b []byte) bool {
 	switch typ {
 	case unix.RTM_NEWROUTE, unix.RTM_DELROUTE:
 		r, err := decodeRoute(b)
-		if err != nil || r.protocol != RouteProtocol {
+		if err != nil || r.protocol != f.own.proto {
 			return false
 		}
-		return r.family == unix.AF_MPLS || r.table == f.target.table
+		return r.family == unix.AF_MPLS || r.table == f.target.table || (f.ingress.table != 0 && r.table == f.ingress.table)
 	case unix.RTM_NEWNEXTHOP, unix.RTM_DELNEXTHOP:
 		n, err := decodeNexthop(b)
-		return err == nil && ownedNexthopID(n.id)
+		return err == nil && f.own.block.holds(n.id)
 	}
 	return false
 }

@@ -18,9 +18,19 @@ type Interface struct {
 	Addrs []netip.Prefix
 }
 
-// OwnProtocol is the route protocol number lsrd marks its kernel routes with
-// ("ldp" in iproute2's rt_protos); the RIB never learns its own routes back.
-const OwnProtocol = 193
+// Protocols is a set of route protocol numbers.
+type Protocols [256]bool
+
+// ProtocolSet returns the set of ps. lsrd's own (its route protocol, and
+// the number it used before) is such a set: the RIB never learns its own
+// routes back.
+func ProtocolSet(ps ...uint8) *Protocols {
+	var s Protocols
+	for _, p := range ps {
+		s[p] = true
+	}
+	return &s
+}
 
 // Default administrative distances, as FRR uses them.
 const (
@@ -94,11 +104,11 @@ func ConnectedRoutes(ifaces []Interface) []Route {
 // The dump is taken one route at a time: the main table also holds lsrd's
 // own routes (100,000 BGP prefixes), and listing them all before dropping
 // them kept about 100 MB of decoded routes alive during every re-read.
-func ReadKernelRoutes(h *netlink.Handle, ifname func(int) string) ([]Route, error) {
+func ReadKernelRoutes(h *netlink.Handle, ifname func(int) string, own *Protocols) ([]Route, error) {
 	var out []Route
 	for _, family := range []int{netlink.FAMILY_V4, netlink.FAMILY_V6} {
 		err := h.RouteListFilteredIter(family, &netlink.Route{Table: unix.RT_TABLE_MAIN}, netlink.RT_FILTER_TABLE, func(r netlink.Route) bool {
-			if route, ok := kernelRoute(family, r, ifname); ok {
+			if route, ok := kernelRoute(family, r, ifname, own); ok {
 				out = append(out, route)
 			}
 			return true
@@ -112,8 +122,8 @@ func ReadKernelRoutes(h *netlink.Handle, ifname func(int) string) ([]Route, erro
 
 // kernelRoute is the RIB's route for a kernel route of family, when it is
 // one ReadKernelRoutes keeps.
-func kernelRoute(family int, r netlink.Route, ifname func(int) string) (Route, bool) {
-	if r.Type != unix.RTN_UNICAST || r.Protocol == unix.RTPROT_KERNEL || r.Protocol == OwnProtocol {
+func kernelRoute(family int, r netlink.Route, ifname func(int) string, own *Protocols) (Route, bool) {
+	if r.Type != unix.RTN_UNICAST || r.Protocol == unix.RTPROT_KERNEL || own[uint8(r.Protocol)] {
 		return Route{}, false
 	}
 	prefix := defaultPrefix(family)
@@ -125,7 +135,7 @@ func kernelRoute(family int, r netlink.Route, ifname func(int) string) (Route, b
 	}
 	// Static routes an operator added by hand are kernel routes too:
 	// SourceStatic is lsrd's own configuration.
-	route := Route{Prefix: prefix.Masked(), Source: SourceKernel, Distance: DistanceKernel}
+	route := Route{Prefix: prefix.Masked(), Source: SourceKernel, Distance: DistanceKernel, Protocol: uint8(r.Protocol)}
 	add := func(gw net.IP, link int) {
 		nh := NextHop{Ifname: ifname(link)}
 		if a, ok := netip.AddrFromSlice(gw); ok {

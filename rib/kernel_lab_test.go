@@ -38,7 +38,7 @@ func TestReadKernelState(t *testing.T) {
 		t.Errorf("connected routes %q, want %q", got, want)
 	}
 
-	routes, err := ReadKernelRoutes(h, func(i int) string { return names[i] })
+	routes, err := ReadKernelRoutes(h, func(i int) string { return names[i] }, ProtocolSet(234, 193))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -54,4 +54,7 @@ type Route struct {
 	// a BGP labelled-unicast peer advertised (RFC 8277). The kernel layer
 	// pushes them under the LSP label towards the next hop.
 	Labels []uint32 `json:"labels,omitempty"`
+	// Protocol is a kernel route's protocol number (rtm_protocol: 188
+	// for zebra's OSPF routes, 12 for BIRD's), for the label policy.
+	Protocol uint8 `json:"protocol,omitempty"`
 }

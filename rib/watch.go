@@ -14,10 +14,10 @@ import (
 // ctx ends. It does not parse what changed: the reader of changed re-reads
 // the whole state, which also covers notifications the kernel dropped when
 // the socket's buffer overflowed (ENOBUFS is a change too). lsrd's own
-// routes (protocol OwnProtocol) are no change: the RIB never learns them,
+// routes (of a protocol in own) are no change: the RIB never learns them,
 // and installing 100,000 BGP routes must not make lsrd re-read the kernel
 // over and over.
-func WatchKernel(ctx context.Context, changed chan<- struct{}) error {
+func WatchKernel(ctx context.Context, changed chan<- struct{}, own *Protocols) error {
 	s, err := nl.Subscribe(unix.NETLINK_ROUTE,
 		unix.RTNLGRP_LINK, unix.RTNLGRP_IPV4_IFADDR, unix.RTNLGRP_IPV6_IFADDR,
 		unix.RTNLGRP_IPV4_ROUTE, unix.RTNLGRP_IPV6_ROUTE)
@@ -48,7 +48,7 @@ func WatchKernel(ctx context.Context, changed chan<- struct{}) error {
 		switch {
 		case err == nil:
 			for _, m := range msgs {
-				if !ownRoute(m.Header.Type, m.Data) {
+				if !ownRoute(m.Header.Type, m.Data, own) {
 					signal()
 					break
 				}
@@ -67,10 +67,10 @@ func WatchKernel(ctx context.Context, changed chan<- struct{}) error {
 const watchBuffer = 8 << 20
 
 // ownRoute tells whether a notification is about one of lsrd's own routes.
-func ownRoute(typ uint16, data []byte) bool {
+func ownRoute(typ uint16, data []byte, own *Protocols) bool {
 	if typ != unix.RTM_NEWROUTE && typ != unix.RTM_DELROUTE {
 		return false
 	}
 	// struct rtmsg: family, dst_len, src_len, tos, table, protocol, ...
-	return len(data) >= unix.SizeofRtMsg && data[5] == OwnProtocol
+	return len(data) >= unix.SizeofRtMsg && own[data[5]]
 }

@@ -46,18 +46,18 @@ func TestBenchBGP(t *testing.T) {
 		x1.EnableMPLS(if1)
 		var b strings.Builder
 		for _, p := range scalePrefixes(n) {
-			fmt.Fprintf(&b, "route add %s nhid 100 proto 193\n", p)
+			fmt.Fprintf(&b, "route add %s nhid 100 proto 234\n", p)
 		}
 		file := filepath.Join(t.TempDir(), "routes")
 		if err := os.WriteFile(file, []byte(b.String()), 0o644); err != nil {
 			t.Fatal(err)
 		}
-		x1.Run("ip", "nexthop", "add", "id", "100", "encap", "mpls", "1000", "via", "10.9.0.2", "dev", if1, "proto", "193")
+		x1.Run("ip", "nexthop", "add", "id", "100", "encap", "mpls", "1000", "via", "10.9.0.2", "dev", if1, "proto", "234")
 		start := time.Now()
 		x1.Run("ip", "-batch", file)
 		row("ip -batch: install via one labelled nexthop object (reference)", secs(time.Since(start)))
 		start = time.Now()
-		x1.Run("ip", "nexthop", "replace", "id", "100", "encap", "mpls", "2000", "via", "10.9.0.2", "dev", if1, "proto", "193")
+		x1.Run("ip", "nexthop", "replace", "id", "100", "encap", "mpls", "2000", "via", "10.9.0.2", "dev", if1, "proto", "234")
 		row("ip: relabel all, one nexthop replace (reference)", secs(time.Since(start)))
 	})
 

@@ -43,7 +43,7 @@ func TestLSRDLearnsRoutesFromGoBGP(t *testing.T) {
 			if err != nil {
 				return err
 			}
-			if !strings.Contains(out, "via 10.0.0.2") || !strings.Contains(out, "proto ldp") {
+			if !strings.Contains(out, "via 10.0.0.2") || !strings.Contains(out, "proto 234") {
 				return fmt.Errorf("route %q", strings.TrimSpace(out))
 			}
 			return nil

@@ -23,7 +23,7 @@ func kernelRoute(r *topo.Router, prefix string) (string, error) {
 }
 
 // routeVia waits until r's kernel routes prefix through gateway, installed
-// by lsrd (protocol 193 prints as "ldp").
+// by lsrd (protocol 234).
 func routeVia(t *testing.T, r *topo.Router, prefix, gateway string) {
 	t.Helper()
 	topo.Eventually(t, 60*time.Second, r.Name+"'s route to "+prefix+" via "+gateway, func() error {
@@ -31,7 +31,7 @@ func routeVia(t *testing.T, r *topo.Router, prefix, gateway string) {
 		if err != nil {
 			return err
 		}
-		if !strings.Contains(out, "via "+gateway) || !strings.Contains(out, "proto ldp") {
+		if !strings.Contains(out, "via "+gateway) || !strings.Contains(out, "proto 234") {
 			return fmt.Errorf("route %q", out)
 		}
 		return nil
@@ -349,7 +349,7 @@ func TestBGPIPv6AndTTLSecurity(t *testing.T) {
 		if err != nil {
 			return err
 		}
-		if !strings.Contains(out, "via 2001:db8:12::2") || !strings.Contains(out, "proto ldp") {
+		if !strings.Contains(out, "via 2001:db8:12::2") || !strings.Contains(out, "proto 234") {
 			return fmt.Errorf("route %q", strings.TrimSpace(out))
 		}
 		return nil

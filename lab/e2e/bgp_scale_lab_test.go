@@ -106,7 +106,7 @@ kernel:
 	s.g = s.r1.StartGoBGP(topo.GoBGPConfig{AS: 65001, RouterID: "1.1.1.1"})
 	s.waitLSP(90*time.Second, 1000)
 	var err error
-	if s.base, err = s.r2.CountRoutes(193); err != nil {
+	if s.base, err = s.r2.CountRoutes(234); err != nil {
 		t.Fatal(err)
 	}
 	return s
@@ -188,7 +188,7 @@ func (s *bgpScale) waitCount(want int, poll, limit time.Duration) (time.Time, er
 	deadline := start.Add(limit)
 	last, logged := -1, start
 	for {
-		n, err := s.r2.CountRoutes(193)
+		n, err := s.r2.CountRoutes(234)
 		now := time.Now()
 		if err == nil && n == want {
 			return now, nil
@@ -211,7 +211,7 @@ var routeNhid = regexp.MustCompile(`^(\S+) nhid (\d+)`)
 // how many of them push it (0 for a route without a label), and the nexthop
 // objects they use.
 func (s *bgpScale) labels() (map[int]int, map[string]bool, error) {
-	out, err := s.r2.Try("ip", "-4", "route", "show", "proto", "193")
+	out, err := s.r2.Try("ip", "-4", "route", "show", "proto", "234")
 	if err != nil {
 		return nil, nil, err
 	}

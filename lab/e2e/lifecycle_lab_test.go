@@ -42,9 +42,9 @@ func operational(l *topo.LSRD, id string) error {
 func ownRoutes(r *topo.Router) string {
 	var b strings.Builder
 	for _, args := range [][]string{
-		{"ip", "-f", "mpls", "route", "show", "proto", "193"},
-		{"ip", "route", "show", "proto", "193"},
-		{"ip", "nexthop", "show", "proto", "193"},
+		{"ip", "-f", "mpls", "route", "show", "proto", "234"},
+		{"ip", "route", "show", "proto", "234"},
+		{"ip", "nexthop", "show", "proto", "234"},
 	} {
 		out, _ := r.Try(args...)
 		b.WriteString(out)
@@ -98,7 +98,7 @@ func TestLSRDReloadAndShutdown(t *testing.T) {
 		t.Errorf("the session with r1 was reset by the reload: since %s, then %s", before["1.1.1.1"].Since, after["1.1.1.1"].Since)
 	}
 	topo.Eventually(t, 30*time.Second, "r2's label routes", func() error {
-		if !strings.Contains(ownRoutes(c.r2), "proto ldp") {
+		if !strings.Contains(ownRoutes(c.r2), "proto 234") {
 			return fmt.Errorf("none yet")
 		}
 		return nil
@@ -120,7 +120,7 @@ func TestLSRDReloadAndShutdown(t *testing.T) {
 		if err := operational(l2, "3.3.3.3"); err != nil {
 			return err
 		}
-		if kept = ownRoutes(c.r2); !strings.Contains(kept, "proto ldp") {
+		if kept = ownRoutes(c.r2); !strings.Contains(kept, "proto 234") {
 			return fmt.Errorf("no routes yet")
 		}
 		return nil

@@ -153,7 +153,7 @@ func TestLSRDChain(t *testing.T) {
 		label, err = pushesLabelOf(c.r1, "3.3.3.3/32", l2, "3.3.3.3/32")
 		return err
 	})
-	waitLabelRoute(t, c.r2, fmt.Sprintf("%d via inet 10.2.0.3 dev %s proto ldp", label, c.b2))
+	waitLabelRoute(t, c.r2, fmt.Sprintf("%d via inet 10.2.0.3 dev %s proto 234", label, c.b2))
 	onA := c.r2.StartCapture(c.a2, "icmp or mpls", 2)
 	onB := c.r3.StartCapture(c.b3, "icmp[icmptype] == icmp-echo", 2)
 	out, err := c.r1.Try("ping", "-c", "2", "-i", "0.3", "-W", "2", "-I", "1.1.1.1", "3.3.3.3")
@@ -292,7 +292,7 @@ func TestMixedChainLSRDSwaps(t *testing.T) {
 		return nil
 	})
 	// lsrd swaps its label to explicit-null towards r3.
-	waitLabelRoute(t, c.r2, fmt.Sprintf("%d as to 0 via inet 10.2.0.3 dev %s proto ldp", in, c.b2))
+	waitLabelRoute(t, c.r2, fmt.Sprintf("%d as to 0 via inet 10.2.0.3 dev %s proto 234", in, c.b2))
 	onA := c.r2.StartCapture(c.a2, "mpls and icmp[icmptype] == icmp-echo", 2)
 	onB := c.r3.StartCapture(c.b3, "mpls and icmp[icmptype] == icmp-echo", 2)
 	if out, err := c.r1.Try("ping", "-c", "2", "-i", "0.3", "-W", "2", "-I", "1.1.1.1", "3.3.3.3"); err != nil {
@@ -371,11 +371,11 @@ func TestLSRDChainSwapThenPHP(t *testing.T) {
 		if got != int(l2) {
 			return fmt.Errorf("r1 pushes %d, r2's label is %d", got, l2)
 		}
-		swap := fmt.Sprintf("%d as to %d via inet 10.2.0.3 dev %s proto ldp", l2, l3, ifs[1][1])
+		swap := fmt.Sprintf("%d as to %d via inet 10.2.0.3 dev %s proto 234", l2, l3, ifs[1][1])
 		if !slices.Contains(mplsLines(rs[1]), swap) {
 			return fmt.Errorf("r2's label table %q lacks %q", mplsLines(rs[1]), swap)
 		}
-		php := fmt.Sprintf("%d via inet 10.3.0.4 dev %s proto ldp", l3, ifs[2][1])
+		php := fmt.Sprintf("%d via inet 10.3.0.4 dev %s proto 234", l3, ifs[2][1])
 		if !slices.Contains(mplsLines(rs[2]), php) {
 			return fmt.Errorf("r3's label table %q lacks %q", mplsLines(rs[2]), php)
 		}

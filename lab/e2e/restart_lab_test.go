@@ -99,8 +99,8 @@ func TestRestartKeepsForwarding(t *testing.T) {
 		// A route of lsrd's protocol added and deleted behind its back: the
 		// monitors and their parsing must see these deletions, or a count
 		// of 0 below would mean nothing.
-		c.r2.Try("ip", "-f", "mpls", "route", "add", "999", "via", "inet", "10.2.0.3", "dev", c.b2, "proto", "193")
-		c.r2.Try("ip", "route", "add", "198.51.100.1/32", "via", "10.2.0.3", "proto", "193")
+		c.r2.Try("ip", "-f", "mpls", "route", "add", "999", "via", "inet", "10.2.0.3", "dev", c.b2, "proto", "234")
+		c.r2.Try("ip", "route", "add", "198.51.100.1/32", "via", "10.2.0.3", "proto", "234")
 		time.Sleep(100 * time.Millisecond)
 		c.r2.Try("ip", "-f", "mpls", "route", "del", "999")
 		c.r2.Try("ip", "route", "del", "198.51.100.1/32")
@@ -260,7 +260,7 @@ func kernelKeys(r *topo.Router) map[string]bool {
 	for _, l := range ldpLabelLines(r) {
 		keys["mpls "+strings.Fields(l)[0]] = true
 	}
-	out, _ := r.Try("ip", "route", "show", "proto", "193")
+	out, _ := r.Try("ip", "route", "show", "proto", "234")
 	for _, l := range strings.Split(out, "\n") {
 		if f := strings.Fields(l); len(f) > 0 {
 			keys["ip "+f[0]] = true
@@ -268,7 +268,7 @@ func kernelKeys(r *topo.Router) map[string]bool {
 	}
 	out, _ = r.Try("ip", "nexthop", "show")
 	for _, l := range strings.Split(out, "\n") {
-		if f := strings.Fields(l); len(f) > 1 && f[0] == "id" && strings.Contains(l, "proto ldp") {
+		if f := strings.Fields(l); len(f) > 1 && f[0] == "id" && strings.Contains(l, "proto 234") {
 			keys["nh "+f[1]] = true
 		}
 	}
@@ -277,7 +277,7 @@ func kernelKeys(r *topo.Router) map[string]bool {
 
 // ldpLabelLines lists the router's label routes of lsrd's, sorted.
 func ldpLabelLines(r *topo.Router) []string {
-	out, _ := r.Try("ip", "-f", "mpls", "route", "show", "proto", "193")
+	out, _ := r.Try("ip", "-f", "mpls", "route", "show", "proto", "234")
 	var lines []string
 	for _, l := range strings.Split(strings.TrimSpace(out), "\n") {
 		if l = strings.TrimSpace(l); l != "" {
@@ -302,7 +302,7 @@ func deletions(out string) []deletion {
 	var ds []deletion
 	for _, l := range strings.Split(out, "\n") {
 		m := monitorLine.FindStringSubmatch(strings.TrimSpace(l))
-		if m == nil || !strings.Contains(l, "proto ldp") {
+		if m == nil || !strings.Contains(l, "proto 234") {
 			continue
 		}
 		at, err := time.ParseInLocation("2006-01-02T15:04:05.000000", m[1], time.Local)
