@@ -24,7 +24,9 @@ func TestIngressTableBesideForeignRoutes(t *testing.T) {
 	r1.Run("ip", "route", "add", "3.3.3.3/32", "via", "10.0.0.2", "proto", "ospf", "metric", "20")
 	r1.Run("ip", "route", "add", "10.77.0.0/16", "via", "10.0.0.2", "proto", "ospf", "metric", "20")
 	r1.Run("ip", "route", "add", "10.77.1.0/24", "via", "10.0.0.2", "proto", "static")
-	foreign := func() string { return r1.Run("ip", "route", "show", "proto", "ospf") + r1.Run("ip", "route", "show", "proto", "static") }
+	foreign := func() string {
+		return r1.Run("ip", "route", "show", "proto", "ospf") + r1.Run("ip", "route", "show", "proto", "static")
+	}
 	before := foreign()
 
 	f1 := newFIB(t, r1, WithIngressTable(234, 32000))
