@@ -21,6 +21,7 @@ type FRRConfig struct {
 	Static []string
 	LDP    *FRRLDP
 	BGP    *FRRBGP
+	OSPF   *FRROSPF
 	// Extra is appended verbatim, for what the fields do not cover.
 	Extra string
 }
@@ -45,6 +46,15 @@ type FRRLDP struct {
 type FRRLDPIPv6 struct {
 	TransportAddress string
 	Interfaces       []string
+}
+
+// FRROSPF is an OSPFv2 instance in area 0, as FRR's docs configure it: the
+// interfaces point-to-point with fast timers (hello 1 s, dead 4 s), the
+// loopback passive.
+type FRROSPF struct {
+	Interfaces []string
+	// Cost sets an interface's cost (default 10).
+	Cost map[string]int
 }
 
 // FRRBGP is the "router bgp" part of an FRR router's config.
@@ -138,6 +148,27 @@ func (c FRRConfig) Render(name string) string {
 		w(" exit-address-family")
 		w("exit")
 	}
+	if o := c.OSPF; o != nil {
+		for _, i := range o.Interfaces {
+			w("interface %s", i)
+			w(" ip ospf area 0")
+			w(" ip ospf network point-to-point")
+			w(" ip ospf hello-interval 1")
+			w(" ip ospf dead-interval 4")
+			if cost, ok := o.Cost[i]; ok {
+				w(" ip ospf cost %d", cost)
+			}
+			w("exit")
+		}
+		w("interface lo")
+		w(" ip ospf area 0")
+		w(" ip ospf passive")
+		w("exit")
+		w("router ospf")
+		w(" ospf router-id %s", c.RouterID)
+		w(" timers throttle spf 0 50 500")
+		w("exit")
+	}
 	b.WriteString(c.Extra)
 	return b.String()
 }
@@ -151,16 +182,22 @@ type FRR struct {
 func frrRunDir(name string) string  { return filepath.Join("/run/frr", name) }
 func frrConfDir(name string) string { return filepath.Join("/etc/frr", name) }
 
-// StartFRR starts zebra, staticd and ldpd (and bgpd when the config has BGP) in
+// StartFRR starts zebra and staticd, and ldpd, bgpd and ospfd when the config has them, in
 // the router, each with FRR's path space named after the router so that several
 // FRR routers share the guest. They are stopped when the test ends, and their
 // log is printed if it failed.
 func (r *Router) StartFRR(cfg FRRConfig) *FRR {
 	t := r.lab.t
 	t.Helper()
-	daemons := []string{"zebra", "staticd", "ldpd"}
+	daemons := []string{"zebra", "staticd"}
+	if cfg.LDP != nil {
+		daemons = append(daemons, "ldpd")
+	}
 	if cfg.BGP != nil {
 		daemons = append(daemons, "bgpd")
+	}
+	if cfg.OSPF != nil {
+		daemons = append(daemons, "ospfd")
 	}
 	f := &FRR{r: r}
 	uid, gid := frrIDs(t)

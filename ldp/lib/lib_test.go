@@ -327,6 +327,24 @@ func TestExplicitNullFromDownstream(t *testing.T) {
 		[]fib.LFIBEntry{lfib(16, nhop(addrE, "eth1", 0))}, []fib.FTNEntry{ftn(remote, nhop(addrE, "eth1", 0))})
 }
 
+// A neighbour's explicit null for its own loopback swaps in transit but is
+// never pushed at this ingress: the one-hop LSP would lower the TTL of the
+// session with that neighbour below what GTSM accepts.
+func TestNoPushTowardsNextHopsOwnAddress(t *testing.T) {
+	l := newLIB(t, Config{})
+	withPeers(t, l)
+	l.RouteUpdate(route("3.3.3.3/32", via(addrE, "eth1")))
+	l.LabelMessage(peerE, mapping("3.3.3.3/32", 0))
+	expectTable(t, "explicit null of the next hop's own address", l,
+		[]fib.LFIBEntry{lfib(16, nhop(addrE, "eth1", 0))}, nil)
+	// The same label for an address E does not own is pushed.
+	l.RouteUpdate(route("5.5.5.5/32", via(addrE, "eth1")))
+	l.LabelMessage(peerE, mapping("5.5.5.5/32", 0))
+	expectTable(t, "explicit null towards a farther address", l,
+		[]fib.LFIBEntry{lfib(16, nhop(addrE, "eth1", 0)), lfib(17, nhop(addrE, "eth1", 0))},
+		[]fib.FTNEntry{ftn("5.5.5.5/32", nhop(addrE, "eth1", 0))})
+}
+
 // TestValidRemote: each family's explicit null is valid for its own FECs
 // only; implicit null and the unreserved range for all; the other reserved
 // labels and anything past 20 bits for none (RFC 3032 section 2.1).

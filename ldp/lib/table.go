@@ -4,6 +4,7 @@ import (
 	"net/netip"
 
 	"github.com/lsrd/lsrd/fib"
+	"github.com/lsrd/lsrd/rib"
 )
 
 // updateForwarding recomputes f's LFIB and FTN entries and bumps the table
@@ -20,6 +21,14 @@ import (
 // them pushes a label (anything but implicit null); the others forward
 // unlabelled, which keeps the route's ECMP set. With no label to push plain
 // IP routing already does the job.
+//
+// Nothing is pushed towards an address of the next hop's own neighbour (its
+// loopback, the transport address of the LDP session with it): that LSP is
+// one hop, and its only label is the neighbour's explicit null, which the
+// kernel pops with the IP TTL set from the label's, one less than sent.
+// Sessions that check the TTL (GTSM, RFC 6720: LDP's own with directly
+// connected peers, BGP's ttl-security) would drop every segment. The
+// transit entry (LFIB) swaps to the explicit null as advertised.
 func (l *LIB) updateForwarding(f *binding) {
 	var lfib, ftn []fib.NextHop
 	pushes, learned := false, false
@@ -32,11 +41,13 @@ func (l *LIB) updateForwarding(f *binding) {
 			learned = learned || ok
 			if ok && lb != fib.LabelImplicitNull {
 				labels = []fib.Label{lb}
-				pushes = true
 			}
-			h := fib.NextHop{Addr: nh.Addr, Ifname: nh.Ifname, Labels: labels}
-			lfib = append(lfib, h)
-			ftn = append(ftn, h)
+			lfib = append(lfib, fib.NextHop{Addr: nh.Addr, Ifname: nh.Ifname, Labels: labels})
+			if l.ownAddressOfNextHop(f, nh) {
+				labels = nil
+			}
+			pushes = pushes || len(labels) > 0
+			ftn = append(ftn, fib.NextHop{Addr: nh.Addr, Ifname: nh.Ifname, Labels: labels})
 		}
 	}
 
@@ -232,4 +243,15 @@ func (l *LIB) Stats() Stats {
 		s.Withdrawn += len(f.wdraw)
 	}
 	return s
+}
+
+// ownAddressOfNextHop reports whether f is a host prefix of an address of
+// the neighbour that owns next hop nh.
+func (l *LIB) ownAddressOfNextHop(f *binding, nh rib.NextHop) bool {
+	p := f.fec.Prefix()
+	if !p.IsSingleIP() || !nh.Addr.IsValid() {
+		return false
+	}
+	owner, ok := l.addrOwner[nh.Addr]
+	return ok && l.addrOwner[p.Addr()] == owner
 }
