@@ -258,15 +258,31 @@ func (e *Engine) bind(s *session, id wire.LDPID) bool {
 		e.closeSession(s, wire.StatusSessionRejectedNoHello)
 		return false
 	}
-	if n.sess != nil || e.active(n) {
-		// A second connection, or one from the side that should have
-		// waited: keep the session we have (or open ourselves).
+	// The peer dials (it has the higher transport address) and already has
+	// an OPERATIONAL session with us, yet opens another connection: it has
+	// lost that session (it restarted, or its end of the connection went
+	// without a word reaching us; with GTSM even its kernel's RST is
+	// dropped, since a RST leaves with the default TTL). Waiting for the
+	// keepalive timer (3 minutes by default) would keep its labels away
+	// that long: once the new connection passes the same checks, it
+	// replaces the old session.
+	supersedes := n.sess != nil && !e.active(n) && n.sess.state == Operational && n.sess.conn != s.conn
+	if (n.sess != nil && !supersedes) || e.active(n) {
+		// A second connection during set-up, or one from the side that
+		// should have waited: keep the session we have (or open
+		// ourselves).
 		e.log.Info("ldp: redundant connection closed", "lsr-id", n.id, "remote", s.remote)
 		e.closeSession(s, noNotification)
 		return false
 	}
 	if !e.authAccept(s, n) {
 		return false
+	}
+	if supersedes {
+		old := n.sess
+		e.log.Info("ldp: neighbour opened a new connection; its previous session is gone", "lsr-id", n.id, "remote", s.remote)
+		old.endedBy("reason", "superseded by a new connection from the peer")
+		e.closeSession(old, noNotification)
 	}
 	if ttl := e.gtsmMinTTL(n); ttl > 0 {
 		s.gtsm = true

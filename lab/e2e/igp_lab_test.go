@@ -198,6 +198,15 @@ func TestLDPOverOSPFWithFRR(t *testing.T) {
 	n.start()
 	n.converged(t)
 
+	// What an operator sees: a binding for every OSPF loopback.
+	out := lsrctlIn(t, lsrctlBinary(t), n.r["r1"], n.lsrd["r1"], "show", "ldp", "bindings").ok(t, "show ldp bindings")
+	for _, other := range n.names() {
+		if tableRow(out, fmt.Sprintf("%[1]s.%[1]s.%[1]s.%[1]s/32", other[1:])) == nil {
+			t.Errorf("r1: lsrctl show ldp bindings has no row for r%s's loopback:\n%s", other[1:], out)
+		}
+	}
+	t.Logf("r1: lsrctl show ldp bindings:\n%s", out)
+
 	// r1's route to r4: zebra's OSPF route in main, untouched; lsrd's
 	// labelled copy in table 234.
 	r1 := n.r["r1"]
@@ -287,8 +296,8 @@ func TestLDPOverOSPFWithFRR(t *testing.T) {
 	})
 	moved := time.Since(down)
 	time.Sleep(2 * time.Second)
-	out, _ := ping.Stop()
-	pr := parsePing(out)
+	pingOut, _ := ping.Stop()
+	pr := parsePing(pingOut)
 	sent, lost := pr.sent, pr.sent-pr.received
 	// The figures are for the bench to compare with FRR's; the test
 	// asserts that the LSP follows and carries traffic again.
