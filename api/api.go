@@ -64,4 +64,7 @@ type InterfaceView struct {
 	Addresses []netip.Prefix `json:"addresses"`
 	LDP       bool           `json:"ldp"`        // configured for basic discovery
 	MPLSInput bool           `json:"mpls_input"` // lsrd enabled net.mpls.conf.<if>.input
+	// IGPSync is LDP-IGP synchronisation on an LDP interface (RFC 5443):
+	// achieved, not-achieved or no-peer (ldp.InterfaceSync).
+	IGPSync string `json:"igp_sync,omitempty"`
 }

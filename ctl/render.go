@@ -175,7 +175,7 @@ func Bindings(w io.Writer, bs []lib.Binding) error {
 // Interfaces writes "show ldp interfaces".
 func Interfaces(w io.Writer, is []api.InterfaceView) error {
 	tw := newTable(w)
-	row(tw, "INTERFACE", "INDEX", "MTU", "LDP", "MPLS INPUT", "ADDRESSES")
+	row(tw, "INTERFACE", "INDEX", "MTU", "LDP", "IGP SYNC", "MPLS INPUT", "ADDRESSES")
 	for _, i := range is {
 		addrs := make([]string, len(i.Addresses))
 		for k, a := range i.Addresses {
@@ -184,7 +184,11 @@ func Interfaces(w io.Writer, is []api.InterfaceView) error {
 		if len(addrs) == 0 {
 			addrs = []string{none}
 		}
-		row(tw, i.Name, strconv.Itoa(i.Index), strconv.Itoa(i.MTU), yesNo(i.LDP), yesNo(i.MPLSInput), strings.Join(addrs, ","))
+		sync := i.IGPSync
+		if sync == "" {
+			sync = none
+		}
+		row(tw, i.Name, strconv.Itoa(i.Index), strconv.Itoa(i.MTU), yesNo(i.LDP), sync, yesNo(i.MPLSInput), strings.Join(addrs, ","))
 	}
 	return tw.Flush()
 }

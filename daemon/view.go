@@ -5,6 +5,7 @@ import (
 	"slices"
 
 	"github.com/lsrd/lsrd/api"
+	"github.com/lsrd/lsrd/ldp"
 )
 
 func (d *Daemon) interfaceViews() []api.InterfaceView {
@@ -13,9 +14,14 @@ func (d *Daemon) interfaceViews() []api.InterfaceView {
 		ldpIf[name] = true
 	}
 	out := []api.InterfaceView{}
+	nbrs := d.viewLDP().Neighbors
 	for _, i := range d.ifcs {
-		out = append(out, api.InterfaceView{Name: i.Name, Index: i.Index, MTU: i.MTU, Addresses: i.Addrs,
-			LDP: ldpIf[i.Name], MPLSInput: d.mplsInput[i.Index]})
+		v := api.InterfaceView{Name: i.Name, Index: i.Index, MTU: i.MTU, Addresses: i.Addrs,
+			LDP: ldpIf[i.Name], MPLSInput: d.mplsInput[i.Index]}
+		if v.LDP {
+			v.IGPSync = ldp.InterfaceSync(nbrs, i.Name)
+		}
+		out = append(out, v)
 	}
 	slices.SortFunc(out, func(a, b api.InterfaceView) int { return cmp.Compare(a.Name, b.Name) })
 	return out

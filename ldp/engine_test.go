@@ -259,3 +259,42 @@ func TestAuthKeyLongestMatch(t *testing.T) {
 		}
 	}
 }
+
+// LDP-IGP synchronisation (RFC 5443): a neighbour that signals End-of-LIB
+// is synced on its link only once its End-of-LIB arrives; one that does not
+// signal it, once OPERATIONAL; a link without neighbours has no peer.
+func TestIGPSync(t *testing.T) {
+	for _, eol := range []bool{true, false} {
+		e, err := New(Config{LSRID: netip.MustParseAddr("1.1.1.1"), Interfaces: []string{"eth0", "eth1"}}, newFakeLIB())
+		if err != nil {
+			t.Fatal(err)
+		}
+		e.Handle(t0, InterfaceUp{Name: "eth0", Addrs: []netip.Prefix{netip.MustParsePrefix("10.0.12.1/24")}})
+		e.Handle(t0, InterfaceUp{Name: "eth1", Addrs: []netip.Prefix{netip.MustParsePrefix("10.0.13.1/24")}})
+		if got := InterfaceSync(e.Neighbors(), "eth0"); got != SyncNoPeer {
+			t.Errorf("before any hello: eth0 %s, want %s", got, SyncNoPeer)
+		}
+		init := &wire.Initialization{MsgID: 1, Session: wire.CommonSessionParams{ProtocolVersion: 1, KeepAliveTime: 180, MaxPDULength: 4096, ReceiverID: wire.LDPID{LSRID: e.cfg.LSRID}}}
+		if eol {
+			init.Capabilities = []wire.CapabilityParam{{Type: wire.TLVUnrecognizedNotifCap, State: true}}
+		}
+		bringUp(t, e, t0, "2.2.2.2", 1, init, &wire.KeepAlive{MsgID: 2})
+		want := SyncAchieved
+		if eol {
+			want = SyncNotAchieved
+		}
+		if got := InterfaceSync(e.Neighbors(), "eth0"); got != want {
+			t.Errorf("End-of-LIB capability %v, OPERATIONAL: eth0 %s, want %s", eol, got, want)
+		}
+		if eol {
+			id := wire.LDPID{LSRID: netip.MustParseAddr("2.2.2.2")}
+			e.Handle(t0, ConnData{Conn: 1, Data: mustPDU(t, id, wire.NewEndOfLIB(3, wire.AFIPv4))})
+			if got := InterfaceSync(e.Neighbors(), "eth0"); got != SyncAchieved {
+				t.Errorf("after End-of-LIB: eth0 %s, want %s", got, SyncAchieved)
+			}
+		}
+		if got := InterfaceSync(e.Neighbors(), "eth1"); got != SyncNoPeer {
+			t.Errorf("eth1 has no neighbour: %s, want %s", got, SyncNoPeer)
+		}
+	}
+}

@@ -222,6 +222,7 @@ func (e *Engine) helperReconnected(s *session) {
 // recovering neighbour's labels still stale are gone for good, and this
 // LSR's own restart may be over.
 func (e *Engine) endOfLIB(s *session) {
+	s.eolReceived = true
 	id := s.nbr.id
 	if h := e.helping[id]; h != nil && !h.recoverBy.IsZero() {
 		e.sweepStale(id, "End-of-LIB received")

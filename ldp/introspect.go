@@ -5,6 +5,8 @@ import (
 	"slices"
 	"strings"
 	"time"
+
+	"github.com/lsrd/lsrd/ldp/wire"
 )
 
 // NeighborInfo is one neighbour as operators see it ("show ldp neighbors"
@@ -27,6 +29,11 @@ type NeighborInfo struct {
 	// TTL below 255 (RFC 6720).
 	GTSM        bool            `json:"gtsm"`
 	Adjacencies []AdjacencyInfo `json:"adjacencies"`
+	// Synced is LDP-IGP synchronisation (RFC 5443) with this neighbour:
+	// the session is OPERATIONAL and the neighbour's initial labels are
+	// all in, as its End-of-LIB (RFC 5919) says; a neighbour that does
+	// not signal End-of-LIB is synced once OPERATIONAL.
+	Synced bool `json:"igp_sync"`
 
 	// GracefulRestart is true when the session (the current one, or the
 	// last OPERATIONAL one while this LSR helps the neighbour restart)
@@ -93,6 +100,7 @@ func (e *Engine) Neighbors() []NeighborInfo {
 			ni.GTSM = s.gtsm
 			if s.state == Operational {
 				ni.KeepAlive = s.keepAlive
+				ni.Synced = s.eolReceived || !s.peerCaps[wire.TLVUnrecognizedNotifCap]
 			}
 		}
 		e.grInfo(&ni, n.sess)
@@ -142,4 +150,32 @@ func (e *Engine) grInfo(ni *NeighborInfo, s *session) {
 	} else {
 		ni.GRHelper, ni.StaleUntil = GRRecovering, h.recoverBy
 	}
+}
+
+// LDP-IGP synchronisation states of an interface (RFC 5443), as
+// InterfaceSync reports them.
+const (
+	SyncAchieved    = "achieved"     // every LDP neighbour on the link is synced
+	SyncNotAchieved = "not-achieved" // a neighbour on the link is not (yet)
+	SyncNoPeer      = "no-peer"      // no LDP neighbour on the link: nothing to wait for
+)
+
+// InterfaceSync says whether LDP is in sync on interface ifname, from the
+// neighbours with a link adjacency there: what an IGP would wait for
+// before it advertises the link at its normal metric (RFC 5443 section
+// 4). The IGP's own synchronisation is internal to each IGP daemon; this
+// is the state an operator's tooling can act on.
+func InterfaceSync(ns []NeighborInfo, ifname string) string {
+	state := SyncNoPeer
+	for _, n := range ns {
+		onLink := slices.ContainsFunc(n.Adjacencies, func(a AdjacencyInfo) bool { return !a.Targeted && a.Interface == ifname })
+		switch {
+		case !onLink:
+		case !n.Synced:
+			return SyncNotAchieved
+		default:
+			state = SyncAchieved
+		}
+	}
+	return state
 }

@@ -34,8 +34,11 @@ type session struct {
 	// eolOwed: End-of-LIB (RFC 5919) is held back until this LSR's own
 	// graceful restart has recovered (gracefulrestart.go).
 	eolOwed bool
-	cause   []any // why the session ends, for the log (endedBy)
-	parked  bool  // its first PDU waits for a hello (setup.go)
+	// eolReceived: the peer's End-of-LIB arrived (its initial labels are
+	// all here), for LDP-IGP synchronisation (RFC 5443).
+	eolReceived bool
+	cause       []any // why the session ends, for the log (endedBy)
+	parked      bool  // its first PDU waits for a hello (setup.go)
 	// authenticated: the connection is TCP-MD5 signed (auth.go); gtsm:
 	// it drops segments with a TTL below 255 (gtsm.go).
 	authenticated bool

@@ -98,6 +98,8 @@ var (
 		"Best routes in lsrd's RIB by source (connected, static, kernel, bgp).", "source")
 	limitRefusedDesc = desc("ldp_limit_refused_total",
 		"Hellos and connections LDP refused or closed because one of its bounds was reached, by bound: interface-adjacencies, neighbors, pending-connections, init-timeout, unrouted-labels (ldp.limits in the configuration).", "limit")
+	igpSyncDesc = desc("ldp_igp_sync",
+		"LDP-IGP synchronisation (RFC 5443) per LDP interface: 1 for its state, 0 for the others. achieved: every LDP neighbour on the link has an OPERATIONAL session and sent End-of-LIB; not-achieved: one has not (yet); no-peer: no LDP neighbour on the link.", "interface", "state")
 	securityDesc = desc("ldp_security_events_total",
 		"Sessions and hellos that failed or were dropped for TCP-MD5 or GTSM, by event: md5-no-answer (a signed dial failed: the neighbour's key differs or it has none), md5-unsigned-connection (an unsigned connection from a neighbour with a key, closed), md5-no-session (no session from a neighbour with a key 30s after discovery), gtsm-hello-ttl (a link hello with TTL below 255 dropped).", "event")
 
@@ -105,7 +107,9 @@ var (
 		hellosDesc, messagesDesc, notificationsDesc, bindingsDesc, labelsInUseDesc, labelRangeDesc,
 		allocFailuresDesc, fecsDesc, starvedDesc, staleBindingsDesc, lfibDesc, ftnDesc, kernelObjectsDesc, kernelStaleDesc,
 		kernelStaleRoutesDesc, kernelAwaitingSweepDesc, ribRoutesDesc,
-		limitRefusedDesc, securityDesc}
+		limitRefusedDesc, securityDesc, igpSyncDesc}
+
+	syncStates = []string{ldp.SyncAchieved, ldp.SyncNotAchieved, ldp.SyncNoPeer}
 )
 
 // scrapeTimeout bounds how long a scrape waits for lsrd's parts.
@@ -212,6 +216,12 @@ func (c stateCollector) Collect(ch chan<- prometheus.Metric) {
 		}
 		counter(hellosDesc, h.Sent, h.Interface, typ, "sent")
 		counter(hellosDesc, h.Received, h.Interface, typ, "received")
+		if !h.Targeted {
+			sync := ldp.InterfaceSync(s.Neighbors, h.Interface)
+			for _, st := range syncStates {
+				gauge(igpSyncDesc, boolGauge(st == sync), h.Interface, st)
+			}
+		}
 	}
 
 	gauge(bindingsDesc, float64(s.LIB.LocalBindings), "local")
@@ -276,4 +286,11 @@ func statusLabel(c wire.StatusCode) string {
 
 func snake(s string) string {
 	return strings.ToLower(strings.NewReplacer(" ", "_", "/", "_", "-", "_").Replace(s))
+}
+
+func boolGauge(b bool) float64 {
+	if b {
+		return 1
+	}
+	return 0
 }
