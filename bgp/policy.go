@@ -1,6 +1,7 @@
 package bgp
 
 import (
+	"errors"
 	"fmt"
 	"net/netip"
 	"strconv"
@@ -49,6 +50,16 @@ func (l PrefixList) Permits(p netip.Prefix) bool {
 		}
 	}
 	return false
+}
+
+// Check validates l alone, named field in its errors: a prefix list used
+// outside BGP (LDP's label policy).
+func (l PrefixList) Check(field string) error {
+	var errs []error
+	l.validate(field, func(f, format string, args ...any) {
+		errs = append(errs, fmt.Errorf("%s: %s", f, fmt.Sprintf(format, args...)))
+	})
+	return errors.Join(errs...)
 }
 
 // validate checks one list; field is where it sits in the configuration.

@@ -39,13 +39,13 @@ type BGPGracefulRestart struct {
 // decides, and a route none matches is denied.
 type BGPPrefixList struct {
 	Name  string          `yaml:"name"`
-	Rules []BGPPrefixRule `yaml:"rules"`
+	Rules []PrefixRule `yaml:"rules"`
 }
 
-// BGPPrefixRule matches routes inside Prefix with a length from GE to LE
+// PrefixRule (in bgp.prefix-lists and ldp.labels.prefix-list) matches routes inside Prefix with a length from GE to LE
 // (both default to the prefix's own length; LE defaults to the full length
 // when only GE is given). Action is permit (the default) or deny.
-type BGPPrefixRule struct {
+type PrefixRule struct {
 	Prefix netip.Prefix `yaml:"prefix"`
 	GE     uint8        `yaml:"ge"`
 	LE     uint8        `yaml:"le"`
@@ -77,11 +77,7 @@ func (b *BGP) Speaker() bgp.Config {
 			Import: n.Import, Export: n.Export})
 	}
 	for _, l := range b.PrefixLists {
-		pl := bgp.PrefixList{Name: l.Name}
-		for _, r := range l.Rules {
-			pl.Rules = append(pl.Rules, bgp.PrefixRule{Prefix: r.Prefix, GE: r.GE, LE: r.LE, Deny: r.Action == "deny"})
-		}
-		c.PrefixLists = append(c.PrefixLists, pl)
+		c.PrefixLists = append(c.PrefixLists, PrefixList(l.Name, l.Rules))
 	}
 	return c
 }
@@ -98,14 +94,31 @@ var bgpFieldNames = strings.NewReplacer(
 func (b *BGP) validate() error {
 	var errs []error
 	for i, l := range b.PrefixLists {
-		for j, r := range l.Rules {
-			if r.Action != "" && r.Action != "permit" && r.Action != "deny" {
-				errs = append(errs, fmt.Errorf("bgp.prefix-lists[%d].rules[%d].action: %q is neither permit nor deny", i, j, r.Action))
-			}
-		}
+		errs = append(errs, checkActions(fmt.Sprintf("bgp.prefix-lists[%d].rules", i), l.Rules)...)
 	}
 	if err := b.Speaker().Validate(); err != nil {
 		errs = append(errs, fmt.Errorf("%s", bgpFieldNames.Replace(err.Error())))
 	}
 	return errors.Join(errs...)
+}
+
+// PrefixList is rules as the list the bgp package evaluates (first match
+// decides; no match denies).
+func PrefixList(name string, rules []PrefixRule) bgp.PrefixList {
+	pl := bgp.PrefixList{Name: name}
+	for _, r := range rules {
+		pl.Rules = append(pl.Rules, bgp.PrefixRule{Prefix: r.Prefix, GE: r.GE, LE: r.LE, Deny: r.Action == "deny"})
+	}
+	return pl
+}
+
+// checkActions refuses actions other than permit and deny.
+func checkActions(field string, rules []PrefixRule) []error {
+	var errs []error
+	for j, r := range rules {
+		if r.Action != "" && r.Action != "permit" && r.Action != "deny" {
+			errs = append(errs, fmt.Errorf("%s[%d].action: %q is neither permit nor deny", field, j, r.Action))
+		}
+	}
+	return errs
 }

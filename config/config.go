@@ -116,8 +116,9 @@ type Labels struct {
 	// iproute2's name ("ospf", "isis", "bird") or number. Empty: any.
 	// Connected and lsrd's own static routes are not kernel routes.
 	Protocols []RouteProtocol `yaml:"protocols"`
-	// PrefixList limits labels to routes that match one of its entries
-	// ("10.255.0.0/16 le 32"), whatever their source. Empty: any.
+	// PrefixList limits labels to the routes it permits, whatever their
+	// source: rules as in bgp.prefix-lists ({prefix: 10.255.0.0/16, le:
+	// 32}), the first that matches decides, none denies. Empty: any.
 	PrefixList []PrefixRule `yaml:"prefix-list"`
 }
 
@@ -343,6 +344,12 @@ func (c *Config) validate() error {
 	}
 	if lb.Allocate != "host-routes" && lb.Allocate != "all" {
 		return fieldError("ldp.labels.allocate", lb.Allocate, "must be host-routes or all")
+	}
+	if errs := checkActions("ldp.labels.prefix-list", lb.PrefixList); len(errs) > 0 {
+		return errs[0]
+	}
+	if err := PrefixList("ldp.labels.prefix-list", lb.PrefixList).Check("ldp.labels.prefix-list"); err != nil {
+		return err
 	}
 	for i, s := range c.StaticRoutes {
 		f := fmt.Sprintf("static-routes[%d]", i)

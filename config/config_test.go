@@ -37,6 +37,9 @@ static-routes:
 	if c.Kernel.RestartSweepAfter.Std() != 120*time.Second || c.Kernel.KeepRoutesOnShutdown {
 		t.Errorf("kernel %+v, want routes removed on shutdown and a 120s sweep timer", c.Kernel)
 	}
+	if k := c.Kernel; k.RouteProtocol != 234 || k.Ingress.Disabled || k.Ingress.Table != 234 || k.Ingress.RulePriority != 32000 {
+		t.Errorf("kernel %+v, want protocol 234 and the ingress table 234 at rule 32000", k)
+	}
 }
 
 func TestGracefulRestart(t *testing.T) {
@@ -90,6 +93,13 @@ func TestParseRejects(t *testing.T) {
 		{"gr recovery too long", "router-id: 1.1.1.1\nldp:\n  graceful-restart:\n    recovery-time: 2h\n", "field ldp.graceful-restart.recovery-time: 2h0m0s"},
 		{"gr relative state file", "router-id: 1.1.1.1\nldp:\n  graceful-restart:\n    state-file: labels.json\n", "field ldp.graceful-restart.state-file: labels.json"},
 		{"gr unknown key", "router-id: 1.1.1.1\nldp:\n  graceful-restart:\n    enable: true\n", "field enable not found"},
+		{"label list action", "router-id: 1.1.1.1\nldp:\n  labels:\n    prefix-list:\n      - {prefix: 10.0.0.0/8, action: allow}\n", `ldp.labels.prefix-list[0].action: "allow"`},
+		{"label list ge", "router-id: 1.1.1.1\nldp:\n  labels:\n    prefix-list:\n      - {prefix: 10.0.0.0/8, ge: 40}\n", "ldp.labels.prefix-list.rules[0].ge: 40"},
+		{"label list host bits", "router-id: 1.1.1.1\nldp:\n  labels:\n    prefix-list:\n      - {prefix: 10.1.0.0/8}\n", "did you mean 10.0.0.0/8"},
+		{"unknown route protocol", "router-id: 1.1.1.1\nldp:\n  labels:\n    protocols: [ospff]\n", `"ospff" is not a route protocol`},
+		{"kernel's route protocol", "router-id: 1.1.1.1\nkernel:\n  route-protocol: 2\n", "field kernel.route-protocol: 2"},
+		{"main as ingress table", "router-id: 1.1.1.1\nkernel:\n  ingress:\n    table: 254\n", "field kernel.ingress.table: 254"},
+		{"rule after main", "router-id: 1.1.1.1\nkernel:\n  ingress:\n    rule-priority: 40000\n", "field kernel.ingress.rule-priority: 40000"},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {

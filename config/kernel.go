@@ -2,7 +2,6 @@ package config
 
 import (
 	"fmt"
-	"net/netip"
 	"strconv"
 	"strings"
 )
@@ -86,76 +85,3 @@ func (p *RouteProtocol) UnmarshalText(b []byte) error {
 	return nil
 }
 
-// PrefixRule is one entry of a prefix list, as FRR and Cisco write them: a
-// prefix alone matches exactly itself; "ge N" and "le N" make it match the
-// prefixes inside it with a length in that range ("10.255.0.0/16 le 32":
-// the /16 and everything in it).
-type PrefixRule struct {
-	Prefix netip.Prefix
-	GE, LE int // 0: not given
-}
-
-// UnmarshalText reads "PREFIX [ge N] [le N]".
-func (r *PrefixRule) UnmarshalText(b []byte) error {
-	f := strings.Fields(string(b))
-	if len(f) == 0 {
-		return fmt.Errorf("empty prefix-list entry")
-	}
-	p, err := netip.ParsePrefix(f[0])
-	if err != nil {
-		return fmt.Errorf("%q: not a prefix like 10.255.0.0/16", f[0])
-	}
-	if p != p.Masked() {
-		return fmt.Errorf("%s has host bits set (did you mean %s?)", p, p.Masked())
-	}
-	out := PrefixRule{Prefix: p}
-	for rest := f[1:]; len(rest) > 0; rest = rest[2:] {
-		if len(rest) < 2 || (rest[0] != "ge" && rest[0] != "le") {
-			return fmt.Errorf("%q: after the prefix only \"ge N\" and \"le N\" may follow", string(b))
-		}
-		n, err := strconv.Atoi(rest[1])
-		if err != nil || n <= p.Bits() || n > p.Addr().BitLen() {
-			return fmt.Errorf("%q: %s %s must be a length between %d and %d", string(b), rest[0], rest[1], p.Bits()+1, p.Addr().BitLen())
-		}
-		if rest[0] == "ge" {
-			out.GE = n
-		} else {
-			out.LE = n
-		}
-	}
-	if out.GE != 0 && out.LE != 0 && out.GE > out.LE {
-		return fmt.Errorf("%q: ge is more than le", string(b))
-	}
-	*r = out
-	return nil
-}
-
-// MarshalText writes the entry as it is read.
-func (r PrefixRule) MarshalText() ([]byte, error) {
-	s := r.Prefix.String()
-	if r.GE != 0 {
-		s += " ge " + strconv.Itoa(r.GE)
-	}
-	if r.LE != 0 {
-		s += " le " + strconv.Itoa(r.LE)
-	}
-	return []byte(s), nil
-}
-
-// Matches reports whether p is in the entry.
-func (r PrefixRule) Matches(p netip.Prefix) bool {
-	if r.GE == 0 && r.LE == 0 {
-		return p == r.Prefix
-	}
-	if p.Addr().Is4() != r.Prefix.Addr().Is4() || p.Bits() < r.Prefix.Bits() || !r.Prefix.Contains(p.Addr()) {
-		return false
-	}
-	lo, hi := r.Prefix.Bits(), p.Addr().BitLen()
-	if r.GE != 0 {
-		lo = r.GE
-	}
-	if r.LE != 0 {
-		hi = r.LE
-	}
-	return p.Bits() >= lo && p.Bits() <= hi
-}

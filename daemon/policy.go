@@ -2,7 +2,6 @@ package daemon
 
 import (
 	"fmt"
-	"slices"
 
 	"github.com/lsrd/lsrd/config"
 	"github.com/lsrd/lsrd/rib"
@@ -37,9 +36,9 @@ func allocatePolicy(l config.Labels) (func(rib.Route) bool, error) {
 			protos[p] = true
 		}
 	}
-	prefixes := slices.Clone(l.PrefixList)
+	list := config.PrefixList("ldp.labels.prefix-list", l.PrefixList)
 	return func(r rib.Route) bool {
-		if len(prefixes) > 0 && !slices.ContainsFunc(prefixes, func(e config.PrefixRule) bool { return e.Matches(r.Prefix) }) {
+		if len(list.Rules) > 0 && !list.Permits(r.Prefix) {
 			return false
 		}
 		switch r.Source {

@@ -68,7 +68,9 @@ func TestAllocatePolicyByProtocolAndPrefixList(t *testing.T) {
 	if err := yamlInto(`
 allocate: all
 protocols: [ospf, 12]
-prefix-list: ["10.255.0.0/16 le 32", "192.0.2.0/24"]
+prefix-list:
+  - {prefix: 10.255.0.0/16, le: 32}
+  - {prefix: 192.0.2.0/24}
 `, &lb); err != nil {
 		t.Fatal(err)
 	}
