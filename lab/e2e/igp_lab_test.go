@@ -270,11 +270,12 @@ func TestLDPOverOSPFWithFRR(t *testing.T) {
 		t.Errorf("r1: lsrd's restart changed zebra's routes:\n%s\nwas:\n%s", got, before)
 	}
 
-	// Both daemons of transit r3 stop; lsrd starts first, zebra after.
-	n.frr["r3"].Stop()
+	// Both daemons of transit r3 stop (lsrd first, while it has routes to
+	// say goodbye over); lsrd starts first, FRR after, with no routes yet.
 	if err := n.lsrd["r3"].Stop(); err != nil {
 		t.Fatal(err)
 	}
+	n.frr["r3"].Stop()
 	n.lsrd["r3"] = n.r["r3"].StartLSRD(n.lsrdConfig("r3"))
 	time.Sleep(2 * time.Second)
 	n.startFRR("r3")
