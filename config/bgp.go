@@ -38,7 +38,7 @@ type BGPGracefulRestart struct {
 // BGPPrefixList is an ordered list of rules: the first that matches a route
 // decides, and a route none matches is denied.
 type BGPPrefixList struct {
-	Name  string          `yaml:"name"`
+	Name  string       `yaml:"name"`
 	Rules []PrefixRule `yaml:"rules"`
 }
 

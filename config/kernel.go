@@ -84,4 +84,3 @@ func (p *RouteProtocol) UnmarshalText(b []byte) error {
 	*p = RouteProtocol(n)
 	return nil
 }
-
