@@ -16,7 +16,7 @@ import (
 // TestBenchIGPFailover measures, in one lab run, LDP following OSPF when a
 // link fails: the square r1 - r2 - r3 - r4 plus r2 - r5 - r4, OSPF from FRR
 // (zebra + ospfd) on every router, LDP from lsrd on every router, then from
-// FRR's ldpd on every router. r2 prefers r3 (cost 100 towards r5); with a
+// FRR's ldpd on every router. r2 prefers r3 (cost 15 on r2-r5 and r5-r4); with a
 // 20 ms ping from r1's loopback to r4's running, r2-r3 goes down on r2. It
 // reports the time until r2's kernel forwards 4.4.4.4 labelled over r5 and
 // the echoes lost, LSRD_BENCH_FAILOVER_RUNS times (default 3) for each.
@@ -52,7 +52,7 @@ func runFailover(t *testing.T, dut string) (moved time.Duration, sent, lost int)
 		frrLDP = []string{"r1", "r2", "r3", "r4", "r5"}
 	}
 	n := newIGPNet(t, 5, igpSquare, frrLDP...)
-	n.cfg["r2"].OSPF.Cost = map[string]int{n.side["r2-r5"]: 100}
+	n.preferR3()
 	n.start()
 	// Where each daemon's ingress push lives: lsrd's copy in table 234,
 	// FRR's labels on zebra's own route.

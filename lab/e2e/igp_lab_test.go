@@ -144,6 +144,22 @@ func (n *igpNet) dump(t *testing.T) {
 	}
 }
 
+// preferR3 makes r2 reach r4 over r3 (cost 20) rather than r5 (30): cost 15
+// on both ends of r2-r5 and r5-r4. Every router still reaches each
+// neighbour's loopback over the link between them, both ways, as GTSM
+// needs: an LDP session whose segments take a longer path arrive with a
+// TTL below 255 and are dropped (a cost of 100 on r2's side of r2-r5 alone
+// made r2 answer r5's SYN over r3 and r4, and that session never formed).
+func (n *igpNet) preferR3() {
+	for _, side := range []string{"r2-r5", "r5-r2", "r5-r4", "r4-r5"} {
+		r := side[:2]
+		if n.cfg[r].OSPF.Cost == nil {
+			n.cfg[r].OSPF.Cost = map[string]int{}
+		}
+		n.cfg[r].OSPF.Cost[n.side[side]] = 15
+	}
+}
+
 func (n *igpNet) startFRR(name string) { n.frr[name] = n.r[name].StartFRR(n.cfg[name]) }
 
 // labelled checks that r1's echoes to 4.4.4.4 carry a label on each link of
@@ -194,7 +210,7 @@ func (n *igpNet) labelledTo(t *testing.T, dst string, path ...string) {
 func TestLDPOverOSPFWithFRR(t *testing.T) {
 	n := newIGPNet(t, 5, igpSquare)
 	// r2 prefers r3 at first: one path, captured on each of its links.
-	n.cfg["r2"].OSPF.Cost = map[string]int{n.side["r2-r5"]: 100}
+	n.preferR3()
 	n.start()
 	n.converged(t)
 
@@ -220,8 +236,8 @@ func TestLDPOverOSPFWithFRR(t *testing.T) {
 	n.labelled(t, "r1", "r2", "r3", "r4")
 	// ECMP: at equal cost r2 reaches r4 over r3 and r5; the copy has both,
 	// each pushing its own neighbour's label.
-	if out, err := n.frr["r2"].Vtysh("", "-c", "configure terminal", "-c", "interface "+n.side["r2-r5"], "-c", "no ip ospf cost"); err != nil {
-		t.Fatalf("r2: OSPF cost back to the default: %v\n%s", err, out)
+	if out, err := n.frr["r2"].Vtysh("", "-c", "configure terminal", "-c", "interface "+n.side["r2-r5"], "-c", "ip ospf cost 5"); err != nil {
+		t.Fatalf("r2: OSPF cost 5 towards r5 (equal paths to r4): %v\n%s", err, out)
 	}
 	topo.Eventually(t, time.Minute, "r2: labelled multipath to 4.4.4.4 over r3 and r5", func() error {
 		out := n.r["r2"].Run("ip", "route", "show", "table", "234", "4.4.4.4")
