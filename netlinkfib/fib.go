@@ -40,15 +40,19 @@ type FIB struct {
 	resyncInterval time.Duration
 	obs            Observer
 
-	mu      sync.Mutex // serializes passes and guards everything below
-	c       *conn
-	rules   *netlink.Handle // for the ingress table's rules; opened on first use
-	desired *fib.Table
-	have    *kernelState
-	stale   bool   // have must be re-read from the kernel before the next diff
-	nextID  uint32 // where the ID allocator goes on searching
-	sent    int    // requests the last pass sent
-	total   uint64 // requests sent since New
+	mu    sync.Mutex // serializes passes and guards everything below
+	c     *conn
+	rules *netlink.Handle // for the ingress table's rules; opened on first use
+	// rulesWanted is what the last syncRules left in place (IPv4, IPv6);
+	// rulesKnown says it still holds, until the kernel is re-read.
+	rulesKnown  bool
+	rulesWanted [2]bool
+	desired     *fib.Table
+	have        *kernelState
+	stale       bool   // have must be re-read from the kernel before the next diff
+	nextID      uint32 // where the ID allocator goes on searching
+	sent        int    // requests the last pass sent
+	total       uint64 // requests sent since New
 	// time the last pass spent programming the kernel
 	kernelTime time.Duration
 
@@ -270,6 +274,7 @@ func (f *FIB) Adopt(ctx context.Context) (Adopted, error) {
 		}
 		f.obs.Resync()
 		f.have, f.stale = have, false
+		f.rulesKnown = false
 		f.adoptState()
 		f.publishStatus()
 	}

@@ -88,6 +88,7 @@ func (f *FIB) reconcile(ctx context.Context) error {
 			return err
 		}
 		f.have, f.stale = have, false
+		f.rulesKnown = false
 		if !f.adopted {
 			f.adoptState()
 		}

@@ -31,6 +31,13 @@ func (f *FIB) syncRules(want desiredState) *ItemError {
 	for p := range want.throws {
 		note(p)
 	}
+	// The rules were read and made right on an earlier pass, and nothing
+	// wanted changed since: only a pass that re-reads the kernel reads
+	// them again (reconcile clears rulesKnown then).
+	if f.rulesKnown && f.rulesWanted == [2]bool{wanted[unix.AF_INET], wanted[unix.AF_INET6]} {
+		return nil
+	}
+	f.rulesKnown = false
 	h, err := f.ruleHandle()
 	if err != nil {
 		return &ItemError{Item: "ingress rule", Op: "read", Err: err}
@@ -63,6 +70,7 @@ func (f *FIB) syncRules(want desiredState) *ItemError {
 			f.log.Info("netlinkfib: added the ingress table's rule", "family", familyName(fam), "priority", r.Priority, "table", r.Table)
 		}
 	}
+	f.rulesKnown, f.rulesWanted = true, [2]bool{wanted[unix.AF_INET], wanted[unix.AF_INET6]}
 	return nil
 }
 
