@@ -27,6 +27,11 @@ type ZeroTier struct {
 	// PayloadMTU is the largest IP packet that must cross the overlay
 	// labelled (1500).
 	PayloadMTU int `yaml:"payload-mtu"`
+	// MulticastGrace is how long after LDP joins 224.0.0.2 on a ZeroTier
+	// device the kernel's membership is enough for the multicast check,
+	// before ZeroTier One's own list shows the subscription (2m: it
+	// refreshes the list with each network config, about every 60 s).
+	MulticastGrace Duration `yaml:"multicast-grace"`
 }
 
 // ExpectedPlanet names a planet by its world ID and, optionally, timestamp.
@@ -92,6 +97,9 @@ func (c *Config) setZeroTierDefaults() {
 	if z.PayloadMTU == 0 {
 		z.PayloadMTU = 1500
 	}
+	if z.MulticastGrace == 0 {
+		z.MulticastGrace = Duration(zerotier.DefaultMulticastGrace)
+	}
 }
 
 func (c *Config) validateZeroTier() error {
@@ -115,6 +123,9 @@ func (c *Config) validateZeroTier() error {
 	if z.PayloadMTU < 68 || z.PayloadMTU > 10000 {
 		return fieldError("zerotier.payload-mtu", z.PayloadMTU, "must be between 68 (IPv4's minimum) and 10000 (ZeroTier's largest MTU)")
 	}
+	if g := z.MulticastGrace.Std(); g < time.Second || g > time.Hour {
+		return fieldError("zerotier.multicast-grace", g, "must be between 1s and 1h")
+	}
 	if z.ExpectedPlanet != nil && z.ExpectedPlanet.ID == 0 {
 		return fieldError("zerotier.expected-planet.id", 0, "a world ID is required (lsrctl zerotier planet inspect shows it)")
 	}
@@ -123,7 +134,7 @@ func (c *Config) validateZeroTier() error {
 
 // Expect returns what the health checks hold the underlay to.
 func (z *ZeroTier) Expect() zerotier.Expect {
-	e := zerotier.Expect{MaxLabelDepth: z.MaxLabelDepth, PayloadMTU: z.PayloadMTU}
+	e := zerotier.Expect{MaxLabelDepth: z.MaxLabelDepth, PayloadMTU: z.PayloadMTU, MulticastGrace: z.MulticastGrace.Std()}
 	if z.ExpectedPlanet != nil {
 		e.PlanetID, e.PlanetTimestamp = z.ExpectedPlanet.ID, z.ExpectedPlanet.Timestamp
 	}

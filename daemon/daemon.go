@@ -228,6 +228,10 @@ func engineConfig(cfg *config.Config, log *slog.Logger, devices map[string]strin
 	return c
 }
 
+// kernelSettle is how long the daemon lets a burst of kernel notifications
+// gather before it re-reads the kernel: at most this long after the first.
+const kernelSettle = 100 * time.Millisecond
+
 // Run runs lsrd until ctx ends, then shuts down cleanly: sessions closed,
 // and the kernel routes lsrd installed removed unless the configuration
 // says to keep them for a restart.
@@ -379,10 +383,14 @@ func (d *Daemon) Run(ctx context.Context) error {
 	d.log.Info("lsrd started", "router-id", d.cfg.RouterID, "interfaces", len(d.cfg.LDP.Interfaces), "targeted", len(d.cfg.LDP.Targeted))
 
 	// Kernel notifications come in bursts (an interface going down removes
-	// its addresses and routes one message at a time): re-read once the
-	// burst is over.
+	// its addresses and routes one message at a time): the first one of a
+	// burst arms a short timer, and the kernel is re-read when it fires,
+	// once for the whole burst. Later notifications do not push the timer
+	// back: a steady trickle of them (another daemon's routes churning)
+	// must not hold a failover back behind it.
 	debounce := time.NewTimer(time.Hour)
 	debounce.Stop()
+	debounceArmed := false
 	start := time.Now()
 	publish := time.NewTimer(time.Hour)
 	publish.Stop()
@@ -414,8 +422,12 @@ func (d *Daemon) Run(ctx context.Context) error {
 			d.shutdown()
 			return nil
 		case <-kernelChanged:
-			debounce.Reset(200 * time.Millisecond)
+			if !debounceArmed {
+				debounce.Reset(kernelSettle)
+				debounceArmed = true
+			}
 		case <-debounce.C:
+			debounceArmed = false
 			if err := d.syncKernel(runCtx); err != nil {
 				d.log.Warn("reading the kernel's state", "err", err)
 			}

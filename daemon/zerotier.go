@@ -26,6 +26,7 @@ type ztState struct {
 	// Owned by the daemon's goroutine.
 	devices  map[string]string // LDP interface as configured (network ID) -> device in use
 	addrs    map[string][]string
+	joined   map[string]time.Time        // device -> since when it holds 224.0.0.2 in the kernel
 	findings map[string]zerotier.Finding // last finding per network and check, for logging changes
 
 	mu   sync.Mutex
@@ -53,6 +54,7 @@ func (d *Daemon) initZeroTier() {
 	d.zt.snaps = make(chan ztSnapshot, 1)
 	d.zt.devices = map[string]string{}
 	d.zt.addrs = map[string][]string{}
+	d.zt.joined = map[string]time.Time{}
 	d.zt.findings = map[string]zerotier.Finding{}
 	d.zt.view = api.ZeroTierView{Networks: []api.ZeroTierNetworkView{}}
 	d.setZeroTierPlan(d.cfg)
@@ -149,7 +151,7 @@ func (d *Daemon) applyZeroTier(ctx context.Context, s ztSnapshot) {
 	if d.cfg.ZeroTier == nil {
 		return
 	}
-	view, devices, findings := ztResolve(d.cfg, s)
+	view, devices, findings := ztResolve(d.cfg, s, d.ztLocal(s))
 	for _, f := range findings {
 		d.ztFinding(f.network, f.Finding)
 	}
@@ -173,6 +175,47 @@ func (d *Daemon) applyZeroTier(ctx context.Context, s ztSnapshot) {
 	d.zt.mu.Unlock()
 }
 
+// ztLocal says, per ZeroTier device, what the kernel holds: whether LDP
+// runs there yet and how long 224.0.0.2's group has been joined.
+func (d *Daemon) ztLocal(s ztSnapshot) map[string]zerotier.Local {
+	if s.err != nil {
+		return nil
+	}
+	groups, err := zerotier.KernelMulticastAll()
+	if err != nil {
+		d.log.Warn("zerotier: reading the kernel's multicast groups", "err", err)
+	}
+	running := d.ldpDevices()
+	local := map[string]zerotier.Local{}
+	seen := map[string]bool{}
+	for _, n := range s.all {
+		dev := n.PortDeviceName
+		if dev == "" {
+			continue
+		}
+		seen[dev] = true
+		var l zerotier.Local
+		if slices.Contains(groups[dev], zerotier.LDPMulticastMAC) {
+			since, ok := d.zt.joined[dev]
+			if !ok {
+				since = s.at
+				d.zt.joined[dev] = since
+			}
+			l.JoinedFor = max(s.at.Sub(since), time.Nanosecond)
+		} else {
+			delete(d.zt.joined, dev)
+		}
+		l.Starting = !slices.Contains(running, dev)
+		local[dev] = l
+	}
+	for dev := range d.zt.joined {
+		if !seen[dev] {
+			delete(d.zt.joined, dev)
+		}
+	}
+	return local
+}
+
 // networkFinding is a finding and the network it is about ("" for the node).
 type networkFinding struct {
 	network string
@@ -182,7 +225,7 @@ type networkFinding struct {
 // ztResolve turns one poll into the view of the underlay, the devices LDP
 // should run on for the interfaces given as network IDs (only networks that
 // are OK and have a device), and every finding. It has no side effects.
-func ztResolve(cfg *config.Config, s ztSnapshot) (api.ZeroTierView, map[string]string, []networkFinding) {
+func ztResolve(cfg *config.Config, s ztSnapshot, local map[string]zerotier.Local) (api.ZeroTierView, map[string]string, []networkFinding) {
 	z := cfg.ZeroTier
 	expect := z.Expect()
 	view := api.ZeroTierView{Enabled: true, API: z.API, AuthToken: z.AuthToken, Updated: s.at, Networks: []api.ZeroTierNetworkView{}}
@@ -228,7 +271,7 @@ func ztResolve(cfg *config.Config, s ztSnapshot) (api.ZeroTierView, map[string]s
 			nv.Name, nv.Status, nv.Device, nv.MTU = n.Name, n.Status, n.PortDeviceName, n.MTU
 			nv.Addresses = slices.Sorted(slices.Values(n.AssignedAddresses))
 			nv.MulticastLDPSubscribed = zerotier.MulticastSubscribed(n, zerotier.LDPMulticastMAC)
-			for _, f := range zerotier.CheckNetwork(n, expect) {
+			for _, f := range zerotier.CheckNetwork(n, expect, local[n.PortDeviceName]) {
 				nv.Findings = append(nv.Findings, f)
 				if f.Check == zerotier.CheckMTU {
 					nv.MTUHeadroomOK = f.Severity == zerotier.SeverityOK
@@ -288,7 +331,11 @@ func (d *Daemon) ztAddresses(ctx context.Context, id string, addrs []string) {
 	if !seen || slices.Equal(old, addrs) {
 		return
 	}
-	d.log.Warn("zerotier: network's assigned addresses changed", "network", id, "old", strings.Join(old, ","), "new", strings.Join(addrs, ","))
+	if len(old) == 0 {
+		d.log.Info("zerotier: network's addresses assigned", "network", id, "addresses", strings.Join(addrs, ","))
+	} else {
+		d.log.Warn("zerotier: network's assigned addresses changed", "network", id, "old", strings.Join(old, ","), "new", strings.Join(addrs, ","))
+	}
 	if err := d.syncKernel(ctx); err != nil {
 		d.log.Warn("reading the kernel's state", "err", err)
 	}

@@ -3,6 +3,7 @@ package zerotier
 import (
 	"fmt"
 	"strings"
+	"time"
 )
 
 // Severity grades a Finding.
@@ -53,11 +54,31 @@ type Expect struct {
 	// PayloadMTU is the largest IP packet that must cross the network
 	// labelled.
 	PayloadMTU int
+	// MulticastGrace is how long the kernel's membership of 224.0.0.2 on a
+	// device is enough before ZeroTier One lists the subscription too: it
+	// refreshes that list only with a network config update, about every
+	// 60 s (DefaultMulticastGrace when 0).
+	MulticastGrace time.Duration
+}
+
+// DefaultMulticastGrace is Expect.MulticastGrace's default: two of ZeroTier
+// One's network config refreshes.
+const DefaultMulticastGrace = 2 * time.Minute
+
+// Local is what this node's own kernel says about a network's device.
+type Local struct {
+	// Starting is true while LDP is only now starting on the device (the
+	// network just became OK): it has not joined 224.0.0.2 yet.
+	Starting bool
+	// JoinedFor is how long the device has held 224.0.0.2's group in the
+	// kernel, as lsrd saw it; 0 when it does not.
+	JoinedFor time.Duration
 }
 
 // CheckNetwork grades a network: its status, its device, its MTU against
-// the label stack, and whether LDP's hello group reaches this node.
-func CheckNetwork(n *Network, e Expect) []Finding {
+// the label stack, and, on a network that is OK, whether LDP's hello group
+// reaches this node (local says what the kernel holds).
+func CheckNetwork(n *Network, e Expect, local Local) []Finding {
 	var fs []Finding
 	add := func(check string, sev Severity, format string, args ...any) {
 		fs = append(fs, Finding{Check: check, Severity: sev, Message: fmt.Sprintf(format, args...)})
@@ -92,12 +113,39 @@ func CheckNetwork(n *Network, e Expect) []Finding {
 	} else {
 		add(CheckMTU, SeverityOK, "network %s MTU %d fits %d-byte IP packets under %d labels (%d bytes to spare)", n.ID, n.MTU, e.PayloadMTU, e.MaxLabelDepth, n.MTU-need)
 	}
-	if MulticastSubscribed(n, LDPMulticastMAC) {
-		add(CheckMulticast, SeverityOK, "network %s: subscribed to 224.0.0.2 (%s): LDP hellos reach this node", n.ID, LDPMulticastMAC)
-	} else {
-		add(CheckMulticast, SeverityWarning, "network %s: 224.0.0.2 (%s) is not among this node's multicast subscriptions: ZeroTier delivers multicast only to members that subscribed, so neighbours' LDP hellos will not arrive", n.ID, LDPMulticastMAC)
+	if n.Status == StatusOK && n.PortDeviceName != "" {
+		fs = append(fs, checkMulticast(n, e, local))
 	}
 	return fs
+}
+
+// checkMulticast grades whether neighbours' LDP hellos reach this node.
+// ZeroTier delivers multicast only to members that subscribed; its tap
+// subscribes to what the kernel holds on the device, but /network lists the
+// subscription only after its next network config refresh.
+func checkMulticast(n *Network, e Expect, local Local) Finding {
+	grace := e.MulticastGrace
+	if grace == 0 {
+		grace = DefaultMulticastGrace
+	}
+	f := Finding{Check: CheckMulticast, Severity: SeverityOK}
+	switch {
+	case MulticastSubscribed(n, LDPMulticastMAC):
+		f.Message = fmt.Sprintf("network %s: subscribed to 224.0.0.2 (%s): LDP hellos reach this node", n.ID, LDPMulticastMAC)
+	case local.Starting:
+		f.Message = fmt.Sprintf("network %s: LDP is starting on %s and joins 224.0.0.2 (%s)", n.ID, n.PortDeviceName, LDPMulticastMAC)
+	case local.JoinedFor > 0 && local.JoinedFor < grace:
+		f.Message = fmt.Sprintf("network %s: 224.0.0.2 (%s) joined on %s; ZeroTier One lists the subscription after its next network config refresh", n.ID, LDPMulticastMAC, n.PortDeviceName)
+	case local.JoinedFor > 0:
+		f.Severity = SeverityWarning
+		f.Message = fmt.Sprintf("network %s: 224.0.0.2 (%s) joined on %s for %s, but still not among this node's multicast subscriptions: ZeroTier delivers multicast only to members that subscribed, so neighbours' LDP hellos may not arrive (restart zerotier-one if it persists)",
+			n.ID, LDPMulticastMAC, n.PortDeviceName, local.JoinedFor.Round(time.Second))
+	default:
+		f.Severity = SeverityWarning
+		f.Message = fmt.Sprintf("network %s: 224.0.0.2 (%s) is neither joined on %s nor among this node's multicast subscriptions: ZeroTier delivers multicast only to members that subscribed, so neighbours' LDP hellos will not arrive",
+			n.ID, LDPMulticastMAC, n.PortDeviceName)
+	}
+	return f
 }
 
 // MulticastSubscribed reports whether the node subscribed to the group mac on n.
@@ -117,8 +165,12 @@ func CheckPlanetStatus(s *Status, e Expect) Finding {
 		name += ", ZeroTier's public Earth"
 	}
 	switch {
+	case e.PlanetID == 0 && s.PlanetWorldID == EarthWorldID:
+		return Finding{CheckPlanet, SeverityWarning, fmt.Sprintf("node uses planet %s: if this network runs a private planet, zerotier-one could not read its planet file, fell back to Earth without a word and overwrote the file; set zerotier.expected-planet so that lsrd flags that as an error", name)}
 	case e.PlanetID == 0:
 		return Finding{CheckPlanet, SeverityOK, fmt.Sprintf("node uses planet %s, timestamp %d (no planet expected in lsrd's configuration)", name, s.PlanetWorldTimestamp)}
+	case s.PlanetWorldID == EarthWorldID:
+		return Finding{CheckPlanet, SeverityError, fmt.Sprintf("node uses planet %s, expected %d (%#x): zerotier-one falls back to Earth, silently, when its planet file is missing or unreadable (it does not check the signature) and overwrites the file with Earth: install the private planet as /var/lib/zerotier-one/planet again (check it with lsrctl zerotier planet inspect) and restart zerotier-one", name, e.PlanetID, e.PlanetID)}
 	case s.PlanetWorldID != e.PlanetID:
 		return Finding{CheckPlanet, SeverityError, fmt.Sprintf("node uses planet %s, expected %d (%#x): install the private planet as /var/lib/zerotier-one/planet and restart zerotier-one", name, e.PlanetID, e.PlanetID)}
 	case e.PlanetTimestamp != 0 && s.PlanetWorldTimestamp != e.PlanetTimestamp:

@@ -3,13 +3,14 @@ package zerotier
 import (
 	"strings"
 	"testing"
+	"time"
 )
 
 func TestCheckNetwork(t *testing.T) {
 	e := Expect{MaxLabelDepth: 2, PayloadMTU: 1500}
 	good := Network{ID: "8056c2e21c123456", Status: StatusOK, MTU: 2800, PortDeviceName: "ztmjfnbvsk",
 		MulticastSubscriptions: []MulticastSubscription{{MAC: "01:00:5E:00:00:02"}}}
-	for _, f := range CheckNetwork(&good, e) {
+	for _, f := range CheckNetwork(&good, e, Local{}) {
 		if f.Severity != SeverityOK {
 			t.Errorf("healthy network: %+v", f)
 		}
@@ -27,13 +28,13 @@ func TestCheckNetwork(t *testing.T) {
 		{"no device", func(n *Network) { n.PortDeviceName = "" }, CheckDevice, SeverityError, "no device"},
 		{"mtu", func(n *Network) { n.MTU = 1500 }, CheckMTU, SeverityError, "MTU 1500 is below 1508"},
 		{"mtu exact", func(n *Network) { n.MTU = 1508 }, CheckMTU, SeverityOK, "0 bytes to spare"},
-		{"no 224.0.0.2", func(n *Network) { n.MulticastSubscriptions = []MulticastSubscription{{MAC: "01:00:5e:00:00:01"}} }, CheckMulticast, SeverityWarning, "224.0.0.2 (01:00:5e:00:00:02) is not among"},
+		{"no 224.0.0.2", noLDPGroup, CheckMulticast, SeverityWarning, "224.0.0.2 (01:00:5e:00:00:02) is neither joined on ztmjfnbvsk nor among"},
 	}
 	for _, c := range cases {
 		n := good
 		c.edit(&n)
 		var found bool
-		for _, f := range CheckNetwork(&n, e) {
+		for _, f := range CheckNetwork(&n, e, Local{}) {
 			if f.Check == c.check {
 				found = true
 				if f.Severity != c.sev || !strings.Contains(f.Message, c.want) {
@@ -47,6 +48,48 @@ func TestCheckNetwork(t *testing.T) {
 	}
 }
 
+func noLDPGroup(n *Network) {
+	n.MulticastSubscriptions = []MulticastSubscription{{MAC: "01:00:5e:00:00:01"}}
+}
+
+// ZeroTier One lists a subscription only with its next network config
+// refresh: the kernel's membership is enough until the grace runs out, LDP
+// starting on the device is no reason to warn, and a network that is not OK
+// gets no multicast finding at all.
+func TestCheckMulticast(t *testing.T) {
+	e := Expect{MaxLabelDepth: 2, PayloadMTU: 1500, MulticastGrace: time.Minute}
+	n := Network{ID: "8056c2e21c123456", Status: StatusOK, MTU: 2800, PortDeviceName: "ztmjfnbvsk"}
+	noLDPGroup(&n)
+	multicast := func(n *Network, l Local) *Finding {
+		for _, f := range CheckNetwork(n, e, l) {
+			if f.Check == CheckMulticast {
+				return &f
+			}
+		}
+		return nil
+	}
+	for _, c := range []struct {
+		local Local
+		sev   Severity
+		want  string
+	}{
+		{Local{Starting: true}, SeverityOK, "LDP is starting on ztmjfnbvsk"},
+		{Local{JoinedFor: 59 * time.Second}, SeverityOK, "after its next network config refresh"},
+		{Local{JoinedFor: 61 * time.Second}, SeverityWarning, "joined on ztmjfnbvsk for 1m1s, but still not among"},
+		{Local{}, SeverityWarning, "neither joined"},
+	} {
+		f := multicast(&n, c.local)
+		if f == nil || f.Severity != c.sev || !strings.Contains(f.Message, c.want) {
+			t.Errorf("%+v: %+v, want %s %q", c.local, f, c.sev, c.want)
+		}
+	}
+	denied := n
+	denied.Status = StatusAccessDenied
+	if f := multicast(&denied, Local{}); f != nil {
+		t.Errorf("a network that is not OK got a multicast finding: %+v", f)
+	}
+}
+
 func TestCheckPlanetStatus(t *testing.T) {
 	earth := &Status{PlanetWorldID: EarthWorldID, PlanetWorldTimestamp: 1567191349589}
 	mine := &Status{PlanetWorldID: 0x6c737264, PlanetWorldTimestamp: 1764000000000}
@@ -56,8 +99,9 @@ func TestCheckPlanetStatus(t *testing.T) {
 		sev  Severity
 		want string
 	}{
-		{earth, Expect{}, SeverityOK, "no planet expected"},
-		{earth, Expect{PlanetID: 0x6c737264}, SeverityError, "ZeroTier's public Earth, expected 1819505252 (0x6c737264)"},
+		{earth, Expect{}, SeverityWarning, "fell back to Earth"},
+		{mine, Expect{}, SeverityOK, "no planet expected"},
+		{earth, Expect{PlanetID: 0x6c737264}, SeverityError, "ZeroTier's public Earth, expected 1819505252 (0x6c737264): zerotier-one falls back to Earth"},
 		{mine, Expect{PlanetID: 0x6c737264}, SeverityOK, "expected planet"},
 		{mine, Expect{PlanetID: 0x6c737264, PlanetTimestamp: 1764000000001}, SeverityWarning, "expected timestamp 1764000000001"},
 	} {

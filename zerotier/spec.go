@@ -22,7 +22,7 @@ import (
 //	current-key: current.c25519    # must sign the next one (default, beside the spec)
 //	roots:
 //	  - identity: 3a46f1bf30:0:76e6...
-//	    endpoints: [192.0.2.10/9993, 2001:db8::10/9993]
+//	    endpoints: ["192.0.2.10/9993", "2001:db8::10/9993"]
 type Spec struct {
 	Type        string     `yaml:"type"`
 	ID          uint64     `yaml:"id"`
@@ -43,7 +43,7 @@ type SpecRoot struct {
 // ParseSpec reads a spec; name is used in errors. Unknown keys are rejected.
 func ParseSpec(name string, b []byte) (*Spec, error) {
 	var s Spec
-	if err := strictyaml.Decode(name, b, &s); err != nil {
+	if err := strictyaml.Decode(name, quoteFlowEndpoints(b), &s); err != nil {
 		if errors.Is(err, strictyaml.ErrEmpty) {
 			return nil, fmt.Errorf("%s: empty planet spec: id, timestamp and roots are required", name)
 		}
@@ -59,6 +59,38 @@ func ParseSpec(name string, b []byte) (*Spec, error) {
 		s.CurrentKey = "current.c25519"
 	}
 	return &s, nil
+}
+
+// quoteFlowEndpoints quotes the bare items of "endpoints: [...]" lines, so
+// that the documented flow form takes IPv6 endpoints: YAML cannot read an
+// unquoted item that starts with a colon, such as [::1/9993]. Line numbers
+// stay as they were, for error messages.
+func quoteFlowEndpoints(b []byte) []byte {
+	lines := strings.Split(string(b), "\n")
+	for i, line := range lines {
+		key, rest, ok := strings.Cut(line, "endpoints:")
+		if !ok || strings.Trim(key, " -") != "" {
+			continue
+		}
+		rest = strings.TrimSpace(rest)
+		comment := ""
+		if j := strings.Index(rest, "]"); j >= 0 {
+			rest, comment = rest[:j+1], rest[j+1:]
+		}
+		if !strings.HasPrefix(rest, "[") || !strings.HasSuffix(rest, "]") {
+			continue
+		}
+		items := strings.Split(rest[1:len(rest)-1], ",")
+		for k, it := range items {
+			it = strings.TrimSpace(it)
+			if it != "" && !strings.ContainsAny(it[:1], `"'`) {
+				it = strconv.Quote(it)
+			}
+			items[k] = it
+		}
+		lines[i] = key + "endpoints: [" + strings.Join(items, ", ") + "]" + comment
+	}
+	return []byte(strings.Join(lines, "\n"))
 }
 
 func specError(field string, value any, why string) error {

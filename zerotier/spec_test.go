@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 )
@@ -125,5 +126,22 @@ func TestBuildGeneratesKeys(t *testing.T) {
 	again, err := BuildFromSpecFile(spec)
 	if err != nil || again.KeysCreated || !bytes.Equal(again.Bytes, res.Bytes) {
 		t.Errorf("second build: created %v, same bytes %v, err %v", again.KeysCreated, again != nil && bytes.Equal(again.Bytes, res.Bytes), err)
+	}
+}
+
+// The documented flow form takes IPv6 endpoints unquoted, as operators
+// write them, and quoted ones as before.
+func TestSpecFlowEndpoints(t *testing.T) {
+	src := "id: 1\ntimestamp: 1\nroots:\n  - identity: x\n    endpoints: [::1/9993, 192.0.2.1/9993, \"2001:db8::1/443\"] # three\n"
+	s, err := ParseSpec("spec.yaml", []byte(src))
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []string{"::1/9993", "192.0.2.1/9993", "2001:db8::1/443"}
+	if len(s.Roots) != 1 || !slices.Equal(s.Roots[0].Endpoints, want) {
+		t.Fatalf("roots %+v, want endpoints %v", s.Roots, want)
+	}
+	if _, err := ParseSpec("spec.yaml", []byte("id: 1\nroots:\n  - identity: x\n    endpoints: [::1/9993\n")); err == nil {
+		t.Error("an unclosed flow list was accepted")
 	}
 }

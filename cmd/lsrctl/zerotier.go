@@ -40,7 +40,7 @@ The spec is YAML:
   current-key: current.c25519    # must sign the next one (default; beside the spec)
   roots:                    # 1 to 4 roots
     - identity: 3a46f1bf30:0:76e6...   # the root's identity.public
-      endpoints: [192.0.2.10/9993, 2001:db8::10/9993]   # up to 32
+      endpoints: ["192.0.2.10/9993", "2001:db8::10/9993"]   # up to 32
 
 When neither key file exists, one key pair is generated and written to both
 (mode 0600), as mkworld does: keep them; without previous.c25519's successor

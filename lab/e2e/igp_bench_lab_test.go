@@ -73,8 +73,12 @@ func runFailover(t *testing.T, dut string) (moved time.Duration, sent, lost int)
 		return err
 	})
 	// r5's label for 4.4.4.4 must be at r2 already (liberal retention) for
-	// the move to be only OSPF's and the kernel's work.
-	time.Sleep(3 * time.Second)
+	// the move to be only OSPF's and the kernel's work: sessions come up at
+	// their own pace under emulation, so this is waited for, not assumed.
+	topo.Eventually(t, 2*time.Minute, "r2 holds r5's label for 4.4.4.4", func() error {
+		return holdsLabel(n, dut, "r2", "5.5.5.5", "4.4.4.4/32")
+	})
+	time.Sleep(time.Second)
 	ping := r1.Background("ping", "-D", "-O", "-i", "0.02", "-W", "1", "-I", "1.1.1.1", "4.4.4.4")
 	time.Sleep(2 * time.Second)
 	down := time.Now()
@@ -86,6 +90,7 @@ func runFailover(t *testing.T, dut string) (moved time.Duration, sent, lost int)
 			break
 		}
 		if time.Since(down) > time.Minute {
+			n.dump(t)
 			t.Fatalf("r2 did not move 4.4.4.4 to r5 labelled within a minute: %s", out)
 		}
 		time.Sleep(10 * time.Millisecond)
@@ -95,4 +100,31 @@ func runFailover(t *testing.T, dut string) (moved time.Duration, sent, lost int)
 	pr := parsePing(out)
 	t.Logf("%s: labelled over r5 after %v; %d of %d echoes lost", dut, moved, pr.sent-pr.received, pr.sent)
 	return moved, pr.sent, pr.sent - pr.received
+}
+
+// holdsLabel reports nil when router name holds a label from peer for fec,
+// asking whichever LDP daemon runs there.
+func holdsLabel(n *igpNet, dut, name, peer, fec string) error {
+	if dut == "frr" {
+		bs, err := n.frr[name].LDPBindings()
+		if err != nil {
+			return err
+		}
+		for _, b := range bs {
+			if _, ok := topo.FRRLabel(b.RemoteLabel); ok && b.Prefix == fec && b.NeighborID == peer {
+				return nil
+			}
+		}
+		return fmt.Errorf("%s: no label from %s for %s", name, peer, fec)
+	}
+	bs, err := lsrdBindings(n.lsrd[name])
+	if err != nil {
+		return err
+	}
+	for _, r := range bs[fec].Remote {
+		if r.Peer.String() == peer {
+			return nil
+		}
+	}
+	return fmt.Errorf("%s: no label from %s for %s: %+v", name, peer, fec, bs[fec])
 }

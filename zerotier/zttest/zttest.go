@@ -16,9 +16,7 @@ import (
 	"context"
 	"encoding/binary"
 	"encoding/json"
-	"errors"
 	"fmt"
-	"io/fs"
 	"net"
 	"net/http"
 	"net/netip"
@@ -284,30 +282,7 @@ func (s *Service) networkJSON(n *Network) map[string]any {
 }
 
 // KernelMulticast reads the group MACs the kernel holds for device in the
-// calling thread's network namespace (dev_mcast), the memberships ZeroTier
-// One's Linux tap reports as its subscriptions. It reads
-// /proc/thread-self/net: /proc/net is the namespace of the process's first
-// thread, not necessarily the caller's (see topo.Router.Do).
+// calling thread's network namespace (zerotier.KernelMulticast).
 func KernelMulticast(device string) ([]string, error) {
-	b, err := os.ReadFile("/proc/thread-self/net/dev_mcast")
-	if errors.Is(err, fs.ErrNotExist) {
-		b, err = os.ReadFile("/proc/net/dev_mcast")
-	}
-	if err != nil {
-		return nil, fmt.Errorf("zttest: %w", err)
-	}
-	var out []string
-	for _, line := range strings.Split(string(b), "\n") {
-		f := strings.Fields(line)
-		// index name users global-use address(hex, no colons)
-		if len(f) != 5 || f[1] != device || len(f[4]) != 12 {
-			continue
-		}
-		var parts []string
-		for i := 0; i < 12; i += 2 {
-			parts = append(parts, f[4][i:i+2])
-		}
-		out = append(out, strings.Join(parts, ":"))
-	}
-	return out, nil
+	return zerotier.KernelMulticast(device)
 }
