@@ -51,9 +51,13 @@ type ZeroTierNetworkView struct {
 	Addresses    []string `json:"addresses,omitempty"`
 	// LDPInterface is the device LDP runs on for this network; empty while
 	// the network is not OK or has no device.
-	LDPInterface           string             `json:"ldp_interface,omitempty"`
-	MTUHeadroomOK          bool               `json:"mtu_headroom_ok"`
-	MulticastLDPSubscribed bool               `json:"multicast_ldp_subscribed"`
-	Error                  string             `json:"error,omitempty"`
-	Findings               []zerotier.Finding `json:"findings"`
+	LDPInterface           string `json:"ldp_interface,omitempty"`
+	MTUHeadroomOK          bool   `json:"mtu_headroom_ok"`
+	MulticastLDPSubscribed bool   `json:"multicast_ldp_subscribed"`
+	// MulticastLDPJoined: the device holds 224.0.0.2's group in the
+	// kernel, which ZeroTier One subscribes to; its own list
+	// (MulticastLDPSubscribed) follows with a network config refresh.
+	MulticastLDPJoined bool               `json:"multicast_ldp_joined"`
+	Error              string             `json:"error,omitempty"`
+	Findings           []zerotier.Finding `json:"findings"`
 }

@@ -47,7 +47,7 @@ func ZeroTier(w io.Writer, v api.ZeroTierView) error {
 		status, dev, mtu, head, mc := none, none, none, none, none
 		if n.Status != "" {
 			status, mtu = n.Status, fmt.Sprint(n.MTU)
-			head, mc = okOrNot(n.MTUHeadroomOK, "ok", "TOO SMALL"), okOrNot(n.MulticastLDPSubscribed, "subscribed", "NOT SUBSCRIBED")
+			head, mc = okOrNot(n.MTUHeadroomOK, "ok", "TOO SMALL"), multicastState(n)
 		} else if n.Error != "" {
 			status = "UNKNOWN"
 		}
@@ -99,4 +99,17 @@ func okOrNot(ok bool, yes, no string) string {
 		return yes
 	}
 	return no
+}
+
+// multicastState is the 224.0.0.2 column: listed by ZeroTier One, joined on
+// the device only (ZeroTier lists it after its next config refresh), or
+// neither.
+func multicastState(n api.ZeroTierNetworkView) string {
+	switch {
+	case n.MulticastLDPSubscribed:
+		return "subscribed"
+	case n.MulticastLDPJoined:
+		return "joined"
+	}
+	return "NOT SUBSCRIBED"
 }

@@ -271,6 +271,7 @@ func ztResolve(cfg *config.Config, s ztSnapshot, local map[string]zerotier.Local
 			nv.Name, nv.Status, nv.Device, nv.MTU = n.Name, n.Status, n.PortDeviceName, n.MTU
 			nv.Addresses = slices.Sorted(slices.Values(n.AssignedAddresses))
 			nv.MulticastLDPSubscribed = zerotier.MulticastSubscribed(n, zerotier.LDPMulticastMAC)
+			nv.MulticastLDPJoined = local[n.PortDeviceName].JoinedFor > 0
 			for _, f := range zerotier.CheckNetwork(n, expect, local[n.PortDeviceName]) {
 				nv.Findings = append(nv.Findings, f)
 				if f.Check == zerotier.CheckMTU {

@@ -54,6 +54,9 @@ type adjacency struct {
 	// peerGTSM: the neighbour's last link hello carried the G flag (RFC
 	// 6720 section 3).
 	peerGTSM bool
+	// source is the last hello's source address: on a link, the
+	// neighbour's address there.
+	source netip.Addr
 }
 
 // refresh restarts the hold timer of a on receipt of a matching Hello.

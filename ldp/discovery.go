@@ -360,6 +360,7 @@ func (e *Engine) helloReceived(ev HelloReceived) {
 	// Also by the LSR that sent it, with its session messages; only for
 	// hellos that were accepted, so that strangers leave no counters.
 	e.counts.peer(pdu.ID.LSRID).Received[wire.MsgHello]++
+	a.source = src
 	e.refresh(a, negotiateHelloHold(local, h.Params.HoldTime, ev.Targeted))
 	a.peerGTSM = h.Params.GTSM && !ev.Targeted
 	if ev.Targeted && h.Params.RequestTargeted && e.targets[src] == nil {

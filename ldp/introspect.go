@@ -62,7 +62,7 @@ const (
 type AdjacencyInfo struct {
 	Targeted  bool          `json:"targeted"`
 	Interface string        `json:"interface,omitempty"` // link adjacencies
-	Source    netip.Addr    `json:"source,omitzero"`     // targeted adjacencies
+	Source    netip.Addr    `json:"source,omitzero"`     // the last hello's source address
 	Hold      time.Duration `json:"hold_ns"`
 	// Expires is when the adjacency ends without another Hello; zero when
 	// the hold time is infinite.
@@ -106,7 +106,7 @@ func (e *Engine) Neighbors() []NeighborInfo {
 		e.grInfo(&ni, n.sess)
 		for _, a := range n.adjs {
 			ni.Adjacencies = append(ni.Adjacencies, AdjacencyInfo{
-				Targeted: a.key.targeted, Interface: a.key.ifname, Source: a.key.src,
+				Targeted: a.key.targeted, Interface: a.key.ifname, Source: a.source,
 				Hold: a.hold, Expires: a.expires,
 			})
 		}

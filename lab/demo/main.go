@@ -1,21 +1,28 @@
-// Command demo is the lab's demonstration topology, run inside the kernel lab
-// by `make demo`: three lsrd routers in a chain over two ZeroTier-like
-// networks, r1 - r2 - r3, with LDP on every link; then their LDP neighbours,
-// label bindings and kernel label tables, and a ping from r1's loopback to
-// r3's that captures on both links show travelling labelled, then popped
-// before the egress.
+// Command demo is the lab's demonstration, run inside the kernel lab by
+// scripts/demo (and by scripts/test, so that it cannot break unseen): the
+// seed's scenario on the real ZeroTier One, as an operator does it.
+//
+//  1. Make a private planet with lsrctl and start a root node on it, which
+//     is also the self-hosted network controller.
+//  2. Start a ZeroTier node in each of three routers, create two networks
+//     on the controller, and have the routers join and be authorised:
+//     r1 - A - r2 - B - r3.
+//  3. Start lsrd on each router with its LDP interfaces given as network IDs.
+//  4. Show the LDP sessions, the label bindings, the kernel's label tables,
+//     `lsrctl show zerotier`, and a ping from r1's loopback to r3's that a
+//     capture on network A's device shows labelled.
+//
+// It exits with status 1 when any step fails.
 package main
 
 import (
 	"fmt"
 	"os"
 	"strings"
-	"text/tabwriter"
 	"time"
 
+	"github.com/lsrd/lsrd/internal/checkout"
 	"github.com/lsrd/lsrd/lab/topo"
-	"github.com/lsrd/lsrd/ldp"
-	"github.com/lsrd/lsrd/ldp/lib"
 )
 
 func main() {
@@ -24,119 +31,84 @@ func main() {
 	}
 }
 
-// lsrdConfig is a router's lsrd configuration: LDP on the given interfaces,
-// static routes "PREFIX NEXTHOP".
-func lsrdConfig(id string, ifaces []string, statics ...string) string {
-	var b strings.Builder
-	fmt.Fprintf(&b, "router-id: %s\nldp:\n  interfaces:\n", id)
-	for _, i := range ifaces {
-		fmt.Fprintf(&b, "    - name: %s\n", i)
-	}
-	b.WriteString("static-routes:\n")
-	for _, s := range statics {
-		f := strings.Fields(s)
-		fmt.Fprintf(&b, "  - prefix: %s\n    next-hop: %s\n", f[0], f[1])
-	}
-	return b.String()
-}
-
 func run(d topo.T) {
-	lab := topo.New(d)
-	netA, netB := lab.ZeroTier(0x8056c2e21c123456), lab.ZeroTier(0xabfd31bd47a56b31)
-	r1, r2, r3 := lab.Router("r1"), lab.Router("r2"), lab.Router("r3")
-	a1 := netA.Attach(r1, "10.1.0.1/24")
-	a2 := netA.Attach(r2, "10.1.0.2/24")
-	b2 := netB.Attach(r2, "10.2.0.2/24")
-	b3 := netB.Attach(r3, "10.2.0.3/24")
-	r1.AddLoopback("1.1.1.1/32")
-	r2.AddLoopback("2.2.2.2/32")
-	r3.AddLoopback("3.3.3.3/32")
-
-	section("topology")
-	fmt.Printf("r1 (1.1.1.1) --%s-- r2 (2.2.2.2) --%s-- r3 (3.3.3.3)\n", a1, b2)
-	fmt.Printf("ZeroTier-like networks: 8056c2e21c123456 -> %s, abfd31bd47a56b31 -> %s, MTU %d\n", a1, b2, topo.ZeroTierMTU)
-
 	start := time.Now()
-	routers := []struct {
-		r    *topo.Router
-		lsrd *topo.LSRD
-	}{
-		{r1, r1.StartLSRD(lsrdConfig("1.1.1.1", []string{a1}, "2.2.2.2/32 10.1.0.2", "3.3.3.3/32 10.1.0.2", "10.2.0.0/24 10.1.0.2"))},
-		{r2, r2.StartLSRD(lsrdConfig("2.2.2.2", []string{a2, b2}, "1.1.1.1/32 10.1.0.1", "3.3.3.3/32 10.2.0.3"))},
-		{r3, r3.StartLSRD(lsrdConfig("3.3.3.3", []string{b3}, "1.1.1.1/32 10.2.0.2", "2.2.2.2/32 10.2.0.2", "10.1.0.0/24 10.2.0.2"))},
+	lab := topo.New(d)
+
+	section("1. a private planet, made by lsrctl, and its root (also the controller)")
+	c := lab.NewZTChain()
+	lsrctl, err := checkout.Binary("lsrctl")
+	must(d, err)
+	out, err := c.R[0].Try(lsrctl, "zerotier", "planet", "inspect", c.Planet.File)
+	must(d, err)
+	fmt.Print(out)
+
+	section("2. networks on the controller, joined and authorised")
+	for _, w := range []*topo.ZTNetwork{c.A, c.B} {
+		fmt.Printf("network %s %q, managed route %s\n", w.Hex(), w.Name, w.Prefix)
 	}
+	for i, n := range c.Node {
+		fmt.Printf("%s: ZeroTier node %s\n", c.R[i].Name, n.ID)
+		var nets []struct {
+			ID     string   `json:"id"`
+			Status string   `json:"status"`
+			Device string   `json:"portDeviceName"`
+			MTU    int      `json:"mtu"`
+			Addrs  []string `json:"assignedAddresses"`
+		}
+		must(d, n.API("GET", "/network", nil, &nets))
+		for _, w := range nets {
+			fmt.Printf("    network %s  %-6s device %s  MTU %d  %s\n", w.ID, w.Status, w.Device, w.MTU, strings.Join(w.Addrs, ","))
+		}
+	}
+	fmt.Printf("ZeroTier ready %.1fs after start\n", time.Since(start).Seconds())
+
+	section("3. lsrd, LDP interfaces given as network IDs (r2's configuration)")
+	fmt.Print(c.Config(1, ""))
+	lsrdStart := time.Now()
+	c.Start("")
 	topo.Eventually(d, 90*time.Second, "r1's labelled route to 3.3.3.3", func() error {
-		out, err := r1.Try("ip", "route", "show", "3.3.3.3/32")
-		if err != nil {
-			return err
-		}
-		nh, err := r1.Try("ip", "nexthop", "show")
-		if err != nil {
-			return err
-		}
-		if !strings.Contains(out+nh, "encap mpls") {
+		out, err := c.R[0].Try("ip", "route", "show", "3.3.3.3/32")
+		nh, _ := c.R[0].Try("ip", "nexthop", "show")
+		if err != nil || !strings.Contains(out+nh, "encap mpls") {
 			return fmt.Errorf("r1: %s", strings.TrimSpace(out))
 		}
 		return nil
 	})
-	fmt.Printf("\nLSPs up %.1fs after lsrd started\n", time.Since(start).Seconds())
+	fmt.Printf("\nLSPs up %.1fs after lsrd started\n", time.Since(lsrdStart).Seconds())
 
-	for _, x := range routers {
-		section(x.r.Name + ": LDP neighbours (lsrd control API /v1/ldp/neighbors)")
-		var nbrs []ldp.NeighborInfo
-		must(d, x.lsrd.Get("/v1/ldp/neighbors", &nbrs))
-		w := tabwriter.NewWriter(os.Stdout, 0, 0, 2, ' ', 0)
-		fmt.Fprintln(w, "NEIGHBOR\tSTATE\tTRANSPORT\tADJACENCIES")
-		for _, n := range nbrs {
-			var adj []string
-			for _, a := range n.Adjacencies {
-				adj = append(adj, a.Interface)
-			}
-			fmt.Fprintf(w, "%s\t%s\t%s\t%s\n", n.LSRID, n.State, n.Transport, strings.Join(adj, ","))
-		}
-		w.Flush()
+	section("4. what lsrd shows")
+	for i, l := range c.LSRD {
+		show(d, c.R[i].Name, l, "show", "ldp", "neighbors")
 	}
-	section("r2: LDP bindings (lsrd control API /v1/ldp/bindings)")
-	var bs []lib.Binding
-	must(d, routers[1].lsrd.Get("/v1/ldp/bindings", &bs))
-	w := tabwriter.NewWriter(os.Stdout, 0, 0, 2, ' ', 0)
-	fmt.Fprintln(w, "FEC\tLOCAL\tREMOTE (peer:label, * in use)")
-	for _, b := range bs {
-		local := "-"
-		if b.HasLocal {
-			local = b.LocalLabel.String()
-		}
-		var rs []string
-		for _, r := range b.Remote {
-			s := r.Peer.String() + ":" + r.Label.String()
-			if r.InUse {
-				s += "*"
-			}
-			rs = append(rs, s)
-		}
-		fmt.Fprintf(w, "%s\t%s\t%s\n", b.FEC, local, strings.Join(rs, " "))
+	show(d, "r2", c.LSRD[1], "show", "ldp", "bindings")
+	for i, r := range c.R {
+		fmt.Printf("\n%s# ip -f mpls route show\n%s", c.R[i].Name, r.Run("ip", "-f", "mpls", "route", "show"))
 	}
-	w.Flush()
-	for _, x := range routers {
-		section(x.r.Name + ": kernel label table (ip -f mpls route)")
-		fmt.Print(x.r.Run("ip", "-f", "mpls", "route", "show"))
-	}
-	section("r1: kernel route to r3's loopback and its label push (ip route, ip nexthop)")
-	fmt.Print(r1.Run("ip", "route", "show", "3.3.3.3/32"))
-	fmt.Print(r1.Run("ip", "nexthop", "show"))
+	fmt.Printf("\nr1# ip route show 3.3.3.3/32\n%s", c.R[0].Run("ip", "route", "show", "3.3.3.3/32"))
+	fmt.Printf("r1# ip nexthop show\n%s", c.R[0].Run("ip", "nexthop", "show"))
+	show(d, "r2", c.LSRD[1], "show", "zerotier")
 
-	section("ping 3.3.3.3 from 1.1.1.1; captures on r2's " + a2 + " and r3's " + b3)
-	onA := r2.StartCapture(a2, "icmp[icmptype] == icmp-echo or (mpls and icmp[icmptype] == icmp-echo)", 2)
-	onB := r3.StartCapture(b3, "icmp[icmptype] == icmp-echo", 2)
-	fmt.Print(r1.Run("ping", "-c", "3", "-i", "0.3", "-W", "2", "-I", "1.1.1.1", "3.3.3.3"))
-	for _, c := range []struct {
-		name string
+	section("5. ping 3.3.3.3 from 1.1.1.1, captured on r2's " + c.A2 + " (network A) and r3's " + c.B3 + " (network B)")
+	onA := c.R[1].StartCapture(c.A2, "mpls and icmp[icmptype] == icmp-echo", 2)
+	onB := c.R[2].StartCapture(c.B3, "icmp[icmptype] == icmp-echo", 2)
+	fmt.Print(c.R[0].Run("ping", "-c", "3", "-i", "0.3", "-W", "2", "-I", "1.1.1.1", "3.3.3.3"))
+	for _, x := range []struct {
+		what string
 		c    *topo.Capture
-	}{{"r1 -> r2 (labelled)", onA}, {"r2 -> r3 (label popped before the egress)", onB}} {
-		pkts, err := c.c.Wait(10 * time.Second)
+	}{{"r1 -> r2 on " + c.A2 + " (labelled)", onA}, {"r2 -> r3 on " + c.B3 + " (label popped before the egress)", onB}} {
+		pkts, err := x.c.Wait(10 * time.Second)
 		must(d, err)
-		fmt.Printf("%s:\n%s\n", c.name, strings.Join(pkts, "\n"))
+		fmt.Printf("%s:\n%s\n", x.what, strings.Join(pkts, "\n"))
 	}
+	fmt.Printf("\ndemo done in %.1fs\n", time.Since(start).Seconds())
+}
+
+// show runs lsrctl on router name and prints the command and its output.
+func show(d topo.T, name string, l *topo.LSRD, args ...string) {
+	out, err := l.Ctl(args...)
+	fmt.Printf("\n%s# lsrctl %s\n%s", name, strings.Join(args, " "), out)
+	must(d, err)
 }
 
 func must(d topo.T, err error) {

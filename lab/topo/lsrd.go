@@ -164,3 +164,13 @@ func (l *LSRD) Post(path string) error {
 // Pid returns the lsrd process's ID (ip netns exec execs lsrd in place), for
 // reading its memory from /proc.
 func (l *LSRD) Pid() int { return l.proc.cmd.Process.Pid }
+
+// Ctl runs lsrctl against this lsrd, in its router's namespace, and returns
+// what it printed (stdout and stderr) and how it ended.
+func (l *LSRD) Ctl(args ...string) (string, error) {
+	bin, err := checkout.Binary("lsrctl")
+	if err != nil {
+		return "", err
+	}
+	return l.r.Try(append([]string{bin, "--socket", l.Socket}, args...)...)
+}

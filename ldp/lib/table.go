@@ -4,6 +4,7 @@ import (
 	"net/netip"
 
 	"github.com/lsrd/lsrd/fib"
+	"github.com/lsrd/lsrd/ldp/fec"
 	"github.com/lsrd/lsrd/rib"
 )
 
@@ -194,11 +195,7 @@ func (l *LIB) Bindings() []Binding {
 		if !f.hasLocal && len(f.remote) == 0 {
 			continue
 		}
-		b := Binding{FEC: p, LocalLabel: f.local, HasLocal: f.hasLocal}
-		for _, e := range f.remote {
-			b.Remote = append(b.Remote, RemoteBinding{Peer: e.peer, Label: e.v, InUse: l.inUse(f, e.peer)})
-		}
-		out = append(out, b)
+		out = append(out, l.binding(f))
 	}
 	return out
 }
@@ -254,4 +251,33 @@ func (l *LIB) ownAddressOfNextHop(f *binding, nh rib.NextHop) bool {
 	}
 	owner, ok := l.addrOwner[nh.Addr]
 	return ok && l.addrOwner[p.Addr()] == owner
+}
+
+// FECOfLabel returns the FEC a local label was allocated for, and whether
+// it is still that FEC's label (a withdrawn one waits for releases): the
+// LSP ping responder's check of an arriving label (RFC 8029 section 4.4).
+func (l *LIB) FECOfLabel(lb fib.Label) (p fec.FEC, bound, ok bool) {
+	u, ok := l.alloc.used[lb]
+	if !ok || u.reserved {
+		return fec.FEC{}, false, false
+	}
+	return u.fec, u.bound, true
+}
+
+// Binding returns one FEC's labels, as Bindings lists them, and whether this
+// LSR is its egress.
+func (l *LIB) Binding(p fec.FEC) (_ Binding, egress, ok bool) {
+	f := l.fecs[p]
+	if f == nil {
+		return Binding{}, false, false
+	}
+	return l.binding(f), f.egress, true
+}
+
+func (l *LIB) binding(f *binding) Binding {
+	b := Binding{FEC: f.fec, LocalLabel: f.local, HasLocal: f.hasLocal}
+	for _, e := range f.remote {
+		b.Remote = append(b.Remote, RemoteBinding{Peer: e.peer, Label: e.v, InUse: l.inUse(f, e.peer)})
+	}
+	return b
 }
