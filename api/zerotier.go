@@ -57,7 +57,10 @@ type ZeroTierNetworkView struct {
 	// MulticastLDPJoined: the device holds 224.0.0.2's group in the
 	// kernel, which ZeroTier One subscribes to; its own list
 	// (MulticastLDPSubscribed) follows with a network config refresh.
-	MulticastLDPJoined bool               `json:"multicast_ldp_joined"`
-	Error              string             `json:"error,omitempty"`
-	Findings           []zerotier.Finding `json:"findings"`
+	MulticastLDPJoined bool `json:"multicast_ldp_joined"`
+	// Probes are the last LSP pings to the LDP neighbours on the network,
+	// plain and labelled (the dataplane finding grades them).
+	Probes   []zerotier.Probe   `json:"probes,omitempty"`
+	Error    string             `json:"error,omitempty"`
+	Findings []zerotier.Finding `json:"findings"`
 }

@@ -32,6 +32,10 @@ type ZeroTier struct {
 	// before ZeroTier One's own list shows the subscription (2m: it
 	// refreshes the list with each network config, about every 60 s).
 	MulticastGrace Duration `yaml:"multicast-grace"`
+	// DataplaneInterval is how often lsrd LSP-pings each LDP neighbour on a
+	// ZeroTier network, plain and labelled, to catch flow rules that drop
+	// MPLS (30s).
+	DataplaneInterval Duration `yaml:"dataplane-interval"`
 }
 
 // ExpectedPlanet names a planet by its world ID and, optionally, timestamp.
@@ -97,6 +101,9 @@ func (c *Config) setZeroTierDefaults() {
 	if z.PayloadMTU == 0 {
 		z.PayloadMTU = 1500
 	}
+	if z.DataplaneInterval == 0 {
+		z.DataplaneInterval = Duration(30 * time.Second)
+	}
 	if z.MulticastGrace == 0 {
 		z.MulticastGrace = Duration(zerotier.DefaultMulticastGrace)
 	}
@@ -122,6 +129,9 @@ func (c *Config) validateZeroTier() error {
 	}
 	if z.PayloadMTU < 68 || z.PayloadMTU > 10000 {
 		return fieldError("zerotier.payload-mtu", z.PayloadMTU, "must be between 68 (IPv4's minimum) and 10000 (ZeroTier's largest MTU)")
+	}
+	if p := z.DataplaneInterval.Std(); p < time.Second || p > time.Hour {
+		return fieldError("zerotier.dataplane-interval", p, "must be between 1s and 1h")
 	}
 	if g := z.MulticastGrace.Std(); g < time.Second || g > time.Hour {
 		return fieldError("zerotier.multicast-grace", g, "must be between 1s and 1h")

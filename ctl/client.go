@@ -103,6 +103,23 @@ func (c *Client) Post(ctx context.Context, path string) (json.RawMessage, error)
 	return c.do(ctx, http.MethodPost, path)
 }
 
+// PostJSON sends a POST to path with body encoded as JSON and decodes the
+// answer's data into v.
+func (c *Client) PostJSON(ctx context.Context, path string, body, v any) error {
+	b, err := json.Marshal(body)
+	if err != nil {
+		return err
+	}
+	raw, err := c.doBody(ctx, http.MethodPost, path, bytes.NewReader(b))
+	if err != nil {
+		return err
+	}
+	if err := json.Unmarshal(raw, v); err != nil {
+		return fmt.Errorf("lsrd's answer to POST %s: %w", path, err)
+	}
+	return nil
+}
+
 // GetInto fetches path and decodes its data into v.
 func (c *Client) GetInto(ctx context.Context, path string, v any) (json.RawMessage, error) {
 	raw, err := c.Get(ctx, path)
@@ -116,7 +133,11 @@ func (c *Client) GetInto(ctx context.Context, path string, v any) (json.RawMessa
 }
 
 func (c *Client) do(ctx context.Context, method, path string) (json.RawMessage, error) {
-	req, err := http.NewRequestWithContext(ctx, method, "http://lsrd"+path, nil)
+	return c.doBody(ctx, method, path, nil)
+}
+
+func (c *Client) doBody(ctx context.Context, method, path string, reqBody io.Reader) (json.RawMessage, error) {
+	req, err := http.NewRequestWithContext(ctx, method, "http://lsrd"+path, reqBody)
 	if err != nil {
 		return nil, fmt.Errorf("%s %s: %w", method, path, err)
 	}

@@ -115,6 +115,8 @@ func (d *Daemon) controlMux() *http.ServeMux {
 		err = d.sp.Post(r.Context(), ldp.ClearNeighbor{LSRID: id})
 		reply(w, map[string]string{"cleared": id.String()}, err)
 	})
+	mux.HandleFunc("POST /v1/lsp/ping", d.handleLSPPing(false))
+	mux.HandleFunc("POST /v1/lsp/traceroute", d.handleLSPPing(true))
 	mux.HandleFunc("POST /v1/reload", func(w http.ResponseWriter, r *http.Request) {
 		err := d.Reload(r.Context())
 		reply(w, map[string]bool{"reloaded": err == nil}, err)

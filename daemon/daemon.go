@@ -21,6 +21,7 @@ import (
 	"github.com/lsrd/lsrd/ldp/speaker"
 	"github.com/lsrd/lsrd/ldp/transport"
 	"github.com/lsrd/lsrd/netlinkfib"
+	"github.com/lsrd/lsrd/oam"
 	"github.com/lsrd/lsrd/rib"
 	"github.com/vishvananda/netlink"
 	"golang.org/x/sys/unix"
@@ -47,6 +48,7 @@ type Daemon struct {
 	ldpView atomic.Pointer[ldpView]
 	ifcs    map[string]rib.Interface
 	kfib    *netlinkfib.FIB
+	oam     *oam.Service // LSP ping; nil when its sockets could not be opened
 	// mplsInput holds the interfaces (by index) MPLS input was enabled on.
 	mplsInput map[int]bool
 
@@ -306,6 +308,7 @@ func (d *Daemon) Run(ctx context.Context) error {
 		wg.Wait()
 		d.saveLabelsAtExit()
 	}()
+	d.startLSPPing(runCtx, &wg) // before the control API, which reads d.oam
 	wg.Add(6)
 	go func() {
 		defer wg.Done()
@@ -335,10 +338,14 @@ func (d *Daemon) Run(ctx context.Context) error {
 			d.log.Error("ldp speaker stopped", "err", err)
 		}
 	}()
-	wg.Add(1)
+	wg.Add(2)
 	go func() {
 		defer wg.Done()
 		d.watchZeroTier(runCtx)
+	}()
+	go func() {
+		defer wg.Done()
+		d.probeZeroTier(runCtx)
 	}()
 	kernelChanged := make(chan struct{}, 1)
 	go func() {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net/netip"
 	"slices"
 	"strings"
 	"sync"
@@ -12,7 +13,9 @@ import (
 
 	"github.com/lsrd/lsrd/api"
 	"github.com/lsrd/lsrd/config"
+	"github.com/lsrd/lsrd/fib"
 	"github.com/lsrd/lsrd/ldp"
+	"github.com/lsrd/lsrd/lspping"
 	"github.com/lsrd/lsrd/zerotier"
 )
 
@@ -29,8 +32,9 @@ type ztState struct {
 	joined   map[string]time.Time        // device -> since when it holds 224.0.0.2 in the kernel
 	findings map[string]zerotier.Finding // last finding per network and check, for logging changes
 
-	mu   sync.Mutex
-	view api.ZeroTierView
+	mu     sync.Mutex
+	view   api.ZeroTierView
+	probes map[string][]zerotier.Probe // by network ID, from probeZeroTier
 }
 
 // ztPlan is what the poller asks, taken from the running configuration.
@@ -38,6 +42,7 @@ type ztPlan struct {
 	client   *zerotier.Client
 	ids      []uint64
 	interval time.Duration
+	probe    time.Duration // between rounds of data-plane probes
 }
 
 // ztSnapshot is one poll's answers.
@@ -66,7 +71,7 @@ func (d *Daemon) setZeroTierPlan(cfg *config.Config) {
 		d.zt.plan.Store(nil)
 		return
 	}
-	p := &ztPlan{client: zerotier.NewClient(z.API, z.AuthToken), interval: z.PollInterval.Std()}
+	p := &ztPlan{client: zerotier.NewClient(z.API, z.AuthToken), interval: z.PollInterval.Std(), probe: z.DataplaneInterval.Std()}
 	for _, i := range cfg.LDP.Interfaces {
 		if id, ok := i.NetworkID(); ok {
 			p.ids = append(p.ids, id)
@@ -151,7 +156,10 @@ func (d *Daemon) applyZeroTier(ctx context.Context, s ztSnapshot) {
 	if d.cfg.ZeroTier == nil {
 		return
 	}
-	view, devices, findings := ztResolve(d.cfg, s, d.ztLocal(s))
+	d.zt.mu.Lock()
+	probes := d.zt.probes
+	d.zt.mu.Unlock()
+	view, devices, findings := ztResolve(d.cfg, s, d.ztLocal(s), probes)
 	for _, f := range findings {
 		d.ztFinding(f.network, f.Finding)
 	}
@@ -225,7 +233,7 @@ type networkFinding struct {
 // ztResolve turns one poll into the view of the underlay, the devices LDP
 // should run on for the interfaces given as network IDs (only networks that
 // are OK and have a device), and every finding. It has no side effects.
-func ztResolve(cfg *config.Config, s ztSnapshot, local map[string]zerotier.Local) (api.ZeroTierView, map[string]string, []networkFinding) {
+func ztResolve(cfg *config.Config, s ztSnapshot, local map[string]zerotier.Local, probes map[string][]zerotier.Probe) (api.ZeroTierView, map[string]string, []networkFinding) {
 	z := cfg.ZeroTier
 	expect := z.Expect()
 	view := api.ZeroTierView{Enabled: true, API: z.API, AuthToken: z.AuthToken, Updated: s.at, Networks: []api.ZeroTierNetworkView{}}
@@ -280,6 +288,12 @@ func ztResolve(cfg *config.Config, s ztSnapshot, local map[string]zerotier.Local
 			}
 			if byID && n.Status == zerotier.StatusOK && n.PortDeviceName != "" {
 				devices[i.Name] = n.PortDeviceName
+			}
+			if n.Status == zerotier.StatusOK {
+				nv.Probes = probes[n.ID]
+				if f, ok := zerotier.CheckProbes(n.ID, nv.Probes); ok {
+					nv.Findings = append(nv.Findings, f)
+				}
 			}
 		}
 		nv.LDPInterface = i.Name
@@ -378,4 +392,69 @@ func (d *Daemon) ZeroTierView() api.ZeroTierView {
 func direct(_ context.Context, f func()) error {
 	f()
 	return nil
+}
+
+// probeZeroTier LSP-pings, every data-plane interval, each LDP neighbour
+// over each ZeroTier network LDP runs on: once as plain IP, once under the
+// IPv4 Explicit NULL label with TTL 1. The daemon's loop grades the results
+// with its next poll (zerotier.CheckProbes).
+func (d *Daemon) probeZeroTier(ctx context.Context) {
+	for {
+		wait := 30 * time.Second
+		p := d.zt.plan.Load()
+		if p != nil {
+			wait = p.probe
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-time.After(wait):
+		}
+		if p == nil || d.oam == nil {
+			continue
+		}
+		probes := map[string][]zerotier.Probe{}
+		for _, tg := range d.ztProbeTargets() {
+			timeout := min(p.probe/2, 2*time.Second)
+			path := api.LSPPath{NextHop: tg.addr, Interface: tg.device}
+			fecOf := netip.PrefixFrom(tg.nbr, 32)
+			plain := d.lspProbe(ctx, fecOf, path, 1, false, timeout)
+			path.Labels = []uint32{uint32(fib.LabelIPv4ExplicitNull)}
+			labelled := d.lspProbe(ctx, fecOf, path, 1, false, timeout)
+			probes[tg.network] = append(probes[tg.network], zerotier.Probe{Neighbor: tg.nbr.String(), Address: tg.addr.String(),
+				IP: plain.Replied && plain.ReturnCode == lspping.RCEgress, Labelled: labelled.Replied && labelled.ReturnCode == lspping.RCEgress})
+		}
+		d.zt.mu.Lock()
+		d.zt.probes = probes
+		d.zt.mu.Unlock()
+	}
+}
+
+// ztProbeTarget is an LDP neighbour on a ZeroTier network.
+type ztProbeTarget struct {
+	network, device string
+	nbr, addr       netip.Addr
+}
+
+// ztProbeTargets lists the operational LDP neighbours with a link
+// adjacency on a ZeroTier device LDP runs on, with their address there.
+func (d *Daemon) ztProbeTargets() []ztProbeTarget {
+	nets := map[string]string{} // device -> network ID
+	for _, n := range d.ZeroTierView().Networks {
+		if n.LDPInterface != "" && n.Status == zerotier.StatusOK {
+			nets[n.LDPInterface] = n.ID
+		}
+	}
+	var out []ztProbeTarget
+	for _, n := range d.freshLDP().Neighbors {
+		if n.State != "OPERATIONAL" || !n.LSRID.Is4() {
+			continue
+		}
+		for _, a := range n.Adjacencies {
+			if id, ok := nets[a.Interface]; ok && !a.Targeted && a.Source.Is4() {
+				out = append(out, ztProbeTarget{network: id, device: a.Interface, nbr: n.LSRID, addr: a.Source})
+			}
+		}
+	}
+	return out
 }

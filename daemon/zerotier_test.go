@@ -50,7 +50,7 @@ zerotier:
 	d := &Daemon{cfg: cfg}
 	d.initZeroTier()
 	resolve := func() (map[string]string, []networkFinding, string) {
-		view, devices, fs := ztResolve(cfg, poll(context.Background(), d.zt.plan.Load()), nil)
+		view, devices, fs := ztResolve(cfg, poll(context.Background(), d.zt.plan.Load()), nil, nil)
 		var b strings.Builder
 		for _, n := range view.Networks {
 			b.WriteString(n.ConfiguredAs + "=" + n.LDPInterface + " ")
@@ -88,7 +88,7 @@ zerotier:
 	// A failing service is no verdict on the network: the poll is an error
 	// as a whole, and the daemon keeps LDP where it is.
 	failNetwork.Store(true)
-	if view, devices, _ := ztResolve(cfg, poll(context.Background(), d.zt.plan.Load()), nil); view.Reachable || devices != nil || !strings.Contains(view.Error, "status 500") {
+	if view, devices, _ := ztResolve(cfg, poll(context.Background(), d.zt.plan.Load()), nil, nil); view.Reachable || devices != nil || !strings.Contains(view.Error, "status 500") {
 		t.Errorf("service failing mid-poll: reachable %v, devices %v, error %q", view.Reachable, devices, view.Error)
 	}
 	failNetwork.Store(false)
@@ -104,7 +104,7 @@ zerotier:
 		t.Errorf("left: devices %v, %+v", devices, f)
 	}
 	srv.Close()
-	view, devices, fs := ztResolve(cfg, poll(context.Background(), d.zt.plan.Load()), nil)
+	view, devices, fs := ztResolve(cfg, poll(context.Background(), d.zt.plan.Load()), nil, nil)
 	if f := finding(fs, "", zerotier.CheckService); devices != nil || view.Reachable || !strings.Contains(f.Message, "ZeroTier One not running at") {
 		t.Errorf("service down: %+v, %+v", view, f)
 	}

@@ -13,7 +13,7 @@ import (
 type zeroTierCollector struct {
 	read func() api.ZeroTierView
 
-	apiUp, statusInfo, networkOK, mtu, headroom, mcast, ldpActive, planetInfo, planetExpected *prometheus.Desc
+	apiUp, statusInfo, networkOK, mtu, headroom, mcast, ldpActive, planetInfo, planetExpected, dataplane *prometheus.Desc
 }
 
 // NewZeroTierCollector returns the collector of the lsrd_zerotier_* metrics;
@@ -36,11 +36,12 @@ func NewZeroTierCollector(read func() api.ZeroTierView) prometheus.Collector {
 		ldpActive:      desc("network_ldp_active", "Whether LDP runs on the network's device (1) or not (0).", net...),
 		planetInfo:     desc("planet_info", "The planet the node uses; the value is always 1.", "world_id", "timestamp"),
 		planetExpected: desc("planet_expected", "Whether the node uses the planet lsrd's configuration expects, or no planet is expected (1), or another (0)."),
+		dataplane:      desc("dataplane_ok", "Whether labelled LSP pings reach the LDP neighbours on a network that answer plain ones (1) or some do not, as when flow rules drop MPLS (0); absent while no neighbour answers.", net...),
 	}
 }
 
 func (c *zeroTierCollector) Describe(ch chan<- *prometheus.Desc) {
-	for _, d := range []*prometheus.Desc{c.apiUp, c.statusInfo, c.networkOK, c.mtu, c.headroom, c.mcast, c.ldpActive, c.planetInfo, c.planetExpected} {
+	for _, d := range []*prometheus.Desc{c.apiUp, c.statusInfo, c.networkOK, c.mtu, c.headroom, c.mcast, c.ldpActive, c.planetInfo, c.planetExpected, c.dataplane} {
 		ch <- d
 	}
 }
@@ -68,9 +69,23 @@ func (c *zeroTierCollector) Collect(ch chan<- prometheus.Metric) {
 			gauge(c.headroom, b2f(n.MTUHeadroomOK), n.ID)
 			gauge(c.mcast, b2f(n.MulticastLDPSubscribed), n.ID)
 		}
+		if ok, known := dataplaneOK(n); known {
+			gauge(c.dataplane, b2f(ok), n.ID)
+		}
 		gauge(c.networkOK, b2f(n.Status == "OK"), n.ID)
 		gauge(c.ldpActive, b2f(n.LDPInterface != ""), n.ID)
 	}
+}
+
+// dataplaneOK grades a network's probes as zerotier.CheckProbes does.
+func dataplaneOK(n api.ZeroTierNetworkView) (ok, known bool) {
+	for _, p := range n.Probes {
+		if p.IP && !p.Labelled {
+			return false, true
+		}
+		known = known || p.Labelled
+	}
+	return known, known
 }
 
 func b2f(b bool) float64 {

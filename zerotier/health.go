@@ -192,3 +192,48 @@ func Worst(fs []Finding) Severity {
 	}
 	return w
 }
+
+// CheckDataplane is the check that labelled packets cross a network.
+const CheckDataplane = "dataplane"
+
+// Probe is the outcome of one round of LSP pings (RFC 8029) to an LDP
+// neighbour over a network: one as plain IP, one under a label.
+type Probe struct {
+	Neighbor string `json:"neighbor"` // LSR ID
+	Address  string `json:"address"`  // on the network
+	// IP and Labelled say which echo requests the neighbour answered.
+	IP       bool `json:"ip"`
+	Labelled bool `json:"labelled"`
+}
+
+// CheckProbes grades a network's data plane from the last probes of its
+// LDP neighbours; ok is false when there is nothing to grade.
+//
+// A neighbour that answers the plain probe but not the labelled one has a
+// network between that drops labelled frames: ZeroTier's flow rules do so
+// unless they accept ethertype 0x8847 (ZeroTier Central's default rule set
+// allows only IPv4, ARP and IPv6). One that answers neither runs no LSP
+// ping responder (FRR's ldpd has none), so it says nothing.
+func CheckProbes(network string, ps []Probe) (f Finding, ok bool) {
+	var blocked, passed, silent []string
+	for _, p := range ps {
+		switch {
+		case p.Labelled:
+			passed = append(passed, p.Neighbor)
+		case p.IP:
+			blocked = append(blocked, p.Neighbor+" ("+p.Address+")")
+		default:
+			silent = append(silent, p.Neighbor)
+		}
+	}
+	switch {
+	case len(ps) == 0:
+		return Finding{}, false
+	case len(blocked) > 0:
+		return Finding{CheckDataplane, SeverityError, fmt.Sprintf("network %s: labelled packets (ethertype 0x8847) do not reach %s, though plain IP does: the network's flow rules drop MPLS, as ZeroTier Central's default rules do; add \"accept ethertype 0x8847;\" and \"accept ethertype 0x8848;\" before the rules' drop (docs/zerotier.md, flow rules). LDP stays up, labelled traffic is lost",
+			network, strings.Join(blocked, ", "))}, true
+	case len(passed) > 0:
+		return Finding{CheckDataplane, SeverityOK, fmt.Sprintf("network %s: labelled LSP pings reach %s", network, strings.Join(passed, ", "))}, true
+	}
+	return Finding{CheckDataplane, SeverityOK, fmt.Sprintf("network %s: no neighbour answers LSP ping (%s): the data plane is not checked", network, strings.Join(silent, ", "))}, true
+}

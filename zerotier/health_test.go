@@ -114,3 +114,23 @@ func TestCheckPlanetStatus(t *testing.T) {
 		t.Errorf("Worst = %s", w)
 	}
 }
+
+func TestCheckProbes(t *testing.T) {
+	if _, ok := CheckProbes("n", nil); ok {
+		t.Error("a finding without probes")
+	}
+	for _, c := range []struct {
+		ps   []Probe
+		sev  Severity
+		want string
+	}{
+		{[]Probe{{Neighbor: "2.2.2.2", Address: "10.1.0.2", IP: true, Labelled: true}}, SeverityOK, "labelled LSP pings reach 2.2.2.2"},
+		{[]Probe{{Neighbor: "2.2.2.2", Address: "10.1.0.2", IP: true}, {Neighbor: "3.3.3.3", IP: true, Labelled: true}}, SeverityError, "do not reach 2.2.2.2 (10.1.0.2), though plain IP does"},
+		{[]Probe{{Neighbor: "2.2.2.2"}}, SeverityOK, "no neighbour answers LSP ping (2.2.2.2)"},
+	} {
+		f, ok := CheckProbes("n", c.ps)
+		if !ok || f.Check != CheckDataplane || f.Severity != c.sev || !strings.Contains(f.Message, c.want) {
+			t.Errorf("%+v: %+v, want %s %q", c.ps, f, c.sev, c.want)
+		}
+	}
+}

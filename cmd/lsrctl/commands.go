@@ -93,6 +93,7 @@ func newApp(stdout, stderr io.Writer) *app {
 	rib.Flags().StringVar(&a.fec, "fec", "", "only routes for this prefix or containing it")
 	show.AddCommand(lfib, rib)
 	a.addZeroTier(root, show)
+	a.addLSPPing(root)
 	showFIB.AddCommand(a.leaf("status", "what the kernel FIB layer has programmed", a.showFIBStatus))
 	showBGP := group("bgp", "Show the BGP speaker's neighbours and routes")
 	show.AddCommand(showBGP)

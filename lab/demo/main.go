@@ -9,8 +9,8 @@
 //     r1 - A - r2 - B - r3.
 //  3. Start lsrd on each router with its LDP interfaces given as network IDs.
 //  4. Show the LDP sessions, the label bindings, the kernel's label tables,
-//     `lsrctl show zerotier`, and a ping from r1's loopback to r3's that a
-//     capture on network A's device shows labelled.
+//     `lsrctl show zerotier`, an LSP traceroute, and a ping from r1's
+//     loopback to r3's that a capture on network A's device shows labelled.
 //
 // It exits with status 1 when any step fails.
 package main
@@ -88,6 +88,7 @@ func run(d topo.T) {
 	fmt.Printf("\nr1# ip route show 3.3.3.3/32\n%s", c.R[0].Run("ip", "route", "show", "3.3.3.3/32"))
 	fmt.Printf("r1# ip nexthop show\n%s", c.R[0].Run("ip", "nexthop", "show"))
 	show(d, "r2", c.LSRD[1], "show", "zerotier")
+	show(d, "r1", c.LSRD[0], "traceroute", "mpls", "3.3.3.3/32")
 
 	section("5. ping 3.3.3.3 from 1.1.1.1, captured on r2's " + c.A2 + " (network A) and r3's " + c.B3 + " (network B)")
 	onA := c.R[1].StartCapture(c.A2, "mpls and icmp[icmptype] == icmp-echo", 2)

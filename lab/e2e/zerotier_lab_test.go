@@ -204,7 +204,7 @@ zerotier:
 	hideLDPGroup.Store(true)
 	topo.Eventually(t, 20*time.Second, "the missing 224.0.0.2 subscription in /metrics", metricIs("lsrd_zerotier_multicast_ldp_subscribed"+netLabel, "0"))
 	out = lsrctlIn(t, bin, r1, l1, "show", "zerotier").ok(t, "show zerotier")
-	if tableRow(out, "warning", fmt.Sprintf("%016x", nwid), "multicast") == nil || tableRow(out, fmt.Sprintf("%016x", nwid), fmt.Sprintf("%016x", nwid), "OK", if1, "2800", "ok", "joined") == nil || !strings.Contains(out, "but still not among") {
+	if tableRow(out, "warning", fmt.Sprintf("%016x", nwid), "multicast") == nil || tableRow(out, fmt.Sprintf("%016x", nwid), fmt.Sprintf("%016x", nwid), "OK", if1, "1400", "TOO", "SMALL", "joined") == nil || !strings.Contains(out, "but still not among") {
 		t.Errorf("show zerotier does not flag the missing subscription:\n%s", out)
 	}
 	hideLDPGroup.Store(false)

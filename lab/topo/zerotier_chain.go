@@ -4,8 +4,6 @@ import (
 	"fmt"
 	"strings"
 	"time"
-
-	"github.com/lsrd/lsrd/ldp"
 )
 
 // ZTChain is the seed's scenario on the real ZeroTier One: r1 - r2 - r3 over
@@ -100,12 +98,17 @@ func (c *ZTChain) Start(extra string) {
 // Operational returns nil when router i's session with router j is
 // OPERATIONAL.
 func (c *ZTChain) Operational(i, j int) error {
-	var ns []ldp.NeighborInfo
+	// Decoded here, not as ldp.NeighborInfo: packages that ldp imports
+	// use topo in their lab tests.
+	var ns []struct {
+		LSRID string `json:"lsr_id"`
+		State string `json:"state"`
+	}
 	if err := c.LSRD[i].Get("/v1/ldp/neighbors", &ns); err != nil {
 		return err
 	}
 	for _, n := range ns {
-		if n.LSRID.String() == c.RouterID(j) && n.State == "OPERATIONAL" {
+		if n.LSRID == c.RouterID(j) && n.State == "OPERATIONAL" {
 			return nil
 		}
 	}
