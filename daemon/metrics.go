@@ -15,6 +15,7 @@ import (
 
 	"github.com/lsrd/lsrd/bgp"
 	"github.com/lsrd/lsrd/metrics"
+	"github.com/lsrd/lsrd/oam"
 )
 
 // metricSet is lsrd's registry and the instruments the daemon's parts feed
@@ -68,6 +69,12 @@ func (d *Daemon) serveMetrics(ctx context.Context) error {
 	d.metrics.export(d.snapshot, d.bgp)
 	reg := d.metrics.reg
 	reg.MustRegister(metrics.NewZeroTierCollector(d.ZeroTierView))
+	reg.MustRegister(metrics.NewLSPPingCollector(func() (oam.Stats, bool) {
+		if d.oam == nil {
+			return oam.Stats{}, false
+		}
+		return d.oam.Stats(), true
+	}))
 	mux := http.NewServeMux()
 	// A part that cannot answer (the speaker stuck) fails its own metrics,
 	// not the whole scrape: the process and kernel metrics still say why.

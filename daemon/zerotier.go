@@ -173,7 +173,9 @@ func (d *Daemon) applyZeroTier(ctx context.Context, s ztSnapshot) {
 		return
 	}
 	for _, n := range view.Networks {
-		if n.Status != "" {
+		// Only while OK: a network that is down has no addresses for a
+		// while, which is its status's news, not a readdressing.
+		if n.Status == zerotier.StatusOK {
 			d.ztAddresses(ctx, n.ID, n.Addresses)
 		}
 	}

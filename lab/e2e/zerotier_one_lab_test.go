@@ -9,6 +9,7 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"os"
 	"strings"
 	"testing"
 	"time"
@@ -117,6 +118,12 @@ func TestLDPOverZeroTierOne(t *testing.T) {
 	topo.Eventually(t, 2*time.Minute, "r3's session with r2 back", func() error { return c.Operational(2, 1) })
 	if log, _ := readFile(c.LSRD[2].Log); !strings.Contains(log, "network is down or gone") {
 		t.Errorf("r3's log lacks the network-down warning")
+	}
+	// The addresses were assigned before lsrd started and never changed.
+	for i, l := range c.LSRD {
+		if log, _ := readFile(l.Log); strings.Contains(log, "assigned addresses changed") {
+			t.Errorf("r%d logs a readdressing that never happened", i+1)
+		}
 	}
 }
 
@@ -279,4 +286,44 @@ func scrapeIn(r *topo.Router, addr string) (string, error) {
 	defer resp.Body.Close()
 	b, err := io.ReadAll(resp.Body)
 	return string(b), err
+}
+
+// A damaged planet file: zerotier-one falls back to ZeroTier's public Earth
+// without a word and overwrites the file with Earth; lsrd, expecting the
+// private planet, reports the fallback as an error that says what happened.
+func TestZeroTierOnePlanetFallback(t *testing.T) {
+	lab := topo.New(t)
+	planet := lab.ZeroTierPlanet()
+	good, err := os.ReadFile(planet.File)
+	if err != nil {
+		t.Fatal(err)
+	}
+	r1 := lab.Router("r1")
+	n := planet.NodeOnPlanetFile(r1, good[:len(good)/2])
+	bin := lsrctlBinary(t)
+	topo.Eventually(t, 30*time.Second, "zerotier-one overwrites the damaged planet file", func() error {
+		out, err := r1.Try(bin, "zerotier", "planet", "inspect", n.Home+"/planet")
+		if err != nil || !strings.Contains(out, fmt.Sprint(zerotier.EarthWorldID)) {
+			return fmt.Errorf("planet file: %v %s", err, out)
+		}
+		return nil
+	})
+	r1.Run("ip", "link", "add", "d0", "type", "dummy")
+	r1.Run("ip", "link", "set", "d0", "up")
+	l := r1.StartLSRD("router-id: 1.1.1.1\nldp:\n  interfaces:\n    - name: d0\n" + n.LSRDConfig())
+	var v api.ZeroTierView
+	topo.Eventually(t, 30*time.Second, "lsrd flags the fallback to Earth", func() error {
+		if err := l.Get("/v1/zerotier", &v); err != nil {
+			return err
+		}
+		if v.Planet == nil || v.Planet.Severity != zerotier.SeverityError || !strings.Contains(v.Planet.Message, "falls back to Earth") ||
+			v.Node == nil || v.Node.PlanetWorldID != zerotier.EarthWorldID {
+			return fmt.Errorf("planet %+v node %+v", v.Planet, v.Node)
+		}
+		return nil
+	})
+	t.Logf("planet finding: %s", v.Planet.Message)
+	if log, _ := readFile(l.Log); strings.Count(log, "falls back to Earth") != 1 {
+		t.Errorf("the fallback is not logged exactly once:\n%s", log)
+	}
 }

@@ -140,30 +140,48 @@ func (p *ZTPlanet) Nodes(rs ...*Router) []*ZTNode {
 		if err := os.MkdirAll(home, 0o700); err != nil {
 			p.lab.t.Fatalf("topo: %v", err)
 		}
-		ns = append(ns, p.launch(r, home))
+		ns = append(ns, p.launch(r, home, nil))
 	}
 	for _, n := range ns {
-		n.waitOnline()
+		n.waitOnline(true)
 	}
 	return ns
+}
+
+// NodeOnPlanetFile starts a node in r, attached to the underlay, whose
+// planet file holds planet instead of the private planet (a damaged copy,
+// say), and waits only for its API to answer: such a node looks for other
+// roots and may never be online.
+func (p *ZTPlanet) NodeOnPlanetFile(r *Router, planet []byte) *ZTNode {
+	p.lab.t.Helper()
+	p.attach(r)
+	home := filepath.Join(p.dir, r.Name)
+	if err := os.MkdirAll(home, 0o700); err != nil {
+		p.lab.t.Fatalf("topo: %v", err)
+	}
+	n := p.launch(r, home, planet)
+	n.waitOnline(false)
+	return n
 }
 
 // start launches a node and waits for it.
 func (p *ZTPlanet) start(r *Router, home string) *ZTNode {
 	p.lab.t.Helper()
-	n := p.launch(r, home)
-	n.waitOnline()
+	n := p.launch(r, home, nil)
+	n.waitOnline(true)
 	return n
 }
 
-// launch writes the planet and local settings into home and runs
-// zerotier-one there, in r's namespace.
-func (p *ZTPlanet) launch(r *Router, home string) *ZTNode {
+// launch writes the planet (the private one when planet is nil) and local
+// settings into home and runs zerotier-one there, in r's namespace.
+func (p *ZTPlanet) launch(r *Router, home string, planet []byte) *ZTNode {
 	t := p.lab.t
 	t.Helper()
-	planet, err := os.ReadFile(p.File)
-	if err != nil {
-		t.Fatalf("topo: %v", err)
+	if planet == nil {
+		var err error
+		if planet, err = os.ReadFile(p.File); err != nil {
+			t.Fatalf("topo: %v", err)
+		}
 	}
 	if err := os.WriteFile(filepath.Join(home, "planet"), planet, 0o644); err != nil {
 		t.Fatalf("topo: %v", err)
@@ -174,6 +192,7 @@ func (p *ZTPlanet) launch(r *Router, home string) *ZTNode {
 		t.Fatalf("topo: %v", err)
 	}
 	n := &ZTNode{planet: p, Router: r, Home: home, Token: filepath.Join(home, "authtoken.secret")}
+	var err error
 	n.proc, err = r.startProcess("zerotier-one", filepath.Join(home, "zerotier-one.log"), p.bin, "-p9993", home)
 	if err != nil {
 		t.Fatalf("topo: %s: %v", r.Name, err)
@@ -192,9 +211,9 @@ func (p *ZTPlanet) launch(r *Router, home string) *ZTNode {
 	return n
 }
 
-// waitOnline waits until the node answers on its API and, unless it is the
-// root, is online (reaches the root).
-func (n *ZTNode) waitOnline() {
+// waitOnline waits until the node answers on its API and, with online
+// and unless it is the root, is online (reaches the root).
+func (n *ZTNode) waitOnline(online bool) {
 	t := n.planet.lab.t
 	t.Helper()
 	var st struct {
@@ -208,7 +227,7 @@ func (n *ZTNode) waitOnline() {
 		if err := n.API(http.MethodGet, "/status", nil, &st); err != nil {
 			return err
 		}
-		if !st.Online && n.planet.Root != nil {
+		if online && !st.Online && n.planet.Root != nil {
 			return fmt.Errorf("node %s not online yet", st.Address)
 		}
 		return nil
