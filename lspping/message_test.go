@@ -60,22 +60,8 @@ var ldpFEC = fecStack(ldp("192.0.2.1/32"))
 const ldpFECBytes = `0001 000c | 0001 0005 | c0000201 | 20 000000`
 
 func TestHeaderLayout(t *testing.T) {
-	want := unhex(t, header+ldpFECBytes)
 	m := headerMsg(ldpFEC)
-	got, err := m.MarshalBinary()
-	if err != nil {
-		t.Fatal(err)
-	}
-	if !bytes.Equal(got, want) {
-		t.Fatalf("marshal\n got %x\nwant %x", got, want)
-	}
-	p, err := Parse(want)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if !reflect.DeepEqual(p, m) {
-		t.Fatalf("parse\n got %#v\nwant %#v", p, m)
-	}
+	p := roundTrip(t, m, unhex(t, header+ldpFECBytes))
 	if p.TimestampSent.Seconds() != 0xe8f1a2b3 || p.TimestampSent.Fraction() != 0x80000000 {
 		t.Fatalf("timestamp %x", uint64(p.TimestampSent))
 	}
@@ -383,4 +369,25 @@ func TestParseAllocations(t *testing.T) {
 			t.Errorf("%s: %d octets allocated for %d of input", c.name, alloc, len(in))
 		}
 	}
+}
+
+// roundTrip checks that m marshals to want and want parses back to m, and
+// returns the parsed message.
+func roundTrip(t *testing.T, m *Message, want []byte) *Message {
+	t.Helper()
+	got, err := m.MarshalBinary()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Equal(got, want) {
+		t.Fatalf("marshal\n got %x\nwant %x", got, want)
+	}
+	p, err := Parse(want)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !reflect.DeepEqual(p, m) {
+		t.Fatalf("parse\n got %#v\nwant %#v", p, m)
+	}
+	return p
 }

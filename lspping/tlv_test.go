@@ -112,22 +112,7 @@ var tlvCases = []struct {
 func TestTLVLayouts(t *testing.T) {
 	for _, c := range tlvCases {
 		t.Run(c.name, func(t *testing.T) {
-			m := replyMsg(c.tlv)
-			want := unhex(t, replyHeader+c.wire)
-			got, err := m.MarshalBinary()
-			if err != nil {
-				t.Fatal(err)
-			}
-			if !bytes.Equal(got, want) {
-				t.Fatalf("marshal\n got %x\nwant %x", got, want)
-			}
-			p, err := Parse(want)
-			if err != nil {
-				t.Fatal(err)
-			}
-			if !reflect.DeepEqual(p, m) {
-				t.Fatalf("parse\n got %#v\nwant %#v", p.TLVs[0], c.tlv)
-			}
+			roundTrip(t, replyMsg(c.tlv), unhex(t, replyHeader+c.wire))
 		})
 	}
 }

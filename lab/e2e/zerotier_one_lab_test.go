@@ -36,6 +36,18 @@ func ztNetwork(t *testing.T, c *topo.ZTChain, i int, w *topo.ZTNetwork) api.Zero
 	return api.ZeroTierNetworkView{}
 }
 
+// waitLabelledTo3 waits until r1 pushes a label towards 3.3.3.3.
+func waitLabelledTo3(t *testing.T, r1 *topo.Router) {
+	t.Helper()
+	topo.Eventually(t, 60*time.Second, "r1 pushes a label towards 3.3.3.3", func() error {
+		out, err := r1.Try("ip", "route", "show", "3.3.3.3/32")
+		if err != nil || !strings.Contains(out+r1.Run("ip", "nexthop", "show"), "encap mpls") {
+			return fmt.Errorf("r1: %s", out)
+		}
+		return nil
+	})
+}
+
 func finding(n api.ZeroTierNetworkView, check string) zerotier.Finding {
 	for _, f := range n.Findings {
 		if f.Check == check {
@@ -57,13 +69,7 @@ func TestLDPOverZeroTierOne(t *testing.T) {
 	}
 	c.Start("")
 	r1, r2 := c.R[0], c.R[1]
-	topo.Eventually(t, 60*time.Second, "r1 pushes a label towards 3.3.3.3", func() error {
-		out, err := r1.Try("ip", "route", "show", "3.3.3.3/32")
-		if err != nil || !strings.Contains(out+r1.Run("ip", "nexthop", "show"), "encap mpls") {
-			return fmt.Errorf("r1: %s", out)
-		}
-		return nil
-	})
+	waitLabelledTo3(t, r1)
 	capA := r2.StartCapture(c.A2, "mpls and icmp[icmptype] == icmp-echo", 2)
 	r1.Run("ping", "-c", "3", "-i", "0.3", "-W", "2", "-I", "1.1.1.1", "3.3.3.3")
 	pkts, err := capA.Wait(10 * time.Second)
@@ -137,13 +143,7 @@ func TestLSPPingOverZeroTierOne(t *testing.T) {
 	c := topo.New(t).NewZTChain()
 	c.Start(fmt.Sprintf("  dataplane-interval: %s\nmetrics:\n  listen: 127.0.0.1:9642\n", probeEvery))
 	r1, r2 := c.R[0], c.R[1]
-	topo.Eventually(t, 60*time.Second, "r1 pushes a label towards 3.3.3.3", func() error {
-		out, err := r1.Try("ip", "route", "show", "3.3.3.3/32")
-		if err != nil || !strings.Contains(out+r1.Run("ip", "nexthop", "show"), "encap mpls") {
-			return fmt.Errorf("r1: %s", out)
-		}
-		return nil
-	})
+	waitLabelledTo3(t, r1)
 	bin := lsrctlBinary(t)
 	lspPing := func(args ...string) (api.LSPPingView, ctlRun) {
 		t.Helper()
