@@ -97,7 +97,17 @@ func (d *Daemon) controlMux() *http.ServeMux {
 		rs, err := d.bgp.Routes(r.Context(), prefix.Masked())
 		reply(w, rs, err)
 	})
-	get("/v1/zerotier", direct, func() any { return d.ZeroTierView() })
+	mux.HandleFunc("GET /v1/zerotier", func(w http.ResponseWriter, r *http.Request) {
+		// ?probe=1: LSP-ping the neighbours on ZeroTier networks now and
+		// grade the data plane before answering.
+		if r.URL.Query().Get("probe") == "1" {
+			if err := d.ztProbeNow(r.Context()); err != nil {
+				reply(w, nil, err)
+				return
+			}
+		}
+		reply(w, d.ZeroTierView(), nil)
+	})
 	mux.HandleFunc("POST /v1/ldp/neighbors/{id}/clear", func(w http.ResponseWriter, r *http.Request) {
 		id, err := netip.ParseAddr(r.PathValue("id"))
 		if err != nil {

@@ -31,6 +31,7 @@ type ztState struct {
 	addrs    map[string][]string
 	joined   map[string]time.Time        // device -> since when it holds 224.0.0.2 in the kernel
 	findings map[string]zerotier.Finding // last finding per network and check, for logging changes
+	last     ztSnapshot                  // the last poll, graded again after an on-demand probe
 
 	mu     sync.Mutex
 	view   api.ZeroTierView
@@ -156,6 +157,7 @@ func (d *Daemon) applyZeroTier(ctx context.Context, s ztSnapshot) {
 	if d.cfg.ZeroTier == nil {
 		return
 	}
+	d.zt.last = s
 	d.zt.mu.Lock()
 	probes := d.zt.probes
 	d.zt.mu.Unlock()
@@ -412,24 +414,55 @@ func (d *Daemon) probeZeroTier(ctx context.Context) {
 			return
 		case <-time.After(wait):
 		}
-		if p == nil || d.oam == nil {
-			continue
+		if p != nil {
+			d.ztProbeRound(ctx, min(p.probe/2, 2*time.Second))
 		}
-		probes := map[string][]zerotier.Probe{}
-		for _, tg := range d.ztProbeTargets() {
-			timeout := min(p.probe/2, 2*time.Second)
+	}
+}
+
+// ztProbeRound probes every target at once (at most 16 at a time), each
+// probe waiting up to timeout, and keeps the results for the next grading.
+func (d *Daemon) ztProbeRound(ctx context.Context, timeout time.Duration) {
+	if d.oam == nil {
+		return
+	}
+	targets := d.ztProbeTargets()
+	results := make([]zerotier.Probe, len(targets))
+	sem := make(chan struct{}, 16)
+	var wg sync.WaitGroup
+	for i, tg := range targets {
+		wg.Add(1)
+		sem <- struct{}{}
+		go func() {
+			defer func() { <-sem; wg.Done() }()
 			path := api.LSPPath{NextHop: tg.addr, Interface: tg.device}
 			fecOf := netip.PrefixFrom(tg.nbr, 32)
 			plain := d.lspProbe(ctx, fecOf, path, 1, false, timeout)
 			path.Labels = []uint32{uint32(fib.LabelIPv4ExplicitNull)}
 			labelled := d.lspProbe(ctx, fecOf, path, 1, false, timeout)
-			probes[tg.network] = append(probes[tg.network], zerotier.Probe{Neighbor: tg.nbr.String(), Address: tg.addr.String(),
-				IP: plain.Replied && plain.ReturnCode == lspping.RCEgress, Labelled: labelled.Replied && labelled.ReturnCode == lspping.RCEgress})
-		}
-		d.zt.mu.Lock()
-		d.zt.probes = probes
-		d.zt.mu.Unlock()
+			results[i] = zerotier.Probe{Neighbor: tg.nbr.String(), Address: tg.addr.String(),
+				IP: plain.Replied && plain.ReturnCode == lspping.RCEgress, Labelled: labelled.Replied && labelled.ReturnCode == lspping.RCEgress}
+		}()
 	}
+	wg.Wait()
+	probes := map[string][]zerotier.Probe{}
+	for i, tg := range targets {
+		probes[tg.network] = append(probes[tg.network], results[i])
+	}
+	d.zt.mu.Lock()
+	d.zt.probes = probes
+	d.zt.mu.Unlock()
+}
+
+// ztProbeNow runs a probe round and grades it at once, with the last poll's
+// answers, for "lsrctl show zerotier".
+func (d *Daemon) ztProbeNow(ctx context.Context) error {
+	d.ztProbeRound(ctx, time.Second)
+	return d.call(ctx, func() {
+		if !d.zt.last.at.IsZero() {
+			d.applyZeroTier(ctx, d.zt.last)
+		}
+	})
 }
 
 // ztProbeTarget is an LDP neighbour on a ZeroTier network.

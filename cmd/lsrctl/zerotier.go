@@ -81,7 +81,8 @@ Exit status 1 when the file does not decode or the signature does not verify.`,
 
 func (a *app) showZeroTier(ctx context.Context, c *ctl.Client, _ ctl.Filter) error {
 	var v api.ZeroTierView
-	if _, err := c.GetInto(ctx, "/v1/zerotier", &v); err != nil {
+	// The data plane is probed afresh for the operator (a second or two).
+	if _, err := c.GetInto(ctx, "/v1/zerotier?probe=1", &v); err != nil {
 		return err
 	}
 	return a.emit(v, func(w io.Writer) error { return ctl.ZeroTier(w, v) })

@@ -272,6 +272,30 @@ func TestLSPPingOverZeroTierOne(t *testing.T) {
 		return nil
 	})
 	topo.Eventually(t, 10*time.Second, "lsrd_zerotier_dataplane_ok back to 1", metric("1"))
+
+	// On demand: with rounds an hour apart, "lsrctl show zerotier" probes
+	// afresh and shows rules that started dropping MPLS since the last.
+	if err := c.LSRD[0].Reload(c.Config(0, "  dataplane-interval: 1h\nmetrics:\n  listen: 127.0.0.1:9642\n")); err != nil {
+		t.Fatal(err)
+	}
+	time.Sleep(probeEvery + time.Second) // a round already due has run
+	if f := dataplane(0); f.Severity != zerotier.SeverityOK {
+		t.Fatalf("data-plane finding before the rules change: %+v", f)
+	}
+	c.A.SetRules(topo.ZTIPOnly)
+	topo.Eventually(t, 2*time.Minute, "the rules drop r1's labelled pings", func() error {
+		if _, err := r1.Try("ping", "-c", "1", "-W", "1", "-I", "1.1.1.1", "3.3.3.3"); err == nil {
+			return fmt.Errorf("a labelled echo to 3.3.3.3 still crosses network A")
+		}
+		return nil
+	})
+	if f := dataplane(0); f.Severity != zerotier.SeverityOK {
+		t.Fatalf("the periodic probe ran though an hour apart: %+v", f)
+	}
+	sc := lsrctlIn(t, bin, r1, c.LSRD[0], "show", "zerotier")
+	if tableRow(sc.stdout, "error", c.A.Hex(), "dataplane") == nil {
+		t.Errorf("show zerotier did not probe afresh:\n%s", sc.stdout)
+	}
 }
 
 // scrapeIn reads a metrics endpoint listening in router r.
