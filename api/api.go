@@ -12,6 +12,7 @@ import (
 	"cmp"
 	"net/netip"
 	"slices"
+	"time"
 
 	"github.com/lsrd/lsrd/fib"
 )
@@ -67,4 +68,16 @@ type InterfaceView struct {
 	// IGPSync is LDP-IGP synchronisation on an LDP interface (RFC 5443):
 	// achieved, not-achieved or no-peer (ldp.InterfaceSync).
 	IGPSync string `json:"igp_sync,omitempty"`
+}
+
+// VersionView is GET /v1/version: the running daemon's build.
+type VersionView struct {
+	Version   string    `json:"version"`
+	GoVersion string    `json:"go_version"`
+	Started   time.Time `json:"started"`
+}
+
+// LogLevel is GET and POST /v1/log-level: debug, info, warn or error.
+type LogLevel struct {
+	Level string `json:"level"`
 }

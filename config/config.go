@@ -33,6 +33,7 @@ const DefaultPath = "/etc/lsrd/lsrd.yaml"
 type Config struct {
 	RouterID     netip.Addr    `yaml:"router-id"`
 	LogLevel     string        `yaml:"log-level"`
+	LogFormat    string        `yaml:"log-format"`
 	LDP          LDP           `yaml:"ldp"`
 	StaticRoutes []StaticRoute `yaml:"static-routes"`
 	BGP          *BGP          `yaml:"bgp"`
@@ -220,6 +221,9 @@ func (c *Config) setDefaults() {
 	if c.LogLevel == "" {
 		c.LogLevel = "info"
 	}
+	if c.LogFormat == "" {
+		c.LogFormat = "text"
+	}
 	l := &c.LDP
 	if !l.TransportAddress.IsValid() {
 		l.TransportAddress = c.RouterID
@@ -284,6 +288,9 @@ func (c *Config) validate() error {
 	case "debug", "info", "warn", "error":
 	default:
 		return fieldError("log-level", c.LogLevel, "must be debug, info, warn or error")
+	}
+	if c.LogFormat != "text" && c.LogFormat != "json" {
+		return fieldError("log-format", c.LogFormat, "must be text (key=value) or json (one JSON object a line)")
 	}
 	l := c.LDP
 	if !l.TransportAddress.Is4() {

@@ -13,6 +13,8 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"runtime"
+	"strings"
 	"time"
 )
 
@@ -127,6 +129,35 @@ func (d *Daemon) controlMux() *http.ServeMux {
 	})
 	mux.HandleFunc("POST /v1/lsp/ping", d.handleLSPPing(false))
 	mux.HandleFunc("POST /v1/lsp/traceroute", d.handleLSPPing(true))
+	mux.HandleFunc("GET /v1/version", func(w http.ResponseWriter, r *http.Request) {
+		reply(w, api.VersionView{Version: d.opt.Version, GoVersion: runtime.Version(), Started: d.started}, nil)
+	})
+	mux.HandleFunc("GET /v1/log-level", func(w http.ResponseWriter, r *http.Request) {
+		reply(w, api.LogLevel{Level: d.logLevel()}, nil)
+	})
+	mux.HandleFunc("POST /v1/log-level", func(w http.ResponseWriter, r *http.Request) {
+		var req api.LogLevel
+		if err := decodeBody(r, &req); err != nil {
+			replyStatus(w, http.StatusBadRequest, nil, err)
+			return
+		}
+		switch req.Level {
+		case "debug", "info", "warn", "error":
+		default:
+			replyStatus(w, http.StatusBadRequest, nil, fmt.Errorf("level %q: must be debug, info, warn or error", req.Level))
+			return
+		}
+		if d.opt.LogLevel == nil {
+			replyStatus(w, http.StatusConflict, nil, errors.New("this lsrd's log level is fixed"))
+			return
+		}
+		d.setLogLevel(req.Level, "control API (until the next reload or restart)")
+		reply(w, api.LogLevel{Level: d.logLevel()}, nil)
+	})
+	// Anything else is answered in the API's envelope too.
+	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
+		replyStatus(w, http.StatusNotFound, nil, fmt.Errorf("%s %s: no such endpoint (docs/control-api.md lists them)", r.Method, r.URL.Path))
+	})
 	mux.HandleFunc("POST /v1/reload", func(w http.ResponseWriter, r *http.Request) {
 		err := d.Reload(r.Context())
 		reply(w, map[string]bool{"reloaded": err == nil}, err)
@@ -153,4 +184,12 @@ func replyStatus(w http.ResponseWriter, errCode int, data any, err error) {
 	enc := json.NewEncoder(w)
 	enc.SetIndent("", "  ")
 	enc.Encode(resp)
+}
+
+// logLevel is the log's level now, in the configuration's words.
+func (d *Daemon) logLevel() string {
+	if d.opt.LogLevel == nil {
+		return d.cfg.LogLevel
+	}
+	return strings.ToLower(d.opt.LogLevel.Level().String())
 }

@@ -31,7 +31,10 @@ import (
 type Options struct {
 	ConfigPath string
 	Log        *slog.Logger
-	Version    string // lsrd's version, for lsrd_build_info
+	// LogLevel is Log's level, which a reload or the control API changes;
+	// nil when the logger's level is fixed.
+	LogLevel *slog.LevelVar
+	Version  string // lsrd's version, for lsrd_build_info and /v1/version
 }
 
 // Daemon is a running lsrd.
@@ -49,6 +52,7 @@ type Daemon struct {
 	ifcs    map[string]rib.Interface
 	kfib    *netlinkfib.FIB
 	oam     *oam.Service // LSP ping; nil when its sockets could not be opened
+	started time.Time
 	// mplsInput holds the interfaces (by index) MPLS input was enabled on.
 	mplsInput map[int]bool
 
@@ -128,7 +132,8 @@ func New(cfg *config.Config, opt Options) (*Daemon, error) {
 	if err != nil {
 		return nil, fmt.Errorf("netlink: %w", err)
 	}
-	m := newMetricSet(opt.Version, time.Now())
+	started := time.Now()
+	m := newMetricSet(opt.Version, started)
 	fibOpts := []netlinkfib.Option{netlinkfib.WithLogger(opt.Log), netlinkfib.WithObserver(m.kernel),
 		netlinkfib.WithProtocol(cfg.Kernel.RouteProtocol)}
 	if in := cfg.Kernel.Ingress; !in.Disabled {
@@ -140,7 +145,7 @@ func New(cfg *config.Config, opt Options) (*Daemon, error) {
 		return nil, err
 	}
 	d := &Daemon{
-		opt: opt, cfg: cfg, log: opt.Log, nl: h, kfib: kfib, mplsInput: map[int]bool{},
+		opt: opt, cfg: cfg, started: started, log: opt.Log, nl: h, kfib: kfib, mplsInput: map[int]bool{},
 		rib: rib.New(), lib: l, eng: eng, ifcs: map[string]rib.Interface{}, metrics: m,
 		calls: make(chan func()), reload: make(chan chan error),
 		fibReady: make(chan struct{}, 1),
@@ -641,42 +646,30 @@ func (d *Daemon) Reload(ctx context.Context) error {
 }
 
 func (d *Daemon) reloadConfig(ctx context.Context) error {
+	refuse := func(err error) error {
+		d.log.Error("configuration reload rejected; running configuration unchanged", "err", err)
+		return err
+	}
 	cfg, err := config.Load(d.opt.ConfigPath)
-	if err != nil {
-		d.log.Error("configuration reload rejected; running configuration unchanged", "err", err)
-		return err
-	}
-	if cfg.RouterID != d.cfg.RouterID || !reflect.DeepEqual(cfg.LDP.Labels, d.cfg.LDP.Labels) {
-		err := errors.New("router-id and ldp.labels cannot change without a restart")
-		d.log.Error("configuration reload rejected; running configuration unchanged", "err", err)
-		return err
-	}
-	if *cfg.LDP.Limits.UnroutedLabelsPerPeer != *d.cfg.LDP.Limits.UnroutedLabelsPerPeer {
-		err := errors.New("ldp.limits.unrouted-labels-per-peer cannot change without a restart (the other limits can)")
-		d.log.Error("configuration reload rejected; running configuration unchanged", "err", err)
-		return err
-	}
-	if !slices.Equal(cfg.LDP.AddressFamilies, d.cfg.LDP.AddressFamilies) {
-		err := errors.New("ldp.address-families cannot change without a restart (the IPv6 sockets are opened at start)")
-		d.log.Error("configuration reload rejected; running configuration unchanged", "err", err)
-		return err
-	}
-	if cfg.Kernel.RouteProtocol != d.cfg.Kernel.RouteProtocol || cfg.Kernel.Ingress != d.cfg.Kernel.Ingress {
-		err := errors.New("kernel.route-protocol and kernel.ingress cannot change without a restart")
-		d.log.Error("configuration reload rejected; running configuration unchanged", "err", err)
-		return err
-	}
-	if cfg.Metrics != d.cfg.Metrics || cfg.Control != d.cfg.Control {
-		err := errors.New("metrics and control cannot change without a restart (their servers are set up at start)")
-		d.log.Error("configuration reload rejected; running configuration unchanged", "err", err)
-		return err
+	switch {
+	case err != nil:
+		return refuse(err)
+	case cfg.RouterID != d.cfg.RouterID || !reflect.DeepEqual(cfg.LDP.Labels, d.cfg.LDP.Labels):
+		return refuse(errors.New("router-id and ldp.labels cannot change without a restart"))
+	case *cfg.LDP.Limits.UnroutedLabelsPerPeer != *d.cfg.LDP.Limits.UnroutedLabelsPerPeer:
+		return refuse(errors.New("ldp.limits.unrouted-labels-per-peer cannot change without a restart (the other limits can)"))
+	case !slices.Equal(cfg.LDP.AddressFamilies, d.cfg.LDP.AddressFamilies):
+		return refuse(errors.New("ldp.address-families cannot change without a restart (the IPv6 sockets are opened at start)"))
+	case cfg.Kernel.RouteProtocol != d.cfg.Kernel.RouteProtocol || cfg.Kernel.Ingress != d.cfg.Kernel.Ingress:
+		return refuse(errors.New("kernel.route-protocol and kernel.ingress cannot change without a restart"))
+	case cfg.Metrics != d.cfg.Metrics || cfg.Control != d.cfg.Control:
+		return refuse(errors.New("metrics and control cannot change without a restart (their servers are set up at start)"))
+	case cfg.LogFormat != d.cfg.LogFormat:
+		return refuse(errors.New("log-format cannot change without a restart"))
+	case (cfg.BGP == nil) != (d.cfg.BGP == nil):
+		return refuse(errors.New("adding or removing the bgp section needs a restart"))
 	}
 	if err := engineConfig(cfg, d.log, d.zt.devices).Validate(); err != nil {
-		return err
-	}
-	if (cfg.BGP == nil) != (d.cfg.BGP == nil) {
-		err := errors.New("adding or removing the bgp section needs a restart")
-		d.log.Error("configuration reload rejected; running configuration unchanged", "err", err)
 		return err
 	}
 	if d.bgp != nil {
@@ -684,6 +677,9 @@ func (d *Daemon) reloadConfig(ctx context.Context) error {
 			d.log.Error("configuration reload: bgp", "err", err)
 			return err
 		}
+	}
+	if cfg.LogLevel != d.cfg.LogLevel {
+		d.setLogLevel(cfg.LogLevel, "reload")
 	}
 	d.cfg = cfg
 	d.setZeroTierPlan(cfg)
@@ -748,4 +744,25 @@ func (d *Daemon) bgpRoutes(ctx context.Context, us []bgp.Update) {
 		d.bgpApplied.last = time.Now()
 	}
 	d.routeChanges(ctx, d.rib.Apply(rib.SourceBGP, adds, dels))
+}
+
+// setLogLevel changes the log's level (the configuration checked name).
+func (d *Daemon) setLogLevel(name, why string) {
+	if d.opt.LogLevel == nil {
+		d.log.Warn("log level fixed at start: not changed", "level", name)
+		return
+	}
+	var l slog.Level
+	if err := l.UnmarshalText([]byte(name)); err != nil {
+		return
+	}
+	old := d.opt.LogLevel.Level()
+	say := func() { d.log.Info("log level changed", "from", old.String(), "to", l.String(), "by", why) }
+	if l > old {
+		say() // while info still shows
+	}
+	d.opt.LogLevel.Set(l)
+	if l <= old {
+		say()
+	}
 }

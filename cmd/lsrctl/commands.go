@@ -14,6 +14,7 @@ import (
 	"github.com/lsrd/lsrd/api"
 	"github.com/lsrd/lsrd/bgp"
 	"github.com/lsrd/lsrd/ctl"
+	"github.com/lsrd/lsrd/internal/version"
 	"github.com/lsrd/lsrd/ldp"
 	"github.com/lsrd/lsrd/ldp/lib"
 	"github.com/lsrd/lsrd/netlinkfib"
@@ -57,7 +58,6 @@ func newApp(stdout, stderr io.Writer) *app {
 	root.SetOut(stdout)
 	root.SetErr(stderr)
 	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return usageError{err} })
-	root.CompletionOptions.DisableDefaultCmd = true
 	root.PersistentFlags().StringVar(&a.socket, "socket", socket, "lsrd's control socket (env LSRD_SOCKET)")
 	root.PersistentFlags().StringVarP(&a.output, "output", "o", "table", "output format: table or json")
 	root.PersistentFlags().DurationVar(&a.timeout, "timeout", 10*time.Second, "give up on lsrd after this long")
@@ -119,11 +119,19 @@ func newApp(stdout, stderr io.Writer) *app {
 	root.AddCommand(&cobra.Command{
 		Use: "reload", Short: "Make lsrd re-read its configuration", Args: exactArgs(0), RunE: a.reload,
 	}, &cobra.Command{
-		Use: "version", Short: "Print lsrctl's version", Args: exactArgs(0),
-		RunE: func(cmd *cobra.Command, _ []string) error {
-			fmt.Fprintln(a.stdout, "lsrctl", version)
+		Use: "version", Short: "Print lsrctl's version and the running lsrd's", Args: exactArgs(0),
+		RunE: a.version,
+	}, &cobra.Command{
+		Use:   "log-level [debug|info|warn|error]",
+		Short: "Show lsrd's log level, or change it until the next reload or restart",
+		Args: func(cmd *cobra.Command, args []string) error {
+			if err := cobra.RangeArgs(0, 1)(cmd, args); err != nil {
+				return usageError{err}
+			}
 			return nil
 		},
+		ValidArgs: []string{"debug", "info", "warn", "error"},
+		RunE:      a.logLevel,
 	})
 	return a
 }
@@ -200,7 +208,11 @@ func (a *app) neighbors(ctx context.Context, c *ctl.Client, f ctl.Filter) ([]ldp
 	if _, err := c.GetInto(ctx, "/v1/ldp/neighbors", &ns); err != nil {
 		return nil, err
 	}
-	return f.Neighbors(ns), nil
+	ns = f.Neighbors(ns)
+	if f.Peer.IsValid() && len(ns) == 0 {
+		return nil, fmt.Errorf("no LDP neighbour %s (lsrctl show ldp neighbors lists them)", f.Peer)
+	}
+	return ns, nil
 }
 
 func (a *app) showNeighbors(ctx context.Context, c *ctl.Client, f ctl.Filter) error {
@@ -280,6 +292,9 @@ func (a *app) showBGPNeighbors(ctx context.Context, c *ctl.Client, f ctl.Filter)
 		return err
 	}
 	ns = f.BGPNeighbors(ns)
+	if f.Peer.IsValid() && len(ns) == 0 {
+		return fmt.Errorf("no BGP neighbour %s (lsrctl show bgp neighbors lists them)", f.Peer)
+	}
 	return a.emit(ns, func(w io.Writer) error { return ctl.BGPNeighbors(w, ns) })
 }
 
@@ -326,6 +341,47 @@ func (a *app) reload(cmd *cobra.Command, _ []string) error {
 	}
 	return a.emit(v, func(w io.Writer) error {
 		_, err := fmt.Fprintln(w, "lsrd reloaded its configuration")
+		return err
+	})
+}
+
+// version prints lsrctl's version and, when lsrd answers, the daemon's.
+func (a *app) version(cmd *cobra.Command, _ []string) error {
+	v := map[string]string{"lsrctl": version.Of(stamped)}
+	ctx, cancel := context.WithTimeout(cmd.Context(), a.timeout)
+	defer cancel()
+	var d api.VersionView
+	_, err := a.client().GetInto(ctx, "/v1/version", &d)
+	if err == nil {
+		v["lsrd"] = d.Version
+	}
+	return a.emit(v, func(w io.Writer) error {
+		fmt.Fprintln(w, "lsrctl", v["lsrctl"])
+		if err != nil {
+			_, err := fmt.Fprintln(w, "lsrd   (not reached:", err.Error()+")")
+			return err
+		}
+		_, err := fmt.Fprintf(w, "lsrd   %s (%s, started %s)\n", d.Version, d.GoVersion, d.Started.Format(time.RFC3339))
+		return err
+	})
+}
+
+// logLevel shows or sets lsrd's log level.
+func (a *app) logLevel(cmd *cobra.Command, args []string) error {
+	ctx, cancel := context.WithTimeout(cmd.Context(), a.timeout)
+	defer cancel()
+	var v api.LogLevel
+	var err error
+	if len(args) == 1 {
+		err = a.client().PostJSON(ctx, "/v1/log-level", api.LogLevel{Level: args[0]}, &v)
+	} else {
+		_, err = a.client().GetInto(ctx, "/v1/log-level", &v)
+	}
+	if err != nil {
+		return err
+	}
+	return a.emit(v, func(w io.Writer) error {
+		_, err := fmt.Fprintln(w, "log level:", v.Level)
 		return err
 	})
 }

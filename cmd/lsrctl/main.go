@@ -5,7 +5,10 @@
 //	lsrctl show lfib | show rib | show fib status | show zerotier
 //	lsrctl clear ldp neighbor LSR-ID
 //	lsrctl reload
+//	lsrctl log-level [debug|info|warn|error]
+//	lsrctl ping mpls PREFIX | traceroute mpls PREFIX
 //	lsrctl version
+//	lsrctl completion bash|zsh|fish|powershell
 //	lsrctl zerotier planet create --spec FILE -o world.bin
 //	lsrctl zerotier planet inspect [--key FILE] FILE
 //
@@ -20,8 +23,9 @@ import (
 	"os"
 )
 
-// version is set at build time with -ldflags "-X main.version=...".
-var version = "dev"
+// stamped is set at build time with -ldflags "-X main.stamped=..."; without
+// it the version is the git revision (internal/version).
+var stamped = "dev"
 
 // Exit codes.
 const (

@@ -194,8 +194,11 @@ func TestUsage(t *testing.T) {
 			t.Errorf("lsrctl %s: exit %d, stderr %q; want 2 and a usage hint", strings.Join(args, " "), code, stderr)
 		}
 	}
-	if code, stdout, _ := lsrctl("version"); code != 0 || stdout != "lsrctl dev\n" {
+	if code, stdout, _ := lsrctl("--socket", "/nonexistent/lsrd.sock", "version"); code != 0 || !strings.HasPrefix(stdout, "lsrctl dev") || !strings.Contains(stdout, "lsrd   (not reached: lsrd is not running") {
 		t.Errorf("version: exit %d, %q", code, stdout)
+	}
+	if code, stdout, _ := lsrctl("completion", "bash"); code != 0 || !strings.Contains(stdout, "bash completion") {
+		t.Errorf("completion bash: exit %d, %.80q", code, stdout)
 	}
 	if code, stdout, _ := lsrctl("--help"); code != 0 || !strings.Contains(stdout, "show") {
 		t.Errorf("--help: exit %d, %q", code, stdout)

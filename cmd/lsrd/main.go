@@ -21,10 +21,12 @@ import (
 
 	"github.com/lsrd/lsrd/config"
 	"github.com/lsrd/lsrd/daemon"
+	"github.com/lsrd/lsrd/internal/version"
 )
 
-// version is set at build time with -ldflags "-X main.version=...".
-var version = "dev"
+// stamped is set at build time with -ldflags "-X main.stamped=..."; without
+// it the version is the git revision (internal/version).
+var stamped = "dev"
 
 func main() {
 	path := flag.String("config", config.DefaultPath, "configuration file")
@@ -32,7 +34,7 @@ func main() {
 	showVersion := flag.Bool("version", false, "print the version and exit")
 	flag.Parse()
 	if *showVersion {
-		fmt.Println("lsrd", version)
+		fmt.Println("lsrd", version.Of(stamped))
 		return
 	}
 	cfg, err := config.Load(*path)
@@ -44,16 +46,20 @@ func main() {
 		fmt.Printf("lsrd: %s: configuration is valid\n", *path)
 		return
 	}
-	var level slog.Level
+	level := new(slog.LevelVar) // a reload or lsrctl log-level changes it
 	level.UnmarshalText([]byte(cfg.LogLevel))
-	log := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: level}))
+	var handler slog.Handler = slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: level})
+	if cfg.LogFormat == "json" {
+		handler = slog.NewJSONHandler(os.Stderr, &slog.HandlerOptions{Level: level})
+	}
+	log := slog.New(handler)
 
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM, syscall.SIGINT)
 	defer stop()
 	if path := os.Getenv("LSRD_CPU_PROFILE"); path != "" {
 		defer profileCPU(log, path, os.Getenv("LSRD_CPU_PROFILE_FOR"))()
 	}
-	d, err := daemon.New(cfg, daemon.Options{ConfigPath: *path, Log: log, Version: version})
+	d, err := daemon.New(cfg, daemon.Options{ConfigPath: *path, Log: log, LogLevel: level, Version: version.Of(stamped)})
 	if err != nil {
 		log.Error("lsrd cannot start", "err", err)
 		os.Exit(1)

@@ -132,8 +132,8 @@ func TestLsrctl(t *testing.T) {
 		}
 		t.Logf("r1# lsrctl show ldp discovery\n%s", out)
 
-		if out := lsrctlIn(t, bin, r1, l1, "show", "ldp", "neighbors", "--peer", "9.9.9.9").ok(t, "--peer 9.9.9.9"); tableRow(out, "2.2.2.2") != nil {
-			t.Errorf("--peer 9.9.9.9 shows 2.2.2.2:\n%s", out)
+		if run := lsrctlIn(t, bin, r1, l1, "show", "ldp", "neighbors", "--peer", "9.9.9.9"); run.code != 1 || !strings.Contains(run.stderr, "no LDP neighbour 9.9.9.9") || tableRow(run.stdout, "2.2.2.2") != nil {
+			t.Errorf("--peer 9.9.9.9 (unknown): exit %d, stdout %q, stderr %q; want 1 and the reason", run.code, run.stdout, run.stderr)
 		}
 	})
 
