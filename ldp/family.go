@@ -198,7 +198,7 @@ func (s *session) peerHas(af Family) bool { return s.nbr != nil && s.nbr.familie
 // unsupportedFamily answers a label or address message of a family the
 // session does not serve (RFC 7552 section 7; RFC 5036 section 3.4.1).
 func (e *Engine) unsupportedFamily(s *session, m wire.Message, af Family) {
-	e.log.Info("ldp: message of a family the session does not serve ignored", "peer", s.peerName(), "family", af, "type", m.Type())
+	e.log.Info("ldp: message of a family the session does not serve ignored", "lsr-id", s.peerName(), "family", af, "type", m.Type())
 	e.notify(s, wire.NewStatus(wire.StatusUnsupportedAddressFamily, m.MessageID(), m.Type()))
 }
 

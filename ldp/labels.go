@@ -68,7 +68,7 @@ func (e *Engine) toLIB(out []lib.Outgoing) {
 	var peers []netip.Addr
 	byPeer := map[netip.Addr][]wire.Message{}
 	for _, o := range out {
-		e.log.Debug("ldp: label message out", "peer", o.Peer, "msg", describe(o.Msg))
+		e.log.Debug("ldp: label message out", "lsr-id", o.Peer, "message", describe(o.Msg))
 		if _, ok := byPeer[o.Peer]; !ok {
 			peers = append(peers, o.Peer)
 		}
@@ -77,7 +77,7 @@ func (e *Engine) toLIB(out []lib.Outgoing) {
 	for _, p := range peers {
 		n := e.nbrs[p]
 		if n == nil || n.sess == nil || n.sess.state != Operational {
-			e.log.Warn("ldp: LIB message for a peer without session dropped", "peer", p, "count", len(byPeer[p]))
+			e.log.Warn("ldp: LIB message for a peer without session dropped", "lsr-id", p, "count", len(byPeer[p]))
 			continue
 		}
 		e.sendMessages(n.sess, byPeer[p]...)

@@ -26,11 +26,11 @@ func (e *Engine) handleMessage(s *session, m wire.Message) {
 	case *wire.AddressWithdraw:
 		e.toLIB(e.labels.NeighborAddressesWithdrawn(id, m.Addresses.Addrs))
 	case *wire.LabelMapping, *wire.LabelRequest, *wire.LabelWithdraw, *wire.LabelRelease, *wire.LabelAbortRequest:
-		e.log.Debug("ldp: label message in", "peer", id, "msg", describe(m))
+		e.log.Debug("ldp: label message in", "lsr-id", id, "message", describe(m))
 		before := e.labels.UnroutedRefused()
 		e.toLIB(e.labels.LabelMessage(id, m))
 		if n := e.labels.UnroutedRefused() - before; n > 0 {
-			e.limitHitN(LimitUnroutedLabels, n, "peer", id)
+			e.limitHitN(LimitUnroutedLabels, n, "lsr-id", id)
 		}
 	case *wire.Capability:
 		e.capability(s, m)
@@ -52,7 +52,7 @@ func (e *Engine) handleMessage(s *session, m wire.Message) {
 // an advisory one concerns labels and goes to the LIB once OPERATIONAL.
 func (e *Engine) notification(s *session, m *wire.Notification) {
 	if m.Status.Fatal {
-		e.log.Info("ldp: session closed by peer", "peer", s.peerName(), "status", m.Status.Code.String())
+		e.log.Info("ldp: session closed by peer", "lsr-id", s.peerName(), "status", m.Status.Code.String())
 		s.endedBy("reason", "notification received", "status", m.Status.Code.String())
 		s.curable = m.Status.Code == wire.StatusSessionRejectedNoHello
 		e.closeSession(s, noNotification)

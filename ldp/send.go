@@ -31,7 +31,7 @@ func (e *Engine) sendMessages(s *session, msgs ...wire.Message) {
 			m.SetMessageID(s.msgID)
 			b, err := wire.AppendMessage(nil, m)
 			if err != nil {
-				e.log.Error("ldp: cannot encode message", "peer", s.peerName(), "type", m.Type().String(), "err", err)
+				e.log.Error("ldp: cannot encode message", "lsr-id", s.peerName(), "type", m.Type().String(), "err", err)
 				continue
 			}
 			if len(b) > room {
@@ -67,7 +67,7 @@ func (e *Engine) frame(msgs []byte) []byte {
 
 // notify sends a Notification carrying st (section 3.5.1).
 func (e *Engine) notify(s *session, st wire.Status) {
-	e.log.Info("ldp: sending notification", "peer", s.peerName(), "status", st.Code.String(), "fatal", st.Fatal)
+	e.log.Info("ldp: sending notification", "lsr-id", s.peerName(), "status", st.Code.String(), "fatal", st.Fatal)
 	if st.Fatal && s.connected && !s.closed {
 		s.endedBy("reason", "notification sent", "status", st.Code.String())
 	}

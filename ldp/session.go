@@ -201,7 +201,7 @@ func (e *Engine) handlePDU(s *session, b []byte) {
 				// cannot be accepted: ignored, it would leave the
 				// session waiting for the hold timer. Section 2.5.4
 				// has the LSR send the error and close.
-				e.log.Info("ldp: session rejected, bad Initialization", "peer", s.peerName(), "status", de.Status.String(), "err", de)
+				e.log.Info("ldp: session rejected, bad Initialization", "lsr-id", s.peerName(), "status", de.Status.String(), "err", de)
 				st.Fatal = true
 				e.notify(s, st)
 				e.closeSession(s, noNotification)
@@ -228,7 +228,7 @@ func (e *Engine) decodeFailure(s *session, err error) {
 		e.closeSession(s, wire.StatusInternalError)
 		return
 	}
-	e.log.Warn("ldp: bad PDU", "peer", s.peerName(), "status", de.Status.String(), "err", err)
+	e.log.Warn("ldp: bad PDU", "lsr-id", s.peerName(), "status", de.Status.String(), "err", err)
 	st := wire.NewStatus(de.Status, de.MsgID, de.MsgType)
 	if !de.Fatal() {
 		e.notify(s, st)
@@ -330,9 +330,10 @@ func (e *Engine) closeSession(s *session, code wire.StatusCode) {
 		return
 	}
 	wasUp := s.operational
+	from := s.state
 	e.setState(s, NonExistent)
 	n.sess = nil
-	e.log.Info("ldp session closed", append([]any{"lsr-id", n.id}, s.cause...)...)
+	e.log.Info("ldp session closed", append(append([]any{"lsr-id", n.id}, s.cause...), "from", from.String())...)
 	if wasUp {
 		e.sessionLost(s)
 	}

@@ -50,8 +50,11 @@ func TestSessionClosedLog(t *testing.T) {
 			if line == "" {
 				t.Fatalf("no session closed line in:\n%s", logs.String())
 			}
-			if !strings.Contains(line, "lsr-id=2.2.2.2 "+c.want) {
-				t.Errorf("log line\n%s\nwant it to name lsr-id=2.2.2.2 %s", line, c.want)
+			if !strings.Contains(line, "lsr-id=2.2.2.2 "+c.want) || !strings.HasSuffix(strings.TrimSpace(line), "from=OPERATIONAL") {
+				t.Errorf("log line\n%s\nwant it to name lsr-id=2.2.2.2 %s and end with the state it left", line, c.want)
+			}
+			if strings.Count(line, "msg=") != 1 {
+				t.Errorf("log line with more than one msg key: %s", line)
 			}
 			if !strings.Contains(c.want, "Success") && strings.Contains(line, "Success") {
 				t.Errorf("log line says Success: %s", line)

@@ -127,7 +127,7 @@ func TestSendTooBig(t *testing.T) {
 		t.Errorf("sent message IDs %v, want the two KeepAlives around the dropped one", sent)
 	}
 	line := logs.String()
-	for _, want := range []string{"level=ERROR", "peer=2.2.2.2", "type=Message(0x3f00)", "msg-len=5008", "pdu-len=5014", "max-pdu=4096"} {
+	for _, want := range []string{"level=ERROR", "lsr-id=2.2.2.2", "type=Message(0x3f00)", "msg-len=5008", "pdu-len=5014", "max-pdu=4096"} {
 		if !strings.Contains(line, want) {
 			t.Errorf("log lacks %q:\n%s", want, line)
 		}

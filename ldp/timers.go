@@ -114,9 +114,9 @@ func (e *Engine) sessionHoldExpired(s *session) {
 	case s.nbr == nil:
 		e.limitHit(LimitInitTimeout, "remote", s.remote, "why", "no PDU naming a neighbour in time")
 	case s.state != Operational:
-		e.limitHit(LimitInitTimeout, "peer", s.peerName(), "state", s.state.String(), "why", "session initialization timed out")
+		e.limitHit(LimitInitTimeout, "lsr-id", s.peerName(), "state", s.state.String(), "why", "session initialization timed out")
 	default:
-		e.log.Info("ldp: session hold timer expired", "peer", s.peerName())
+		e.log.Info("ldp: session hold timer expired", "lsr-id", s.peerName())
 	}
 	e.closeSession(s, wire.StatusKeepAliveTimerExpired)
 }

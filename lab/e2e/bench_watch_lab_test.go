@@ -205,7 +205,7 @@ func (s *logSummary) add(path string) {
 		return
 	}
 	for _, l := range strings.Split(string(b), "\n") {
-		if strings.Contains(l, "msg=\"ldp: session state\"") && strings.Contains(l, "from=OPERATIONAL") {
+		if strings.Contains(l, "msg=\"ldp session closed\"") && strings.Contains(l, "from=OPERATIONAL") {
 			s.leftOper++
 		}
 		if !strings.Contains(l, "level=WARN") && !strings.Contains(l, "level=ERROR") {

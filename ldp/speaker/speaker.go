@@ -520,7 +520,7 @@ func (s *Speaker) do(ctx context.Context, a ldp.Action) {
 	case ldp.Protect:
 		if c, ok := s.conns[a.Conn]; ok {
 			if err := c.SetMinTTL(a.MinTTL); err != nil {
-				s.log.Warn("ldp: GTSM not applied to a session", "peer", c.RemoteAddr(), "err", err)
+				s.log.Warn("ldp: GTSM not applied to a session", "remote", c.RemoteAddr(), "err", err)
 			}
 		}
 	case ldp.SetAuth:
@@ -531,7 +531,7 @@ func (s *Speaker) do(ctx context.Context, a ldp.Action) {
 		if err := transport.SetMD5(l, a.Peer, a.Key); err != nil {
 			// Without the key the neighbour's signed SYNs are
 			// dropped: its session cannot form, and this says why.
-			s.log.Error("ldp: TCP-MD5 key not installed on the session listener", "peer", a.Peer, "err", err)
+			s.log.Error("ldp: TCP-MD5 key not installed on the session listener", "remote", a.Peer, "err", err)
 			delete(s.md5, a.Peer)
 			return
 		}
@@ -546,7 +546,7 @@ func (s *Speaker) do(ctx context.Context, a ldp.Action) {
 			return
 		}
 		if err := c.Send(a.Data); err != nil {
-			s.log.Warn("ldp: session send failed", "conn", a.Conn, "peer", c.RemoteAddr(), "err", err)
+			s.log.Warn("ldp: session send failed", "conn", a.Conn, "remote", c.RemoteAddr(), "err", err)
 			c.Close()
 		}
 	case ldp.Close:
@@ -564,7 +564,9 @@ func (s *Speaker) do(ctx context.Context, a ldp.Action) {
 			o.Store(false) // label work from now on: the work lane
 			delete(s.opening, a.Conn)
 		}
-		s.log.Info("ldp: session state", "peer", a.LSRID, "from", a.From, "to", a.To)
+		// The engine logs the events that matter at info ("ldp session
+		// operational", "ldp session closed" with the state it left).
+		s.log.Debug("ldp: session state", "lsr-id", a.LSRID, "from", a.From, "to", a.To)
 		if s.opt.OnState != nil {
 			s.opt.OnState(a)
 		}
