@@ -1,26 +1,57 @@
 package bgp
 
 import (
-	gobgpmetrics "github.com/osrg/gobgp/v3/pkg/metrics"
+	"context"
+	"strconv"
+	"time"
+
+	api "github.com/osrg/gobgp/v3/api"
 	"github.com/prometheus/client_golang/prometheus"
 )
 
-// Collector returns the speaker's Prometheus collector: GoBGP's own
-// (bgp_peer_state, bgp_peer_flop_count, bgp_routes_received,
-// bgp_received_update_total, ... per neighbour), read from the running
-// server at every scrape. It exports nothing before Start and after Stop.
-func (s *Speaker) Collector() prometheus.Collector { return speakerCollector{s} }
+// Collector returns the collector of the lsrd_bgp_* metrics: per neighbour,
+// its session state, time established, flaps, messages, output queue and
+// prefixes per family, read from the running server at scrape time; nothing
+// while the speaker is not running. They replace GoBGP's own collector,
+// whose counters lack _total, whose flags and settings are counters and
+// whose "uptime" is a Unix time.
+func (s *Speaker) Collector() prometheus.Collector { return newSpeakerCollector(s) }
 
-type speakerCollector struct{ s *Speaker }
-
-// Describe sends GoBGP's descriptions, which do not depend on a server.
-func (c speakerCollector) Describe(ch chan<- *prometheus.Desc) {
-	gobgpmetrics.NewBgpCollector(nil).Describe(ch)
+type speakerCollector struct {
+	s                                         *Speaker
+	state, established, flaps, outQueue, info *prometheus.Desc
+	messages, routes                          *prometheus.Desc
 }
 
-// Collect asks the running server; GoBGP's collector reads its peers
-// through the server's own API, which serialises with the server's loop.
-func (c speakerCollector) Collect(ch chan<- prometheus.Metric) {
+// peerStates are the BGP FSM states (RFC 4271 section 8.2.2) as
+// lsrd_bgp_peer_state names them.
+var peerStates = []string{"idle", "connect", "active", "opensent", "openconfirm", "established"}
+
+func newSpeakerCollector(s *Speaker) *speakerCollector {
+	desc := func(name, help string, labels ...string) *prometheus.Desc {
+		return prometheus.NewDesc("lsrd_bgp_"+name, help, labels, nil)
+	}
+	peer := []string{"peer"}
+	return &speakerCollector{s: s,
+		state:       desc("peer_state", "1 for the BGP session state a neighbour is in, 0 for the others.", "peer", "state"),
+		established: desc("peer_established_seconds", "Time a neighbour's session has been established; absent while it is not.", peer...),
+		flaps:       desc("peer_flaps_total", "Sessions with a neighbour that left established.", peer...),
+		outQueue:    desc("peer_out_queue", "Messages queued for a neighbour.", peer...),
+		info:        desc("peer_info", "A configured neighbour; the value is always 1.", "peer", "remote_as", "local_as"),
+		messages:    desc("messages_total", "BGP messages by neighbour, direction and type.", "peer", "direction", "type"),
+		routes:      desc("routes", "Prefixes per neighbour and family: received, accepted (after import policy) and advertised.", "peer", "family", "kind"),
+	}
+}
+
+func (c *speakerCollector) Describe(ch chan<- *prometheus.Desc) {
+	for _, d := range []*prometheus.Desc{c.state, c.established, c.flaps, c.outQueue, c.info, c.messages, c.routes} {
+		ch <- d
+	}
+}
+
+// Collect asks the running server, through its own API, which serialises
+// with the server's loop.
+func (c *speakerCollector) Collect(ch chan<- prometheus.Metric) {
 	c.s.mu.Lock()
 	srv := c.s.server
 	running := c.s.started && !c.s.stopped
@@ -28,5 +59,60 @@ func (c speakerCollector) Collect(ch chan<- prometheus.Metric) {
 	if !running {
 		return
 	}
-	gobgpmetrics.NewBgpCollector(srv).Collect(ch)
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	gauge := func(d *prometheus.Desc, v float64, labels ...string) {
+		ch <- prometheus.MustNewConstMetric(d, prometheus.GaugeValue, v, labels...)
+	}
+	counter := func(d *prometheus.Desc, v uint64, labels ...string) {
+		ch <- prometheus.MustNewConstMetric(d, prometheus.CounterValue, float64(v), labels...)
+	}
+	err := srv.ListPeer(ctx, &api.ListPeerRequest{EnableAdvertised: true}, func(p *api.Peer) {
+		addr := p.GetConf().GetNeighborAddress()
+		st := p.GetState()
+		state := sessionState(st.GetSessionState())
+		for _, s := range peerStates {
+			gauge(c.state, b2f(s == state), addr, s)
+		}
+		if up := p.GetTimers().GetState().GetUptime(); state == "established" && up != nil && up.GetSeconds() > 0 {
+			gauge(c.established, time.Since(up.AsTime()).Seconds(), addr)
+		}
+		counter(c.flaps, uint64(st.GetFlops()), addr)
+		gauge(c.outQueue, float64(st.GetOutQ()), addr)
+		gauge(c.info, 1, addr, strconv.FormatUint(uint64(p.GetConf().GetPeerAsn()), 10), strconv.FormatUint(uint64(st.GetLocalAsn()), 10))
+		for dir, m := range map[string]*api.Message{"received": st.GetMessages().GetReceived(), "sent": st.GetMessages().GetSent()} {
+			for typ, v := range map[string]uint64{"open": m.GetOpen(), "update": m.GetUpdate(), "notification": m.GetNotification(),
+				"keepalive": m.GetKeepalive(), "refresh": m.GetRefresh()} {
+				counter(c.messages, v, addr, dir, typ)
+			}
+		}
+		for _, af := range p.GetAfiSafis() {
+			if !af.GetConfig().GetEnabled() {
+				continue
+			}
+			fam := metricFamily(af.GetConfig().GetFamily())
+			gauge(c.routes, float64(af.GetState().GetReceived()), addr, fam, "received")
+			gauge(c.routes, float64(af.GetState().GetAccepted()), addr, fam, "accepted")
+			gauge(c.routes, float64(af.GetState().GetAdvertised()), addr, fam, "advertised")
+		}
+	})
+	if err != nil {
+		ch <- prometheus.NewInvalidMetric(c.state, err)
+	}
+}
+
+// metricFamily names a family for the routes metric: as the
+// configuration does, or GoBGP's AFI-SAFI for one lsrd does not carry.
+func metricFamily(f *api.Family) string {
+	if n := familyName(f); n != "" {
+		return n
+	}
+	return f.GetAfi().String() + "-" + f.GetSafi().String()
+}
+
+func b2f(b bool) float64 {
+	if b {
+		return 1
+	}
+	return 0
 }

@@ -2,7 +2,9 @@ package bgp
 
 import (
 	"context"
+	"fmt"
 	"net/netip"
+	"strings"
 	"testing"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -47,14 +49,59 @@ func TestCollector(t *testing.T) {
 			}
 		}
 	}
-	for _, name := range []string{"bgp_peer_state", "bgp_peer_flop_count", "bgp_routes_received", "bgp_routes_accepted", "bgp_received_update_total"} {
+	for _, name := range []string{"lsrd_bgp_peer_state", "lsrd_bgp_peer_flaps_total", "lsrd_bgp_routes", "lsrd_bgp_messages_total", "lsrd_bgp_peer_info"} {
 		if found[name] != "192.0.2.1" {
 			t.Errorf("%s: peer %q, want 192.0.2.1 (gathered %v)", name, found[name], found)
 		}
+	}
+	// Typed as their names say; the session is not up, so not established.
+	want := `
+# HELP lsrd_bgp_peer_flaps_total Sessions with a neighbour that left established.
+# TYPE lsrd_bgp_peer_flaps_total counter
+lsrd_bgp_peer_flaps_total{peer="192.0.2.1"} 0
+# HELP lsrd_bgp_routes Prefixes per neighbour and family: received, accepted (after import policy) and advertised.
+# TYPE lsrd_bgp_routes gauge
+lsrd_bgp_routes{family="ipv4-unicast",kind="accepted",peer="192.0.2.1"} 0
+lsrd_bgp_routes{family="ipv4-unicast",kind="advertised",peer="192.0.2.1"} 0
+lsrd_bgp_routes{family="ipv4-unicast",kind="received",peer="192.0.2.1"} 0
+`
+	if err := testutil.GatherAndCompare(reg, strings.NewReader(want), "lsrd_bgp_peer_flaps_total", "lsrd_bgp_routes"); err != nil {
+		t.Error(err)
+	}
+	if v, err := gatheredValue(reg, "lsrd_bgp_peer_state", "established"); err != nil || v != 0 {
+		t.Errorf("established = %v (%v), want 0", v, err)
+	}
+	if n, err := testutil.GatherAndCount(reg, "lsrd_bgp_peer_established_seconds"); err != nil || n != 0 {
+		t.Errorf("lsrd_bgp_peer_established_seconds for a session never up: %d series (%v)", n, err)
+	}
+	// promtool's rules: counters end in _total, nothing else does.
+	if lint, err := testutil.GatherAndLint(reg); err != nil || len(lint) > 0 {
+		t.Errorf("lint: %v %v", lint, err)
 	}
 
 	s.Stop()
 	if n, err := testutil.GatherAndCount(reg); err != nil || n != 0 {
 		t.Errorf("after Stop: %d series, err %v; want none", n, err)
 	}
+}
+
+// gatheredValue is the value of name's series whose state label is state.
+func gatheredValue(reg *prometheus.Registry, name, state string) (float64, error) {
+	mfs, err := reg.Gather()
+	if err != nil {
+		return 0, err
+	}
+	for _, mf := range mfs {
+		if mf.GetName() != name {
+			continue
+		}
+		for _, m := range mf.GetMetric() {
+			for _, l := range m.GetLabel() {
+				if l.GetName() == "state" && l.GetValue() == state {
+					return m.GetGauge().GetValue(), nil
+				}
+			}
+		}
+	}
+	return 0, fmt.Errorf("no %s{state=%q}", name, state)
 }

@@ -11,13 +11,18 @@ import (
 	"testing"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus/testutil"
+
+	"github.com/lsrd/lsrd/api"
 	"github.com/lsrd/lsrd/bgp"
 	"github.com/lsrd/lsrd/ldp"
 	"github.com/lsrd/lsrd/ldp/lib"
 	"github.com/lsrd/lsrd/ldp/wire"
 	"github.com/lsrd/lsrd/metrics"
 	"github.com/lsrd/lsrd/netlinkfib"
+	"github.com/lsrd/lsrd/oam"
 	"github.com/lsrd/lsrd/rib"
+	"github.com/lsrd/lsrd/zerotier"
 )
 
 const dashboardFile = "../docs/grafana/lsrd-dashboard.json"
@@ -56,7 +61,7 @@ func TestDashboardUsesExportedMetrics(t *testing.T) {
 	for _, n := range []string{"lsrd_ldp_sessions", "lsrd_ldp_session_flaps_total", "lsrd_ldp_adjacencies",
 		"lsrd_ldp_labels_in_use", "lsrd_ldp_label_range_size", "lsrd_lfib_entries", "lsrd_ftn_entries",
 		"lsrd_kernel_operations_total", "lsrd_kernel_operation_duration_seconds", "lsrd_kernel_errors_total",
-		"lsrd_kernel_resyncs_total", "lsrd_rib_routes", "bgp_peer_state", "bgp_routes_accepted", "lsrd_config_reloads_total"} {
+		"lsrd_kernel_resyncs_total", "lsrd_rib_routes", "lsrd_bgp_peer_state", "lsrd_bgp_routes", "lsrd_config_reloads_total"} {
 		if !used[n] {
 			t.Errorf("no panel shows %s", n)
 		}
@@ -101,7 +106,7 @@ func exportedNames(t *testing.T) map[string]bool {
 			}
 		}
 	}
-	for _, n := range []string{"lsrd_build_info", "lsrd_ldp_session_state", "lsrd_kernel_operation_duration_seconds_bucket", "bgp_peer_state"} {
+	for _, n := range []string{"lsrd_build_info", "lsrd_ldp_session_state", "lsrd_kernel_operation_duration_seconds_bucket", "lsrd_bgp_peer_state"} {
 		if !out[n] {
 			t.Fatalf("the registry does not export %s: the test's registry is not lsrd's", n)
 		}
@@ -321,5 +326,37 @@ func TestPromQLMetricNames(t *testing.T) {
 		if got := promqlMetricNames(c.expr); !slices.Equal(got, c.want) {
 			t.Errorf("promqlMetricNames(%q) = %q, want %q", c.expr, got, c.want)
 		}
+	}
+}
+
+// Every family lsrd exports passes Prometheus's linter (promtool check
+// metrics runs the same rules), populated as in exportedNames.
+func TestMetricsLint(t *testing.T) {
+	m := newMetricSet("test", time.Now())
+	m.kernel.Operation("label_add", "ok", time.Millisecond)
+	m.kernel.Error("refused")
+	m.reloads.Record(nil, time.Now())
+	sp, err := bgp.New(bgp.Config{AS: 65001, RouterID: netip.MustParseAddr("1.1.1.1"), ListenPort: -1,
+		Neighbors: []bgp.Neighbor{{Address: netip.MustParseAddr("192.0.2.1"), RemoteAS: 65002}}}, nil, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := sp.Start(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	defer sp.Stop()
+	m.export(func(context.Context) (metrics.Snapshot, error) { return populatedSnapshot(), nil }, sp)
+	m.reg.MustRegister(metrics.NewZeroTierCollector(func() api.ZeroTierView {
+		return api.ZeroTierView{Enabled: true, Reachable: true, Node: &api.ZeroTierNode{PlanetWorldID: 1, PlanetExpected: true},
+			Networks: []api.ZeroTierNetworkView{{ID: "8056c2e21c123456", Status: "OK", Device: "ztmjfnbvsk", MTU: 2800,
+				LDPInterface: "ztmjfnbvsk", Probes: []zerotier.Probe{{Neighbor: "2.2.2.2", IP: true, Labelled: true}}}}}
+	}))
+	m.reg.MustRegister(metrics.NewLSPPingCollector(func() (oam.Stats, bool) { return oam.Stats{RequestsAnswered: 1}, true }))
+	problems, err := testutil.GatherAndLint(m.reg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, p := range problems {
+		t.Errorf("%s: %s", p.Metric, p.Text)
 	}
 }

@@ -11,6 +11,7 @@ import (
 	"net/http"
 	"net/netip"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -227,7 +228,7 @@ func TestPrometheusScrapesLSRD(t *testing.T) {
 					empty = append(empty, e)
 				}
 			}
-			// BGP is not configured here: GoBGP's metrics are absent.
+			// BGP is not configured here: lsrd_bgp_* are absent.
 			var unexpected []string
 			for _, e := range empty {
 				if !strings.Contains(e, "bgp_") && !strings.Contains(e, "> 0") && !strings.Contains(e, "== 1") {
@@ -416,17 +417,29 @@ func TestMetricsWithBGPAndReloads(t *testing.T) {
 		if err != nil {
 			return err
 		}
-		if v, n := find(m, "bgp_peer_state", `peer="10.0.0.2"`, `session_state="ESTABLISHED"`); n != 1 || v != 1 {
-			return fmt.Errorf("bgp_peer_state for 10.0.0.2 ESTABLISHED: %d series, value %v", n, v)
+		if v, n := find(m, "lsrd_bgp_peer_state", `peer="10.0.0.2"`, `state="established"`); n != 1 || v != 1 {
+			return fmt.Errorf("lsrd_bgp_peer_state for 10.0.0.2 established: %d series, value %v", n, v)
 		}
-		if v, n := find(m, "bgp_routes_accepted", `peer="10.0.0.2"`); n != 1 || v != 2 {
-			return fmt.Errorf("bgp_routes_accepted from 10.0.0.2: %d series, value %v; want 2", n, v)
+		if v, n := find(m, "lsrd_bgp_routes", `peer="10.0.0.2"`, `kind="accepted"`); n != 1 || v != 2 {
+			return fmt.Errorf("lsrd_bgp_routes accepted from 10.0.0.2: %d series, value %v; want 2", n, v)
 		}
 		if v, _ := find(m, "lsrd_rib_routes", `source="bgp"`); v != 2 {
 			return fmt.Errorf("lsrd_rib_routes{source=\"bgp\"} = %v, want 2", v)
 		}
 		return nil
 	})
+	// Prometheus's own linter on the whole page of a live lsrd with BGP.
+	text, err := scrapeIn(r1, metricsListen)
+	if err != nil {
+		t.Fatal(err)
+	}
+	lint := exec.Command("promtool", "check", "metrics")
+	lint.Stdin = strings.NewReader(text)
+	if out, err := lint.CombinedOutput(); err != nil {
+		t.Errorf("promtool check metrics: %v\n%s", err, out)
+	} else {
+		t.Logf("promtool check metrics: clean (%d lines)", strings.Count(text, "\n"))
+	}
 
 	reloads := func(wantOK, wantFail, wantLast float64) func() error {
 		return func() error {
