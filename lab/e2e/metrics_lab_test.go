@@ -253,8 +253,8 @@ func TestPrometheusScrapesLSRD(t *testing.T) {
 	})
 }
 
-// docsQueries returns the PromQL of docs/operations.md: the lines of its
-// promql block and the expr of its alert rules.
+// docsQueries returns the PromQL of docs/operations.md and the alert rules:
+// the lines of its promql block and the expr of every rule.
 func docsQueries(t *testing.T) []string {
 	t.Helper()
 	dir, err := os.Getwd()
@@ -265,6 +265,11 @@ func docsQueries(t *testing.T) []string {
 	if err != nil {
 		t.Fatal(err)
 	}
+	rules, err := os.ReadFile(filepath.Join(dir, "..", "..", "docs", "examples", "lsrd-alerts.yaml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	b = append(append(b, '\n'), rules...)
 	var out []string
 	inPromQL := false
 	for _, line := range strings.Split(string(b), "\n") {
