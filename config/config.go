@@ -41,6 +41,10 @@ type Config struct {
 	Metrics      Metrics       `yaml:"metrics"`
 	Control      Control       `yaml:"control"`
 	ZeroTier     *ZeroTier     `yaml:"zerotier"`
+
+	// Warnings are what is valid but likely not meant, for lsrd to log
+	// and lsrd -check to print.
+	Warnings []string `yaml:"-"`
 }
 
 // LDP configures discovery, sessions and labels.
@@ -209,10 +213,13 @@ func Parse(name string, b []byte) (*Config, error) {
 	}
 	c.setDefaults()
 	if err := c.validate(); err != nil {
-		return nil, fmt.Errorf("%s: %w", name, err)
+		return nil, fmt.Errorf("%s: %w", name, withLine(err, b))
 	}
 	if err := c.LDP.loadNeighbors(filepath.Dir(name)); err != nil {
 		return nil, fmt.Errorf("%s: %w", name, err)
+	}
+	if len(c.LDP.Interfaces) == 0 && len(c.LDP.Targeted) == 0 && len(c.LDP.AcceptTargeted) == 0 {
+		c.Warnings = append(c.Warnings, "ldp: no interfaces, targeted-neighbors or accept-targeted-from: LDP will form no session")
 	}
 	return &c, nil
 }
@@ -274,7 +281,43 @@ func (c *Config) setDefaults() {
 
 // fieldError names a field and its bad value.
 func fieldError(field string, value any, why string) error {
-	return fmt.Errorf("field %s: %v: %s", field, value, why)
+	return &FieldError{Field: field, Value: fmt.Sprint(value), Why: why}
+}
+
+// FieldError is a configuration value refused after decoding: the key path
+// as the file writes it, the value, and why.
+type FieldError struct {
+	Field, Value, Why string
+}
+
+func (e *FieldError) Error() string { return fmt.Sprintf("field %s: %s: %s", e.Field, e.Value, e.Why) }
+
+// withLine prefixes a FieldError with the line of its field in b, when the
+// file has the field (a default that is refused has none).
+func withLine(err error, b []byte) error {
+	lines := strictyaml.Lines(b)
+	var fe *FieldError
+	if !errors.As(err, &fe) {
+		// Other parts' checks (bgp) start with the field's path.
+		if path, rest, ok := strings.Cut(err.Error(), ": "); ok {
+			if line, ok := lines[path]; ok {
+				return fmt.Errorf("line %d: field %s: %s", line, path, rest)
+			}
+		}
+		return err
+	}
+	for f := fe.Field; f != ""; {
+		if line, ok := lines[f]; ok {
+			return fmt.Errorf("line %d: %w", line, err)
+		}
+		// A field the file does not write: its section's line.
+		i := strings.LastIndexAny(f, ".[")
+		if i < 0 {
+			break
+		}
+		f = f[:i]
+	}
+	return err
 }
 
 func (c *Config) validate() error {

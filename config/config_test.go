@@ -64,7 +64,7 @@ func TestParseRejects(t *testing.T) {
 	cases := []struct {
 		name, yaml, want string
 	}{
-		{"unknown key", "router-id: 1.1.1.1\nldp:\n  interfacs: []\n", "field interfacs not found"},
+		{"unknown key", "router-id: 1.1.1.1\nldp:\n  interfacs: []\n", "line 3: field ldp.interfacs: unknown key; did you mean interfaces?"},
 		{"missing router id", "ldp: {}\n", "field router-id: missing"},
 		{"empty file", "", "router-id is required"},
 		{"ipv6 router id", "router-id: 2001:db8::1\n", "field router-id: 2001:db8::1"},
@@ -82,7 +82,7 @@ func TestParseRejects(t *testing.T) {
 		{"family mismatch", "router-id: 1.1.1.1\nstatic-routes:\n  - prefix: 10.1.1.0/24\n    next-hop: 2001:db8::1\n", "address family"},
 		{"bgp without AS", "router-id: 1.1.1.1\nbgp:\n  neighbors:\n    - address: 10.0.0.2\n      remote-as: 65002\n", "bgp.as"},
 		{"bgp neighbour without AS", "router-id: 1.1.1.1\nbgp:\n  as: 65001\n  neighbors:\n    - address: 10.0.0.2\n", "bgp.neighbors[0].remote-as"},
-		{"bgp unknown key", "router-id: 1.1.1.1\nbgp:\n  as: 65001\n  neighbours: []\n", "field neighbours not found"},
+		{"bgp unknown key", "router-id: 1.1.1.1\nbgp:\n  as: 65001\n  neighbours: []\n", "line 4: field bgp.neighbours: unknown key; did you mean neighbors?"},
 		{"bgp bad action", "router-id: 1.1.1.1\nbgp:\n  as: 65001\n  prefix-lists:\n    - name: in\n      rules:\n        - {prefix: 10.0.0.0/8, action: allow}\n", `bgp.prefix-lists[0].rules[0].action: "allow"`},
 		{"bgp unknown list", "router-id: 1.1.1.1\nbgp:\n  as: 65001\n  neighbors:\n    - address: 10.0.0.2\n      remote-as: 65002\n      import: in\n", `bgp.neighbors[0].import: no prefix list named "in"`},
 		{"bgp bad le", "router-id: 1.1.1.1\nbgp:\n  as: 65001\n  prefix-lists:\n    - name: in\n      rules:\n        - {prefix: 10.0.0.0/8, le: 40}\n", "bgp.prefix-lists[0].rules[0].le: 40"},
@@ -92,7 +92,7 @@ func TestParseRejects(t *testing.T) {
 		{"gr reconnect too short", "router-id: 1.1.1.1\nldp:\n  graceful-restart:\n    reconnect-time: 500ms\n", "field ldp.graceful-restart.reconnect-time: 500ms"},
 		{"gr recovery too long", "router-id: 1.1.1.1\nldp:\n  graceful-restart:\n    recovery-time: 2h\n", "field ldp.graceful-restart.recovery-time: 2h0m0s"},
 		{"gr relative state file", "router-id: 1.1.1.1\nldp:\n  graceful-restart:\n    state-file: labels.json\n", "field ldp.graceful-restart.state-file: labels.json"},
-		{"gr unknown key", "router-id: 1.1.1.1\nldp:\n  graceful-restart:\n    enable: true\n", "field enable not found"},
+		{"gr unknown key", "router-id: 1.1.1.1\nldp:\n  graceful-restart:\n    enable: true\n", "line 4: field ldp.graceful-restart.enable: unknown key; did you mean enabled?"},
 		{"label list action", "router-id: 1.1.1.1\nldp:\n  labels:\n    prefix-list:\n      - {prefix: 10.0.0.0/8, action: allow}\n", `ldp.labels.prefix-list[0].action: "allow"`},
 		{"label list ge", "router-id: 1.1.1.1\nldp:\n  labels:\n    prefix-list:\n      - {prefix: 10.0.0.0/8, ge: 40}\n", "ldp.labels.prefix-list.rules[0].ge: 40"},
 		{"label list host bits", "router-id: 1.1.1.1\nldp:\n  labels:\n    prefix-list:\n      - {prefix: 10.1.0.0/8}\n", "did you mean 10.0.0.0/8"},

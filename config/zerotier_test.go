@@ -46,7 +46,7 @@ func TestZeroTierRejects(t *testing.T) {
 		{"depth", "zerotier:\n  max-label-depth: 40\n", "field zerotier.max-label-depth: 40"},
 		{"payload", "zerotier:\n  payload-mtu: 20\n", "field zerotier.payload-mtu: 20"},
 		{"planet", "zerotier:\n  expected-planet:\n    timestamp: 5\n", "field zerotier.expected-planet.id: 0"},
-		{"typo", "zerotier:\n  max-label-dept: 2\n", "field max-label-dept not found"},
+		{"typo", "zerotier:\n  max-label-dept: 2\n", "field zerotier.max-label-dept: unknown key; did you mean max-label-depth?"},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			_, err := Parse("test.yaml", []byte("router-id: 1.1.1.1\n"+c.yaml))

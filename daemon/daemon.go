@@ -393,6 +393,9 @@ func (d *Daemon) Run(ctx context.Context) error {
 		}()
 	}
 	d.log.Info("lsrd started", "router-id", d.cfg.RouterID, "interfaces", len(d.cfg.LDP.Interfaces), "targeted", len(d.cfg.LDP.Targeted))
+	for _, w := range d.cfg.Warnings {
+		d.log.Warn("configuration: " + w)
+	}
 
 	// Kernel notifications come in bursts (an interface going down removes
 	// its addresses and routes one message at a time): the first one of a
@@ -686,6 +689,9 @@ func (d *Daemon) reloadConfig(ctx context.Context) error {
 	d.post(ctx, ldp.ConfigChanged{Config: engineConfig(cfg, d.log, d.zt.devices)})
 	d.applyStatic(ctx)
 	d.log.Info("configuration reloaded", "path", d.opt.ConfigPath)
+	for _, w := range cfg.Warnings {
+		d.log.Warn("configuration: " + w)
+	}
 	return nil
 }
 

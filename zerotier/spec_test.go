@@ -21,7 +21,7 @@ func TestSpecRejects(t *testing.T) {
 	}
 	head := "id: 1\ntimestamp: 2\n"
 	cases := []struct{ name, yaml, want string }{
-		{"typo", "id: 1\ntimestmp: 2\n", "field timestmp not found"},
+		{"typo", "id: 1\ntimestmp: 2\n", "line 2: field timestmp: unknown key; did you mean timestamp?"},
 		{"empty", "", "empty planet spec"},
 		{"no id", "timestamp: 2\nroots: []\n", "field id: 0"},
 		{"no timestamp", "id: 1\n", "field timestamp: 0"},

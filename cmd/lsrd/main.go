@@ -43,6 +43,9 @@ func main() {
 		os.Exit(1)
 	}
 	if *check {
+		for _, w := range cfg.Warnings {
+			fmt.Printf("lsrd: %s: warning: %s\n", *path, w)
+		}
 		fmt.Printf("lsrd: %s: configuration is valid\n", *path)
 		return
 	}
