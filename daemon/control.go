@@ -39,6 +39,7 @@ func (d *Daemon) serveControl(ctx context.Context) error {
 		return fmt.Errorf("control socket %s: %w", path, err)
 	}
 	srv := &http.Server{Handler: d.controlMux(), ReadHeaderTimeout: 5 * time.Second}
+	close(d.controlUp) // accepted connections queue until Serve takes them
 	go func() {
 		<-ctx.Done()
 		sctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)

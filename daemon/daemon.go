@@ -15,6 +15,7 @@ import (
 	"github.com/lsrd/lsrd/bgp"
 	"github.com/lsrd/lsrd/config"
 	"github.com/lsrd/lsrd/fib"
+	"github.com/lsrd/lsrd/internal/sdnotify"
 	"github.com/lsrd/lsrd/ldp"
 	"github.com/lsrd/lsrd/ldp/fec"
 	"github.com/lsrd/lsrd/ldp/lib"
@@ -34,7 +35,11 @@ type Options struct {
 	// LogLevel is Log's level, which a reload or the control API changes;
 	// nil when the logger's level is fixed.
 	LogLevel *slog.LevelVar
-	Version  string // lsrd's version, for lsrd_build_info and /v1/version
+	// Notify, when set, hears the daemon's state for the service manager:
+	// sdnotify.Ready once the control socket answers and the kernel was
+	// read, Reloading and Ready around a reload, Stopping at the end.
+	Notify  func(state string)
+	Version string // lsrd's version, for lsrd_build_info and /v1/version
 }
 
 // Daemon is a running lsrd.
@@ -53,6 +58,8 @@ type Daemon struct {
 	kfib    *netlinkfib.FIB
 	oam     *oam.Service // LSP ping; nil when its sockets could not be opened
 	started time.Time
+	// controlUp is closed once the control socket listens.
+	controlUp chan struct{}
 	// mplsInput holds the interfaces (by index) MPLS input was enabled on.
 	mplsInput map[int]bool
 
@@ -145,7 +152,7 @@ func New(cfg *config.Config, opt Options) (*Daemon, error) {
 		return nil, err
 	}
 	d := &Daemon{
-		opt: opt, cfg: cfg, started: started, log: opt.Log, nl: h, kfib: kfib, mplsInput: map[int]bool{},
+		opt: opt, cfg: cfg, started: started, controlUp: make(chan struct{}), log: opt.Log, nl: h, kfib: kfib, mplsInput: map[int]bool{},
 		rib: rib.New(), lib: l, eng: eng, ifcs: map[string]rib.Interface{}, metrics: m,
 		calls: make(chan func()), reload: make(chan chan error),
 		fibReady: make(chan struct{}, 1),
@@ -393,6 +400,12 @@ func (d *Daemon) Run(ctx context.Context) error {
 		}()
 	}
 	d.log.Info("lsrd started", "router-id", d.cfg.RouterID, "interfaces", len(d.cfg.LDP.Interfaces), "targeted", len(d.cfg.LDP.Targeted))
+	select {
+	case <-d.controlUp:
+		d.notify(sdnotify.Ready)
+	case <-time.After(10 * time.Second):
+		d.log.Warn("control socket not up after 10 s: not telling the service manager lsrd is ready")
+	}
 	for _, w := range d.cfg.Warnings {
 		d.log.Warn("configuration: " + w)
 	}
@@ -455,7 +468,9 @@ func (d *Daemon) Run(ctx context.Context) error {
 		case f := <-d.calls:
 			f()
 		case reply := <-d.reload:
+			d.notify(sdnotify.Reloading)
 			err := d.reloadConfig(runCtx)
+			d.notify(sdnotify.Ready)
 			d.metrics.reloads.Record(err, time.Now())
 			reply <- err
 		}
@@ -529,6 +544,7 @@ func (d *Daemon) publishCounts() {
 }
 
 func (d *Daemon) shutdown() {
+	d.notify(sdnotify.Stopping)
 	if d.cfg.Kernel.KeepRoutesOnShutdown {
 		d.log.Info("lsrd stopping; its kernel routes stay for the next start to adopt")
 		return
@@ -770,5 +786,12 @@ func (d *Daemon) setLogLevel(name, why string) {
 	d.opt.LogLevel.Set(l)
 	if l <= old {
 		say()
+	}
+}
+
+// notify tells the service manager the daemon's state, when it listens.
+func (d *Daemon) notify(state string) {
+	if d.opt.Notify != nil {
+		d.opt.Notify(state)
 	}
 }

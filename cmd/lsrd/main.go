@@ -21,6 +21,7 @@ import (
 
 	"github.com/lsrd/lsrd/config"
 	"github.com/lsrd/lsrd/daemon"
+	"github.com/lsrd/lsrd/internal/sdnotify"
 	"github.com/lsrd/lsrd/internal/version"
 )
 
@@ -62,7 +63,12 @@ func main() {
 	if path := os.Getenv("LSRD_CPU_PROFILE"); path != "" {
 		defer profileCPU(log, path, os.Getenv("LSRD_CPU_PROFILE_FOR"))()
 	}
-	d, err := daemon.New(cfg, daemon.Options{ConfigPath: *path, Log: log, LogLevel: level, Version: version.Of(stamped)})
+	notify := func(state string) {
+		if err := sdnotify.Notify(state); err != nil {
+			log.Warn("telling systemd", "state", state, "err", err)
+		}
+	}
+	d, err := daemon.New(cfg, daemon.Options{ConfigPath: *path, Log: log, LogLevel: level, Version: version.Of(stamped), Notify: notify})
 	if err != nil {
 		log.Error("lsrd cannot start", "err", err)
 		os.Exit(1)

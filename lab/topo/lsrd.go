@@ -46,6 +46,23 @@ func (r *Router) StartLSRD(yaml string) *LSRD {
 // StartLSRDWith is StartLSRD with environment variables (NAME=value) for
 // lsrd, e.g. LSRD_CPU_PROFILE.
 func (r *Router) StartLSRDWith(yaml string, env ...string) *LSRD {
+	r.lab.t.Helper()
+	var wrap []string
+	if len(env) > 0 {
+		wrap = append([]string{"env"}, env...)
+	}
+	return r.startLSRD(yaml, wrap)
+}
+
+// StartLSRDAs is StartLSRD with lsrd started through wrap, a command that
+// runs its arguments (setpriv with another user and capabilities, say).
+// lsrd's directory (configuration, control socket) is writable by anyone.
+func (r *Router) StartLSRDAs(yaml string, wrap ...string) *LSRD {
+	r.lab.t.Helper()
+	return r.startLSRD(yaml, wrap)
+}
+
+func (r *Router) startLSRD(yaml string, wrap []string) *LSRD {
 	t := r.lab.t
 	t.Helper()
 	bin, err := LSRDBinary()
@@ -53,6 +70,11 @@ func (r *Router) StartLSRDWith(yaml string, env ...string) *LSRD {
 		t.Fatalf("topo: %s: %v", r.Name, err)
 	}
 	dir := t.TempDir()
+	if len(wrap) > 0 && wrap[0] != "env" {
+		if err := os.Chmod(dir, 0o777); err != nil {
+			t.Fatalf("topo: %v", err)
+		}
+	}
 	l := &LSRD{r: r, Config: filepath.Join(dir, "lsrd.yaml"), Socket: filepath.Join(dir, "lsrd.sock"), Log: filepath.Join(dir, "lsrd.log")}
 	// Each lsrd gets its own control socket; the fixture must know where.
 	if strings.Contains(yaml, "\ncontrol:") || strings.HasPrefix(yaml, "control:") {
@@ -62,10 +84,7 @@ func (r *Router) StartLSRDWith(yaml string, env ...string) *LSRD {
 	if err := os.WriteFile(l.Config, []byte(yaml), 0o644); err != nil {
 		t.Fatalf("topo: %s: %v", r.Name, err)
 	}
-	args := []string{bin, "-config", l.Config}
-	if len(env) > 0 {
-		args = append(append([]string{"env"}, env...), args...)
-	}
+	args := append(wrap, bin, "-config", l.Config)
 	if l.proc, err = r.startProcess("lsrd", l.Log, args...); err != nil {
 		t.Fatalf("topo: %s: %v", r.Name, err)
 	}
