@@ -3,8 +3,6 @@ package api
 import (
 	"fmt"
 	"net/netip"
-
-	"github.com/lsrd/lsrd/oam"
 )
 
 // LSPPingRequest asks lsrd to send LSP pings (POST /v1/lsp/ping) or an LSP
@@ -65,7 +63,7 @@ type LSPPath struct {
 // LSPPingView is the answer: the path and one result per probe (per TTL
 // for traceroute).
 type LSPPingView struct {
-	FEC     netip.Prefix `json:"fec"`
-	Path    LSPPath      `json:"path"`
-	Results []oam.Result `json:"results"`
+	FEC     netip.Prefix    `json:"fec"`
+	Path    LSPPath         `json:"path"`
+	Results []LSPPingResult `json:"results"`
 }

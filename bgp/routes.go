@@ -9,24 +9,13 @@ import (
 	"slices"
 	"time"
 
+	ctlapi "github.com/lsrd/lsrd/api"
+
 	api "github.com/osrg/gobgp/v3/api"
 )
 
-// RouteInfo is one path in the BGP table, as "show bgp routes" lists it.
-type RouteInfo struct {
-	Prefix  netip.Prefix `json:"prefix"`
-	Family  string       `json:"family"`
-	NextHop netip.Addr   `json:"next_hop,omitzero"`
-	// Peer is the neighbour the path came from; zero for our own networks.
-	Peer      netip.Addr    `json:"peer,omitzero"`
-	Local     bool          `json:"local"` // one of our networks
-	Best      bool          `json:"best"`
-	ASPath    []uint32      `json:"as_path"`
-	LocalPref uint32        `json:"local_pref,omitempty"`
-	MED       uint32        `json:"med,omitempty"`
-	Labels    []uint32      `json:"labels,omitempty"` // labelled unicast
-	Age       time.Duration `json:"age_ns"`
-}
+// RouteInfo is api.BGPRoute, the control API's wire type.
+type RouteInfo = ctlapi.BGPRoute
 
 // familyNames are the families lsrd configures, in the order listed.
 var familyNames = []string{FamilyIPv4Unicast, FamilyIPv4LabeledUnicast, FamilyIPv6Unicast}

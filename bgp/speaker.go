@@ -11,6 +11,8 @@ import (
 	"sync/atomic"
 	"time"
 
+	ctlapi "github.com/lsrd/lsrd/api"
+
 	api "github.com/osrg/gobgp/v3/api"
 	"github.com/osrg/gobgp/v3/pkg/server"
 	"google.golang.org/protobuf/types/known/anypb"
@@ -427,25 +429,8 @@ func localPath(p netip.Prefix) (*api.Path, error) {
 	return &api.Path{Family: fam, Nlri: nlri, Pattrs: []*anypb.Any{origin, mp}}, nil
 }
 
-// NeighborInfo is one neighbour's state, for the control API.
-type NeighborInfo struct {
-	Address  netip.Addr    `json:"address"`
-	RemoteAS uint32        `json:"remote_as"`
-	State    string        `json:"state"`
-	Uptime   time.Duration `json:"uptime"`
-	Received uint64        `json:"received"`
-	Accepted uint64        `json:"accepted"`
-	// Families are the families configured; Import and Export the prefix
-	// lists (empty: everything).
-	Families []string `json:"families"`
-	Import   string   `json:"import,omitempty"`
-	Export   string   `json:"export,omitempty"`
-	// EndOfRIB is true once the neighbour sent the End-of-RIB marker
-	// (RFC 4724 section 2) for every family of the session since it came
-	// up. GoBGP sends it only where graceful restart was negotiated; other
-	// speakers (FRR) send it always.
-	EndOfRIB bool `json:"end_of_rib"`
-}
+// NeighborInfo is api.BGPNeighbor, the control API's wire type.
+type NeighborInfo = ctlapi.BGPNeighbor
 
 // Neighbors returns the neighbours' states, as GoBGP reports them.
 func (s *Speaker) Neighbors(ctx context.Context) ([]NeighborInfo, error) {

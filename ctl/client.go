@@ -1,7 +1,7 @@
 // Package ctl is lsrctl's side of lsrd's control API: a client for the HTTP
 // API on lsrd's Unix socket, the filters lsrctl's flags select, and the
-// tables lsrctl prints. It decodes the daemon's own types (ldp.NeighborInfo,
-// lib.Binding, api.TableView, rib.Route, ...) so that the CLI cannot drift
+// tables lsrctl prints. It decodes the daemon's own types (api.LDPNeighbor,
+// api.LDPBinding, api.TableView, api.Route, ...) so that the CLI cannot drift
 // from what lsrd sends.
 package ctl
 
@@ -11,12 +11,13 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"github.com/lsrd/lsrd/api"
 	"io"
 	"net"
 	"net/http"
 	"syscall"
 	"time"
+
+	"github.com/lsrd/lsrd/api"
 )
 
 // APIVersion is the control API version this client speaks.

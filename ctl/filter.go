@@ -9,11 +9,7 @@ import (
 	"strings"
 
 	"github.com/lsrd/lsrd/api"
-	"github.com/lsrd/lsrd/bgp"
 	"github.com/lsrd/lsrd/fib"
-	"github.com/lsrd/lsrd/ldp"
-	"github.com/lsrd/lsrd/ldp/lib"
-	"github.com/lsrd/lsrd/rib"
 )
 
 // Filter is what lsrctl's --peer, --fec and --label flags select; a zero
@@ -78,16 +74,16 @@ func (f Filter) matchLabel(l fib.Label) bool {
 }
 
 // BGPNeighbors keeps the BGP neighbour --peer names.
-func (f Filter) BGPNeighbors(ns []bgp.NeighborInfo) []bgp.NeighborInfo {
-	return slices.DeleteFunc(slices.Clone(ns), func(n bgp.NeighborInfo) bool {
+func (f Filter) BGPNeighbors(ns []api.BGPNeighbor) []api.BGPNeighbor {
+	return slices.DeleteFunc(slices.Clone(ns), func(n api.BGPNeighbor) bool {
 		return f.Peer.IsValid() && n.Address != f.Peer
 	})
 }
 
 // BGPRoutes keeps the paths --peer (the neighbour they came from), --fec and
 // --label (one of a labelled path's labels) select.
-func (f Filter) BGPRoutes(rs []bgp.RouteInfo) []bgp.RouteInfo {
-	return slices.DeleteFunc(slices.Clone(rs), func(r bgp.RouteInfo) bool {
+func (f Filter) BGPRoutes(rs []api.BGPRoute) []api.BGPRoute {
+	return slices.DeleteFunc(slices.Clone(rs), func(r api.BGPRoute) bool {
 		if f.Peer.IsValid() && r.Peer != f.Peer {
 			return true
 		}
@@ -99,8 +95,8 @@ func (f Filter) BGPRoutes(rs []bgp.RouteInfo) []bgp.RouteInfo {
 }
 
 // Neighbors keeps the neighbour --peer names.
-func (f Filter) Neighbors(ns []ldp.NeighborInfo) []ldp.NeighborInfo {
-	out := []ldp.NeighborInfo{}
+func (f Filter) Neighbors(ns []api.LDPNeighbor) []api.LDPNeighbor {
+	out := []api.LDPNeighbor{}
 	for _, n := range ns {
 		if !f.Peer.IsValid() || n.LSRID == f.Peer {
 			out = append(out, n)
@@ -113,14 +109,14 @@ func (f Filter) Neighbors(ns []ldp.NeighborInfo) []ldp.NeighborInfo {
 // neighbour's labels (and only FECs it advertised). With --label, a FEC whose
 // local label matches is kept whole; otherwise only the remote labels that
 // match are.
-func (f Filter) Bindings(bs []lib.Binding) []lib.Binding {
-	out := []lib.Binding{}
+func (f Filter) Bindings(bs []api.LDPBinding) []api.LDPBinding {
+	out := []api.LDPBinding{}
 	for _, b := range bs {
 		if !f.matchFEC(b.FEC.Prefix()) {
 			continue
 		}
 		localMatch := f.HasLabel && b.HasLocal && f.matchLabel(b.LocalLabel)
-		remote := []lib.RemoteBinding{}
+		remote := []api.LDPRemoteBinding{}
 		for _, r := range b.Remote {
 			if f.Peer.IsValid() && r.Peer != f.Peer {
 				continue
@@ -164,21 +160,21 @@ func (f Filter) Table(v api.TableView) api.TableView {
 }
 
 // Routes keeps the routes --fec selects.
-func (f Filter) Routes(rs []rib.Route) []rib.Route {
-	return slices.DeleteFunc(slices.Clone(rs), func(r rib.Route) bool { return !f.matchFEC(r.Prefix) })
+func (f Filter) Routes(rs []api.Route) []api.Route {
+	return slices.DeleteFunc(slices.Clone(rs), func(r api.Route) bool { return !f.matchFEC(r.Prefix) })
 }
 
-// DecodeRoutes decodes /v1/rib's data. rib.Source writes its name in JSON but
+// DecodeRoutes decodes /v1/rib's data. api.RouteSource writes its name in JSON but
 // cannot read it back, so the name is read here.
-func DecodeRoutes(raw json.RawMessage) ([]rib.Route, error) {
+func DecodeRoutes(raw json.RawMessage) ([]api.Route, error) {
 	var in []struct {
-		rib.Route
+		api.Route
 		Source string `json:"source"` // shadows Route.Source
 	}
 	if err := json.Unmarshal(raw, &in); err != nil {
 		return nil, fmt.Errorf("lsrd's answer to GET /v1/rib: %w", err)
 	}
-	out := make([]rib.Route, 0, len(in))
+	out := make([]api.Route, 0, len(in))
 	for _, r := range in {
 		src, ok := parseSource(r.Source)
 		if !ok {
@@ -190,8 +186,8 @@ func DecodeRoutes(raw json.RawMessage) ([]rib.Route, error) {
 	return out, nil
 }
 
-func parseSource(name string) (rib.Source, bool) {
-	for s := rib.Source(1); s != 0; s++ {
+func parseSource(name string) (api.RouteSource, bool) {
+	for s := api.RouteSource(1); s != 0; s++ {
 		if s.String() == name {
 			return s, true
 		}

@@ -8,7 +8,6 @@ import (
 
 	"github.com/lsrd/lsrd/api"
 	"github.com/lsrd/lsrd/lspping"
-	"github.com/lsrd/lsrd/oam"
 )
 
 // LSPPing writes "ping mpls": the path, one line per echo request, and a
@@ -72,14 +71,14 @@ func labelsText(ls []uint32) string {
 	return "[" + strings.Join(s, " ") + "]"
 }
 
-func resultText(r oam.Result) string {
+func resultText(r api.LSPPingResult) string {
 	if !r.Replied {
 		return "no reply: " + r.Error
 	}
 	return fmt.Sprintf("reply from %s: return code %d, %s, %s", r.From, r.ReturnCode, r.Meaning, r.RTT.Round(10*time.Microsecond))
 }
 
-func lost(rs []oam.Result) int {
+func lost(rs []api.LSPPingResult) int {
 	n := 0
 	for _, r := range rs {
 		if !r.Replied {

@@ -11,12 +11,7 @@ import (
 	"time"
 
 	"github.com/lsrd/lsrd/api"
-	"github.com/lsrd/lsrd/bgp"
 	"github.com/lsrd/lsrd/fib"
-	"github.com/lsrd/lsrd/ldp"
-	"github.com/lsrd/lsrd/ldp/lib"
-	"github.com/lsrd/lsrd/netlinkfib"
-	"github.com/lsrd/lsrd/rib"
 )
 
 // none is what a table shows for an absent value.
@@ -81,12 +76,12 @@ func addrOr(a netip.Addr, empty string) string {
 
 // Neighbors writes "show ldp neighbors": one line per neighbour, with the
 // uptime of OPERATIONAL sessions counted from now.
-func Neighbors(w io.Writer, ns []ldp.NeighborInfo, now time.Time) error {
+func Neighbors(w io.Writer, ns []api.LDPNeighbor, now time.Time) error {
 	tw := newTable(w)
 	row(tw, "LSR ID", "STATE", "ROLE", "TRANSPORT", "REMOTE", "UPTIME", "KEEPALIVE", "ADJ", "AUTH", "GR")
 	for _, n := range ns {
 		role, remote, uptime, ka := none, none, none, none
-		if n.State != ldp.NonExistent.String() {
+		if n.State != api.LDPNonExistent {
 			role = "passive"
 			if n.Active {
 				role = "active"
@@ -95,7 +90,7 @@ func Neighbors(w io.Writer, ns []ldp.NeighborInfo, now time.Time) error {
 		if n.Remote.IsValid() {
 			remote = n.Remote.String()
 		}
-		if n.State == ldp.Operational.String() && !n.Since.IsZero() {
+		if n.State == api.LDPOperational && !n.Since.IsZero() {
 			uptime = FormatUptime(now.Sub(n.Since))
 		}
 		if n.KeepAlive > 0 {
@@ -113,7 +108,7 @@ func Neighbors(w io.Writer, ns []ldp.NeighborInfo, now time.Time) error {
 // grColumn says whether the session negotiated graceful restart (RFC
 // 3478) and, while lsrd keeps a restarting neighbour's labels, how many are
 // stale and how long they have left.
-func grColumn(n ldp.NeighborInfo, now time.Time) string {
+func grColumn(n api.LDPNeighbor, now time.Time) string {
 	switch {
 	case n.GRHelper != "":
 		left := max(n.StaleUntil.Sub(now), 0).Round(time.Second)
@@ -126,7 +121,7 @@ func grColumn(n ldp.NeighborInfo, now time.Time) string {
 
 // Discovery writes "show ldp discovery": one line per Hello adjacency, link
 // adjacencies by interface, targeted ones by source address.
-func Discovery(w io.Writer, ns []ldp.NeighborInfo, now time.Time) error {
+func Discovery(w io.Writer, ns []api.LDPNeighbor, now time.Time) error {
 	tw := newTable(w)
 	row(tw, "NEIGHBOR", "TYPE", "SOURCE", "HOLD", "EXPIRES IN")
 	for _, n := range ns {
@@ -150,7 +145,7 @@ func Discovery(w io.Writer, ns []ldp.NeighborInfo, now time.Time) error {
 // Bindings writes "show ldp bindings" as FRR's "show mpls ldp binding": one
 // line per FEC and neighbour label, and a line with no neighbour for a FEC no
 // neighbour advertised.
-func Bindings(w io.Writer, bs []lib.Binding) error {
+func Bindings(w io.Writer, bs []api.LDPBinding) error {
 	tw := newTable(w)
 	row(tw, "FEC", "PEER", "LOCAL LABEL", "REMOTE LABEL", "IN USE")
 	for _, b := range bs {
@@ -241,7 +236,7 @@ func LFIB(w io.Writer, v api.TableView) error {
 
 // RIB writes "show rib": one line per route and next hop; connected routes
 // have no gateway.
-func RIB(w io.Writer, rs []rib.Route) error {
+func RIB(w io.Writer, rs []api.Route) error {
 	tw := newTable(w)
 	row(tw, "PREFIX", "SOURCE", "DISTANCE", "NEXT HOP", "INTERFACE")
 	for _, r := range rs {
@@ -256,7 +251,7 @@ func RIB(w io.Writer, rs []rib.Route) error {
 }
 
 // BGPNeighbors writes "show bgp neighbors": one line per neighbour.
-func BGPNeighbors(w io.Writer, ns []bgp.NeighborInfo) error {
+func BGPNeighbors(w io.Writer, ns []api.BGPNeighbor) error {
 	tw := newTable(w)
 	row(tw, "NEIGHBOR", "AS", "STATE", "UP", "RECEIVED", "ACCEPTED", "FAMILIES", "IMPORT", "EXPORT")
 	for _, n := range ns {
@@ -273,7 +268,7 @@ func BGPNeighbors(w io.Writer, ns []bgp.NeighborInfo) error {
 
 // BGPRoutes writes "show bgp routes": one line per path, the best marked
 // with "*"; our own networks come "from" local.
-func BGPRoutes(w io.Writer, rs []bgp.RouteInfo) error {
+func BGPRoutes(w io.Writer, rs []api.BGPRoute) error {
 	tw := newTable(w)
 	row(tw, "", "PREFIX", "FAMILY", "NEXT HOP", "FROM", "AS PATH", "LABELS", "AGE")
 	for _, r := range rs {
@@ -296,7 +291,7 @@ func BGPRoutes(w io.Writer, rs []bgp.RouteInfo) error {
 }
 
 // FIBStatus writes "show fib status" as "name: value" lines.
-func FIBStatus(w io.Writer, s netlinkfib.Status) error {
+func FIBStatus(w io.Writer, s api.FIBStatus) error {
 	tw := newTable(w)
 	row(tw, "label routes:", strconv.Itoa(s.Labels))
 	row(tw, "ip routes:", strconv.Itoa(s.Prefixes))
@@ -309,7 +304,7 @@ func FIBStatus(w io.Writer, s netlinkfib.Status) error {
 }
 
 // Stats writes "show ldp stats" as "name: value" lines.
-func Stats(w io.Writer, s lib.Stats) error {
+func Stats(w io.Writer, s api.LIBStats) error {
 	tw := newTable(w)
 	row(tw, "operational sessions:", strconv.Itoa(s.Peers))
 	row(tw, "FECs:", strconv.Itoa(s.FECs))

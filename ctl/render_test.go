@@ -1,11 +1,12 @@
 package ctl
 
 import (
-	"github.com/lsrd/lsrd/ldp/fec"
 	"net/netip"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/lsrd/lsrd/ldp/fec"
 
 	"github.com/lsrd/lsrd/api"
 	"github.com/lsrd/lsrd/fib"

@@ -4,70 +4,22 @@ import (
 	"net/netip"
 	"slices"
 	"strings"
-	"time"
 
+	"github.com/lsrd/lsrd/api"
 	"github.com/lsrd/lsrd/ldp/wire"
 )
 
-// NeighborInfo is one neighbour as operators see it ("show ldp neighbors"
-// and "show ldp discovery").
-type NeighborInfo struct {
-	LSRID     netip.Addr `json:"lsr_id"`
-	Transport netip.Addr `json:"transport_address"`
-	// State is the session's state (RFC 5036 section 2.5.4), NON EXISTENT
-	// when there is no session (yet).
-	State string `json:"state"`
-	// Since is when the session entered State; zero without a session.
-	Since     time.Time      `json:"since,omitzero"`
-	Active    bool           `json:"active"` // this LSR opened the session
-	KeepAlive time.Duration  `json:"keepalive_ns,omitempty"`
-	Remote    netip.AddrPort `json:"remote,omitzero"`
-	// MD5 is true when the session's connection is TCP-MD5 signed; a
-	// neighbour with a key never has a session without it.
-	MD5 bool `json:"md5"`
-	// GTSM is true when the session drops segments that arrive with a
-	// TTL below 255 (RFC 6720).
-	GTSM        bool            `json:"gtsm"`
-	Adjacencies []AdjacencyInfo `json:"adjacencies"`
-	// Synced is LDP-IGP synchronisation (RFC 5443) with this neighbour:
-	// the session is OPERATIONAL and the neighbour's initial labels are
-	// all in, as its End-of-LIB (RFC 5919) says; a neighbour that does
-	// not signal End-of-LIB is synced once OPERATIONAL.
-	Synced bool `json:"igp_sync"`
-
-	// GracefulRestart is true when the session (the current one, or the
-	// last OPERATIONAL one while this LSR helps the neighbour restart)
-	// negotiated RFC 3478: both sides sent the FT Session TLV.
-	// PeerReconnectTime and PeerRecoveryTime are the neighbour's FT
-	// Reconnect Timeout and Recovery Time.
-	GracefulRestart   bool          `json:"graceful_restart"`
-	PeerReconnectTime time.Duration `json:"peer_reconnect_ns,omitempty"`
-	PeerRecoveryTime  time.Duration `json:"peer_recovery_ns,omitempty"`
-	// GRHelper is "reconnect-wait" while this LSR keeps the labels of a
-	// neighbour whose session was lost, "recovering" once it is back and
-	// re-advertising, empty otherwise. StaleBindings counts its labels
-	// still stale; StaleUntil is when they are deleted if not refreshed.
-	GRHelper      string    `json:"gr_helper,omitempty"`
-	StaleBindings int       `json:"stale_bindings,omitempty"`
-	StaleUntil    time.Time `json:"stale_until,omitzero"`
-}
+// NeighborInfo is api.LDPNeighbor, the control API's wire type.
+type NeighborInfo = api.LDPNeighbor
 
 // Helper states of NeighborInfo.GRHelper.
 const (
-	GRReconnectWait = "reconnect-wait"
-	GRRecovering    = "recovering"
+	GRReconnectWait = api.GRReconnectWait
+	GRRecovering    = api.GRRecovering
 )
 
-// AdjacencyInfo is one Hello adjacency of a neighbour.
-type AdjacencyInfo struct {
-	Targeted  bool          `json:"targeted"`
-	Interface string        `json:"interface,omitempty"` // link adjacencies
-	Source    netip.Addr    `json:"source,omitzero"`     // the last hello's source address
-	Hold      time.Duration `json:"hold_ns"`
-	// Expires is when the adjacency ends without another Hello; zero when
-	// the hold time is infinite.
-	Expires time.Time `json:"expires,omitzero"`
-}
+// AdjacencyInfo is api.LDPAdjacency, the control API's wire type.
+type AdjacencyInfo = api.LDPAdjacency
 
 // Neighbors describes every known neighbour, sorted by LSR ID, with those
 // whose labels this LSR keeps for a graceful restart although no hello

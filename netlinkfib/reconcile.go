@@ -8,6 +8,8 @@ import (
 
 	"github.com/vishvananda/netlink/nl"
 	"golang.org/x/sys/unix"
+
+	"github.com/lsrd/lsrd/api"
 )
 
 // change is one kernel request, named by what it does and where its object
@@ -385,29 +387,8 @@ func routeItem(r prefixRoute) string {
 	return "prefix " + r.prefix.String() + " (nexthop " + strconv.FormatUint(uint64(r.nhid), 10) + ")"
 }
 
-// Status is a snapshot of what the FIB believes it has programmed.
-type Status struct {
-	Labels   int  `json:"labels"`   // MPLS label routes
-	Prefixes int  `json:"prefixes"` // IP routes
-	Nexthops int  `json:"nexthops"` // single nexthop objects
-	Groups   int  `json:"groups"`   // nexthop groups
-	Stale    bool `json:"stale"`
-	// Requests the last pass sent to the kernel: 0 when it found nothing
-	// to do, 1 for a relabel of an LSP however many prefixes use it.
-	LastPassRequests int `json:"last_pass_requests"`
-	// Requests sent to the kernel since start, every pass together.
-	Requests uint64 `json:"requests"`
-	// Time the last pass spent sending requests and reading the answers
-	// (the rest is reading the kernel and diffing).
-	LastPassKernelTime time.Duration `json:"last_pass_kernel_ns"`
-	// AwaitingSweep is true while a previous run's adopted routes are
-	// kept, until the parent declares convergence (SweepStale).
-	AwaitingSweep bool `json:"awaiting_sweep"`
-	// StaleRoutes counts the adopted label routes and IP routes the desired
-	// table does not want (yet): what the sweep would delete now. 0 once
-	// swept. (Not to be confused with Stale, about the FIB's cache.)
-	StaleRoutes int `json:"stale_routes"`
-}
+// Status is api.FIBStatus, the control API's wire type.
+type Status = api.FIBStatus
 
 // Status reports the cached view of lsrd's kernel state, for lsrctl and
 // metrics, as of the end of the last pass: it never waits for one.

@@ -12,6 +12,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/lsrd/lsrd/api"
 	"github.com/lsrd/lsrd/lspping"
 )
 
@@ -262,26 +263,11 @@ type Probe struct {
 	Timeout    time.Duration
 }
 
-// Result is the answer to one probe.
-type Result struct {
-	Seq        uint32             `json:"seq"`
-	TTL        uint8              `json:"ttl"`
-	Replied    bool               `json:"replied"`
-	From       netip.Addr         `json:"from,omitzero"`
-	RTT        time.Duration      `json:"rtt_ns,omitempty"`
-	ReturnCode lspping.ReturnCode `json:"return_code"`
-	Subcode    uint8              `json:"return_subcode"`
-	Meaning    string             `json:"meaning,omitempty"`
-	Downstream []ResultDownstream `json:"downstream,omitempty"`
-	Error      string             `json:"error,omitempty"`
-}
+// Result is api.LSPPingResult, the control API's wire type.
+type Result = api.LSPPingResult
 
-// ResultDownstream is one downstream a transit router reported.
-type ResultDownstream struct {
-	Address netip.Addr `json:"address"`
-	MTU     int        `json:"mtu"`
-	Labels  []uint32   `json:"labels"`
-}
+// ResultDownstream is api.LSPPingDownstream, the control API's wire type.
+type ResultDownstream = api.LSPPingDownstream
 
 // Send sends one echo request and waits for its reply or the timeout.
 func (s *Service) Send(ctx context.Context, p Probe) Result {

@@ -12,12 +12,8 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/lsrd/lsrd/api"
-	"github.com/lsrd/lsrd/bgp"
 	"github.com/lsrd/lsrd/ctl"
 	"github.com/lsrd/lsrd/internal/version"
-	"github.com/lsrd/lsrd/ldp"
-	"github.com/lsrd/lsrd/ldp/lib"
-	"github.com/lsrd/lsrd/netlinkfib"
 )
 
 // app is one lsrctl invocation: the command tree and the global flags.
@@ -203,8 +199,8 @@ func (a *app) emit(v any, table func(io.Writer) error) error {
 	return table(a.stdout)
 }
 
-func (a *app) neighbors(ctx context.Context, c *ctl.Client, f ctl.Filter) ([]ldp.NeighborInfo, error) {
-	var ns []ldp.NeighborInfo
+func (a *app) neighbors(ctx context.Context, c *ctl.Client, f ctl.Filter) ([]api.LDPNeighbor, error) {
+	var ns []api.LDPNeighbor
 	if _, err := c.GetInto(ctx, "/v1/ldp/neighbors", &ns); err != nil {
 		return nil, err
 	}
@@ -232,7 +228,7 @@ func (a *app) showDiscovery(ctx context.Context, c *ctl.Client, f ctl.Filter) er
 }
 
 func (a *app) showBindings(ctx context.Context, c *ctl.Client, f ctl.Filter) error {
-	var bs []lib.Binding
+	var bs []api.LDPBinding
 	if _, err := c.GetInto(ctx, "/v1/ldp/bindings", &bs); err != nil {
 		return err
 	}
@@ -249,7 +245,7 @@ func (a *app) showInterfaces(ctx context.Context, c *ctl.Client, _ ctl.Filter) e
 }
 
 func (a *app) showStats(ctx context.Context, c *ctl.Client, _ ctl.Filter) error {
-	var s lib.Stats
+	var s api.LIBStats
 	if _, err := c.GetInto(ctx, "/v1/ldp/stats", &s); err != nil {
 		return err
 	}
@@ -279,7 +275,7 @@ func (a *app) showRIB(ctx context.Context, c *ctl.Client, f ctl.Filter) error {
 }
 
 func (a *app) showFIBStatus(ctx context.Context, c *ctl.Client, _ ctl.Filter) error {
-	var s netlinkfib.Status
+	var s api.FIBStatus
 	if _, err := c.GetInto(ctx, "/v1/fib/status", &s); err != nil {
 		return err
 	}
@@ -287,7 +283,7 @@ func (a *app) showFIBStatus(ctx context.Context, c *ctl.Client, _ ctl.Filter) er
 }
 
 func (a *app) showBGPNeighbors(ctx context.Context, c *ctl.Client, f ctl.Filter) error {
-	var ns []bgp.NeighborInfo
+	var ns []api.BGPNeighbor
 	if _, err := c.GetInto(ctx, "/v1/bgp/neighbors", &ns); err != nil {
 		return err
 	}
@@ -299,7 +295,7 @@ func (a *app) showBGPNeighbors(ctx context.Context, c *ctl.Client, f ctl.Filter)
 }
 
 func (a *app) showBGPRoutes(ctx context.Context, c *ctl.Client, f ctl.Filter) error {
-	var rs []bgp.RouteInfo
+	var rs []api.BGPRoute
 	if _, err := c.GetInto(ctx, "/v1/bgp/routes", &rs); err != nil {
 		return err
 	}

@@ -3,7 +3,6 @@ package main
 import (
 	"encoding/json"
 	"fmt"
-	"github.com/lsrd/lsrd/ldp/fec"
 	"net"
 	"net/http"
 	"net/http/httptest"
@@ -11,6 +10,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/lsrd/lsrd/ldp/fec"
 
 	"github.com/lsrd/lsrd/api"
 	"github.com/lsrd/lsrd/fib"

@@ -32,8 +32,10 @@
 package lib
 
 import (
-	"github.com/lsrd/lsrd/ldp/fec"
 	"net/netip"
+
+	"github.com/lsrd/lsrd/api"
+	"github.com/lsrd/lsrd/ldp/fec"
 
 	"github.com/lsrd/lsrd/fib"
 	"github.com/lsrd/lsrd/ldp/wire"
@@ -87,51 +89,11 @@ type Outgoing struct {
 	Msg  wire.Message
 }
 
-// Binding is one FEC's labels, for operators (lsrctl show ldp bindings).
-type Binding struct {
-	FEC        fec.FEC         `json:"fec"`
-	LocalLabel fib.Label       `json:"local_label"` // 0 with HasLocal false when none is allocated
-	HasLocal   bool            `json:"has_local"`
-	Remote     []RemoteBinding `json:"remote"`
-}
+// Binding is api.LDPBinding, the control API's wire type.
+type Binding = api.LDPBinding
 
-// RemoteBinding is a label a neighbour advertised for a FEC, and whether it is
-// in use (the neighbour is the FEC's next hop).
-type RemoteBinding struct {
-	Peer  netip.Addr `json:"peer"`
-	Label fib.Label  `json:"label"`
-	InUse bool       `json:"in_use"`
-}
+// RemoteBinding is api.LDPRemoteBinding, the control API's wire type.
+type RemoteBinding = api.LDPRemoteBinding
 
-// Stats are the LIB's counters (lsrctl show ldp summary, metrics).
-type Stats struct {
-	// LabelsInUse counts allocated labels: bound to a FEC, or withdrawn
-	// and not yet released by every peer. LabelRange is the range size.
-	LabelsInUse int `json:"labels_in_use"`
-	LabelRange  int `json:"label_range"`
-	// AllocFailures counts FECs that found the range exhausted (once per
-	// episode); Starved is how many are waiting for a label now.
-	AllocFailures uint64 `json:"alloc_failures"`
-	Starved       int    `json:"starved"`
-	// FECs counts prefixes with a route that Config.Allocate accepted.
-	FECs int `json:"fecs"`
-	// LocalBindings counts FECs with a local label (allocated, or a null
-	// label where this LSR is the egress): "show ldp bindings" rows with a
-	// local label.
-	LocalBindings int `json:"local_bindings"`
-	// RemoteBindings counts labels neighbours advertised (used or not).
-	RemoteBindings int `json:"remote_bindings"`
-	// Withdrawn counts mappings withdrawn from a peer and not yet released.
-	Withdrawn int `json:"withdrawn"`
-	// Peers counts operational sessions.
-	Peers int `json:"peers"`
-	// UnroutedRefused counts mappings for FECs without a route released at
-	// once because their peer had Config.MaxUnroutedPerPeer of them.
-	UnroutedRefused uint64 `json:"unrouted_refused"`
-	// StaleBindings counts neighbours' labels kept, marked stale, for a
-	// graceful restart (RFC 3478): counted in RemoteBindings too.
-	StaleBindings int `json:"stale_bindings"`
-	// SeededLabels counts labels still kept for FECs of the previous run
-	// (Config.Seed) that have not reappeared: counted in LabelsInUse.
-	SeededLabels int `json:"seeded_labels"`
-}
+// Stats is api.LIBStats, the control API's wire type.
+type Stats = api.LIBStats
