@@ -1,5 +1,5 @@
 # Developer entry points. The scripts install what is missing (as root).
-.PHONY: build test unit lab-test bench demo lint clean
+.PHONY: build test unit lab-test bench demo lint package clean
 
 build:
 	go build -o bin/ ./cmd/... ./lab/cmd/lab
@@ -22,5 +22,8 @@ bench:
 demo:
 	bash scripts/demo
 
+package:
+	bash scripts/package
+
 clean:
-	rm -rf bin .lab/runs .lab/initramfs
+	rm -rf bin dist .lab/runs .lab/initramfs
