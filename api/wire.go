@@ -26,10 +26,24 @@ type LDPNeighbor struct {
 	// when there is no session (yet).
 	State string `json:"state"`
 	// Since is when the session entered State; zero without a session.
-	Since     time.Time      `json:"since,omitzero"`
-	Active    bool           `json:"active"` // this LSR opened the session
-	KeepAlive time.Duration  `json:"keepalive_ns,omitempty"`
-	Remote    netip.AddrPort `json:"remote,omitzero"`
+	Since  time.Time `json:"since,omitzero"`
+	Active bool      `json:"active"` // this LSR opened the session
+	// KeepAlive is the negotiated KeepAlive Time (RFC 5036 section 3.5.3):
+	// the session's hold time. KeepaliveInterval is how often this LSR
+	// sends a KeepAlive when it has nothing else to send (a third of it).
+	KeepAlive         time.Duration  `json:"keepalive_ns,omitempty"`
+	KeepaliveInterval time.Duration  `json:"keepalive_interval_ns,omitempty"`
+	Remote            netip.AddrPort `json:"remote,omitzero"`
+	// ProtocolVersion and MaxPDU are the session's negotiated parameters;
+	// Capabilities the neighbour announced (RFC 5561), by name.
+	ProtocolVersion int      `json:"protocol_version,omitempty"`
+	MaxPDU          int      `json:"max_pdu,omitempty"`
+	Capabilities    []string `json:"capabilities,omitempty"`
+	// MessagesSent and MessagesReceived count the session messages
+	// exchanged with the neighbour since lsrd started, every session
+	// together (hellos received included).
+	MessagesSent     uint64 `json:"messages_sent"`
+	MessagesReceived uint64 `json:"messages_received"`
 	// MD5 is true when the session's connection is TCP-MD5 signed; a
 	// neighbour with a key never has a session without it.
 	MD5 bool `json:"md5"`

@@ -78,7 +78,7 @@ func addrOr(a netip.Addr, empty string) string {
 // uptime of OPERATIONAL sessions counted from now.
 func Neighbors(w io.Writer, ns []api.LDPNeighbor, now time.Time) error {
 	tw := newTable(w)
-	row(tw, "LSR ID", "STATE", "ROLE", "TRANSPORT", "REMOTE", "UPTIME", "KEEPALIVE", "ADJ", "AUTH", "GR")
+	row(tw, "LSR ID", "STATE", "ROLE", "TRANSPORT", "REMOTE", "UPTIME", "HOLD", "ADJ", "AUTH", "GR")
 	for _, n := range ns {
 		role, remote, uptime, ka := none, none, none, none
 		if n.State != api.LDPNonExistent {
@@ -315,4 +315,67 @@ func Stats(w io.Writer, s api.LIBStats) error {
 	row(tw, "FECs waiting for a label:", strconv.Itoa(s.Starved))
 	row(tw, "allocation failures:", strconv.FormatUint(s.AllocFailures, 10))
 	return tw.Flush()
+}
+
+// NeighborDetail writes "show ldp neighbors --detail": one block per
+// neighbour with everything lsrd knows of its session, as vtysh's "show
+// mpls ldp neighbor detail" and ldpctl's "show neighbor detail" give it.
+func NeighborDetail(w io.Writer, ns []api.LDPNeighbor, now time.Time) error {
+	for i, n := range ns {
+		if i > 0 {
+			fmt.Fprintln(w)
+		}
+		fmt.Fprintf(w, "Peer LDP identifier: %s:0\n", n.LSRID)
+		fmt.Fprintf(w, "  Session state: %s", n.State)
+		if !n.Since.IsZero() {
+			fmt.Fprintf(w, " for %s", FormatUptime(now.Sub(n.Since)))
+		}
+		if n.State != api.LDPNonExistent {
+			role := "passive (the neighbour opened the connection)"
+			if n.Active {
+				role = "active (this LSR opened the connection)"
+			}
+			fmt.Fprintf(w, ", %s", role)
+		}
+		fmt.Fprintln(w)
+		fmt.Fprintf(w, "  Transport address: %s; TCP connection with %s\n", addrOr(n.Transport, none), addrPortOr(n.Remote))
+		auth := "none"
+		if n.MD5 {
+			auth = "TCP-MD5"
+		}
+		fmt.Fprintf(w, "  Authentication: %s; GTSM (TTL 255): %s\n", auth, yesNo(n.GTSM))
+		if n.KeepAlive > 0 {
+			fmt.Fprintf(w, "  KeepAlive time (hold): %s, KeepAlives sent every %s; protocol version %d, max PDU %d\n",
+				n.KeepAlive, n.KeepaliveInterval, n.ProtocolVersion, n.MaxPDU)
+		}
+		if len(n.Capabilities) > 0 {
+			fmt.Fprintf(w, "  Capabilities: %s\n", strings.Join(n.Capabilities, ", "))
+		}
+		fmt.Fprintf(w, "  Messages: %d sent, %d received; IGP sync: %s\n", n.MessagesSent, n.MessagesReceived, yesNo(n.Synced))
+		if n.GracefulRestart {
+			fmt.Fprintf(w, "  Graceful restart: negotiated; neighbour's reconnect %s, recovery %s\n", n.PeerReconnectTime, n.PeerRecoveryTime)
+		}
+		if n.GRHelper != "" {
+			fmt.Fprintf(w, "  Helping a restart: %s, %d stale labels until %s\n", n.GRHelper, n.StaleBindings, n.StaleUntil.Format(time.RFC3339))
+		}
+		for _, a := range n.Adjacencies {
+			kind := "link " + a.Interface
+			if a.Targeted {
+				kind = "targeted"
+			}
+			left := "never expires"
+			if !a.Expires.IsZero() {
+				left = fmt.Sprintf("hold %s, expires in %s", a.Hold, max(a.Expires.Sub(now), 0).Round(time.Second))
+			}
+			fmt.Fprintf(w, "  Adjacency: %s from %s, %s\n", kind, addrOr(a.Source, none), left)
+		}
+	}
+	return nil
+}
+
+func addrPortOr(a netip.AddrPort) string {
+	if !a.IsValid() {
+		return none
+	}
+	return a.String()
 }

@@ -101,11 +101,11 @@ func TestNeighborsTable(t *testing.T) {
 		t.Fatal(err)
 	}
 	golden(t, "neighbors", b.String(), `
-LSR ID   STATE         ROLE     TRANSPORT  REMOTE         UPTIME    KEEPALIVE  ADJ  AUTH  GR
-2.2.2.2  OPERATIONAL   passive  2.2.2.2    2.2.2.2:40123  01:02:03  180s       2    md5   yes
-3.3.3.3  OPENSENT      active   3.3.3.3    3.3.3.3:646    -         -          1    -     -
-4.4.4.4  NON EXISTENT  -        4.4.4.4    -              -         -          1    -     -
-5.5.5.5  NON EXISTENT  -        -          -              -         -          0    -     reconnect-wait 12 stale 1m40s
+LSR ID   STATE         ROLE     TRANSPORT  REMOTE         UPTIME    HOLD  ADJ  AUTH  GR
+2.2.2.2  OPERATIONAL   passive  2.2.2.2    2.2.2.2:40123  01:02:03  180s  2    md5   yes
+3.3.3.3  OPENSENT      active   3.3.3.3    3.3.3.3:646    -         -     1    -     -
+4.4.4.4  NON EXISTENT  -        4.4.4.4    -              -         -     1    -     -
+5.5.5.5  NON EXISTENT  -        -          -              -         -     0    -     reconnect-wait 12 stale 1m40s
 `)
 }
 
@@ -199,4 +199,26 @@ func TestFormatUptime(t *testing.T) {
 			t.Errorf("FormatUptime(%v) = %q, want %q", d, got, want)
 		}
 	}
+}
+
+func TestNeighborDetail(t *testing.T) {
+	ns := []api.LDPNeighbor{{LSRID: addr("2.2.2.2"), Transport: addr("2.2.2.2"), State: api.LDPOperational,
+		Since: now.Add(-time.Hour), Active: true, Remote: netip.MustParseAddrPort("2.2.2.2:646"), MD5: true, GTSM: true,
+		KeepAlive: 180 * time.Second, KeepaliveInterval: 60 * time.Second, ProtocolVersion: 1, MaxPDU: 4096,
+		Capabilities: []string{"Typed Wildcard FEC Capability"}, MessagesSent: 12, MessagesReceived: 34, Synced: true,
+		Adjacencies: []api.LDPAdjacency{{Interface: "zt0", Source: addr("10.1.0.2"), Hold: 15 * time.Second, Expires: now.Add(12 * time.Second)}}}}
+	var b strings.Builder
+	if err := NeighborDetail(&b, ns, now); err != nil {
+		t.Fatal(err)
+	}
+	golden(t, "neighbor detail", b.String(), `
+Peer LDP identifier: 2.2.2.2:0
+  Session state: OPERATIONAL for 01:00:00, active (this LSR opened the connection)
+  Transport address: 2.2.2.2; TCP connection with 2.2.2.2:646
+  Authentication: TCP-MD5; GTSM (TTL 255): yes
+  KeepAlive time (hold): 3m0s, KeepAlives sent every 1m0s; protocol version 1, max PDU 4096
+  Capabilities: Typed Wildcard FEC Capability
+  Messages: 12 sent, 34 received; IGP sync: yes
+  Adjacency: link zt0 from 10.1.0.2, hold 15s, expires in 12s
+`)
 }

@@ -51,11 +51,26 @@ func (e *Engine) Neighbors() []NeighborInfo {
 			ni.MD5 = s.authenticated
 			ni.GTSM = s.gtsm
 			if s.state == Operational {
-				ni.KeepAlive = s.keepAlive
+				ni.KeepAlive, ni.KeepaliveInterval = s.keepAlive, s.keepAlive/3
+				ni.ProtocolVersion, ni.MaxPDU = wire.Version, s.maxPDU
+				for t, on := range s.peerCaps {
+					if on {
+						ni.Capabilities = append(ni.Capabilities, t.String())
+					}
+				}
+				slices.Sort(ni.Capabilities)
 				ni.Synced = s.eolReceived || !s.peerCaps[wire.TLVUnrecognizedNotifCap]
 			}
 		}
 		e.grInfo(&ni, n.sess)
+		if c := e.counts.peers[n.id]; c != nil {
+			for _, v := range c.Sent {
+				ni.MessagesSent += v
+			}
+			for _, v := range c.Received {
+				ni.MessagesReceived += v
+			}
+		}
 		for _, a := range n.adjs {
 			ni.Adjacencies = append(ni.Adjacencies, AdjacencyInfo{
 				Targeted: a.key.targeted, Interface: a.key.ifname, Source: a.source,

@@ -23,6 +23,7 @@ type app struct {
 	socket, output string
 	timeout        time.Duration
 	peer, fec      string
+	detail         bool
 	label          string
 	// ran is set once cobra accepted the command line: an error after that
 	// comes from lsrd or the connection (exit 1), before it from usage (2).
@@ -71,6 +72,7 @@ func newApp(stdout, stderr io.Writer) *app {
 	neighbors := a.leaf("neighbors", "LDP neighbours and their sessions", a.showNeighbors)
 	neighbors.Aliases = []string{"neighbor", "neighbours"}
 	neighbors.Flags().StringVar(&a.peer, "peer", "", "only the neighbour with this LSR ID")
+	neighbors.Flags().BoolVar(&a.detail, "detail", false, "everything about each session: endpoints, authentication, timers, parameters, capabilities, messages, adjacencies")
 	discovery := a.leaf("discovery", "LDP Hello adjacencies", a.showDiscovery)
 	discovery.Flags().StringVar(&a.peer, "peer", "", "only the adjacencies of the neighbour with this LSR ID")
 	bindings := a.leaf("bindings", "label bindings (the LIB)", a.showBindings)
@@ -215,6 +217,9 @@ func (a *app) showNeighbors(ctx context.Context, c *ctl.Client, f ctl.Filter) er
 	ns, err := a.neighbors(ctx, c, f)
 	if err != nil {
 		return err
+	}
+	if a.detail {
+		return a.emit(ns, func(w io.Writer) error { return ctl.NeighborDetail(w, ns, a.now()) })
 	}
 	return a.emit(ns, func(w io.Writer) error { return ctl.Neighbors(w, ns, a.now()) })
 }

@@ -90,8 +90,8 @@ func TestCommands(t *testing.T) {
 		stderr string
 	}{
 		{[]string{"show", "ldp", "neighbors"}, 0, `
-LSR ID   STATE     ROLE    TRANSPORT  REMOTE       UPTIME  KEEPALIVE  ADJ  AUTH  GR
-2.2.2.2  OPENSENT  active  2.2.2.2    2.2.2.2:646  -       -          1    -     -
+LSR ID   STATE     ROLE    TRANSPORT  REMOTE       UPTIME  HOLD  ADJ  AUTH  GR
+2.2.2.2  OPENSENT  active  2.2.2.2    2.2.2.2:646  -       -     1    -     -
 `, ""},
 		{[]string{"show", "ldp", "bindings", "--label", "imp-null"}, 0, `
 FEC         PEER     LOCAL LABEL  REMOTE LABEL  IN USE
