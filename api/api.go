@@ -81,3 +81,10 @@ type VersionView struct {
 type LogLevel struct {
 	Level string `json:"level"`
 }
+
+// RunningConfig is GET /v1/config: the configuration lsrd runs, defaults
+// filled in and passwords redacted, as YAML.
+type RunningConfig struct {
+	Path string `json:"path"`
+	YAML string `json:"yaml"`
+}

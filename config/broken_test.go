@@ -93,3 +93,43 @@ func TestExampleListsEveryKey(t *testing.T) {
 		t.Errorf("docs/examples/lsrd.yaml lacks %s", strings.Join(missing, ", "))
 	}
 }
+
+// The running configuration as lsrctl shows it reads back as the same
+// configuration, and no password is in it.
+func TestRedactedRoundTrip(t *testing.T) {
+	c, err := Parse("lsrd.yaml", []byte(`router-id: 1.1.1.1
+ldp:
+  interfaces:
+    - name: eth0
+  neighbors:
+    - lsr-id: 2.2.2.2
+      password: s3cret
+bgp:
+  as: 65001
+  neighbors:
+    - address: 10.0.0.2
+      remote-as: 65002
+      password: hunter2
+`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := c.Redacted()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if strings.Contains(string(b), "s3cret") || strings.Contains(string(b), "hunter2") || !strings.Contains(string(b), "<redacted>") {
+		t.Fatalf("passwords in the running configuration:\n%s", b)
+	}
+	back, err := Parse("running.yaml", b)
+	if err != nil {
+		t.Fatalf("the running configuration does not parse: %v\n%s", err, b)
+	}
+	again, err := back.Redacted()
+	if err != nil || string(again) != string(b) {
+		t.Errorf("the running configuration read back shows differently (%v):\n%s\n---\n%s", err, b, again)
+	}
+	if back.LDP.Timers != c.LDP.Timers || back.BGP.Neighbors[0].Address != c.BGP.Neighbors[0].Address || back.LDP.Interfaces[0].Name != c.LDP.Interfaces[0].Name {
+		t.Errorf("values differ after the round trip")
+	}
+}

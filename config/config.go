@@ -13,6 +13,7 @@ import (
 	"net/netip"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"time"
 
@@ -192,6 +193,9 @@ func (d *Duration) UnmarshalYAML(n *yaml.Node) error {
 
 // Std returns the duration as a time.Duration.
 func (d Duration) Std() time.Duration { return time.Duration(d) }
+
+// MarshalYAML writes the duration as the configuration does ("5s").
+func (d Duration) MarshalYAML() (any, error) { return time.Duration(d).String(), nil }
 
 // Load reads and validates the file at path.
 func Load(path string) (*Config, error) {
@@ -441,4 +445,27 @@ func (c *Config) validate() error {
 		return c.BGP.validate()
 	}
 	return nil
+}
+
+// Redacted returns the configuration as YAML, as lsrd runs it (defaults
+// filled in), with every password replaced: "lsrctl show running-config".
+func (c *Config) Redacted() ([]byte, error) {
+	cp := *c
+	cp.LDP.Neighbors = slices.Clone(c.LDP.Neighbors)
+	for i := range cp.LDP.Neighbors {
+		if cp.LDP.Neighbors[i].Password != "" {
+			cp.LDP.Neighbors[i].Password = "<redacted>"
+		}
+	}
+	if c.BGP != nil {
+		b := *c.BGP
+		b.Neighbors = slices.Clone(c.BGP.Neighbors)
+		for i := range b.Neighbors {
+			if b.Neighbors[i].Password != "" {
+				b.Neighbors[i].Password = "<redacted>"
+			}
+		}
+		cp.BGP = &b
+	}
+	return yaml.Marshal(&cp)
 }

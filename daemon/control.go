@@ -130,6 +130,14 @@ func (d *Daemon) controlMux() *http.ServeMux {
 	})
 	mux.HandleFunc("POST /v1/lsp/ping", d.handleLSPPing(false))
 	mux.HandleFunc("POST /v1/lsp/traceroute", d.handleLSPPing(true))
+	mux.HandleFunc("GET /v1/config", func(w http.ResponseWriter, r *http.Request) {
+		var b []byte
+		var err error
+		if cerr := d.call(r.Context(), func() { b, err = d.cfg.Redacted() }); cerr != nil {
+			err = cerr
+		}
+		reply(w, api.RunningConfig{Path: d.opt.ConfigPath, YAML: string(b)}, err)
+	})
 	mux.HandleFunc("GET /v1/version", func(w http.ResponseWriter, r *http.Request) {
 		reply(w, api.VersionView{Version: d.opt.Version, GoVersion: runtime.Version(), Started: d.started}, nil)
 	})

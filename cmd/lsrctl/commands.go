@@ -91,6 +91,7 @@ func newApp(stdout, stderr io.Writer) *app {
 	rib.Flags().StringVar(&a.fec, "fec", "", "only routes for this prefix or containing it")
 	show.AddCommand(lfib, rib)
 	a.addZeroTier(root, show)
+	show.AddCommand(a.leaf("running-config", "the configuration lsrd runs: defaults filled in, passwords redacted", a.showRunningConfig))
 	a.addLSPPing(root)
 	showFIB.AddCommand(a.leaf("status", "what the kernel FIB layer has programmed", a.showFIBStatus))
 	showBGP := group("bgp", "Show the BGP speaker's neighbours and routes")
@@ -383,6 +384,17 @@ func (a *app) logLevel(cmd *cobra.Command, args []string) error {
 	}
 	return a.emit(v, func(w io.Writer) error {
 		_, err := fmt.Fprintln(w, "log level:", v.Level)
+		return err
+	})
+}
+
+func (a *app) showRunningConfig(ctx context.Context, c *ctl.Client, _ ctl.Filter) error {
+	var v api.RunningConfig
+	if _, err := c.GetInto(ctx, "/v1/config", &v); err != nil {
+		return err
+	}
+	return a.emit(v, func(w io.Writer) error {
+		_, err := fmt.Fprintf(w, "# %s, as lsrd runs it (defaults filled in, passwords redacted)\n%s", v.Path, v.YAML)
 		return err
 	})
 }

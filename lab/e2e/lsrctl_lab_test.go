@@ -266,6 +266,16 @@ func TestLsrctl(t *testing.T) {
 		if out := lsrctlIn(t, bin, r1, l1, "reload").ok(t, "reload"); !strings.Contains(out, "reloaded") {
 			t.Errorf("reload: %q", out)
 		}
+		out = lsrctlIn(t, bin, r1, l1, "show", "running-config").ok(t, "show running-config")
+		if !strings.Contains(out, "router-id: 1.1.1.1") || !strings.Contains(out, "hello-interval: ") || !strings.Contains(out, "- name: "+if1) {
+			t.Errorf("show running-config:\n%s", out)
+		}
+		out = lsrctlIn(t, bin, r1, l1, "show", "ldp", "neighbors", "--detail").ok(t, "show ldp neighbors --detail")
+		if !strings.Contains(out, "Peer LDP identifier: 2.2.2.2:0") || !strings.Contains(out, "protocol version 1, max PDU 4096") ||
+			!strings.Contains(out, "Adjacency: link "+if1+" from 10.1.0.2") {
+			t.Errorf("show ldp neighbors --detail:\n%s", out)
+		}
+		t.Logf("r1# lsrctl show ldp neighbors --detail\n%s", out)
 	})
 
 	t.Run("clear", func(t *testing.T) {
