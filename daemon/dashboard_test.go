@@ -120,6 +120,7 @@ func populatedSnapshot() metrics.Snapshot {
 	return metrics.Snapshot{
 		Time: now,
 		Neighbors: []ldp.NeighborInfo{{LSRID: a("2.2.2.2"), State: "OPERATIONAL", Since: now.Add(-time.Minute),
+			KeepAlive: 180 * time.Second, KeepaliveInterval: time.Minute, MaxPDU: 4096, ProtocolVersion: 1,
 			Adjacencies: []ldp.AdjacencyInfo{{Interface: "zt0"}}}},
 		Counters: ldp.Counters{
 			Peers: []ldp.PeerCounters{{LSRID: a("2.2.2.2"), Flaps: 1,

@@ -103,7 +103,18 @@ var (
 	securityDesc = desc("ldp_security_events_total",
 		"Sessions and hellos that failed or were dropped for TCP-MD5 or GTSM, by event: md5-no-answer (a signed dial failed: the neighbour's key differs or it has none), md5-unsigned-connection (an unsigned connection from a neighbour with a key, closed), md5-no-session (no session from a neighbour with a key 30s after discovery), gtsm-hello-ttl (a link hello with TTL below 255 dropped).", "event")
 
-	stateDescs = []*prometheus.Desc{sessionStateDesc, sessionsDesc, stateSecondsDesc, flapsDesc, adjacenciesDesc,
+	// Session parameters (MPLS-LDP-STD-MIB, RFC 3815: mplsLdpSessionKeepAliveHoldTimeRem's
+	// negotiated hold, mplsLdpSessionProtocolVersion, mplsLdpSessionMaxPduLength).
+	sessionHoldDesc = desc("ldp_session_hold_seconds",
+		"The negotiated KeepAlive Time (hold time) of an OPERATIONAL session.", "peer")
+	sessionKeepaliveDesc = desc("ldp_session_keepalive_interval_seconds",
+		"How often this LSR sends a KeepAlive on an OPERATIONAL session with nothing else to send.", "peer")
+	sessionMaxPDUDesc = desc("ldp_session_max_pdu_bytes",
+		"The negotiated maximum PDU length of an OPERATIONAL session.", "peer")
+	sessionVersionDesc = desc("ldp_session_protocol_version",
+		"The LDP protocol version of an OPERATIONAL session.", "peer")
+
+	stateDescs = []*prometheus.Desc{sessionHoldDesc, sessionKeepaliveDesc, sessionMaxPDUDesc, sessionVersionDesc, sessionStateDesc, sessionsDesc, stateSecondsDesc, flapsDesc, adjacenciesDesc,
 		hellosDesc, messagesDesc, notificationsDesc, bindingsDesc, labelsInUseDesc, labelRangeDesc,
 		allocFailuresDesc, fecsDesc, starvedDesc, staleBindingsDesc, lfibDesc, ftnDesc, kernelObjectsDesc, kernelStaleDesc,
 		kernelStaleRoutesDesc, kernelAwaitingSweepDesc, ribRoutesDesc,
@@ -178,6 +189,12 @@ func (c stateCollector) Collect(ch chan<- prometheus.Metric) {
 		}
 		if !n.Since.IsZero() {
 			gauge(stateSecondsDesc, max(0, s.Time.Sub(n.Since).Seconds()), peer)
+		}
+		if n.KeepAlive > 0 {
+			gauge(sessionHoldDesc, n.KeepAlive.Seconds(), peer)
+			gauge(sessionKeepaliveDesc, n.KeepaliveInterval.Seconds(), peer)
+			gauge(sessionMaxPDUDesc, float64(n.MaxPDU), peer)
+			gauge(sessionVersionDesc, float64(n.ProtocolVersion), peer)
 		}
 	}
 	for _, l := range []ldp.Limit{ldp.LimitInterfaceAdjacencies, ldp.LimitNeighbors, ldp.LimitPendingConnections, ldp.LimitInitTimeout, ldp.LimitUnroutedLabels} {

@@ -30,6 +30,7 @@ func testSnapshot() Snapshot {
 		Time: t1,
 		Neighbors: []ldp.NeighborInfo{
 			{LSRID: a("2.2.2.2"), State: "OPERATIONAL", Since: t1.Add(-90 * time.Second),
+				KeepAlive: 180 * time.Second, KeepaliveInterval: 60 * time.Second, MaxPDU: 4096, ProtocolVersion: 1,
 				Adjacencies: []ldp.AdjacencyInfo{{Interface: "zt0"}, {Targeted: true, Source: a("2.2.2.2")}}},
 			{LSRID: a("4.4.4.4"), State: "OPENSENT", Since: t1.Add(-2 * time.Second),
 				Adjacencies: []ldp.AdjacencyInfo{{Interface: "zt0"}}},
