@@ -73,23 +73,7 @@ func TestDashboardUsesExportedMetrics(t *testing.T) {
 // their base name and their _bucket, _sum and _count series.
 func exportedNames(t *testing.T) map[string]bool {
 	t.Helper()
-	m := newMetricSet("test", time.Now())
-	m.kernel.Operation("label_add", "ok", time.Millisecond)
-	m.kernel.Resync()
-	m.kernel.Error("refused")
-	m.reloads.Record(nil, time.Now())
-
-	sp, err := bgp.New(bgp.Config{AS: 65001, RouterID: netip.MustParseAddr("1.1.1.1"), ListenPort: -1,
-		Neighbors: []bgp.Neighbor{{Address: netip.MustParseAddr("192.0.2.1"), RemoteAS: 65002}}}, nil, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := sp.Start(context.Background()); err != nil {
-		t.Fatal(err)
-	}
-	defer sp.Stop()
-	m.export(func(context.Context) (metrics.Snapshot, error) { return populatedSnapshot(), nil }, sp)
-
+	m := populatedMetricSet(t)
 	mfs, err := m.reg.Gather()
 	if err != nil {
 		t.Fatal(err)
@@ -333,20 +317,7 @@ func TestPromQLMetricNames(t *testing.T) {
 // Every family lsrd exports passes Prometheus's linter (promtool check
 // metrics runs the same rules), populated as in exportedNames.
 func TestMetricsLint(t *testing.T) {
-	m := newMetricSet("test", time.Now())
-	m.kernel.Operation("label_add", "ok", time.Millisecond)
-	m.kernel.Error("refused")
-	m.reloads.Record(nil, time.Now())
-	sp, err := bgp.New(bgp.Config{AS: 65001, RouterID: netip.MustParseAddr("1.1.1.1"), ListenPort: -1,
-		Neighbors: []bgp.Neighbor{{Address: netip.MustParseAddr("192.0.2.1"), RemoteAS: 65002}}}, nil, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := sp.Start(context.Background()); err != nil {
-		t.Fatal(err)
-	}
-	defer sp.Stop()
-	m.export(func(context.Context) (metrics.Snapshot, error) { return populatedSnapshot(), nil }, sp)
+	m := populatedMetricSet(t)
 	m.reg.MustRegister(metrics.NewZeroTierCollector(func() api.ZeroTierView {
 		return api.ZeroTierView{Enabled: true, Reachable: true, Node: &api.ZeroTierNode{PlanetWorldID: 1, PlanetExpected: true},
 			Networks: []api.ZeroTierNetworkView{{ID: "8056c2e21c123456", Status: "OK", Device: "ztmjfnbvsk", MTU: 2800,
@@ -360,4 +331,27 @@ func TestMetricsLint(t *testing.T) {
 	for _, p := range problems {
 		t.Errorf("%s: %s", p.Metric, p.Text)
 	}
+}
+
+// populatedMetricSet is lsrd's metric set with every family given samples:
+// kernel operations, a reload, a BGP speaker with a neighbour (stopped when
+// the test ends) and a populated snapshot.
+func populatedMetricSet(t *testing.T) *metricSet {
+	t.Helper()
+	m := newMetricSet("test", time.Now())
+	m.kernel.Operation("label_add", "ok", time.Millisecond)
+	m.kernel.Resync()
+	m.kernel.Error("refused")
+	m.reloads.Record(nil, time.Now())
+	sp, err := bgp.New(bgp.Config{AS: 65001, RouterID: netip.MustParseAddr("1.1.1.1"), ListenPort: -1,
+		Neighbors: []bgp.Neighbor{{Address: netip.MustParseAddr("192.0.2.1"), RemoteAS: 65002}}}, nil, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := sp.Start(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(sp.Stop)
+	m.export(func(context.Context) (metrics.Snapshot, error) { return populatedSnapshot(), nil }, sp)
+	return m
 }
