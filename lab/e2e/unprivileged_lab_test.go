@@ -24,10 +24,7 @@ func TestLSRDUnprivileged(t *testing.T) {
 	if1, if2 := lab.Link(r1, r2, "10.1.0.1/24", "10.1.0.2/24")
 	r1.AddLoopback("1.1.1.1/32")
 	r2.AddLoopback("2.2.2.2/32")
-	dir := t.TempDir()
-	if err := os.Chmod(dir, 0o777); err != nil {
-		t.Fatal(err)
-	}
+	dir := topo.OpenDir(t)
 	const caps = "+net_admin,+net_bind_service,+net_raw"
 	l1 := r1.StartLSRDAs(fmt.Sprintf("router-id: 1.1.1.1\nldp:\n  interfaces:\n    - name: %s\n  graceful-restart:\n    state-file: %s/labels.json\nstatic-routes:\n  - prefix: 2.2.2.2/32\n    next-hop: 10.1.0.2\n", if1, dir),
 		"setpriv", "--reuid=65534", "--regid=65534", "--clear-groups", "--inh-caps=-all,"+caps, "--ambient-caps=-all,"+caps, "--bounding-set=-all,"+caps, "--no-new-privs")

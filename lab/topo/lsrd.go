@@ -71,9 +71,7 @@ func (r *Router) startLSRD(yaml string, wrap []string) *LSRD {
 	}
 	dir := t.TempDir()
 	if len(wrap) > 0 && wrap[0] != "env" {
-		if err := os.Chmod(dir, 0o777); err != nil {
-			t.Fatalf("topo: %v", err)
-		}
+		dir = OpenDir(t)
 	}
 	l := &LSRD{r: r, Config: filepath.Join(dir, "lsrd.yaml"), Socket: filepath.Join(dir, "lsrd.sock"), Log: filepath.Join(dir, "lsrd.log")}
 	// Each lsrd gets its own control socket; the fixture must know where.
@@ -192,4 +190,20 @@ func (l *LSRD) Ctl(args ...string) (string, error) {
 		return "", err
 	}
 	return l.r.Try(append([]string{bin, "--socket", l.Socket}, args...)...)
+}
+
+// OpenDir returns a new directory anyone may write in, under /tmp (a test's
+// own temporary directory is closed to other users), removed when the test
+// ends: for daemons run as another user.
+func OpenDir(t T) string {
+	t.Helper()
+	dir, err := os.MkdirTemp("/tmp", "lsrd-open-")
+	if err == nil {
+		err = os.Chmod(dir, 0o777)
+	}
+	if err != nil {
+		t.Fatalf("topo: %v", err)
+	}
+	t.Cleanup(func() { os.RemoveAll(dir) })
+	return dir
 }
