@@ -22,6 +22,9 @@ func (fakeState) Label(in uint32) (LabelInfo, bool) {
 		return LabelInfo{FEC: netip.MustParsePrefix("4.4.4.4/32")}, true
 	case 19:
 		return LabelInfo{FEC: netip.MustParsePrefix("5.5.5.5/32"), Bound: true}, true
+	case 20:
+		return LabelInfo{FEC: netip.MustParsePrefix("2001:db8::3/128"), Bound: true,
+			Downstream: []Downstream{{NextHop: netip.MustParseAddr("fe80::2"), Ifname: "zt0", MTU: 2800, Labels: []uint32{30}}}}, true
 	}
 	return LabelInfo{}, false
 }
@@ -60,6 +63,10 @@ func TestAnswer(t *testing.T) {
 		{"withdrawn label", request(t, "4.4.4.4/32", false, lspping.ReplyUDP), Arrival{Labelled: true, TopLabel: 18}, lspping.RCNoLabelEntry, false},
 		{"label of another FEC", request(t, "4.4.4.4/32", false, lspping.ReplyUDP), Arrival{Labelled: true, TopLabel: 17}, lspping.RCMappingNotGivenLabel, false},
 		{"no downstream", request(t, "5.5.5.5/32", false, lspping.ReplyUDP), Arrival{Labelled: true, TopLabel: 19}, lspping.RCLabelSwitchedNoMPLS, false},
+		// LDP IPv6 prefix sub-TLVs are validated the same way.
+		{"IPv6 FEC transit", request(t, "2001:db8::3/128", false, lspping.ReplyUDP), Arrival{Labelled: true, TopLabel: 20}, lspping.RCLabelSwitched, false},
+		{"IPv6 FEC, IPv4 label", request(t, "2001:db8::3/128", false, lspping.ReplyUDP), Arrival{Labelled: true, TopLabel: 17}, lspping.RCMappingNotGivenLabel, false},
+		{"IPv4 FEC, IPv6 label", request(t, "3.3.3.3/32", false, lspping.ReplyUDP), Arrival{Labelled: true, TopLabel: 20}, lspping.RCMappingNotGivenLabel, false},
 	} {
 		rep := Answer(c.raw, c.arr, fakeState{}, now)
 		if rep == nil {
