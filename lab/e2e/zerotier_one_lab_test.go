@@ -158,8 +158,9 @@ func TestLSPPingOverZeroTierOne(t *testing.T) {
 	}
 
 	// Ping: three echo requests under r2's label, answered by r3 as the
-	// egress; tcpdump on r2 decodes them as LSP ping.
-	capA := r2.StartCapture(c.A2, "mpls and src host 1.1.1.1 and udp port 3503", 1)
+	// egress; tcpdump on r2 decodes one as LSP ping. The capture filters on
+	// the LSP's label: the data-plane probes (IPv4 Explicit NULL) cross the
+	// same link.
 	v, run := lspPing("ping", "mpls", "3.3.3.3/32", "-c", "3", "--interval-ms", "200")
 	if run.code != 0 || len(v.Results) != 3 || len(v.Path.Labels) != 1 {
 		t.Fatalf("ping mpls 3.3.3.3/32: exit %d %s\n%+v", run.code, run.stderr, v)
@@ -169,12 +170,13 @@ func TestLSPPingOverZeroTierOne(t *testing.T) {
 			t.Errorf("ping mpls 3.3.3.3/32: %+v, want return code 3 from r3 (10.2.0.3)", r)
 		}
 	}
+	capA := r2.StartCapture(c.A2, fmt.Sprintf("mpls %d and udp port 3503", v.Path.Labels[0]), 1)
+	table := lsrctlIn(t, bin, r1, c.LSRD[0], "ping", "mpls", "3.3.3.3/32", "-c", "1").ok(t, "ping mpls")
 	pkts, err := capA.Wait(10 * time.Second)
 	if err != nil || !strings.Contains(strings.Join(pkts, "\n"), fmt.Sprintf("MPLS (label %d", v.Path.Labels[0])) || !strings.Contains(strings.Join(pkts, "\n"), "MPLS Echo Request") {
 		t.Errorf("no labelled MPLS echo request on r2's %s: %v %q", c.A2, err, pkts)
 	}
 	t.Logf("%s", pkts)
-	table := lsrctlIn(t, bin, r1, c.LSRD[0], "ping", "mpls", "3.3.3.3/32", "-c", "1").ok(t, "ping mpls")
 	t.Logf("r1# lsrctl ping mpls 3.3.3.3/32 -c 1\n%s", table)
 
 	// Traceroute: r2 answers TTL 1 as a transit router (return code 8)
