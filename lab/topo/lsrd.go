@@ -100,11 +100,16 @@ func (r *Router) startLSRD(yaml string, wrap []string) *LSRD {
 			t.Logf("topo: %s: lsrd log:\n%s", r.Name, l.proc.logText())
 		}
 	})
+	// Connectable, not merely present: a socket file left by an lsrd that
+	// was killed is there before the new one listens.
 	Eventually(t, 20*time.Second, r.Name+": lsrd's control socket", func() error {
 		if err := l.proc.exited(); err != nil {
 			return err
 		}
-		_, err := os.Stat(l.Socket)
+		c, err := net.Dial("unix", l.Socket)
+		if err == nil {
+			c.Close()
+		}
 		return err
 	})
 	return l
