@@ -170,17 +170,14 @@ func (s *Service) serveUDP(ctx context.Context) {
 			continue
 		}
 		m, err := lspping.Parse(buf[:n])
-		if err != nil {
-			var pe *lspping.ParseError
-			if errors.As(err, &pe) && pe.Header != nil && pe.Header.Type == lspping.EchoRequest {
-				s.answer(&lspping.IPv4UDP{Src: from.Addr().Unmap(), SrcPort: from.Port(), Payload: buf[:n]}, Arrival{})
-			}
+		if err == nil && m.Type == lspping.EchoReply {
+			s.deliver(m, from.Addr().Unmap())
 			continue
 		}
-		switch m.Type {
-		case lspping.EchoReply:
-			s.deliver(m, from.Addr().Unmap())
-		case lspping.EchoRequest:
+		// A request, well formed or not (Answer gives the malformed one its
+		// return code).
+		var pe *lspping.ParseError
+		if (err == nil && m.Type == lspping.EchoRequest) || (errors.As(err, &pe) && pe.Header != nil && pe.Header.Type == lspping.EchoRequest) {
 			s.answer(&lspping.IPv4UDP{Src: from.Addr().Unmap(), SrcPort: from.Port(), Payload: buf[:n]}, Arrival{})
 		}
 	}
