@@ -31,24 +31,46 @@ type Envelope[T any] struct {
 // TableView is the desired forwarding state as the control API shows it:
 // sorted lists rather than maps, so that the JSON is stable.
 type TableView struct {
-	LFIB []fib.LFIBEntry `json:"lfib"`
-	FTN  []fib.FTNEntry  `json:"ftn"`
+	LFIB []LFIBRow `json:"lfib"`
+	FTN  []FTNRow  `json:"ftn"`
 }
 
-// NewTableView turns a table into its view; a nil table is an empty one.
-func NewTableView(t *fib.Table) TableView {
-	v := TableView{LFIB: []fib.LFIBEntry{}, FTN: []fib.FTNEntry{}}
+// LFIBRow is one label table entry and whether the kernel holds it.
+type LFIBRow struct {
+	fib.LFIBEntry
+	// Installed is true once the kernel layer programmed this entry as it
+	// is; false while it waits for a pass or after the kernel refused it.
+	Installed bool `json:"installed"`
+}
+
+// FTNRow is one FTN entry and whether the kernel holds it.
+type FTNRow struct {
+	fib.FTNEntry
+	Installed bool `json:"installed"`
+}
+
+// Installed tells whether the kernel holds an entry as given
+// (netlinkfib.Installed).
+type Installed interface {
+	Label(fib.LFIBEntry) bool
+	Prefix(fib.FTNEntry) bool
+}
+
+// NewTableView turns a table into its view; a nil table is an empty one. A
+// nil in marks nothing installed.
+func NewTableView(t *fib.Table, in Installed) TableView {
+	v := TableView{LFIB: []LFIBRow{}, FTN: []FTNRow{}}
 	if t == nil {
 		return v
 	}
 	for _, e := range t.LFIB {
-		v.LFIB = append(v.LFIB, e)
+		v.LFIB = append(v.LFIB, LFIBRow{LFIBEntry: e, Installed: in != nil && in.Label(e)})
 	}
 	for _, e := range t.FTN {
-		v.FTN = append(v.FTN, e)
+		v.FTN = append(v.FTN, FTNRow{FTNEntry: e, Installed: in != nil && in.Prefix(e)})
 	}
-	slices.SortFunc(v.LFIB, func(a, b fib.LFIBEntry) int { return cmp.Compare(a.InLabel, b.InLabel) })
-	slices.SortFunc(v.FTN, func(a, b fib.FTNEntry) int {
+	slices.SortFunc(v.LFIB, func(a, b LFIBRow) int { return cmp.Compare(a.InLabel, b.InLabel) })
+	slices.SortFunc(v.FTN, func(a, b FTNRow) int {
 		if c := a.Prefix.Addr().Compare(b.Prefix.Addr()); c != 0 {
 			return c
 		}
@@ -63,12 +85,22 @@ type InterfaceView struct {
 	Index     int            `json:"index"`
 	MTU       int            `json:"mtu"`
 	Addresses []netip.Prefix `json:"addresses"`
-	LDP       bool           `json:"ldp"`        // configured for basic discovery
-	MPLSInput bool           `json:"mpls_input"` // lsrd enabled net.mpls.conf.<if>.input
+	// State is up, down, or missing: a configured LDP interface the
+	// kernel does not have (Index and MTU 0).
+	State     string `json:"state"`
+	LDP       bool   `json:"ldp"`        // configured for basic discovery
+	MPLSInput bool   `json:"mpls_input"` // lsrd enabled net.mpls.conf.<if>.input
 	// IGPSync is LDP-IGP synchronisation on an LDP interface (RFC 5443):
 	// achieved, not-achieved or no-peer (ldp.InterfaceSync).
 	IGPSync string `json:"igp_sync,omitempty"`
 }
+
+// InterfaceView states.
+const (
+	InterfaceUp      = "up"
+	InterfaceDown    = "down"
+	InterfaceMissing = "missing"
+)
 
 // VersionView is GET /v1/version: the running daemon's build.
 type VersionView struct {

@@ -91,6 +91,9 @@ type LDPBinding struct {
 	LocalLabel fib.Label          `json:"local_label"` // 0 with HasLocal false when none is allocated
 	HasLocal   bool               `json:"has_local"`
 	Remote     []LDPRemoteBinding `json:"remote"`
+	// AdvertisedTo are the neighbours this LSR sent its mapping for the
+	// FEC to (and has not withdrawn), by LSR ID.
+	AdvertisedTo []netip.Addr `json:"advertised_to,omitempty"`
 }
 
 // LDPRemoteBinding is a label a neighbour advertised for a FEC, and whether it is
@@ -176,6 +179,71 @@ type BGPNeighbor struct {
 	// up. GoBGP sends it only where graceful restart was negotiated; other
 	// speakers (FRR) send it always.
 	EndOfRIB bool `json:"end_of_rib"`
+
+	// The rest is what "show bgp neighbors --detail" adds.
+	Description string     `json:"description,omitempty"`
+	RouterID    netip.Addr `json:"router_id,omitzero"`
+	LocalAS     uint32     `json:"local_as"`
+	// Local and Remote are the session's TCP endpoints, once connected.
+	Local  netip.AddrPort `json:"local,omitzero"`
+	Remote netip.AddrPort `json:"remote,omitzero"`
+	// AdminDown is true when the neighbour is shut down in GoBGP.
+	AdminDown bool `json:"admin_down"`
+	// HoldTime and Keepalive are the negotiated timers (RFC 4271 section
+	// 4.2: the smaller hold time, and a third of it); ConfiguredHoldTime
+	// is what this side offers.
+	HoldTime           time.Duration `json:"hold_time_ns,omitempty"`
+	Keepalive          time.Duration `json:"keepalive_ns,omitempty"`
+	ConfiguredHoldTime time.Duration `json:"configured_hold_time_ns,omitempty"`
+	// LastDown is when the session last left established; zero if it
+	// never did. Flaps counts those times.
+	LastDown time.Time `json:"last_down,omitzero"`
+	Flaps    uint32    `json:"flaps"`
+	// Advertised counts the paths sent to the neighbour, every family.
+	Advertised uint64 `json:"advertised"`
+	// PerFamily is Received, Accepted and Advertised by family.
+	PerFamily []BGPFamilyCounts `json:"per_family,omitempty"`
+	// MessagesSent and MessagesReceived count the session's messages by
+	// type since the neighbour was configured.
+	MessagesSent     BGPMessages `json:"messages_sent"`
+	MessagesReceived BGPMessages `json:"messages_received"`
+	OutQueue         uint32      `json:"out_queue"`
+	// LocalCapabilities and RemoteCapabilities are the capabilities each
+	// side sent in its OPEN, by name (RFC 5492), the families included.
+	LocalCapabilities  []string `json:"local_capabilities,omitempty"`
+	RemoteCapabilities []string `json:"remote_capabilities,omitempty"`
+	// MD5 is true when the session is TCP-MD5 signed (RFC 2385).
+	MD5 bool `json:"md5"`
+	// MultihopTTL and TTLSecurityHops are the neighbour's settings: eBGP
+	// multihop and GTSM (RFC 5082); 0 when off.
+	MultihopTTL     uint8 `json:"multihop_ttl,omitempty"`
+	TTLSecurityHops uint8 `json:"ttl_security_hops,omitempty"`
+}
+
+// BGPFamilyCounts are one family's path counts for a neighbour.
+type BGPFamilyCounts struct {
+	Family     string `json:"family"`
+	Received   uint64 `json:"received"`
+	Accepted   uint64 `json:"accepted"`
+	Advertised uint64 `json:"advertised"`
+}
+
+// BGPMessages counts BGP messages by type.
+type BGPMessages struct {
+	Open         uint64 `json:"open"`
+	Update       uint64 `json:"update"`
+	Notification uint64 `json:"notification"`
+	Keepalive    uint64 `json:"keepalive"`
+	RouteRefresh uint64 `json:"route_refresh"`
+	Total        uint64 `json:"total"`
+}
+
+// BGPReset is the answer to a reset of a BGP neighbour.
+type BGPReset struct {
+	Neighbor netip.Addr `json:"neighbor"`
+	// Soft is "", "in", "out" or "both": empty for a hard reset (the
+	// session closed with a Cease and re-formed).
+	Soft string `json:"soft,omitempty"`
 }
 
 // BGPRoute is one path in the BGP table, as "show bgp routes" lists it.

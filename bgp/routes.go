@@ -3,7 +3,6 @@ package bgp
 import (
 	"cmp"
 	"context"
-	"errors"
 	"fmt"
 	"net/netip"
 	"slices"
@@ -12,6 +11,7 @@ import (
 	ctlapi "github.com/lsrd/lsrd/api"
 
 	api "github.com/osrg/gobgp/v3/api"
+	"github.com/osrg/gobgp/v3/pkg/server"
 )
 
 // RouteInfo is api.BGPRoute, the control API's wire type.
@@ -24,19 +24,38 @@ var familyNames = []string{FamilyIPv4Unicast, FamilyIPv4LabeledUnicast, FamilyIP
 // family, then best first. A valid prefix limits the answer to that prefix's
 // paths (an exact match).
 func (s *Speaker) Routes(ctx context.Context, prefix netip.Prefix) ([]RouteInfo, error) {
-	s.mu.Lock()
-	srv := s.server
-	running := s.started && !s.stopped
-	s.mu.Unlock()
-	if !running {
-		return nil, errors.New("bgp: speaker not running")
+	srv, _, err := s.running()
+	if err != nil {
+		return nil, err
 	}
+	return s.listPaths(ctx, srv, api.TableType_GLOBAL, "", prefix)
+}
+
+// AdjRoutes lists the paths a configured neighbour sent (out false: its
+// Adj-RIB-In, before the import policy) or that are sent to it (out true:
+// its Adj-RIB-Out, after the export policy), in Routes' order.
+func (s *Speaker) AdjRoutes(ctx context.Context, neighbor netip.Addr, out bool, prefix netip.Prefix) ([]RouteInfo, error) {
+	srv, conf, err := s.running()
+	if err != nil {
+		return nil, err
+	}
+	if _, ok := conf[neighbor.Unmap()]; !ok {
+		return nil, fmt.Errorf("%w: %s", ErrUnknownNeighbor, neighbor)
+	}
+	table := api.TableType_ADJ_IN
+	if out {
+		table = api.TableType_ADJ_OUT
+	}
+	return s.listPaths(ctx, srv, table, neighbor.Unmap().String(), prefix)
+}
+
+func (s *Speaker) listPaths(ctx context.Context, srv *server.BgpServer, table api.TableType, name string, prefix netip.Prefix) ([]RouteInfo, error) {
 	out := []RouteInfo{}
 	for _, fam := range familyNames {
 		if prefix.IsValid() && prefix.Addr().Is4() != (fam != FamilyIPv6Unicast) {
 			continue
 		}
-		req := &api.ListPathRequest{TableType: api.TableType_GLOBAL, Family: apiFamily(fam)}
+		req := &api.ListPathRequest{TableType: table, Name: name, Family: apiFamily(fam)}
 		// GoBGP looks prefixes up in the unicast tables only; the labelled
 		// table is filtered here.
 		if prefix.IsValid() && fam != FamilyIPv4LabeledUnicast {

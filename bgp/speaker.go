@@ -9,9 +9,6 @@ import (
 	"slices"
 	"sync"
 	"sync/atomic"
-	"time"
-
-	ctlapi "github.com/lsrd/lsrd/api"
 
 	api "github.com/osrg/gobgp/v3/api"
 	"github.com/osrg/gobgp/v3/pkg/server"
@@ -427,75 +424,6 @@ func localPath(p netip.Prefix) (*api.Path, error) {
 		return nil, err
 	}
 	return &api.Path{Family: fam, Nlri: nlri, Pattrs: []*anypb.Any{origin, mp}}, nil
-}
-
-// NeighborInfo is api.BGPNeighbor, the control API's wire type.
-type NeighborInfo = ctlapi.BGPNeighbor
-
-// Neighbors returns the neighbours' states, as GoBGP reports them.
-func (s *Speaker) Neighbors(ctx context.Context) ([]NeighborInfo, error) {
-	s.mu.Lock()
-	srv := s.server
-	running := s.started && !s.stopped
-	conf := map[netip.Addr]Neighbor{}
-	for _, n := range s.cfg.Neighbors {
-		conf[n.Address.Unmap()] = n
-	}
-	s.mu.Unlock()
-	if !running {
-		return nil, errors.New("bgp: speaker not running")
-	}
-	out := []NeighborInfo{}
-	err := srv.ListPeer(ctx, &api.ListPeerRequest{}, func(p *api.Peer) {
-		addr, _ := netip.ParseAddr(p.GetConf().GetNeighborAddress())
-		ni := NeighborInfo{
-			Address:  addr,
-			RemoteAS: p.GetConf().GetPeerAsn(),
-			State:    sessionState(p.GetState().GetSessionState()),
-		}
-		if ni.State == "established" {
-			if up := p.GetTimers().GetState().GetUptime(); up != nil && up.GetSeconds() > 0 {
-				ni.Uptime = time.Since(up.AsTime()).Truncate(time.Second)
-			}
-		}
-		eor, families := true, 0
-		for _, af := range p.GetAfiSafis() {
-			ni.Received += af.GetState().GetReceived()
-			ni.Accepted += af.GetState().GetAccepted()
-			if af.GetConfig().GetEnabled() {
-				families++
-				eor = eor && af.GetMpGracefulRestart().GetState().GetEndOfRibReceived()
-			}
-		}
-		ni.EndOfRIB = ni.State == "established" && families > 0 && eor
-		c := conf[addr.Unmap()]
-		ni.Families, ni.Import, ni.Export = c.families(), c.Import, c.Export
-		out = append(out, ni)
-	})
-	if err != nil {
-		return nil, fmt.Errorf("bgp: listing neighbours: %w", err)
-	}
-	slices.SortFunc(out, func(a, b NeighborInfo) int { return a.Address.Compare(b.Address) })
-	return out, nil
-}
-
-// sessionState is the RFC 4271 state name in lower case.
-func sessionState(st api.PeerState_SessionState) string {
-	switch st {
-	case api.PeerState_IDLE:
-		return "idle"
-	case api.PeerState_CONNECT:
-		return "connect"
-	case api.PeerState_ACTIVE:
-		return "active"
-	case api.PeerState_OPENSENT:
-		return "opensent"
-	case api.PeerState_OPENCONFIRM:
-		return "openconfirm"
-	case api.PeerState_ESTABLISHED:
-		return "established"
-	}
-	return "unknown"
 }
 
 // Stop ends the speaker: the watcher first (GoBGP queues events for a watcher

@@ -141,7 +141,7 @@ func (f Filter) Bindings(bs []api.LDPBinding) []api.LDPBinding {
 func (f Filter) Table(v api.TableView) api.TableView {
 	out := api.TableView{}
 	if f.HasLabel || !f.FEC.IsValid() {
-		out.LFIB = []fib.LFIBEntry{}
+		out.LFIB = []api.LFIBRow{}
 		for _, e := range v.LFIB {
 			if f.matchLabel(e.InLabel) {
 				out.LFIB = append(out.LFIB, e)
@@ -149,7 +149,7 @@ func (f Filter) Table(v api.TableView) api.TableView {
 		}
 	}
 	if f.FEC.IsValid() || !f.HasLabel {
-		out.FTN = []fib.FTNEntry{}
+		out.FTN = []api.FTNRow{}
 		for _, e := range v.FTN {
 			if f.matchFEC(e.Prefix) {
 				out.FTN = append(out.FTN, e)

@@ -167,10 +167,42 @@ func Bindings(w io.Writer, bs []api.LDPBinding) error {
 	return tw.Flush()
 }
 
+// BindingDetail writes "show ldp bindings --detail" as FRR's "show mpls ldp
+// binding detail": per FEC, the local label and whom it was advertised to,
+// then every neighbour's label.
+func BindingDetail(w io.Writer, bs []api.LDPBinding) error {
+	for _, b := range bs {
+		fmt.Fprintln(w, b.FEC.String())
+		if b.HasLocal {
+			fmt.Fprintf(w, "  Local binding: label %s\n", FormatLabel(b.LocalLabel))
+		} else {
+			fmt.Fprintln(w, "  Local binding: none")
+		}
+		to := make([]string, len(b.AdvertisedTo))
+		for i, p := range b.AdvertisedTo {
+			to[i] = p.String()
+		}
+		fmt.Fprintf(w, "    Advertised to: %s\n", cmp.Or(strings.Join(to, ", "), none))
+		if len(b.Remote) == 0 {
+			fmt.Fprintln(w, "  Remote bindings: none")
+			continue
+		}
+		fmt.Fprintln(w, "  Remote bindings:")
+		for _, r := range b.Remote {
+			inUse := ""
+			if r.InUse {
+				inUse = " (in use)"
+			}
+			fmt.Fprintf(w, "    Peer %s: label %s%s\n", r.Peer, FormatLabel(r.Label), inUse)
+		}
+	}
+	return nil
+}
+
 // Interfaces writes "show ldp interfaces".
 func Interfaces(w io.Writer, is []api.InterfaceView) error {
 	tw := newTable(w)
-	row(tw, "INTERFACE", "INDEX", "MTU", "LDP", "IGP SYNC", "MPLS INPUT", "ADDRESSES")
+	row(tw, "INTERFACE", "STATE", "INDEX", "MTU", "LDP", "IGP SYNC", "MPLS INPUT", "ADDRESSES")
 	for _, i := range is {
 		addrs := make([]string, len(i.Addresses))
 		for k, a := range i.Addresses {
@@ -183,7 +215,11 @@ func Interfaces(w io.Writer, is []api.InterfaceView) error {
 		if sync == "" {
 			sync = none
 		}
-		row(tw, i.Name, strconv.Itoa(i.Index), strconv.Itoa(i.MTU), yesNo(i.LDP), sync, yesNo(i.MPLSInput), strings.Join(addrs, ","))
+		index, mtu := strconv.Itoa(i.Index), strconv.Itoa(i.MTU)
+		if i.State == api.InterfaceMissing {
+			index, mtu = none, none
+		}
+		row(tw, i.Name, cmp.Or(i.State, none), index, mtu, yesNo(i.LDP), sync, yesNo(i.MPLSInput), strings.Join(addrs, ","))
 	}
 	return tw.Flush()
 }
@@ -202,13 +238,13 @@ func yesNo(b bool) string {
 func LFIB(w io.Writer, v api.TableView) error {
 	if v.LFIB != nil {
 		tw := newTable(w)
-		row(tw, "IN LABEL", "OUT LABELS", "NEXT HOP", "INTERFACE")
+		row(tw, "IN LABEL", "OUT LABELS", "NEXT HOP", "INTERFACE", "INSTALLED")
 		for _, e := range v.LFIB {
 			for _, nh := range e.NextHops {
-				row(tw, FormatLabel(e.InLabel), formatStack(nh.Labels, "pop"), addrOr(nh.Addr, none), nh.Ifname)
+				row(tw, FormatLabel(e.InLabel), formatStack(nh.Labels, "pop"), addrOr(nh.Addr, none), nh.Ifname, yesNo(e.Installed))
 			}
 			if len(e.NextHops) == 0 {
-				row(tw, FormatLabel(e.InLabel), none, none, none)
+				row(tw, FormatLabel(e.InLabel), none, none, none, yesNo(e.Installed))
 			}
 		}
 		if err := tw.Flush(); err != nil {
@@ -220,13 +256,13 @@ func LFIB(w io.Writer, v api.TableView) error {
 	}
 	if v.FTN != nil {
 		tw := newTable(w)
-		row(tw, "PREFIX", "PUSH", "NEXT HOP", "INTERFACE")
+		row(tw, "PREFIX", "PUSH", "NEXT HOP", "INTERFACE", "INSTALLED")
 		for _, e := range v.FTN {
 			for _, nh := range e.NextHops {
-				row(tw, e.Prefix.String(), formatStack(nh.Labels, none), addrOr(nh.Addr, none), nh.Ifname)
+				row(tw, e.Prefix.String(), formatStack(nh.Labels, none), addrOr(nh.Addr, none), nh.Ifname, yesNo(e.Installed))
 			}
 			if len(e.NextHops) == 0 {
-				row(tw, e.Prefix.String(), none, none, none)
+				row(tw, e.Prefix.String(), none, none, none, yesNo(e.Installed))
 			}
 		}
 		return tw.Flush()
@@ -378,4 +414,70 @@ func addrPortOr(a netip.AddrPort) string {
 		return none
 	}
 	return a.String()
+}
+
+// BGPNeighborDetail writes "show bgp neighbors --detail": one block per
+// neighbour, as vtysh's "show bgp neighbors" gives it.
+func BGPNeighborDetail(w io.Writer, ns []api.BGPNeighbor, now time.Time) error {
+	for i, n := range ns {
+		if i > 0 {
+			fmt.Fprintln(w)
+		}
+		fmt.Fprintf(w, "BGP neighbor %s, remote AS %d, local AS %d", n.Address, n.RemoteAS, n.LocalAS)
+		if n.Description != "" {
+			fmt.Fprintf(w, " (%s)", n.Description)
+		}
+		fmt.Fprintln(w)
+		fmt.Fprintf(w, "  State: %s", n.State)
+		if n.State == "established" {
+			fmt.Fprintf(w, " for %s", FormatUptime(n.Uptime))
+		}
+		if n.AdminDown {
+			fmt.Fprint(w, " (administratively down)")
+		}
+		fmt.Fprintf(w, "; %d flaps", n.Flaps)
+		if !n.LastDown.IsZero() {
+			fmt.Fprintf(w, ", last down %s ago", FormatUptime(now.Sub(n.LastDown)))
+		}
+		fmt.Fprintln(w)
+		fmt.Fprintf(w, "  Router ID: %s; TCP connection %s to %s\n", addrOr(n.RouterID, none), addrPortOr(n.Local), addrPortOr(n.Remote))
+		auth := "none"
+		if n.MD5 {
+			auth = "TCP-MD5"
+		}
+		fmt.Fprintf(w, "  Authentication: %s; eBGP multihop TTL: %s; TTL security hops: %s\n", auth, zeroNone(int(n.MultihopTTL)), zeroNone(int(n.TTLSecurityHops)))
+		if n.HoldTime > 0 {
+			fmt.Fprintf(w, "  Hold time %s, keepalive %s (configured hold time %s)\n", n.HoldTime, n.Keepalive, n.ConfiguredHoldTime)
+		}
+		if len(n.LocalCapabilities)+len(n.RemoteCapabilities) > 0 {
+			fmt.Fprintf(w, "  Capabilities sent: %s\n", cmp.Or(strings.Join(n.LocalCapabilities, ", "), none))
+			fmt.Fprintf(w, "  Capabilities received: %s\n", cmp.Or(strings.Join(n.RemoteCapabilities, ", "), none))
+		}
+		fmt.Fprintf(w, "  End-of-RIB received: %s; import %s, export %s; output queue %d\n", yesNo(n.EndOfRIB), cmp.Or(n.Import, "any"), cmp.Or(n.Export, "any"), n.OutQueue)
+		tw := newTable(w)
+		row(tw, "  MESSAGES", "OPEN", "UPDATE", "NOTIFICATION", "KEEPALIVE", "ROUTE-REFRESH", "TOTAL")
+		for _, m := range []struct {
+			dir string
+			c   api.BGPMessages
+		}{{"  sent", n.MessagesSent}, {"  received", n.MessagesReceived}} {
+			row(tw, m.dir, u64(m.c.Open), u64(m.c.Update), u64(m.c.Notification), u64(m.c.Keepalive), u64(m.c.RouteRefresh), u64(m.c.Total))
+		}
+		row(tw, "  FAMILY", "RECEIVED", "ACCEPTED", "ADVERTISED")
+		for _, f := range n.PerFamily {
+			row(tw, "  "+f.Family, u64(f.Received), u64(f.Accepted), u64(f.Advertised))
+		}
+		if err := tw.Flush(); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func u64(v uint64) string { return strconv.FormatUint(v, 10) }
+
+func zeroNone(v int) string {
+	if v == 0 {
+		return "off"
+	}
+	return strconv.Itoa(v)
 }

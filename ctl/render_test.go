@@ -60,16 +60,16 @@ var (
 	}
 
 	table = api.TableView{
-		LFIB: []fib.LFIBEntry{
-			{InLabel: 16, NextHops: []fib.NextHop{{Addr: addr("10.1.0.2"), Ifname: "zt0"}}},
-			{InLabel: 18, NextHops: []fib.NextHop{
+		LFIB: []api.LFIBRow{
+			{LFIBEntry: fib.LFIBEntry{InLabel: 16, NextHops: []fib.NextHop{{Addr: addr("10.1.0.2"), Ifname: "zt0"}}}, Installed: true},
+			{LFIBEntry: fib.LFIBEntry{InLabel: 18, NextHops: []fib.NextHop{
 				{Addr: addr("10.1.0.2"), Ifname: "zt0", Labels: []fib.Label{20}},
 				{Addr: addr("10.2.0.3"), Ifname: "zt1", Labels: []fib.Label{31, 0}},
-			}},
+			}}},
 		},
-		FTN: []fib.FTNEntry{
-			{Prefix: pfx("2.2.2.2/32"), NextHops: []fib.NextHop{{Addr: addr("10.1.0.2"), Ifname: "zt0"}}},
-			{Prefix: pfx("3.3.3.3/32"), NextHops: []fib.NextHop{{Addr: addr("10.1.0.2"), Ifname: "zt0", Labels: []fib.Label{20}}}},
+		FTN: []api.FTNRow{
+			{FTNEntry: fib.FTNEntry{Prefix: pfx("2.2.2.2/32"), NextHops: []fib.NextHop{{Addr: addr("10.1.0.2"), Ifname: "zt0"}}}, Installed: true},
+			{FTNEntry: fib.FTNEntry{Prefix: pfx("3.3.3.3/32"), NextHops: []fib.NextHop{{Addr: addr("10.1.0.2"), Ifname: "zt0", Labels: []fib.Label{20}}}}},
 		},
 	}
 
@@ -144,14 +144,14 @@ func TestLFIBTable(t *testing.T) {
 		t.Fatal(err)
 	}
 	golden(t, "lfib", b.String(), `
-IN LABEL  OUT LABELS   NEXT HOP  INTERFACE
-16        pop          10.1.0.2  zt0
-18        20           10.1.0.2  zt0
-18        31/exp-null  10.2.0.3  zt1
+IN LABEL  OUT LABELS   NEXT HOP  INTERFACE  INSTALLED
+16        pop          10.1.0.2  zt0        yes
+18        20           10.1.0.2  zt0        no
+18        31/exp-null  10.2.0.3  zt1        no
 
-PREFIX      PUSH  NEXT HOP  INTERFACE
-2.2.2.2/32  -     10.1.0.2  zt0
-3.3.3.3/32  20    10.1.0.2  zt0
+PREFIX      PUSH  NEXT HOP  INTERFACE  INSTALLED
+2.2.2.2/32  -     10.1.0.2  zt0        yes
+3.3.3.3/32  20    10.1.0.2  zt0        no
 `)
 }
 
@@ -220,5 +220,93 @@ Peer LDP identifier: 2.2.2.2:0
   Capabilities: Typed Wildcard FEC Capability
   Messages: 12 sent, 34 received; IGP sync: yes
   Adjacency: link zt0 from 10.1.0.2, hold 15s, expires in 12s
+`)
+}
+
+func TestInterfacesTable(t *testing.T) {
+	var b strings.Builder
+	err := Interfaces(&b, []api.InterfaceView{
+		{Name: "zt0", State: api.InterfaceUp, Index: 4, MTU: 2800, LDP: true, IGPSync: "achieved", MPLSInput: true,
+			Addresses: []netip.Prefix{pfx("10.1.0.1/24")}},
+		{Name: "eth1", State: api.InterfaceDown, Index: 5, MTU: 1500, LDP: true, Addresses: []netip.Prefix{}},
+		{Name: "spare0", State: api.InterfaceMissing, LDP: true, Addresses: []netip.Prefix{}},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	golden(t, "interfaces", b.String(), `
+INTERFACE  STATE    INDEX  MTU   LDP  IGP SYNC  MPLS INPUT  ADDRESSES
+zt0        up       4      2800  yes  achieved  yes         10.1.0.1/24
+eth1       down     5      1500  yes  -         no          -
+spare0     missing  -      -     yes  -         no          -
+`)
+}
+
+func TestBindingDetail(t *testing.T) {
+	var b strings.Builder
+	err := BindingDetail(&b, []api.LDPBinding{
+		{FEC: fec.Prefix(pfx("2.2.2.2/32")), LocalLabel: 16, HasLocal: true,
+			Remote:       []api.LDPRemoteBinding{{Peer: addr("2.2.2.2"), Label: fib.LabelImplicitNull, InUse: true}, {Peer: addr("3.3.3.3"), Label: 20}},
+			AdvertisedTo: []netip.Addr{addr("2.2.2.2"), addr("3.3.3.3")}},
+		{FEC: fec.Prefix(pfx("10.0.0.0/8"))},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	golden(t, "binding detail", b.String(), `
+2.2.2.2/32
+  Local binding: label 16
+    Advertised to: 2.2.2.2, 3.3.3.3
+  Remote bindings:
+    Peer 2.2.2.2: label imp-null (in use)
+    Peer 3.3.3.3: label 20
+10.0.0.0/8
+  Local binding: none
+    Advertised to: -
+  Remote bindings: none
+`)
+}
+
+func TestBGPNeighborDetail(t *testing.T) {
+	var b strings.Builder
+	err := BGPNeighborDetail(&b, []api.BGPNeighbor{{
+		Address: addr("10.0.0.2"), RemoteAS: 65002, LocalAS: 65001, State: "established", Uptime: 3723 * time.Second,
+		Families: []string{"ipv4-unicast"}, Import: "in", EndOfRIB: true, RouterID: addr("2.2.2.2"),
+		Local: netip.MustParseAddrPort("10.0.0.1:40123"), Remote: netip.MustParseAddrPort("10.0.0.2:179"),
+		HoldTime: 90 * time.Second, Keepalive: 30 * time.Second, ConfiguredHoldTime: 90 * time.Second,
+		LastDown: now.Add(-2 * time.Hour), Flaps: 1, MD5: true, TTLSecurityHops: 1,
+		PerFamily:          []api.BGPFamilyCounts{{Family: "ipv4-unicast", Received: 2, Accepted: 1, Advertised: 1}},
+		MessagesSent:       api.BGPMessages{Open: 1, Update: 2, Keepalive: 10, Total: 13},
+		MessagesReceived:   api.BGPMessages{Open: 1, Update: 3, Keepalive: 9, RouteRefresh: 1, Total: 14},
+		LocalCapabilities:  []string{"multiprotocol ipv4-unicast", "route-refresh"},
+		RemoteCapabilities: []string{"multiprotocol ipv4-unicast"},
+	}, {Address: addr("10.0.0.6"), RemoteAS: 65003, LocalAS: 65001, State: "active", AdminDown: true}}, now)
+	if err != nil {
+		t.Fatal(err)
+	}
+	golden(t, "bgp neighbor detail", b.String(), `
+BGP neighbor 10.0.0.2, remote AS 65002, local AS 65001
+  State: established for 01:02:03; 1 flaps, last down 02:00:00 ago
+  Router ID: 2.2.2.2; TCP connection 10.0.0.1:40123 to 10.0.0.2:179
+  Authentication: TCP-MD5; eBGP multihop TTL: off; TTL security hops: 1
+  Hold time 1m30s, keepalive 30s (configured hold time 1m30s)
+  Capabilities sent: multiprotocol ipv4-unicast, route-refresh
+  Capabilities received: multiprotocol ipv4-unicast
+  End-of-RIB received: yes; import in, export any; output queue 0
+  MESSAGES      OPEN      UPDATE    NOTIFICATION  KEEPALIVE  ROUTE-REFRESH  TOTAL
+  sent          1         2         0             10         0              13
+  received      1         3         0             9          1              14
+  FAMILY        RECEIVED  ACCEPTED  ADVERTISED
+  ipv4-unicast  2         1         1
+
+BGP neighbor 10.0.0.6, remote AS 65003, local AS 65001
+  State: active (administratively down); 0 flaps
+  Router ID: -; TCP connection - to -
+  Authentication: none; eBGP multihop TTL: off; TTL security hops: off
+  End-of-RIB received: no; import any, export any; output queue 0
+  MESSAGES  OPEN      UPDATE    NOTIFICATION  KEEPALIVE  ROUTE-REFRESH  TOTAL
+  sent      0         0         0             0          0              0
+  received  0         0         0             0          0              0
+  FAMILY    RECEIVED  ACCEPTED  ADVERTISED
 `)
 }

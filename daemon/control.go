@@ -7,8 +7,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"github.com/lsrd/lsrd/api"
-	"github.com/lsrd/lsrd/ldp"
 	"net"
 	"net/http"
 	"os"
@@ -16,6 +14,10 @@ import (
 	"runtime"
 	"strings"
 	"time"
+
+	"github.com/lsrd/lsrd/api"
+	"github.com/lsrd/lsrd/bgp"
+	"github.com/lsrd/lsrd/ldp"
 )
 
 // serveControl answers the control API on the configured Unix socket until
@@ -71,34 +73,65 @@ func (d *Daemon) controlMux() *http.ServeMux {
 	get("/v1/ldp/neighbors", direct, func() any { return d.freshLDP().Neighbors })
 	get("/v1/ldp/bindings", d.sp.Call, func() any { return d.lib.Bindings() })
 	get("/v1/ldp/stats", direct, func() any { return d.freshLDP().LIB })
-	get("/v1/lfib", d.call, func() any { return api.NewTableView(d.desired) })
+	get("/v1/lfib", d.call, func() any { return api.NewTableView(d.desired, d.kfib.Installed()) })
 	get("/v1/rib", d.call, func() any { return d.rib.Routes() })
 	get("/v1/interfaces", d.call, func() any { return d.interfaceViews() })
 	get("/v1/fib/status", direct, func() any { return d.kfib.Status() }) // the kernel layer's own lock
 	// The BGP speaker is safe for concurrent use; GoBGP answers itself.
 	mux.HandleFunc("GET /v1/bgp/neighbors", func(w http.ResponseWriter, r *http.Request) {
-		if d.bgp == nil {
-			replyStatus(w, http.StatusNotFound, nil, errNoBGP)
+		if _, ok := d.bgpRequest(w, r); !ok {
 			return
 		}
 		ns, err := d.bgp.Neighbors(r.Context())
 		reply(w, ns, err)
 	})
 	mux.HandleFunc("GET /v1/bgp/routes", func(w http.ResponseWriter, r *http.Request) {
-		if d.bgp == nil {
-			replyStatus(w, http.StatusNotFound, nil, errNoBGP)
+		prefix, ok := d.bgpRequest(w, r)
+		if !ok {
 			return
 		}
-		var prefix netip.Prefix
-		if q := r.URL.Query().Get("prefix"); q != "" {
-			var err error
-			if prefix, err = netip.ParsePrefix(q); err != nil {
-				replyStatus(w, http.StatusBadRequest, nil, fmt.Errorf("prefix %q: %w", q, err))
-				return
-			}
-		}
-		rs, err := d.bgp.Routes(r.Context(), prefix.Masked())
+		rs, err := d.bgp.Routes(r.Context(), prefix)
 		reply(w, rs, err)
+	})
+	// A neighbour's Adj-RIB-In (?table=in, the default) or Adj-RIB-Out
+	// (?table=out).
+	mux.HandleFunc("GET /v1/bgp/neighbors/{addr}/routes", func(w http.ResponseWriter, r *http.Request) {
+		prefix, ok := d.bgpRequest(w, r)
+		if !ok {
+			return
+		}
+		addr, ok := bgpNeighbor(w, r)
+		if !ok {
+			return
+		}
+		var out bool
+		switch t := r.URL.Query().Get("table"); t {
+		case "", "in":
+		case "out":
+			out = true
+		default:
+			replyStatus(w, http.StatusBadRequest, nil, fmt.Errorf("table %q: want in or out", t))
+			return
+		}
+		rs, err := d.bgp.AdjRoutes(r.Context(), addr, out, prefix)
+		replyBGP(w, rs, err)
+	})
+	// ?soft=in|out|both for a soft reset; none for a hard one.
+	mux.HandleFunc("POST /v1/bgp/neighbors/{addr}/reset", func(w http.ResponseWriter, r *http.Request) {
+		if _, ok := d.bgpRequest(w, r); !ok {
+			return
+		}
+		addr, ok := bgpNeighbor(w, r)
+		if !ok {
+			return
+		}
+		soft := r.URL.Query().Get("soft")
+		if soft != "" && soft != "in" && soft != "out" && soft != "both" {
+			replyStatus(w, http.StatusBadRequest, nil, fmt.Errorf("soft %q: want in, out or both", soft))
+			return
+		}
+		err := d.bgp.Reset(r.Context(), addr, soft)
+		replyBGP(w, api.BGPReset{Neighbor: addr, Soft: soft}, err)
 	})
 	mux.HandleFunc("GET /v1/zerotier", func(w http.ResponseWriter, r *http.Request) {
 		// ?probe=1: LSP-ping the neighbours on ZeroTier networks now and
@@ -201,4 +234,42 @@ func (d *Daemon) logLevel() string {
 		return d.cfg.LogLevel
 	}
 	return strings.ToLower(d.opt.LogLevel.Level().String())
+}
+
+// bgpRequest answers 404 when BGP is not configured and 400 for a bad
+// ?prefix=; else it returns the prefix (zero without one).
+func (d *Daemon) bgpRequest(w http.ResponseWriter, r *http.Request) (netip.Prefix, bool) {
+	if d.bgp == nil {
+		replyStatus(w, http.StatusNotFound, nil, errNoBGP)
+		return netip.Prefix{}, false
+	}
+	q := r.URL.Query().Get("prefix")
+	if q == "" {
+		return netip.Prefix{}, true
+	}
+	prefix, err := netip.ParsePrefix(q)
+	if err != nil {
+		replyStatus(w, http.StatusBadRequest, nil, fmt.Errorf("prefix %q: %w", q, err))
+		return netip.Prefix{}, false
+	}
+	return prefix.Masked(), true
+}
+
+// bgpNeighbor reads {addr}, answering 400 when it is not an address.
+func bgpNeighbor(w http.ResponseWriter, r *http.Request) (netip.Addr, bool) {
+	addr, err := netip.ParseAddr(r.PathValue("addr"))
+	if err != nil {
+		replyStatus(w, http.StatusBadRequest, nil, fmt.Errorf("neighbor %q: not an address", r.PathValue("addr")))
+		return netip.Addr{}, false
+	}
+	return addr, true
+}
+
+// replyBGP is reply, with 404 for a neighbour that is not configured.
+func replyBGP(w http.ResponseWriter, data any, err error) {
+	if errors.Is(err, bgp.ErrUnknownNeighbor) {
+		replyStatus(w, http.StatusNotFound, nil, err)
+		return
+	}
+	reply(w, data, err)
 }

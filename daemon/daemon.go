@@ -55,6 +55,10 @@ type Daemon struct {
 	// ldpView is LDP as last published by the speaker (ldpview.go).
 	ldpView atomic.Pointer[ldpView]
 	ifcs    map[string]rib.Interface
+	// present are the kernel's interfaces, up or not, by name; absent the
+	// configured LDP interfaces found missing, logged once each.
+	present map[string]bool
+	absent  map[string]bool
 	kfib    *netlinkfib.FIB
 	oam     *oam.Service // LSP ping; nil when its sockets could not be opened
 	started time.Time
@@ -152,7 +156,7 @@ func New(cfg *config.Config, opt Options) (*Daemon, error) {
 		return nil, err
 	}
 	d := &Daemon{
-		opt: opt, cfg: cfg, started: started, controlUp: make(chan struct{}), log: opt.Log, nl: h, kfib: kfib, mplsInput: map[int]bool{},
+		opt: opt, cfg: cfg, started: started, controlUp: make(chan struct{}), log: opt.Log, nl: h, kfib: kfib, mplsInput: map[int]bool{}, absent: map[string]bool{},
 		rib: rib.New(), lib: l, eng: eng, ifcs: map[string]rib.Interface{}, metrics: m,
 		calls: make(chan func()), reload: make(chan chan error),
 		fibReady: make(chan struct{}, 1),
@@ -582,6 +586,11 @@ func (d *Daemon) syncKernel(ctx context.Context) error {
 		}
 	}
 	d.ifcs = now
+	d.present = map[string]bool{}
+	for _, i := range ifaces {
+		d.present[i.Name] = true
+	}
+	d.checkConfiguredInterfaces()
 	d.enableMPLSInput(now)
 	d.routeChanges(ctx, d.rib.ReplaceSource(rib.SourceConnected, rib.ConnectedRoutes(ifaces)))
 	kernel, err := rib.ReadKernelRoutes(d.nl, func(i int) string { return byIndex[i] }, d.own)

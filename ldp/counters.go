@@ -31,6 +31,13 @@ type Counters struct {
 	// Security counts connections and hellos refused or failing for
 	// TCP-MD5 or GTSM (auth.go).
 	Security map[Security]uint64
+	// RejectionsSent and RejectionsReceived count session initializations
+	// refused with a Session Rejected status (RFC 5036 section 3.9: no
+	// Hello, advertisement mode, max PDU length, label range, keepalive
+	// time), every neighbour together, those that never reached
+	// OPERATIONAL included: MPLS-LDP-STD-MIB's
+	// mplsLdpEntityStatsSessionAttempts (RFC 3815) counts these NAKs.
+	RejectionsSent, RejectionsReceived uint64
 }
 
 // PeerCounters are the counters of the sessions with one peer.
@@ -47,6 +54,10 @@ type PeerCounters struct {
 	NotificationsSent, NotificationsReceived map[wire.StatusCode]uint64
 	// Flaps counts sessions that left OPERATIONAL (RFC 5036 section 2.5.4).
 	Flaps uint64
+	// UnknownTLVs counts TLVs of the peer's messages the codec did not
+	// know: ignored (U bit set) or refused with Unknown TLV (U bit clear)
+	// (RFC 5036 section 3.3; RFC 3815's mplsLdpSessionStatsUnknownTlvErrors).
+	UnknownTLVs uint64
 }
 
 // HelloCounters count the Hellos of one interface (link hellos) or of
@@ -70,6 +81,8 @@ type counters struct {
 	limits map[Limit]*limitState
 	// security counts Counters.Security.
 	security map[Security]uint64
+	// rejectionsSent and rejectionsReceived count Counters' fields.
+	rejectionsSent, rejectionsReceived uint64
 	// sweepAt is the timer of the next peer whose counters expire.
 	sweepAt time.Time
 }
@@ -176,6 +189,13 @@ func (c *counters) message(s *session, m wire.Message, out bool) {
 			code = UnknownStatus
 		}
 		byStatus[code]++
+		if code.SessionRejected() {
+			if out {
+				c.rejectionsSent++
+			} else {
+				c.rejectionsReceived++
+			}
+		}
 	}
 }
 
@@ -188,7 +208,7 @@ func (e *Engine) Counters() Counters {
 		if !p.reachedOp && id.IsValid() {
 			continue
 		}
-		out.Peers = append(out.Peers, PeerCounters{LSRID: p.LSRID, Flaps: p.Flaps,
+		out.Peers = append(out.Peers, PeerCounters{LSRID: p.LSRID, Flaps: p.Flaps, UnknownTLVs: p.UnknownTLVs,
 			Sent: maps.Clone(p.Sent), Received: maps.Clone(p.Received),
 			NotificationsSent: maps.Clone(p.NotificationsSent), NotificationsReceived: maps.Clone(p.NotificationsReceived)})
 	}
@@ -210,5 +230,6 @@ func (e *Engine) Counters() Counters {
 		out.Limits[l] = st.count
 	}
 	out.Security = maps.Clone(e.counts.security)
+	out.RejectionsSent, out.RejectionsReceived = e.counts.rejectionsSent, e.counts.rejectionsReceived
 	return out
 }

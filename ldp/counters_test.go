@@ -19,7 +19,11 @@ func showCounters(c Counters) []string {
 		if !p.LSRID.IsValid() {
 			peer = "unidentified"
 		}
-		out = append(out, fmt.Sprintf("peer %s flaps=%d", peer, p.Flaps))
+		line := fmt.Sprintf("peer %s flaps=%d", peer, p.Flaps)
+		if p.UnknownTLVs > 0 {
+			line += fmt.Sprintf(" unknown-tlvs=%d", p.UnknownTLVs)
+		}
+		out = append(out, line)
 		out = append(out, "  sent"+byType(p.Sent), "  received"+byType(p.Received))
 		if len(p.NotificationsSent) > 0 {
 			out = append(out, "  notifications-sent"+byStatus(p.NotificationsSent))
@@ -37,6 +41,9 @@ func showCounters(c Counters) []string {
 	}
 	for _, l := range slices.Sorted(maps.Keys(c.Limits)) {
 		out = append(out, fmt.Sprintf("limit %s refused=%d", l, c.Limits[l]))
+	}
+	if c.RejectionsSent+c.RejectionsReceived > 0 {
+		out = append(out, fmt.Sprintf("session-rejections sent=%d received=%d", c.RejectionsSent, c.RejectionsReceived))
 	}
 	for _, s := range slices.Sorted(maps.Keys(c.Security)) {
 		out = append(out, fmt.Sprintf("security %s count=%d", s, c.Security[s]))

@@ -187,6 +187,9 @@ func (e *Engine) handlePDU(s *session, b []byte) {
 	for _, m := range pdu.Messages {
 		e.counts.message(s, m, false)
 	}
+	if pdu.UnknownTLVs > 0 {
+		e.counts.peer(s.nbr.id).UnknownTLVs += uint64(pdu.UnknownTLVs)
+	}
 	skip := map[int]bool{}
 	var me wire.MessageErrors
 	if errors.As(err, &me) {

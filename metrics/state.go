@@ -100,6 +100,10 @@ var (
 		"Hellos and connections LDP refused or closed because one of its bounds was reached, by bound: interface-adjacencies, neighbors, pending-connections, init-timeout, unrouted-labels (ldp.limits in the configuration).", "limit")
 	igpSyncDesc = desc("ldp_igp_sync",
 		"LDP-IGP synchronisation (RFC 5443) per LDP interface: 1 for its state, 0 for the others. achieved: every LDP neighbour on the link has an OPERATIONAL session and sent End-of-LIB; not-achieved: one has not (yet); no-peer: no LDP neighbour on the link.", "interface", "state")
+	rejectionsDesc = desc("ldp_session_rejections_total",
+		"LDP session initializations refused with a Session Rejected status (No Hello, Parameters Advertisement Mode, Max PDU Length, Label Range, Bad KeepAlive Time), every neighbour together, by direction (sent: this LSR refused; received: the neighbour did). RFC 3815's mplsLdpEntityStatsSessionAttempts.", "direction")
+	unknownTLVsDesc = desc("ldp_unknown_tlvs_total",
+		"TLVs in the peer's LDP messages that lsrd does not know: ignored (U bit set) or refused with an Unknown TLV notification (U bit clear). RFC 3815's mplsLdpSessionStatsUnknownTlvErrors.", "peer")
 	securityDesc = desc("ldp_security_events_total",
 		"Sessions and hellos that failed or were dropped for TCP-MD5 or GTSM, by event: md5-no-answer (a signed dial failed: the neighbour's key differs or it has none), md5-unsigned-connection (an unsigned connection from a neighbour with a key, closed), md5-no-session (no session from a neighbour with a key 30s after discovery), gtsm-hello-ttl (a link hello with TTL below 255 dropped).", "event")
 
@@ -118,7 +122,7 @@ var (
 		hellosDesc, messagesDesc, notificationsDesc, bindingsDesc, labelsInUseDesc, labelRangeDesc,
 		allocFailuresDesc, fecsDesc, starvedDesc, staleBindingsDesc, lfibDesc, ftnDesc, kernelObjectsDesc, kernelStaleDesc,
 		kernelStaleRoutesDesc, kernelAwaitingSweepDesc, ribRoutesDesc,
-		limitRefusedDesc, securityDesc, igpSyncDesc}
+		limitRefusedDesc, securityDesc, igpSyncDesc, rejectionsDesc, unknownTLVsDesc}
 
 	syncStates = []string{ldp.SyncAchieved, ldp.SyncNotAchieved, ldp.SyncNoPeer}
 )
@@ -213,6 +217,7 @@ func (c stateCollector) Collect(ch chan<- prometheus.Metric) {
 	for _, p := range s.Counters.Peers {
 		peer := peerLabel(p.LSRID)
 		counter(flapsDesc, p.Flaps, peer)
+		counter(unknownTLVsDesc, p.UnknownTLVs, peer)
 		for t, n := range p.Sent {
 			counter(messagesDesc, n, peer, messageLabel(t), "sent")
 		}
@@ -226,6 +231,8 @@ func (c stateCollector) Collect(ch chan<- prometheus.Metric) {
 			counter(notificationsDesc, n, peer, statusLabel(c), "received")
 		}
 	}
+	counter(rejectionsDesc, s.Counters.RejectionsSent, "sent")
+	counter(rejectionsDesc, s.Counters.RejectionsReceived, "received")
 	for _, h := range s.Counters.Hellos {
 		typ := "link"
 		if h.Targeted {

@@ -78,6 +78,9 @@ type FIB struct {
 	// status is the view Status returns, replaced after each pass so that
 	// operators and metrics never wait for one either.
 	status atomic.Pointer[Status]
+	// programmed is what the last pass that got to the kernel programmed,
+	// for Installed.
+	programmed atomic.Pointer[programmed]
 
 	kick chan struct{} // Set and the watcher wake Run
 }

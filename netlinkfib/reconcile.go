@@ -149,6 +149,7 @@ func (f *FIB) reconcile(ctx context.Context) error {
 		errs.sort()
 		f.log.Warn("netlinkfib: kernel changes failed", "count", len(errs), "first", errs[0].Error())
 	}
+	f.programmed.Store(newProgrammed(f.desired, errs))
 	if !p.empty() {
 		f.log.Debug("netlinkfib: reconciled", "labels+", len(p.labelAdd), "labels~", len(p.labelReplace),
 			"labels-", len(p.labelDelete), "nexthops+", len(p.nexthopAdd), "nexthops~", len(p.nexthopReplace),

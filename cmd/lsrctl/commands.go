@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"net/netip"
 	"net/url"
 	"os"
 	"time"
@@ -25,6 +26,7 @@ type app struct {
 	peer, fec      string
 	detail         bool
 	label          string
+	soft           string
 	// ran is set once cobra accepted the command line: an error after that
 	// comes from lsrd or the connection (exit 1), before it from usage (2).
 	ran bool
@@ -80,6 +82,7 @@ func newApp(stdout, stderr io.Writer) *app {
 	bindings.Flags().StringVar(&a.peer, "peer", "", "only labels from the neighbour with this LSR ID")
 	bindings.Flags().StringVar(&a.fec, "fec", "", "only this FEC or the FECs containing this prefix or address")
 	bindings.Flags().StringVar(&a.label, "label", "", "only bindings with this local or remote label")
+	bindings.Flags().BoolVar(&a.detail, "detail", false, "per FEC: the local label, the neighbours it was advertised to, every neighbour's label")
 	showLDP.AddCommand(neighbors, discovery, bindings,
 		a.leaf("interfaces", "interfaces, LDP and MPLS input", a.showInterfaces),
 		a.leaf("stats", "LIB counters", a.showStats))
@@ -99,12 +102,25 @@ func newApp(stdout, stderr io.Writer) *app {
 	bgpNeighbors := a.leaf("neighbors", "BGP neighbours and their sessions", a.showBGPNeighbors)
 	bgpNeighbors.Aliases = []string{"neighbor", "neighbours"}
 	bgpNeighbors.Flags().StringVar(&a.peer, "peer", "", "only the neighbour with this address")
+	bgpNeighbors.Flags().BoolVar(&a.detail, "detail", false, "everything about each session: endpoints, timers, capabilities, messages, counts per family")
 	bgpRoutes := a.leaf("routes", "BGP paths, best first", a.showBGPRoutes)
 	bgpRoutes.Aliases = []string{"route"}
 	bgpRoutes.Flags().StringVar(&a.peer, "peer", "", "only paths from the neighbour with this address")
 	bgpRoutes.Flags().StringVar(&a.fec, "fec", "", "only this prefix or the prefixes containing this address")
 	bgpRoutes.Flags().StringVar(&a.label, "label", "", "only labelled-unicast paths with this label")
-	showBGP.AddCommand(bgpNeighbors, bgpRoutes)
+	received := a.adjLeaf("received-routes", "paths a neighbour sent, before the import policy (its Adj-RIB-In)", "in")
+	received.Aliases = []string{"adj-in"}
+	advertised := a.adjLeaf("advertised-routes", "paths sent to a neighbour, after the export policy (its Adj-RIB-Out)", "out")
+	advertised.Aliases = []string{"adj-out"}
+	showBGP.AddCommand(bgpNeighbors, bgpRoutes, received, advertised)
+	clearBGP := &cobra.Command{
+		Use:   "bgp NEIGHBOR",
+		Short: "Reset the BGP session with a neighbour: hard (Cease, it re-forms) or --soft",
+		Args:  exactArgs(1),
+		RunE:  a.clearBGP,
+	}
+	clearBGP.Flags().StringVar(&a.soft, "soft", "", "soft reset instead: in (re-apply the import policy), out (send every path again) or both")
+	clear.AddCommand(clearBGP)
 
 	clearNeighbor := &cobra.Command{
 		Use:   "neighbor LSR-ID",
@@ -239,6 +255,9 @@ func (a *app) showBindings(ctx context.Context, c *ctl.Client, f ctl.Filter) err
 		return err
 	}
 	bs = f.Bindings(bs)
+	if a.detail {
+		return a.emit(bs, func(w io.Writer) error { return ctl.BindingDetail(w, bs) })
+	}
 	return a.emit(bs, func(w io.Writer) error { return ctl.Bindings(w, bs) })
 }
 
@@ -297,6 +316,9 @@ func (a *app) showBGPNeighbors(ctx context.Context, c *ctl.Client, f ctl.Filter)
 	if f.Peer.IsValid() && len(ns) == 0 {
 		return fmt.Errorf("no BGP neighbour %s (lsrctl show bgp neighbors lists them)", f.Peer)
 	}
+	if a.detail {
+		return a.emit(ns, func(w io.Writer) error { return ctl.BGPNeighborDetail(w, ns, a.now()) })
+	}
 	return a.emit(ns, func(w io.Writer) error { return ctl.BGPNeighbors(w, ns) })
 }
 
@@ -307,6 +329,66 @@ func (a *app) showBGPRoutes(ctx context.Context, c *ctl.Client, f ctl.Filter) er
 	}
 	rs = f.BGPRoutes(rs)
 	return a.emit(rs, func(w io.Writer) error { return ctl.BGPRoutes(w, rs) })
+}
+
+// adjLeaf is "show bgp received-routes|advertised-routes NEIGHBOR".
+func (a *app) adjLeaf(use, short, table string) *cobra.Command {
+	c := &cobra.Command{Use: use + " NEIGHBOR", Short: short, Args: exactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			addr, err := netip.ParseAddr(args[0])
+			if err != nil {
+				return usageError{fmt.Errorf("neighbor %q: not an address", args[0])}
+			}
+			f, err := a.filter()
+			if err != nil {
+				return usageError{err}
+			}
+			ctx, cancel := context.WithTimeout(cmd.Context(), a.timeout)
+			defer cancel()
+			var rs []api.BGPRoute
+			if _, err := a.client().GetInto(ctx, "/v1/bgp/neighbors/"+url.PathEscape(addr.String())+"/routes?table="+table, &rs); err != nil {
+				return err
+			}
+			rs = f.BGPRoutes(rs)
+			return a.emit(rs, func(w io.Writer) error { return ctl.BGPRoutes(w, rs) })
+		}}
+	c.Flags().StringVar(&a.fec, "fec", "", "only this prefix or the prefixes containing this address")
+	c.Flags().StringVar(&a.label, "label", "", "only labelled-unicast paths with this label")
+	return c
+}
+
+func (a *app) clearBGP(cmd *cobra.Command, args []string) error {
+	addr, err := netip.ParseAddr(args[0])
+	if err != nil {
+		return usageError{fmt.Errorf("neighbor %q: not an address", args[0])}
+	}
+	switch a.soft {
+	case "", "in", "out", "both":
+	default:
+		return usageError{fmt.Errorf("--soft %q: want in, out or both", a.soft)}
+	}
+	ctx, cancel := context.WithTimeout(cmd.Context(), a.timeout)
+	defer cancel()
+	path := "/v1/bgp/neighbors/" + url.PathEscape(addr.String()) + "/reset"
+	if a.soft != "" {
+		path += "?soft=" + a.soft
+	}
+	raw, err := a.client().Post(ctx, path)
+	if err != nil {
+		return err
+	}
+	var v api.BGPReset
+	if err := json.Unmarshal(raw, &v); err != nil {
+		return fmt.Errorf("lsrd's answer to clear bgp %s: %w", addr, err)
+	}
+	return a.emit(v, func(w io.Writer) error {
+		if v.Soft == "" {
+			_, err := fmt.Fprintf(w, "reset the BGP session with %s (it re-forms)\n", addr)
+			return err
+		}
+		_, err := fmt.Fprintf(w, "soft reset (%s) of the BGP session with %s\n", v.Soft, addr)
+		return err
+	})
 }
 
 func (a *app) clearNeighbor(cmd *cobra.Command, args []string) error {

@@ -34,8 +34,8 @@ func fakeLSRD(t *testing.T) string {
 			{FEC: fec.Prefix(p("2.2.2.2/32")), LocalLabel: 16, HasLocal: true, Remote: []lib.RemoteBinding{{Peer: a("2.2.2.2"), Label: 3, InUse: true}}},
 		},
 		"/v1/lfib": api.TableView{
-			LFIB: []fib.LFIBEntry{{InLabel: 16, NextHops: []fib.NextHop{{Addr: a("10.1.0.2"), Ifname: "zt0"}}}},
-			FTN:  []fib.FTNEntry{{Prefix: p("2.2.2.2/32"), NextHops: []fib.NextHop{{Addr: a("10.1.0.2"), Ifname: "zt0"}}}},
+			LFIB: []api.LFIBRow{{LFIBEntry: fib.LFIBEntry{InLabel: 16, NextHops: []fib.NextHop{{Addr: a("10.1.0.2"), Ifname: "zt0"}}}, Installed: true}},
+			FTN:  []api.FTNRow{{FTNEntry: fib.FTNEntry{Prefix: p("2.2.2.2/32"), NextHops: []fib.NextHop{{Addr: a("10.1.0.2"), Ifname: "zt0"}}}}},
 		},
 		"/v1/rib": []rib.Route{{Prefix: p("2.2.2.2/32"), Source: rib.SourceStatic, Distance: 1, NextHops: []rib.NextHop{{Addr: a("10.1.0.2"), Ifname: "zt0"}}}},
 	}
@@ -115,8 +115,8 @@ FEC         PEER     LOCAL LABEL  REMOTE LABEL  IN USE
 ]
 `, ""},
 		{[]string{"show", "lfib", "--label", "16"}, 0, `
-IN LABEL  OUT LABELS  NEXT HOP  INTERFACE
-16        pop         10.1.0.2  zt0
+IN LABEL  OUT LABELS  NEXT HOP  INTERFACE  INSTALLED
+16        pop         10.1.0.2  zt0        yes
 `, ""},
 		{[]string{"show", "rib", "-o", "json"}, 0, `
 [

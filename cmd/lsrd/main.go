@@ -6,6 +6,13 @@
 //
 // SIGHUP reloads the configuration (a bad file changes nothing); SIGTERM and
 // SIGINT stop lsrd cleanly.
+//
+// Multipath TCP is off (Go's listeners use it by default since Go 1.24): the
+// kernel refuses socket options on an MPTCP socket that routing protocols
+// need (IP_TTL for GTSM on GoBGP's listener: "operation not supported"), and
+// no LDP or BGP peer speaks it.
+//
+//go:debug multipathtcp=0
 package main
 
 import (

@@ -253,9 +253,9 @@ func TestLsrctl(t *testing.T) {
 
 	t.Run("others", func(t *testing.T) {
 		out := lsrctlIn(t, bin, r1, l1, "show", "ldp", "interfaces").ok(t, "show ldp interfaces")
-		// INTERFACE INDEX MTU LDP IGP-SYNC MPLS-INPUT ADDRESSES: the one
-		// neighbour on the link is OPERATIONAL and sent End-of-LIB.
-		if row := tableRow(out, if1); row == nil || row[3] != "yes" || row[4] != "achieved" || row[5] != "yes" {
+		// INTERFACE STATE INDEX MTU LDP IGP-SYNC MPLS-INPUT ADDRESSES: the
+		// one neighbour on the link is OPERATIONAL and sent End-of-LIB.
+		if row := tableRow(out, if1, "up"); row == nil || row[4] != "yes" || row[5] != "achieved" || row[6] != "yes" {
 			t.Errorf("show ldp interfaces: %s is not LDP yes, IGP sync achieved, MPLS input yes:\n%s", if1, out)
 		}
 		out = lsrctlIn(t, bin, r1, l1, "show", "fib", "status").ok(t, "show fib status")

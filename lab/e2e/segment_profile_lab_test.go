@@ -33,14 +33,19 @@ func (s *segmentLab) profileDir() string {
 
 // profileEnv is router i's environment for lsrd.
 func (s *segmentLab) profileEnv(i int) []string {
+	var env []string
+	if v := os.Getenv("LSRD_BENCH_GOMAXPROCS"); v != "" {
+		// An experiment: K Go runtimes on the guest's 2 emulated CPUs.
+		env = append(env, "GOMAXPROCS="+v)
+	}
 	d := profileAfter()
 	if d == 0 || i != 0 && i != s.k/2 && i != s.k-1 {
-		return nil
+		return env
 	}
 	if err := os.MkdirAll(s.profileDir(), 0o755); err != nil {
 		s.t.Fatal(err)
 	}
-	return []string{"LSRD_CPU_PROFILE=" + filepath.Join(s.profileDir(), s.routers[i].Name+".pprof"), "LSRD_CPU_PROFILE_FOR=" + d.String()}
+	return append(env, "LSRD_CPU_PROFILE="+filepath.Join(s.profileDir(), s.routers[i].Name+".pprof"), "LSRD_CPU_PROFILE_FOR="+d.String())
 }
 
 // profile waits out the profiles and logs the guest's CPU split since the

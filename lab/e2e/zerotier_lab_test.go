@@ -169,7 +169,7 @@ zerotier:
 
 	// LDP runs on the device the network ID named, with MPLS input on.
 	out = lsrctlIn(t, bin, r1, l1, "show", "ldp", "interfaces").ok(t, "show ldp interfaces")
-	if row := tableRow(out, if1); row == nil || row[3] != "yes" || row[5] != "yes" {
+	if row := tableRow(out, if1, "up"); row == nil || row[4] != "yes" || row[6] != "yes" {
 		t.Errorf("show ldp interfaces: %s is not an LDP interface with MPLS input:\n%s", if1, out)
 	}
 	if got := strings.TrimSpace(r1.Run("sysctl", "-n", "net.mpls.conf."+if1+".input")); got != "1" {

@@ -279,5 +279,8 @@ func (l *LIB) binding(f *binding) Binding {
 	for _, e := range f.remote {
 		b.Remote = append(b.Remote, RemoteBinding{Peer: e.peer, Label: e.v, InUse: l.inUse(f, e.peer)})
 	}
+	for _, e := range f.sent {
+		b.AdvertisedTo = append(b.AdvertisedTo, e.peer)
+	}
 	return b
 }

@@ -13,3 +13,16 @@ func (c StatusCode) Known() bool {
 	_, ok := statusTable[c]
 	return ok
 }
+
+// SessionRejected reports whether c refuses a session initialization (RFC
+// 5036 section 3.9: Session Rejected/No Hello, /Parameters Advertisement
+// Mode, /Parameters Max PDU Length, /Parameters Label Range, /Bad
+// KeepAlive Time).
+func (c StatusCode) SessionRejected() bool {
+	switch c {
+	case StatusSessionRejectedNoHello, StatusSessionRejectedAdvertMode, StatusSessionRejectedMaxPDULength,
+		StatusSessionRejectedLabelRange, StatusSessionRejectedBadKeepAlive:
+		return true
+	}
+	return false
+}

@@ -130,6 +130,8 @@ type msgCtx struct {
 	index  int
 	soft   *DecodeError // first non-fatal error; the engine ignores the message
 	broken bool         // the typed form could not be built; keep it raw
+	// unknownTLVs is the PDU's count of unknown TLVs (nil: not counted).
+	unknownTLVs *int
 }
 
 func (c *msgCtx) errAt(tlv string, off int, st StatusCode, format string, args ...any) *DecodeError {
@@ -160,6 +162,9 @@ func (c *msgCtx) fatal(err *DecodeError) bool {
 // the TLV is kept either way so the engine sees and can forward it.
 func (c *msgCtx) unknown(t tlvAt, dst *[]RawTLV) {
 	*dst = append(*dst, t.raw())
+	if c.unknownTLVs != nil {
+		*c.unknownTLVs++
+	}
 	if !t.U && c.soft == nil {
 		c.soft = c.errAt(t.name(), t.off, StatusUnknownTLV, "unknown TLV 0x%04x with U bit clear", uint16(t.Type))
 	}

@@ -10,6 +10,10 @@ import (
 type PDU struct {
 	ID       LDPID
 	Messages []Message
+	// UnknownTLVs counts, when decoded, the TLVs no message layout
+	// defines (kept in the messages' Unknown fields, or in a RawMessage
+	// whose message had to be ignored); encoding ignores it.
+	UnknownTLVs int
 }
 
 // DecodePDU decodes exactly one PDU; b must hold the whole PDU and
@@ -43,7 +47,7 @@ func DecodePDU(b []byte) (*PDU, error) {
 		}
 		h := binary.BigEndian.Uint16(b[pos:])
 		l := int(binary.BigEndian.Uint16(b[pos+2:]))
-		c := &msgCtx{typ: MsgType(h & msgTypeMask), id: binary.BigEndian.Uint32(b[pos+4:]), off: pos, index: len(p.Messages)}
+		c := &msgCtx{typ: MsgType(h & msgTypeMask), id: binary.BigEndian.Uint32(b[pos+4:]), off: pos, index: len(p.Messages), unknownTLVs: &p.UnknownTLVs}
 		c.name = c.typ.String()
 		if l < 4 {
 			return nil, c.errAt("", pos, StatusBadMessageLength, "message length %d below 4", l)

@@ -243,7 +243,7 @@ var vectors = []vector{
 			&RawMessage{U: true, MsgType: 0x3f00, MsgID: 0x15, Params: []byte{0xab, 0xcd, 0xef, 0x01}},
 			&LabelMapping{MsgID: 0x16, FEC: FEC{PrefixFEC{pfx("10.2.0.0/16")}}, Label: 17,
 				Unknown: []RawTLV{{U: true, F: true, Type: 0x3f01, Value: []byte{0x12, 0x34}}}},
-		}},
+		}, UnknownTLVs: 1},
 	},
 }
 
@@ -256,7 +256,7 @@ func TestVectors(t *testing.T) {
 				t.Fatalf("DecodePDU: %v", err)
 			}
 			if !reflect.DeepEqual(got, v.want) {
-				t.Errorf("decoded\n%#v\nwant\n%#v", got.Messages, v.want.Messages)
+				t.Errorf("decoded\n%#v (%d unknown TLVs)\nwant\n%#v (%d)", got.Messages, got.UnknownTLVs, v.want.Messages, v.want.UnknownTLVs)
 			}
 			enc, err := v.want.MarshalBinary()
 			if err != nil {
