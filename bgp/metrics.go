@@ -2,6 +2,7 @@ package bgp
 
 import (
 	"context"
+	"net/netip"
 	"strconv"
 	"time"
 
@@ -77,7 +78,9 @@ func (c *speakerCollector) Collect(ch chan<- prometheus.Metric) {
 		if up := p.GetTimers().GetState().GetUptime(); state == "established" && up != nil && up.GetSeconds() > 0 {
 			gauge(c.established, time.Since(up.AsTime()).Seconds(), addr)
 		}
-		counter(c.flaps, uint64(st.GetFlops()), addr)
+		if a, err := netip.ParseAddr(addr); err == nil {
+			counter(c.flaps, uint64(c.s.sessions.facts(a).flaps), addr)
+		}
 		gauge(c.outQueue, float64(st.GetOutQ()), addr)
 		gauge(c.info, 1, addr, strconv.FormatUint(uint64(p.GetConf().GetPeerAsn()), 10), strconv.FormatUint(uint64(st.GetLocalAsn()), 10))
 		for dir, m := range map[string]*api.Message{"received": st.GetMessages().GetReceived(), "sent": st.GetMessages().GetSent()} {

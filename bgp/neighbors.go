@@ -50,6 +50,14 @@ func (s *Speaker) Neighbors(ctx context.Context) ([]NeighborInfo, error) {
 	now := time.Now()
 	err = srv.ListPeer(ctx, &api.ListPeerRequest{EnableAdvertised: true}, func(p *api.Peer) {
 		ni := neighborInfo(p, now)
+		f := s.sessions.facts(ni.Address)
+		ni.Flaps = f.flaps
+		if f.flaps == 0 {
+			ni.LastDown = time.Time{} // GoBGP stamps a "downtime" before any session
+		}
+		if ni.State == "established" {
+			ni.Local, ni.Remote = f.local, f.remote
+		}
 		c := conf[ni.Address.Unmap()]
 		ni.Families, ni.Import, ni.Export = c.families(), c.Import, c.Export
 		ni.MD5, ni.MultihopTTL, ni.TTLSecurityHops = c.Password != "", c.MultihopTTL, c.TTLSecurityHops
@@ -74,7 +82,6 @@ func neighborInfo(p *api.Peer, now time.Time) NeighborInfo {
 		LocalAS:            cmpOr(st.GetLocalAsn(), p.GetConf().GetLocalAsn()),
 		AdminDown:          st.GetAdminState() == api.PeerState_DOWN,
 		ConfiguredHoldTime: time.Duration(p.GetTimers().GetConfig().GetHoldTime()) * time.Second,
-		Flaps:              st.GetFlops(),
 		OutQueue:           st.GetOutQ(),
 		MessagesSent:       messages(st.GetMessages().GetSent()),
 		MessagesReceived:   messages(st.GetMessages().GetReceived()),
@@ -87,11 +94,6 @@ func neighborInfo(p *api.Peer, now time.Time) NeighborInfo {
 		ni.HoldTime = time.Duration(timers.GetNegotiatedHoldTime()) * time.Second
 		ni.Keepalive = time.Duration(timers.GetKeepaliveInterval()) * time.Second
 		ni.RouterID, _ = netip.ParseAddr(st.GetRouterId())
-		ni.Local = addrPort(p.GetTransport().GetLocalAddress(), p.GetTransport().GetLocalPort())
-		ni.Remote = addrPort(p.GetTransport().GetRemoteAddress(), p.GetTransport().GetRemotePort())
-		if !ni.Remote.IsValid() && ni.Local.IsValid() {
-			ni.Remote = addrPort(addr.String(), p.GetTransport().GetRemotePort())
-		}
 		ni.LocalCapabilities = capabilities(st.GetLocalCap())
 		ni.RemoteCapabilities = capabilities(st.GetRemoteCap())
 	}

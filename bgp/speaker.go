@@ -47,6 +47,8 @@ type Speaker struct {
 	restarting, applied bool
 
 	queue *queue
+	// sessions follows the neighbours' session states (flaps, endpoints).
+	sessions sessions
 	// merge is set once a neighbour carries labelled unicast.
 	merge       atomic.Pointer[familyMerge]
 	watchCancel context.CancelFunc
@@ -149,7 +151,7 @@ func (s *Speaker) watch() error {
 	}
 	watchCtx, watchCancel := context.WithCancel(context.Background())
 	s.watchCancel = watchCancel
-	if err := s.server.WatchEvent(watchCtx, &api.WatchEventRequest{Table: &api.WatchEventRequest_Table{
+	if err := s.server.WatchEvent(watchCtx, &api.WatchEventRequest{Peer: &api.WatchEventRequest_Peer{}, Table: &api.WatchEventRequest_Table{
 		// End-of-RIB markers come on the same watcher, in order after the
 		// best paths the neighbour's updates before them produced.
 		Filters: []*api.WatchEventRequest_Table_Filter{
@@ -196,6 +198,12 @@ func (s *Speaker) setPolicies(ctx context.Context, old, cfg Config) error {
 
 // onEvent runs on GoBGP's watcher goroutine: it only converts and queues.
 func (s *Speaker) onEvent(ev *api.WatchEventResponse) {
+	if pe := ev.GetPeer(); pe != nil {
+		if pe.GetType() == api.WatchEventResponse_PeerEvent_STATE {
+			s.sessions.observe(pe.GetPeer())
+		}
+		return
+	}
 	t := ev.GetTable()
 	if t == nil {
 		return
@@ -305,6 +313,9 @@ func (s *Speaker) applyDiff(ctx context.Context, d configDiff) error {
 		if err := s.server.DeletePeer(ctx, &api.DeletePeerRequest{Address: n.Address.Unmap().String()}); err != nil {
 			errs = append(errs, fmt.Errorf("bgp: removing neighbour %s: %w", n.Address, err))
 		}
+	}
+	for _, n := range d.removeNeighbors {
+		s.sessions.forget(n.Address)
 	}
 	for _, n := range append(append([]Neighbor{}, d.changeNeighbors...), d.addNeighbors...) {
 		p := apiPeer(n)
