@@ -194,3 +194,31 @@ func parseSource(name string) (api.RouteSource, bool) {
 	}
 	return 0, false
 }
+
+// Empty reports whether f selects everything.
+func (f Filter) Empty() bool { return !f.Peer.IsValid() && !f.FEC.IsValid() && !f.HasLabel }
+
+// String is f as its flags.
+func (f Filter) String() string {
+	var parts []string
+	if f.Peer.IsValid() {
+		parts = append(parts, "--peer "+f.Peer.String())
+	}
+	if f.FEC.IsValid() {
+		parts = append(parts, "--fec "+f.FEC.String())
+	}
+	if f.HasLabel {
+		parts = append(parts, "--label "+strconv.FormatUint(uint64(f.Label), 10))
+	}
+	return strings.Join(parts, " ")
+}
+
+// NoMatch is the error for a filter that selected none of what a view
+// lists (what, e.g. "LDP binding"), naming the command that lists them
+// all; nil when something matched or nothing was filtered.
+func NoMatch(f Filter, found int, what, all string) error {
+	if found > 0 || f.Empty() {
+		return nil
+	}
+	return fmt.Errorf("no %s matches %s (lsrctl %s lists them)", what, f, all)
+}

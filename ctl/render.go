@@ -123,12 +123,12 @@ func grColumn(n api.LDPNeighbor, now time.Time) string {
 // adjacencies by interface, targeted ones by source address.
 func Discovery(w io.Writer, ns []api.LDPNeighbor, now time.Time) error {
 	tw := newTable(w)
-	row(tw, "NEIGHBOR", "TYPE", "SOURCE", "HOLD", "EXPIRES IN")
+	row(tw, "NEIGHBOR", "TYPE", "INTERFACE", "SOURCE", "HOLD", "EXPIRES IN")
 	for _, n := range ns {
 		for _, a := range n.Adjacencies {
-			typ, src := "link", a.Interface
+			typ, ifname := "link", a.Interface
 			if a.Targeted {
-				typ, src = "targeted", addrOr(a.Source, none)
+				typ, ifname = "targeted", none
 			}
 			hold, expires := "infinite", "never"
 			if !a.Expires.IsZero() {
@@ -136,7 +136,7 @@ func Discovery(w io.Writer, ns []api.LDPNeighbor, now time.Time) error {
 				left := max(a.Expires.Sub(now), 0)
 				expires = fmt.Sprintf("%ds", int64((left+time.Second/2)/time.Second))
 			}
-			row(tw, n.LSRID.String(), typ, src, hold, expires)
+			row(tw, n.LSRID.String(), typ, ifname, addrOr(a.Source, none), hold, expires)
 		}
 	}
 	return tw.Flush()

@@ -24,14 +24,14 @@ var (
 			Since: now.Add(-(time.Hour + 2*time.Minute + 3*time.Second)), Active: false,
 			KeepAlive: 180 * time.Second, Remote: netip.MustParseAddrPort("2.2.2.2:40123"), GracefulRestart: true, MD5: true,
 			Adjacencies: []ldp.AdjacencyInfo{
-				{Interface: "zt0", Hold: 15 * time.Second, Expires: now.Add(12*time.Second + 400*time.Millisecond)},
+				{Interface: "zt0", Source: addr("10.1.0.2"), Hold: 15 * time.Second, Expires: now.Add(12*time.Second + 400*time.Millisecond)},
 				{Targeted: true, Source: addr("2.2.2.2"), Hold: 45 * time.Second, Expires: now.Add(40 * time.Second)},
 			},
 		},
 		{
 			LSRID: addr("3.3.3.3"), Transport: addr("3.3.3.3"), State: "OPENSENT",
 			Since: now.Add(-time.Second), Active: true, Remote: netip.MustParseAddrPort("3.3.3.3:646"),
-			Adjacencies: []ldp.AdjacencyInfo{{Interface: "zt1", Hold: 15 * time.Second, Expires: now.Add(3 * time.Second)}},
+			Adjacencies: []ldp.AdjacencyInfo{{Interface: "zt1", Source: addr("10.2.0.3"), Hold: 15 * time.Second, Expires: now.Add(3 * time.Second)}},
 		},
 		{
 			LSRID: addr("4.4.4.4"), Transport: addr("4.4.4.4"), State: "NON EXISTENT",
@@ -115,11 +115,11 @@ func TestDiscoveryTable(t *testing.T) {
 		t.Fatal(err)
 	}
 	golden(t, "discovery", b.String(), `
-NEIGHBOR  TYPE      SOURCE   HOLD      EXPIRES IN
-2.2.2.2   link      zt0      15s       12s
-2.2.2.2   targeted  2.2.2.2  45s       40s
-3.3.3.3   link      zt1      15s       3s
-4.4.4.4   targeted  4.4.4.4  infinite  never
+NEIGHBOR  TYPE      INTERFACE  SOURCE    HOLD      EXPIRES IN
+2.2.2.2   link      zt0        10.1.0.2  15s       12s
+2.2.2.2   targeted  -          2.2.2.2   45s       40s
+3.3.3.3   link      zt1        10.2.0.3  15s       3s
+4.4.4.4   targeted  -          4.4.4.4   infinite  never
 `)
 }
 

@@ -255,6 +255,9 @@ func (a *app) showBindings(ctx context.Context, c *ctl.Client, f ctl.Filter) err
 		return err
 	}
 	bs = f.Bindings(bs)
+	if err := ctl.NoMatch(f, len(bs), "LDP binding", "show ldp bindings"); err != nil {
+		return err
+	}
 	if a.detail {
 		return a.emit(bs, func(w io.Writer) error { return ctl.BindingDetail(w, bs) })
 	}
@@ -283,6 +286,9 @@ func (a *app) showLFIB(ctx context.Context, c *ctl.Client, f ctl.Filter) error {
 		return err
 	}
 	v = f.Table(v)
+	if err := ctl.NoMatch(f, len(v.LFIB)+len(v.FTN), "LFIB or FTN entry", "show lfib"); err != nil {
+		return err
+	}
 	return a.emit(v, func(w io.Writer) error { return ctl.LFIB(w, v) })
 }
 
@@ -296,6 +302,9 @@ func (a *app) showRIB(ctx context.Context, c *ctl.Client, f ctl.Filter) error {
 		return err
 	}
 	rs = f.Routes(rs)
+	if err := ctl.NoMatch(f, len(rs), "route", "show rib"); err != nil {
+		return err
+	}
 	return a.emit(rs, func(w io.Writer) error { return ctl.RIB(w, rs) })
 }
 
@@ -328,6 +337,9 @@ func (a *app) showBGPRoutes(ctx context.Context, c *ctl.Client, f ctl.Filter) er
 		return err
 	}
 	rs = f.BGPRoutes(rs)
+	if err := ctl.NoMatch(f, len(rs), "BGP path", "show bgp routes"); err != nil {
+		return err
+	}
 	return a.emit(rs, func(w io.Writer) error { return ctl.BGPRoutes(w, rs) })
 }
 

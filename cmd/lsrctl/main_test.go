@@ -135,6 +135,10 @@ IN LABEL  OUT LABELS  NEXT HOP  INTERFACE  INSTALLED
 `, ""},
 		{[]string{"clear", "ldp", "neighbor", "2.2.2.2"}, 0, "\ncleared the session with neighbor 2.2.2.2\n", ""},
 		{[]string{"clear", "ldp", "neighbor", "9.9.9.9"}, 1, "", "lsrctl: neighbor 9.9.9.9: unknown\n"},
+		{[]string{"show", "ldp", "bindings", "--fec", "9.9.9.0/24"}, 1, "", "lsrctl: no LDP binding matches --fec 9.9.9.0/24 (lsrctl show ldp bindings lists them)\n"},
+		{[]string{"show", "ldp", "bindings", "--peer", "9.9.9.9"}, 1, "", "lsrctl: no LDP binding matches --peer 9.9.9.9 (lsrctl show ldp bindings lists them)\n"},
+		{[]string{"show", "lfib", "--label", "99"}, 1, "", "lsrctl: no LFIB or FTN entry matches --label 99 (lsrctl show lfib lists them)\n"},
+		{[]string{"show", "rib", "--fec", "9.9.9.9"}, 1, "", "lsrctl: no route matches --fec 9.9.9.9/32 (lsrctl show rib lists them)\n"},
 		{[]string{"reload"}, 1, "", "lsrctl: lsrd failed on POST /v1/reload (500): configuration: router-id missing\n"},
 		{[]string{"show", "fib", "status"}, 1, "", "lsrctl: lsrd answered GET /v1/fib/status with 404 Not Found: \"404 page not found\" (an lsrd without this endpoint?)\n"},
 	} {

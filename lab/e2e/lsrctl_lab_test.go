@@ -127,8 +127,8 @@ func TestLsrctl(t *testing.T) {
 		}
 
 		out = lsrctlIn(t, bin, r1, l1, "show", "ldp", "discovery").ok(t, "show ldp discovery")
-		if tableRow(out, "2.2.2.2", "link", if1) == nil {
-			t.Errorf("show ldp discovery: no link adjacency with 2.2.2.2 on %s:\n%s", if1, out)
+		if tableRow(out, "2.2.2.2", "link", if1, "10.1.0.2") == nil {
+			t.Errorf("show ldp discovery: no link adjacency with 2.2.2.2 on %s from 10.1.0.2:\n%s", if1, out)
 		}
 		t.Logf("r1# lsrctl show ldp discovery\n%s", out)
 
@@ -152,6 +152,9 @@ func TestLsrctl(t *testing.T) {
 		out = lsrctlIn(t, bin, r1, l1, "show", "ldp", "bindings", "--fec", "2.2.2.2").ok(t, "--fec 2.2.2.2")
 		if strings.Contains(out, "1.1.1.1/32") || tableRow(out, "2.2.2.2/32") == nil {
 			t.Errorf("show ldp bindings --fec 2.2.2.2:\n%s", out)
+		}
+		if run := lsrctlIn(t, bin, r1, l1, "show", "ldp", "bindings", "--fec", "9.9.9.0/24"); run.code != 1 || !strings.Contains(run.stderr, "no LDP binding matches --fec 9.9.9.0/24") {
+			t.Errorf("show ldp bindings --fec 9.9.9.0/24 (no such FEC): exit %d, stderr %q; want 1 and the reason", run.code, run.stderr)
 		}
 		out = lsrctlIn(t, bin, r1, l1, "show", "ldp", "bindings", "--label", r1Local).ok(t, "--label "+r1Local)
 		// Every row has the label, local or remote (r2 may have chosen the
