@@ -49,6 +49,51 @@ func TestLsrctlBesideFRR(t *testing.T) {
 	f.WaitLDPOperational(t, 90*time.Second, "1.1.1.1")
 	routeVia(t, r1, "198.51.100.0/24", "10.0.0.2")
 
+	t.Run("ldp neighbors, discovery and bindings", func(t *testing.T) {
+		out := lsrctlIn(t, bin, r1, l, "show", "ldp", "neighbors").ok(t, "show ldp neighbors")
+		if tableRow(out, "2.2.2.2", "OPERATIONAL") == nil {
+			t.Errorf("show ldp neighbors: 2.2.2.2 not OPERATIONAL:\n%s", out)
+		}
+		fn, err := f.LDPNeighbors()
+		if err != nil || len(fn) != 1 || fn[0].NeighborID != "1.1.1.1" || fn[0].State != "OPERATIONAL" {
+			t.Errorf("FRR's neighbours %+v (%v), want 1.1.1.1 OPERATIONAL", fn, err)
+		}
+		// Each side's adjacency comes from the other's interface address.
+		out = lsrctlIn(t, bin, r1, l, "show", "ldp", "discovery").ok(t, "show ldp discovery")
+		if tableRow(out, "2.2.2.2", "link", if1, "10.0.0.2") == nil {
+			t.Errorf("show ldp discovery: no link adjacency with 2.2.2.2 on %s from 10.0.0.2:\n%s", if1, out)
+		}
+		var fd struct {
+			Adjacencies []struct {
+				NeighborID string `json:"neighborId"`
+				Type       string `json:"type"`
+				Interface  string `json:"interface"`
+			} `json:"adjacencies"`
+		}
+		if err := f.VtyshJSON("show mpls ldp discovery json", &fd); err != nil {
+			t.Fatal(err)
+		}
+		if len(fd.Adjacencies) != 1 || fd.Adjacencies[0].NeighborID != "1.1.1.1" || fd.Adjacencies[0].Type != "link" || fd.Adjacencies[0].Interface != if2 {
+			t.Errorf("FRR's discovery %+v, want one link adjacency with 1.1.1.1 on %s", fd.Adjacencies, if2)
+		}
+		// The bindings table: every label one side advertised is what the
+		// other holds from it.
+		var fecs []string
+		topo.Eventually(t, 30*time.Second, "lsrd's and FRR's bindings agree", func() error {
+			var err error
+			fecs, err = agree(f, l, "2.2.2.2", "1.1.1.1")
+			if err == nil && (!slices.Contains(fecs, "1.1.1.1/32") || !slices.Contains(fecs, "2.2.2.2/32")) {
+				return fmt.Errorf("compared only %v", fecs)
+			}
+			return err
+		})
+		out = lsrctlIn(t, bin, r1, l, "show", "ldp", "bindings").ok(t, "show ldp bindings")
+		if tableRow(out, "2.2.2.2/32", "2.2.2.2") == nil || tableRow(out, "1.1.1.1/32", "2.2.2.2", "imp-null") == nil {
+			t.Errorf("show ldp bindings:\n%s", out)
+		}
+		t.Logf("lsrd and FRR agree on the labels of %v", fecs)
+	})
+
 	t.Run("ldp neighbor detail", func(t *testing.T) {
 		var fn map[string]frrLDPNeighborDetail
 		if err := f.VtyshJSON("show mpls ldp neighbor detail json", &fn); err != nil {
@@ -218,6 +263,55 @@ func TestLsrctlBesideFRR(t *testing.T) {
 		})
 		out := lsrctlIn(t, bin, r1, l, "show", "bgp", "neighbors", "--detail").ok(t, "show bgp neighbors --detail")
 		t.Logf("r1# lsrctl show bgp neighbors --detail\n%s", out)
+	})
+
+	t.Run("bgp summary, routes and rib", func(t *testing.T) {
+		var sum struct {
+			IPv4Unicast struct {
+				Peers map[string]struct {
+					State  string `json:"state"`
+					PfxRcd int    `json:"pfxRcd"`
+					PfxSnt int    `json:"pfxSnt"`
+				} `json:"peers"`
+			} `json:"ipv4Unicast"`
+		}
+		topo.Eventually(t, 30*time.Second, "lsrd's and FRR's summaries agree", func() error {
+			if err := f.VtyshJSON("show bgp summary json", &sum); err != nil {
+				return err
+			}
+			theirs := sum.IPv4Unicast.Peers["10.0.0.1"]
+			mine, err := lsrctlBGPNeighbor(t, bin, r1, l, "10.0.0.2")
+			if err != nil {
+				return err
+			}
+			// What one side sent, the other received (before any policy).
+			if theirs.State != "Established" || mine.State != "established" ||
+				uint64(theirs.PfxSnt) != mine.Received || uint64(theirs.PfxRcd) != mine.Advertised {
+				return fmt.Errorf("FRR: %+v; lsrd: %s, received %d, advertised %d", theirs, mine.State, mine.Received, mine.Advertised)
+			}
+			return nil
+		})
+		out := lsrctlIn(t, bin, r1, l, "show", "bgp", "neighbors").ok(t, "show bgp neighbors")
+		if tableRow(out, "10.0.0.2", "65002", "established") == nil {
+			t.Errorf("show bgp neighbors:\n%s", out)
+		}
+		// The paths lsrd took from FRR are FRR's advertised ones that
+		// lsrd's import list lets in (1.1.1.1/32 comes back with lsrd's
+		// own AS in its path and is dropped), and they are in its RIB.
+		paths := bgpPrefixes(t, lsrctlIn(t, bin, r1, l, "-o", "json", "show", "bgp", "routes", "--peer", "10.0.0.2").ok(t, "show bgp routes"))
+		if !slices.Equal(paths, []string{"198.51.100.0/24"}) {
+			t.Errorf("show bgp routes --peer 10.0.0.2: %v, want [198.51.100.0/24]", paths)
+		}
+		rib := lsrctlIn(t, bin, r1, l, "show", "rib", "--fec", "198.51.100.0/24").ok(t, "show rib")
+		if tableRow(rib, "198.51.100.0/24", "bgp") == nil || !strings.Contains(rib, "10.0.0.2") {
+			t.Errorf("show rib --fec 198.51.100.0/24:\n%s", rib)
+		}
+		var fr map[string][]struct {
+			Protocol string `json:"protocol"`
+		}
+		if err := f.VtyshJSON("show ip route 198.51.100.0/24 json", &fr); err != nil || len(fr["198.51.100.0/24"]) == 0 || fr["198.51.100.0/24"][0].Protocol != "connected" {
+			t.Errorf("FRR's route to 198.51.100.0/24: %+v (%v), want its connected network", fr, err)
+		}
 	})
 
 	t.Run("bgp adj-rib-in and adj-rib-out", func(t *testing.T) {
