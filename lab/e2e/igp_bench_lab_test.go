@@ -83,11 +83,19 @@ func runFailover(t *testing.T, dut string) (moved time.Duration, sent, lost int)
 	time.Sleep(2 * time.Second)
 	down := time.Now()
 	r2.Run("ip", "link", "set", n.side["r2-r3"], "down")
+	slow := false
 	for {
 		out := route(r2)
 		if strings.Contains(out, "encap mpls") && strings.Contains(out, n.side["r2-r5"]) && !strings.Contains(out, n.side["r2-r3"]) {
 			moved = time.Since(down)
 			break
+		}
+		if !slow && time.Since(down) > 5*time.Second {
+			// Most moves take about a second: show where a slow one
+			// stands.
+			slow = true
+			t.Logf("%s: r2 has not moved 4.4.4.4 after 5 s; the routers now:", dut)
+			n.dump(t)
 		}
 		if time.Since(down) > time.Minute {
 			n.dump(t)

@@ -3,12 +3,15 @@
 package e2e
 
 import (
+	"encoding/json"
 	"fmt"
 	"regexp"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/lsrd/lsrd/api"
+	"github.com/lsrd/lsrd/ctl"
 	"github.com/lsrd/lsrd/lab/topo"
 )
 
@@ -138,8 +141,36 @@ func (n *igpNet) dump(t *testing.T) {
 		out4, _ := r.Try("ip", "rule")
 		t.Logf("%s routes:\n%s\nmpls:\n%s\nnexthops:\n%s\nrules:\n%s", name, out, out2, out3, out4)
 		if l := n.lsrd[name]; l != nil {
+			// Where a move stopped: the kernel's route (above), lsrd's
+			// RIB, its labels, or the FTN it wants and whether the
+			// kernel holds it.
 			bs, err := lsrdBindings(l)
-			t.Logf("%s bindings for 1.1.1.1: %+v %v", name, bs["1.1.1.1/32"], err)
+			var rib json.RawMessage
+			ribErr := l.Get("/v1/rib", &rib)
+			var v api.TableView
+			lfibErr := l.Get("/v1/lfib", &v)
+			for _, fec := range []string{"1.1.1.1/32", "4.4.4.4/32"} {
+				var routes []string
+				if rs, err := ctl.DecodeRoutes(rib); err == nil {
+					for _, r := range rs {
+						if r.Prefix.String() == fec {
+							routes = append(routes, fmt.Sprint(r))
+						}
+					}
+				}
+				var ftn []string
+				for _, e := range v.FTN {
+					if e.Prefix.String() == fec {
+						ftn = append(ftn, fmt.Sprintf("%+v", e))
+					}
+				}
+				t.Logf("%s %s: bindings %+v (%v); rib %v (%v); ftn %v (%v)", name, fec, bs[fec], err, routes, ribErr, ftn, lfibErr)
+			}
+		}
+		if f := n.frr[name]; f != nil {
+			out, _ := f.Vtysh("show ip route 4.4.4.4/32")
+			out2, _ := f.Vtysh("show ip ospf neighbor")
+			t.Logf("%s zebra 4.4.4.4/32:\n%s\nospf neighbours:\n%s", name, out, out2)
 		}
 	}
 }
