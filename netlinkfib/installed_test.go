@@ -1,11 +1,13 @@
 package netlinkfib
 
 import (
+	"encoding/binary"
 	"errors"
 	"net/netip"
 	"testing"
 
 	"github.com/lsrd/lsrd/fib"
+	"golang.org/x/sys/unix"
 )
 
 func TestInstalled(t *testing.T) {
@@ -39,5 +41,29 @@ func TestInstalled(t *testing.T) {
 	moved.NextHops = []fib.NextHop{{Addr: netip.MustParseAddr("10.0.0.6"), Ifname: "zt1", Labels: []fib.Label{21}}}
 	if in.Label(moved) || in.Label(fib.LFIBEntry{InLabel: 18}) || in.Prefix(fib.FTNEntry{Prefix: netip.MustParsePrefix("4.4.4.4/32")}) {
 		t.Error("an entry the last pass did not program counts as installed")
+	}
+}
+
+func TestLinkFlushes(t *testing.T) {
+	msg := func(flags uint32) []byte {
+		b := make([]byte, unix.SizeofIfInfomsg)
+		binary.NativeEndian.PutUint32(b[8:12], flags)
+		return b
+	}
+	for _, c := range []struct {
+		flags uint32
+		want  bool
+	}{
+		{unix.IFF_UP | unix.IFF_LOWER_UP | unix.IFF_RUNNING, false},
+		{0, true},                 // down
+		{unix.IFF_UP, true},       // up without carrier
+		{unix.IFF_LOWER_UP, true}, // carrier, administratively down
+	} {
+		if got := linkFlushes(msg(c.flags)); got != c.want {
+			t.Errorf("flags %#x: %v, want %v", c.flags, got, c.want)
+		}
+	}
+	if linkFlushes([]byte{1, 2, 3}) {
+		t.Error("a short message counts")
 	}
 }

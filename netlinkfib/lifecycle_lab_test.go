@@ -187,4 +187,10 @@ func TestLiveRepair(t *testing.T) {
 	topo.Eventually(t, 10*time.Second, "label 100 changed back", installed)
 	r1.Run("ip", "nexthop", "flush") // takes the route with it
 	topo.Eventually(t, 10*time.Second, "nexthop and prefix repaired", installed)
+	// A link that goes down and comes back: the kernel deletes the
+	// nexthop objects on it, and the routes through them, and announces
+	// neither; the desired table never changed.
+	r1.Run("ip", "link", "set", a, "down")
+	r1.Run("ip", "link", "set", a, "up")
+	topo.Eventually(t, 10*time.Second, "nexthop and prefix back after a link flap", installed)
 }

@@ -2,6 +2,7 @@ package netlinkfib
 
 import (
 	"context"
+	"encoding/binary"
 	"errors"
 	"fmt"
 	"time"
@@ -13,8 +14,11 @@ import (
 // The multicast groups live repair listens to. vishvananda/netlink's
 // RouteSubscribe joins only the IPv4 and IPv6 route groups; MPLS label
 // routes are announced on RTNLGRP_MPLS_ROUTE and nexthop objects on
-// RTNLGRP_NEXTHOP.
-var watchGroups = []int{unix.RTNLGRP_MPLS_ROUTE, unix.RTNLGRP_IPV4_ROUTE, unix.RTNLGRP_IPV6_ROUTE, unix.RTNLGRP_NEXTHOP}
+// RTNLGRP_NEXTHOP. Links too: when a device goes down or loses its
+// carrier, the kernel deletes the nexthop objects on it, and the routes
+// that use them, without a word (nexthop_flush_dev sends no
+// RTM_DELNEXTHOP, and flushed IPv4 routes are not announced).
+var watchGroups = []int{unix.RTNLGRP_MPLS_ROUTE, unix.RTNLGRP_IPV4_ROUTE, unix.RTNLGRP_IPV6_ROUTE, unix.RTNLGRP_NEXTHOP, unix.RTNLGRP_LINK}
 
 // watchPoll is how often the watcher checks whether it should stop: a
 // blocking receive cannot be interrupted by closing the socket.
@@ -119,8 +123,23 @@ func (f *FIB) concernsUs(typ uint16, b []byte) bool {
 	case unix.RTM_NEWNEXTHOP, unix.RTM_DELNEXTHOP:
 		n, err := decodeNexthop(b)
 		return err == nil && f.own.block.holds(n.id)
+	case unix.RTM_DELLINK:
+		return true
+	case unix.RTM_NEWLINK:
+		return linkFlushes(b)
 	}
 	return false
+}
+
+// linkFlushes tells whether an RTM_NEWLINK announces a device that is down
+// or without carrier: one the kernel has just deleted nexthop objects on,
+// lsrd's among them.
+func linkFlushes(b []byte) bool {
+	if len(b) < unix.SizeofIfInfomsg {
+		return false
+	}
+	flags := binary.NativeEndian.Uint32(b[8:12]) // struct ifinfomsg: family, pad, type, index, flags
+	return flags&unix.IFF_UP == 0 || flags&unix.IFF_LOWER_UP == 0
 }
 
 // repair makes the next pass re-read the kernel and wakes Run.

@@ -108,7 +108,10 @@ func TestLDPOverOSPFWithBIRD(t *testing.T) {
 	bird["r1"] = r["r1"].StartBIRD(cfg("r1"))
 	topo.Eventually(t, time.Minute, "r1: BIRD's routes back", func() error {
 		if got := birdRoutes(); got != before {
-			return fmt.Errorf("have:\n%s\nwant:\n%s", got, before)
+			// On a timeout, what OSPF itself says on both ends.
+			n1, _ := bird["r1"].Birdc("show", "ospf", "neighbors")
+			n2, _ := bird["r2"].Birdc("show", "ospf", "neighbors")
+			return fmt.Errorf("have:\n%s\nwant:\n%s\nr1 ospf neighbours:\n%s\nr2 ospf neighbours:\n%s", got, before, n1, n2)
 		}
 		return nil
 	})
