@@ -52,6 +52,7 @@ func runFailover(t *testing.T, dut string) (moved time.Duration, sent, lost int)
 		frrLDP = []string{"r1", "r2", "r3", "r4", "r5"}
 	}
 	n := newIGPNet(t, 5, igpSquare, frrLDP...)
+	n.debug = os.Getenv("LSRD_BENCH_DEBUG") == "1"
 	n.preferR3()
 	n.start()
 	// Where each daemon's ingress push lives: lsrd's copy in table 234,
@@ -75,7 +76,15 @@ func runFailover(t *testing.T, dut string) (moved time.Duration, sent, lost int)
 	// r5's label for 4.4.4.4 must be at r2 already (liberal retention) for
 	// the move to be only OSPF's and the kernel's work: sessions come up at
 	// their own pace under emulation, so this is waited for, not assumed.
-	topo.Eventually(t, 2*time.Minute, "r2 holds r5's label for 4.4.4.4", func() error {
+	// And r5's own label must come from r4 over their direct link: while
+	// OSPF still routed r5 to 4.4.4.4 through r2, r5 advertised a label
+	// learnt from r2, and the r4-r5 session could sit half open (GTSM
+	// dropped r5's segments on the longer path; TCP backed off for
+	// seconds), so that the failure withdrew the backup path too.
+	topo.Eventually(t, 2*time.Minute, "r2 holds r5's label for 4.4.4.4 and r5 holds r4's", func() error {
+		if err := holdsLabel(n, dut, "r5", "4.4.4.4", "4.4.4.4/32"); err != nil {
+			return err
+		}
 		return holdsLabel(n, dut, "r2", "5.5.5.5", "4.4.4.4/32")
 	})
 	time.Sleep(time.Second)

@@ -26,6 +26,8 @@ type igpNet struct {
 	ifs  map[string][]string // router -> its link interfaces
 	// link interface names by "rA-rB": A's side
 	side map[string]string
+	// debug runs lsrd at log level debug (every label message logged).
+	debug bool
 }
 
 // The square of TestLDPOverOSPFWithFRR: r1 - r2 - r3 - r4 and r2 - r5 - r4.
@@ -121,7 +123,11 @@ func (n *igpNet) converged(t *testing.T) {
 
 func (n *igpNet) lsrdConfig(name string) string {
 	var b strings.Builder
-	fmt.Fprintf(&b, "router-id: %s\nldp:\n  interfaces:\n", n.cfg[name].RouterID)
+	fmt.Fprintf(&b, "router-id: %s\n", n.cfg[name].RouterID)
+	if n.debug {
+		b.WriteString("log-level: debug\n")
+	}
+	b.WriteString("ldp:\n  interfaces:\n")
 	for _, i := range n.ifs[name] {
 		fmt.Fprintf(&b, "    - name: %s\n", i)
 	}
@@ -165,6 +171,20 @@ func (n *igpNet) dump(t *testing.T) {
 					}
 				}
 				t.Logf("%s %s: bindings %+v (%v); rib %v (%v); ftn %v (%v)", name, fec, bs[fec], err, routes, ribErr, ftn, lfibErr)
+			}
+		}
+		if l := n.lsrd[name]; l != nil && n.debug {
+			if log, err := readFile(l.Log); err == nil {
+				var keep []string
+				for _, line := range strings.Split(log, "\n") {
+					if strings.Contains(line, "4.4.4.4/32") || strings.Contains(line, "session") || strings.Contains(line, "WARN") {
+						keep = append(keep, line)
+					}
+				}
+				if len(keep) > 80 {
+					keep = keep[len(keep)-80:]
+				}
+				t.Logf("%s lsrd log, 4.4.4.4/32 and sessions (last 80):\n%s", name, strings.Join(keep, "\n"))
 			}
 		}
 		if f := n.frr[name]; f != nil {
