@@ -3,9 +3,11 @@ package netlinkfib
 import (
 	"errors"
 	"fmt"
+	"net/netip"
 	"slices"
 	"strings"
 
+	"github.com/lsrd/lsrd/fib"
 	"golang.org/x/sys/unix"
 )
 
@@ -19,6 +21,27 @@ type ItemError struct {
 	Item string // what it was about: "label 100", "prefix 10.1.0.0/24", "nexthop 3238002689"
 	Op   string // "add", "replace", "delete", "resolve", "conflict"
 	Err  error  // a *KernelError for refusals by the kernel
+
+	// isLabel with label, or prefix, is the desired entry the error is
+	// about when it is a label route or an IP route (Installed).
+	isLabel bool
+	label   fib.Label
+	prefix  netip.Prefix
+}
+
+// labelError is an ItemError about label route in.
+func labelError(in fib.Label, op string, err error) *ItemError {
+	return &ItemError{Item: "label " + in.String(), Op: op, Err: err, isLabel: true, label: in}
+}
+
+// prefixError is an ItemError about the IP route to p; detail, when not
+// empty, is added to Item (the nexthop object it uses).
+func prefixError(p netip.Prefix, detail, op string, err error) *ItemError {
+	item := "prefix " + p.String()
+	if detail != "" {
+		item += " (" + detail + ")"
+	}
+	return &ItemError{Item: item, Op: op, Err: err, prefix: p}
 }
 
 func (e *ItemError) Error() string { return e.Op + " " + e.Item + ": " + e.Err.Error() }

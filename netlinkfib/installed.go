@@ -2,8 +2,6 @@ package netlinkfib
 
 import (
 	"net/netip"
-	"strconv"
-	"strings"
 
 	"github.com/lsrd/lsrd/fib"
 )
@@ -19,23 +17,17 @@ type programmed struct {
 func newProgrammed(t *fib.Table, errs Errors) *programmed {
 	p := &programmed{table: t}
 	for _, e := range errs {
-		kind, rest, _ := strings.Cut(e.Item, " ")
-		subject, _, _ := strings.Cut(rest, " ")
-		switch kind {
-		case "label":
-			if n, err := strconv.ParseUint(subject, 10, 32); err == nil {
-				if p.failedLabels == nil {
-					p.failedLabels = map[fib.Label]bool{}
-				}
-				p.failedLabels[fib.Label(n)] = true
+		switch {
+		case e.prefix.IsValid():
+			if p.failedPrefixes == nil {
+				p.failedPrefixes = map[netip.Prefix]bool{}
 			}
-		case "prefix":
-			if pfx, err := netip.ParsePrefix(subject); err == nil {
-				if p.failedPrefixes == nil {
-					p.failedPrefixes = map[netip.Prefix]bool{}
-				}
-				p.failedPrefixes[pfx] = true
+			p.failedPrefixes[e.prefix] = true
+		case e.isLabel:
+			if p.failedLabels == nil {
+				p.failedLabels = map[fib.Label]bool{}
 			}
+			p.failedLabels[e.label] = true
 		}
 	}
 	return p

@@ -27,8 +27,8 @@ func TestInstalled(t *testing.T) {
 	// The pass failed label 17 and the route to 3.3.3.0/24 (its item
 	// names the nexthop too), and a nexthop object.
 	in := Installed{newProgrammed(t1, Errors{
-		{Item: "label 17", Op: "add", Err: errors.New("refused")},
-		{Item: "prefix 3.3.3.0/24 (nexthop 3238002689)", Op: "replace", Err: errors.New("refused")},
+		labelError(17, "add", errors.New("refused")),
+		routeError(prefixRoute{prefix: p2.Prefix, nhid: 3238002689}, "replace", errors.New("refused")),
 		{Item: "nexthop 3238002690", Op: "add", Err: errors.New("refused")},
 	})}
 	if !in.Label(e16) || in.Label(e17) || !in.Prefix(p1) || in.Prefix(p2) {

@@ -106,8 +106,8 @@ func diffLabels(p *plan, want desiredState, have *kernelState, keep *adoption) {
 	for _, in := range sortedKeys(want.labels) {
 		w := want.labels[in]
 		if proto, ok := have.foreignLabels[in]; ok {
-			p.conflicts = append(p.conflicts, &ItemError{Item: "label " + in.String(), Op: "conflict",
-				Err: fmt.Errorf("the kernel holds a route for this label with protocol %d, not lsrd's", proto)})
+			p.conflicts = append(p.conflicts, labelError(in, "conflict",
+				fmt.Errorf("the kernel holds a route for this label with protocol %d, not lsrd's", proto)))
 			continue
 		}
 		h, ok := have.labels[in]
@@ -390,8 +390,8 @@ func diffFTN(p *plan, want desiredState, have *kernelState, alloc *idAllocator, 
 			foreign = have.foreignIngress
 		}
 		if proto, blocked := foreign[pfx]; blocked {
-			p.conflicts = append(p.conflicts, &ItemError{Item: "prefix " + pfx.String(), Op: "conflict",
-				Err: fmt.Errorf("the kernel holds a route for this prefix with protocol %d, not lsrd's", proto)})
+			p.conflicts = append(p.conflicts, prefixError(pfx, "", "conflict",
+				fmt.Errorf("the kernel holds a route for this prefix with protocol %d, not lsrd's", proto)))
 			continue
 		}
 		r := prefixRoute{prefix: pfx, nhid: id, ingress: ingress}

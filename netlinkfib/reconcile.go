@@ -188,7 +188,7 @@ func (f *FIB) program(ctx context.Context, p *plan, cs []change) Errors {
 			kind := changeKinds[c.kind]
 			if err != nil {
 				f.obs.Operation(kind.name, "error", took[i])
-				errs = append(errs, &ItemError{Item: item(p, c), Op: kind.op, Err: err})
+				errs = append(errs, itemError(p, c, kind.op, err))
 				continue
 			}
 			f.obs.Operation(kind.name, "ok", took[i])
@@ -333,40 +333,44 @@ func (f *FIB) done(p *plan, c change) {
 	}
 }
 
-// item names c's object, for an error.
-func item(p *plan, c change) string {
+// itemError is the error of change c of plan p, naming its object.
+func itemError(p *plan, c change, op string, err error) *ItemError {
 	switch c.kind {
 	case labelAdd:
-		return "label " + p.labelAdd[c.i].in.String()
+		return labelError(p.labelAdd[c.i].in, op, err)
 	case labelReplace:
-		return "label " + p.labelReplace[c.i].in.String()
+		return labelError(p.labelReplace[c.i].in, op, err)
 	case labelDelete:
-		return "label " + p.labelDelete[c.i].String()
+		return labelError(p.labelDelete[c.i], op, err)
+	case routeAdd:
+		return routeError(p.routeAdd[c.i], op, err)
+	case routeReplace:
+		return routeError(p.routeReplace[c.i], op, err)
+	case routeDelete:
+		return prefixError(p.routeDelete[c.i].prefix, "", op, err)
+	}
+	var item string
+	switch c.kind {
 	case nexthopAdd:
 		o := p.nexthopAdd[c.i]
-		return nexthopItem(o.id, o.hop)
+		item = nexthopItem(o.id, o.hop)
 	case nexthopReplace:
 		o := p.nexthopReplace[c.i]
-		return nexthopItem(o.id, o.hop)
+		item = nexthopItem(o.id, o.hop)
 	case groupAdd:
-		return groupItem(p.groupAdd[c.i])
+		item = groupItem(p.groupAdd[c.i])
 	case groupReplace:
-		return groupItem(p.groupReplace[c.i])
-	case routeAdd:
-		return routeItem(p.routeAdd[c.i])
-	case routeReplace:
-		return routeItem(p.routeReplace[c.i])
-	case routeDelete:
-		return "prefix " + p.routeDelete[c.i].prefix.String()
+		item = groupItem(p.groupReplace[c.i])
 	case throwAdd:
-		return "throw " + p.throwAdd[c.i].String()
+		item = "throw " + p.throwAdd[c.i].String()
 	case throwDelete:
-		return "throw " + p.throwDelete[c.i].String()
+		item = "throw " + p.throwDelete[c.i].String()
 	case groupGC:
-		return "nexthop group " + strconv.FormatUint(uint64(c.i), 10)
+		item = "nexthop group " + strconv.FormatUint(uint64(c.i), 10)
 	default: // nexthopGC
-		return "nexthop " + strconv.FormatUint(uint64(c.i), 10)
+		item = "nexthop " + strconv.FormatUint(uint64(c.i), 10)
 	}
+	return &ItemError{Item: item, Op: op, Err: err}
 }
 
 func nexthopItem(id uint32, h hop) string {
@@ -384,8 +388,8 @@ func groupItem(g groupObject) string {
 	return s + ")"
 }
 
-func routeItem(r prefixRoute) string {
-	return "prefix " + r.prefix.String() + " (nexthop " + strconv.FormatUint(uint64(r.nhid), 10) + ")"
+func routeError(r prefixRoute, op string, err error) *ItemError {
+	return prefixError(r.prefix, "nexthop "+strconv.FormatUint(uint64(r.nhid), 10), op, err)
 }
 
 // Status is api.FIBStatus, the control API's wire type.

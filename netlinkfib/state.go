@@ -181,14 +181,13 @@ func resolve(t *fib.Table, ifindex func(string) (int, bool), ingress bool) (desi
 	d.labels = make(map[fib.Label]labelRoute, len(t.LFIB))
 	d.ftn = make(map[netip.Prefix][]hop, len(t.FTN))
 	for in, e := range t.LFIB {
-		item := "label " + in.String()
 		if in < fib.FirstUnreserved || in > fib.MaxLabel {
-			errs = append(errs, &ItemError{Item: item, Op: "resolve", Err: fmt.Errorf("incoming label %d is reserved or beyond 20 bits", uint32(in))})
+			errs = append(errs, labelError(in, "resolve", fmt.Errorf("incoming label %d is reserved or beyond 20 bits", uint32(in))))
 			continue
 		}
 		hops, err := resolveHops(e.NextHops, ifindex)
 		if err != nil {
-			errs = append(errs, &ItemError{Item: item, Op: "resolve", Err: err})
+			errs = append(errs, labelError(in, "resolve", err))
 			continue
 		}
 		d.labels[in] = labelRoute{in: in, hops: hops}
@@ -207,11 +206,11 @@ func resolve(t *fib.Table, ifindex func(string) (int, bool), ingress bool) (desi
 	memo := map[shared]resolved{}
 	for p, e := range t.FTN {
 		if !p.IsValid() || p != p.Masked() {
-			errs = append(errs, &ItemError{Item: "prefix " + p.String(), Op: "resolve", Err: fmt.Errorf("prefix has host bits set or is invalid")})
+			errs = append(errs, prefixError(p, "", "resolve", fmt.Errorf("prefix has host bits set or is invalid")))
 			continue
 		}
 		if e.Foreign && !ingress {
-			errs = append(errs, &ItemError{Item: "prefix " + p.String(), Op: "resolve", Err: errNoIngressTable})
+			errs = append(errs, prefixError(p, "", "resolve", errNoIngressTable))
 			continue
 		}
 		var hops []hop
@@ -228,8 +227,7 @@ func resolve(t *fib.Table, ifindex func(string) (int, bool), ingress bool) (desi
 			hops, err = resolveHops(e.NextHops, ifindex)
 		}
 		if err != nil {
-			item := "prefix " + p.String()
-			errs = append(errs, &ItemError{Item: item, Op: "resolve", Err: err})
+			errs = append(errs, prefixError(p, "", "resolve", err))
 			continue
 		}
 		d.ftn[p] = hops
