@@ -22,8 +22,12 @@ import (
 type NeighborInfo = ctlapi.BGPNeighbor
 
 // ErrUnknownNeighbor is returned for an address that is not a configured
-// neighbour.
-var ErrUnknownNeighbor = errors.New("bgp: no such neighbour")
+// neighbour; ErrBadSoftReset for a soft reset direction other than in, out
+// or both.
+var (
+	ErrUnknownNeighbor = errors.New("bgp: no such neighbour")
+	ErrBadSoftReset    = errors.New("bgp: soft reset: want in, out or both")
+)
 
 // running returns GoBGP's server and the configured neighbours by address,
 // or an error when the speaker is not running.
@@ -79,7 +83,7 @@ func neighborInfo(p *api.Peer, now time.Time) NeighborInfo {
 		RemoteAS:           p.GetConf().GetPeerAsn(),
 		State:              sessionState(st.GetSessionState()),
 		Description:        p.GetConf().GetDescription(),
-		LocalAS:            cmpOr(st.GetLocalAsn(), p.GetConf().GetLocalAsn()),
+		LocalAS:            cmp.Or(st.GetLocalAsn(), p.GetConf().GetLocalAsn()),
 		AdminDown:          st.GetAdminState() == api.PeerState_DOWN,
 		ConfiguredHoldTime: time.Duration(p.GetTimers().GetConfig().GetHoldTime()) * time.Second,
 		OutQueue:           st.GetOutQ(),
@@ -117,13 +121,6 @@ func neighborInfo(p *api.Peer, now time.Time) NeighborInfo {
 	}
 	ni.EndOfRIB = established && families > 0 && eor
 	return ni
-}
-
-func cmpOr(a, b uint32) uint32 {
-	if a != 0 {
-		return a
-	}
-	return b
 }
 
 func addrPort(a string, port uint32) netip.AddrPort {
@@ -187,13 +184,6 @@ func sessionState(st api.PeerState_SessionState) string {
 // re-applies the import policy to the paths kept from the neighbour, "out"
 // sends the neighbour every path again, "both" does both.
 func (s *Speaker) Reset(ctx context.Context, addr netip.Addr, soft string) error {
-	srv, conf, err := s.running()
-	if err != nil {
-		return err
-	}
-	if _, ok := conf[addr.Unmap()]; !ok {
-		return fmt.Errorf("%w: %s", ErrUnknownNeighbor, addr)
-	}
 	req := &api.ResetPeerRequest{Address: addr.Unmap().String(), Communication: "reset by lsrctl"}
 	switch soft {
 	case "":
@@ -204,7 +194,14 @@ func (s *Speaker) Reset(ctx context.Context, addr netip.Addr, soft string) error
 	case "both":
 		req.Soft, req.Direction = true, api.ResetPeerRequest_BOTH
 	default:
-		return fmt.Errorf("bgp: soft reset %q: want in, out or both", soft)
+		return fmt.Errorf("%w: %q", ErrBadSoftReset, soft)
+	}
+	srv, conf, err := s.running()
+	if err != nil {
+		return err
+	}
+	if _, ok := conf[addr.Unmap()]; !ok {
+		return fmt.Errorf("%w: %s", ErrUnknownNeighbor, addr)
 	}
 	if err := srv.ResetPeer(ctx, req); err != nil {
 		return fmt.Errorf("bgp: resetting %s: %w", addr, err)

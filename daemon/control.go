@@ -126,10 +126,6 @@ func (d *Daemon) controlMux() *http.ServeMux {
 			return
 		}
 		soft := r.URL.Query().Get("soft")
-		if soft != "" && soft != "in" && soft != "out" && soft != "both" {
-			replyStatus(w, http.StatusBadRequest, nil, fmt.Errorf("soft %q: want in, out or both", soft))
-			return
-		}
 		err := d.bgp.Reset(r.Context(), addr, soft)
 		replyBGP(w, api.BGPReset{Neighbor: addr, Soft: soft}, err)
 	})
@@ -265,11 +261,15 @@ func bgpNeighbor(w http.ResponseWriter, r *http.Request) (netip.Addr, bool) {
 	return addr, true
 }
 
-// replyBGP is reply, with 404 for a neighbour that is not configured.
+// replyBGP is reply, with 404 for a neighbour that is not configured and 400
+// for a bad soft reset direction.
 func replyBGP(w http.ResponseWriter, data any, err error) {
-	if errors.Is(err, bgp.ErrUnknownNeighbor) {
+	switch {
+	case errors.Is(err, bgp.ErrUnknownNeighbor):
 		replyStatus(w, http.StatusNotFound, nil, err)
-		return
+	case errors.Is(err, bgp.ErrBadSoftReset):
+		replyStatus(w, http.StatusBadRequest, nil, err)
+	default:
+		reply(w, data, err)
 	}
-	reply(w, data, err)
 }
