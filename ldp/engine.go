@@ -9,6 +9,7 @@ import (
 
 	"github.com/lsrd/lsrd/ldp/fec"
 	"github.com/lsrd/lsrd/ldp/wire"
+	"github.com/lsrd/lsrd/rib"
 )
 
 // Engine is one LDP instance: its discovery, adjacencies, sessions and
@@ -127,9 +128,10 @@ func (e *Engine) Handle(now time.Time, ev Event) []Action {
 		e.connAlive(ev)
 	case RouteUpdate:
 		e.toLIB(e.labels.RouteUpdate(ev.Route))
-		e.routesAppeared([]netip.Prefix{ev.Route.Prefix})
+		e.transportRoutesChanged(nil, []rib.Route{ev.Route})
 	case RouteDelete:
 		e.toLIB(e.labels.RouteDelete(ev.Prefix))
+		e.transportRoutesChanged([]netip.Prefix{ev.Prefix}, nil)
 	case RoutesChanged:
 		for _, p := range ev.Deletes {
 			e.toLIB(e.labels.RouteDelete(p))
@@ -137,13 +139,7 @@ func (e *Engine) Handle(now time.Time, ev Event) []Action {
 		for _, r := range ev.Updates {
 			e.toLIB(e.labels.RouteUpdate(r))
 		}
-		if len(ev.Updates) > 0 {
-			ps := make([]netip.Prefix, len(ev.Updates))
-			for i, r := range ev.Updates {
-				ps[i] = r.Prefix
-			}
-			e.routesAppeared(ps)
-		}
+		e.transportRoutesChanged(ev.Deletes, ev.Updates)
 	case ConfigChanged:
 		e.reconfigure(ev.Config)
 	case ClearNeighbor:

@@ -54,7 +54,10 @@ func (e *Engine) notification(s *session, m *wire.Notification) {
 	if m.Status.Fatal {
 		e.log.Info("ldp: session closed by peer", "lsr-id", s.peerName(), "status", m.Status.Code.String())
 		s.endedBy("reason", "notification received", "status", m.Status.Code.String())
-		s.curable = m.Status.Code == wire.StatusSessionRejectedNoHello
+		// No Hello: the peer had not got ours yet. Shutdown before
+		// OPERATIONAL: the peer started over (its route to us moved).
+		s.curable = m.Status.Code == wire.StatusSessionRejectedNoHello ||
+			m.Status.Code == wire.StatusShutdown && s.state != Operational
 		e.closeSession(s, noNotification)
 		return
 	}

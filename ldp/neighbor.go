@@ -35,9 +35,11 @@ type neighbor struct {
 	backoff time.Duration
 	retryAt time.Time
 	// A failure a hello or a route can cure (setup.go): retry after the
-	// next hello sent to the neighbour, at most maxQuickRetries in a row.
+	// next hello sent to the neighbour, at most maxQuickRetries in a row,
+	// and after a change of the route to its transport address.
 	waitHello    bool
 	quickRetries int
+	waitRoute    bool
 
 	// TCP-MD5 (auth.go): the key installed for transport, "" for none;
 	// whether a key problem was logged; when the passive side says no
@@ -79,7 +81,7 @@ func (e *Engine) holdBack(n *neighbor) {
 // OPERATIONAL, or when the operator clears the neighbour.
 func (e *Engine) resetBackoff(n *neighbor) {
 	n.backoff = initialBackoff
-	n.waitHello, n.quickRetries = false, 0
+	n.waitHello, n.quickRetries, n.waitRoute = false, 0, false
 	n.authWarned = false
 	e.arm(&n.retryAt, time.Time{})
 }

@@ -43,7 +43,10 @@ type session struct {
 	// it drops segments with a TTL below 255 (gtsm.go).
 	authenticated bool
 	gtsm          bool
-	curable       bool // ended by something a hello or route can cure
+	curable       bool      // ended by something a hello or route can cure
+	began         time.Time // when the connection was dialled or accepted
+	// restart: set-up starts over at once, with no backoff (setup.go).
+	restart bool
 
 	// Graceful restart (RFC 3478): whether our Initialization carried the
 	// FT Session TLV, the peer's, and whether this LSR ends the session on
@@ -59,6 +62,7 @@ func (e *Engine) newSession(id ConnID, active bool) *session {
 		active:    active,
 		keepAlive: e.cfg.KeepAlive,
 		maxPDU:    wire.DefaultMaxPDULen,
+		began:     e.now,
 	}
 	e.conns[id] = s
 	return s
@@ -272,15 +276,17 @@ func (e *Engine) bind(s *session, id wire.LDPID) bool {
 	// keepalive timer (3 minutes by default) would keep its labels away
 	// that long: once the new connection passes the same checks, it
 	// replaces the old session.
-	supersedes := n.sess != nil && !e.active(n) && n.sess.state == Operational && n.sess.conn != s.conn
-	if (n.sess != nil && !supersedes) || e.active(n) {
-		// A second connection during set-up, or one from the side that
-		// should have waited: keep the session we have (or open
-		// ourselves).
+	//
+	// The same holds for a session still setting up: the peer, which dials
+	// one connection at a time, has given up on it, though its close may
+	// never have reached us (GTSM drops a segment that took a longer path).
+	if e.active(n) {
+		// From the side that should have waited: we open ourselves.
 		e.log.Info("ldp: redundant connection closed", "lsr-id", n.id, "remote", s.remote)
 		e.closeSession(s, noNotification)
 		return false
 	}
+	supersedes := n.sess != nil
 	if !e.authAccept(s, n) {
 		return false
 	}
@@ -348,12 +354,16 @@ func (e *Engine) closeSession(s *session, code wire.StatusCode) {
 	// graceful restart helper gets its neighbour's session back in
 	// seconds, not after the backoff's 15.
 	if s.active && len(n.adjs) > 0 {
-		if wasUp {
+		switch {
+		case wasUp:
 			e.resetBackoff(n)
 			e.arm(&n.retryAt, e.now.Add(quickRetryDelay))
-		} else {
+		case s.restart:
+			e.arm(&n.retryAt, e.now.Add(quickRetryDelay))
+		default:
 			e.holdBack(n)
 			if s.curable {
+				n.waitRoute = true
 				e.retryOnHello(n)
 			}
 		}

@@ -2,9 +2,11 @@ package ldp
 
 import (
 	"net/netip"
+	"slices"
 	"time"
 
 	"github.com/lsrd/lsrd/ldp/wire"
+	"github.com/lsrd/lsrd/rib"
 )
 
 // Session set-up without fixed waits. Two LSRs that start together race:
@@ -23,7 +25,10 @@ import (
 //     LSR sends to the neighbour (then the peer has it) or a route change
 //     (then the transport address may be reachable), at most
 //     maxQuickRetries times in a row; the backoff timer stays armed behind
-//     it. Rejected initializations (bad parameters) keep the backoff.
+//     it. Rejected initializations (bad parameters) keep the backoff;
+//   - either side: a change of the route to the peer's transport address
+//     restarts a session still setting up, and retries a failed one at
+//     once (transportRoutesChanged).
 
 const (
 	// quickRetryDelay gives the hello just sent time to arrive.
@@ -82,21 +87,62 @@ func (e *Engine) helloSent(match func(*neighbor) bool) {
 	}
 }
 
-// routesAppeared retries the neighbours waiting whose transport address a
-// new route covers.
-func (e *Engine) routesAppeared(ps []netip.Prefix) {
+// transportRoutesChanged acts on route changes (updates and deletes) that
+// cover a neighbour's transport address, where the path to it may have
+// moved:
+//
+//   - a neighbour whose last attempt failed in a way a route can cure is
+//     tried again soon, whatever the quick retries used so far: a route
+//     change is the sign that the obstacle may be gone;
+//   - a session still setting up, begun over the old path, starts over
+//     (routeRestart). With GTSM, segments that took a longer path arrive
+//     with a TTL below 255 and are dropped; TCP's retransmission backoff
+//     would then hold the next copy back for seconds after the direct
+//     route appears, and the side that gave up first would find its new
+//     connection refused as redundant.
+//
+// Only neighbours in set-up are looked at, so the cost of a batch of routes
+// grows with the routes and the few neighbours setting up, not with every
+// neighbour.
+func (e *Engine) transportRoutesChanged(deletes []netip.Prefix, updates []rib.Route) {
+	var waiting []*neighbor
 	for _, n := range e.nbrs {
-		if !n.waitHello || n.sess != nil {
-			continue
-		}
-		for _, p := range ps {
-			if p.Contains(n.transport) {
-				n.waitHello = false
-				if at := e.now.Add(quickRetryDelay); n.retryAt.IsZero() || at.Before(n.retryAt) {
-					e.arm(&n.retryAt, at)
-				}
-				break
-			}
+		if n.transport.IsValid() && (n.sess == nil && n.waitRoute || n.sess != nil && n.sess.state != Operational) {
+			waiting = append(waiting, n)
 		}
 	}
+	slices.SortFunc(waiting, func(a, b *neighbor) int { return a.id.Compare(b.id) })
+	for _, n := range waiting {
+		covers := func(p netip.Prefix) bool { return p.Contains(n.transport) }
+		if !slices.ContainsFunc(deletes, covers) && !slices.ContainsFunc(updates, func(r rib.Route) bool { return covers(r.Prefix) }) {
+			continue
+		}
+		if n.sess != nil {
+			e.routeRestart(n.sess)
+			continue
+		}
+		n.waitRoute, n.waitHello, n.quickRetries = false, false, 0
+		if at := e.now.Add(quickRetryDelay); n.retryAt.IsZero() || at.Before(n.retryAt) {
+			e.arm(&n.retryAt, at)
+		}
+	}
+}
+
+// routeRestart starts the set-up of s over when it began at least
+// quickRetryDelay ago (sooner, TCP has not given up on any segment yet):
+// the peer is told (Shutdown) if the connection is up, and the active side
+// dials again after quickRetryDelay with no backoff.
+func (e *Engine) routeRestart(s *session) {
+	if e.now.Sub(s.began) < quickRetryDelay {
+		return
+	}
+	n := s.nbr
+	e.log.Info("ldp: route to the neighbour's transport address changed during set-up; starting over", "lsr-id", n.id, "state", s.state.String(), "transport", n.transport)
+	s.endedBy("reason", "route to the transport address changed during set-up")
+	s.restart = true
+	code := noNotification
+	if s.connected {
+		code = wire.StatusShutdown
+	}
+	e.closeSession(s, code)
 }

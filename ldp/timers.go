@@ -115,6 +115,9 @@ func (e *Engine) sessionHoldExpired(s *session) {
 		e.limitHit(LimitInitTimeout, "remote", s.remote, "why", "no PDU naming a neighbour in time")
 	case s.state != Operational:
 		e.limitHit(LimitInitTimeout, "lsr-id", s.peerName(), "state", s.state.String(), "why", "session initialization timed out")
+		// Most often a segment lost on the way (a path that moved):
+		// something a hello or a route can cure.
+		s.curable = true
 	default:
 		e.log.Info("ldp: session hold timer expired", "lsr-id", s.peerName())
 	}
