@@ -159,6 +159,12 @@ type FIBStatus struct {
 	// table does not want (yet): what the sweep would delete now. 0 once
 	// swept. (Not to be confused with Stale, about the FIB's cache.)
 	StaleRoutes int `json:"stale_routes"`
+	// Passes that compared only what the producer named as changed
+	// (scoped) and passes over the whole desired table (full), since
+	// start; LastPassScoped tells which the last one was.
+	ScopedPasses   uint64 `json:"scoped_passes"`
+	FullPasses     uint64 `json:"full_passes"`
+	LastPassScoped bool   `json:"last_pass_scoped"`
 }
 
 // BGPNeighbor is one neighbour's state, for the control API.

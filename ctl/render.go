@@ -336,6 +336,12 @@ func FIBStatus(w io.Writer, s api.FIBStatus) error {
 	row(tw, "stale:", yesNo(s.Stale))
 	row(tw, "last pass requests:", strconv.Itoa(s.LastPassRequests))
 	row(tw, "last pass kernel time:", s.LastPassKernelTime.String())
+	last := "full"
+	if s.LastPassScoped {
+		last = "scoped"
+	}
+	row(tw, "last pass:", last)
+	row(tw, "passes (scoped/full):", fmt.Sprintf("%d/%d", s.ScopedPasses, s.FullPasses))
 	return tw.Flush()
 }
 

@@ -1,6 +1,7 @@
 package daemon
 
 import (
+	"fmt"
 	"net/netip"
 	"testing"
 
@@ -54,5 +55,58 @@ func BenchmarkSnapshot100k(b *testing.B) {
 	b.ReportAllocs()
 	for b.Loop() {
 		f.table()
+	}
+}
+
+// The LSP label of one next hop changes under 1,000 BGP prefixes, in tables
+// of 10,000 to 1,000,000 (the rest over 49 other next hops): the parent's
+// work, which follows the prefixes behind the next hop (update: the LDP
+// delta applied, the FTN entries recomputed, the change named for the
+// kernel layer), and the snapshot of the whole table it hands on, which
+// still follows the table.
+func BenchmarkLabelChangeParent(b *testing.B) {
+	for _, n := range []int{10_000, 100_000, 1_000_000} {
+		f := newForwarding(true)
+		ldp := fib.NewTable()
+		var nhs []netip.Addr
+		for i := range 50 {
+			a := netip.AddrFrom4([4]byte{4, 4, 4, byte(i)})
+			nhs = append(nhs, a)
+			p := netip.PrefixFrom(a, 32)
+			ldp.FTN[p] = fib.FTNEntry{Prefix: p, NextHops: []fib.NextHop{{Addr: netip.MustParseAddr("10.2.0.2"), Ifname: "eth1", Labels: []fib.Label{fib.Label(1000 + i)}}}}
+		}
+		f.setLDP(ldp)
+		cs := make([]rib.Change, n)
+		for i := range n {
+			a := 20<<24 + uint32(i)<<8
+			p := netip.PrefixFrom(netip.AddrFrom4([4]byte{byte(a >> 24), byte(a >> 16), byte(a >> 8), 0}), 24)
+			nh := nhs[1+i%49]
+			if i < 1000 {
+				nh = nhs[0]
+			}
+			cs[i] = rib.Change{Prefix: p, Best: rib.Route{Prefix: p, Source: rib.SourceBGP, Distance: rib.DistanceIBGP,
+				NextHops: []rib.NextHop{{Addr: netip.MustParseAddr("10.2.0.2"), Ifname: "eth1"}}, Recursive: []netip.Addr{nh}}}
+		}
+		f.routes(cs)
+		f.takeChanged()
+		lsp := netip.PrefixFrom(nhs[0], 32)
+		b.Run(fmt.Sprintf("table=%d/update", n), func(b *testing.B) {
+			b.ReportAllocs()
+			i := 0
+			for b.Loop() {
+				i++
+				e := fib.FTNEntry{Prefix: lsp, NextHops: []fib.NextHop{{Addr: netip.MustParseAddr("10.2.0.2"), Ifname: "eth1", Labels: []fib.Label{fib.Label(2000 + i%2)}}}}
+				f.applyLDP(&fib.Delta{FTN: map[netip.Prefix]*fib.FTNEntry{lsp: &e}})
+				if c := f.takeChanged(); len(c.Prefixes) != 1000 {
+					b.Fatalf("%d prefixes named, want the 1,000 behind the LSP", len(c.Prefixes))
+				}
+			}
+		})
+		b.Run(fmt.Sprintf("table=%d/snapshot", n), func(b *testing.B) {
+			b.ReportAllocs()
+			for b.Loop() {
+				f.table()
+			}
+		})
 	}
 }

@@ -524,7 +524,7 @@ func (d *Daemon) publishFIB() {
 	d.publishCost = time.Since(start)
 	d.fibDirty = false
 	d.log.Debug("desired forwarding", "lfib", len(d.desired.LFIB), "ftn", len(d.desired.FTN))
-	d.kfib.Set(d.desired)
+	d.kfib.Update(d.desired, d.fwd.takeChanged())
 	d.publishCounts()
 }
 

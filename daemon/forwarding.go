@@ -46,6 +46,11 @@ type forwarding struct {
 	main     bart.Table[struct{}]
 	labelled bart.Table[struct{}]
 	throws   map[netip.Prefix]struct{}
+
+	// changed names the entries that may differ from the table last
+	// handed on (takeChanged), for the kernel layer's scoped pass; nil
+	// until the first table, which is new everywhere.
+	changed *fib.Changed
 }
 
 func newForwarding(ingress bool) *forwarding {
@@ -91,6 +96,26 @@ func desiredForwarding(ldp *fib.Table, best []rib.Route, ingress bool) *fib.Tabl
 	return t
 }
 
+// takeChanged returns what may have changed since the last call (nil:
+// anything) and starts a new set.
+func (f *forwarding) takeChanged() *fib.Changed {
+	c := f.changed
+	f.changed = fib.NewChanged()
+	return c
+}
+
+func (f *forwarding) notePrefix(p netip.Prefix) {
+	if f.changed != nil {
+		f.changed.Prefix(p)
+	}
+}
+
+func (f *forwarding) noteLabel(l fib.Label) {
+	if f.changed != nil {
+		f.changed.Label(l)
+	}
+}
+
 // routes applies RIB changes.
 func (f *forwarding) routes(cs []rib.Change) {
 	for _, c := range cs {
@@ -127,6 +152,9 @@ func (f *forwarding) applyLDP(d *fib.Delta) {
 		f.ldp = fib.NewTable()
 	}
 	f.ldp.Apply(d)
+	for l := range d.LFIB {
+		f.noteLabel(l)
+	}
 	for p := range d.FTN {
 		f.touched(p)
 	}
@@ -155,11 +183,22 @@ func (f *forwarding) setLDP(t *fib.Table) {
 	f.ldp = t
 	touched := f.touched
 	var oldFTN, newFTN map[netip.Prefix]fib.FTNEntry
+	var oldLFIB, newLFIB map[fib.Label]fib.LFIBEntry
 	if old != nil {
-		oldFTN = old.FTN
+		oldFTN, oldLFIB = old.FTN, old.LFIB
 	}
 	if t != nil {
-		newFTN = t.FTN
+		newFTN, newLFIB = t.FTN, t.LFIB
+	}
+	for l, e := range newLFIB {
+		if o, ok := oldLFIB[l]; !ok || !o.Equal(e) {
+			f.noteLabel(l)
+		}
+	}
+	for l := range oldLFIB {
+		if _, ok := newLFIB[l]; !ok {
+			f.noteLabel(l)
+		}
 	}
 	for p, e := range newFTN {
 		if o, ok := oldFTN[p]; !ok || !o.Equal(e) {
@@ -209,6 +248,7 @@ func (f *forwarding) unindex(r rib.Route) {
 
 // update recomputes the IP route wanted for p.
 func (f *forwarding) update(p netip.Prefix) {
+	f.notePrefix(p)
 	defer f.relabelled(p)
 	if r, ok := f.owned[p]; ok {
 		if e, ok := ftnEntry(f.ldp, r, &f.plain); ok {
@@ -272,6 +312,7 @@ func (f *forwarding) throw(q netip.Prefix) {
 			}
 		}
 	}
+	f.notePrefix(q)
 	if want {
 		f.throws[q] = struct{}{}
 	} else {

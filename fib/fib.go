@@ -163,3 +163,41 @@ func (t *Table) Apply(d *Delta) {
 		}
 	}
 }
+
+// Changed names the entries (labels of the LFIB, prefixes of the FTN and of
+// the throws) that may differ between a table and the one handed on before
+// it. A consumer that holds the earlier one need look at no other entry. A
+// nil *Changed names everything.
+type Changed struct {
+	Labels   map[Label]struct{}
+	Prefixes map[netip.Prefix]struct{}
+}
+
+// NewChanged returns an empty set.
+func NewChanged() *Changed {
+	return &Changed{Labels: map[Label]struct{}{}, Prefixes: map[netip.Prefix]struct{}{}}
+}
+
+// Label notes that the LFIB entry for l may have changed.
+func (c *Changed) Label(l Label) { c.Labels[l] = struct{}{} }
+
+// Prefix notes that the FTN entry or the throw for p may have changed.
+func (c *Changed) Prefix(p netip.Prefix) { c.Prefixes[p] = struct{}{} }
+
+// Len is the number of entries named.
+func (c *Changed) Len() int { return len(c.Labels) + len(c.Prefixes) }
+
+// Merge adds what o names to c; o nil names everything, and so does the
+// result, which Merge returns (nil).
+func (c *Changed) Merge(o *Changed) *Changed {
+	if c == nil || o == nil {
+		return nil
+	}
+	for l := range o.Labels {
+		c.Labels[l] = struct{}{}
+	}
+	for p := range o.Prefixes {
+		c.Prefixes[p] = struct{}{}
+	}
+	return c
+}

@@ -13,6 +13,7 @@ type Kernel struct {
 	duration *prometheus.HistogramVec
 	resyncs  prometheus.Counter
 	errors   *prometheus.CounterVec
+	passes   *prometheus.HistogramVec
 }
 
 // kernelBuckets span one small batch acknowledged at once (0.1 ms) to a
@@ -37,6 +38,11 @@ func NewKernel(reg prometheus.Registerer) *Kernel {
 			Namespace: Namespace, Name: "kernel_resyncs_total",
 			Help: "Passes that re-read all of lsrd's kernel state (at start, periodically, after a failure, after a change behind lsrd's back).",
 		}),
+		passes: prometheus.NewHistogramVec(prometheus.HistogramOpts{
+			Namespace: Namespace, Name: "kernel_pass_duration_seconds",
+			Help:    "Reconcile passes and their duration, by kind: scoped (only the entries that changed were compared) or full (the whole desired table).",
+			Buckets: kernelBuckets,
+		}, []string{"kind"}),
 		errors: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Namespace: Namespace, Name: "kernel_errors_total",
 			Help: "Kernel work that failed, by kind: refused (the kernel refused a request), conflict (another protocol's route holds the prefix), resolve (next hop interface missing), read (reading the kernel failed).",
@@ -47,7 +53,10 @@ func NewKernel(reg prometheus.Registerer) *Kernel {
 	for _, kind := range []string{"refused", "conflict", "resolve", "read"} {
 		k.errors.WithLabelValues(kind)
 	}
-	reg.MustRegister(k.ops, k.duration, k.resyncs, k.errors)
+	for _, kind := range []string{"scoped", "full"} {
+		k.passes.WithLabelValues(kind)
+	}
+	reg.MustRegister(k.ops, k.duration, k.resyncs, k.errors, k.passes)
 	return k
 }
 
@@ -59,6 +68,15 @@ func (k *Kernel) Operation(kind, result string, d time.Duration) {
 
 // Resync counts a full re-read of the kernel state.
 func (k *Kernel) Resync() { k.resyncs.Inc() }
+
+// Pass observes one reconcile pass.
+func (k *Kernel) Pass(scoped bool, _ int, d time.Duration) {
+	kind := "full"
+	if scoped {
+		kind = "scoped"
+	}
+	k.passes.WithLabelValues(kind).Observe(d.Seconds())
+}
 
 // Error counts one failure of the given kind.
 func (k *Kernel) Error(kind string) { k.errors.WithLabelValues(kind).Inc() }

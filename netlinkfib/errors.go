@@ -27,6 +27,8 @@ type ItemError struct {
 	isLabel bool
 	label   fib.Label
 	prefix  netip.Prefix
+	// throw is the throw route the error is about.
+	throw netip.Prefix
 }
 
 // labelError is an ItemError about label route in.

@@ -49,10 +49,21 @@ type FIB struct {
 	rulesWanted [2]bool
 	desired     *fib.Table
 	have        *kernelState
-	stale       bool   // have must be re-read from the kernel before the next diff
-	nextID      uint32 // where the ID allocator goes on searching
-	sent        int    // requests the last pass sent
-	total       uint64 // requests sent since New
+	// The last pass's desired table in kernel terms, with the entries it
+	// could not resolve; a scoped pass patches them (wantValid: they
+	// match desired), and links is the interface map they were resolved
+	// with.
+	want      desiredState
+	wantErrs  Errors
+	wantValid bool
+	links     map[string]int
+	// scoped and full count the passes of each kind (Status).
+	scopedPasses, fullPasses uint64
+	lastScoped               bool
+	stale                    bool   // have must be re-read from the kernel before the next diff
+	nextID                   uint32 // where the ID allocator goes on searching
+	sent                     int    // requests the last pass sent
+	total                    uint64 // requests sent since New
 	// time the last pass spent programming the kernel
 	kernelTime time.Duration
 
@@ -71,6 +82,9 @@ type FIB struct {
 	// 100,000 routes): the parent must not stall on the kernel.
 	slot sync.Mutex
 	next *fib.Table
+	// nextChanged names what next changed since the table the last pass
+	// took (Update); nil: everything (Set).
+	nextChanged *fib.Changed
 	// sweep is the reason the parent gave in SweepStale, not yet acted on
 	// by a pass ("" when none): in the slot, so the sweep pass takes the
 	// table published before it.
@@ -193,32 +207,45 @@ func (f *FIB) Close() error {
 
 // Set publishes a new desired table for Run and returns at once. The FIB
 // keeps t: the caller must not change it afterwards (publish a new one).
-func (f *FIB) Set(t *fib.Table) {
+func (f *FIB) Set(t *fib.Table) { f.Update(t, nil) }
+
+// Update is Set for a producer that knows what changed: c names the
+// entries of t that may differ from the table it handed on before (nil:
+// any). The next pass then resolves and compares only those, so its cost
+// follows the change, not the table. The FIB keeps t and c.
+func (f *FIB) Update(t *fib.Table, c *fib.Changed) {
 	f.slot.Lock()
-	f.next = t
+	if f.next != nil {
+		c = f.nextChanged.Merge(c) // both since the table the last pass took
+	}
+	f.next, f.nextChanged = t, c
 	f.slot.Unlock()
 	f.wake()
 }
 
 // takeNext moves the table Set published, if any, to desired, and returns
-// the reason of a sweep SweepStale asked for ("" for none); called with
-// f.mu held at the start of a pass.
-func (f *FIB) takeNext() (sweep string) {
+// what changed since the last pass's (nil: anything; empty when nothing was
+// published) and the reason of a sweep SweepStale asked for ("" for none);
+// called with f.mu held at the start of a pass.
+func (f *FIB) takeNext() (changed *fib.Changed, sweep string) {
 	f.slot.Lock()
 	defer f.slot.Unlock()
+	changed = fib.NewChanged()
 	if f.next != nil {
-		f.desired, f.next = f.next, nil
+		f.desired, changed = f.next, f.nextChanged
+		f.next, f.nextChanged = nil, nil
 	}
 	sweep, f.sweep = f.sweep, ""
-	return sweep
+	return changed, sweep
 }
 
 // dropNext forgets a table Set published: Apply and Flush set desired
 // themselves, and an older table must not override them.
 func (f *FIB) dropNext() {
 	f.slot.Lock()
-	f.next = nil
+	f.next, f.nextChanged = nil, nil
 	f.slot.Unlock()
+	f.wantValid = false // desired is set whole
 }
 
 // Apply publishes t and reconciles the kernel with it now. The error, when

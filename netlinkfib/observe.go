@@ -20,6 +20,11 @@ type Observer interface {
 	// kernel (at start, periodically, after a failure, and when lsrd's
 	// routes changed behind its back).
 	Resync()
+	// Pass reports a pass that got as far as comparing: scoped when it
+	// looked only at the entries the producer named as changed (entries
+	// of them), full when it went over the whole desired table; d is the
+	// time it took, kernel requests included.
+	Pass(scoped bool, entries int, d time.Duration)
 	// Error reports one thing a pass could not do. kind is "refused" (the
 	// kernel refused a request), "conflict" (another protocol's route
 	// holds the prefix), "resolve" (a next hop's interface is missing) or
@@ -35,6 +40,7 @@ type nopObserver struct{}
 
 func (nopObserver) Operation(string, string, time.Duration) {}
 func (nopObserver) Resync()                                 {}
+func (nopObserver) Pass(bool, int, time.Duration)           {}
 func (nopObserver) Error(string)                            {}
 
 // errorKind names an ItemError for Observer.Error.

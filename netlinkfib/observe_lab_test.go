@@ -21,6 +21,8 @@ type recorder struct {
 	zero    int // operations reported without a latency
 	resyncs int
 	errs    map[string]int
+	// passes by kind
+	scoped, full int
 }
 
 func newRecorder() *recorder { return &recorder{ops: map[string]int{}, errs: map[string]int{}} }
@@ -41,6 +43,16 @@ func (r *recorder) Resync() {
 	r.resyncs++
 }
 
+func (r *recorder) Pass(scoped bool, _ int, _ time.Duration) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if scoped {
+		r.scoped++
+	} else {
+		r.full++
+	}
+}
+
 func (r *recorder) Error(kind string) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
@@ -51,7 +63,7 @@ func (r *recorder) reset() {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	r.ops, r.errs = map[string]int{}, map[string]int{}
-	r.slowest, r.zero, r.resyncs = 0, 0, 0
+	r.slowest, r.zero, r.resyncs, r.scoped, r.full = 0, 0, 0, 0, 0
 }
 
 // The observer sees every kernel request with its kind, result and a real

@@ -2,6 +2,7 @@ package netlinkfib
 
 import (
 	"cmp"
+	"encoding/binary"
 	"fmt"
 	"maps"
 	"net/netip"
@@ -96,27 +97,49 @@ func (a *idAllocator) alloc() (uint32, error) {
 // diffed as usual, so desired items are added and replaced as they come.
 func diff(want desiredState, have *kernelState, alloc *idAllocator, keep *adoption) *plan {
 	p := &plan{}
-	diffLabels(p, want, have, keep)
-	diffFTN(p, want, have, alloc, keep)
-	diffThrows(p, want, have, keep)
+	diffLabels(p, want, have, keep, nil)
+	diffFTN(p, want, have, alloc, keep, nil)
+	diffThrows(p, want, have, keep, nil)
 	return p
 }
 
-func diffLabels(p *plan, want desiredState, have *kernelState, keep *adoption) {
+// scope is what may have changed since a pass that left the kernel as
+// wanted: a scoped pass diffs only these labels and prefixes (FTN entries
+// and throws), so its cost follows the change, not the table.
+type scope struct {
+	labels   map[fib.Label]struct{}
+	prefixes map[netip.Prefix]struct{}
+}
+
+// diffScoped is diff restricted to sc, for a kernel that matched want
+// everywhere else at the end of the last pass (its cache trusted, no
+// previous run's state kept). The plan is the one diff would make, except
+// that an object a route outside sc still uses is never relabelled, and
+// only objects the scoped routes leave are offered as garbage.
+func diffScoped(want desiredState, have *kernelState, alloc *idAllocator, sc *scope) *plan {
+	p := &plan{}
+	diffLabels(p, want, have, nil, sc)
+	diffFTN(p, want, have, alloc, nil, sc)
+	diffThrows(p, want, have, nil, sc)
+	return p
+}
+
+func diffLabels(p *plan, want desiredState, have *kernelState, keep *adoption, sc *scope) {
+	if sc != nil {
+		for _, in := range sortedKeys(sc.labels) {
+			w, wanted := want.labels[in]
+			_, had := have.labels[in]
+			switch {
+			case wanted:
+				diffLabel(p, w, have)
+			case had:
+				p.labelDelete = append(p.labelDelete, in)
+			}
+		}
+		return
+	}
 	for _, in := range sortedKeys(want.labels) {
-		w := want.labels[in]
-		if proto, ok := have.foreignLabels[in]; ok {
-			p.conflicts = append(p.conflicts, labelError(in, "conflict",
-				fmt.Errorf("the kernel holds a route for this label with protocol %d, not lsrd's", proto)))
-			continue
-		}
-		h, ok := have.labels[in]
-		switch {
-		case !ok:
-			p.labelAdd = append(p.labelAdd, w)
-		case !h.equal(w) || have.legacyLabels[in]: // a replace writes lsrd's protocol
-			p.labelReplace = append(p.labelReplace, w)
-		}
+		diffLabel(p, want.labels[in], have)
 	}
 	for _, in := range sortedKeys(have.labels) {
 		if _, ok := want.labels[in]; !ok && !keep.keepsLabel(in) {
@@ -125,13 +148,50 @@ func diffLabels(p *plan, want desiredState, have *kernelState, keep *adoption) {
 	}
 }
 
+// diffLabel plans the wanted label route w.
+func diffLabel(p *plan, w labelRoute, have *kernelState) {
+	if proto, ok := have.foreignLabels[w.in]; ok {
+		p.conflicts = append(p.conflicts, labelError(w.in, "conflict",
+			fmt.Errorf("the kernel holds a route for this label with protocol %d, not lsrd's", proto)))
+		return
+	}
+	h, ok := have.labels[w.in]
+	switch {
+	case !ok:
+		p.labelAdd = append(p.labelAdd, w)
+	case !h.equal(w) || have.legacyLabels[w.in]: // a replace writes lsrd's protocol
+		p.labelReplace = append(p.labelReplace, w)
+	}
+}
+
 // diffFTN maps every desired prefix onto shared nexthop objects: one object
 // per distinct (gateway, interface, label stack), one group per distinct
 // ECMP set. An object whose stack nobody wants any more is relabelled in
 // place (one RTM_NEWNEXTHOP replace) when the prefixes that use it now want
 // the new stack, instead of creating a new object and moving every prefix.
-func diffFTN(p *plan, want desiredState, have *kernelState, alloc *idAllocator, keep *adoption) {
-	prefixes := sortedPrefixes(want.ftn)
+//
+// Scoped (sc not nil), it plans the prefixes of sc alone: an object that a
+// route outside sc uses (its use count is above the scoped routes on it) is
+// claimed as it is, and the garbage offered is what the scoped routes
+// leave.
+func diffFTN(p *plan, want desiredState, have *kernelState, alloc *idAllocator, keep *adoption, sc *scope) {
+	var prefixes []netip.Prefix
+	// inScope counts the scoped prefixes each object routes today.
+	var inScope map[uint32]int
+	if sc == nil {
+		prefixes = sortedPrefixes(want.ftn)
+	} else {
+		inScope = map[uint32]int{}
+		for pfx := range sc.prefixes {
+			if _, ok := want.ftn[pfx]; ok {
+				prefixes = append(prefixes, pfx)
+			}
+			if cur, ok := have.routes[pfx]; ok {
+				inScope[cur]++
+			}
+		}
+		slices.SortFunc(prefixes, comparePrefixes)
+	}
 
 	// Frozen: the objects (and a group's members) that kept routes nothing
 	// wants yet forward through. They are neither relabelled in place nor
@@ -139,6 +199,9 @@ func diffFTN(p *plan, want desiredState, have *kernelState, alloc *idAllocator, 
 	// them until the sweep.
 	frozen := map[uint32]bool{}
 	for pfx, cur := range have.routes {
+		if keep == nil {
+			break // nothing kept: nothing frozen
+		}
 		if _, wanted := want.ftn[pfx]; wanted || !keep.keepsRoute(pfx) {
 			continue
 		}
@@ -180,10 +243,27 @@ func diffFTN(p *plan, want desiredState, have *kernelState, alloc *idAllocator, 
 	for _, id := range single {
 		claimed[id] = true
 	}
-	for pfx, cur := range have.routes {
+	keeps := func(pfx netip.Prefix, cur uint32) {
 		if w := want.ftn[pfx]; len(w) == 1 {
 			if h, ok := have.nexthops[cur]; ok && h.key() == w[0].key() {
 				claimed[cur] = true
+			}
+		}
+	}
+	if sc == nil {
+		for pfx, cur := range have.routes {
+			keeps(pfx, cur)
+		}
+	} else {
+		for _, pfx := range prefixes {
+			if cur, ok := have.routes[pfx]; ok {
+				keeps(pfx, cur)
+			}
+		}
+		// Routes outside the scope keep what they have.
+		for id, n := range have.users {
+			if n > inScope[id] {
+				claimed[id] = true
 			}
 		}
 	}
@@ -291,18 +371,41 @@ func diffFTN(p *plan, want desiredState, have *kernelState, alloc *idAllocator, 
 			}
 			continue
 		}
-		ids = slices.Clone(ids) // kept: the scratch is not
-		slices.Sort(ids)
-		gk := fmt.Sprint(ids)
-		wantGroups[gk] = ids
+		// A group is named by the hops it forwards to, not by its
+		// members' IDs: two objects may have the same hop (one relabelled
+		// in place to a stack another had), and a group of either
+		// forwards the same.
+		gk := groupKey(hops)
+		if _, ok := wantGroups[gk]; !ok {
+			ids = slices.Clone(ids) // kept: the scratch is not
+			slices.Sort(ids)
+			wantGroups[gk] = ids
+		}
 		groupOf[i] = gk
 	}
 	groupByKey := map[string]uint32{}
+	var members []hop
 	for _, id := range sortedKeys(have.groups) {
 		if have.legacyObjects[id] {
 			continue
 		}
-		gk := fmt.Sprint(have.groups[id])
+		members = members[:0]
+		for _, m := range have.groups[id] {
+			h, ok := have.nexthops[m]
+			if k, moved := relabelled[m]; moved {
+				h, ok = wantHops[k], true
+			}
+			if !ok {
+				members = nil
+				break
+			}
+			members = append(members, h)
+		}
+		if members == nil {
+			continue
+		}
+		slices.SortFunc(members, compareHops)
+		gk := groupKey(members)
 		if _, dup := groupByKey[gk]; !dup {
 			groupByKey[gk] = id
 		}
@@ -316,6 +419,13 @@ func diffFTN(p *plan, want desiredState, have *kernelState, alloc *idAllocator, 
 		if id, ok := groupByKey[gk]; ok {
 			group[gk] = id
 			claimedGroup[id] = true
+		}
+	}
+	if sc != nil {
+		for id := range have.groups {
+			if have.users[id] > inScope[id] {
+				claimedGroup[id] = true
+			}
 		}
 	}
 	gvotes := map[string]map[uint32]int{}
@@ -348,7 +458,7 @@ func diffFTN(p *plan, want desiredState, have *kernelState, alloc *idAllocator, 
 		}
 		id, err := alloc.alloc()
 		if err != nil {
-			p.conflicts = append(p.conflicts, &ItemError{Item: "nexthop group " + gk, Op: "add", Err: err})
+			p.conflicts = append(p.conflicts, &ItemError{Item: fmt.Sprint("nexthop group ", wantGroups[gk]), Op: "add", Err: err})
 			continue
 		}
 		group[gk] = id
@@ -408,9 +518,20 @@ func diffFTN(p *plan, want desiredState, have *kernelState, alloc *idAllocator, 
 			p.routeReplace = append(p.routeReplace, r)
 		}
 	}
-	for pfx := range have.routes {
+	gone := func(pfx netip.Prefix) {
 		if _, ok := want.ftn[pfx]; !ok && !keep.keepsRoute(pfx) {
 			p.routeDelete = append(p.routeDelete, prefixRoute{prefix: pfx, ingress: have.ingress[pfx], legacy: have.legacyRoutes[pfx]})
+		}
+	}
+	if sc == nil {
+		for pfx := range have.routes {
+			gone(pfx)
+		}
+	} else {
+		for pfx := range sc.prefixes {
+			if _, ok := have.routes[pfx]; ok {
+				gone(pfx)
+			}
 		}
 	}
 	slices.SortFunc(p.routeDelete, func(a, b prefixRoute) int { return comparePrefixes(a.prefix, b.prefix) })
@@ -423,13 +544,48 @@ func diffFTN(p *plan, want desiredState, have *kernelState, alloc *idAllocator, 
 			used[id] = true
 		}
 	}
+	replaced := map[uint32]bool{}
+	for _, g := range p.groupReplace {
+		replaced[g.id] = true
+	}
 	for _, gk := range sortedKeys(group) {
-		if !used[group[gk]] {
+		id := group[gk]
+		if !used[id] {
 			continue
 		}
-		for _, m := range wantGroups[gk] {
+		ms := wantGroups[gk]
+		if old, ok := have.groups[id]; ok && !replaced[id] {
+			ms = old // kept as it is, with the members it has
+		}
+		for _, m := range ms {
 			used[m] = true
 		}
+	}
+	if sc != nil {
+		// What the scoped routes leave; reconcile deletes what nothing
+		// uses once they have moved.
+		left := map[uint32]bool{}
+		for pfx := range sc.prefixes {
+			if cur, ok := have.routes[pfx]; ok && !used[cur] {
+				left[cur] = true
+				for _, m := range have.groups[cur] {
+					left[m] = true
+				}
+			}
+		}
+		for _, g := range p.groupReplace {
+			for _, m := range have.groups[g.id] {
+				left[m] = true // the members a group replaced in place drops
+			}
+		}
+		for _, id := range sortedKeys(left) {
+			if _, isGroup := have.groups[id]; isGroup {
+				p.groupDelete = append(p.groupDelete, id)
+			} else if !used[id] {
+				p.nexthopDelete = append(p.nexthopDelete, id)
+			}
+		}
+		return
 	}
 	for _, id := range sortedKeys(have.groups) {
 		switch {
@@ -449,9 +605,36 @@ func diffFTN(p *plan, want desiredState, have *kernelState, alloc *idAllocator, 
 	}
 }
 
+// groupKey names the ECMP set hs (sorted) forwards to.
+func groupKey(hs []hop) string {
+	b := make([]byte, 0, 16*len(hs))
+	for _, h := range hs {
+		a := h.gw.AsSlice()
+		b = append(b, byte(len(a)))
+		b = append(b, a...)
+		b = binary.AppendUvarint(b, uint64(h.ifindex))
+		b = binary.AppendUvarint(b, uint64(len(h.labels)))
+		for _, l := range h.labels {
+			b = binary.AppendUvarint(b, uint64(l))
+		}
+	}
+	return string(b)
+}
+
 // diffThrows adds the throw routes wanted and deletes the others (an
 // adopted one stays until the sweep, with the routes it makes way for).
-func diffThrows(p *plan, want desiredState, have *kernelState, keep *adoption) {
+func diffThrows(p *plan, want desiredState, have *kernelState, keep *adoption, sc *scope) {
+	if sc != nil {
+		for _, pfx := range sortedPrefixes(sc.prefixes) {
+			switch {
+			case want.throws[pfx] && !have.throws[pfx]:
+				p.throwAdd = append(p.throwAdd, pfx)
+			case !want.throws[pfx] && have.throws[pfx]:
+				p.throwDelete = append(p.throwDelete, pfx)
+			}
+		}
+		return
+	}
 	for _, pfx := range sortedPrefixes(want.throws) {
 		if !have.throws[pfx] {
 			p.throwAdd = append(p.throwAdd, pfx)

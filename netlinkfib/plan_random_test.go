@@ -19,18 +19,14 @@ func applyPlan(have *kernelState, p *plan) {
 	for _, c := range changes(p) {
 		f.done(p, c)
 	}
-	ref := have.referenced()
 	for _, id := range p.groupDelete {
-		if !ref[id] {
-			delete(have.groups, id)
-			delete(have.usedIDs, id)
+		if !have.referenced(id) {
+			have.deleteObject(id)
 		}
 	}
-	ref = have.referenced()
 	for _, id := range p.nexthopDelete {
-		if !ref[id] {
-			delete(have.nexthops, id)
-			delete(have.usedIDs, id)
+		if !have.referenced(id) {
+			have.deleteObject(id)
 		}
 	}
 }
@@ -105,6 +101,29 @@ func TestDiffFTNConverges(t *testing.T) {
 			}
 		}
 	}
+}
+
+// walkReferenced returns the objects that routes and groups use, found by
+// walking them all, and fails t if the state's own use counts disagree.
+func walkReferenced(t *testing.T, have *kernelState) map[uint32]bool {
+	t.Helper()
+	count := map[uint32]int{}
+	for _, id := range have.routes {
+		count[id]++
+	}
+	for _, members := range have.groups {
+		for _, m := range members {
+			count[m]++
+		}
+	}
+	if !maps.Equal(count, have.users) {
+		t.Fatalf("use counts %v, walking the routes and groups gives %v", have.users, count)
+	}
+	ref := map[uint32]bool{}
+	for id := range count {
+		ref[id] = true
+	}
+	return ref
 }
 
 // forwarding is what have makes pfx do: the hops of its object, or of its
@@ -290,7 +309,7 @@ func TestDiffKeepsStaleUntilSweep(t *testing.T) {
 					t.Fatalf("seed %d step %d, swept: %d labels %d routes, want %d and %d", seed, step,
 						len(have.labels), len(have.routes), len(want.labels), len(want.ftn))
 				}
-				ref := have.referenced()
+				ref := walkReferenced(t, have)
 				for id := range have.nexthops {
 					if !ref[id] {
 						t.Fatalf("seed %d step %d, swept: nexthop %d is left with nothing using it", seed, step, id)

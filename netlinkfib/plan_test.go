@@ -75,11 +75,11 @@ func TestDiffFTNRelabelInPlace(t *testing.T) {
 	have.nexthops[id0+1] = kh(gwB, 3, 400)
 	want := desiredState{ftn: map[netip.Prefix][]hop{}}
 	for i := range 50 {
-		have.routes[pfx(i)] = id0
+		have.setRoute(pfx(i), id0)
 		want.ftn[pfx(i)] = []hop{kh(gwA, 2, 301)}
 	}
 	for i := 50; i < 60; i++ {
-		have.routes[pfx(i)] = id0 + 1
+		have.setRoute(pfx(i), id0+1)
 		want.ftn[pfx(i)] = []hop{kh(gwB, 3, 400)}
 	}
 	p := diff(want, have, &idAllocator{used: map[uint32]bool{id0: true, id0 + 1: true}}, nil)
@@ -96,7 +96,7 @@ func TestDiffFTNSplit(t *testing.T) {
 	have.nexthops[id0] = kh(gwA, 2, 300)
 	want := desiredState{ftn: map[netip.Prefix][]hop{}}
 	for i := range 4 {
-		have.routes[pfx(i)] = id0
+		have.setRoute(pfx(i), id0)
 		want.ftn[pfx(i)] = []hop{kh(gwA, 2, fib.Label(300+i%2))}
 	}
 	p := diff(want, have, &idAllocator{used: map[uint32]bool{id0: true}}, nil)
@@ -129,9 +129,9 @@ func TestDiffFTNGroups(t *testing.T) {
 	}
 
 	have.nexthops[id0], have.nexthops[id0+1] = kh(gwA, 2, 500), kh(gwB, 3, 600)
-	have.groups[id0+2] = []uint32{id0, id0 + 1}
+	have.setGroup(id0+2, []uint32{id0, id0 + 1})
 	for i := range 10 {
-		have.routes[pfx(i)] = id0 + 2
+		have.setRoute(pfx(i), id0+2)
 		want.ftn[pfx(i)] = []hop{kh(gwA, 2, 500), kh(gwB, 3, 601)}
 	}
 	p = diff(want, have, &idAllocator{used: map[uint32]bool{id0: true, id0 + 1: true, id0 + 2: true}}, nil)
@@ -158,8 +158,8 @@ func TestDiffFlush(t *testing.T) {
 	have := newKernelState()
 	have.labels[100] = labelRoute{in: 100, hops: []hop{kh(gwA, 2, 200)}}
 	have.nexthops[id0] = kh(gwA, 2, 300)
-	have.groups[id0+1] = []uint32{id0}
-	have.routes[pfx(1)] = id0 + 1
+	have.setGroup(id0+1, []uint32{id0})
+	have.setRoute(pfx(1), id0+1)
 	have.foreignRoutes[pfx(2)] = 4
 	p := diff(desiredState{}, have, &idAllocator{used: map[uint32]bool{}}, nil)
 	want := &plan{labelDelete: []fib.Label{100}, routeDelete: []prefixRoute{{prefix: pfx(1)}},
@@ -209,10 +209,10 @@ func TestDiffFTNFallbackInPlace(t *testing.T) {
 	have.nexthops[id0] = kh(gwA, 2)        // the next hop's own route (PHP)
 	have.nexthops[id0+1] = kh(gwA, 2, 300) // the LSP the BGP prefixes use
 	want := desiredState{ftn: map[netip.Prefix][]hop{}}
-	have.routes[pfx(200)] = id0
+	have.setRoute(pfx(200), id0)
 	want.ftn[pfx(200)] = []hop{kh(gwA, 2)}
 	for i := range 100 {
-		have.routes[pfx(i)] = id0 + 1
+		have.setRoute(pfx(i), id0+1)
 		want.ftn[pfx(i)] = []hop{kh(gwA, 2)} // the LSP is gone: plain IP
 	}
 	used := map[uint32]bool{id0: true, id0 + 1: true}

@@ -32,7 +32,7 @@ func (f *FIB) readKernel(ctx context.Context) (*kernelState, error) {
 			s.legacyObjects[n.id] = true
 		}
 		if n.group != nil {
-			s.groups[n.id] = n.group
+			s.setGroup(n.id, n.group)
 		} else {
 			s.nexthops[n.id] = n.hop
 		}
@@ -91,7 +91,7 @@ func (f *FIB) readKernel(ctx context.Context) (*kernelState, error) {
 			case ingress && r.typ == unix.RTN_THROW && r.protocol == f.own.proto:
 				s.throws[r.prefix] = true
 			case r.typ == unix.RTN_UNICAST:
-				s.routes[r.prefix] = r.nhid
+				s.setRoute(r.prefix, r.nhid)
 				if ingress {
 					s.ingress[r.prefix] = true
 				}

@@ -3,6 +3,8 @@ package netlinkfib
 import (
 	"context"
 	"errors"
+	"maps"
+	"slices"
 	"strconv"
 	"time"
 
@@ -73,14 +75,27 @@ func (c change) gone() bool {
 // reconcile is one pass: read the kernel if the cache cannot be trusted,
 // resolve the desired table, diff, program the difference, then collect the
 // garbage nothing uses any more. Called with f.mu held.
+//
+// A pass is scoped when it can be: the producer said what changed
+// (Update), the last pass left the kernel as wanted (the cache is
+// trusted: no error, no change behind lsrd's back), the interfaces are the
+// same, and no previous run's state waits for its sweep. It then resolves
+// and diffs only what changed (diffScoped). Otherwise it goes over
+// everything; the periodic resync makes one at least every resync
+// interval.
 func (f *FIB) reconcile(ctx context.Context) error {
-	if sweep := f.takeNext(); sweep != "" {
+	start := time.Now()
+	changed, sweep := f.takeNext()
+	if sweep != "" {
 		f.sweepAsked = sweep // kept until a pass gets as far as the sweep
 	}
 	defer f.publishStatus()
 	if f.dirty.Swap(false) {
 		f.stale = true
 	}
+	// What was resolved before holds only if this pass gets that far.
+	scoped := changed != nil && f.wantValid && !f.stale
+	f.wantValid = false
 	f.sent, f.kernelTime = 0, 0
 	if f.stale {
 		f.obs.Resync()
@@ -100,10 +115,24 @@ func (f *FIB) reconcile(ctx context.Context) error {
 		f.obs.Error("read")
 		return err
 	}
-	want, errs := resolve(f.desired, func(name string) (int, bool) {
+	ifindex := func(name string) (int, bool) {
 		idx, ok := links[name]
 		return idx, ok
-	}, f.ingress.table != 0)
+	}
+	scoped = scoped && f.keep == nil && f.sweepAsked == "" && maps.Equal(links, f.links)
+	var errs Errors
+	if scoped {
+		sc := &scope{labels: changed.Labels, prefixes: changed.Prefixes}
+		f.wantErrs = resolveScoped(&f.want, f.wantErrs, f.desired, sc, ifindex, f.ingress.table != 0)
+		errs = slices.Clone(f.wantErrs)
+		f.scopedPasses++
+	} else {
+		f.want, f.wantErrs = resolve(f.desired, ifindex, f.ingress.table != 0)
+		errs = slices.Clone(f.wantErrs)
+		f.fullPasses++
+	}
+	f.links, f.wantValid, f.lastScoped = links, true, scoped
+	want := f.want
 	if f.sweepAsked != "" {
 		if f.keep != nil {
 			f.log.Info("netlinkfib: sweeping stale kernel routes after convergence", "routes", f.keep.stale(want, f.have),
@@ -113,7 +142,12 @@ func (f *FIB) reconcile(ctx context.Context) error {
 		f.sweepAsked = ""
 	}
 	alloc := &idAllocator{block: f.own.block, next: f.nextID, used: f.have.usedIDs}
-	p := diff(f.keep.holdDowngrades(want, f.have), f.have, alloc, f.keep)
+	var p *plan
+	if scoped {
+		p = diffScoped(want, f.have, alloc, &scope{labels: changed.Labels, prefixes: changed.Prefixes})
+	} else {
+		p = diff(f.keep.holdDowngrades(want, f.have), f.have, alloc, f.keep)
+	}
 	f.nextID = alloc.next
 	errs = append(errs, p.conflicts...)
 
@@ -121,17 +155,16 @@ func (f *FIB) reconcile(ctx context.Context) error {
 	// Garbage only once the routes have moved: deleting an object the
 	// kernel still routes through deletes those routes with it. What the
 	// cache says is referenced (after this pass's successes) is kept.
-	ref := f.have.referenced()
 	var gc []change
 	for _, id := range p.groupDelete {
-		if !ref[id] {
+		if !f.have.referenced(id) {
 			gc = append(gc, change{kind: groupGC, i: id})
 		}
 	}
 	errs = append(errs, f.program(ctx, p, gc)...)
-	ref, gc = f.have.referenced(), nil
+	gc = nil
 	for _, id := range p.nexthopDelete {
-		if !ref[id] {
+		if !f.have.referenced(id) {
 			gc = append(gc, change{kind: nexthopGC, i: id})
 		}
 	}
@@ -150,6 +183,11 @@ func (f *FIB) reconcile(ctx context.Context) error {
 		f.log.Warn("netlinkfib: kernel changes failed", "count", len(errs), "first", errs[0].Error())
 	}
 	f.programmed.Store(newProgrammed(f.desired, errs))
+	entries := len(f.desired.LFIB) + len(f.desired.FTN) + len(f.desired.Throws)
+	if scoped {
+		entries = changed.Len()
+	}
+	f.obs.Pass(scoped, entries, time.Since(start))
 	if !p.empty() {
 		f.log.Debug("netlinkfib: reconciled", "labels+", len(p.labelAdd), "labels~", len(p.labelReplace),
 			"labels-", len(p.labelDelete), "nexthops+", len(p.nexthopAdd), "nexthops~", len(p.nexthopReplace),
@@ -295,17 +333,17 @@ func (f *FIB) done(p *plan, c change) {
 		have.nexthops[o.id] = o.hop
 	case groupAdd:
 		g := p.groupAdd[c.i]
-		have.groups[g.id] = g.members
+		have.setGroup(g.id, g.members)
 		have.usedIDs[g.id] = true
 	case groupReplace:
 		g := p.groupReplace[c.i]
-		have.groups[g.id] = g.members
+		have.setGroup(g.id, g.members)
 	case routeAdd, routeReplace:
 		r := p.routeAdd
 		if c.kind == routeReplace {
 			r = p.routeReplace
 		}
-		have.routes[r[c.i].prefix] = r[c.i].nhid
+		have.setRoute(r[c.i].prefix, r[c.i].nhid)
 		if r[c.i].ingress {
 			have.ingress[r[c.i].prefix] = true
 		} else {
@@ -317,7 +355,7 @@ func (f *FIB) done(p *plan, c change) {
 		// the cache then holds the new route, which stays.
 		r := p.routeDelete[c.i]
 		if have.ingress[r.prefix] == r.ingress {
-			delete(have.routes, r.prefix)
+			have.deleteRoute(r.prefix)
 			delete(have.ingress, r.prefix)
 			delete(have.legacyRoutes, r.prefix)
 		}
@@ -326,10 +364,7 @@ func (f *FIB) done(p *plan, c change) {
 	case throwDelete:
 		delete(have.throws, p.throwDelete[c.i])
 	default: // groupGC, nexthopGC
-		delete(have.nexthops, c.i)
-		delete(have.groups, c.i)
-		delete(have.usedIDs, c.i)
-		delete(have.legacyObjects, c.i)
+		have.deleteObject(c.i)
 	}
 }
 
@@ -411,5 +446,6 @@ func (f *FIB) Status() Status {
 func (f *FIB) publishStatus() {
 	f.status.Store(&Status{Labels: len(f.have.labels), Prefixes: len(f.have.routes), Nexthops: len(f.have.nexthops),
 		Groups: len(f.have.groups), Stale: f.stale, LastPassRequests: f.sent, Requests: f.total,
-		LastPassKernelTime: f.kernelTime, AwaitingSweep: f.keep != nil, StaleRoutes: f.staleCount})
+		LastPassKernelTime: f.kernelTime, AwaitingSweep: f.keep != nil, StaleRoutes: f.staleCount,
+		ScopedPasses: f.scopedPasses, FullPasses: f.fullPasses, LastPassScoped: f.lastScoped})
 }

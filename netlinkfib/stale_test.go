@@ -48,11 +48,11 @@ func TestDiffKeepsAdoptedRoutes(t *testing.T) {
 	have.nexthops[id0+1] = kh(gwB, 3, 400) // used by nothing
 	have.nexthops[id0+2] = kh(gwA, 2, 500)
 	have.nexthops[id0+3] = kh(gwB, 3, 501)
-	have.groups[id0+4] = []uint32{id0 + 2, id0 + 3}
-	have.routes[pfx(0)] = id0
-	have.routes[pfx(1)] = id0
-	have.routes[pfx(2)] = id0 + 4
-	have.routes[pfx(3)] = id0 + 4
+	have.setGroup(id0+4, []uint32{id0 + 2, id0 + 3})
+	have.setRoute(pfx(0), id0)
+	have.setRoute(pfx(1), id0)
+	have.setRoute(pfx(2), id0+4)
+	have.setRoute(pfx(3), id0+4)
 	used := map[uint32]bool{id0: true, id0 + 1: true, id0 + 2: true, id0 + 3: true, id0 + 4: true}
 	keep := adopt(have, time.Now())
 	want := desiredState{ftn: map[netip.Prefix][]hop{
@@ -107,10 +107,10 @@ func TestHoldDowngrades(t *testing.T) {
 	have := newKernelState()
 	have.nexthops[id0] = kh(gwA, 2, 300)
 	have.nexthops[id0+1] = kh(gwB, 3)
-	have.routes[pfx(0)] = id0     // labelled
-	have.routes[pfx(1)] = id0 + 1 // unlabelled
-	have.routes[pfx(2)] = id0     // labelled
-	have.routes[pfx(3)] = id0     // labelled, gone from the kernel below
+	have.setRoute(pfx(0), id0)   // labelled
+	have.setRoute(pfx(1), id0+1) // unlabelled
+	have.setRoute(pfx(2), id0)   // labelled
+	have.setRoute(pfx(3), id0)   // labelled, gone from the kernel below
 	keep := adopt(have, time.Now())
 	delete(have.routes, pfx(3))
 	want := desiredState{ftn: map[netip.Prefix][]hop{

@@ -122,6 +122,58 @@ type kernelState struct {
 	// Every nexthop ID in the kernel, ours or not, so allocation never
 	// collides.
 	usedIDs map[uint32]bool
+
+	// users counts, per object, the routes that go through it and the
+	// groups that hold it: what is garbage, and what a scoped pass may
+	// relabel, without a walk of every route. Kept by setRoute,
+	// deleteRoute, setGroup and deleteObject, the only writers of routes
+	// and groups.
+	users map[uint32]int
+}
+
+// setRoute records that pfx goes through object id.
+func (s *kernelState) setRoute(pfx netip.Prefix, id uint32) {
+	if old, ok := s.routes[pfx]; ok {
+		s.unuse(old)
+	}
+	s.routes[pfx] = id
+	s.users[id]++
+}
+
+// deleteRoute records that pfx has no route of lsrd's any more.
+func (s *kernelState) deleteRoute(pfx netip.Prefix) {
+	if old, ok := s.routes[pfx]; ok {
+		s.unuse(old)
+		delete(s.routes, pfx)
+	}
+}
+
+// setGroup records group id with its members.
+func (s *kernelState) setGroup(id uint32, members []uint32) {
+	for _, m := range s.groups[id] {
+		s.unuse(m)
+	}
+	s.groups[id] = members
+	for _, m := range members {
+		s.users[m]++
+	}
+}
+
+// deleteObject records that the nexthop object or group id is gone.
+func (s *kernelState) deleteObject(id uint32) {
+	for _, m := range s.groups[id] {
+		s.unuse(m)
+	}
+	delete(s.nexthops, id)
+	delete(s.groups, id)
+	delete(s.usedIDs, id)
+	delete(s.legacyObjects, id)
+}
+
+func (s *kernelState) unuse(id uint32) {
+	if s.users[id]--; s.users[id] <= 0 {
+		delete(s.users, id)
+	}
 }
 
 func newKernelState() *kernelState {
@@ -139,22 +191,12 @@ func newKernelState() *kernelState {
 		foreignRoutes:  map[netip.Prefix]uint8{},
 		foreignIngress: map[netip.Prefix]uint8{},
 		usedIDs:        map[uint32]bool{},
+		users:          map[uint32]int{},
 	}
 }
 
-// referenced returns the nexthop IDs routes and groups still use.
-func (s *kernelState) referenced() map[uint32]bool {
-	ref := map[uint32]bool{}
-	for _, id := range s.routes {
-		ref[id] = true
-	}
-	for _, members := range s.groups {
-		for _, m := range members {
-			ref[m] = true
-		}
-	}
-	return ref
-}
+// referenced reports whether a route or a group still uses object id.
+func (s *kernelState) referenced(id uint32) bool { return s.users[id] > 0 }
 
 // desiredState is a fib.Table resolved to the kernel's terms.
 type desiredState struct {
@@ -180,73 +222,137 @@ func resolve(t *fib.Table, ifindex func(string) (int, bool), ingress bool) (desi
 	}
 	d.labels = make(map[fib.Label]labelRoute, len(t.LFIB))
 	d.ftn = make(map[netip.Prefix][]hop, len(t.FTN))
+	r := newResolver(ifindex, ingress)
 	for in, e := range t.LFIB {
-		if in < fib.FirstUnreserved || in > fib.MaxLabel {
-			errs = append(errs, labelError(in, "resolve", fmt.Errorf("incoming label %d is reserved or beyond 20 bits", uint32(in))))
-			continue
-		}
-		hops, err := resolveHops(e.NextHops, ifindex)
-		if err != nil {
-			errs = append(errs, labelError(in, "resolve", err))
-			continue
-		}
-		d.labels[in] = labelRoute{in: in, hops: hops}
+		errs = r.label(&d, in, e, true, errs)
 	}
-	// Prefixes behind one LSP share one next-hop slice (the producer's
-	// tables are never changed in place): resolve it once, and let them
-	// share the result too.
-	type shared struct {
-		first *fib.NextHop
-		n     int
-	}
-	type resolved struct {
-		hops []hop
-		err  error
-	}
-	memo := map[shared]resolved{}
 	for p, e := range t.FTN {
-		if !p.IsValid() || p != p.Masked() {
-			errs = append(errs, prefixError(p, "", "resolve", fmt.Errorf("prefix has host bits set or is invalid")))
-			continue
-		}
-		if e.Foreign && !ingress {
-			errs = append(errs, prefixError(p, "", "resolve", errNoIngressTable))
-			continue
-		}
-		var hops []hop
-		var err error
-		if len(e.NextHops) > 0 {
-			k := shared{&e.NextHops[0], len(e.NextHops)}
-			r, ok := memo[k]
-			if !ok {
-				r.hops, r.err = resolveHops(e.NextHops, ifindex)
-				memo[k] = r
-			}
-			hops, err = r.hops, r.err
-		} else {
-			hops, err = resolveHops(e.NextHops, ifindex)
-		}
-		if err != nil {
-			errs = append(errs, prefixError(p, "", "resolve", err))
-			continue
-		}
-		d.ftn[p] = hops
-		if e.Foreign {
-			d.ingress[p] = true
-		}
+		errs = r.ftn(&d, p, e, true, errs)
 	}
 	for p := range t.Throws {
-		switch {
-		case !p.IsValid() || p != p.Masked():
-			errs = append(errs, &ItemError{Item: "throw " + p.String(), Op: "resolve", Err: fmt.Errorf("prefix has host bits set or is invalid")})
-		case !ingress:
-			errs = append(errs, &ItemError{Item: "throw " + p.String(), Op: "resolve", Err: errNoIngressTable})
-		default:
-			d.throws[p] = true
-		}
+		errs = r.throw(&d, p, true, errs)
 	}
 	errs.sort()
 	return d, errs
+}
+
+// resolveScoped brings d, resolved from an earlier table, and errs, its
+// resolve errors, up to t where sc names what changed; the rest of d is
+// as t has it already.
+func resolveScoped(d *desiredState, errs Errors, t *fib.Table, sc *scope, ifindex func(string) (int, bool), ingress bool) Errors {
+	errs = slices.DeleteFunc(errs, func(e *ItemError) bool {
+		_, l := sc.labels[e.label]
+		_, p := sc.prefixes[e.prefix]
+		_, th := sc.prefixes[e.throw]
+		return e.isLabel && l || e.prefix.IsValid() && p || e.throw.IsValid() && th
+	})
+	r := newResolver(ifindex, ingress)
+	for in := range sc.labels {
+		e, ok := t.LFIB[in]
+		errs = r.label(d, in, e, ok, errs)
+	}
+	for p := range sc.prefixes {
+		e, ok := t.FTN[p]
+		errs = r.ftn(d, p, e, ok, errs)
+		_, ok = t.Throws[p]
+		errs = r.throw(d, p, ok, errs)
+	}
+	errs.sort()
+	return errs
+}
+
+// resolver turns table entries into kernel terms, one at a time.
+type resolver struct {
+	ifindex func(string) (int, bool)
+	ingress bool
+	// Prefixes behind one LSP share one next-hop slice (the producer's
+	// tables are never changed in place): resolved once, and the result
+	// shared too.
+	memo map[sharedHops]resolvedHops
+}
+
+type sharedHops struct {
+	first *fib.NextHop
+	n     int
+}
+
+type resolvedHops struct {
+	hops []hop
+	err  error
+}
+
+func newResolver(ifindex func(string) (int, bool), ingress bool) *resolver {
+	return &resolver{ifindex: ifindex, ingress: ingress, memo: map[sharedHops]resolvedHops{}}
+}
+
+// label sets d's entry for in from e (none when !ok), or leaves it out and
+// adds the reason to errs.
+func (r *resolver) label(d *desiredState, in fib.Label, e fib.LFIBEntry, ok bool, errs Errors) Errors {
+	delete(d.labels, in)
+	if !ok {
+		return errs
+	}
+	if in < fib.FirstUnreserved || in > fib.MaxLabel {
+		return append(errs, labelError(in, "resolve", fmt.Errorf("incoming label %d is reserved or beyond 20 bits", uint32(in))))
+	}
+	hops, err := resolveHops(e.NextHops, r.ifindex)
+	if err != nil {
+		return append(errs, labelError(in, "resolve", err))
+	}
+	d.labels[in] = labelRoute{in: in, hops: hops}
+	return errs
+}
+
+// ftn sets d's IP route for p from e (none when !ok), as label does.
+func (r *resolver) ftn(d *desiredState, p netip.Prefix, e fib.FTNEntry, ok bool, errs Errors) Errors {
+	delete(d.ftn, p)
+	delete(d.ingress, p)
+	if !ok {
+		return errs
+	}
+	if !p.IsValid() || p != p.Masked() {
+		return append(errs, prefixError(p, "", "resolve", fmt.Errorf("prefix has host bits set or is invalid")))
+	}
+	if e.Foreign && !r.ingress {
+		return append(errs, prefixError(p, "", "resolve", errNoIngressTable))
+	}
+	var hops []hop
+	var err error
+	if len(e.NextHops) > 0 {
+		k := sharedHops{&e.NextHops[0], len(e.NextHops)}
+		res, ok := r.memo[k]
+		if !ok {
+			res.hops, res.err = resolveHops(e.NextHops, r.ifindex)
+			r.memo[k] = res
+		}
+		hops, err = res.hops, res.err
+	} else {
+		hops, err = resolveHops(e.NextHops, r.ifindex)
+	}
+	if err != nil {
+		return append(errs, prefixError(p, "", "resolve", err))
+	}
+	d.ftn[p] = hops
+	if e.Foreign {
+		d.ingress[p] = true
+	}
+	return errs
+}
+
+// throw sets d's throw route for p (none when !ok), as label does.
+func (r *resolver) throw(d *desiredState, p netip.Prefix, ok bool, errs Errors) Errors {
+	delete(d.throws, p)
+	if !ok {
+		return errs
+	}
+	switch {
+	case !p.IsValid() || p != p.Masked():
+		return append(errs, &ItemError{Item: "throw " + p.String(), Op: "resolve", Err: fmt.Errorf("prefix has host bits set or is invalid"), throw: p})
+	case !r.ingress:
+		return append(errs, &ItemError{Item: "throw " + p.String(), Op: "resolve", Err: errNoIngressTable, throw: p})
+	}
+	d.throws[p] = true
+	return errs
 }
 
 var errNoIngressTable = fmt.Errorf("a labelled copy of another daemon's route needs the ingress table, and none is configured")
