@@ -61,9 +61,9 @@ func BenchmarkSnapshot100k(b *testing.B) {
 // The LSP label of one next hop changes under 1,000 BGP prefixes, in tables
 // of 10,000 to 1,000,000 (the rest over 49 other next hops): the parent's
 // work, which follows the prefixes behind the next hop (update: the LDP
-// delta applied, the FTN entries recomputed, the change named for the
-// kernel layer), and the snapshot of the whole table it hands on, which
-// still follows the table.
+// delta applied, the FTN entries recomputed, the delta for the kernel
+// layer built), and, for reference, the copy of the whole table it handed
+// on after each change before (snapshot), which follows the table.
 func BenchmarkLabelChangeParent(b *testing.B) {
 	for _, n := range []int{10_000, 100_000, 1_000_000} {
 		f := newForwarding(true)
@@ -88,7 +88,7 @@ func BenchmarkLabelChangeParent(b *testing.B) {
 				NextHops: []rib.NextHop{{Addr: netip.MustParseAddr("10.2.0.2"), Ifname: "eth1"}}, Recursive: []netip.Addr{nh}}}
 		}
 		f.routes(cs)
-		f.takeChanged()
+		f.takeDelta()
 		lsp := netip.PrefixFrom(nhs[0], 32)
 		b.Run(fmt.Sprintf("table=%d/update", n), func(b *testing.B) {
 			b.ReportAllocs()
@@ -97,8 +97,8 @@ func BenchmarkLabelChangeParent(b *testing.B) {
 				i++
 				e := fib.FTNEntry{Prefix: lsp, NextHops: []fib.NextHop{{Addr: netip.MustParseAddr("10.2.0.2"), Ifname: "eth1", Labels: []fib.Label{fib.Label(2000 + i%2)}}}}
 				f.applyLDP(&fib.Delta{FTN: map[netip.Prefix]*fib.FTNEntry{lsp: &e}})
-				if c := f.takeChanged(); len(c.Prefixes) != 1000 {
-					b.Fatalf("%d prefixes named, want the 1,000 behind the LSP", len(c.Prefixes))
+				if d, _ := f.takeDelta(); len(d.FTN) != 1000 {
+					b.Fatalf("%d prefixes in the delta, want the 1,000 behind the LSP", len(d.FTN))
 				}
 			}
 		})

@@ -83,11 +83,10 @@ type Daemon struct {
 	fibReady        chan struct{}
 	fwd             *forwarding    // what lsrd wants in the kernel, kept change by change
 	own             *rib.Protocols // lsrd's route protocols: never learned back
-	fibDirty        bool           // fwd changed since desired was handed over
-	// The last snapshot's time and cost: snapshots are spaced so that
-	// copying a large table takes at most a fifth of the parent's time.
+	fibDirty        bool           // fwd changed since the kernel layer was told
+	// The last publication's time and cost: publications are spaced so
+	// that handing on takes at most a fifth of the parent's time.
 	published, publishCost time.Duration
-	desired                *fib.Table // last table handed to the kernel layer
 
 	// alloc is the LIB's label allocation filter (nil: every route); the
 	// routes it refuses are kept from the LDP engine, which would only
@@ -161,9 +160,9 @@ func New(cfg *config.Config, opt Options) (*Daemon, error) {
 		calls: make(chan func()), reload: make(chan chan error),
 		fibReady: make(chan struct{}, 1),
 		bgpUpds:  make(chan []bgp.Update, 16),
-		fwd:      newForwarding(!cfg.Kernel.Ingress.Disabled), desired: fib.NewTable(),
-		own:   rib.ProtocolSet(cfg.Kernel.RouteProtocol, netlinkfib.LegacyProtocol),
-		alloc: alloc, ldpRoutes: map[netip.Prefix]struct{}{},
+		fwd:      newForwarding(!cfg.Kernel.Ingress.Disabled),
+		own:      rib.ProtocolSet(cfg.Kernel.RouteProtocol, netlinkfib.LegacyProtocol),
+		alloc:    alloc, ldpRoutes: map[netip.Prefix]struct{}{},
 		bgpApplied:  bgpApplied{endOfRIB: map[netip.Addr]map[string]bool{}},
 		gr:          gr,
 		ldpRecovery: endOfLIBRecovery(cfg),
@@ -428,11 +427,11 @@ func (d *Daemon) Run(ctx context.Context) error {
 	publish.Stop()
 	publishArmed := false
 	for {
-		// The kernel layer gets a snapshot of the whole table after each
-		// change, but no sooner than four times the last snapshot's cost
-		// after it: a stream of BGP batches over a large table then costs
-		// O(N) per batch of N, not O(table), and the kernel layer (which
-		// takes only the latest snapshot) still moves on meanwhile.
+		// The kernel layer gets what changed after each change (the
+		// whole table the first time), but no sooner than four times the
+		// last publication's cost after it, so that handing on never
+		// takes more than a fifth of the parent's time; the kernel
+		// layer merges what it has not taken yet.
 		if d.fibDirty && !publishArmed {
 			if wait := d.published + 4*d.publishCost - time.Since(start); wait > 0 {
 				publish.Reset(wait)
@@ -520,11 +519,17 @@ func (d *Daemon) programFIB() {
 // publishFIB hands the kernel layer the forwarding lsrd wants now.
 func (d *Daemon) publishFIB() {
 	start := time.Now()
-	d.desired = d.fwd.table()
+	// The whole table once; from then on what changed, so that one new
+	// label costs the entries it changes, not a copy of the table.
+	if delta, full := d.fwd.takeDelta(); full {
+		d.kfib.Set(d.fwd.table())
+	} else {
+		d.kfib.Change(delta)
+	}
 	d.publishCost = time.Since(start)
 	d.fibDirty = false
-	d.log.Debug("desired forwarding", "lfib", len(d.desired.LFIB), "ftn", len(d.desired.FTN))
-	d.kfib.Update(d.desired, d.fwd.takeChanged())
+	lfib, ftn := d.fwd.size()
+	d.log.Debug("desired forwarding", "lfib", lfib, "ftn", ftn)
 	d.publishCounts()
 }
 
@@ -541,9 +546,7 @@ type parentCounts struct {
 // at any size).
 func (d *Daemon) publishCounts() {
 	c := &parentCounts{rib: d.rib.CountBySource()}
-	if d.desired != nil {
-		c.lfib, c.ftn = len(d.desired.LFIB), len(d.desired.FTN)
-	}
+	c.lfib, c.ftn = d.fwd.size()
 	d.counts.Store(c)
 }
 

@@ -47,10 +47,13 @@ type forwarding struct {
 	labelled bart.Table[struct{}]
 	throws   map[netip.Prefix]struct{}
 
-	// changed names the entries that may differ from the table last
-	// handed on (takeChanged), for the kernel layer's scoped pass; nil
-	// until the first table, which is new everywhere.
-	changed *fib.Changed
+	// The entries that may differ from what was last handed on
+	// (takeDelta): LFIB labels, FTN prefixes, throws. handedOn says a
+	// whole table went first; until then there is nothing to differ from.
+	dirtyLabels map[fib.Label]struct{}
+	dirtyFTN    map[netip.Prefix]struct{}
+	dirtyThrows map[netip.Prefix]struct{}
+	handedOn    bool
 }
 
 func newForwarding(ingress bool) *forwarding {
@@ -96,25 +99,53 @@ func desiredForwarding(ldp *fib.Table, best []rib.Route, ingress bool) *fib.Tabl
 	return t
 }
 
-// takeChanged returns what may have changed since the last call (nil:
-// anything) and starts a new set.
-func (f *forwarding) takeChanged() *fib.Changed {
-	c := f.changed
-	f.changed = fib.NewChanged()
-	return c
+// takeDelta returns what changed since the last call, with the entries as
+// they are now; nil and full when nothing was handed on yet: the caller
+// then hands on table() whole. O(the change).
+func (f *forwarding) takeDelta() (d *fib.Delta, full bool) {
+	if !f.handedOn {
+		f.handedOn = true
+		f.dirtyLabels, f.dirtyFTN, f.dirtyThrows = nil, nil, nil
+		return nil, true
+	}
+	d = &fib.Delta{LFIB: make(map[fib.Label]*fib.LFIBEntry, len(f.dirtyLabels)),
+		FTN: make(map[netip.Prefix]*fib.FTNEntry, len(f.dirtyFTN))}
+	for l := range f.dirtyLabels {
+		d.LFIB[l] = nil
+		if f.ldp != nil {
+			if e, ok := f.ldp.LFIB[l]; ok {
+				d.LFIB[l] = &e
+			}
+		}
+	}
+	for p := range f.dirtyFTN {
+		d.FTN[p] = nil
+		if e, ok := f.ftn[p]; ok {
+			d.FTN[p] = &e
+		}
+	}
+	if len(f.dirtyThrows) > 0 {
+		d.Throws = make(map[netip.Prefix]bool, len(f.dirtyThrows))
+		for p := range f.dirtyThrows {
+			_, on := f.throws[p]
+			d.Throws[p] = on
+		}
+	}
+	f.dirtyLabels, f.dirtyFTN, f.dirtyThrows = nil, nil, nil
+	return d, false
 }
 
-func (f *forwarding) notePrefix(p netip.Prefix) {
-	if f.changed != nil {
-		f.changed.Prefix(p)
+func note[K comparable](set *map[K]struct{}, k K, on bool) {
+	if !on {
+		return
 	}
+	if *set == nil {
+		*set = map[K]struct{}{}
+	}
+	(*set)[k] = struct{}{}
 }
 
-func (f *forwarding) noteLabel(l fib.Label) {
-	if f.changed != nil {
-		f.changed.Label(l)
-	}
-}
+func (f *forwarding) noteLabel(l fib.Label) { note(&f.dirtyLabels, l, f.handedOn) }
 
 // routes applies RIB changes.
 func (f *forwarding) routes(cs []rib.Change) {
@@ -212,6 +243,25 @@ func (f *forwarding) setLDP(t *fib.Table) {
 	}
 }
 
+// view is the desired table as it stands, sharing the live maps: for reads
+// on the parent's goroutine only (the control API and LSP ping go through
+// daemon.call).
+func (f *forwarding) view() *fib.Table {
+	t := &fib.Table{LFIB: map[fib.Label]fib.LFIBEntry{}, FTN: f.ftn, Throws: f.throws}
+	if f.ldp != nil {
+		t.LFIB = f.ldp.LFIB
+	}
+	return t
+}
+
+// size is the number of LFIB and FTN entries wanted.
+func (f *forwarding) size() (lfib, ftn int) {
+	if f.ldp != nil {
+		lfib = len(f.ldp.LFIB)
+	}
+	return lfib, len(f.ftn)
+}
+
 // table returns the desired table, a copy the kernel layer may keep.
 func (f *forwarding) table() *fib.Table {
 	t := &fib.Table{FTN: maps.Clone(f.ftn), Throws: maps.Clone(f.throws)}
@@ -248,7 +298,7 @@ func (f *forwarding) unindex(r rib.Route) {
 
 // update recomputes the IP route wanted for p.
 func (f *forwarding) update(p netip.Prefix) {
-	f.notePrefix(p)
+	note(&f.dirtyFTN, p, f.handedOn)
 	defer f.relabelled(p)
 	if r, ok := f.owned[p]; ok {
 		if e, ok := ftnEntry(f.ldp, r, &f.plain); ok {
@@ -312,7 +362,7 @@ func (f *forwarding) throw(q netip.Prefix) {
 			}
 		}
 	}
-	f.notePrefix(q)
+	note(&f.dirtyThrows, q, f.handedOn)
 	if want {
 		f.throws[q] = struct{}{}
 	} else {

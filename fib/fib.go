@@ -111,18 +111,30 @@ func NewTable() *Table {
 }
 
 // Delta is what changed in a Table since the last one handed on: entries
-// added or replaced, and entries removed (nil). A producer that knows what
-// changed hands on a Delta instead of copying its whole table, so that one
-// new label costs its entries, not the table. Entries are shared with the
-// producer, which replaces entries and never changes one in place; neither
-// side may change them.
+// added or replaced, and entries removed (nil); throws added (true) or
+// removed (false). A producer that knows what changed hands on a Delta
+// instead of copying its whole table, so that one new label costs its
+// entries, not the table. Entries are shared with the producer, which
+// replaces entries and never changes one in place; neither side may change
+// them.
 type Delta struct {
-	LFIB map[Label]*LFIBEntry
-	FTN  map[netip.Prefix]*FTNEntry
+	LFIB   map[Label]*LFIBEntry
+	FTN    map[netip.Prefix]*FTNEntry
+	Throws map[netip.Prefix]bool
 }
 
 // Empty reports whether d changes nothing.
-func (d *Delta) Empty() bool { return d == nil || len(d.LFIB) == 0 && len(d.FTN) == 0 }
+func (d *Delta) Empty() bool {
+	return d == nil || len(d.LFIB) == 0 && len(d.FTN) == 0 && len(d.Throws) == 0
+}
+
+// Len is the number of entries d changes.
+func (d *Delta) Len() int {
+	if d == nil {
+		return 0
+	}
+	return len(d.LFIB) + len(d.FTN) + len(d.Throws)
+}
 
 // Merge adds the later delta o to d.
 func (d *Delta) Merge(o *Delta) {
@@ -135,11 +147,17 @@ func (d *Delta) Merge(o *Delta) {
 	if d.FTN == nil {
 		d.FTN = map[netip.Prefix]*FTNEntry{}
 	}
+	if d.Throws == nil && len(o.Throws) > 0 {
+		d.Throws = map[netip.Prefix]bool{}
+	}
 	for k, e := range o.LFIB {
 		d.LFIB[k] = e
 	}
 	for k, e := range o.FTN {
 		d.FTN[k] = e
+	}
+	for k, on := range o.Throws {
+		d.Throws[k] = on
 	}
 }
 
@@ -162,42 +180,14 @@ func (t *Table) Apply(d *Delta) {
 			t.FTN[k] = *e
 		}
 	}
-}
-
-// Changed names the entries (labels of the LFIB, prefixes of the FTN and of
-// the throws) that may differ between a table and the one handed on before
-// it. A consumer that holds the earlier one need look at no other entry. A
-// nil *Changed names everything.
-type Changed struct {
-	Labels   map[Label]struct{}
-	Prefixes map[netip.Prefix]struct{}
-}
-
-// NewChanged returns an empty set.
-func NewChanged() *Changed {
-	return &Changed{Labels: map[Label]struct{}{}, Prefixes: map[netip.Prefix]struct{}{}}
-}
-
-// Label notes that the LFIB entry for l may have changed.
-func (c *Changed) Label(l Label) { c.Labels[l] = struct{}{} }
-
-// Prefix notes that the FTN entry or the throw for p may have changed.
-func (c *Changed) Prefix(p netip.Prefix) { c.Prefixes[p] = struct{}{} }
-
-// Len is the number of entries named.
-func (c *Changed) Len() int { return len(c.Labels) + len(c.Prefixes) }
-
-// Merge adds what o names to c; o nil names everything, and so does the
-// result, which Merge returns (nil).
-func (c *Changed) Merge(o *Changed) *Changed {
-	if c == nil || o == nil {
-		return nil
+	for k, on := range d.Throws {
+		switch {
+		case on && t.Throws == nil:
+			t.Throws = map[netip.Prefix]struct{}{k: {}}
+		case on:
+			t.Throws[k] = struct{}{}
+		default:
+			delete(t.Throws, k)
+		}
 	}
-	for l := range o.Labels {
-		c.Labels[l] = struct{}{}
-	}
-	for p := range o.Prefixes {
-		c.Prefixes[p] = struct{}{}
-	}
-	return c
 }

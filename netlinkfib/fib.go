@@ -77,14 +77,14 @@ type FIB struct {
 	staleCount int    // what a sweep would delete, as of the last pass
 	sweepAsked string // a sweep taken from the slot, not done yet (a pass failed before it)
 
-	// The latest table Set published, not yet taken by a pass. It has a
-	// lock of its own so that Set never waits for a pass (seconds at
-	// 100,000 routes): the parent must not stall on the kernel.
-	slot sync.Mutex
-	next *fib.Table
-	// nextChanged names what next changed since the table the last pass
-	// took (Update); nil: everything (Set).
-	nextChanged *fib.Changed
+	// What the producer published and no pass took yet: a whole table
+	// (Set) and the changes after it, or after the table the last pass
+	// took (Change). It has a lock of its own so that neither waits for a
+	// pass (seconds at 100,000 routes): the parent must not stall on the
+	// kernel.
+	slot      sync.Mutex
+	next      *fib.Table
+	nextDelta *fib.Delta
 	// sweep is the reason the parent gave in SweepStale, not yet acted on
 	// by a pass ("" when none): in the slot, so the sweep pass takes the
 	// table published before it.
@@ -92,9 +92,15 @@ type FIB struct {
 	// status is the view Status returns, replaced after each pass so that
 	// operators and metrics never wait for one either.
 	status atomic.Pointer[Status]
-	// programmed is what the last pass that got to the kernel programmed,
-	// for Installed.
-	programmed atomic.Pointer[programmed]
+	// view guards what Installed reads: desired (the pass in progress
+	// changes it only under view, when it takes what was published), the
+	// entries taken but not yet programmed (pendingAll, pending), and what
+	// the last pass that got to the kernel failed.
+	view       sync.RWMutex
+	pendingAll bool
+	pending    scope
+	failed     scope
+	passed     bool // a pass got to the kernel
 
 	kick chan struct{} // Set and the watcher wake Run
 }
@@ -206,46 +212,73 @@ func (f *FIB) Close() error {
 }
 
 // Set publishes a new desired table for Run and returns at once. The FIB
-// keeps t: the caller must not change it afterwards (publish a new one).
-func (f *FIB) Set(t *fib.Table) { f.Update(t, nil) }
-
-// Update is Set for a producer that knows what changed: c names the
-// entries of t that may differ from the table it handed on before (nil:
-// any). The next pass then resolves and compares only those, so its cost
-// follows the change, not the table. The FIB keeps t and c.
-func (f *FIB) Update(t *fib.Table, c *fib.Changed) {
+// keeps t and changes it with the deltas that follow (Change): the caller
+// must not touch it afterwards.
+func (f *FIB) Set(t *fib.Table) {
 	f.slot.Lock()
-	if f.next != nil {
-		c = f.nextChanged.Merge(c) // both since the table the last pass took
-	}
-	f.next, f.nextChanged = t, c
+	f.next, f.nextDelta = t, nil
 	f.slot.Unlock()
 	f.wake()
 }
 
-// takeNext moves the table Set published, if any, to desired, and returns
-// what changed since the last pass's (nil: anything; empty when nothing was
-// published) and the reason of a sweep SweepStale asked for ("" for none);
-// called with f.mu held at the start of a pass.
-func (f *FIB) takeNext() (changed *fib.Changed, sweep string) {
-	f.slot.Lock()
-	defer f.slot.Unlock()
-	changed = fib.NewChanged()
-	if f.next != nil {
-		f.desired, changed = f.next, f.nextChanged
-		f.next, f.nextChanged = nil, nil
+// Change publishes what changed since the table or changes published
+// before, and returns at once. The next pass then resolves and compares
+// only those entries, when the rest can be trusted (reconcile), so its
+// cost follows the change, not the table. The FIB keeps d; the entries are
+// the producer's, never changed in place (fib.Delta). Before any Set,
+// changes amend an empty table.
+func (f *FIB) Change(d *fib.Delta) {
+	if d.Empty() {
+		return
 	}
+	f.slot.Lock()
+	if f.nextDelta == nil {
+		f.nextDelta = d
+	} else {
+		f.nextDelta.Merge(d)
+	}
+	f.slot.Unlock()
+	f.wake()
+}
+
+// takeNext brings desired up to what was published, and returns the scope
+// of what changed since the last pass's (nil: anything; empty when nothing
+// was published) and the reason of a sweep SweepStale asked for ("" for
+// none); called with f.mu held at the start of a pass.
+func (f *FIB) takeNext() (changed *scope, sweep string) {
+	f.slot.Lock()
+	t, d := f.next, f.nextDelta
+	f.next, f.nextDelta = nil, nil
 	sweep, f.sweep = f.sweep, ""
+	f.slot.Unlock()
+
+	changed = &scope{}
+	f.view.Lock()
+	defer f.view.Unlock()
+	if t != nil {
+		f.desired, changed = t, nil
+		f.pendingAll = true
+	}
+	if d != nil {
+		f.desired.Apply(d)
+		if changed != nil {
+			changed = deltaScope(d)
+			f.pending.add(changed)
+		}
+	}
 	return changed, sweep
 }
 
-// dropNext forgets a table Set published: Apply and Flush set desired
-// themselves, and an older table must not override them.
-func (f *FIB) dropNext() {
+// setDesired makes t the desired table, whole (Apply, Flush): what was
+// published and not taken is dropped, and the next pass is a full one.
+func (f *FIB) setDesired(t *fib.Table) {
 	f.slot.Lock()
-	f.next, f.nextChanged = nil, nil
+	f.next, f.nextDelta = nil, nil
 	f.slot.Unlock()
-	f.wantValid = false // desired is set whole
+	f.view.Lock()
+	f.desired, f.pendingAll = t, true
+	f.view.Unlock()
+	f.wantValid = false
 }
 
 // Apply publishes t and reconciles the kernel with it now. The error, when
@@ -254,8 +287,7 @@ func (f *FIB) dropNext() {
 func (f *FIB) Apply(ctx context.Context, t *fib.Table) error {
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	f.dropNext()
-	f.desired = t
+	f.setDesired(t)
 	return f.reconcile(ctx)
 }
 
@@ -276,12 +308,11 @@ func (f *FIB) Resync(ctx context.Context) error {
 func (f *FIB) Flush(ctx context.Context) error {
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	f.dropNext()
+	f.setDesired(fib.NewTable())
 	f.slot.Lock()
 	f.sweep = ""
 	f.slot.Unlock()
 	f.sweepAsked = ""
-	f.desired = fib.NewTable()
 	f.stale = true
 	f.adopted, f.keep = true, nil
 	return f.reconcile(ctx)

@@ -1,61 +1,99 @@
 package netlinkfib
 
 import (
+	"maps"
 	"net/netip"
 
 	"github.com/lsrd/lsrd/fib"
 )
 
-// programmed is what one pass programmed: the desired table it took (tables
-// are never changed once Set) and the entries it failed to program.
-type programmed struct {
-	table          *fib.Table
-	failedLabels   map[fib.Label]bool
-	failedPrefixes map[netip.Prefix]bool
+// deltaScope is what d changes.
+func deltaScope(d *fib.Delta) *scope {
+	sc := &scope{labels: make(map[fib.Label]struct{}, len(d.LFIB)), prefixes: make(map[netip.Prefix]struct{}, len(d.FTN)+len(d.Throws))}
+	for l := range d.LFIB {
+		sc.labels[l] = struct{}{}
+	}
+	for p := range d.FTN {
+		sc.prefixes[p] = struct{}{}
+	}
+	for p := range d.Throws {
+		sc.prefixes[p] = struct{}{}
+	}
+	return sc
 }
 
-func newProgrammed(t *fib.Table, errs Errors) *programmed {
-	p := &programmed{table: t}
+// add adds o to sc.
+func (sc *scope) add(o *scope) {
+	if sc.labels == nil {
+		sc.labels = map[fib.Label]struct{}{}
+	}
+	if sc.prefixes == nil {
+		sc.prefixes = map[netip.Prefix]struct{}{}
+	}
+	maps.Copy(sc.labels, o.labels)
+	maps.Copy(sc.prefixes, o.prefixes)
+}
+
+func (sc *scope) len() int { return len(sc.labels) + len(sc.prefixes) }
+
+// programmed records, at the end of a pass that got to the kernel, what it
+// failed to program; what it took is no longer pending. Called with f.mu
+// held.
+func (f *FIB) programmed(errs Errors) {
+	failed := scope{}
 	for _, e := range errs {
 		switch {
 		case e.prefix.IsValid():
-			if p.failedPrefixes == nil {
-				p.failedPrefixes = map[netip.Prefix]bool{}
+			if failed.prefixes == nil {
+				failed.prefixes = map[netip.Prefix]struct{}{}
 			}
-			p.failedPrefixes[e.prefix] = true
+			failed.prefixes[e.prefix] = struct{}{}
 		case e.isLabel:
-			if p.failedLabels == nil {
-				p.failedLabels = map[fib.Label]bool{}
+			if failed.labels == nil {
+				failed.labels = map[fib.Label]struct{}{}
 			}
-			p.failedLabels[e.label] = true
+			failed.labels[e.label] = struct{}{}
 		}
 	}
-	return p
+	f.view.Lock()
+	f.failed, f.pending, f.pendingAll, f.passed = failed, scope{}, false, true
+	f.view.Unlock()
 }
 
-// Installed tells, per entry, whether the kernel holds it as given: the last
-// pass that reached the kernel programmed an equal entry without an error.
-// An entry newer than that pass, or one it failed, is not installed (yet).
-// It never waits for a pass.
-type Installed struct{ p *programmed }
+// Installed tells, per entry, whether the kernel holds it as given: the
+// last pass that reached the kernel programmed an equal entry without an
+// error. An entry published since, or one that pass failed, is not
+// installed (yet). It waits for no pass, only, at most, for a pass to take
+// what was published (the changes, applied to the desired table).
+type Installed struct{ f *FIB }
 
 // Installed returns the record of the last pass.
-func (f *FIB) Installed() Installed { return Installed{f.programmed.Load()} }
+func (f *FIB) Installed() Installed { return Installed{f} }
 
 // Label tells whether e is installed.
 func (in Installed) Label(e fib.LFIBEntry) bool {
-	if in.p == nil || in.p.table == nil || in.p.failedLabels[e.InLabel] {
+	f := in.f
+	f.view.RLock()
+	defer f.view.RUnlock()
+	_, failed := f.failed.labels[e.InLabel]
+	_, pending := f.pending.labels[e.InLabel]
+	if !f.passed || f.pendingAll || failed || pending || f.desired == nil {
 		return false
 	}
-	have, ok := in.p.table.LFIB[e.InLabel]
+	have, ok := f.desired.LFIB[e.InLabel]
 	return ok && have.Equal(e)
 }
 
 // Prefix tells whether e is installed.
 func (in Installed) Prefix(e fib.FTNEntry) bool {
-	if in.p == nil || in.p.table == nil || in.p.failedPrefixes[e.Prefix] {
+	f := in.f
+	f.view.RLock()
+	defer f.view.RUnlock()
+	_, failed := f.failed.prefixes[e.Prefix]
+	_, pending := f.pending.prefixes[e.Prefix]
+	if !f.passed || f.pendingAll || failed || pending || f.desired == nil {
 		return false
 	}
-	have, ok := in.p.table.FTN[e.Prefix]
+	have, ok := f.desired.FTN[e.Prefix]
 	return ok && have.Equal(e)
 }

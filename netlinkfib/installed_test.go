@@ -20,17 +20,25 @@ func TestInstalled(t *testing.T) {
 	t1.LFIB[16], t1.LFIB[17] = e16, e17
 	t1.FTN[p1.Prefix], t1.FTN[p2.Prefix] = p1, p2
 
-	var none Installed
-	if none.Label(e16) || none.Prefix(p1) {
+	f := &FIB{desired: fib.NewTable()}
+	in := f.Installed()
+	if in.Label(e16) || in.Prefix(p1) {
 		t.Error("before any pass, entries count as installed")
 	}
-	// The pass failed label 17 and the route to 3.3.3.0/24 (its item
-	// names the nexthop too), and a nexthop object.
-	in := Installed{newProgrammed(t1, Errors{
+	// A pass takes t1 and fails label 17 and the route to 3.3.3.0/24 (its
+	// item names the nexthop too), and a nexthop object.
+	f.Set(t1)
+	if _, sweep := f.takeNext(); sweep != "" {
+		t.Fatal(sweep)
+	}
+	if in.Label(e16) || in.Prefix(p1) {
+		t.Error("a table taken by a pass that has not programmed it counts as installed")
+	}
+	f.programmed(Errors{
 		labelError(17, "add", errors.New("refused")),
 		routeError(prefixRoute{prefix: p2.Prefix, nhid: 3238002689}, "replace", errors.New("refused")),
 		{Item: "nexthop 3238002690", Op: "add", Err: errors.New("refused")},
-	})}
+	})
 	if !in.Label(e16) || in.Label(e17) || !in.Prefix(p1) || in.Prefix(p2) {
 		t.Errorf("installed: 16 %v 17 %v 2.2.2.2/32 %v 3.3.3.0/24 %v; want true false true false",
 			in.Label(e16), in.Label(e17), in.Prefix(p1), in.Prefix(p2))
@@ -41,6 +49,19 @@ func TestInstalled(t *testing.T) {
 	moved.NextHops = []fib.NextHop{{Addr: netip.MustParseAddr("10.0.0.6"), Ifname: "zt1", Labels: []fib.Label{21}}}
 	if in.Label(moved) || in.Label(fib.LFIBEntry{InLabel: 18}) || in.Prefix(fib.FTNEntry{Prefix: netip.MustParsePrefix("4.4.4.4/32")}) {
 		t.Error("an entry the last pass did not program counts as installed")
+	}
+	// A change taken by the next pass: its entry is pending until that
+	// pass ends; the others stay installed.
+	f.Change(&fib.Delta{LFIB: map[fib.Label]*fib.LFIBEntry{16: &moved}})
+	if changed, _ := f.takeNext(); changed == nil || changed.len() != 1 {
+		t.Fatalf("scope of the change: %+v", changed)
+	}
+	if in.Label(moved) || !in.Prefix(p1) {
+		t.Errorf("while the change is being programmed: 16 %v (want false), 2.2.2.2/32 %v (want true)", in.Label(moved), in.Prefix(p1))
+	}
+	f.programmed(nil)
+	if !in.Label(moved) || !in.Label(e17) {
+		t.Errorf("after the pass: 16 %v 17 %v, want both installed", in.Label(moved), in.Label(e17))
 	}
 }
 

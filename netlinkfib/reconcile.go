@@ -122,8 +122,7 @@ func (f *FIB) reconcile(ctx context.Context) error {
 	scoped = scoped && f.keep == nil && f.sweepAsked == "" && maps.Equal(links, f.links)
 	var errs Errors
 	if scoped {
-		sc := &scope{labels: changed.Labels, prefixes: changed.Prefixes}
-		f.wantErrs = resolveScoped(&f.want, f.wantErrs, f.desired, sc, ifindex, f.ingress.table != 0)
+		f.wantErrs = resolveScoped(&f.want, f.wantErrs, f.desired, changed, ifindex, f.ingress.table != 0)
 		errs = slices.Clone(f.wantErrs)
 		f.scopedPasses++
 	} else {
@@ -144,7 +143,7 @@ func (f *FIB) reconcile(ctx context.Context) error {
 	alloc := &idAllocator{block: f.own.block, next: f.nextID, used: f.have.usedIDs}
 	var p *plan
 	if scoped {
-		p = diffScoped(want, f.have, alloc, &scope{labels: changed.Labels, prefixes: changed.Prefixes})
+		p = diffScoped(want, f.have, alloc, changed)
 	} else {
 		p = diff(f.keep.holdDowngrades(want, f.have), f.have, alloc, f.keep)
 	}
@@ -182,10 +181,10 @@ func (f *FIB) reconcile(ctx context.Context) error {
 		errs.sort()
 		f.log.Warn("netlinkfib: kernel changes failed", "count", len(errs), "first", errs[0].Error())
 	}
-	f.programmed.Store(newProgrammed(f.desired, errs))
+	f.programmed(errs)
 	entries := len(f.desired.LFIB) + len(f.desired.FTN) + len(f.desired.Throws)
 	if scoped {
-		entries = changed.Len()
+		entries = changed.len()
 	}
 	f.obs.Pass(scoped, entries, time.Since(start))
 	if !p.empty() {

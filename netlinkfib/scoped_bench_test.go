@@ -11,9 +11,9 @@ import (
 // labelChangeTables is a table of n prefixes: 1,000 behind the LSP of
 // 10.2.0.2 (label l), the rest spread over 49 other next hops; and the
 // change that names those 1,000.
-func labelChangeTable(n int, l fib.Label) (*fib.Table, *fib.Changed) {
+func labelChangeTable(n int, l fib.Label) (*fib.Table, *scope) {
 	t := fib.NewTable()
-	c := fib.NewChanged()
+	c := &scope{prefixes: map[netip.Prefix]struct{}{}}
 	hops := make([][]fib.NextHop, 50)
 	hops[0] = []fib.NextHop{{Addr: netip.MustParseAddr("10.2.0.2"), Ifname: "eth1", Labels: []fib.Label{l}}}
 	for i := 1; i < 50; i++ {
@@ -25,7 +25,7 @@ func labelChangeTable(n int, l fib.Label) (*fib.Table, *fib.Changed) {
 		h := hops[1+i%49]
 		if i < 1000 {
 			h = hops[0]
-			c.Prefix(p)
+			c.prefixes[p] = struct{}{}
 		}
 		t.FTN[p] = fib.FTNEntry{Prefix: p, NextHops: h}
 	}
@@ -39,10 +39,9 @@ func labelChangeTable(n int, l fib.Label) (*fib.Table, *fib.Changed) {
 func BenchmarkLabelChange(b *testing.B) {
 	for _, n := range []int{10_000, 100_000, 1_000_000} {
 		tabs := [2]*fib.Table{}
-		var changed *fib.Changed
-		tabs[0], changed = labelChangeTable(n, 1000)
+		var sc *scope
+		tabs[0], sc = labelChangeTable(n, 1000)
 		tabs[1], _ = labelChangeTable(n, 1001)
-		sc := &scope{labels: changed.Labels, prefixes: changed.Prefixes}
 		for _, kind := range []string{"full", "scoped"} {
 			b.Run(fmt.Sprintf("table=%d/pass=%s", n, kind), func(b *testing.B) {
 				have := newKernelState()

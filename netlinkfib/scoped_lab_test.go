@@ -6,6 +6,7 @@ import (
 	"context"
 	"fmt"
 	"maps"
+	"net/netip"
 	"strings"
 	"testing"
 	"time"
@@ -14,11 +15,15 @@ import (
 	"github.com/lsrd/lsrd/lab/topo"
 )
 
-// update hands f a table with what changed, as the daemon does, and runs
-// the pass Run would.
-func update(t *testing.T, f *FIB, tab *fib.Table, c *fib.Changed) Status {
+// update hands f what changed (a whole table when d is nil), as the daemon
+// does, and runs the pass Run would.
+func update(t *testing.T, f *FIB, tab *fib.Table, d *fib.Delta) Status {
 	t.Helper()
-	f.Update(tab, c)
+	if d == nil {
+		f.Set(tab)
+	} else {
+		f.Change(d)
+	}
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
 	defer cancel()
 	f.mu.Lock()
@@ -64,37 +69,30 @@ func TestScopedPassesOnKernel(t *testing.T) {
 	for l := range fib.Label(20) {
 		tab.LFIB[100+l] = lfib(100+l, nh("10.0.0.2", a, 2000+l))
 	}
-	if st := update(t, f, tab, nil); st.LastPassScoped || st.Prefixes != 1000 || st.Labels != 20 {
+	if st := update(t, f, &fib.Table{FTN: maps.Clone(tab.FTN), LFIB: maps.Clone(tab.LFIB)}, nil); st.LastPassScoped || st.Prefixes != 1000 || st.Labels != 20 {
 		t.Fatalf("first pass: %+v, want a full one with 1000 prefixes and 20 labels", st)
 	}
 
 	// A mixed change: ten prefixes to another LSP, five gone, five new,
 	// two to ECMP, one label swapped elsewhere, one gone, one new.
-	next := &fib.Table{FTN: maps.Clone(tab.FTN), LFIB: maps.Clone(tab.LFIB)}
-	ch := fib.NewChanged()
+	ch := &fib.Delta{LFIB: map[fib.Label]*fib.LFIBEntry{}, FTN: map[netip.Prefix]*fib.FTNEntry{}}
 	set := func(p string, hops ...fib.NextHop) {
 		e := ftn(p, hops...)
-		next.FTN[e.Prefix] = e
-		ch.Prefix(e.Prefix)
+		ch.FTN[e.Prefix] = &e
 	}
 	for i := range 10 {
 		set(fmt.Sprintf("198.18.0.%d/32", i), nh("10.0.1.2", c, 3000))
 	}
 	for i := range 5 {
-		e := ftn(fmt.Sprintf("198.18.1.%d/32", i))
-		delete(next.FTN, e.Prefix)
-		ch.Prefix(e.Prefix)
+		ch.FTN[netip.MustParsePrefix(fmt.Sprintf("198.18.1.%d/32", i))] = nil
 		set(fmt.Sprintf("198.19.0.%d/32", i), nh("10.0.0.2", a, 1000))
 	}
 	set("198.18.2.0/32", nh("10.0.0.2", a, 1000), nh("10.0.1.2", c, 3000))
 	set("198.18.2.1/32", nh("10.0.0.2", a, 1000), nh("10.0.1.2", c, 3000))
-	next.LFIB[100] = lfib(100, nh("10.0.1.2", c, 4000))
-	delete(next.LFIB, 101)
-	next.LFIB[200] = lfib(200, nh("10.0.0.2", a, 4001))
-	for _, l := range []fib.Label{100, 101, 200} {
-		ch.Label(l)
-	}
-	st := update(t, f, next, ch)
+	l100, l200 := lfib(100, nh("10.0.1.2", c, 4000)), lfib(200, nh("10.0.0.2", a, 4001))
+	ch.LFIB[100], ch.LFIB[101], ch.LFIB[200] = &l100, nil, &l200
+	tab.Apply(ch)
+	st := update(t, f, nil, ch)
 	t.Logf("mixed change: %+v", st)
 	if !st.LastPassScoped || st.Prefixes != 1000 || st.Labels != 20 {
 		t.Errorf("mixed change: %+v, want a scoped pass leaving 1000 prefixes and 20 labels", st)
@@ -108,15 +106,14 @@ func TestScopedPassesOnKernel(t *testing.T) {
 	verify(t, f, "mixed change")
 
 	// The LSP most prefixes share is relabelled: one request.
-	tab = next
-	next = &fib.Table{FTN: maps.Clone(tab.FTN), LFIB: tab.LFIB}
-	ch = fib.NewChanged()
+	ch = &fib.Delta{FTN: map[netip.Prefix]*fib.FTNEntry{}}
 	for p, e := range tab.FTN {
 		if len(e.NextHops) == 1 && e.NextHops[0].Labels[0] == 1000 {
 			set(p.String(), nh("10.0.0.2", a, 1001))
 		}
 	}
-	st = update(t, f, next, ch)
+	tab.Apply(ch)
+	st = update(t, f, nil, ch)
 	t.Logf("relabel: %+v", st)
 	if !st.LastPassScoped || st.LastPassRequests != 1 {
 		t.Errorf("relabel of %d prefixes: %+v, want one request in a scoped pass", ch.Len(), st)
@@ -137,7 +134,7 @@ func TestScopedPassesOnKernel(t *testing.T) {
 		}
 		return nil
 	})
-	st = update(t, f, next, fib.NewChanged())
+	st = update(t, f, nil, &fib.Delta{})
 	if st.LastPassScoped || st.LastPassRequests != 1 {
 		t.Errorf("after a change behind lsrd's back: %+v, want a full pass that re-adds one route", st)
 	}
