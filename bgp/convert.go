@@ -133,18 +133,23 @@ const (
 // nextHop finds the path's next hop: the NEXT_HOP attribute for IPv4, the
 // first (global) next hop of MP_REACH_NLRI otherwise (RFC 4760; a second one,
 // when present, is link-local, RFC 2545 section 3).
+//
+// Only the next-hop attributes are decoded: the others (AS path,
+// communities, ...) are recognised by their type URL and skipped, so a
+// full table does not decode every attribute of every path to drop it.
 func nextHop(p *api.Path) (netip.Addr, error) {
 	for _, a := range p.GetPattrs() {
-		m, err := a.UnmarshalNew()
-		if err != nil {
-			continue
-		}
 		var s string
-		switch attr := m.(type) {
-		case *api.NextHopAttribute:
+		switch {
+		case a.MessageIs((*api.NextHopAttribute)(nil)):
+			var attr api.NextHopAttribute
+			if err := a.UnmarshalTo(&attr); err != nil {
+				continue
+			}
 			s = attr.NextHop
-		case *api.MpReachNLRIAttribute:
-			if len(attr.NextHops) == 0 {
+		case a.MessageIs((*api.MpReachNLRIAttribute)(nil)):
+			var attr api.MpReachNLRIAttribute
+			if err := a.UnmarshalTo(&attr); err != nil || len(attr.NextHops) == 0 {
 				continue
 			}
 			s = attr.NextHops[0]

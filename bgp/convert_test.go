@@ -130,8 +130,14 @@ func TestLocalPathRoundTrip(t *testing.T) {
 	}
 }
 
+// A best path as a full table carries them: AS path, MED, local
+// preference and communities besides the next hop.
 func BenchmarkPathToUpdate(b *testing.B) {
 	p := v4Path(b, "198.51.100.0", 24, "10.0.0.2", "10.0.0.2", 65002)
+	p.Pattrs = append(p.Pattrs[:2:2], mustAny(b, &api.MultiExitDiscAttribute{Med: 100}),
+		mustAny(b, &api.LocalPrefAttribute{LocalPref: 200}),
+		mustAny(b, &api.CommunitiesAttribute{Communities: []uint32{65002<<16 | 1, 65002<<16 | 2, 65002<<16 | 3}}),
+		p.Pattrs[2])
 	for b.Loop() {
 		if _, ok, err := pathToUpdate(p, 65001); !ok || err != nil {
 			b.Fatal(ok, err)
