@@ -2,6 +2,7 @@ package daemon
 
 import (
 	"fmt"
+	"maps"
 	"net/netip"
 	"testing"
 
@@ -28,7 +29,8 @@ func BenchmarkBGPBatches100k(b *testing.B) {
 	ldp.FTN[lsp] = fib.FTNEntry{Prefix: lsp, NextHops: []fib.NextHop{{Addr: netip.MustParseAddr("10.2.0.2"), Ifname: "eth1", Labels: []fib.Label{1000}}}}
 	b.ReportAllocs()
 	for b.Loop() {
-		r, f, held := rib.New(), newForwarding(true), map[netip.Prefix]struct{}{}
+		r, held := rib.New(), map[netip.Prefix]struct{}{}
+		f := newForwarding(true, r.Best)
 		f.setLDP(ldp)
 		step := func(cs []rib.Change) {
 			f.routes(cs)
@@ -47,7 +49,7 @@ func BenchmarkBGPBatches100k(b *testing.B) {
 
 // One snapshot of a 100,000-route desired table for the kernel layer.
 func BenchmarkSnapshot100k(b *testing.B) {
-	f := newForwarding(true)
+	f := newForwarding(true, nil)
 	for i := range 100_000 {
 		p := netip.PrefixFrom(netip.AddrFrom4([4]byte{20, byte(i >> 16), byte(i >> 8), byte(i)}), 32)
 		f.ftn[p] = fib.FTNEntry{Prefix: p}
@@ -66,7 +68,8 @@ func BenchmarkSnapshot100k(b *testing.B) {
 // on after each change before (snapshot), which follows the table.
 func BenchmarkLabelChangeParent(b *testing.B) {
 	for _, n := range []int{10_000, 100_000, 1_000_000} {
-		f := newForwarding(true)
+		best := map[netip.Prefix]rib.Route{}
+		f := newForwarding(true, lookup(best))
 		ldp := fib.NewTable()
 		var nhs []netip.Addr
 		for i := range 50 {
@@ -87,6 +90,7 @@ func BenchmarkLabelChangeParent(b *testing.B) {
 			cs[i] = rib.Change{Prefix: p, Best: rib.Route{Prefix: p, Source: rib.SourceBGP, Distance: rib.DistanceIBGP,
 				NextHops: []rib.NextHop{{Addr: netip.MustParseAddr("10.2.0.2"), Ifname: "eth1"}}, Recursive: []netip.Addr{nh}}}
 		}
+		maps.Copy(best, bestOf(cs))
 		f.routes(cs)
 		f.takeDelta()
 		lsp := netip.PrefixFrom(nhs[0], 32)

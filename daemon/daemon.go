@@ -160,13 +160,13 @@ func New(cfg *config.Config, opt Options) (*Daemon, error) {
 		calls: make(chan func()), reload: make(chan chan error),
 		fibReady: make(chan struct{}, 1),
 		bgpUpds:  make(chan []bgp.Update, 16),
-		fwd:      newForwarding(!cfg.Kernel.Ingress.Disabled),
 		own:      rib.ProtocolSet(cfg.Kernel.RouteProtocol, netlinkfib.LegacyProtocol),
 		alloc:    alloc, ldpRoutes: map[netip.Prefix]struct{}{},
 		bgpApplied:  bgpApplied{endOfRIB: map[netip.Addr]map[string]bool{}},
 		gr:          gr,
 		ldpRecovery: endOfLIBRecovery(cfg),
 	}
+	d.fwd = newForwarding(!cfg.Kernel.Ingress.Disabled, d.rib.Best)
 	d.initZeroTier()
 	if cfg.BGP != nil {
 		// The speaker hands best paths over on its own goroutine; the RIB is

@@ -31,7 +31,13 @@ import (
 // that next hop, not the whole table.
 type forwarding struct {
 	ldp   *fib.Table                 // LDP's latest LFIB and FTN; nil before the first
-	owned map[netip.Prefix]rib.Route // best routes lsrd installs
+	// best is the RIB's published best route for a prefix: forwarding
+	// keeps no copy of it.
+	best func(netip.Prefix) (rib.Route, bool)
+	// owned holds the prefixes whose best route lsrd installs (static,
+	// BGP), each with that route's recursive next hops (the RIB's slice,
+	// shared), so that the index below can be undone when it changes.
+	owned map[netip.Prefix][]netip.Addr
 	// byNextHop indexes owned routes by their recursive next hops: the
 	// prefixes whose push follows the LSP to each address.
 	byNextHop map[netip.Addr]map[netip.Prefix]struct{}
@@ -56,8 +62,8 @@ type forwarding struct {
 	handedOn    bool
 }
 
-func newForwarding(ingress bool) *forwarding {
-	return &forwarding{owned: map[netip.Prefix]rib.Route{},
+func newForwarding(ingress bool, best func(netip.Prefix) (rib.Route, bool)) *forwarding {
+	return &forwarding{best: best, owned: map[netip.Prefix][]netip.Addr{},
 		byNextHop: map[netip.Addr]map[netip.Prefix]struct{}{}, ftn: map[netip.Prefix]fib.FTNEntry{},
 		ingress: ingress, foreign: map[netip.Prefix]struct{}{}, throws: map[netip.Prefix]struct{}{}}
 }
@@ -151,12 +157,12 @@ func (f *forwarding) noteLabel(l fib.Label) { note(&f.dirtyLabels, l, f.handedOn
 func (f *forwarding) routes(cs []rib.Change) {
 	for _, c := range cs {
 		if old, ok := f.owned[c.Prefix]; ok {
-			f.unindex(old)
+			f.unindex(c.Prefix, old)
 			delete(f.owned, c.Prefix)
 		}
 		if !c.Deleted && (c.Best.Source == rib.SourceStatic || c.Best.Source == rib.SourceBGP) {
-			f.owned[c.Prefix] = c.Best
-			f.index(c.Best)
+			f.owned[c.Prefix] = c.Best.Recursive
+			f.index(c.Prefix, c.Best.Recursive)
 		}
 		if f.ingress {
 			if c.Deleted {
@@ -274,21 +280,21 @@ func (f *forwarding) table() *fib.Table {
 	return t
 }
 
-func (f *forwarding) index(r rib.Route) {
-	for _, a := range r.Recursive {
+func (f *forwarding) index(p netip.Prefix, recursive []netip.Addr) {
+	for _, a := range recursive {
 		m := f.byNextHop[a]
 		if m == nil {
 			m = map[netip.Prefix]struct{}{}
 			f.byNextHop[a] = m
 		}
-		m[r.Prefix] = struct{}{}
+		m[p] = struct{}{}
 	}
 }
 
-func (f *forwarding) unindex(r rib.Route) {
-	for _, a := range r.Recursive {
+func (f *forwarding) unindex(p netip.Prefix, recursive []netip.Addr) {
+	for _, a := range recursive {
 		if m := f.byNextHop[a]; m != nil {
-			delete(m, r.Prefix)
+			delete(m, p)
 			if len(m) == 0 {
 				delete(f.byNextHop, a)
 			}
@@ -300,7 +306,8 @@ func (f *forwarding) unindex(r rib.Route) {
 func (f *forwarding) update(p netip.Prefix) {
 	note(&f.dirtyFTN, p, f.handedOn)
 	defer f.relabelled(p)
-	if r, ok := f.owned[p]; ok {
+	if _, ok := f.owned[p]; ok {
+		r, _ := f.best(p)
 		if e, ok := ftnEntry(f.ldp, r, &f.plain); ok {
 			f.ftn[p] = e
 		} else {

@@ -2,6 +2,7 @@ package daemon
 
 import (
 	"fmt"
+	"maps"
 	"math/rand/v2"
 	"net/netip"
 	"slices"
@@ -82,8 +83,8 @@ func TestForwardingIncremental(t *testing.T) {
 		pfx("3.3.3.3/32"), pfx("4.4.4.4/32"), pfx("10.9.0.0/16"), pfx("10.9.1.0/24"), pfx("10.9.1.7/32"), pfx("10.0.0.0/8")}
 	for seed := range uint64(200) {
 		rng := rand.New(rand.NewPCG(seed, 1))
-		f := newForwarding(true)
 		best := map[netip.Prefix]rib.Route{}
+		f := newForwarding(true, lookup(best))
 		var ldp, prev, last *fib.Table
 		for step := range 40 {
 			if rng.IntN(3) == 0 {
@@ -156,7 +157,8 @@ func TestForwardingIncremental(t *testing.T) {
 // none of them changes when the next one is computed.
 func TestForwardingPlainHopsShared(t *testing.T) {
 	pfx, addr := netip.MustParsePrefix, netip.MustParseAddr
-	f := newForwarding(true)
+	best := map[netip.Prefix]rib.Route{}
+	f := newForwarding(true, lookup(best))
 	ldp := fib.NewTable()
 	lsp := pfx("4.4.4.4/32")
 	ldp.FTN[lsp] = fib.FTNEntry{Prefix: lsp, NextHops: []fib.NextHop{{Addr: addr("10.2.0.2"), Ifname: "eth1", Labels: []fib.Label{1000}}}}
@@ -171,6 +173,7 @@ func TestForwardingPlainHopsShared(t *testing.T) {
 	other := pfx("30.0.0.0/24")
 	cs = append(cs[:50:50], append([]rib.Change{{Prefix: other, Best: rib.Route{Prefix: other, Source: rib.SourceStatic,
 		NextHops: []rib.NextHop{{Addr: addr("10.3.0.2"), Ifname: "eth2"}}}}}, cs[50:]...)...)
+	maps.Copy(best, bestOf(cs))
 	f.routes(cs)
 	f.setLDP(fib.NewTable()) // the LSP goes
 	first := f.ftn[cs[0].Prefix].NextHops
@@ -228,4 +231,25 @@ func normThrows(t map[netip.Prefix]struct{}) map[netip.Prefix]struct{} {
 		return map[netip.Prefix]struct{}{}
 	}
 	return t
+}
+
+// lookup is a RIB's Best over a map of best routes.
+func lookup(best map[netip.Prefix]rib.Route) func(netip.Prefix) (rib.Route, bool) {
+	return func(p netip.Prefix) (rib.Route, bool) {
+		r, ok := best[p]
+		return r, ok
+	}
+}
+
+// bestOf is the best routes the changes leave.
+func bestOf(cs []rib.Change) map[netip.Prefix]rib.Route {
+	m := map[netip.Prefix]rib.Route{}
+	for _, c := range cs {
+		if c.Deleted {
+			delete(m, c.Prefix)
+		} else {
+			m[c.Prefix] = c.Best
+		}
+	}
+	return m
 }

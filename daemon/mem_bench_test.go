@@ -55,7 +55,7 @@ func BenchmarkBytesPerPrefix(b *testing.B) {
 		ldpRoutes(cs, alloc, held)
 		routes = nil // what GoBGP hands over is not kept
 		h1 := heapNow()
-		f := newForwarding(true)
+		f := newForwarding(true, r.Best)
 		f.setLDP(ldp)
 		f.routes(cs)
 		cs = nil
