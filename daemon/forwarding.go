@@ -41,8 +41,12 @@ type forwarding struct {
 	// byNextHop indexes owned routes by their recursive next hops: the
 	// prefixes whose push follows the LSP to each address.
 	byNextHop map[netip.Addr]map[netip.Prefix]struct{}
-	ftn       map[netip.Prefix]fib.FTNEntry // the IP routes wanted
-	plain     hopInterner                   // plain-IP next hops shared by the prefixes that have them
+	// The IP routes wanted are not kept: entry computes one from the
+	// RIB's route and LDP's table when it is handed on or looked at. Only
+	// the few owned prefixes that get none (no usable next hop) are, to
+	// count the rest.
+	unrouted map[netip.Prefix]struct{}
+	plain    hopInterner // plain-IP next hops shared by the prefixes that have them
 
 	// The ingress table (nil maps when it is disabled): the best routes
 	// of other daemons, every best prefix (what the main table routes),
@@ -64,7 +68,7 @@ type forwarding struct {
 
 func newForwarding(ingress bool, best func(netip.Prefix) (rib.Route, bool)) *forwarding {
 	return &forwarding{best: best, owned: map[netip.Prefix][]netip.Addr{},
-		byNextHop: map[netip.Addr]map[netip.Prefix]struct{}{}, ftn: map[netip.Prefix]fib.FTNEntry{},
+		byNextHop: map[netip.Addr]map[netip.Prefix]struct{}{}, unrouted: map[netip.Prefix]struct{}{},
 		ingress: ingress, foreign: map[netip.Prefix]struct{}{}, throws: map[netip.Prefix]struct{}{}}
 }
 
@@ -126,7 +130,7 @@ func (f *forwarding) takeDelta() (d *fib.Delta, full bool) {
 	}
 	for p := range f.dirtyFTN {
 		d.FTN[p] = nil
-		if e, ok := f.ftn[p]; ok {
+		if e, ok := f.entry(p); ok {
 			d.FTN[p] = &e
 		}
 	}
@@ -249,35 +253,55 @@ func (f *forwarding) setLDP(t *fib.Table) {
 	}
 }
 
-// view is the desired table as it stands, sharing the live maps: for reads
-// on the parent's goroutine only (the control API and LSP ping go through
-// daemon.call).
-func (f *forwarding) view() *fib.Table {
-	t := &fib.Table{LFIB: map[fib.Label]fib.LFIBEntry{}, FTN: f.ftn, Throws: f.throws}
-	if f.ldp != nil {
-		t.LFIB = f.ldp.LFIB
+// lfib is LDP's label table as it stands (shared: read only).
+func (f *forwarding) lfib() map[fib.Label]fib.LFIBEntry {
+	if f.ldp == nil {
+		return nil
 	}
-	return t
+	return f.ldp.LFIB
 }
 
-// size is the number of LFIB and FTN entries wanted.
+// size is the number of LFIB and FTN entries wanted, without a walk.
 func (f *forwarding) size() (lfib, ftn int) {
-	if f.ldp != nil {
-		lfib = len(f.ldp.LFIB)
-	}
-	return lfib, len(f.ftn)
+	return len(f.lfib()), len(f.owned) - len(f.unrouted) + f.labelled.Size()
 }
 
-// table returns the desired table, a copy the kernel layer may keep.
+// table returns the desired table, built whole: the kernel layer keeps it
+// (the first hand-over), the control API shows it. O(the table).
 func (f *forwarding) table() *fib.Table {
-	t := &fib.Table{FTN: maps.Clone(f.ftn), Throws: maps.Clone(f.throws)}
-	if f.ldp != nil {
-		t.LFIB = maps.Clone(f.ldp.LFIB)
-	}
+	t := &fib.Table{LFIB: maps.Clone(f.lfib()), FTN: make(map[netip.Prefix]fib.FTNEntry, len(f.owned)+len(f.foreign)),
+		Throws: maps.Clone(f.throws)}
 	if t.LFIB == nil {
 		t.LFIB = map[fib.Label]fib.LFIBEntry{}
 	}
+	for p := range f.owned {
+		if e, ok := f.entry(p); ok {
+			t.FTN[p] = e
+		}
+	}
+	for p := range f.foreign {
+		if e, ok := f.entry(p); ok {
+			t.FTN[p] = e
+		}
+	}
 	return t
+}
+
+// entry is the IP route wanted for p: for a route lsrd owns, its next hops
+// (over the LSP to its recursive next hop when there is one); for another
+// daemon's route, LDP's labelled copy.
+func (f *forwarding) entry(p netip.Prefix) (fib.FTNEntry, bool) {
+	if _, ok := f.owned[p]; ok {
+		r, _ := f.best(p)
+		return ftnEntry(f.ldp, r, &f.plain)
+	}
+	if _, ok := f.foreign[p]; ok && f.ldp != nil {
+		if e, ok := f.ldp.FTN[p]; ok {
+			e.Foreign = true
+			return e, true
+		}
+	}
+	return fib.FTNEntry{}, false
 }
 
 func (f *forwarding) index(p netip.Prefix, recursive []netip.Addr) {
@@ -302,37 +326,25 @@ func (f *forwarding) unindex(p netip.Prefix, recursive []netip.Addr) {
 	}
 }
 
-// update recomputes the IP route wanted for p.
+// update notes that the IP route wanted for p may have changed, and keeps
+// what depends on it in step.
 func (f *forwarding) update(p netip.Prefix) {
 	note(&f.dirtyFTN, p, f.handedOn)
-	defer f.relabelled(p)
-	if _, ok := f.owned[p]; ok {
-		r, _ := f.best(p)
-		if e, ok := ftnEntry(f.ldp, r, &f.plain); ok {
-			f.ftn[p] = e
-		} else {
-			delete(f.ftn, p)
-		}
-		return
+	e, ok := f.entry(p)
+	if _, owned := f.owned[p]; owned && !ok {
+		f.unrouted[p] = struct{}{}
+	} else {
+		delete(f.unrouted, p)
 	}
-	if _, ok := f.foreign[p]; ok && f.ldp != nil {
-		if e, ok := f.ldp.FTN[p]; ok {
-			e.Foreign = true
-			f.ftn[p] = e
-			return
-		}
-	}
-	delete(f.ftn, p)
+	f.relabelled(p, ok && e.Foreign)
 }
 
-// relabelled keeps the set of foreign prefixes with a labelled copy, and
-// the throws under them, in step with p's FTN entry.
-func (f *forwarding) relabelled(p netip.Prefix) {
+// relabelled keeps the set of foreign prefixes with a labelled copy (on:
+// p has one now), and the throws under them, in step.
+func (f *forwarding) relabelled(p netip.Prefix, on bool) {
 	if !f.ingress {
 		return
 	}
-	e, ok := f.ftn[p]
-	on := ok && e.Foreign
 	if _, was := f.labelled.Get(p); was == on {
 		return
 	}
@@ -421,13 +433,38 @@ func ftnEntry(ldp *fib.Table, r rib.Route, plain *hopInterner) (fib.FTNEntry, bo
 type hopInterner struct {
 	buf  []fib.NextHop // scratch for the next hops being built
 	last []fib.NextHop
+	// one is the slice handed out for each single next hop: entries are
+	// computed in no particular order (forwarding.table walks a map), so
+	// the last one alone would share little. Bounded: cleared beyond
+	// maxInterned next hops (sharing starts over; nothing is wrong).
+	one map[plainHop][]fib.NextHop
 }
 
-// intern returns a slice equal to nhs that the caller may keep: the last one
-// handed out when equal, otherwise a copy (nil for none).
+type plainHop struct {
+	addr   netip.Addr
+	ifname string
+}
+
+const maxInterned = 4096
+
+// intern returns a slice equal to nhs that the caller may keep: the one
+// handed out before for the same single next hop, or the last one when
+// equal, otherwise a copy (nil for none).
 func (h *hopInterner) intern(nhs []fib.NextHop) []fib.NextHop {
 	if len(nhs) == 0 {
 		return nil
+	}
+	if len(nhs) == 1 && len(nhs[0].Labels) == 0 {
+		k := plainHop{nhs[0].Addr, nhs[0].Ifname}
+		if s, ok := h.one[k]; ok {
+			return s
+		}
+		if h.one == nil || len(h.one) >= maxInterned {
+			h.one = map[plainHop][]fib.NextHop{}
+		}
+		s := slices.Clone(nhs)
+		h.one[k] = s
+		return s
 	}
 	if !slices.EqualFunc(h.last, nhs, fib.NextHop.Equal) {
 		h.last = slices.Clone(nhs)

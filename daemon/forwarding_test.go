@@ -176,10 +176,18 @@ func TestForwardingPlainHopsShared(t *testing.T) {
 	maps.Copy(best, bestOf(cs))
 	f.routes(cs)
 	f.setLDP(fib.NewTable()) // the LSP goes
-	first := f.ftn[cs[0].Prefix].NextHops
+	entry := func(p netip.Prefix) fib.FTNEntry {
+		e, _ := f.entry(p)
+		return e
+	}
+	tab := f.table() // computed in a map's order, not the RIB's
+	first := tab.FTN[cs[0].Prefix].NextHops
 	want := []fib.NextHop{{Addr: addr("10.2.0.2"), Ifname: "eth1"}}
 	for _, c := range cs {
-		got := f.ftn[c.Prefix].NextHops
+		got := entry(c.Prefix).NextHops
+		if other := tab.FTN[c.Prefix].NextHops; len(other) != 1 || &other[0] != &got[0] {
+			t.Errorf("%s: the table and a lookup hold different slices", c.Prefix)
+		}
 		if c.Prefix == other {
 			if len(got) != 1 || !got[0].Equal(fib.NextHop{Addr: addr("10.3.0.2"), Ifname: "eth2"}) {
 				t.Errorf("%s: %v", c.Prefix, got)

@@ -58,7 +58,7 @@ func (s oamState) Label(in uint32) (oam.LabelInfo, bool) {
 	info := oam.LabelInfo{FEC: f.Prefix(), Bound: bound}
 	var nhs []fib.NextHop
 	_ = s.d.call(ctx, func() {
-		if e, ok := s.d.fwd.view().LFIB[fib.Label(in)]; ok {
+		if e, ok := s.d.fwd.lfib()[fib.Label(in)]; ok {
 			nhs = slices.Clone(e.NextHops)
 		}
 	})
@@ -112,7 +112,7 @@ func (d *Daemon) lspPath(ctx context.Context, p netip.Prefix) (api.LSPPath, erro
 	var path api.LSPPath
 	var err error
 	cerr := d.call(ctx, func() {
-		if e, ok := d.fwd.view().FTN[p]; ok && len(e.NextHops) > 0 {
+		if e, ok := d.fwd.entry(p); ok && len(e.NextHops) > 0 {
 			nh := e.NextHops[0]
 			path = api.LSPPath{NextHop: nh.Addr, Interface: nh.Ifname}
 			for _, l := range nh.Labels {
