@@ -30,7 +30,7 @@ import (
 // costs O(N) and a new label for one next hop costs the prefixes behind
 // that next hop, not the whole table.
 type forwarding struct {
-	ldp   *fib.Table                 // LDP's latest LFIB and FTN; nil before the first
+	ldp *fib.Table // LDP's latest LFIB and FTN; nil before the first
 	// best is the RIB's published best route for a prefix: forwarding
 	// keeps no copy of it.
 	best func(netip.Prefix) (rib.Route, bool)
