@@ -190,6 +190,20 @@ func diffFTN(p *plan, want desiredState, have *kernelState, alloc *idAllocator, 
 				inScope[cur]++
 			}
 		}
+		// A group whose every route is in scope holds its members
+		// within the scope too: relabelling a member in place changes
+		// nothing outside it.
+		var whole []uint32
+		for id, n := range inScope {
+			if _, isGroup := have.groups[id]; isGroup && have.users[id] == n {
+				whole = append(whole, id)
+			}
+		}
+		for _, id := range whole {
+			for _, m := range have.groups[id] {
+				inScope[m]++
+			}
+		}
 		slices.SortFunc(prefixes, comparePrefixes)
 	}
 
@@ -384,6 +398,7 @@ func diffFTN(p *plan, want desiredState, have *kernelState, alloc *idAllocator, 
 		groupOf[i] = gk
 	}
 	groupByKey := map[string]uint32{}
+	keyOf := map[uint32]string{} // each group's key, after this plan's relabels
 	var members []hop
 	for _, id := range sortedKeys(have.groups) {
 		if have.legacyObjects[id] {
@@ -406,6 +421,7 @@ func diffFTN(p *plan, want desiredState, have *kernelState, alloc *idAllocator, 
 		}
 		slices.SortFunc(members, compareHops)
 		gk := groupKey(members)
+		keyOf[id] = gk
 		if _, dup := groupByKey[gk]; !dup {
 			groupByKey[gk] = id
 		}
@@ -464,9 +480,18 @@ func diffFTN(p *plan, want desiredState, have *kernelState, alloc *idAllocator, 
 		group[gk] = id
 		p.groupAdd = append(p.groupAdd, groupObject{id: id, members: wantGroups[gk]})
 	}
+	replacedGroup := map[uint32]bool{}
+	for _, g := range p.groupReplace {
+		replacedGroup[g.id] = true
+	}
 	for i, gk := range groupOf {
 		if id, ok := group[gk]; ok {
 			target[i] = id
+		}
+		// As for single objects: a prefix stays on a group that
+		// forwards as it wants, even when another group does the same.
+		if cur, ok := have.routes[prefixes[i]]; ok && keyOf[cur] == gk && !replacedGroup[cur] && !have.legacyObjects[cur] {
+			target[i] = cur
 		}
 	}
 
@@ -544,21 +569,25 @@ func diffFTN(p *plan, want desiredState, have *kernelState, alloc *idAllocator, 
 			used[id] = true
 		}
 	}
-	replaced := map[uint32]bool{}
-	for _, g := range p.groupReplace {
-		replaced[g.id] = true
-	}
 	for _, gk := range sortedKeys(group) {
 		id := group[gk]
 		if !used[id] {
 			continue
 		}
 		ms := wantGroups[gk]
-		if old, ok := have.groups[id]; ok && !replaced[id] {
+		if old, ok := have.groups[id]; ok && !replacedGroup[id] {
 			ms = old // kept as it is, with the members it has
 		}
 		for _, m := range ms {
 			used[m] = true
+		}
+	}
+	// Groups prefixes stay on though another names the same hops.
+	for _, id := range target {
+		if ms, ok := have.groups[id]; ok && !replacedGroup[id] {
+			for _, m := range ms {
+				used[m] = true
+			}
 		}
 	}
 	if sc != nil {

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"maps"
 	"net/netip"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -54,9 +55,9 @@ func verify(t *testing.T, f *FIB, what string) {
 // behind lsrd's back makes the next pass a full one, which repairs it.
 func TestScopedPassesOnKernel(t *testing.T) {
 	lab := topo.New(t)
-	r1, r2 := lab.Router("r1"), lab.Router("r2")
+	r1, r2, r3 := lab.Router("r1"), lab.Router("r2"), lab.Router("r3")
 	a, b := lab.Link(r1, r2, "10.0.0.1/30", "10.0.0.2/30")
-	c, _ := lab.Link(r1, r2, "10.0.1.1/30", "10.0.1.2/30")
+	c, _ := lab.Link(r1, r3, "10.0.1.1/30", "10.0.1.2/30")
 	r1.EnableMPLS(a, c)
 	r2.EnableMPLS(b)
 	f := newFIB(t, r1)
@@ -107,9 +108,19 @@ func TestScopedPassesOnKernel(t *testing.T) {
 
 	// The LSP most prefixes share is relabelled: one request.
 	ch = &fib.Delta{FTN: map[netip.Prefix]*fib.FTNEntry{}}
+	// Every use of 1000, the ECMP legs too (its object is a member of
+	// their group): the object is relabelled, the group stays.
 	for p, e := range tab.FTN {
-		if len(e.NextHops) == 1 && e.NextHops[0].Labels[0] == 1000 {
-			set(p.String(), nh("10.0.0.2", a, 1001))
+		hops := slices.Clone(e.NextHops)
+		moved := false
+		for i, h := range hops {
+			if h.Labels[0] == 1000 {
+				hops[i] = nh("10.0.0.2", a, 1001)
+				moved = true
+			}
+		}
+		if moved {
+			set(p.String(), hops...)
 		}
 	}
 	tab.Apply(ch)
