@@ -402,7 +402,11 @@ func ftnEntry(ldp *fib.Table, r rib.Route, plain *hopInterner) (fib.FTNEntry, bo
 		// Every prefix behind the same next hop gets the same next hops
 		// and labels, so the kernel layer shares one nexthop object.
 		if e, ok := viaLSP(ldp, r); ok {
-			return withRouteLabels(e, r, true), true
+			e = withRouteLabels(e, r, true)
+			if r.Prefix.Addr().Is6() {
+				e.NextHops = plain.sixPE(e.NextHops)
+			}
+			return e, true
 		}
 	}
 	e := fib.FTNEntry{Prefix: r.Prefix}
@@ -413,6 +417,12 @@ func ftnEntry(ldp *fib.Table, r rib.Route, plain *hopInterner) (fib.FTNEntry, bo
 	for _, nh := range r.NextHops {
 		if nh.Ifname == "" {
 			continue // unresolved: the RIB publishes none, but be safe
+		}
+		if r.Prefix.Addr().Is6() && nh.Addr.Unmap().Is4() {
+			// An IPv6 route through an IPv4 next hop goes over an
+			// LSP (6PE) or not at all: an IPv4 core does not
+			// forward IPv6.
+			continue
 		}
 		buf = append(buf, fib.NextHop{Addr: nh.Addr, Ifname: nh.Ifname})
 	}
@@ -438,6 +448,48 @@ type hopInterner struct {
 	// the last one alone would share little. Bounded: cleared beyond
 	// maxInterned next hops (sharing starts over; nothing is wrong).
 	one map[plainHop][]fib.NextHop
+	// six is sixPE's result per LSP next-hop slice; bounded the same way.
+	six map[lspHops][]fib.NextHop
+}
+
+// sixPE is the next hops of an IPv6 route over IPv4 LSPs (6PE, RFC 4798):
+// each IPv4 next hop's gateway mapped to IPv6 (the kernel's form of it)
+// and, under the LSP's label, the IPv6 explicit null, so that the egress,
+// which may get the packet with no LSP label left (penultimate hop
+// popping), still knows it is IPv6. Next hops of IPv6 LSPs stay as they
+// are. Shared per LSP slice, as the LSP's own next hops are (h nil: not).
+func (h *hopInterner) sixPE(nhs []fib.NextHop) []fib.NextHop {
+	if !slices.ContainsFunc(nhs, func(nh fib.NextHop) bool { return nh.Addr.Unmap().Is4() }) {
+		return nhs
+	}
+	k := lspHops{&nhs[0], len(nhs)}
+	if h != nil {
+		if s, ok := h.six[k]; ok {
+			return s
+		}
+	}
+	out := make([]fib.NextHop, len(nhs))
+	for i, nh := range nhs {
+		if nh.Addr.Unmap().Is4() {
+			nh.Addr = netip.AddrFrom16(nh.Addr.Unmap().As16())
+			nh.Labels = append(slices.DeleteFunc(slices.Clone(nh.Labels), func(l fib.Label) bool { return l == fib.LabelImplicitNull }),
+				fib.LabelIPv6ExplicitNull)
+		}
+		out[i] = nh
+	}
+	if h != nil {
+		if h.six == nil || len(h.six) >= maxInterned {
+			h.six = map[lspHops][]fib.NextHop{}
+		}
+		h.six[k] = out
+	}
+	return out
+}
+
+// lspHops names an LSP's next-hop slice (LDP's tables share it).
+type lspHops struct {
+	first *fib.NextHop
+	n     int
 }
 
 type plainHop struct {

@@ -31,11 +31,18 @@ func (m *nhMsg) Serialize() []byte {
 // protocol so a dump tells its objects from others'.
 func nexthopRequest(proto uint8, o nexthopObject, flags int) *nl.NetlinkRequest {
 	fam := uint8(unix.AF_INET)
+	var nhFlags uint32
 	if o.hop.gw.Is6() {
 		fam = unix.AF_INET6
 	}
+	if o.hop.gw.Is4In6() {
+		// 6PE (RFC 4798): an IPv6 object whose gateway is an IPv4
+		// address, mapped; on-link, since no IPv6 route covers it. The
+		// kernel's MPLS encapsulation resolves such a gateway by ARP.
+		nhFlags = unix.RTNH_F_ONLINK
+	}
 	req := newRequest(unix.RTM_NEWNEXTHOP, flags,
-		&nhMsg{family: fam, protocol: proto},
+		&nhMsg{family: fam, protocol: proto, flags: nhFlags},
 		nl.NewRtAttr(unix.NHA_ID, nl.Uint32Attr(o.id)),
 		nl.NewRtAttr(unix.NHA_OIF, nl.Uint32Attr(uint32(o.hop.ifindex))))
 	if o.hop.gw.IsValid() {

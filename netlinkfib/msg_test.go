@@ -55,6 +55,23 @@ func TestNexthopMessageBytes(t *testing.T) {
 		t.Errorf("nexthop:\n got %x\nwant %x", got, want)
 	}
 
+	// 6PE: an IPv6 object through a mapped IPv4 gateway, on-link,
+	// pushing the LSP label and the IPv6 explicit null.
+	six := nexthopObject{id: blockOf(DefaultProtocol).first + 1, hop: hop{gw: netip.MustParseAddr("::ffff:10.0.0.2"), ifindex: 2, labels: []fib.Label{300, 2}}}
+	want = unhex(t, `
+		54000000 6800 0106 01000000 00000000 # len 84
+		0a 00 ea 00 04000000                 # nhmsg: AF_INET6, protocol 234, flags RTNH_F_ONLINK
+		0800 0100 010000ea                   # NHA_ID
+		0800 0500 02000000                   # NHA_OIF 2
+		1400 0600 00000000 00000000 0000ffff 0a000002 # NHA_GATEWAY ::ffff:10.0.0.2
+		0600 0700 0100 0000                  # NHA_ENCAP_TYPE LWTUNNEL_ENCAP_MPLS, padded
+		1000 0880                            # NHA_ENCAP | NLA_F_NESTED
+		  0c00 0100 0012c000 00002100        #   MPLS_IPTUNNEL_DST 300, 2+BOS
+	`)
+	if got := serialize(nexthopRequest(DefaultProtocol, six, flagsAdd)); !bytes.Equal(got, want) {
+		t.Errorf("6PE nexthop:\n got %x\nwant %x", got, want)
+	}
+
 	g := groupObject{id: blockOf(DefaultProtocol).first + 2, members: []uint32{blockOf(DefaultProtocol).first, blockOf(DefaultProtocol).first + 1}}
 	want = unhex(t, `
 		34000000 6800 0105 01000000 00000000 # len 52, RTM_NEWNEXTHOP, REQUEST|REPLACE|CREATE

@@ -4,6 +4,7 @@ import (
 	"math/rand/v2"
 	"net/netip"
 	"slices"
+	"strings"
 	"testing"
 
 	"github.com/lsrd/lsrd/fib"
@@ -164,5 +165,29 @@ func TestScopedRelabelInPlace(t *testing.T) {
 	p = diffScoped(half, have, &idAllocator{used: have.usedIDs}, sc)
 	if len(p.nexthopReplace) != 0 || len(p.nexthopAdd) != 1 || len(p.routeReplace) != 500 {
 		t.Fatalf("half moved: %d replaces, %d adds, %d route replaces; want 0, 1, 500", len(p.nexthopReplace), len(p.nexthopAdd), len(p.routeReplace))
+	}
+}
+
+// 6PE (RFC 4798): an IPv6 prefix through an IPv4 next hop keeps the
+// gateway mapped, with its label stack; without labels it is refused; an
+// IPv4 prefix's gateway is unmapped as always.
+func TestResolve6PE(t *testing.T) {
+	tab := fib.NewTable()
+	gw := netip.MustParseAddr("10.0.0.2")
+	six := fib.FTNEntry{Prefix: netip.MustParsePrefix("2001:db8::/32"), NextHops: []fib.NextHop{{Addr: gw, Ifname: "eth1", Labels: []fib.Label{300, fib.LabelIPv6ExplicitNull}}}}
+	bare := fib.FTNEntry{Prefix: netip.MustParsePrefix("2001:db8:1::/48"), NextHops: []fib.NextHop{{Addr: gw, Ifname: "eth1"}}}
+	four := fib.FTNEntry{Prefix: netip.MustParsePrefix("198.51.100.0/24"), NextHops: []fib.NextHop{{Addr: netip.AddrFrom16(gw.As16()), Ifname: "eth1", Labels: []fib.Label{300}}}}
+	for _, e := range []fib.FTNEntry{six, bare, four} {
+		tab.FTN[e.Prefix] = e
+	}
+	want, errs := resolve(tab, benchLinks, true)
+	if hs := want.ftn[six.Prefix]; len(hs) != 1 || hs[0].gw != netip.MustParseAddr("::ffff:10.0.0.2") || !slices.Equal(hs[0].labels, []fib.Label{300, 2}) {
+		t.Errorf("6PE prefix resolved to %v", hs)
+	}
+	if hs := want.ftn[four.Prefix]; len(hs) != 1 || hs[0].gw != gw {
+		t.Errorf("IPv4 prefix resolved to %v", hs)
+	}
+	if _, ok := want.ftn[bare.Prefix]; ok || len(errs) != 1 || errs[0].prefix != bare.Prefix || !strings.Contains(errs[0].Error(), "6PE") {
+		t.Errorf("unlabelled IPv6 prefix through IPv4: resolved %v, errors %v", ok, errs)
 	}
 }

@@ -274,6 +274,7 @@ type resolver struct {
 type sharedHops struct {
 	first *fib.NextHop
 	n     int
+	v6    bool // for an IPv6 prefix (6PE keeps IPv4 gateways mapped)
 }
 
 type resolvedHops struct {
@@ -319,15 +320,16 @@ func (r *resolver) ftn(d *desiredState, p netip.Prefix, e fib.FTNEntry, ok bool,
 	var hops []hop
 	var err error
 	if len(e.NextHops) > 0 {
-		k := sharedHops{&e.NextHops[0], len(e.NextHops)}
+		v6 := p.Addr().Is6()
+		k := sharedHops{&e.NextHops[0], len(e.NextHops), v6}
 		res, ok := r.memo[k]
 		if !ok {
-			res.hops, res.err = resolveHops(e.NextHops, r.ifindex)
+			res.hops, res.err = resolveHopsFor(v6, e.NextHops, r.ifindex)
 			r.memo[k] = res
 		}
 		hops, err = res.hops, res.err
 	} else {
-		hops, err = resolveHops(e.NextHops, r.ifindex)
+		hops, err = resolveHopsFor(p.Addr().Is6(), e.NextHops, r.ifindex)
 	}
 	if err != nil {
 		return append(errs, prefixError(p, "", "resolve", err))
@@ -358,6 +360,16 @@ func (r *resolver) throw(d *desiredState, p netip.Prefix, ok bool, errs Errors) 
 var errNoIngressTable = fmt.Errorf("a labelled copy of another daemon's route needs the ingress table, and none is configured")
 
 func resolveHops(nhs []fib.NextHop, ifindex func(string) (int, bool)) ([]hop, error) {
+	return resolveHopsFor(false, nhs, ifindex)
+}
+
+// resolveHopsFor is resolveHops for an IPv6 prefix when v6: an IPv4
+// gateway (given mapped or not) is then kept mapped, for 6PE (RFC 4798):
+// the kernel takes no IPv4 nexthop for an IPv6 route, but an IPv6 one
+// whose gateway is a mapped IPv4 address, on-link, with a label stack.
+// Without labels such a route would leave as IPv6 for an IPv4 core, and
+// is refused.
+func resolveHopsFor(v6 bool, nhs []fib.NextHop, ifindex func(string) (int, bool)) ([]hop, error) {
 	if len(nhs) == 0 {
 		return nil, fmt.Errorf("no next hops")
 	}
@@ -368,6 +380,12 @@ func resolveHops(nhs []fib.NextHop, ifindex func(string) (int, bool)) ([]hop, er
 			return nil, fmt.Errorf("next hop %s: interface %q not found", nh, nh.Ifname)
 		}
 		h := hop{gw: nh.Addr.Unmap(), ifindex: idx}
+		if v6 && h.gw.Is4() {
+			if len(nh.Labels) == 0 {
+				return nil, fmt.Errorf("next hop %s: an IPv6 route through an IPv4 next hop needs a label stack (6PE)", nh)
+			}
+			h.gw = netip.AddrFrom16(h.gw.As16())
+		}
 		for _, l := range nh.Labels {
 			switch {
 			case l == fib.LabelImplicitNull:
