@@ -73,7 +73,9 @@ func (d *Daemon) controlMux() *http.ServeMux {
 	get("/v1/ldp/neighbors", direct, func() any { return d.freshLDP().Neighbors })
 	get("/v1/ldp/bindings", d.sp.Call, func() any { return d.lib.Bindings() })
 	get("/v1/ldp/stats", direct, func() any { return d.freshLDP().LIB })
-	get("/v1/lfib", d.call, func() any { return api.NewTableView(d.fwd.table(), d.kfib.Installed()) })
+	// The forwarding as handed to the kernel layer, read there: built on
+	// the parent's goroutine, a large table would stall it.
+	get("/v1/lfib", direct, func() any { return d.kfib.TableView() })
 	get("/v1/rib", d.call, func() any { return d.rib.Routes() })
 	get("/v1/interfaces", d.call, func() any { return d.interfaceViews() })
 	get("/v1/fib/status", direct, func() any { return d.kfib.Status() }) // the kernel layer's own lock

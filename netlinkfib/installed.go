@@ -4,6 +4,7 @@ import (
 	"maps"
 	"net/netip"
 
+	"github.com/lsrd/lsrd/api"
 	"github.com/lsrd/lsrd/fib"
 )
 
@@ -72,9 +73,20 @@ func (f *FIB) Installed() Installed { return Installed{f} }
 
 // Label tells whether e is installed.
 func (in Installed) Label(e fib.LFIBEntry) bool {
-	f := in.f
-	f.view.RLock()
-	defer f.view.RUnlock()
+	in.f.view.RLock()
+	defer in.f.view.RUnlock()
+	return in.f.labelInstalled(e)
+}
+
+// Prefix tells whether e is installed.
+func (in Installed) Prefix(e fib.FTNEntry) bool {
+	in.f.view.RLock()
+	defer in.f.view.RUnlock()
+	return in.f.prefixInstalled(e)
+}
+
+// labelInstalled is Label with f.view held.
+func (f *FIB) labelInstalled(e fib.LFIBEntry) bool {
 	_, failed := f.failed.labels[e.InLabel]
 	_, pending := f.pending.labels[e.InLabel]
 	if !f.passed || f.pendingAll || failed || pending || f.desired == nil {
@@ -84,11 +96,8 @@ func (in Installed) Label(e fib.LFIBEntry) bool {
 	return ok && have.Equal(e)
 }
 
-// Prefix tells whether e is installed.
-func (in Installed) Prefix(e fib.FTNEntry) bool {
-	f := in.f
-	f.view.RLock()
-	defer f.view.RUnlock()
+// prefixInstalled is Prefix with f.view held.
+func (f *FIB) prefixInstalled(e fib.FTNEntry) bool {
 	_, failed := f.failed.prefixes[e.Prefix]
 	_, pending := f.pending.prefixes[e.Prefix]
 	if !f.passed || f.pendingAll || failed || pending || f.desired == nil {
@@ -96,4 +105,21 @@ func (in Installed) Prefix(e fib.FTNEntry) bool {
 	}
 	have, ok := f.desired.FTN[e.Prefix]
 	return ok && have.Equal(e)
+}
+
+// viewLocked is Installed for a reader that holds f.view already.
+type viewLocked struct{ f *FIB }
+
+func (v viewLocked) Label(e fib.LFIBEntry) bool  { return v.f.labelInstalled(e) }
+func (v viewLocked) Prefix(e fib.FTNEntry) bool { return v.f.prefixInstalled(e) }
+
+// TableView is the desired table as the kernel layer holds it (everything
+// handed on that a pass has taken), each entry marked installed or not:
+// the control API's "show lfib", read here rather than on the parent's
+// goroutine, which would stall on a large table. It waits at most for a
+// pass to take what was published, and holds a pass back while it reads.
+func (f *FIB) TableView() api.TableView {
+	f.view.RLock()
+	defer f.view.RUnlock()
+	return api.NewTableView(f.desired, viewLocked{f})
 }

@@ -59,9 +59,15 @@ func TestInstalled(t *testing.T) {
 	if in.Label(moved) || !in.Prefix(p1) {
 		t.Errorf("while the change is being programmed: 16 %v (want false), 2.2.2.2/32 %v (want true)", in.Label(moved), in.Prefix(p1))
 	}
+	if v := f.TableView(); len(v.LFIB) != 2 || v.LFIB[0].Installed || !v.LFIB[0].Equal(moved) || len(v.FTN) != 2 || !v.FTN[0].Installed {
+		t.Errorf("the table view while the change is programmed: %+v, want 16 (moved) not installed, 2.2.2.2/32 installed", v)
+	}
 	f.programmed(nil)
 	if !in.Label(moved) || !in.Label(e17) {
 		t.Errorf("after the pass: 16 %v 17 %v, want both installed", in.Label(moved), in.Label(e17))
+	}
+	if v := f.TableView(); len(v.FTN) != 2 || !v.FTN[0].Installed || !v.FTN[1].Installed {
+		t.Errorf("the table view after the pass: %+v, want both prefixes installed", v.FTN)
 	}
 }
 
