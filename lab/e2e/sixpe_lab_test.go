@@ -64,12 +64,12 @@ func TestBGPSixPEOverLSP(t *testing.T) {
 		t.Errorf("r1: no nexthop object through the mapped gateway ::ffff:10.1.0.2, on-link:\n%s", nhs)
 	}
 
-	onA := c.r2.StartCapture(c.a2, "mpls and ip6", 2)
+	onA := c.r2.StartCapture(c.a2, "mpls and mpls and ip6", 2) // each "mpls" steps over one label
 	onB := c.r3.StartCapture(c.b3, "mpls and ip6", 2)
 	// r3 has no route back to r1's IPv6 address: the echo requests are
 	// what is checked, on the wire and at r3.
 	c.r1.Try("ping", "-6", "-c", "2", "-i", "0.3", "-W", "1", "-I", "2001:db8:1::1", "2001:db8:100::1")
-	const echo = "IP6 2001:db8:1::1 > 2001:db8:100::1: ICMP6, echo request"
+	const echo = "2001:db8:1::1 > 2001:db8:100::1: ICMP6, echo request"
 	for _, cp := range []struct {
 		c     *topo.Capture
 		link  string
