@@ -110,7 +110,7 @@ func (f *FIB) prefixInstalled(e fib.FTNEntry) bool {
 // viewLocked is Installed for a reader that holds f.view already.
 type viewLocked struct{ f *FIB }
 
-func (v viewLocked) Label(e fib.LFIBEntry) bool  { return v.f.labelInstalled(e) }
+func (v viewLocked) Label(e fib.LFIBEntry) bool { return v.f.labelInstalled(e) }
 func (v viewLocked) Prefix(e fib.FTNEntry) bool { return v.f.prefixInstalled(e) }
 
 // TableView is the desired table as the kernel layer holds it (everything
