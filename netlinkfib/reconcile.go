@@ -77,7 +77,7 @@ func (c change) gone() bool {
 // garbage nothing uses any more. Called with f.mu held.
 //
 // A pass is scoped when it can be: the producer said what changed
-// (Update), the last pass left the kernel as wanted (the cache is
+// (Change), the last pass left the kernel as wanted (the cache is
 // trusted: no error, no change behind lsrd's back), the interfaces are the
 // same, and no previous run's state waits for its sweep. It then resolves
 // and diffs only what changed (diffScoped). Otherwise it goes over
