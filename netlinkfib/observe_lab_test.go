@@ -128,4 +128,16 @@ func TestObserver(t *testing.T) {
 	if rec.resyncs != 1 {
 		t.Errorf("pass after a failure: %d resyncs, want 1", rec.resyncs)
 	}
+
+	// An entry that cannot be resolved never reached the kernel: the
+	// cache stays trusted, and the passes after it re-read nothing.
+	delete(bad.LFIB, topo.DefaultPlatformLabels+5)
+	f.Apply(ctx, bad) // re-reads once more, after the refusal above
+	rec.reset()
+	if err := f.Apply(ctx, bad); !errors.As(err, &es) || len(es) != 1 || es[0].Op != "resolve" {
+		t.Fatalf("Apply of a table with one unresolvable item: %v", err)
+	}
+	if rec.resyncs != 0 {
+		t.Errorf("pass after an unresolvable item alone: %d resyncs, want 0", rec.resyncs)
+	}
 }

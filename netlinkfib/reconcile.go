@@ -177,7 +177,14 @@ func (f *FIB) reconcile(ctx context.Context) error {
 		f.obs.Error(errorKind(e))
 	}
 	if len(errs) > 0 {
-		f.stale = true // what failed may be half done: read it back next time
+		// A request the kernel refused may be half done, and a prefix
+		// another protocol holds may be freed without a word to lsrd:
+		// read it all back next time. An entry that could not be
+		// resolved never reached the kernel: the cache stays trusted
+		// (a change of interfaces brings a full pass for it).
+		if slices.ContainsFunc(errs, func(e *ItemError) bool { return e.Op != "resolve" }) {
+			f.stale = true
+		}
 		errs.sort()
 		f.log.Warn("netlinkfib: kernel changes failed", "count", len(errs), "first", errs[0].Error())
 	}
