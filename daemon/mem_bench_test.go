@@ -7,16 +7,9 @@ import (
 
 	"github.com/lsrd/lsrd/config"
 	"github.com/lsrd/lsrd/fib"
+	"github.com/lsrd/lsrd/internal/heap"
 	"github.com/lsrd/lsrd/rib"
 )
-
-// heapNow is the live heap after a collection.
-func heapNow() uint64 {
-	runtime.GC()
-	var m runtime.MemStats
-	runtime.ReadMemStats(&m)
-	return m.HeapAlloc
-}
 
 // The parent's memory per BGP prefix, layer by layer, for 100,000 /24s
 // over 10 next hops behind LSPs: the RIB (best routes and their
@@ -43,7 +36,7 @@ func BenchmarkBytesPerPrefix(b *testing.B) {
 			routes[i] = rib.Route{Prefix: netip.PrefixFrom(netip.AddrFrom4([4]byte{byte(a >> 24), byte(a >> 16), byte(a >> 8), 0}), 24),
 				Source: rib.SourceBGP, Distance: rib.DistanceIBGP, NextHops: []rib.NextHop{{Addr: nhs[i%10]}}}
 		}
-		h0 := heapNow()
+		h0 := heap.Live()
 		r, held := rib.New(), map[netip.Prefix]struct{}{}
 		var cs []rib.Change
 		for _, rt := range base {
@@ -54,18 +47,18 @@ func BenchmarkBytesPerPrefix(b *testing.B) {
 		}
 		ldpRoutes(cs, alloc, held)
 		routes = nil // what GoBGP hands over is not kept
-		h1 := heapNow()
+		h1 := heap.Live()
 		f := newForwarding(true, r.Best)
 		f.setLDP(ldp)
 		f.routes(cs)
-		h2 := heapNow()
+		h2 := heap.Live()
 		// The changes the RIB returned are not kept either: what they
 		// held is counted out of the RIB's figure. (Live until here: the
 		// collector frees a variable after its last use.)
 		runtime.KeepAlive(cs)
-		h3 := heapNow()
+		h3 := heap.Live()
 		t := f.table()
-		h4 := heapNow()
+		h4 := heap.Live()
 		if len(t.FTN) != n+len(nhs) { // the statics to the next hops too
 			b.Fatalf("%d FTN entries, want %d", len(t.FTN), n+len(nhs))
 		}

@@ -3,14 +3,9 @@ package netlinkfib
 import (
 	"runtime"
 	"testing"
-)
 
-func heapNow() uint64 {
-	runtime.GC()
-	var m runtime.MemStats
-	runtime.ReadMemStats(&m)
-	return m.HeapAlloc
-}
+	"github.com/lsrd/lsrd/internal/heap"
+)
 
 // The kernel layer's memory per prefix for 100,000 prefixes behind one LSP:
 // its desired table in kernel terms (what a scoped pass patches) and its
@@ -21,12 +16,12 @@ func BenchmarkBytesPerPrefix(b *testing.B) {
 	const n = 100_000
 	t := bench100k()
 	for b.Loop() {
-		h0 := heapNow()
+		h0 := heap.Live()
 		want, _ := resolve(t, benchLinks, true)
-		h1 := heapNow()
+		h1 := heap.Live()
 		have := newKernelState()
 		applyPlan(have, diff(want, have, &idAllocator{used: have.usedIDs}, nil))
-		h2 := heapNow()
+		h2 := heap.Live()
 		if len(have.routes) != n {
 			b.Fatalf("%d routes, want %d", len(have.routes), n)
 		}
