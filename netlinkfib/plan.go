@@ -480,9 +480,10 @@ func diffFTN(p *plan, want desiredState, have *kernelState, alloc *idAllocator, 
 		group[gk] = id
 		p.groupAdd = append(p.groupAdd, groupObject{id: id, members: wantGroups[gk]})
 	}
-	replacedGroup := map[uint32]bool{}
-	for _, g := range p.groupReplace {
-		replacedGroup[g.id] = true
+	// The groups this plan adds or replaces, with their members.
+	planned := map[uint32][]uint32{}
+	for _, g := range slices.Concat(p.groupAdd, p.groupReplace) {
+		planned[g.id] = g.members
 	}
 	for i, gk := range groupOf {
 		if id, ok := group[gk]; ok {
@@ -490,7 +491,8 @@ func diffFTN(p *plan, want desiredState, have *kernelState, alloc *idAllocator, 
 		}
 		// As for single objects: a prefix stays on a group that
 		// forwards as it wants, even when another group does the same.
-		if cur, ok := have.routes[prefixes[i]]; ok && keyOf[cur] == gk && !replacedGroup[cur] && !have.legacyObjects[cur] {
+		cur, ok := have.routes[prefixes[i]]
+		if _, changes := planned[cur]; ok && keyOf[cur] == gk && !changes && !have.legacyObjects[cur] {
 			target[i] = cur
 		}
 	}
@@ -569,25 +571,15 @@ func diffFTN(p *plan, want desiredState, have *kernelState, alloc *idAllocator, 
 			used[id] = true
 		}
 	}
-	for _, gk := range sortedKeys(group) {
-		id := group[gk]
-		if !used[id] {
-			continue
-		}
-		ms := wantGroups[gk]
-		if old, ok := have.groups[id]; ok && !replacedGroup[id] {
-			ms = old // kept as it is, with the members it has
+	// The members of the groups routes go through: as this plan makes
+	// them, or as they are (frozen groups' members are in used already).
+	for _, id := range target {
+		ms, ok := planned[id]
+		if !ok {
+			ms = have.groups[id]
 		}
 		for _, m := range ms {
 			used[m] = true
-		}
-	}
-	// Groups prefixes stay on though another names the same hops.
-	for _, id := range target {
-		if ms, ok := have.groups[id]; ok && !replacedGroup[id] {
-			for _, m := range ms {
-				used[m] = true
-			}
 		}
 	}
 	if sc != nil {
