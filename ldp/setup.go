@@ -75,14 +75,20 @@ func (e *Engine) retryOnHello(n *neighbor) {
 	n.waitHello = true
 }
 
+// retrySoon moves n's next attempt to quickRetryDelay from now, unless one
+// is due sooner.
+func (e *Engine) retrySoon(n *neighbor) {
+	if at := e.now.Add(quickRetryDelay); n.retryAt.IsZero() || at.Before(n.retryAt) {
+		e.arm(&n.retryAt, at)
+	}
+}
+
 // helloSent retries the neighbours waiting for a hello that reached them.
 func (e *Engine) helloSent(match func(*neighbor) bool) {
 	for _, n := range e.nbrs {
 		if n.waitHello && n.sess == nil && match(n) {
 			n.waitHello = false
-			if at := e.now.Add(quickRetryDelay); n.retryAt.IsZero() || at.Before(n.retryAt) {
-				e.arm(&n.retryAt, at)
-			}
+			e.retrySoon(n)
 		}
 	}
 }
@@ -122,9 +128,7 @@ func (e *Engine) transportRoutesChanged(deletes []netip.Prefix, updates []rib.Ro
 			continue
 		}
 		n.waitRoute, n.waitHello, n.quickRetries = false, false, 0
-		if at := e.now.Add(quickRetryDelay); n.retryAt.IsZero() || at.Before(n.retryAt) {
-			e.arm(&n.retryAt, at)
-		}
+		e.retrySoon(n)
 	}
 }
 
