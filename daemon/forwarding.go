@@ -222,7 +222,6 @@ func (f *forwarding) touched(p netip.Prefix) {
 func (f *forwarding) setLDP(t *fib.Table) {
 	old := f.ldp
 	f.ldp = t
-	touched := f.touched
 	var oldFTN, newFTN map[netip.Prefix]fib.FTNEntry
 	var oldLFIB, newLFIB map[fib.Label]fib.LFIBEntry
 	if old != nil {
@@ -231,24 +230,21 @@ func (f *forwarding) setLDP(t *fib.Table) {
 	if t != nil {
 		newFTN, newLFIB = t.FTN, t.LFIB
 	}
-	for l, e := range newLFIB {
-		if o, ok := oldLFIB[l]; !ok || !o.Equal(e) {
-			f.noteLabel(l)
+	changedKeys(oldLFIB, newLFIB, fib.LFIBEntry.Equal, f.noteLabel)
+	changedKeys(oldFTN, newFTN, fib.FTNEntry.Equal, f.touched)
+}
+
+// changedKeys calls changed for every key whose entry differs between a and
+// b, or is in one only.
+func changedKeys[K comparable, V any](a, b map[K]V, equal func(V, V) bool, changed func(K)) {
+	for k, e := range b {
+		if o, ok := a[k]; !ok || !equal(o, e) {
+			changed(k)
 		}
 	}
-	for l := range oldLFIB {
-		if _, ok := newLFIB[l]; !ok {
-			f.noteLabel(l)
-		}
-	}
-	for p, e := range newFTN {
-		if o, ok := oldFTN[p]; !ok || !o.Equal(e) {
-			touched(p)
-		}
-	}
-	for p := range oldFTN {
-		if _, ok := newFTN[p]; !ok {
-			touched(p)
+	for k := range a {
+		if _, ok := b[k]; !ok {
+			changed(k)
 		}
 	}
 }

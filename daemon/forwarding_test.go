@@ -209,26 +209,18 @@ func tableDelta(a, b *fib.Table) *fib.Delta {
 		a = fib.NewTable()
 	}
 	d := &fib.Delta{LFIB: map[fib.Label]*fib.LFIBEntry{}, FTN: map[netip.Prefix]*fib.FTNEntry{}}
-	for k, e := range b.LFIB {
-		if o, ok := a.LFIB[k]; !ok || !o.Equal(e) {
+	changedKeys(a.LFIB, b.LFIB, fib.LFIBEntry.Equal, func(k fib.Label) {
+		d.LFIB[k] = nil
+		if e, ok := b.LFIB[k]; ok {
 			d.LFIB[k] = &e
 		}
-	}
-	for k := range a.LFIB {
-		if _, ok := b.LFIB[k]; !ok {
-			d.LFIB[k] = nil
-		}
-	}
-	for k, e := range b.FTN {
-		if o, ok := a.FTN[k]; !ok || !o.Equal(e) {
+	})
+	changedKeys(a.FTN, b.FTN, fib.FTNEntry.Equal, func(k netip.Prefix) {
+		d.FTN[k] = nil
+		if e, ok := b.FTN[k]; ok {
 			d.FTN[k] = &e
 		}
-	}
-	for k := range a.FTN {
-		if _, ok := b.FTN[k]; !ok {
-			d.FTN[k] = nil
-		}
-	}
+	})
 	return d
 }
 
