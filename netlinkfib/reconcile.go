@@ -120,16 +120,14 @@ func (f *FIB) reconcile(ctx context.Context) error {
 		return idx, ok
 	}
 	scoped = scoped && f.keep == nil && f.sweepAsked == "" && maps.Equal(links, f.links)
-	var errs Errors
 	if scoped {
 		f.wantErrs = resolveScoped(&f.want, f.wantErrs, f.desired, changed, ifindex, f.ingress.table != 0)
-		errs = slices.Clone(f.wantErrs)
 		f.scopedPasses++
 	} else {
 		f.want, f.wantErrs = resolve(f.desired, ifindex, f.ingress.table != 0)
-		errs = slices.Clone(f.wantErrs)
 		f.fullPasses++
 	}
+	errs := slices.Clone(f.wantErrs) // the pass's own errors join them
 	f.links, f.wantValid, f.lastScoped = links, true, scoped
 	want := f.want
 	if f.sweepAsked != "" {
