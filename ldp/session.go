@@ -268,6 +268,15 @@ func (e *Engine) bind(s *session, id wire.LDPID) bool {
 		e.closeSession(s, wire.StatusSessionRejectedNoHello)
 		return false
 	}
+	if e.active(n) {
+		// From the side that should have waited: we open ourselves.
+		e.log.Info("ldp: redundant connection closed", "lsr-id", n.id, "remote", s.remote)
+		e.closeSession(s, noNotification)
+		return false
+	}
+	if !e.authAccept(s, n) {
+		return false
+	}
 	// The peer dials (it has the higher transport address) and already has
 	// an OPERATIONAL session with us, yet opens another connection: it has
 	// lost that session (it restarted, or its end of the connection went
@@ -280,18 +289,7 @@ func (e *Engine) bind(s *session, id wire.LDPID) bool {
 	// The same holds for a session still setting up: the peer, which dials
 	// one connection at a time, has given up on it, though its close may
 	// never have reached us (GTSM drops a segment that took a longer path).
-	if e.active(n) {
-		// From the side that should have waited: we open ourselves.
-		e.log.Info("ldp: redundant connection closed", "lsr-id", n.id, "remote", s.remote)
-		e.closeSession(s, noNotification)
-		return false
-	}
-	supersedes := n.sess != nil
-	if !e.authAccept(s, n) {
-		return false
-	}
-	if supersedes {
-		old := n.sess
+	if old := n.sess; old != nil {
 		e.log.Info("ldp: neighbour opened a new connection; its previous session is gone", "lsr-id", n.id, "remote", s.remote)
 		old.endedBy("reason", "superseded by a new connection from the peer")
 		e.closeSession(old, noNotification)
