@@ -4,16 +4,24 @@ import (
 	"context"
 	"net/netip"
 	"strconv"
+	"sync"
 	"time"
 
 	api "github.com/osrg/gobgp/v3/api"
+	"github.com/osrg/gobgp/v3/pkg/server"
 	"github.com/prometheus/client_golang/prometheus"
 )
 
 // Collector returns the collector of the lsrd_bgp_* metrics: per neighbour,
 // its session state, time established, flaps, messages, output queue and
 // prefixes per family, read from the running server at scrape time; nothing
-// while the speaker is not running. They replace GoBGP's own collector,
+// while the speaker is not running. Reading them runs on GoBGP's server
+// loop, the one that takes every UPDATE, and counting the received
+// prefixes walks the neighbour's Adj-RIB-In: with a full table that is
+// seconds under load, so a scrape within peerListMaxAge of the last one
+// reuses its reading, and the advertised count (GoBGP computes it by
+// running the export policy over the whole table) is left to `lsrctl show
+// bgp neighbors`. They replace GoBGP's own collector,
 // whose counters lack _total, whose flags and settings are counters and
 // whose "uptime" is a Unix time.
 func (s *Speaker) Collector() prometheus.Collector { return newSpeakerCollector(s) }
@@ -22,7 +30,14 @@ type speakerCollector struct {
 	s                                         *Speaker
 	state, established, flaps, outQueue, info *prometheus.Desc
 	messages, routes                          *prometheus.Desc
+
+	mu    sync.Mutex
+	read  time.Time   // when peers was read
+	peers []*api.Peer // the last reading
 }
+
+// peerListMaxAge is how long a reading of the neighbours serves scrapes.
+const peerListMaxAge = 5 * time.Second
 
 // peerStates are the BGP FSM states (RFC 4271 section 8.2.2) as
 // lsrd_bgp_peer_state names them.
@@ -40,7 +55,7 @@ func newSpeakerCollector(s *Speaker) *speakerCollector {
 		outQueue:    desc("peer_out_queue", "Messages queued for a neighbour.", peer...),
 		info:        desc("peer_info", "A configured neighbour; the value is always 1.", "peer", "remote_as", "local_as"),
 		messages:    desc("messages_total", "BGP messages by neighbour, direction and type.", "peer", "direction", "type"),
-		routes:      desc("routes", "Prefixes per neighbour and family: received, accepted (after import policy) and advertised.", "peer", "family", "kind"),
+		routes:      desc("routes", "Prefixes per neighbour and family: received, and accepted (after import policy).", "peer", "family", "kind"),
 	}
 }
 
@@ -68,7 +83,12 @@ func (c *speakerCollector) Collect(ch chan<- prometheus.Metric) {
 	counter := func(d *prometheus.Desc, v uint64, labels ...string) {
 		ch <- prometheus.MustNewConstMetric(d, prometheus.CounterValue, float64(v), labels...)
 	}
-	err := srv.ListPeer(ctx, &api.ListPeerRequest{EnableAdvertised: true}, func(p *api.Peer) {
+	peers, err := c.list(ctx, srv)
+	if err != nil {
+		ch <- prometheus.NewInvalidMetric(c.state, err)
+		return
+	}
+	for _, p := range peers {
 		addr := p.GetConf().GetNeighborAddress()
 		st := p.GetState()
 		state := sessionState(st.GetSessionState())
@@ -96,12 +116,24 @@ func (c *speakerCollector) Collect(ch chan<- prometheus.Metric) {
 			fam := metricFamily(af.GetConfig().GetFamily())
 			gauge(c.routes, float64(af.GetState().GetReceived()), addr, fam, "received")
 			gauge(c.routes, float64(af.GetState().GetAccepted()), addr, fam, "accepted")
-			gauge(c.routes, float64(af.GetState().GetAdvertised()), addr, fam, "advertised")
 		}
-	})
-	if err != nil {
-		ch <- prometheus.NewInvalidMetric(c.state, err)
 	}
+}
+
+// list reads the neighbours from srv, or returns the last reading while it
+// is younger than peerListMaxAge.
+func (c *speakerCollector) list(ctx context.Context, srv *server.BgpServer) ([]*api.Peer, error) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if !c.read.IsZero() && time.Since(c.read) < peerListMaxAge {
+		return c.peers, nil
+	}
+	var peers []*api.Peer
+	if err := srv.ListPeer(ctx, &api.ListPeerRequest{}, func(p *api.Peer) { peers = append(peers, p) }); err != nil {
+		return nil, err
+	}
+	c.peers, c.read = peers, time.Now()
+	return peers, nil
 }
 
 // metricFamily names a family for the routes metric: as the

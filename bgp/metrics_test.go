@@ -59,10 +59,9 @@ func TestCollector(t *testing.T) {
 # HELP lsrd_bgp_peer_flaps_total Sessions with a neighbour that left established.
 # TYPE lsrd_bgp_peer_flaps_total counter
 lsrd_bgp_peer_flaps_total{peer="192.0.2.1"} 0
-# HELP lsrd_bgp_routes Prefixes per neighbour and family: received, accepted (after import policy) and advertised.
+# HELP lsrd_bgp_routes Prefixes per neighbour and family: received, and accepted (after import policy).
 # TYPE lsrd_bgp_routes gauge
 lsrd_bgp_routes{family="ipv4-unicast",kind="accepted",peer="192.0.2.1"} 0
-lsrd_bgp_routes{family="ipv4-unicast",kind="advertised",peer="192.0.2.1"} 0
 lsrd_bgp_routes{family="ipv4-unicast",kind="received",peer="192.0.2.1"} 0
 `
 	if err := testutil.GatherAndCompare(reg, strings.NewReader(want), "lsrd_bgp_peer_flaps_total", "lsrd_bgp_routes"); err != nil {

@@ -44,15 +44,28 @@ func (s *Speaker) running() (*server.BgpServer, map[netip.Addr]Neighbor, error) 
 	return s.server, conf, nil
 }
 
-// Neighbors returns the neighbours' states, as GoBGP reports them.
+// Neighbors returns the neighbours' states, as GoBGP reports them, with
+// the prefixes advertised to each.
 func (s *Speaker) Neighbors(ctx context.Context) ([]NeighborInfo, error) {
+	return s.neighbors(ctx, true)
+}
+
+// NeighborStates is Neighbors without the advertised counts: GoBGP counts
+// them by running the export policy over the whole table on the loop that
+// takes UPDATEs, which a caller that polls (the restart's convergence
+// check) must not do with a full table.
+func (s *Speaker) NeighborStates(ctx context.Context) ([]NeighborInfo, error) {
+	return s.neighbors(ctx, false)
+}
+
+func (s *Speaker) neighbors(ctx context.Context, advertised bool) ([]NeighborInfo, error) {
 	srv, conf, err := s.running()
 	if err != nil {
 		return nil, err
 	}
 	out := []NeighborInfo{}
 	now := time.Now()
-	err = srv.ListPeer(ctx, &api.ListPeerRequest{EnableAdvertised: true}, func(p *api.Peer) {
+	err = srv.ListPeer(ctx, &api.ListPeerRequest{EnableAdvertised: advertised}, func(p *api.Peer) {
 		ni := neighborInfo(p, now)
 		f := s.sessions.facts(ni.Address)
 		ni.Flaps = f.flaps

@@ -188,6 +188,8 @@ func engineConfig(cfg *config.Config, log *slog.Logger, devices map[string]strin
 	c := ldp.Config{
 		LSRID:                 cfg.RouterID,
 		TransportAddr:         cfg.LDP.TransportAddress,
+		LabelMin:              fib.Label(cfg.LDP.Labels.Min),
+		LabelMax:              fib.Label(cfg.LDP.Labels.Max),
 		AcceptTargeted:        cfg.LDP.AcceptTargeted,
 		LinkHelloHold:         cfg.LDP.Timers.HelloHold.Std(),
 		LinkHelloInterval:     cfg.LDP.Timers.HelloInterval.Std(),
@@ -659,6 +661,14 @@ func (d *Daemon) post(ctx context.Context, ev ldp.Event) {
 	}
 }
 
+// sameLabelPolicy tells whether two label configurations differ at most in
+// their range, which a reload can move (the LIB renumbers the FECs outside
+// the new one without a session reset).
+func sameLabelPolicy(a, b config.Labels) bool {
+	a.Min, a.Max = b.Min, b.Max
+	return reflect.DeepEqual(a, b)
+}
+
 // Reload re-reads the configuration file and applies the difference. A bad
 // file changes nothing and its error is returned.
 func (d *Daemon) Reload(ctx context.Context) error {
@@ -685,8 +695,8 @@ func (d *Daemon) reloadConfig(ctx context.Context) error {
 	switch {
 	case err != nil:
 		return refuse(err)
-	case cfg.RouterID != d.cfg.RouterID || !reflect.DeepEqual(cfg.LDP.Labels, d.cfg.LDP.Labels):
-		return refuse(errors.New("router-id and ldp.labels cannot change without a restart"))
+	case cfg.RouterID != d.cfg.RouterID || !sameLabelPolicy(cfg.LDP.Labels, d.cfg.LDP.Labels):
+		return refuse(errors.New("router-id and ldp.labels (but its min and max) cannot change without a restart"))
 	case *cfg.LDP.Limits.UnroutedLabelsPerPeer != *d.cfg.LDP.Limits.UnroutedLabelsPerPeer:
 		return refuse(errors.New("ldp.limits.unrouted-labels-per-peer cannot change without a restart (the other limits can)"))
 	case !slices.Equal(cfg.LDP.AddressFamilies, d.cfg.LDP.AddressFamilies):
@@ -702,6 +712,11 @@ func (d *Daemon) reloadConfig(ctx context.Context) error {
 	}
 	if err := engineConfig(cfg, d.log, d.zt.devices).Validate(); err != nil {
 		return err
+	}
+	if cfg.LDP.Labels.Max > d.cfg.LDP.Labels.Max {
+		if err := d.kfib.EnsurePlatformLabels(int(cfg.LDP.Labels.Max) + 1); err != nil {
+			return refuse(fmt.Errorf("sizing the kernel's label table for ldp.labels.max %d: %w", cfg.LDP.Labels.Max, err))
+		}
 	}
 	if d.bgp != nil {
 		if err := d.bgp.Apply(ctx, cfg.BGP.Speaker()); err != nil {

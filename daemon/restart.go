@@ -219,7 +219,7 @@ func (d *Daemon) startRestart(now time.Time) {
 		r.inputs = append(r.inputs, restartInput{name: "bgp", converged: func(now time.Time) (bool, string) {
 			ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
 			defer cancel()
-			ns, err := d.bgp.Neighbors(ctx)
+			ns, err := d.bgp.NeighborStates(ctx)
 			if err != nil {
 				return false, err.Error()
 			}

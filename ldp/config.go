@@ -7,6 +7,7 @@ import (
 	"slices"
 	"time"
 
+	"github.com/lsrd/lsrd/fib"
 	"github.com/lsrd/lsrd/ldp/fec"
 )
 
@@ -113,6 +114,12 @@ type Config struct {
 	// GTSM is RFC 6720 (gtsm.go).
 	GTSM GTSM
 
+	// LabelMin and LabelMax are the local label range, as the LIB was
+	// created with. A configuration change that moves it renumbers the
+	// FECs outside the new range without a session reset (the
+	// LabelManager's SetLabelRange); zero leaves the range to the LIB.
+	LabelMin, LabelMax fib.Label
+
 	// GracefulRestart is LDP Graceful Restart (RFC 3478), off when not
 	// Enabled: no FT Session TLV is sent and every session loss ends the
 	// neighbour's bindings at once, as RFC 5036 has it.
@@ -176,6 +183,12 @@ func (c Config) validate() error {
 	}
 	if c.TransportAddr6.IsValid() && (!c.TransportAddr6.Is6() || c.TransportAddr6.Is4In6() || !usableTransport(c.TransportAddr6) || c.TransportAddr6.Zone() != "") {
 		return configErr("TransportAddr6", c.TransportAddr6, "must be a global unicast IPv6 address (RFC 7552 section 6.1)")
+	}
+	if c.LabelMin != 0 || c.LabelMax != 0 {
+		if c.LabelMin < fib.FirstUnreserved || c.LabelMax > fib.MaxLabel || c.LabelMin > c.LabelMax {
+			return configErr("LabelMin-LabelMax", fmt.Sprintf("%d-%d", c.LabelMin, c.LabelMax),
+				fmt.Sprintf("must be a range within %d..%d", fib.FirstUnreserved, fib.MaxLabel))
+		}
 	}
 	if c.families() == 0 {
 		return configErr("IPv4Disabled", true, "and no TransportAddr6: LDP would run in no address family")

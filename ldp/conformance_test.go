@@ -236,6 +236,14 @@ func parseConfig(line string) (Config, error) {
 	if s := k.str("interfaces"); s != "" {
 		c.Interfaces = strings.Split(s, ",")
 	}
+	if s := k.str("labels"); s != "" {
+		// The label range as configured: a change moves the LIB's.
+		var lo, hi fib.Label
+		if _, err := fmt.Sscanf(s, "%d-%d", &lo, &hi); err != nil {
+			return c, fmt.Errorf("labels=%s: want labels=MIN-MAX: %w", s, err)
+		}
+		c.LabelMin, c.LabelMax = lo, hi
+	}
 	if s := k.str("if-families"); s != "" {
 		// if-families=IFNAME/ipv4+ipv6,...
 		c.InterfaceFamilies = map[string][]Family{}

@@ -2,6 +2,7 @@ package ldp
 
 import (
 	"errors"
+	"fmt"
 	"log/slog"
 	"net/netip"
 	"slices"
@@ -298,6 +299,16 @@ func (e *Engine) reconfigure(c Config) {
 		e.gracefulRestartOff()
 	}
 	e.authReconfigure()
+	if c.LabelMin != 0 && (c.LabelMin != old.LabelMin || c.LabelMax != old.LabelMax) {
+		out, err := e.labels.SetLabelRange(c.LabelMin, c.LabelMax)
+		if err != nil {
+			e.log.Error("ldp: label range change refused", "err", err)
+		} else {
+			e.log.Info("ldp: label range changed", "from", fmt.Sprintf("%d-%d", old.LabelMin, old.LabelMax),
+				"to", fmt.Sprintf("%d-%d", c.LabelMin, c.LabelMax), "mappings", len(out))
+		}
+		e.toLIB(out)
+	}
 	names := append(slices.Clone(old.Interfaces), c.Interfaces...)
 	slices.Sort(names)
 	for _, name := range slices.Compact(names) {

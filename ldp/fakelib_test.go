@@ -108,6 +108,10 @@ func (f *fakeLIB) SetLocalAddresses(a []netip.Addr) []lib.Outgoing {
 	return f.call("SetLocalAddresses", joinAddrs(a), "")
 }
 
+func (f *fakeLIB) SetLabelRange(min, max fib.Label) ([]lib.Outgoing, error) {
+	return f.call("SetLabelRange", fmt.Sprintf("%d-%d", min, max), ""), nil
+}
+
 func (f *fakeLIB) Table() *fib.Table {
 	t := fib.NewTable()
 	for k, v := range f.table.LFIB {

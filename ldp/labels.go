@@ -33,6 +33,9 @@ type LabelManager interface {
 	// SetLocalAddresses tells the LIB this LSR's own interface addresses: a
 	// host route to one of them makes this LSR the FEC's egress.
 	SetLocalAddresses([]netip.Addr) []lib.Outgoing
+	// SetLabelRange moves the local label range (a configuration change):
+	// FECs outside it are renumbered without a session reset.
+	SetLabelRange(min, max fib.Label) ([]lib.Outgoing, error)
 	// Table returns a copy of the desired forwarding state, and Generation a
 	// number that changes exactly when that state does: the engine copies the
 	// table only when it changed, which keeps large tables linear.

@@ -198,9 +198,15 @@ func (s *bgpScale) heapProfile(ctx context.Context) (string, error) {
 // it as name in the lab's results share (/run/lab: on the host with
 // LSRD_LAB_KEEP=1), else in the temporary directory.
 func saveHeapProfile(ctx context.Context, r *topo.Router, listen, name string) (string, error) {
-	client := &http.Client{Timeout: time.Minute, Transport: &http.Transport{
+	return saveProfile(ctx, r, listen, "/debug/pprof/heap?gc=1", name)
+}
+
+// saveProfile fetches one of Go's profiles (path like
+// "/debug/pprof/heap?gc=1") the same way.
+func saveProfile(ctx context.Context, r *topo.Router, listen, path, name string) (string, error) {
+	client := &http.Client{Timeout: 2 * time.Minute, Transport: &http.Transport{
 		DialContext: func(ctx context.Context, _, addr string) (net.Conn, error) { return r.DialContext(ctx, addr) }}}
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, "http://"+listen+"/debug/pprof/heap?gc=1", nil)
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, "http://"+listen+path, nil)
 	if err != nil {
 		return "", err
 	}
@@ -210,7 +216,7 @@ func saveHeapProfile(ctx context.Context, r *topo.Router, listen, name string) (
 	}
 	defer resp.Body.Close()
 	if resp.StatusCode != http.StatusOK {
-		return "", fmt.Errorf("/debug/pprof/heap: %s", resp.Status)
+		return "", fmt.Errorf("%s: %s", path, resp.Status)
 	}
 	b, err := io.ReadAll(resp.Body)
 	if err != nil {

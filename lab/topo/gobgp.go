@@ -264,18 +264,31 @@ func (g *GoBGP) WithdrawRoutes(ctx context.Context, prefixes []netip.Prefix, nex
 }
 
 func (g *GoBGP) streamPaths(ctx context.Context, prefixes []netip.Prefix, nextHop netip.Addr, withdraw bool) error {
+	return g.SendPaths(ctx, len(prefixes), func(i int) (*api.Path, error) {
+		ap, err := path(prefixes[i], nextHop)
+		if err != nil {
+			return nil, fmt.Errorf("%s: %w", prefixes[i], err)
+		}
+		ap.IsWithdraw = withdraw
+		return ap, nil
+	})
+}
+
+// SendPaths streams n paths into gobgpd's global table through
+// AddPathStream, 1,000 to a message, path(i) building the i-th as it is
+// sent (a full table is never held whole on this side).
+func (g *GoBGP) SendPaths(ctx context.Context, n int, path func(i int) (*api.Path, error)) error {
 	stream, err := g.Client.AddPathStream(ctx)
 	if err != nil {
 		return fmt.Errorf("gobgpd in %s: path stream: %w", g.r.Name, err)
 	}
-	for i := 0; i < len(prefixes); i += 1000 {
+	for i := 0; i < n; i += 1000 {
 		req := &api.AddPathStreamRequest{TableType: api.TableType_GLOBAL}
-		for _, p := range prefixes[i:min(i+1000, len(prefixes))] {
-			ap, err := path(p, nextHop)
+		for j := i; j < min(i+1000, n); j++ {
+			ap, err := path(j)
 			if err != nil {
-				return fmt.Errorf("gobgpd in %s: %s: %w", g.r.Name, p, err)
+				return fmt.Errorf("gobgpd in %s: %w", g.r.Name, err)
 			}
-			ap.IsWithdraw = withdraw
 			req.Paths = append(req.Paths, ap)
 		}
 		if err := stream.Send(req); err != nil {
@@ -284,6 +297,15 @@ func (g *GoBGP) streamPaths(ctx context.Context, prefixes []netip.Prefix, nextHo
 	}
 	if _, err := stream.CloseAndRecv(); err != nil {
 		return fmt.Errorf("gobgpd in %s: streaming paths: %w", g.r.Name, err)
+	}
+	return nil
+}
+
+// DeleteFamily withdraws every path gobgpd originated in family fam (its
+// global table) with one request.
+func (g *GoBGP) DeleteFamily(ctx context.Context, fam *api.Family) error {
+	if _, err := g.Client.DeletePath(ctx, &api.DeletePathRequest{TableType: api.TableType_GLOBAL, Family: fam}); err != nil {
+		return fmt.Errorf("gobgpd in %s: withdrawing all of %v: %w", g.r.Name, fam, err)
 	}
 	return nil
 }

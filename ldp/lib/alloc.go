@@ -69,6 +69,35 @@ func newAllocator(min, max fib.Label, seed map[fec.FEC]fib.Label) allocator {
 	return a
 }
 
+// setRange moves the allocation range to min..max. Labels in use keep
+// their state wherever they are; a label outside the new range is never
+// handed out again, and is forgotten once its FEC and every holder let it
+// go. Inside the new range, every label not in use counts as fresh again,
+// handed out from min up, so that the free list (which may hold labels
+// outside the range) starts empty.
+func (a *allocator) setRange(min, max fib.Label) {
+	a.min, a.max, a.next = min, max, min
+	a.free, a.head = nil, 0
+	clear(a.ahead)
+	for l := range a.used {
+		if l >= min && l <= max {
+			a.ahead[l] = struct{}{}
+		}
+	}
+	for p, l := range a.seed {
+		if l < min || l > max {
+			delete(a.seed, p)
+			if u := a.used[l]; u.reserved && u.fec == p {
+				u.reserved = false
+				a.settle(l, u)
+			}
+		}
+	}
+}
+
+// inRange tells whether l is in the allocation range.
+func (a *allocator) inRange(l fib.Label) bool { return l >= a.min && l <= a.max }
+
 // size is the number of labels in the range.
 func (a *allocator) size() int { return int(a.max-a.min) + 1 }
 
@@ -176,6 +205,10 @@ func (a *allocator) settle(l fib.Label, u labelUse) {
 		return
 	}
 	delete(a.used, l)
+	if l < a.min || l > a.max {
+		// From a range the configuration has left (setRange).
+		return
+	}
 	if _, ok := a.ahead[l]; ok {
 		// Not reached by next yet: it is fresh again.
 		delete(a.ahead, l)

@@ -28,9 +28,17 @@ type binding struct {
 	sent   peerMap[fib.Label]
 	wdraw  peerMap[fib.Label]
 	reqs   peerMap[uint32]
+	// replaced are labels of ours a peer held when the label range moved
+	// (SetLabelRange) and it got a new mapping in their place, until it
+	// releases them (RFC 5036 appendix A.1.2, LMp.10a): a peer may hold
+	// more than one if the range moved twice before its release.
+	replaced []peerEntry[fib.Label]
 
 	lfibLabel fib.Label // the LFIB entry this FEC owns, when inLFIB
 	inLFIB    bool
+	// lingering are the replaced labels that still switch like the FEC's
+	// LFIB entry, for upstream peers that have not moved yet.
+	lingering []fib.Label
 	// seeded: local is the label of the previous run (Config.Seed) and
 	// this LSR's restart is not over (DropSeed).
 	seeded bool
@@ -203,6 +211,22 @@ func (l *LIB) setLocal(f *binding, lb fib.Label, has, allocated bool) {
 	f.seeded = false
 }
 
+// takeReplaced removes and returns a label peer p held before a
+// renumbering: the one a release names, or the oldest for a release that
+// names none.
+func (f *binding) takeReplaced(p netip.Addr, label *uint32) (fib.Label, bool) {
+	for i, e := range f.replaced {
+		if e.peer == p && (label == nil || *label == uint32(e.v)) {
+			f.replaced = slices.Delete(f.replaced, i, i+1)
+			if len(f.replaced) == 0 {
+				f.replaced = nil
+			}
+			return e.v, true
+		}
+	}
+	return 0, false
+}
+
 // advertisable tells whether peers should hold a mapping for f now (RFC 5036
 // section 2.6.1): with independent control as soon as it has a local label;
 // with ordered control only when this LSR is the egress or a next hop's
@@ -288,7 +312,8 @@ func noRoute(reqID uint32) *wire.Notification {
 
 // gc forgets a FEC nothing refers to any more.
 func (l *LIB) gc(f *binding) {
-	if f.route == nil && !f.hasLocal && !f.inLFIB && f.remote == nil && f.sent == nil && f.wdraw == nil && f.reqs == nil {
+	if f.route == nil && !f.hasLocal && !f.inLFIB && f.remote == nil && f.sent == nil && f.wdraw == nil && f.reqs == nil &&
+		f.replaced == nil && f.lingering == nil {
 		if _, ok := l.ftn[f.fec.Prefix()]; !ok {
 			delete(l.fecs, f.fec)
 		}

@@ -109,6 +109,48 @@ func (l *LIB) SetLocalAddresses(addrs []netip.Addr) []Outgoing {
 	return l.end()
 }
 
+// SetLabelRange moves the local label range to min..max (a configuration
+// reload), without a session reset. Each FEC whose label falls outside the
+// new range gets a new one from it, and every peer holding the old label
+// gets a Label Mapping with the new one at once, with no Label Withdraw
+// first: the peer replaces the old label and releases it (RFC 5036
+// appendix A.1.2, LMp.10a), so the LSP never goes down. Until a peer's
+// release arrives (or its session ends) the old label keeps switching like
+// the new one, and stays out of the pool. A FEC the new range cannot give
+// a label keeps its old one. Labels inside the new range do not change.
+func (l *LIB) SetLabelRange(min, max fib.Label) ([]Outgoing, error) {
+	if min < fib.FirstUnreserved || max > fib.MaxLabel || min > max {
+		return nil, fmt.Errorf("ldp lib: label range %d-%d outside %d..%d or empty", min, max, fib.FirstUnreserved, fib.MaxLabel)
+	}
+	l.begin()
+	l.cfg.LabelMin, l.cfg.LabelMax = min, max
+	l.alloc.setRange(min, max)
+	for _, p := range l.sortedFECs() {
+		f := l.fecs[p]
+		if !f.allocated || l.alloc.inRange(f.local) {
+			continue
+		}
+		old := f.local
+		lb, ok := l.alloc.fresh(f.fec)
+		if !ok {
+			l.allocFailures++
+			continue
+		}
+		l.setLocal(f, lb, true, true)
+		for _, e := range slices.Clone(f.sent) {
+			if e.v != old {
+				continue
+			}
+			f.replaced = append(f.replaced, peerEntry[fib.Label]{e.peer, old})
+			f.sent.set(e.peer, lb)
+			l.alloc.hold(lb)
+			l.send(e.peer, l.mapping(f, nil))
+		}
+		l.update(f)
+	}
+	return l.end(), nil
+}
+
 // begin and end bracket every input: the messages it causes are collected
 // in l.out, and labels it freed are offered to starved FECs before
 // returning (section 3.9 "Label Resources Available" follows from that).

@@ -197,6 +197,12 @@ func (l *LIB) recvRelease(id netip.Addr, m *wire.LabelRelease) {
 			f.wdraw.del(id)
 			l.alloc.drop(lb)
 			resumed = append(resumed, f.fec)
+		} else if lb, had := f.takeReplaced(id, m.Label); had {
+			// The release LMp.10a asks for: the peer took the mapping
+			// that replaced lb.
+			l.alloc.drop(lb)
+			l.linger(f)
+			dropped = append(dropped, f.fec)
 		} else if lb, had := f.sent.get(id); had && ok(lb) {
 			f.sent.del(id)
 			l.alloc.drop(lb)

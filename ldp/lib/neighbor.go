@@ -186,5 +186,11 @@ func (l *LIB) forgetSession(f *binding, id netip.Addr) {
 	if lb, ok := f.wdraw.del(id); ok {
 		l.alloc.drop(lb)
 	}
+	if f.replaced != nil {
+		for lb, ok := f.takeReplaced(id, nil); ok; lb, ok = f.takeReplaced(id, nil) {
+			l.alloc.drop(lb)
+		}
+		l.linger(f)
+	}
 	f.reqs.del(id)
 }

@@ -1,12 +1,13 @@
 package lib
 
 import (
-	"github.com/lsrd/lsrd/ldp/fec"
 	"math/rand/v2"
 	"net/netip"
+	"slices"
 	"testing"
 
 	"github.com/lsrd/lsrd/fib"
+	"github.com/lsrd/lsrd/ldp/fec"
 	"github.com/lsrd/lsrd/ldp/wire"
 	"github.com/lsrd/lsrd/rib"
 )
@@ -23,13 +24,20 @@ type held struct {
 // release a mapping on their own. After every event it checks the LIB's
 // invariants.
 type sim struct {
-	t      *testing.T
-	l      *LIB
-	up     map[netip.Addr]bool
-	holds  map[netip.Addr][]held // labels each peer holds
-	owe    map[netip.Addr][]held // withdrawn, release not yet sent
-	reqID  uint32
-	events int
+	t     *testing.T
+	l     *LIB
+	up    map[netip.Addr]bool
+	holds map[netip.Addr][]held // labels each peer holds
+	owe   map[netip.Addr][]held // withdrawn, release not yet sent
+	// repl are the labels a new mapping replaced when the range moved:
+	// owed too (LMp.10a has the peer release them), held until then.
+	repl map[netip.Addr][]held
+	// renumbering is set while the outputs of SetLabelRange are delivered,
+	// rangeMoved after the first: a FEC the new range had no label for
+	// keeps its label from the old one.
+	renumbering, rangeMoved bool
+	reqID                   uint32
+	events                  int
 	// tbl is the table rebuilt from the LIB's deltas alone.
 	tbl *fib.Table
 	// allocated are the seeded FECs that had a label once; seedDropped
@@ -61,7 +69,8 @@ func newSim(t *testing.T, seeded bool) *sim {
 	if err != nil {
 		t.Fatal(err)
 	}
-	return &sim{t: t, l: l, up: map[netip.Addr]bool{}, holds: map[netip.Addr][]held{}, owe: map[netip.Addr][]held{}, tbl: fib.NewTable(), allocated: map[fec.FEC]bool{}}
+	return &sim{t: t, l: l, up: map[netip.Addr]bool{}, holds: map[netip.Addr][]held{}, owe: map[netip.Addr][]held{},
+		repl: map[netip.Addr][]held{}, tbl: fib.NewTable(), allocated: map[fec.FEC]bool{}}
 }
 
 func (s *sim) run(data []byte) {
@@ -74,7 +83,7 @@ func (s *sim) run(data []byte) {
 		return int(b)
 	}
 	for len(data) > 0 {
-		op, a, b, c := next()%16, next(), next(), next()
+		op, a, b, c := next()%17, next(), next(), next()
 		peer := simPeers[a%len(simPeers)]
 		p := simFECs[b%len(simFECs)]
 		var out []Outgoing
@@ -98,8 +107,7 @@ func (s *sim) run(data []byte) {
 		case 3:
 			out = s.l.NeighborDown(peer)
 			delete(s.up, peer)
-			delete(s.holds, peer)
-			delete(s.owe, peer)
+			s.forget(peer)
 		case 4, 5:
 			if !s.up[peer] {
 				continue
@@ -126,19 +134,27 @@ func (s *sim) run(data []byte) {
 				continue
 			}
 			delete(s.up, peer)
-			delete(s.holds, peer)
-			delete(s.owe, peer)
+			s.forget(peer)
 			out = s.l.NeighborStale(peer)
 		case 14:
 			if !s.up[peer] {
 				// Never came back: everything goes.
-				delete(s.holds, peer)
-				delete(s.owe, peer)
+				s.forget(peer)
 			}
 			out = s.l.SweepStale(peer)
 		case 15:
 			out = s.l.DropSeed()
 			s.seedDropped = true
+		case 16:
+			// The label range moves (a reload): 16-19, 20-23 or 24-27.
+			lo := fib.Label(16 + 4*(c%3))
+			var err error
+			if out, err = s.l.SetLabelRange(lo, lo+3); err != nil {
+				s.t.Fatal(err)
+			}
+			// The seed's labels outside the new range are given up.
+			s.seedDropped = true
+			s.renumbering, s.rangeMoved = true, true
 		case 12:
 			var addrs []netip.Addr
 			if c&1 != 0 {
@@ -148,6 +164,7 @@ func (s *sim) run(data []byte) {
 		}
 		s.events++
 		s.deliver(out)
+		s.renumbering = false
 		s.check()
 	}
 }
@@ -169,12 +186,13 @@ func (s *sim) peerMessage(op int, peer netip.Addr, p netip.Prefix, c int) wire.M
 			fec = wire.FEC{wire.TypedWildcardFEC{Type: wire.FECPrefix, Family: wire.AFIPv4}}
 		}
 		return &wire.LabelWithdraw{FEC: fec}
-	case 8: // answer the oldest withdraw
+	case 8: // answer the oldest withdraw or replacement
 		if len(s.owe[peer]) == 0 {
 			return nil
 		}
 		h := s.owe[peer][0]
 		s.owe[peer] = s.owe[peer][1:]
+		s.repl[peer] = slices.DeleteFunc(s.repl[peer], func(x held) bool { return x == h })
 		s.drop(peer, h)
 		v := uint32(h.label)
 		return &wire.LabelRelease{FEC: wire.FEC{wire.PrefixFEC{Prefix: h.fec}}, Label: &v}
@@ -228,9 +246,16 @@ func (s *sim) deliver(out []Outgoing) {
 			h := held{m.FEC[0].(wire.PrefixFEC).Prefix, fib.Label(m.Label)}
 			if !s.owes(o.Peer, h) {
 				for _, x := range s.holds[o.Peer] {
-					if x.fec == h.fec && x.label != h.label {
+					if x.fec != h.fec || x.label == h.label || contains(s.repl[o.Peer], x) {
+						continue
+					}
+					if !s.renumbering || (x.label >= s.l.cfg.LabelMin && x.label <= s.l.cfg.LabelMax) {
 						s.t.Fatalf("event %d: %s while the peer holds %v for it", s.events, describe(o), x.label)
 					}
+					// The range moved: the peer replaces x and owes its
+					// release (RFC 5036 A.1.2, LMp.10a).
+					s.repl[o.Peer] = append(s.repl[o.Peer], x)
+					s.owe[o.Peer] = append(s.owe[o.Peer], x)
 				}
 			}
 			if !contains(s.holds[o.Peer], h) {
@@ -244,6 +269,13 @@ func (s *sim) deliver(out []Outgoing) {
 			s.owe[o.Peer] = append(s.owe[o.Peer], h)
 		}
 	}
+}
+
+// forget drops what a peer whose session ended held and owed.
+func (s *sim) forget(peer netip.Addr) {
+	delete(s.holds, peer)
+	delete(s.owe, peer)
+	delete(s.repl, peer)
 }
 
 func contains(hs []held, h held) bool {
@@ -287,11 +319,28 @@ func (s *sim) check() {
 			t.Fatalf("event %d: %v's label %d is %+v in the allocator", s.events, p, f.local, u)
 		}
 	}
+	// Replaced labels a peer still holds switch as their FEC does.
+	lingering := map[fib.Label]fec.FEC{}
+	for p, f := range l.fecs {
+		for _, lb := range f.lingering {
+			lingering[lb] = p
+			if e, ok := l.lfib[lb]; !ok || !slices.EqualFunc(e.NextHops, l.lfib[f.lfibLabel].NextHops, fib.NextHop.Equal) {
+				t.Fatalf("event %d: %v's replaced label %d switches %v, its label %d %v", s.events, p, lb, e, f.lfibLabel, l.lfib[f.lfibLabel])
+			}
+		}
+		for _, e := range f.replaced {
+			if _, ok := l.lfib[e.v]; f.inLFIB && !ok {
+				t.Fatalf("event %d: %v's replaced label %d, held by %v, has no LFIB entry", s.events, p, e.v, e.peer)
+			}
+		}
+	}
 	for lb := range l.lfib {
-		if lb < l.cfg.LabelMin || lb > l.cfg.LabelMax {
+		_, linger := lingering[lb]
+		_, bound := owner[lb]
+		if (lb < l.cfg.LabelMin || lb > l.cfg.LabelMax) && !linger && !(bound && s.rangeMoved) {
 			t.Fatalf("event %d: LFIB label %d outside the range", s.events, lb)
 		}
-		if _, ok := owner[lb]; !ok {
+		if !bound && !linger {
 			t.Fatalf("event %d: LFIB label %d belongs to no FEC", s.events, lb)
 		}
 	}
@@ -311,6 +360,9 @@ func (s *sim) check() {
 			holders[e.v]++
 		}
 		for _, e := range f.wdraw {
+			holders[e.v]++
+		}
+		for _, e := range f.replaced {
 			holders[e.v]++
 		}
 	}
@@ -333,7 +385,13 @@ func (s *sim) check() {
 		}
 	}
 	s.checkRestart()
-	if got, want := len(l.alloc.used)+l.alloc.available(), l.alloc.size(); got != want {
+	inRange := 0
+	for lb := range l.alloc.used {
+		if l.alloc.inRange(lb) {
+			inRange++
+		}
+	}
+	if got, want := inRange+l.alloc.available(), l.alloc.size(); got != want {
 		t.Fatalf("event %d: %d labels used or free, range has %d", s.events, got, want)
 	}
 	// The deltas, applied in turn, give the table.

@@ -2,6 +2,7 @@ package lib
 
 import (
 	"net/netip"
+	"slices"
 
 	"github.com/lsrd/lsrd/fib"
 	"github.com/lsrd/lsrd/ldp/fec"
@@ -75,6 +76,8 @@ func (l *LIB) updateForwarding(f *binding) {
 		l.lfibChanged(f.lfibLabel)
 	}
 
+	l.linger(f)
+
 	// The FTN maps IP prefixes: a prefix FEC is the prefix it pushes for.
 	p := f.fec.Prefix()
 	if pushes {
@@ -87,6 +90,37 @@ func (l *LIB) updateForwarding(f *binding) {
 		delete(l.ftn, p)
 		l.ftnChanged(p)
 	}
+}
+
+// linger keeps an LFIB entry for each label f replaced that a peer still
+// holds, switching as f's own entry does (make before break: a peer that
+// has not taken the new mapping yet still pushes the old label), and
+// deletes the entries no peer holds any more.
+func (l *LIB) linger(f *binding) {
+	var want []fib.Label
+	if f.inLFIB {
+		for _, e := range f.replaced {
+			if e.v != f.lfibLabel {
+				want = append(want, e.v)
+			}
+		}
+		slices.Sort(want)
+		want = slices.Compact(want)
+	}
+	for _, lb := range f.lingering {
+		if !slices.Contains(want, lb) {
+			delete(l.lfib, lb)
+			l.lfibChanged(lb)
+		}
+	}
+	for _, lb := range want {
+		e := fib.LFIBEntry{InLabel: lb, NextHops: l.lfib[f.lfibLabel].NextHops}
+		if old, ok := l.lfib[lb]; !ok || !old.Equal(e) {
+			l.lfib[lb] = e
+			l.lfibChanged(lb)
+		}
+	}
+	f.lingering = want
 }
 
 // lfibChanged and ftnChanged record a change of the table: a new
@@ -237,7 +271,7 @@ func (l *LIB) Stats() Stats {
 			s.LocalBindings++
 		}
 		s.RemoteBindings += len(f.remote)
-		s.Withdrawn += len(f.wdraw)
+		s.Withdrawn += len(f.wdraw) + len(f.replaced)
 	}
 	return s
 }
