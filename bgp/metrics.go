@@ -17,11 +17,12 @@ import (
 // prefixes per family, read from the running server at scrape time; nothing
 // while the speaker is not running. Reading them runs on GoBGP's server
 // loop, the one that takes every UPDATE, and counting the received
-// prefixes walks the neighbour's Adj-RIB-In: with a full table that is
-// seconds under load, so a scrape within peerListMaxAge of the last one
-// reuses its reading, and the advertised count (GoBGP computes it by
-// running the export policy over the whole table) is left to `lsrctl show
-// bgp neighbors`. They replace GoBGP's own collector,
+// prefixes walks the neighbour's Adj-RIB-In: with a full table and that
+// loop busy, that is seconds. So a scrape never waits for it: it serves the
+// last reading, and one older than peerListMaxAge is refreshed in the
+// background (the first scrape waits up to a second for the first
+// reading). The advertised count (GoBGP computes it by running the export
+// policy over the whole table) is left to `lsrctl show bgp neighbors`. They replace GoBGP's own collector,
 // whose counters lack _total, whose flags and settings are counters and
 // whose "uptime" is a Unix time.
 func (s *Speaker) Collector() prometheus.Collector { return newSpeakerCollector(s) }
@@ -31,9 +32,10 @@ type speakerCollector struct {
 	state, established, flaps, outQueue, info *prometheus.Desc
 	messages, routes                          *prometheus.Desc
 
-	mu    sync.Mutex
-	read  time.Time   // when peers was read
-	peers []*api.Peer // the last reading
+	mu         sync.Mutex
+	read       time.Time     // when peers was read
+	peers      []*api.Peer   // the last reading
+	refreshing chan struct{} // closed when the reading under way ends; nil when none is
 }
 
 // peerListMaxAge is how long a reading of the neighbours serves scrapes.
@@ -65,8 +67,7 @@ func (c *speakerCollector) Describe(ch chan<- *prometheus.Desc) {
 	}
 }
 
-// Collect asks the running server, through its own API, which serialises
-// with the server's loop.
+// Collect reports the running server's last reading (list).
 func (c *speakerCollector) Collect(ch chan<- prometheus.Metric) {
 	c.s.mu.Lock()
 	srv := c.s.server
@@ -75,20 +76,13 @@ func (c *speakerCollector) Collect(ch chan<- prometheus.Metric) {
 	if !running {
 		return
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-	defer cancel()
 	gauge := func(d *prometheus.Desc, v float64, labels ...string) {
 		ch <- prometheus.MustNewConstMetric(d, prometheus.GaugeValue, v, labels...)
 	}
 	counter := func(d *prometheus.Desc, v uint64, labels ...string) {
 		ch <- prometheus.MustNewConstMetric(d, prometheus.CounterValue, float64(v), labels...)
 	}
-	peers, err := c.list(ctx, srv)
-	if err != nil {
-		ch <- prometheus.NewInvalidMetric(c.state, err)
-		return
-	}
-	for _, p := range peers {
+	for _, p := range c.list(srv) {
 		addr := p.GetConf().GetNeighborAddress()
 		st := p.GetState()
 		state := sessionState(st.GetSessionState())
@@ -120,20 +114,38 @@ func (c *speakerCollector) Collect(ch chan<- prometheus.Metric) {
 	}
 }
 
-// list reads the neighbours from srv, or returns the last reading while it
-// is younger than peerListMaxAge.
-func (c *speakerCollector) list(ctx context.Context, srv *server.BgpServer) ([]*api.Peer, error) {
+// list returns the last reading of the neighbours, starting a new one in
+// the background when it is older than peerListMaxAge.
+func (c *speakerCollector) list(srv *server.BgpServer) []*api.Peer {
+	c.mu.Lock()
+	if time.Since(c.read) >= peerListMaxAge && c.refreshing == nil {
+		done := make(chan struct{})
+		c.refreshing = done
+		go func() {
+			defer close(done)
+			ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+			defer cancel()
+			var peers []*api.Peer
+			err := srv.ListPeer(ctx, &api.ListPeerRequest{}, func(p *api.Peer) { peers = append(peers, p) })
+			c.mu.Lock()
+			defer c.mu.Unlock()
+			if err == nil {
+				c.peers, c.read = peers, time.Now()
+			}
+			c.refreshing = nil
+		}()
+	}
+	first, wait := c.read.IsZero(), c.refreshing
+	c.mu.Unlock()
+	if first && wait != nil {
+		select {
+		case <-wait:
+		case <-time.After(time.Second):
+		}
+	}
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	if !c.read.IsZero() && time.Since(c.read) < peerListMaxAge {
-		return c.peers, nil
-	}
-	var peers []*api.Peer
-	if err := srv.ListPeer(ctx, &api.ListPeerRequest{}, func(p *api.Peer) { peers = append(peers, p) }); err != nil {
-		return nil, err
-	}
-	c.peers, c.read = peers, time.Now()
-	return peers, nil
+	return c.peers
 }
 
 // metricFamily names a family for the routes metric: as the

@@ -37,7 +37,6 @@ func TestBenchBGP(t *testing.T) {
 	var out strings.Builder
 	fmt.Fprintf(&out, "BGP: %d prefixes over one session, next hop behind an LDP LSP (kernel lab, software emulation; compare within this run only)\n", n)
 	row := func(what, figure string) { fmt.Fprintf(&out, "  %-68s %s\n", what, figure) }
-	secs := func(d time.Duration) string { return fmt.Sprintf("%.2f s", d.Seconds()) }
 
 	t.Run("ip-batch", func(t *testing.T) {
 		lab := topo.New(t)
@@ -101,7 +100,7 @@ func TestBenchBGP(t *testing.T) {
 		s.checkAllOn(label)
 		rl := s.relabel(2000, 10*time.Minute)
 		s.checkAllOn(rl.label)
-		row("lsrd: relabel all: r3 restarted with a new label range until moved", secs(rl.took))
+		row("lsrd: relabel all: r3 reloaded with a new label range until moved", secs(rl.took))
 		row("lsrd: kernel requests lsrd sent for that relabel", strconv.FormatUint(rl.requests, 10))
 		row("kernel notifications meanwhile: nexthop objects / routes", fmt.Sprintf("%d / %d", rl.nexthops, rl.routes))
 		rs := s.restartR2(15 * time.Minute)

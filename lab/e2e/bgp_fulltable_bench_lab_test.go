@@ -180,7 +180,6 @@ func benchFullTableLSRD(t *testing.T, tbl *fullTable, row func(what, figure stri
 
 	ctx, cancel := context.WithTimeout(context.Background(), 150*time.Minute)
 	defer cancel()
-	start := time.Now()
 	// 6PE: an IPv6 prefix's next hop is its IPv4 next hop, mapped.
 	nextHop := func(nh uint8, v6 bool) netip.Addr {
 		if v6 {
@@ -188,35 +187,22 @@ func benchFullTableLSRD(t *testing.T, tbl *fullTable, row func(what, figure stri
 		}
 		return fullTableNH(nh)
 	}
-	if err := b.g.SendPaths(ctx, len(tbl.prefixes), func(i int) (*api.Path, error) { return tbl.apiPath(i, nextHop, false) }); err != nil {
-		t.Fatal(err)
-	}
-	t.Logf("gobgpd took the table in %.1fs", time.Since(start).Seconds())
-
 	probe := startProbe(b.l2, r2, fullTableMetrics)
 	defer probe.stop()
-	if _, err := b.g.Client.AddPeer(ctx, &api.AddPeerRequest{Peer: &api.Peer{
-		Conf: &api.PeerConf{NeighborAddress: "10.0.0.2", PeerAsn: 65001},
-		AfiSafis: []*api.AfiSafi{
-			{Config: &api.AfiSafiConfig{Family: &api.Family{Afi: api.Family_AFI_IP, Safi: api.Family_SAFI_UNICAST}, Enabled: true}},
-			{Config: &api.AfiSafiConfig{Family: &api.Family{Afi: api.Family_AFI_IP6, Safi: api.Family_SAFI_UNICAST}, Enabled: true}},
-		}}}); err != nil {
-		t.Fatal(err)
-	}
-	var up time.Time
-	topo.Eventually(t, 3*time.Minute, "gobgpd's session with lsrd", func() error {
-		var err error
-		up, err = b.g.EstablishedAt(ctx, "10.0.0.2")
-		return err
-	})
-	if os.Getenv("LSRD_BENCH_CPUPROFILE") == "1" {
-		// 30 s of lsrd's CPU during the install, kept on the host with
-		// LSRD_LAB_KEEP=1.
+	up := feedFullTable(ctx, t, b.g, tbl, nextHop)
+	// LSRD_BENCH_CPUPROFILE=install, relabel or withdraw takes 30 s of
+	// lsrd's CPU profile from the start of that phase, kept on the host
+	// with LSRD_LAB_KEEP=1.
+	profile := func(phase string) {
+		if os.Getenv("LSRD_BENCH_CPUPROFILE") != phase {
+			return
+		}
 		go func() {
-			file, err := saveProfile(ctx, r2, fullTableMetrics, "/debug/pprof/profile?seconds=30", "lsrd-cpu-fulltable.pb.gz")
-			t.Logf("lsrd's CPU profile during the install: %s %v", file, err)
+			file, err := saveProfile(ctx, r2, fullTableMetrics, "/debug/pprof/profile?seconds=30", "lsrd-cpu-"+phase+".pb.gz")
+			t.Logf("lsrd's CPU profile during the %s: %s %v", phase, file, err)
 		}()
 	}
+	profile("install")
 	done, err := waitRoutes(t, r2, 234, base4+tbl.v4, base6+len(tbl.prefixes)-tbl.v4, 60*time.Minute)
 	if err != nil {
 		row("lsrd: Established to all in the kernel", "did not finish: "+err.Error())
@@ -255,6 +241,7 @@ func benchFullTableLSRD(t *testing.T, tbl *fullTable, row func(what, figure stri
 	mon := r2.Background("ip", "-ts", "monitor", "nexthop")
 	time.Sleep(300 * time.Millisecond)
 	before := kernelRequestsOf(t, b.l2)
+	profile("relabel")
 	relabelStart := time.Now()
 	if err := b.l3.Reload(b.r3Config(old + 1)); err != nil {
 		t.Fatal(err)
@@ -296,13 +283,8 @@ func benchFullTableLSRD(t *testing.T, tbl *fullTable, row func(what, figure stri
 	}
 	row("lsrd: control API and metrics during the relabel: slowest answer", probe.mark())
 
-	start = time.Now()
-	for _, fam := range []*api.Family{{Afi: api.Family_AFI_IP, Safi: api.Family_SAFI_UNICAST}, {Afi: api.Family_AFI_IP6, Safi: api.Family_SAFI_UNICAST}} {
-		if err := b.g.DeleteFamily(ctx, fam); err != nil {
-			t.Fatal(err)
-		}
-	}
-	t.Logf("gobgpd took the withdrawal in %.1fs", time.Since(start).Seconds())
+	profile("withdraw")
+	start := withdrawFullTable(ctx, t, b.g)
 	if done, err = waitRoutes(t, r2, 234, base4, base6, 60*time.Minute); err != nil {
 		row("lsrd: withdraw all", "did not finish: "+err.Error())
 		t.Fatal(err)
@@ -331,7 +313,6 @@ func benchFullTableFRR(t *testing.T, tbl *fullTable, row func(what, figure strin
 		Extra:  "router bgp 65001\n address-family ipv6 unicast\n  neighbor 10.0.0.1 activate\n exit-address-family\nexit\n"})
 	ctx, cancel := context.WithTimeout(context.Background(), 150*time.Minute)
 	defer cancel()
-	start := time.Now()
 	// The same prefixes and attributes; the IPv6 next hops are IPv6
 	// addresses FRR reaches by a static route.
 	nextHop := func(nh uint8, v6 bool) netip.Addr {
@@ -340,24 +321,7 @@ func benchFullTableFRR(t *testing.T, tbl *fullTable, row func(what, figure strin
 		}
 		return fullTableNH(nh)
 	}
-	if err := g.SendPaths(ctx, len(tbl.prefixes), func(i int) (*api.Path, error) { return tbl.apiPath(i, nextHop, false) }); err != nil {
-		t.Fatal(err)
-	}
-	t.Logf("gobgpd took the table in %.1fs", time.Since(start).Seconds())
-	if _, err := g.Client.AddPeer(ctx, &api.AddPeerRequest{Peer: &api.Peer{
-		Conf: &api.PeerConf{NeighborAddress: "10.0.0.2", PeerAsn: 65001},
-		AfiSafis: []*api.AfiSafi{
-			{Config: &api.AfiSafiConfig{Family: &api.Family{Afi: api.Family_AFI_IP, Safi: api.Family_SAFI_UNICAST}, Enabled: true}},
-			{Config: &api.AfiSafiConfig{Family: &api.Family{Afi: api.Family_AFI_IP6, Safi: api.Family_SAFI_UNICAST}, Enabled: true}},
-		}}}); err != nil {
-		t.Fatal(err)
-	}
-	var up time.Time
-	topo.Eventually(t, 3*time.Minute, "gobgpd's session with FRR", func() error {
-		var err error
-		up, err = g.EstablishedAt(ctx, "10.0.0.2")
-		return err
-	})
+	up := feedFullTable(ctx, t, g, tbl, nextHop)
 	const protoBGP = 186
 	done, err := waitRoutes(t, x2, protoBGP, tbl.v4, len(tbl.prefixes)-tbl.v4, 60*time.Minute)
 	if err != nil {
@@ -366,17 +330,56 @@ func benchFullTableFRR(t *testing.T, tbl *fullTable, row func(what, figure strin
 	}
 	row("FRR 8.4 bgpd+zebra (plain IP): Established to all in the kernel", secs(done.Sub(up)))
 	row("FRR: resident memory then (zebra + bgpd VmRSS)", fmt.Sprintf("%d MB", (residentKBIn(x2, "zebra")+residentKBIn(x2, "bgpd"))/1024))
-	start = time.Now()
-	for _, fam := range []*api.Family{{Afi: api.Family_AFI_IP, Safi: api.Family_SAFI_UNICAST}, {Afi: api.Family_AFI_IP6, Safi: api.Family_SAFI_UNICAST}} {
-		if err := g.DeleteFamily(ctx, fam); err != nil {
-			t.Fatal(err)
-		}
-	}
+	start := withdrawFullTable(ctx, t, g)
 	if done, err = waitRoutes(t, x2, protoBGP, 0, 0, 60*time.Minute); err != nil {
 		row("FRR: withdraw all", "did not finish: "+err.Error())
 		return
 	}
 	row("FRR: withdraw all, from gobgpd's withdrawal until none left", secs(done.Sub(start)))
+}
+
+var fullTableFamilies = []*api.Family{{Afi: api.Family_AFI_IP, Safi: api.Family_SAFI_UNICAST}, {Afi: api.Family_AFI_IP6, Safi: api.Family_SAFI_UNICAST}}
+
+// feedFullTable puts tbl into gobgpd (next hops from nextHop), then
+// configures the router under test, 10.0.0.2, as its neighbour in both
+// families, so that the session brings the whole table at once, and
+// returns when gobgpd saw the session Established.
+func feedFullTable(ctx context.Context, t *testing.T, g *topo.GoBGP, tbl *fullTable, nextHop func(nh uint8, v6 bool) netip.Addr) time.Time {
+	t.Helper()
+	start := time.Now()
+	if err := g.SendPaths(ctx, len(tbl.prefixes), func(i int) (*api.Path, error) { return tbl.apiPath(i, nextHop, false) }); err != nil {
+		t.Fatal(err)
+	}
+	t.Logf("gobgpd took the table in %.1fs", time.Since(start).Seconds())
+	var afs []*api.AfiSafi
+	for _, f := range fullTableFamilies {
+		afs = append(afs, &api.AfiSafi{Config: &api.AfiSafiConfig{Family: f, Enabled: true}})
+	}
+	if _, err := g.Client.AddPeer(ctx, &api.AddPeerRequest{Peer: &api.Peer{
+		Conf: &api.PeerConf{NeighborAddress: "10.0.0.2", PeerAsn: 65001}, AfiSafis: afs}}); err != nil {
+		t.Fatal(err)
+	}
+	var up time.Time
+	topo.Eventually(t, 3*time.Minute, "gobgpd's session with the router under test", func() error {
+		var err error
+		up, err = g.EstablishedAt(ctx, "10.0.0.2")
+		return err
+	})
+	return up
+}
+
+// withdrawFullTable has gobgpd withdraw everything it originated and
+// returns when it was asked.
+func withdrawFullTable(ctx context.Context, t *testing.T, g *topo.GoBGP) time.Time {
+	t.Helper()
+	start := time.Now()
+	for _, fam := range fullTableFamilies {
+		if err := g.DeleteFamily(ctx, fam); err != nil {
+			t.Fatal(err)
+		}
+	}
+	t.Logf("gobgpd took the withdrawal in %.1fs", time.Since(start).Seconds())
+	return start
 }
 
 func secs(d time.Duration) string { return fmt.Sprintf("%.2f s", d.Seconds()) }
@@ -505,18 +508,28 @@ func nexthopMoves(out string, label int, start time.Time) (string, []string) {
 
 // probe asks lsrd's control API (/v1/fib/status) every 250 ms and its
 // metrics (/metrics) every second (a busy Prometheus scrapes every 15 s),
-// and keeps the slowest answers, per phase and over the run.
+// and keeps the slowest answers of each, per phase and over the run.
 type probe struct {
 	mu             sync.Mutex
-	phaseMax       time.Duration
-	phaseErrs      int
-	slow, all      int
-	worst          time.Duration
+	kinds          [2]probeStats // the API's, the metrics'
 	stopCh, doneCh chan struct{}
 }
 
+type probeStats struct {
+	phaseMax        time.Duration
+	phaseErrs       int
+	slow, all, errs int
+	worst           time.Duration
+}
+
+var probeKinds = [2]string{"API", "metrics"}
+
 func startProbe(l *topo.LSRD, r *topo.Router, metrics string) *probe {
 	p := &probe{stopCh: make(chan struct{}), doneCh: make(chan struct{})}
+	asks := [2]func() error{
+		func() error { var v map[string]any; return l.Get("/v1/fib/status", &v) },
+		func() error { _, err := scrape(r, metrics); return err },
+	}
 	go func() {
 		defer close(p.doneCh)
 		tick := time.NewTicker(250 * time.Millisecond)
@@ -527,51 +540,63 @@ func startProbe(l *topo.LSRD, r *topo.Router, metrics string) *probe {
 				return
 			case <-tick.C:
 			}
-			asks := []func() error{func() error { var v map[string]any; return l.Get("/v1/fib/status", &v) }}
-			if n%4 == 0 {
-				asks = append(asks, func() error { _, err := scrape(r, metrics); return err })
-			}
-			for _, ask := range asks {
+			for k, ask := range asks {
+				if k == 1 && n%4 != 0 {
+					continue
+				}
 				start := time.Now()
 				err := ask()
-				p.note(time.Since(start), err)
+				p.note(k, time.Since(start), err)
 			}
 		}
 	}()
 	return p
 }
 
-func (p *probe) note(d time.Duration, err error) {
+func (p *probe) note(kind int, d time.Duration, err error) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	p.all++
+	s := &p.kinds[kind]
+	s.all++
 	if err != nil {
-		p.phaseErrs++
+		s.errs++
+		s.phaseErrs++
 		d = max(d, 10*time.Second)
 	}
 	if d > time.Second {
-		p.slow++
+		s.slow++
 	}
-	p.phaseMax = max(p.phaseMax, d)
-	p.worst = max(p.worst, d)
+	s.phaseMax = max(s.phaseMax, d)
+	s.worst = max(s.worst, d)
 }
 
-// mark returns the slowest answer since the previous mark.
+// mark returns the slowest answers since the previous mark.
 func (p *probe) mark() string {
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	s := fmt.Sprintf("%.3f s", p.phaseMax.Seconds())
-	if p.phaseErrs > 0 {
-		s += fmt.Sprintf(" (%d errors)", p.phaseErrs)
+	var out []string
+	for k := range p.kinds {
+		s := &p.kinds[k]
+		f := fmt.Sprintf("%s %.3f s", probeKinds[k], s.phaseMax.Seconds())
+		if s.phaseErrs > 0 {
+			f += fmt.Sprintf(" (%d errors)", s.phaseErrs)
+		}
+		out = append(out, f)
+		s.phaseMax, s.phaseErrs = 0, 0
 	}
-	p.phaseMax, p.phaseErrs = 0, 0
-	return s
+	return strings.Join(out, ", ")
 }
 
+// summary returns, for the whole run, the answers slower than a second
+// (errors count as slow) against all, and the slowest.
 func (p *probe) summary() string {
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	return fmt.Sprintf("%d / %d (slowest %.3f s)", p.slow, p.all, p.worst.Seconds())
+	var out []string
+	for k, s := range p.kinds {
+		out = append(out, fmt.Sprintf("%s %d / %d (slowest %.3f s, %d errors)", probeKinds[k], s.slow, s.all, s.worst.Seconds(), s.errs))
+	}
+	return strings.Join(out, "; ")
 }
 
 func (p *probe) stop() {
