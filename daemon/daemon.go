@@ -696,7 +696,7 @@ func (d *Daemon) reloadConfig(ctx context.Context) error {
 	case err != nil:
 		return refuse(err)
 	case cfg.RouterID != d.cfg.RouterID || !sameLabelPolicy(cfg.LDP.Labels, d.cfg.LDP.Labels):
-		return refuse(errors.New("router-id and ldp.labels (but its min and max) cannot change without a restart"))
+		return refuse(errors.New("router-id and ldp.labels cannot change without a restart (ldp.labels.min and max can)"))
 	case *cfg.LDP.Limits.UnroutedLabelsPerPeer != *d.cfg.LDP.Limits.UnroutedLabelsPerPeer:
 		return refuse(errors.New("ldp.limits.unrouted-labels-per-peer cannot change without a restart (the other limits can)"))
 	case !slices.Equal(cfg.LDP.AddressFamilies, d.cfg.LDP.AddressFamilies):
