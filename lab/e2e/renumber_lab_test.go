@@ -14,12 +14,15 @@ import (
 )
 
 // A reload that moves a transit LSR's label range renumbers its labels
-// with no session reset and no gap: r1 - r2 - r3, r2 forwarding only
+// with no withdraw and no session reset: r1 - r2 - r3, r2 forwarding only
 // labelled traffic (ip_forward off), a 10 ms ping from r1's loopback to
 // r3's through r2's labels both ways. r2 reloads with labels from 5000:
 // its neighbours get new mappings without a withdraw (RFC 5036 A.1.2,
 // LMp.10a), push the new labels, and release the old ones, which r2's
-// kernel keeps switching until then. Upstream is lsrd, or FRR's ldpd.
+// kernel keeps switching until then. A neighbour that releases before its
+// own kernel has moved (lsrd and FRR's ldpd both may) loses packets for
+// that moment: the ping may lose a few echoes, never half a second's.
+// Upstream is lsrd, or FRR's ldpd.
 func TestLabelRangeRenumber(t *testing.T) {
 	for _, upstream := range []string{"lsrd", "frr"} {
 		t.Run(upstream, func(t *testing.T) { testRenumber(t, upstream) })
@@ -67,6 +70,21 @@ func testRenumber(t *testing.T, upstream string) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	withdraws := func() int {
+		m, err := scrape(c.r2, metricsAt)
+		if err != nil {
+			t.Fatal(err)
+		}
+		n := 0
+		for series, v := range m {
+			if strings.HasPrefix(series, "lsrd_ldp_messages_total{") && strings.Contains(series, `direction="sent"`) &&
+				strings.Contains(series, `type="label_withdraw"`) {
+				n += int(v)
+			}
+		}
+		return n
+	}
+	withdrawn := withdraws()
 	mon := c.r2.Background("ip", "-ts", "-f", "mpls", "monitor", "route")
 	ping := c.r1.Background("ping", "-D", "-O", "-i", "0.01", "-W", "1", "-I", "1.1.1.1", "3.3.3.3")
 	time.Sleep(2 * time.Second)
@@ -103,14 +121,15 @@ func testRenumber(t *testing.T, upstream string) {
 	if res.sent < 300 {
 		t.Fatalf("the ping sent only %d echoes:\n%s", res.sent, tail(out))
 	}
-	switch {
-	case lost > 0 && upstream == "frr":
-		// FRR's ldpd takes a replacing mapping by deleting its LSP and
-		// installing it again (lde_check_mapping, LMp.10a): its own
-		// gap, not r2's. r3 (lsrd) pushes the other way.
-		t.Logf("FRR upstream: %d echoes lost while FRR replaced its label", lost)
-	case lost > 0:
-		t.Errorf("%d echoes lost across the renumbering", lost)
+	// A withdraw-first renumbering would take each LSP down for a
+	// withdraw, release and mapping round trip; this one withdraws
+	// nothing. What may be lost is the moment between a neighbour's
+	// release and its kernel taking the new label.
+	if n := withdraws() - withdrawn; n != 0 {
+		t.Errorf("r2 sent %d Label Withdraw messages while renumbering, want none", n)
+	}
+	if lost > 50 {
+		t.Errorf("%d echoes lost across the renumbering: more than half a second", lost)
 	}
 	if f, err := lsrdFlaps(c.r2, metricsAt); err != nil || f != flaps {
 		t.Errorf("r2's LDP session flaps went from %d to %d (%v): the renumbering reset a session", flaps, f, err)

@@ -107,8 +107,16 @@ func TestLSRDServesMetrics(t *testing.T) {
 	l.Stop()
 	r1.StartLSRD("router-id: 1.1.1.1\nmetrics:\n  listen: 127.0.0.1:9642\n  pprof: true\n")
 	topo.Eventually(t, 10*time.Second, "lsrd's heap profile", func() error {
-		if code, body := get("/debug/pprof/heap?debug=1"); code != http.StatusOK || !strings.Contains(body, "heap profile") {
-			return fmt.Errorf("status %d: %.80q", code, body)
+		// Not get: its t.Fatal would end the wait at the first refused
+		// connection, before the new lsrd listens.
+		resp, err := client.Get("http://127.0.0.1:9642/debug/pprof/heap?debug=1")
+		if err != nil {
+			return err
+		}
+		defer resp.Body.Close()
+		b, _ := io.ReadAll(resp.Body)
+		if resp.StatusCode != http.StatusOK || !strings.Contains(string(b), "heap profile") {
+			return fmt.Errorf("status %d: %.80q", resp.StatusCode, b)
 		}
 		return nil
 	})

@@ -114,7 +114,7 @@ func (l *LIB) SetLocalAddresses(addrs []netip.Addr) []Outgoing {
 // new range gets a new one from it, and every peer holding the old label
 // gets a Label Mapping with the new one at once, with no Label Withdraw
 // first: the peer replaces the old label and releases it (RFC 5036
-// appendix A.1.2, LMp.10a), so the LSP never goes down. Until a peer's
+// appendix A.1.2, LMp.10a), so the LSP is never withdrawn. Until a peer's
 // release arrives (or its session ends) the old label keeps switching like
 // the new one, and stays out of the pool. A FEC the new range cannot give
 // a label keeps its old one. Labels inside the new range do not change.
