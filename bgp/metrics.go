@@ -35,6 +35,7 @@ type speakerCollector struct {
 	mu         sync.Mutex
 	read       time.Time     // when peers was read
 	peers      []*api.Peer   // the last reading
+	err        error         // the last reading's failure, nil when it succeeded
 	refreshing chan struct{} // closed when the reading under way ends; nil when none is
 }
 
@@ -82,7 +83,11 @@ func (c *speakerCollector) Collect(ch chan<- prometheus.Metric) {
 	counter := func(d *prometheus.Desc, v uint64, labels ...string) {
 		ch <- prometheus.MustNewConstMetric(d, prometheus.CounterValue, float64(v), labels...)
 	}
-	for _, p := range c.list(srv) {
+	peers, err := c.list(srv)
+	if err != nil {
+		ch <- prometheus.NewInvalidMetric(c.state, err)
+	}
+	for _, p := range peers {
 		addr := p.GetConf().GetNeighborAddress()
 		st := p.GetState()
 		state := sessionState(st.GetSessionState())
@@ -114,9 +119,10 @@ func (c *speakerCollector) Collect(ch chan<- prometheus.Metric) {
 	}
 }
 
-// list returns the last reading of the neighbours, starting a new one in
-// the background when it is older than peerListMaxAge.
-func (c *speakerCollector) list(srv *server.BgpServer) []*api.Peer {
+// list returns the last reading of the neighbours, and the error of the
+// last attempt if it failed, starting a new one in the background when the
+// reading is older than peerListMaxAge.
+func (c *speakerCollector) list(srv *server.BgpServer) ([]*api.Peer, error) {
 	c.mu.Lock()
 	if time.Since(c.read) >= peerListMaxAge && c.refreshing == nil {
 		done := make(chan struct{})
@@ -129,7 +135,7 @@ func (c *speakerCollector) list(srv *server.BgpServer) []*api.Peer {
 			err := srv.ListPeer(ctx, &api.ListPeerRequest{}, func(p *api.Peer) { peers = append(peers, p) })
 			c.mu.Lock()
 			defer c.mu.Unlock()
-			if err == nil {
+			if c.err = err; err == nil {
 				c.peers, c.read = peers, time.Now()
 			}
 			c.refreshing = nil
@@ -145,7 +151,7 @@ func (c *speakerCollector) list(srv *server.BgpServer) []*api.Peer {
 	}
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	return c.peers
+	return c.peers, c.err
 }
 
 // metricFamily names a family for the routes metric: as the

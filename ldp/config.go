@@ -9,6 +9,7 @@ import (
 
 	"github.com/lsrd/lsrd/fib"
 	"github.com/lsrd/lsrd/ldp/fec"
+	"github.com/lsrd/lsrd/ldp/lib"
 )
 
 // Defaults of RFC 5036: hello hold times of section 3.5.2 (15 s for Link
@@ -185,9 +186,8 @@ func (c Config) validate() error {
 		return configErr("TransportAddr6", c.TransportAddr6, "must be a global unicast IPv6 address (RFC 7552 section 6.1)")
 	}
 	if c.LabelMin != 0 || c.LabelMax != 0 {
-		if c.LabelMin < fib.FirstUnreserved || c.LabelMax > fib.MaxLabel || c.LabelMin > c.LabelMax {
-			return configErr("LabelMin-LabelMax", fmt.Sprintf("%d-%d", c.LabelMin, c.LabelMax),
-				fmt.Sprintf("must be a range within %d..%d", fib.FirstUnreserved, fib.MaxLabel))
+		if err := lib.CheckLabelRange(c.LabelMin, c.LabelMax); err != nil {
+			return fmt.Errorf("ldp config: %w", err)
 		}
 	}
 	if c.families() == 0 {

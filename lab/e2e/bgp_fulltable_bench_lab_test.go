@@ -69,8 +69,6 @@ func fullTableNH(i uint8) netip.Addr { return netip.AddrFrom4([4]byte{4, 4, 4, i
 // as loopbacks, no daemon). r2 and r3 have static routes to the next hops;
 // r3 advertises a label for each.
 type fullTableBench struct {
-	t          *testing.T
-	r2, r3     *topo.Router
 	l2, l3     *topo.LSRD
 	g          *topo.GoBGP
 	r2If, r3If string
@@ -135,7 +133,7 @@ func (b *fullTableBench) lspLabels() (map[uint8]int, error) {
 func benchFullTableLSRD(t *testing.T, tbl *fullTable, row func(what, figure string)) {
 	lab := topo.New(t)
 	r1, r2, r3, r4 := lab.Router("r1"), lab.Router("r2"), lab.Router("r3"), lab.Router("r4")
-	b := &fullTableBench{t: t, r2: r2, r3: r3}
+	b := &fullTableBench{}
 	lab.Link(r1, r2, "10.0.0.1/30", "10.0.0.2/30")
 	b.r2If, b.r3If = lab.Link(r2, r3, "10.2.0.1/30", "10.2.0.2/30")
 	lab.Link(r3, r4, "10.3.0.1/30", "10.3.0.2/30")

@@ -273,19 +273,12 @@ type relabelResult struct {
 // kernelRequests reads how many requests r2's lsrd sent to the kernel.
 func (s *bgpScale) kernelRequests() uint64 {
 	s.t.Helper()
-	var st struct {
-		Requests uint64 `json:"requests"`
-	}
-	if err := s.l2.Get("/v1/fib/status", &st); err != nil {
-		s.t.Fatal(err)
-	}
-	return st.Requests
+	return kernelRequestsOf(s.t, s.l2)
 }
 
 // relabel reloads r3's lsrd with another label range, so that r3 renumbers
-// 4.4.4.4: a new mapping, no withdraw, no session reset (the LSP never goes
-// down), and waits until r2's routes to a sample of prefixes push the new
-// label.
+// 4.4.4.4: a new mapping, no withdraw, no session reset, and waits until
+// r2's routes to a sample of prefixes push the new label.
 func (s *bgpScale) relabel(labelMin int, limit time.Duration) relabelResult {
 	s.t.Helper()
 	mon := filepath.Join(s.t.TempDir(), "monitor")

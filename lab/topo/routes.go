@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"syscall"
 
+	"github.com/vishvananda/netlink/nl"
 	"golang.org/x/sys/unix"
 )
 
@@ -40,16 +41,10 @@ func countRoutes(proto uint8) (v4, v6 int, err error) {
 	if err := unix.Bind(fd, &unix.SockaddrNetlink{Family: unix.AF_NETLINK}); err != nil {
 		return 0, 0, err
 	}
-	// nlmsghdr (16 bytes) then struct rtmsg (12 bytes), family AF_UNSPEC:
-	// every family's routes.
-	req := make([]byte, unix.NLMSG_HDRLEN+unix.SizeofRtMsg)
-	le := func(b []byte, v uint32) { b[0], b[1], b[2], b[3] = byte(v), byte(v>>8), byte(v>>16), byte(v>>24) }
-	le(req[0:], uint32(len(req)))
-	req[4], req[5] = byte(unix.RTM_GETROUTE), byte(unix.RTM_GETROUTE>>8)
-	flags := unix.NLM_F_REQUEST | unix.NLM_F_DUMP
-	req[6], req[7] = byte(flags), byte(flags>>8)
-	le(req[8:], 1) // sequence
-	if err := unix.Sendto(fd, req, 0, &unix.SockaddrNetlink{Family: unix.AF_NETLINK}); err != nil {
+	// The rtmsg's family is AF_UNSPEC: every family's routes.
+	req := nl.NewNetlinkRequest(unix.RTM_GETROUTE, unix.NLM_F_DUMP)
+	req.AddData(nl.NewRtMsg())
+	if err := unix.Sendto(fd, req.Serialize(), 0, &unix.SockaddrNetlink{Family: unix.AF_NETLINK}); err != nil {
 		return 0, 0, err
 	}
 	buf := make([]byte, 1<<20)

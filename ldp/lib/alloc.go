@@ -80,12 +80,12 @@ func (a *allocator) setRange(min, max fib.Label) {
 	a.free, a.head = nil, 0
 	clear(a.ahead)
 	for l := range a.used {
-		if l >= min && l <= max {
+		if a.inRange(l) {
 			a.ahead[l] = struct{}{}
 		}
 	}
 	for p, l := range a.seed {
-		if l < min || l > max {
+		if !a.inRange(l) {
 			delete(a.seed, p)
 			if u := a.used[l]; u.reserved && u.fec == p {
 				u.reserved = false
@@ -205,7 +205,7 @@ func (a *allocator) settle(l fib.Label, u labelUse) {
 		return
 	}
 	delete(a.used, l)
-	if l < a.min || l > a.max {
+	if !a.inRange(l) {
 		// From a range the configuration has left (setRange).
 		return
 	}

@@ -49,16 +49,24 @@ type LIB struct {
 	out             []Outgoing // messages produced by the input being handled
 }
 
+// CheckLabelRange reports whether min..max can be a local label range:
+// unreserved labels (RFC 3032 section 2.1), min not above max.
+func CheckLabelRange(min, max fib.Label) error {
+	switch {
+	case min < fib.FirstUnreserved || min > fib.MaxLabel:
+		return fmt.Errorf("LabelMin %d outside %d..%d", min, fib.FirstUnreserved, fib.MaxLabel)
+	case max < fib.FirstUnreserved || max > fib.MaxLabel:
+		return fmt.Errorf("LabelMax %d outside %d..%d", max, fib.FirstUnreserved, fib.MaxLabel)
+	case min > max:
+		return fmt.Errorf("LabelMin %d above LabelMax %d", min, max)
+	}
+	return nil
+}
+
 // New checks cfg and returns an empty LIB.
 func New(cfg Config) (*LIB, error) {
-	if cfg.LabelMin < fib.FirstUnreserved || cfg.LabelMin > fib.MaxLabel {
-		return nil, fmt.Errorf("ldp lib config: LabelMin %d outside %d..%d", cfg.LabelMin, fib.FirstUnreserved, fib.MaxLabel)
-	}
-	if cfg.LabelMax < fib.FirstUnreserved || cfg.LabelMax > fib.MaxLabel {
-		return nil, fmt.Errorf("ldp lib config: LabelMax %d outside %d..%d", cfg.LabelMax, fib.FirstUnreserved, fib.MaxLabel)
-	}
-	if cfg.LabelMin > cfg.LabelMax {
-		return nil, fmt.Errorf("ldp lib config: LabelMin %d above LabelMax %d", cfg.LabelMin, cfg.LabelMax)
+	if err := CheckLabelRange(cfg.LabelMin, cfg.LabelMax); err != nil {
+		return nil, fmt.Errorf("ldp lib config: %w", err)
 	}
 	if cfg.Control != Ordered && cfg.Control != Independent {
 		return nil, fmt.Errorf("ldp lib config: Control %d is neither ordered nor independent", cfg.Control)
@@ -119,8 +127,8 @@ func (l *LIB) SetLocalAddresses(addrs []netip.Addr) []Outgoing {
 // the new one, and stays out of the pool. A FEC the new range cannot give
 // a label keeps its old one. Labels inside the new range do not change.
 func (l *LIB) SetLabelRange(min, max fib.Label) ([]Outgoing, error) {
-	if min < fib.FirstUnreserved || max > fib.MaxLabel || min > max {
-		return nil, fmt.Errorf("ldp lib: label range %d-%d outside %d..%d or empty", min, max, fib.FirstUnreserved, fib.MaxLabel)
+	if err := CheckLabelRange(min, max); err != nil {
+		return nil, fmt.Errorf("ldp lib: new label range: %w", err)
 	}
 	l.begin()
 	l.cfg.LabelMin, l.cfg.LabelMax = min, max
