@@ -351,3 +351,39 @@ const (
 	GRReconnectWait = "reconnect-wait"
 	GRRecovering    = "recovering"
 )
+
+// VRF is one VRF of the provider edge ("show vrf").
+type VRF struct {
+	Name      string   `json:"name"`
+	Table     uint32   `json:"table"`
+	RD        string   `json:"rd"`
+	ImportRTs []string `json:"import_rts"`
+	ExportRTs []string `json:"export_rts"`
+	LabelMode string   `json:"label_mode"` // per-vrf or per-prefix
+	// Label is the VRF's label (per-vrf mode).
+	Label fib.Label `json:"label,omitempty"`
+	// Local counts the routes of the VRF's table lsrd did not put there,
+	// Exported those of them exported, Imported the prefixes with a VPN
+	// route imported, Installed those with a route lsrd wants in the
+	// table (an LSP to the provider edge, no local route).
+	Local     int `json:"local"`
+	Exported  int `json:"exported"`
+	Imported  int `json:"imported"`
+	Installed int `json:"installed"`
+}
+
+// VPNRoute is one VPN route ("show bgp vpn"): received (with the VRFs that
+// import it) or exported by lsrd.
+type VPNRoute struct {
+	RD       string       `json:"rd"`
+	Prefix   netip.Prefix `json:"prefix"`
+	Label    uint32       `json:"label"`
+	NextHop  netip.Addr   `json:"next_hop"`
+	RTs      []string     `json:"route_targets"`
+	Neighbor netip.Addr   `json:"neighbor,omitzero"` // zero for ours
+	Exported bool         `json:"exported"`          // one lsrd originates
+	VRFs     []string     `json:"vrfs,omitempty"`    // the VRFs importing it
+	// LSP says the provider edge has an LSP (without one the route is
+	// imported but not installed).
+	LSP bool `json:"lsp"`
+}

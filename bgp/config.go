@@ -137,10 +137,10 @@ func (c Config) Validate() error {
 		fams := map[string]bool{}
 		for j, fam := range n.Families {
 			switch fam {
-			case FamilyIPv4Unicast, FamilyIPv6Unicast, FamilyIPv4LabeledUnicast:
+			case FamilyIPv4Unicast, FamilyIPv6Unicast, FamilyIPv4LabeledUnicast, FamilyIPv4VPN, FamilyIPv6VPN:
 			default:
-				bad(fmt.Sprintf("%s.families[%d]", f, j), "%q is not supported (%s, %s, %s)", fam,
-					FamilyIPv4Unicast, FamilyIPv6Unicast, FamilyIPv4LabeledUnicast)
+				bad(fmt.Sprintf("%s.families[%d]", f, j), "%q is not supported (%s, %s, %s, %s, %s)", fam,
+					FamilyIPv4Unicast, FamilyIPv6Unicast, FamilyIPv4LabeledUnicast, FamilyIPv4VPN, FamilyIPv6VPN)
 			}
 			if fams[fam] {
 				bad(fmt.Sprintf("%s.families[%d]", f, j), "%q listed twice", fam)

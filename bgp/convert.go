@@ -55,6 +55,10 @@ func familyName(f *api.Family) string {
 		return FamilyIPv6Unicast
 	case f.GetAfi() == api.Family_AFI_IP && f.GetSafi() == api.Family_SAFI_MPLS_LABEL:
 		return FamilyIPv4LabeledUnicast
+	case f.GetAfi() == api.Family_AFI_IP && f.GetSafi() == api.Family_SAFI_MPLS_VPN:
+		return FamilyIPv4VPN
+	case f.GetAfi() == api.Family_AFI_IP6 && f.GetSafi() == api.Family_SAFI_MPLS_VPN:
+		return FamilyIPv6VPN
 	}
 	return ""
 }

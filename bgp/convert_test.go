@@ -148,7 +148,7 @@ func BenchmarkPathToUpdate(b *testing.B) {
 // Best paths with the same next hop, in one event, give routes that share
 // one next-hop slice (the RIB keeps 100,000 of them).
 func TestOnEventSharesNextHops(t *testing.T) {
-	s := &Speaker{log: slog.Default(), queue: newQueue(), localAS: 65001}
+	s := &Speaker{log: slog.Default(), queue: newUpdateQueue(), localAS: 65001}
 	var paths []*api.Path
 	for i := range 10 {
 		nh := "4.4.4.4"

@@ -46,7 +46,14 @@ type Speaker struct {
 	// restarting.
 	restarting, applied bool
 
-	queue *queue
+	queue *queue[netip.Prefix, Update]
+	// VPN routes: received ones go to onVPN through vpnIn; vpnOut keeps
+	// the ones lsrd exports.
+	onVPN        func([]VPNRoute)
+	vpnIn        *queue[VPNKey, VPNRoute]
+	vpnOut       *vpnExporter
+	exportCancel context.CancelFunc
+	exportDone   chan struct{}
 	// sessions follows the neighbours' session states (flaps, endpoints).
 	sessions sessions
 	// merge is set once a neighbour carries labelled unicast.
@@ -75,7 +82,10 @@ func New(cfg Config, log *slog.Logger, onRoutes func([]Update)) (*Speaker, error
 		localAS:  cfg.AS,
 		cfg:      cfg,
 		paths:    map[netip.Prefix]bool{},
-		queue:    newQueue(),
+		queue:    newUpdateQueue(),
+		onVPN:    func([]VPNRoute) {},
+		vpnIn:    newVPNQueue(),
+		vpnOut:   newVPNExporter(),
 	}, nil
 }
 
@@ -112,7 +122,21 @@ func (s *Speaker) Start(ctx context.Context) (err error) {
 	s.drainDone = make(chan struct{})
 	go func() {
 		defer close(s.drainDone)
+		var wg sync.WaitGroup
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			s.vpnIn.run(drainCtx, s.onVPN)
+		}()
 		s.queue.run(drainCtx, s.onRoutes)
+		wg.Wait()
+	}()
+	exportCtx, exportCancel := context.WithCancel(context.Background())
+	s.exportCancel = exportCancel
+	s.exportDone = make(chan struct{})
+	go func() {
+		defer close(s.exportDone)
+		s.vpnOut.run(exportCtx, s.server, s.log)
 	}()
 
 	if s.cfg.hasLabeled() {
@@ -130,6 +154,15 @@ func (s *Speaker) Start(ctx context.Context) (err error) {
 	err = s.applyDiff(ctx, d)
 	s.applied = true
 	return err
+}
+
+// OnVPN sets, before Start, what receives the best VPN paths (batches, from
+// one goroutine of the speaker's; it may block but must not call the
+// Speaker).
+func (s *Speaker) OnVPN(f func([]VPNRoute)) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.onVPN = f
 }
 
 // SetRestarting tells the speaker, before Start, that lsrd starts with its
@@ -210,10 +243,15 @@ func (s *Speaker) onEvent(ev *api.WatchEventResponse) {
 	}
 	merge := s.merge.Load()
 	us := make([]Update, 0, len(t.Paths))
+	var vpn []*api.Path
 	var shared []rib.NextHop // the last next hops, for the routes that follow with the same
 	for _, p := range t.Paths {
 		if eor, ok := pathToEndOfRIB(p); ok {
 			us = append(us, Update{EndOfRIB: eor})
+			continue
+		}
+		if isVPN(p.GetFamily()) {
+			vpn = append(vpn, p)
 			continue
 		}
 		u, ok, err := pathToUpdate(p, s.localAS)
@@ -237,6 +275,9 @@ func (s *Speaker) onEvent(ev *api.WatchEventResponse) {
 		}
 	}
 	s.queue.put(us)
+	if len(vpn) > 0 {
+		s.onVPNPaths(vpn)
+	}
 }
 
 // Apply reconfigures a started speaker: neighbours and networks are added,
@@ -387,6 +428,10 @@ func apiFamily(f string) *api.Family {
 		return &api.Family{Afi: api.Family_AFI_IP6, Safi: api.Family_SAFI_UNICAST}
 	case FamilyIPv4LabeledUnicast:
 		return &api.Family{Afi: api.Family_AFI_IP, Safi: api.Family_SAFI_MPLS_LABEL}
+	case FamilyIPv4VPN:
+		return &api.Family{Afi: api.Family_AFI_IP, Safi: api.Family_SAFI_MPLS_VPN}
+	case FamilyIPv6VPN:
+		return &api.Family{Afi: api.Family_AFI_IP6, Safi: api.Family_SAFI_MPLS_VPN}
 	}
 	return &api.Family{Afi: api.Family_AFI_IP, Safi: api.Family_SAFI_UNICAST}
 }
@@ -472,6 +517,10 @@ func (s *Speaker) end(cease bool) {
 	s.stopped = true
 	if s.watchCancel != nil {
 		s.watchCancel()
+	}
+	if s.exportCancel != nil {
+		s.exportCancel()
+		<-s.exportDone
 	}
 	if cease {
 		if err := s.server.StopBgp(context.Background(), &api.StopBgpRequest{}); err != nil {

@@ -158,7 +158,7 @@ func TestNewRejectsInvalid(t *testing.T) {
 }
 
 func TestQueueCoalesces(t *testing.T) {
-	q := newQueue()
+	q := newUpdateQueue()
 	p := netip.MustParsePrefix("10.0.0.0/8")
 	p2 := netip.MustParsePrefix("10.1.0.0/16")
 	q.put([]Update{{Route: rib.Route{Prefix: p, Distance: 20}}, {Route: rib.Route{Prefix: p2}}})
@@ -175,7 +175,7 @@ func TestQueueCoalesces(t *testing.T) {
 // End-of-RIB markers never overtake an update put before them, and two
 // markers are both kept (they are not keyed by prefix).
 func TestQueueMarkersFollowUpdates(t *testing.T) {
-	q := newQueue()
+	q := newUpdateQueue()
 	p := netip.MustParsePrefix("10.0.0.0/8")
 	n := netip.MustParseAddr("10.0.0.1")
 	q.put([]Update{{Route: rib.Route{Prefix: p}}, {EndOfRIB: &EndOfRIB{Neighbor: n, Family: FamilyIPv4Unicast}}})

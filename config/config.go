@@ -42,6 +42,9 @@ type Config struct {
 	Metrics      Metrics       `yaml:"metrics"`
 	Control      Control       `yaml:"control"`
 	ZeroTier     *ZeroTier     `yaml:"zerotier"`
+	// VRFs make lsrd a provider edge for BGP/MPLS IP VPNs (vrf.go).
+	VRFs      []VRF     `yaml:"vrfs"`
+	VRFLabels VRFLabels `yaml:"vrf-labels"`
 
 	// Warnings are what is valid but likely not meant, for lsrd to log
 	// and lsrd -check to print.
@@ -261,6 +264,7 @@ func (c *Config) setDefaults() {
 	if l.Labels.Min == 0 {
 		l.Labels.Min = 16
 	}
+	ldpMaxGiven := l.Labels.Max != 0
 	if l.Labels.Max == 0 {
 		l.Labels.Max = MaxKernelLabel
 	}
@@ -281,6 +285,7 @@ func (c *Config) setDefaults() {
 		c.BGP.RouterID = c.RouterID
 	}
 	c.setZeroTierDefaults()
+	c.setVRFDefaults(ldpMaxGiven)
 }
 
 // fieldError names a field and its bad value.
@@ -439,6 +444,9 @@ func (c *Config) validate() error {
 		return fieldError("control.socket", c.Control.Socket, "must be an absolute path")
 	}
 	if err := c.validateZeroTier(); err != nil {
+		return err
+	}
+	if err := c.validateVRFs(); err != nil {
 		return err
 	}
 	if c.BGP != nil {

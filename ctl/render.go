@@ -487,3 +487,35 @@ func zeroNone(v int) string {
 	}
 	return strconv.Itoa(v)
 }
+
+// VRFs writes "show vrf": one line per VRF with its label and route counts.
+func VRFs(w io.Writer, vs []api.VRF) error {
+	tw := newTable(w)
+	row(tw, "VRF", "TABLE", "RD", "IMPORT RT", "EXPORT RT", "LABEL", "LOCAL", "EXPORTED", "IMPORTED", "INSTALLED")
+	for _, v := range vs {
+		label := v.LabelMode
+		if v.Label != 0 {
+			label = v.Label.String()
+		}
+		row(tw, v.Name, strconv.FormatUint(uint64(v.Table), 10), v.RD, cmp.Or(strings.Join(v.ImportRTs, ","), "-"),
+			cmp.Or(strings.Join(v.ExportRTs, ","), "-"), label, strconv.Itoa(v.Local), strconv.Itoa(v.Exported),
+			strconv.Itoa(v.Imported), strconv.Itoa(v.Installed))
+	}
+	return tw.Flush()
+}
+
+// VPNRoutes writes "show bgp vpn": one line per VPN route, ours marked
+// "exported", received ones with the VRFs importing them.
+func VPNRoutes(w io.Writer, rs []api.VPNRoute) error {
+	tw := newTable(w)
+	row(tw, "RD", "PREFIX", "LABEL", "NEXT HOP", "FROM", "ROUTE TARGETS", "VRFS", "LSP")
+	for _, r := range rs {
+		from, vrfs, lsp := addrOr(r.Neighbor, "-"), cmp.Or(strings.Join(r.VRFs, ","), "none"), yesNo(r.LSP)
+		if r.Exported {
+			from, vrfs, lsp = "exported", "-", "-"
+		}
+		row(tw, r.RD, r.Prefix.String(), strconv.FormatUint(uint64(r.Label), 10), r.NextHop.String(), from,
+			cmp.Or(strings.Join(r.RTs, ","), "-"), vrfs, lsp)
+	}
+	return tw.Flush()
+}

@@ -79,6 +79,19 @@ func (d *Daemon) controlMux() *http.ServeMux {
 	get("/v1/rib", d.call, func() any { return d.rib.Routes() })
 	get("/v1/interfaces", d.call, func() any { return d.interfaceViews() })
 	get("/v1/fib/status", direct, func() any { return d.kfib.Status() }) // the kernel layer's own lock
+	// The provider edge's state is the parent's (empty without VRFs).
+	get("/v1/vrfs", d.call, func() any {
+		if d.vpn == nil {
+			return []api.VRF{}
+		}
+		return d.vpn.st.View()
+	})
+	get("/v1/bgp/vpn", d.call, func() any {
+		if d.vpn == nil {
+			return []api.VPNRoute{}
+		}
+		return d.vpn.st.Routes()
+	})
 	// The BGP speaker is safe for concurrent use; GoBGP answers itself.
 	mux.HandleFunc("GET /v1/bgp/neighbors", func(w http.ResponseWriter, r *http.Request) {
 		if _, ok := d.bgpRequest(w, r); !ok {

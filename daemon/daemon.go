@@ -74,6 +74,7 @@ type Daemon struct {
 
 	bgp     *bgp.Speaker // nil without a bgp section
 	bgpUpds chan []bgp.Update
+	vpn     *vpnPart // the provider edge (vpn.go); nil without VRFs
 
 	fibMu sync.Mutex
 	// What the speaker published and the parent has not taken yet: LDP's
@@ -167,6 +168,11 @@ func New(cfg *config.Config, opt Options) (*Daemon, error) {
 		ldpRecovery: endOfLIBRecovery(cfg),
 	}
 	d.fwd = newForwarding(!cfg.Kernel.Ingress.Disabled, d.rib.Best)
+	if d.vpn, err = d.newVPN(cfg); err != nil {
+		h.Close()
+		kfib.Close()
+		return nil, err
+	}
 	d.initZeroTier()
 	if cfg.BGP != nil {
 		// The speaker hands best paths over on its own goroutine; the RIB is
@@ -177,6 +183,9 @@ func New(cfg *config.Config, opt Options) (*Daemon, error) {
 			h.Close()
 			kfib.Close()
 			return nil, err
+		}
+		if p := d.vpn; p != nil {
+			d.bgp.OnVPN(func(rs []bgp.VPNRoute) { p.upds <- rs })
 		}
 	}
 	return d, nil
@@ -262,7 +271,7 @@ func (d *Daemon) Run(ctx context.Context) error {
 	if err := d.kfib.CheckMPLS(); err != nil {
 		return err
 	}
-	if err := d.kfib.EnsurePlatformLabels(int(d.cfg.LDP.Labels.Max) + 1); err != nil {
+	if err := d.kfib.EnsurePlatformLabels(platformLabels(d.cfg)); err != nil {
 		return fmt.Errorf("sizing the kernel's label table for ldp.labels.max %d: %w", d.cfg.LDP.Labels.Max, err)
 	}
 	// What a previous run left (kept on purpose, or after a crash) keeps
@@ -372,6 +381,8 @@ func (d *Daemon) Run(ctx context.Context) error {
 		}
 	}()
 
+	d.applyVRFs(runCtx, d.cfg)
+	defer d.shutdownVRFs()
 	d.startGR(runCtx)
 	if err := d.syncKernel(runCtx); err != nil {
 		return err
@@ -428,7 +439,12 @@ func (d *Daemon) Run(ctx context.Context) error {
 	publish := time.NewTimer(time.Hour)
 	publish.Stop()
 	publishArmed := false
+	var vpnUpds chan []bgp.VPNRoute
+	if d.vpn != nil {
+		vpnUpds = d.vpn.upds
+	}
 	for {
+		d.publishVPN()
 		// The kernel layer gets what changed after each change (the
 		// whole table the first time), but no sooner than four times the
 		// last publication's cost after it, so that handing on never
@@ -468,6 +484,8 @@ func (d *Daemon) Run(ctx context.Context) error {
 			d.programFIB()
 		case us := <-d.bgpUpds:
 			d.bgpRoutes(runCtx, us)
+		case rs := <-vpnUpds:
+			d.vpnRoutes(rs)
 		case s := <-d.zt.snaps:
 			d.applyZeroTier(runCtx, s)
 		case f := <-d.calls:
@@ -568,14 +586,21 @@ func (d *Daemon) shutdown() {
 
 // syncKernel re-reads interfaces and routes and passes the differences on.
 func (d *Daemon) syncKernel(ctx context.Context) error {
-	ifaces, err := rib.ReadInterfaces(d.nl)
+	all, err := rib.ReadInterfaces(d.nl)
 	if err != nil {
 		return err
 	}
 	byIndex := map[int]string{}
 	now := map[string]rib.Interface{}
-	for _, i := range ifaces {
+	// Interfaces in a VRF are a customer's: neither LDP nor the global
+	// RIB sees them (package vpn reads their VRF's table).
+	ifaces := make([]rib.Interface, 0, len(all))
+	for _, i := range all {
 		byIndex[i.Index] = i.Name
+		if i.InVRF {
+			continue
+		}
+		ifaces = append(ifaces, i)
 		if i.Up {
 			now[i.Name] = i
 		}
@@ -592,7 +617,7 @@ func (d *Daemon) syncKernel(ctx context.Context) error {
 	}
 	d.ifcs = now
 	d.present = map[string]bool{}
-	for _, i := range ifaces {
+	for _, i := range all {
 		d.present[i.Name] = true
 	}
 	d.checkConfiguredInterfaces()
@@ -603,7 +628,7 @@ func (d *Daemon) syncKernel(ctx context.Context) error {
 		return err
 	}
 	d.routeChanges(ctx, d.rib.ReplaceSource(rib.SourceKernel, kernel))
-	return nil
+	return d.readVRFTables()
 }
 
 // applyStatic puts the configuration's static routes into the RIB.
@@ -709,6 +734,10 @@ func (d *Daemon) reloadConfig(ctx context.Context) error {
 		return refuse(errors.New("log-format cannot change without a restart"))
 	case (cfg.BGP == nil) != (d.cfg.BGP == nil):
 		return refuse(errors.New("adding or removing the bgp section needs a restart"))
+	case (len(cfg.VRFs) == 0) != (len(d.cfg.VRFs) == 0):
+		return refuse(errors.New("adding the first VRF or removing the last needs a restart (it moves LDP's default label range)"))
+	case cfg.VRFLabels != d.cfg.VRFLabels:
+		return refuse(errors.New("vrf-labels cannot change without a restart"))
 	}
 	if err := engineConfig(cfg, d.log, d.zt.devices).Validate(); err != nil {
 		return err
@@ -728,6 +757,7 @@ func (d *Daemon) reloadConfig(ctx context.Context) error {
 		d.setLogLevel(cfg.LogLevel, "reload")
 	}
 	d.cfg = cfg
+	d.applyVRFs(ctx, cfg)
 	d.setZeroTierPlan(cfg)
 	d.post(ctx, ldp.ConfigChanged{Config: engineConfig(cfg, d.log, d.zt.devices)})
 	d.applyStatic(ctx)
@@ -821,4 +851,10 @@ func (d *Daemon) notify(state string) {
 	if d.opt.Notify != nil {
 		d.opt.Notify(state)
 	}
+}
+
+// platformLabels is the size of the kernel's label table lsrd needs: room
+// for LDP's labels and the VPN labels.
+func platformLabels(cfg *config.Config) int {
+	return int(max(cfg.LDP.Labels.Max, cfg.VRFLabels.Max)) + 1
 }

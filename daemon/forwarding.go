@@ -64,6 +64,13 @@ type forwarding struct {
 	dirtyFTN    map[netip.Prefix]struct{}
 	dirtyThrows map[netip.Prefix]struct{}
 	handedOn    bool
+
+	// vpnLFIB are the label routes of the VPN labels (package vpn): they
+	// pop into a VRF. Their range and LDP's never overlap (config).
+	vpnLFIB map[fib.Label]fib.LFIBEntry
+	// onLSP hears of every host prefix whose LDP FTN entry changed: the
+	// VRF routes over the LSP to that address follow it.
+	onLSP func(netip.Addr)
 }
 
 func newForwarding(ingress bool, best func(netip.Prefix) (rib.Route, bool)) *forwarding {
@@ -122,10 +129,8 @@ func (f *forwarding) takeDelta() (d *fib.Delta, full bool) {
 		FTN: make(map[netip.Prefix]*fib.FTNEntry, len(f.dirtyFTN))}
 	for l := range f.dirtyLabels {
 		d.LFIB[l] = nil
-		if f.ldp != nil {
-			if e, ok := f.ldp.LFIB[l]; ok {
-				d.LFIB[l] = &e
-			}
+		if e, ok := f.label(l); ok {
+			d.LFIB[l] = &e
 		}
 	}
 	for p := range f.dirtyFTN {
@@ -213,7 +218,27 @@ func (f *forwarding) touched(p netip.Prefix) {
 		for q := range f.byNextHop[p.Addr()] {
 			f.update(q)
 		}
+		if f.onLSP != nil {
+			f.onLSP(p.Addr())
+		}
 	}
+}
+
+// setVPNLFIB makes m the VPN labels' routes.
+func (f *forwarding) setVPNLFIB(m map[fib.Label]fib.LFIBEntry) {
+	changedKeys(f.vpnLFIB, m, fib.LFIBEntry.Equal, f.noteLabel)
+	f.vpnLFIB = m
+}
+
+// label is the label route wanted for l: LDP's, or a VPN label's.
+func (f *forwarding) label(l fib.Label) (fib.LFIBEntry, bool) {
+	if f.ldp != nil {
+		if e, ok := f.ldp.LFIB[l]; ok {
+			return e, true
+		}
+	}
+	e, ok := f.vpnLFIB[l]
+	return e, ok
 }
 
 // setLDP takes LDP's new table and recomputes the prefixes whose forwarding
@@ -259,7 +284,7 @@ func (f *forwarding) lfib() map[fib.Label]fib.LFIBEntry {
 
 // size is the number of LFIB and FTN entries wanted, without a walk.
 func (f *forwarding) size() (lfib, ftn int) {
-	return len(f.lfib()), len(f.owned) - len(f.unrouted) + f.labelled.Size()
+	return len(f.lfib()) + len(f.vpnLFIB), len(f.owned) - len(f.unrouted) + f.labelled.Size()
 }
 
 // table returns the desired table, built whole: the kernel layer keeps it
@@ -270,6 +295,7 @@ func (f *forwarding) table() *fib.Table {
 	if t.LFIB == nil {
 		t.LFIB = map[fib.Label]fib.LFIBEntry{}
 	}
+	maps.Copy(t.LFIB, f.vpnLFIB)
 	for p := range f.owned {
 		if e, ok := f.entry(p); ok {
 			t.FTN[p] = e

@@ -58,7 +58,7 @@ func (s oamState) Label(in uint32) (oam.LabelInfo, bool) {
 	info := oam.LabelInfo{FEC: f.Prefix(), Bound: bound}
 	var nhs []fib.NextHop
 	_ = s.d.call(ctx, func() {
-		if e, ok := s.d.fwd.lfib()[fib.Label(in)]; ok {
+		if e, ok := s.d.fwd.label(fib.Label(in)); ok {
 			nhs = slices.Clone(e.NextHops)
 		}
 	})

@@ -57,6 +57,11 @@ func (d *Daemon) snapshot(context.Context) (metrics.Snapshot, error) {
 		s.LFIB, s.FTN, s.RIB = c.lfib, c.ftn, c.rib
 	}
 	s.Kernel = d.kfib.Status()
+	if d.vpn != nil {
+		if v := d.vpn.view.Load(); v != nil {
+			s.VRFs = *v
+		}
+	}
 	return s, nil
 }
 

@@ -8,6 +8,7 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 
+	"github.com/lsrd/lsrd/api"
 	"github.com/lsrd/lsrd/ldp"
 	"github.com/lsrd/lsrd/ldp/lib"
 	"github.com/lsrd/lsrd/ldp/wire"
@@ -33,6 +34,9 @@ type Snapshot struct {
 	Kernel    netlinkfib.Status
 	// RIB counts best routes by source.
 	RIB map[rib.Source]int
+	// VRFs are the provider edge's VRFs with their route counts (none
+	// without VRFs).
+	VRFs []api.VRF
 }
 
 // SnapshotFunc takes a Snapshot. It is called at every scrape and must give
@@ -96,6 +100,10 @@ var (
 		"1 while a previous run's adopted kernel routes are kept, until the sweep after convergence.")
 	ribRoutesDesc = desc("rib_routes",
 		"Best routes in lsrd's RIB by source (connected, static, kernel, bgp).", "source")
+	vrfRoutesDesc = desc("vrf_routes",
+		"Routes of each VRF by kind: local (in the VRF's table, not lsrd's), exported (local routes sent as VPN routes), imported (prefixes with a VPN route whose route targets the VRF imports), installed (imported prefixes lsrd routes over an LSP in the VRF's table).", "vrf", "kind")
+	vrfLabelDesc = desc("vrf_label",
+		"The label of each VRF in per-vrf mode (popped into a lookup in the VRF's table); 0 in per-prefix mode.", "vrf")
 	limitRefusedDesc = desc("ldp_limit_refused_total",
 		"Hellos and connections LDP refused or closed because one of its bounds was reached, by bound: interface-adjacencies, neighbors, pending-connections, init-timeout, unrouted-labels (ldp.limits in the configuration).", "limit")
 	igpSyncDesc = desc("ldp_igp_sync",
@@ -121,7 +129,7 @@ var (
 	stateDescs = []*prometheus.Desc{sessionHoldDesc, sessionKeepaliveDesc, sessionMaxPDUDesc, sessionVersionDesc, sessionStateDesc, sessionsDesc, stateSecondsDesc, flapsDesc, adjacenciesDesc,
 		hellosDesc, messagesDesc, notificationsDesc, bindingsDesc, labelsInUseDesc, labelRangeDesc,
 		allocFailuresDesc, fecsDesc, starvedDesc, staleBindingsDesc, lfibDesc, ftnDesc, kernelObjectsDesc, kernelStaleDesc,
-		kernelStaleRoutesDesc, kernelAwaitingSweepDesc, ribRoutesDesc,
+		kernelStaleRoutesDesc, kernelAwaitingSweepDesc, ribRoutesDesc, vrfRoutesDesc, vrfLabelDesc,
 		limitRefusedDesc, securityDesc, igpSyncDesc, rejectionsDesc, unknownTLVsDesc}
 
 	syncStates = []string{ldp.SyncAchieved, ldp.SyncNotAchieved, ldp.SyncNoPeer}
@@ -277,6 +285,13 @@ func (c stateCollector) Collect(ch chan<- prometheus.Metric) {
 
 	for _, src := range ribSources {
 		gauge(ribRoutesDesc, float64(s.RIB[src]), src.String())
+	}
+	for _, v := range s.VRFs {
+		gauge(vrfRoutesDesc, float64(v.Local), v.Name, "local")
+		gauge(vrfRoutesDesc, float64(v.Exported), v.Name, "exported")
+		gauge(vrfRoutesDesc, float64(v.Imported), v.Name, "imported")
+		gauge(vrfRoutesDesc, float64(v.Installed), v.Name, "installed")
+		gauge(vrfLabelDesc, float64(v.Label), v.Name)
 	}
 }
 

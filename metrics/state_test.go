@@ -11,6 +11,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/testutil"
 
+	"github.com/lsrd/lsrd/api"
 	"github.com/lsrd/lsrd/ldp"
 	"github.com/lsrd/lsrd/ldp/lib"
 	"github.com/lsrd/lsrd/ldp/wire"
@@ -53,6 +54,7 @@ func testSnapshot() Snapshot {
 		FTN:    3,
 		Kernel: netlinkfib.Status{Labels: 4, Prefixes: 3, Nexthops: 2, Groups: 1, Stale: true, AwaitingSweep: true, StaleRoutes: 2},
 		RIB:    map[rib.Source]int{rib.SourceConnected: 3, rib.SourceBGP: 120},
+		VRFs:   []api.VRF{{Name: "red", Label: 1000000, Local: 2, Exported: 2, Imported: 5, Installed: 4}},
 	}
 }
 
@@ -135,6 +137,19 @@ lsrd_rib_routes{source="static"} 0
 		if got := single(t, c, name); got != v {
 			t.Errorf("%s = %v, want %v", name, got, v)
 		}
+	}
+	if err := testutil.CollectAndCompare(c, strings.NewReader(`
+# HELP lsrd_vrf_routes Routes of each VRF by kind: local (in the VRF's table, not lsrd's), exported (local routes sent as VPN routes), imported (prefixes with a VPN route whose route targets the VRF imports), installed (imported prefixes lsrd routes over an LSP in the VRF's table).
+# TYPE lsrd_vrf_routes gauge
+lsrd_vrf_routes{kind="exported",vrf="red"} 2
+lsrd_vrf_routes{kind="imported",vrf="red"} 5
+lsrd_vrf_routes{kind="installed",vrf="red"} 4
+lsrd_vrf_routes{kind="local",vrf="red"} 2
+# HELP lsrd_vrf_label The label of each VRF in per-vrf mode (popped into a lookup in the VRF's table); 0 in per-prefix mode.
+# TYPE lsrd_vrf_label gauge
+lsrd_vrf_label{vrf="red"} 1e+06
+`), "lsrd_vrf_routes", "lsrd_vrf_label"); err != nil {
+		t.Error(err)
 	}
 	if err := testutil.CollectAndCompare(c, strings.NewReader(`
 # HELP lsrd_kernel_objects What the kernel layer has programmed: label routes (label_route), IP routes (route), nexthop objects (nexthop) and nexthop groups (group).

@@ -29,12 +29,15 @@ import (
 //
 // All methods are safe for concurrent use; kernel passes are serialized.
 type FIB struct {
-	log            *slog.Logger
-	ns             netns.NsHandle
-	own            owner
-	target         routeTarget // lsrd's own routes (main table by default)
-	ingress        routeTarget // labelled copies of others' routes; table 0: none
-	rulePriority   int         // of the rule that sends lookups to the ingress table
+	log     *slog.Logger
+	ns      netns.NsHandle
+	own     owner
+	target  routeTarget // lsrd's own routes (main table by default)
+	ingress routeTarget // labelled copies of others' routes; table 0: none
+	// vrf: a VRF's FIB (WithVRF): IP routes in its table only, no label
+	// routes, its own slot of nexthop IDs.
+	vrf            bool
+	rulePriority   int // of the rule that sends lookups to the ingress table
 	backoffMin     time.Duration
 	backoffMax     time.Duration
 	resyncInterval time.Duration
@@ -136,6 +139,16 @@ func WithIngressTable(table uint32, priority int) Option {
 	return func(f *FIB) { f.ingress.table, f.rulePriority = table, priority }
 }
 
+// WithVRF makes the FIB a VRF's: its IP routes go in table (the VRF's), it
+// never reads or writes label routes (the main FIB has them all), and its
+// nexthop objects come from a slot of IDs of their own (the table modulo
+// VRFSlots; two VRFs' tables must differ there), so that FIBs of the same
+// protocol never take each other's objects for garbage. No legacy
+// protocol is adopted and no ingress table is kept.
+func WithVRF(table uint32) Option {
+	return func(f *FIB) { f.target.table, f.vrf = table, true }
+}
+
 // WithRouteTable puts lsrd's IP routes in table (default main, 254).
 func WithRouteTable(table uint32) Option { return func(f *FIB) { f.target.table = table } }
 
@@ -175,6 +188,10 @@ func New(opts ...Option) (*FIB, error) {
 	}
 	for _, o := range opts {
 		o(f)
+	}
+	if f.vrf {
+		f.own = owner{proto: f.own.proto, block: vrfBlockOf(f.own.proto, f.target.table)}
+		f.ingress.table = 0
 	}
 	f.target.proto, f.ingress.proto = f.own.proto, f.own.proto
 	f.nextID = f.own.block.first

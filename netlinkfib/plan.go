@@ -73,14 +73,21 @@ func (a *idAllocator) alloc() (uint32, error) {
 	if a.block == (idBlock{}) {
 		a.block = blockOf(DefaultProtocol)
 	}
-	if a.next < a.block.first {
+	if !a.block.holds(a.next) {
 		a.next = a.block.first
 	}
-	for ; a.block.holds(a.next); a.next++ {
-		if !a.used[a.next] {
-			id := a.next
-			a.used[id] = true
+	// From where the last search stopped to the end of the block, then
+	// once more from its start: a long run that keeps making objects
+	// reaches the end, and the IDs freed below are usable again.
+	for n := uint64(a.block.last-a.block.first) + 1; n > 0; n-- {
+		id := a.next
+		if a.next == a.block.last {
+			a.next = a.block.first
+		} else {
 			a.next++
+		}
+		if !a.used[id] {
+			a.used[id] = true
 			return id, nil
 		}
 	}

@@ -23,11 +23,37 @@ const LegacyProtocol uint8 = 193
 // Nexthop object IDs lsrd allocates: the block whose top byte is the route
 // protocol number, so `ip nexthop show` tells lsrd's objects apart at a
 // glance and a foreign object with a small ID never collides with ours.
+//
+// The top of the block is split among the VRFs' FIBs (WithVRF), a slot of
+// IDs each, so that no FIB takes another's objects for garbage.
 type idBlock struct{ first, last uint32 }
 
-func blockOf(proto uint8) idBlock {
+// VRFSlots is how many VRF FIBs one protocol's block has room for; a VRF's
+// slot is its table modulo VRFSlots.
+const (
+	VRFSlots    = 256
+	vrfSlotSize = 1 << 14
+	vrfRegion   = VRFSlots * vrfSlotSize
+)
+
+// wholeBlock is every ID of proto's block (an earlier lsrd's, adopted, may
+// be anywhere in it).
+func wholeBlock(proto uint8) idBlock {
 	first := uint32(proto) << 24
 	return idBlock{first: first, last: first + 1<<24 - 1}
+}
+
+// blockOf is the main FIB's part of proto's block: all but the VRFs'.
+func blockOf(proto uint8) idBlock {
+	b := wholeBlock(proto)
+	b.last -= vrfRegion
+	return b
+}
+
+// vrfBlockOf is the IDs of the VRF FIB of a table.
+func vrfBlockOf(proto uint8, table uint32) idBlock {
+	first := wholeBlock(proto).last - vrfRegion + 1 + (table%VRFSlots)*vrfSlotSize
+	return idBlock{first: first, last: first + vrfSlotSize - 1}
 }
 
 func (b idBlock) holds(id uint32) bool { return id >= b.first && id <= b.last }
@@ -75,7 +101,7 @@ func (o owner) route(p uint8, adopting bool) bool {
 // from the legacy number keeps its ID when it is replaced in place, so the
 // legacy block stays lsrd's for objects of lsrd's protocol.
 func (o owner) nexthop(p uint8, id uint32, adopting bool) bool {
-	inLegacy := o.legacy != 0 && blockOf(o.legacy).holds(id)
+	inLegacy := o.legacy != 0 && wholeBlock(o.legacy).holds(id)
 	switch {
 	case p == o.proto:
 		return o.block.holds(id) || inLegacy

@@ -43,29 +43,11 @@ func (f *FIB) readKernel(ctx context.Context) (*kernelState, error) {
 		// EOPNOTSUPP; lsrd needs them for label push.
 		return nil, fmt.Errorf("reading nexthop objects: %w", err)
 	}
-	err = f.c.dump(ctx, routeDumpRequest(unix.AF_MPLS), func(typ uint16, b []byte) error {
-		if typ != unix.RTM_NEWROUTE {
-			return nil
+	// A VRF's FIB has no label routes: the main FIB's are not its own.
+	if !f.vrf {
+		if err := f.readLabels(ctx, s, adopting); err != nil {
+			return nil, err
 		}
-		r, err := decodeRoute(b)
-		if err != nil {
-			return fmt.Errorf("MPLS route dump: %w", err)
-		}
-		if r.family != unix.AF_MPLS {
-			return nil
-		}
-		if !f.own.route(r.protocol, adopting) {
-			s.foreignLabels[r.label] = r.protocol
-			return nil
-		}
-		if r.protocol != f.own.proto {
-			s.legacyLabels[r.label] = true
-		}
-		s.labels[r.label] = labelRoute{in: r.label, hops: normalizeHops(r.hops)}
-		return nil
-	})
-	if err != nil {
-		return nil, fmt.Errorf("reading MPLS routes: %w", err)
 	}
 	for _, fam := range []uint8{unix.AF_INET, unix.AF_INET6} {
 		err = f.c.dump(ctx, routeDumpRequest(fam), func(typ uint16, b []byte) error {
@@ -130,4 +112,33 @@ func (f *FIB) readLinks(ctx context.Context) (map[string]int, error) {
 		return nil, fmt.Errorf("reading interfaces: %w", err)
 	}
 	return links, nil
+}
+
+// readLabels reads lsrd's MPLS routes into s.
+func (f *FIB) readLabels(ctx context.Context, s *kernelState, adopting bool) error {
+	err := f.c.dump(ctx, routeDumpRequest(unix.AF_MPLS), func(typ uint16, b []byte) error {
+		if typ != unix.RTM_NEWROUTE {
+			return nil
+		}
+		r, err := decodeRoute(b)
+		if err != nil {
+			return fmt.Errorf("MPLS route dump: %w", err)
+		}
+		if r.family != unix.AF_MPLS {
+			return nil
+		}
+		if !f.own.route(r.protocol, adopting) {
+			s.foreignLabels[r.label] = r.protocol
+			return nil
+		}
+		if r.protocol != f.own.proto {
+			s.legacyLabels[r.label] = true
+		}
+		s.labels[r.label] = labelRoute{in: r.label, hops: normalizeHops(r.hops)}
+		return nil
+	})
+	if err != nil {
+		return fmt.Errorf("reading MPLS routes: %w", err)
+	}
+	return nil
 }

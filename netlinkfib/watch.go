@@ -119,7 +119,7 @@ func (f *FIB) concernsUs(typ uint16, b []byte) bool {
 		if err != nil || r.protocol != f.own.proto {
 			return false
 		}
-		return r.family == unix.AF_MPLS || r.table == f.target.table || (f.ingress.table != 0 && r.table == f.ingress.table)
+		return (r.family == unix.AF_MPLS && !f.vrf) || r.table == f.target.table || (f.ingress.table != 0 && r.table == f.ingress.table)
 	case unix.RTM_NEWNEXTHOP, unix.RTM_DELNEXTHOP:
 		n, err := decodeNexthop(b)
 		return err == nil && f.own.block.holds(n.id)

@@ -16,6 +16,9 @@ type Interface struct {
 	Up    bool
 	MTU   int
 	Addrs []netip.Prefix
+	// InVRF says the interface is a VRF device or enslaved to one: a
+	// customer's, outside the global table LDP and the RIB work in.
+	InVRF bool
 }
 
 // Protocols is a set of route protocol numbers.
@@ -66,11 +69,17 @@ func ReadInterfaces(h *netlink.Handle) ([]Interface, error) {
 		}
 		byIndex[ad.LinkIndex] = append(byIndex[ad.LinkIndex], p)
 	}
+	vrfs := map[int]bool{}
+	for _, l := range links {
+		if l.Type() == "vrf" {
+			vrfs[l.Attrs().Index] = true
+		}
+	}
 	var out []Interface
 	for _, l := range links {
 		a := l.Attrs()
 		out = append(out, Interface{Name: a.Name, Index: a.Index, MTU: a.MTU, Up: a.Flags&net.FlagUp != 0 && a.OperState != netlink.OperDown,
-			Addrs: byIndex[a.Index]})
+			Addrs: byIndex[a.Index], InVRF: vrfs[a.Index] || vrfs[a.MasterIndex]})
 	}
 	return out, nil
 }
@@ -115,6 +124,36 @@ func ReadKernelRoutes(h *netlink.Handle, ifname func(int) string, own *Protocols
 		})
 		if err != nil {
 			return nil, fmt.Errorf("rib: listing kernel routes: %w", err)
+		}
+	}
+	return out, nil
+}
+
+// ReadTableRoutes lists the unicast routes of a table (a VRF's) that lsrd
+// did not install, IPv4 and IPv6, the kernel's own connected routes
+// included (Protocol RTPROT_KERNEL); IPv6 link-local prefixes left out.
+func ReadTableRoutes(h *netlink.Handle, table uint32, own *Protocols) ([]Route, error) {
+	var out []Route
+	for _, family := range []int{netlink.FAMILY_V4, netlink.FAMILY_V6} {
+		err := h.RouteListFilteredIter(family, &netlink.Route{Table: int(table)}, netlink.RT_FILTER_TABLE, func(r netlink.Route) bool {
+			if r.Type != unix.RTN_UNICAST || own[uint8(r.Protocol)] || r.Table != int(table) {
+				return true
+			}
+			prefix := defaultPrefix(family)
+			if r.Dst != nil {
+				var ok bool
+				if prefix, ok = prefixOf(r.Dst); !ok {
+					return true
+				}
+			}
+			if prefix.Addr().IsLinkLocalUnicast() {
+				return true
+			}
+			out = append(out, Route{Prefix: prefix.Masked(), Source: SourceKernel, Protocol: uint8(r.Protocol)})
+			return true
+		})
+		if err != nil {
+			return nil, fmt.Errorf("rib: listing the routes of table %d: %w", table, err)
 		}
 	}
 	return out, nil

@@ -8,6 +8,7 @@ import (
 	"net/netip"
 	"net/url"
 	"os"
+	"slices"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -26,7 +27,7 @@ type app struct {
 	peer, fec      string
 	detail         bool
 	label          string
-	soft           string
+	soft, vrf      string
 	// ran is set once cobra accepted the command line: an error after that
 	// comes from lsrd or the connection (exit 1), before it from usage (2).
 	ran bool
@@ -112,7 +113,12 @@ func newApp(stdout, stderr io.Writer) *app {
 	received.Aliases = []string{"adj-in"}
 	advertised := a.adjLeaf("advertised-routes", "paths sent to a neighbour, after the export policy (its Adj-RIB-Out)", "out")
 	advertised.Aliases = []string{"adj-out"}
-	showBGP.AddCommand(bgpNeighbors, bgpRoutes, received, advertised)
+	bgpVPN := a.leaf("vpn", "VPN routes (VPNv4, VPNv6): received, with the VRFs importing them, and exported", a.showBGPVPN)
+	bgpVPN.Flags().StringVar(&a.vrf, "vrf", "", "only routes this VRF imports")
+	showBGP.AddCommand(bgpNeighbors, bgpRoutes, received, advertised, bgpVPN)
+	vrf := a.leaf("vrf", "VRFs: table, RD, route targets, label and route counts", a.showVRF)
+	vrf.Aliases = []string{"vrfs"}
+	show.AddCommand(vrf)
 	clearBGP := &cobra.Command{
 		Use:   "bgp NEIGHBOR",
 		Short: "Reset the BGP session with a neighbour: hard (Cease, it re-forms) or --soft",
@@ -341,6 +347,25 @@ func (a *app) showBGPRoutes(ctx context.Context, c *ctl.Client, f ctl.Filter) er
 		return err
 	}
 	return a.emit(rs, func(w io.Writer) error { return ctl.BGPRoutes(w, rs) })
+}
+
+func (a *app) showVRF(ctx context.Context, c *ctl.Client, _ ctl.Filter) error {
+	var vs []api.VRF
+	if _, err := c.GetInto(ctx, "/v1/vrfs", &vs); err != nil {
+		return err
+	}
+	return a.emit(vs, func(w io.Writer) error { return ctl.VRFs(w, vs) })
+}
+
+func (a *app) showBGPVPN(ctx context.Context, c *ctl.Client, _ ctl.Filter) error {
+	var rs []api.VPNRoute
+	if _, err := c.GetInto(ctx, "/v1/bgp/vpn", &rs); err != nil {
+		return err
+	}
+	if a.vrf != "" {
+		rs = slices.DeleteFunc(rs, func(r api.VPNRoute) bool { return !slices.Contains(r.VRFs, a.vrf) })
+	}
+	return a.emit(rs, func(w io.Writer) error { return ctl.VPNRoutes(w, rs) })
 }
 
 // adjLeaf is "show bgp received-routes|advertised-routes NEIGHBOR".

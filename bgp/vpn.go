@@ -1,0 +1,327 @@
+package bgp
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/netip"
+	"slices"
+	"sync"
+	"time"
+
+	api "github.com/osrg/gobgp/v3/api"
+	"github.com/osrg/gobgp/v3/pkg/apiutil"
+	"github.com/osrg/gobgp/v3/pkg/packet/bgp"
+	"github.com/osrg/gobgp/v3/pkg/server"
+)
+
+// The VPN families (BGP/MPLS IP VPNs: RFC 4364 for IPv4, RFC 4659 for IPv6).
+const (
+	FamilyIPv4VPN = "ipv4-vpn"
+	FamilyIPv6VPN = "ipv6-vpn"
+)
+
+// VPNRoute is a route of a VPN family: a customer prefix made unique by its
+// route distinguisher, the label the egress provider edge pops it with, that
+// edge's address, and the route targets that say which VRFs import it.
+//
+// GoBGP carries the routes and picks the best path per RD and prefix; which
+// VRF takes a route (by its route targets) and how it is forwarded (over the
+// LSP to NextHop) is lsrd's, in package vpn: GoBGP's own VRFs take their
+// label from zebra only, and lsrd allocates its labels itself.
+type VPNRoute struct {
+	RD     string // as GoBGP writes it: "65000:1", "192.0.2.1:7"
+	Prefix netip.Prefix
+	Label  uint32 // the VPN label (bottom of the stack)
+	// NextHop is the egress provider edge (an IPv4 address; for VPNv6 the
+	// IPv4-mapped form on the wire, RFC 4659 section 3.2.1.2).
+	NextHop netip.Addr
+	RTs     []string // route targets, as GoBGP writes them
+	// Neighbor is the BGP neighbour the best path came from.
+	Neighbor  netip.Addr
+	Withdrawn bool
+}
+
+// VPNKey names a VPN route: RD and prefix (RFC 4364 section 4.1).
+type VPNKey struct {
+	RD     string
+	Prefix netip.Prefix
+}
+
+// Key is r's RD and prefix.
+func (r VPNRoute) Key() VPNKey { return VPNKey{RD: r.RD, Prefix: r.Prefix} }
+
+// CanonicalRD returns rd as GoBGP writes it, which is how VPNRoute names it.
+func CanonicalRD(rd string) (string, error) {
+	d, err := bgp.ParseRouteDistinguisher(rd)
+	if err != nil {
+		return "", fmt.Errorf("route distinguisher %q: %w", rd, err)
+	}
+	return d.String(), nil
+}
+
+// CanonicalRT returns rt as GoBGP writes a route target, which is how
+// VPNRoute names them.
+func CanonicalRT(rt string) (string, error) {
+	c, err := bgp.ParseRouteTarget(rt)
+	if err != nil {
+		return "", fmt.Errorf("route target %q: %w", rt, err)
+	}
+	return c.String(), nil
+}
+
+func isVPN(f *api.Family) bool {
+	return f.GetSafi() == api.Family_SAFI_MPLS_VPN &&
+		(f.GetAfi() == api.Family_AFI_IP || f.GetAfi() == api.Family_AFI_IP6)
+}
+
+// errVPNPath is a VPN path lsrd refuses (no label, a label beyond 20 bits,
+// a next hop it cannot use): logged and taken as a withdrawal of its RD
+// and prefix, so that an earlier good path does not linger.
+var errVPNPath = errors.New("VPN path refused")
+
+// pathToVPN turns one of GoBGP's best paths of a VPN family into a
+// VPNRoute. A refused path comes back with its key, Withdrawn, and an error
+// wrapping errVPNPath; a path that cannot even be named, with ok false.
+func pathToVPN(p *api.Path) (r VPNRoute, ok bool, err error) {
+	nlri, err := apiutil.GetNativeNlri(p)
+	if err != nil {
+		return VPNRoute{}, false, fmt.Errorf("bgp: VPN path from %s: NLRI: %w", p.GetNeighborIp(), err)
+	}
+	var n *bgp.LabeledVPNIPAddrPrefix
+	switch v := nlri.(type) {
+	case *bgp.LabeledVPNIPAddrPrefix:
+		n = v
+	case *bgp.LabeledVPNIPv6AddrPrefix:
+		n = &v.LabeledVPNIPAddrPrefix
+	default:
+		return VPNRoute{}, false, fmt.Errorf("bgp: VPN path from %s: NLRI of type %T", p.GetNeighborIp(), nlri)
+	}
+	addr, ok := netip.AddrFromSlice(n.Prefix)
+	if !ok || n.RD == nil {
+		return VPNRoute{}, false, fmt.Errorf("bgp: VPN path from %s: NLRI without a prefix or RD", p.GetNeighborIp())
+	}
+	if _, isV6 := nlri.(*bgp.LabeledVPNIPv6AddrPrefix); !isV6 {
+		addr = addr.Unmap()
+	}
+	prefix, err := addr.Prefix(int(n.Length))
+	if err != nil {
+		return VPNRoute{}, false, fmt.Errorf("bgp: VPN path from %s: %s/%d: %w", p.GetNeighborIp(), addr, n.Length, err)
+	}
+	r = VPNRoute{RD: n.RD.String(), Prefix: prefix}
+	nb, errPeer := netip.ParseAddr(p.GetNeighborIp())
+	// A path we originate (GoBGP reports its source as "<nil>") is no
+	// route to import: it withdraws any earlier one for the key.
+	if p.GetIsWithdraw() || errPeer != nil {
+		r.Withdrawn = true
+		return r, true, nil
+	}
+	r.Neighbor = nb.Unmap()
+	refuse := func(format string, args ...any) (VPNRoute, bool, error) {
+		r.Withdrawn = true
+		return r, true, fmt.Errorf("bgp: VPN path %s:%s from %s: %s: %w", r.RD, r.Prefix, r.Neighbor, fmt.Sprintf(format, args...), errVPNPath)
+	}
+	if len(n.Labels.Labels) == 0 {
+		return refuse("no label")
+	}
+	// The bottom label is the VPN label; more than one is not what RFC
+	// 4364 routes carry.
+	r.Label = n.Labels.Labels[len(n.Labels.Labels)-1]
+	switch {
+	case r.Label > maxLabel:
+		return refuse("label %d is not a 20-bit label", r.Label)
+	case r.Label < 16:
+		return refuse("label %d is reserved (RFC 3032)", r.Label)
+	}
+	attrs, err := apiutil.GetNativePathAttributes(p)
+	if err != nil {
+		return refuse("attributes: %v", err)
+	}
+	for _, a := range attrs {
+		switch a := a.(type) {
+		case *bgp.PathAttributeMpReachNLRI:
+			if nh, ok := netip.AddrFromSlice(a.Nexthop); ok {
+				r.NextHop = nh.Unmap()
+			}
+		case *bgp.PathAttributeExtendedCommunities:
+			for _, c := range a.Value {
+				if _, sub := c.GetTypes(); sub == bgp.EC_SUBTYPE_ROUTE_TARGET {
+					r.RTs = append(r.RTs, c.String())
+				}
+			}
+		}
+	}
+	if !r.NextHop.IsValid() || !r.NextHop.Is4() {
+		return refuse("next hop %s is not an IPv4 provider edge (lsrd's VPNs ride IPv4 LSPs)", r.NextHop)
+	}
+	slices.Sort(r.RTs)
+	r.RTs = slices.Compact(r.RTs)
+	return r, true, nil
+}
+
+// vpnPath builds the path that exports r (next hop r.NextHop, our own).
+func vpnPath(r VPNRoute, withdraw bool) (*api.Path, error) {
+	rd, err := bgp.ParseRouteDistinguisher(r.RD)
+	if err != nil {
+		return nil, err
+	}
+	labels := *bgp.NewMPLSLabelStack(r.Label)
+	var nlri bgp.AddrPrefixInterface
+	nh := r.NextHop.String()
+	if r.Prefix.Addr().Is4() {
+		nlri = bgp.NewLabeledVPNIPAddrPrefix(uint8(r.Prefix.Bits()), r.Prefix.Addr().String(), labels, rd)
+	} else {
+		nlri = bgp.NewLabeledVPNIPv6AddrPrefix(uint8(r.Prefix.Bits()), r.Prefix.Addr().String(), labels, rd)
+		// RFC 4659 section 3.2.1.2: an IPv4 provider edge as the IPv6
+		// VPN route's next hop is written IPv4-mapped.
+		nh = netip.AddrFrom16(r.NextHop.As16()).String()
+		if !r.NextHop.Is4() {
+			nh = r.NextHop.String()
+		}
+	}
+	var rts []bgp.ExtendedCommunityInterface
+	for _, s := range r.RTs {
+		rt, err := bgp.ParseRouteTarget(s)
+		if err != nil {
+			return nil, err
+		}
+		rts = append(rts, rt)
+	}
+	attrs := []bgp.PathAttributeInterface{
+		bgp.NewPathAttributeOrigin(bgp.BGP_ORIGIN_ATTR_TYPE_INCOMPLETE),
+		bgp.NewPathAttributeMpReachNLRI(nh, []bgp.AddrPrefixInterface{nlri}),
+	}
+	if len(rts) > 0 {
+		attrs = append(attrs, bgp.NewPathAttributeExtendedCommunities(rts))
+	}
+	return apiutil.NewPath(nlri, withdraw, attrs, time.Now())
+}
+
+// vpnExporter keeps GoBGP's local VPN paths equal to the set the parent
+// last asked for, on a goroutine of its own: the parent never waits on
+// GoBGP's server loop.
+type vpnExporter struct {
+	mu   sync.Mutex
+	want map[VPNKey]VPNRoute // the latest set asked for; nil: none yet
+	kick chan struct{}
+	have map[VPNKey]VPNRoute // what GoBGP holds (the goroutine's)
+	// exported counts have, for the view (under mu).
+	exported int
+}
+
+func newVPNExporter() *vpnExporter {
+	return &vpnExporter{kick: make(chan struct{}, 1), have: map[VPNKey]VPNRoute{}}
+}
+
+// ExportVPN asks the speaker to originate exactly routes (next hop and
+// label as given) and returns at once.
+func (s *Speaker) ExportVPN(routes []VPNRoute) {
+	want := make(map[VPNKey]VPNRoute, len(routes))
+	for _, r := range routes {
+		want[r.Key()] = r
+	}
+	e := s.vpnOut
+	e.mu.Lock()
+	e.want = want
+	e.mu.Unlock()
+	select {
+	case e.kick <- struct{}{}:
+	default:
+	}
+}
+
+// ExportedVPN is how many VPN routes GoBGP originates for lsrd now.
+func (s *Speaker) ExportedVPN() int {
+	s.vpnOut.mu.Lock()
+	defer s.vpnOut.mu.Unlock()
+	return s.vpnOut.exported
+}
+
+func (e *vpnExporter) run(ctx context.Context, srv *server.BgpServer, log *slog.Logger) {
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-e.kick:
+		}
+		e.mu.Lock()
+		want := e.want
+		e.mu.Unlock()
+		if want == nil {
+			continue
+		}
+		failed := e.sync(ctx, srv, want, log)
+		e.mu.Lock()
+		e.exported = len(e.have)
+		e.mu.Unlock()
+		if failed && ctx.Err() == nil {
+			// Try again shortly: GoBGP refuses only while it stops.
+			time.AfterFunc(time.Second, func() {
+				select {
+				case e.kick <- struct{}{}:
+				default:
+				}
+			})
+		}
+	}
+}
+
+// sync withdraws what is no longer wanted and adds what is new or changed
+// (a path added again for the same RD and prefix replaces ours).
+func (e *vpnExporter) sync(ctx context.Context, srv *server.BgpServer, want map[VPNKey]VPNRoute, log *slog.Logger) (failed bool) {
+	for k, r := range e.have {
+		if _, ok := want[k]; ok || ctx.Err() != nil {
+			continue
+		}
+		p, err := vpnPath(r, true)
+		if err == nil {
+			err = srv.DeletePath(ctx, &api.DeletePathRequest{TableType: api.TableType_GLOBAL, Family: p.Family, Path: p})
+		}
+		if err != nil {
+			log.Warn("bgp: withdrawing a VPN route", "rd", k.RD, "prefix", k.Prefix, "err", err)
+			failed = true
+			continue
+		}
+		delete(e.have, k)
+	}
+	for k, r := range want {
+		if h, ok := e.have[k]; (ok && sameVPNRoute(h, r)) || ctx.Err() != nil {
+			continue
+		}
+		p, err := vpnPath(r, false)
+		if err == nil {
+			_, err = srv.AddPath(ctx, &api.AddPathRequest{TableType: api.TableType_GLOBAL, Path: p})
+		}
+		if err != nil {
+			log.Warn("bgp: exporting a VPN route", "rd", k.RD, "prefix", k.Prefix, "err", err)
+			failed = true
+			continue
+		}
+		e.have[k] = r
+	}
+	return failed
+}
+
+func sameVPNRoute(a, b VPNRoute) bool {
+	return a.Key() == b.Key() && a.Label == b.Label && a.NextHop == b.NextHop && slices.Equal(a.RTs, b.RTs)
+}
+
+// onVPNPaths converts the VPN paths of a watcher event and queues them.
+func (s *Speaker) onVPNPaths(ps []*api.Path) {
+	rs := make([]VPNRoute, 0, len(ps))
+	for _, p := range ps {
+		r, ok, err := pathToVPN(p)
+		if err != nil {
+			s.log.Warn("bgp: ignoring VPN path", "err", err)
+		}
+		if ok {
+			rs = append(rs, r)
+		}
+	}
+	s.vpnIn.put(rs)
+}
+
+func newVPNQueue() *queue[VPNKey, VPNRoute] {
+	return newQueue(func(r VPNRoute) (VPNKey, bool) { return r.Key(), true })
+}

@@ -1,0 +1,278 @@
+package daemon
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/netip"
+	"slices"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/lsrd/lsrd/bgp"
+	"github.com/lsrd/lsrd/config"
+	"github.com/lsrd/lsrd/fib"
+	"github.com/lsrd/lsrd/netlinkfib"
+	"github.com/lsrd/lsrd/rib"
+	"github.com/lsrd/lsrd/vpn"
+	"golang.org/x/sys/unix"
+)
+
+// vpnPart is the provider edge (package vpn) as the parent runs it: the
+// state on the parent's goroutine, a kernel layer per VRF, and the VPN
+// routes BGP hands over.
+type vpnPart struct {
+	st    *vpn.State
+	fibs  map[string]*vrfFIB // by VRF name
+	upds  chan []bgp.VPNRoute
+	dirty bool // st may have something to hand on (publishVPN)
+	// view is what metrics read (published after each change).
+	view atomic.Pointer[[]vpn.VRFView]
+	wg   sync.WaitGroup
+}
+
+// vrfFIB is one VRF's kernel layer: lsrd's routes in the VRF's table.
+type vrfFIB struct {
+	fib    *netlinkfib.FIB
+	table  uint32
+	cancel context.CancelFunc
+	handed bool // a whole table went first
+}
+
+// vpnVRFs is the configuration's VRFs as package vpn takes them (RDs and
+// route targets as GoBGP writes them; config checked they parse).
+func vpnVRFs(cfg *config.Config) []vpn.VRF {
+	var out []vpn.VRF
+	canon := func(rts []string) []string {
+		var cs []string
+		for _, rt := range rts {
+			if c, err := bgp.CanonicalRT(rt); err == nil && !slices.Contains(cs, c) {
+				cs = append(cs, c)
+			}
+		}
+		slices.Sort(cs)
+		return cs
+	}
+	for _, v := range cfg.VRFs {
+		rd, _ := bgp.CanonicalRD(v.RD)
+		out = append(out, vpn.VRF{Name: v.Name, Table: v.Table, RD: rd, ImportRTs: canon(v.ImportRTs()),
+			ExportRTs: canon(v.ExportRTs()), PerPrefix: v.Label == "per-prefix",
+			ExportConnected: v.Exports("connected"), ExportStatic: v.Exports("static")})
+	}
+	return out
+}
+
+// newVPN sets up the provider edge when VRFs are configured (nil
+// otherwise). It reads LDP's LSPs from the parent's forwarding.
+func (d *Daemon) newVPN(cfg *config.Config) (*vpnPart, error) {
+	if len(cfg.VRFs) == 0 {
+		return nil, nil
+	}
+	st, err := vpn.New(vpn.Config{LocalAddress: cfg.LDP.TransportAddress,
+		LabelMin: fib.Label(cfg.VRFLabels.Min), LabelMax: fib.Label(cfg.VRFLabels.Max), Log: d.log},
+		func(a netip.Addr) ([]fib.NextHop, bool) {
+			if d.fwd.ldp == nil {
+				return nil, false
+			}
+			e, ok := d.fwd.ldp.FTN[netip.PrefixFrom(a, a.BitLen())]
+			return e.NextHops, ok
+		})
+	if err != nil {
+		return nil, err
+	}
+	if err := st.SetVRFs(vpnVRFs(cfg)); err != nil {
+		return nil, err
+	}
+	p := &vpnPart{st: st, fibs: map[string]*vrfFIB{}, upds: make(chan []bgp.VPNRoute, 16), dirty: true}
+	d.fwd.onLSP = func(a netip.Addr) {
+		st.LSPChanged(a)
+		p.dirty = true
+	}
+	return p, nil
+}
+
+// applyVRFs makes the kernel's VRF devices and lsrd's VRF kernel layers
+// match cfg: devices created or adopted, interfaces enslaved, a kernel
+// layer started for each new VRF and a removed VRF's routes flushed. A
+// device that cannot be set up is logged; the others go on.
+func (d *Daemon) applyVRFs(ctx context.Context, cfg *config.Config) {
+	p := d.vpn
+	if p == nil {
+		return
+	}
+	want := map[string]config.VRF{}
+	for _, v := range cfg.VRFs {
+		want[v.Name] = v
+	}
+	for name, vf := range p.fibs {
+		if v, ok := want[name]; ok && v.Table == vf.table {
+			continue
+		}
+		d.stopVRF(name, vf, true)
+		delete(p.fibs, name)
+	}
+	if err := p.st.SetVRFs(vpnVRFs(cfg)); err != nil {
+		d.log.Error("vpn: VRF labels", "err", err)
+	}
+	p.dirty = true
+	for _, v := range cfg.VRFs {
+		created, err := netlinkfib.EnsureVRF(d.nl, v.Name, v.Table)
+		if err != nil {
+			d.log.Error("vpn: VRF device", "vrf", v.Name, "err", err)
+			continue
+		}
+		if created {
+			d.log.Info("vpn: VRF device created", "vrf", v.Name, "table", v.Table)
+		}
+		for _, ifc := range v.Interfaces {
+			if err := netlinkfib.Enslave(d.nl, ifc, v.Name); err != nil {
+				d.log.Warn("vpn: interface not in its VRF", "vrf", v.Name, "interface", ifc, "err", err)
+			}
+		}
+		if _, ok := p.fibs[v.Name]; ok {
+			continue
+		}
+		if err := d.startVRF(ctx, v); err != nil {
+			d.log.Error("vpn: VRF kernel layer", "vrf", v.Name, "err", err)
+		}
+	}
+}
+
+// startVRF opens and runs the kernel layer of a VRF. What a previous run
+// left in its table is adopted and swept with the main kernel layer's
+// (restart.go), or at once when there is no restart to wait for.
+func (d *Daemon) startVRF(ctx context.Context, v config.VRF) error {
+	f, err := netlinkfib.New(netlinkfib.WithLogger(d.log.With("vrf", v.Name)), netlinkfib.WithObserver(d.metrics.kernel),
+		netlinkfib.WithProtocol(d.cfg.Kernel.RouteProtocol), netlinkfib.WithVRF(v.Table))
+	if err != nil {
+		return err
+	}
+	adopted, err := f.Adopt(ctx)
+	if err != nil {
+		f.Close()
+		return err
+	}
+	if d.restart == nil {
+		f.SweepStale("no restart to wait for")
+	} else if !adopted.Empty() {
+		d.log.Info("vpn: adopted the VRF's routes from a previous run", "vrf", v.Name, "routes", adopted.Routes())
+	}
+	runCtx, cancel := context.WithCancel(ctx)
+	vf := &vrfFIB{fib: f, table: v.Table, cancel: cancel}
+	d.vpn.fibs[v.Name] = vf
+	d.vpn.wg.Add(1)
+	go func() {
+		defer d.vpn.wg.Done()
+		if err := f.Run(runCtx); err != nil && !errors.Is(err, context.Canceled) {
+			d.log.Error("vpn: VRF kernel layer stopped", "vrf", v.Name, "err", err)
+		}
+	}()
+	return nil
+}
+
+// stopVRF ends a VRF's kernel layer, removing its routes when flush.
+func (d *Daemon) stopVRF(name string, vf *vrfFIB, flush bool) {
+	vf.cancel()
+	if flush {
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		defer cancel()
+		if err := vf.fib.Flush(ctx); err != nil {
+			d.log.Error("vpn: removing the VRF's routes", "vrf", name, "err", err)
+		}
+	}
+}
+
+// sweepVRFs sweeps the VRF kernel layers' adopted routes (the restart's
+// end).
+func (d *Daemon) sweepVRFs(reason string) {
+	if d.vpn == nil {
+		return
+	}
+	for _, vf := range d.vpn.fibs {
+		vf.fib.SweepStale(reason)
+	}
+}
+
+// shutdownVRFs stops every VRF kernel layer: routes removed unless they are
+// kept for a restart.
+func (d *Daemon) shutdownVRFs() {
+	if d.vpn == nil {
+		return
+	}
+	for name, vf := range d.vpn.fibs {
+		d.stopVRF(name, vf, !d.cfg.Kernel.KeepRoutesOnShutdown)
+	}
+	d.vpn.wg.Wait()
+	for _, vf := range d.vpn.fibs {
+		vf.fib.Close()
+	}
+}
+
+// readVRFTables reads each VRF's table for the routes it exports.
+func (d *Daemon) readVRFTables() error {
+	if d.vpn == nil {
+		return nil
+	}
+	var errs []error
+	for _, v := range d.cfg.VRFs {
+		routes, err := rib.ReadTableRoutes(d.nl, v.Table, d.own)
+		if err != nil {
+			errs = append(errs, fmt.Errorf("VRF %s: %w", v.Name, err))
+			continue
+		}
+		local := make([]vpn.LocalRoute, 0, len(routes))
+		for _, r := range routes {
+			local = append(local, vpn.LocalRoute{Prefix: r.Prefix, Connected: r.Protocol == unix.RTPROT_KERNEL})
+		}
+		if err := d.vpn.st.SetLocal(v.Name, local); err != nil {
+			errs = append(errs, err)
+		}
+		d.vpn.dirty = true
+	}
+	return errors.Join(errs...)
+}
+
+// vpnRoutes applies BGP's best VPN paths.
+func (d *Daemon) vpnRoutes(rs []bgp.VPNRoute) {
+	d.vpn.st.Update(rs)
+	d.vpn.dirty = true
+}
+
+// publishVPN hands on what the provider edge changed: the VPN labels to the
+// main forwarding, each VRF's routes to its kernel layer, the exported
+// routes to BGP.
+func (d *Daemon) publishVPN() {
+	p := d.vpn
+	if p == nil || !p.dirty {
+		return
+	}
+	p.dirty = false
+	if p.st.LFIBChanged() {
+		d.fwd.setVPNLFIB(p.st.LFIB())
+		d.fibDirty = true
+	}
+	for name, c := range p.st.TakeChanges() {
+		vf, ok := p.fibs[name]
+		if !ok {
+			continue
+		}
+		switch {
+		case c.Full || !vf.handed:
+			t := fib.NewTable()
+			t.FTN = c.Table
+			if !c.Full {
+				t.FTN = p.st.Table(name)
+			}
+			vf.fib.Set(t)
+			vf.handed = true
+		default:
+			vf.fib.Change(&fib.Delta{FTN: c.Delta})
+		}
+	}
+	if p.st.ExportsChanged() && d.bgp != nil {
+		d.bgp.ExportVPN(p.st.Exports())
+	}
+	v := p.st.View()
+	p.view.Store(&v)
+}

@@ -1,0 +1,713 @@
+// Package vpn is lsrd's provider edge for BGP/MPLS IP VPNs (RFC 4364, and
+// RFC 4659 for IPv6): which VRF imports which VPN route, the labels lsrd
+// gives its own VRFs' routes, and how an imported route is forwarded (over
+// the LSP to the egress provider edge, with the VPN label under the LSP's).
+//
+// It is a deterministic state machine owned by the parent's goroutine: VRF
+// configuration, the VRFs' local routes (read from their kernel tables),
+// the best VPN paths from BGP and LDP's LSPs go in; the VPN routes to
+// export, the label routes that pop into each VRF and each VRF's routes
+// come out. It never touches the kernel or GoBGP.
+package vpn
+
+import (
+	"fmt"
+	"log/slog"
+	"maps"
+	"net/netip"
+	"slices"
+	"strings"
+
+	"github.com/lsrd/lsrd/api"
+	"github.com/lsrd/lsrd/bgp"
+	"github.com/lsrd/lsrd/fib"
+)
+
+// VRF is a VRF as this package needs it; RD and route targets as
+// bgp.CanonicalRD and bgp.CanonicalRT write them.
+type VRF struct {
+	Name      string
+	Table     uint32
+	RD        string
+	ImportRTs []string
+	ExportRTs []string
+	// PerPrefix gives each exported prefix a label of its own; otherwise
+	// the VRF has one.
+	PerPrefix bool
+	// What of the VRF's table is exported.
+	ExportConnected, ExportStatic bool
+}
+
+// LocalRoute is a route in a VRF's kernel table that lsrd did not put
+// there.
+type LocalRoute struct {
+	Prefix netip.Prefix
+	// Connected: the subnet of an address of an interface in the VRF (the
+	// kernel's own route); otherwise an operator's or another daemon's.
+	Connected bool
+}
+
+// LSPs gives the next hops of the LSP to a provider edge's address (LDP's
+// FTN entry for its host prefix), or false when there is none.
+type LSPs func(netip.Addr) ([]fib.NextHop, bool)
+
+// Config is what the state needs besides the VRFs.
+type Config struct {
+	// LocalAddress is this provider edge's address: the next hop of every
+	// route exported (the LDP transport address, which the other provider
+	// edges have an LSP to).
+	LocalAddress       netip.Addr
+	LabelMin, LabelMax fib.Label
+	Log                *slog.Logger
+}
+
+// State is the provider edge.
+type State struct {
+	cfg    Config
+	log    *slog.Logger
+	vrfs   map[string]*vrf
+	byRD   map[string]*vrf
+	labels allocator
+	// remote holds the best VPN paths from BGP that name a usable provider
+	// edge, whether a VRF imports them or not.
+	remote map[bgp.VPNKey]bgp.VPNRoute
+	// byPE indexes the imported routes by provider edge: an LSP change
+	// touches the VRF prefixes behind that edge only.
+	byPE map[netip.Addr]map[vrfPrefix]struct{}
+	// loggedRTs are the route-target sets already logged as imported by
+	// no VRF (bounded).
+	loggedRTs map[string]bool
+	lsp       LSPs
+	// shared hands out one next-hop slice per (LSP slice, VPN label).
+	shared map[sharedKey][]fib.NextHop
+	// exportsDirty says the export set changed since Exports; lfibDirty
+	// the label routes since LFIB.
+	exportsDirty, lfibDirty bool
+}
+
+type vrfPrefix struct {
+	vrf    string
+	prefix netip.Prefix
+}
+
+type sharedKey struct {
+	first *fib.NextHop
+	n     int
+	label fib.Label
+	six   bool
+}
+
+type vrf struct {
+	VRF
+	label        fib.Label                  // the VRF's label (per-vrf mode), 0 before one is had
+	prefixLabels map[netip.Prefix]fib.Label // per-prefix mode
+	local        map[netip.Prefix]LocalRoute
+	// imports holds, per prefix, the remote routes this VRF imports for
+	// it (several RDs may carry the same prefix).
+	imports map[netip.Prefix]map[bgp.VPNKey]struct{}
+	// dirty are the prefixes whose route in the VRF's table may have
+	// changed since TakeChanges; all says the whole table.
+	dirty map[netip.Prefix]struct{}
+	all   bool
+}
+
+// New returns an empty provider edge.
+func New(cfg Config, lsp LSPs) (*State, error) {
+	if cfg.LabelMin < fib.FirstUnreserved || cfg.LabelMax < cfg.LabelMin || cfg.LabelMax > fib.MaxLabel {
+		return nil, fmt.Errorf("vpn: label range %d-%d is not a range of unreserved labels", cfg.LabelMin, cfg.LabelMax)
+	}
+	if cfg.Log == nil {
+		cfg.Log = slog.New(slog.DiscardHandler)
+	}
+	return &State{cfg: cfg, log: cfg.Log, vrfs: map[string]*vrf{}, byRD: map[string]*vrf{},
+		labels: newAllocator(cfg.LabelMin, cfg.LabelMax), remote: map[bgp.VPNKey]bgp.VPNRoute{},
+		byPE: map[netip.Addr]map[vrfPrefix]struct{}{}, loggedRTs: map[string]bool{}, lsp: lsp,
+		shared: map[sharedKey][]fib.NextHop{}}, nil
+}
+
+// SetLocalAddress changes the next hop of the exported routes.
+func (s *State) SetLocalAddress(a netip.Addr) {
+	if a != s.cfg.LocalAddress {
+		s.cfg.LocalAddress = a
+		s.exportsDirty = true
+	}
+}
+
+// SetVRFs makes vs the VRFs. A VRF whose name stays keeps its labels and
+// routes; one that goes takes its labels and routes with it.
+func (s *State) SetVRFs(vs []VRF) error {
+	names := map[string]bool{}
+	for _, v := range vs {
+		names[v.Name] = true
+	}
+	for name, v := range s.vrfs {
+		if !names[name] {
+			s.dropVRF(v)
+		}
+	}
+	for _, c := range vs {
+		v, ok := s.vrfs[c.Name]
+		if !ok {
+			v = &vrf{local: map[netip.Prefix]LocalRoute{}, imports: map[netip.Prefix]map[bgp.VPNKey]struct{}{},
+				prefixLabels: map[netip.Prefix]fib.Label{}, all: true}
+			s.vrfs[c.Name] = v
+		}
+		old := v.VRF
+		if ok && old.RD != c.RD && s.byRD[old.RD] == v {
+			delete(s.byRD, old.RD)
+		}
+		v.VRF = c
+		s.byRD[c.RD] = v
+		if !ok || old.Table != c.Table || old.PerPrefix != c.PerPrefix {
+			s.freeLabels(v)
+		}
+		if err := s.labelVRF(v); err != nil {
+			return err
+		}
+		s.exportsDirty = true
+		if !ok || !slices.Equal(old.ImportRTs, c.ImportRTs) || old.Table != c.Table {
+			s.reimport(v)
+		}
+	}
+	return nil
+}
+
+func (s *State) dropVRF(v *vrf) {
+	s.freeLabels(v)
+	for p, ks := range v.imports {
+		for k := range ks {
+			s.unindexPE(s.remote[k].NextHop, v.Name, p)
+		}
+	}
+	if s.byRD[v.RD] == v {
+		delete(s.byRD, v.RD)
+	}
+	delete(s.vrfs, v.Name)
+	s.exportsDirty = true
+}
+
+func (s *State) freeLabels(v *vrf) {
+	if v.label != 0 {
+		s.labels.free(v.label)
+		v.label = 0
+	}
+	for p, l := range v.prefixLabels {
+		s.labels.free(l)
+		delete(v.prefixLabels, p)
+	}
+	s.lfibDirty = true
+}
+
+// labelVRF gives v the labels its mode needs.
+func (s *State) labelVRF(v *vrf) error {
+	if !v.PerPrefix {
+		if v.label == 0 {
+			l, err := s.labels.alloc()
+			if err != nil {
+				return fmt.Errorf("vpn: VRF %s: %w", v.Name, err)
+			}
+			v.label = l
+			s.lfibDirty = true
+		}
+		return nil
+	}
+	for p := range v.local {
+		if !s.exported(v, v.local[p]) {
+			continue
+		}
+		if _, ok := v.prefixLabels[p]; ok {
+			continue
+		}
+		l, err := s.labels.alloc()
+		if err != nil {
+			return fmt.Errorf("vpn: VRF %s, %s: %w", v.Name, p, err)
+		}
+		v.prefixLabels[p] = l
+		s.lfibDirty = true
+	}
+	for p, l := range v.prefixLabels {
+		if r, ok := v.local[p]; !ok || !s.exported(v, r) {
+			s.labels.free(l)
+			delete(v.prefixLabels, p)
+			s.lfibDirty = true
+		}
+	}
+	return nil
+}
+
+func (s *State) exported(v *vrf, r LocalRoute) bool {
+	if r.Connected {
+		return v.ExportConnected
+	}
+	return v.ExportStatic
+}
+
+// SetLocal makes routes the VRF's local routes (what its kernel table holds
+// that lsrd did not put there). An unknown VRF is ignored.
+func (s *State) SetLocal(name string, routes []LocalRoute) error {
+	v, ok := s.vrfs[name]
+	if !ok {
+		return nil
+	}
+	now := make(map[netip.Prefix]LocalRoute, len(routes))
+	for _, r := range routes {
+		now[r.Prefix] = r
+	}
+	if maps.Equal(now, v.local) {
+		return nil
+	}
+	// A prefix that becomes local or stops being one changes what is
+	// imported for it (a local route wins).
+	for p := range now {
+		if _, had := v.local[p]; !had {
+			v.markDirty(p)
+		}
+	}
+	for p := range v.local {
+		if _, has := now[p]; !has {
+			v.markDirty(p)
+		}
+	}
+	v.local = now
+	s.exportsDirty = true
+	return s.labelVRF(v)
+}
+
+// Update applies best VPN paths from BGP (withdrawals included).
+func (s *State) Update(rs []bgp.VPNRoute) {
+	for _, r := range rs {
+		k := r.Key()
+		if old, ok := s.remote[k]; ok {
+			s.unimport(old)
+			delete(s.remote, k)
+		}
+		if r.Withdrawn {
+			continue
+		}
+		if v, clash := s.byRD[r.RD]; clash {
+			s.log.Warn("vpn: ignoring a VPN route with the route distinguisher of a local VRF", "rd", r.RD,
+				"prefix", r.Prefix, "vrf", v.Name, "next_hop", r.NextHop, "neighbor", r.Neighbor)
+			continue
+		}
+		if r.NextHop == s.cfg.LocalAddress {
+			continue // our own, reflected back
+		}
+		s.remote[k] = r
+		if !s.importRoute(r) {
+			if key := strings.Join(r.RTs, " "); !s.loggedRTs[key] && len(s.loggedRTs) < maxLoggedRTs {
+				s.loggedRTs[key] = true
+				s.log.Info("vpn: a VPN route no VRF imports (its route targets match no import-rt); ignored, and so are others with the same targets",
+					"rd", r.RD, "prefix", r.Prefix, "route_targets", key, "neighbor", r.Neighbor)
+			}
+		}
+	}
+}
+
+// maxLoggedRTs bounds the route-target sets remembered as logged.
+const maxLoggedRTs = 1024
+
+// importRoute adds r to every VRF whose import targets it carries, and says
+// whether any did.
+func (s *State) importRoute(r bgp.VPNRoute) bool {
+	any := false
+	for _, v := range s.vrfs {
+		if !intersects(v.ImportRTs, r.RTs) {
+			continue
+		}
+		any = true
+		ks := v.imports[r.Prefix]
+		if ks == nil {
+			ks = map[bgp.VPNKey]struct{}{}
+			v.imports[r.Prefix] = ks
+		}
+		ks[r.Key()] = struct{}{}
+		s.indexPE(r.NextHop, v.Name, r.Prefix)
+		v.markDirty(r.Prefix)
+	}
+	return any
+}
+
+func (s *State) unimport(r bgp.VPNRoute) {
+	for _, v := range s.vrfs {
+		ks, ok := v.imports[r.Prefix]
+		if !ok {
+			continue
+		}
+		if _, ok := ks[r.Key()]; !ok {
+			continue
+		}
+		delete(ks, r.Key())
+		if len(ks) == 0 {
+			delete(v.imports, r.Prefix)
+		}
+		s.unindexPE(r.NextHop, v.Name, r.Prefix)
+		v.markDirty(r.Prefix)
+	}
+}
+
+// reimport rebuilds v's imports from the remote routes (new VRF, new
+// import targets).
+func (s *State) reimport(v *vrf) {
+	for p, ks := range v.imports {
+		for k := range ks {
+			s.unindexPE(s.remote[k].NextHop, v.Name, p)
+		}
+	}
+	v.imports = map[netip.Prefix]map[bgp.VPNKey]struct{}{}
+	v.all = true
+	for k, r := range s.remote {
+		if !intersects(v.ImportRTs, r.RTs) {
+			continue
+		}
+		ks := v.imports[r.Prefix]
+		if ks == nil {
+			ks = map[bgp.VPNKey]struct{}{}
+			v.imports[r.Prefix] = ks
+		}
+		ks[k] = struct{}{}
+		s.indexPE(r.NextHop, v.Name, r.Prefix)
+	}
+}
+
+func (s *State) indexPE(pe netip.Addr, name string, p netip.Prefix) {
+	m := s.byPE[pe]
+	if m == nil {
+		m = map[vrfPrefix]struct{}{}
+		s.byPE[pe] = m
+	}
+	m[vrfPrefix{name, p}] = struct{}{}
+}
+
+// unindexPE drops the index entry unless another route of the VRF for p
+// still names pe.
+func (s *State) unindexPE(pe netip.Addr, name string, p netip.Prefix) {
+	if v, ok := s.vrfs[name]; ok {
+		for k := range v.imports[p] {
+			if s.remote[k].NextHop == pe {
+				return
+			}
+		}
+	}
+	if m := s.byPE[pe]; m != nil {
+		delete(m, vrfPrefix{name, p})
+		if len(m) == 0 {
+			delete(s.byPE, pe)
+		}
+	}
+}
+
+// LSPChanged notes that the LSP to pe may have changed: the VRF routes
+// through it are recomputed.
+func (s *State) LSPChanged(pe netip.Addr) {
+	for vp := range s.byPE[pe] {
+		if v, ok := s.vrfs[vp.vrf]; ok {
+			v.markDirty(vp.prefix)
+		}
+	}
+}
+
+func (v *vrf) markDirty(p netip.Prefix) {
+	if v.all {
+		return
+	}
+	if v.dirty == nil {
+		v.dirty = map[netip.Prefix]struct{}{}
+	}
+	v.dirty[p] = struct{}{}
+}
+
+func intersects(a, b []string) bool {
+	for _, x := range a {
+		if slices.Contains(b, x) {
+			return true
+		}
+	}
+	return false
+}
+
+// Route is the route wanted in name's table for p: over the LSP to the
+// chosen provider edge, the LSP's labels with the VPN label under them. A
+// prefix the VRF has locally, or whose every provider edge lacks an LSP,
+// has none.
+func (s *State) Route(name string, p netip.Prefix) (fib.FTNEntry, bool) {
+	v, ok := s.vrfs[name]
+	if !ok {
+		return fib.FTNEntry{}, false
+	}
+	return s.route(v, p)
+}
+
+func (s *State) route(v *vrf, p netip.Prefix) (fib.FTNEntry, bool) {
+	if _, local := v.local[p]; local {
+		return fib.FTNEntry{}, false
+	}
+	best, ok := s.choose(v.imports[p])
+	if !ok {
+		return fib.FTNEntry{}, false
+	}
+	hops, ok := s.lsp(best.NextHop)
+	if !ok || len(hops) == 0 {
+		return fib.FTNEntry{}, false
+	}
+	return fib.FTNEntry{Prefix: p, NextHops: s.push(hops, fib.Label(best.Label), p.Addr().Is6())}, true
+}
+
+// choose picks among the routes a VRF imports for one prefix: those whose
+// provider edge has an LSP, then the lowest provider edge address, then the
+// lowest RD (deterministic; BGP has chosen the best path per RD already).
+func (s *State) choose(ks map[bgp.VPNKey]struct{}) (bgp.VPNRoute, bool) {
+	var best bgp.VPNRoute
+	found, bestLSP := false, false
+	for k := range ks {
+		r := s.remote[k]
+		_, hasLSP := s.lsp(r.NextHop)
+		switch {
+		case !found:
+		case hasLSP != bestLSP:
+			if !hasLSP {
+				continue
+			}
+		case r.NextHop.Compare(best.NextHop) > 0:
+			continue
+		case r.NextHop == best.NextHop && r.RD > best.RD:
+			continue
+		}
+		best, found, bestLSP = r, true, hasLSP
+	}
+	return best, found
+}
+
+// push is the next hops of the LSP with label under the LSP's labels
+// (implicit null dropped: the provider edge next door pops nothing), shared
+// by every prefix with the same LSP and label. An IPv6 prefix keeps an
+// IPv4 hop's gateway IPv4-mapped (the kernel's form of it).
+func (s *State) push(hops []fib.NextHop, label fib.Label, six bool) []fib.NextHop {
+	k := sharedKey{first: &hops[0], n: len(hops), label: label, six: six}
+	if out, ok := s.shared[k]; ok {
+		return out
+	}
+	out := make([]fib.NextHop, len(hops))
+	for i, h := range hops {
+		ls := make([]fib.Label, 0, len(h.Labels)+1)
+		for _, l := range h.Labels {
+			if l != fib.LabelImplicitNull {
+				ls = append(ls, l)
+			}
+		}
+		h.Labels = append(ls, label)
+		if six && h.Addr.Unmap().Is4() {
+			h.Addr = netip.AddrFrom16(h.Addr.Unmap().As16())
+		}
+		out[i] = h
+	}
+	if len(s.shared) >= maxShared {
+		s.shared = map[sharedKey][]fib.NextHop{}
+	}
+	s.shared[k] = out
+	return out
+}
+
+const maxShared = 4096
+
+// Table is name's whole table of imported routes (the first hand-over to
+// the kernel layer, and the control API).
+func (s *State) Table(name string) map[netip.Prefix]fib.FTNEntry {
+	v, ok := s.vrfs[name]
+	if !ok {
+		return nil
+	}
+	out := make(map[netip.Prefix]fib.FTNEntry, len(v.imports))
+	for p := range v.imports {
+		if e, ok := s.route(v, p); ok {
+			out[p] = e
+		}
+	}
+	return out
+}
+
+// Changes is what changed in one VRF's table since the last TakeChanges:
+// the whole table (Full), or the prefixes whose route may have changed
+// with the route now (nil: none).
+type Changes struct {
+	Full  bool
+	Table map[netip.Prefix]fib.FTNEntry
+	Delta map[netip.Prefix]*fib.FTNEntry
+}
+
+// TakeChanges returns each VRF's changes since the last call, by name
+// (VRFs without any left out).
+func (s *State) TakeChanges() map[string]Changes {
+	out := map[string]Changes{}
+	for name, v := range s.vrfs {
+		switch {
+		case v.all:
+			out[name] = Changes{Full: true, Table: s.Table(name)}
+		case len(v.dirty) > 0:
+			d := make(map[netip.Prefix]*fib.FTNEntry, len(v.dirty))
+			for p := range v.dirty {
+				d[p] = nil
+				if e, ok := s.route(v, p); ok {
+					d[p] = &e
+				}
+			}
+			out[name] = Changes{Delta: d}
+		}
+		v.all, v.dirty = false, nil
+	}
+	return out
+}
+
+// ExportsChanged says whether Exports would differ from its last result.
+func (s *State) ExportsChanged() bool { return s.exportsDirty }
+
+// Exports is every VPN route lsrd originates: each VRF's local routes of
+// the kinds it exports, with its RD, export targets and label, next hop
+// this provider edge.
+func (s *State) Exports() []bgp.VPNRoute {
+	s.exportsDirty = false
+	var out []bgp.VPNRoute
+	if !s.cfg.LocalAddress.IsValid() {
+		return nil
+	}
+	for _, name := range slices.Sorted(maps.Keys(s.vrfs)) {
+		v := s.vrfs[name]
+		for _, p := range slices.SortedFunc(maps.Keys(v.local), comparePrefixes) {
+			r := v.local[p]
+			if !s.exported(v, r) {
+				continue
+			}
+			l := v.label
+			if v.PerPrefix {
+				l = v.prefixLabels[p]
+			}
+			if l == 0 {
+				continue
+			}
+			out = append(out, bgp.VPNRoute{RD: v.RD, Prefix: p, Label: uint32(l), NextHop: s.cfg.LocalAddress,
+				RTs: slices.Clone(v.ExportRTs)})
+		}
+	}
+	return out
+}
+
+func comparePrefixes(a, b netip.Prefix) int {
+	if c := a.Addr().Compare(b.Addr()); c != 0 {
+		return c
+	}
+	return a.Bits() - b.Bits()
+}
+
+// LFIBChanged says whether LFIB would differ from its last result.
+func (s *State) LFIBChanged() bool { return s.lfibDirty }
+
+// LFIB is the label routes of the VPN labels: each pops the label and looks
+// the packet up in its VRF's table (delivered to the VRF device).
+func (s *State) LFIB() map[fib.Label]fib.LFIBEntry {
+	s.lfibDirty = false
+	out := map[fib.Label]fib.LFIBEntry{}
+	for _, v := range s.vrfs {
+		into := []fib.NextHop{{Ifname: v.Name}}
+		if v.label != 0 {
+			out[v.label] = fib.LFIBEntry{InLabel: v.label, NextHops: into}
+		}
+		for _, l := range v.prefixLabels {
+			out[l] = fib.LFIBEntry{InLabel: l, NextHops: into}
+		}
+	}
+	return out
+}
+
+// VRFView is one VRF as operators see it.
+type VRFView = api.VRF
+
+// View describes every VRF, sorted by name. O(the VRFs' routes).
+func (s *State) View() []VRFView {
+	var out []VRFView
+	for _, name := range slices.Sorted(maps.Keys(s.vrfs)) {
+		v := s.vrfs[name]
+		vv := VRFView{Name: name, Table: v.Table, RD: v.RD, ImportRTs: v.ImportRTs, ExportRTs: v.ExportRTs,
+			LabelMode: "per-vrf", Label: v.label, Local: len(v.local), Imported: len(v.imports)}
+		if v.PerPrefix {
+			vv.LabelMode = "per-prefix"
+		}
+		for _, r := range v.local {
+			if s.exported(v, r) {
+				vv.Exported++
+			}
+		}
+		for p := range v.imports {
+			if _, ok := s.route(v, p); ok {
+				vv.Installed++
+			}
+		}
+		out = append(out, vv)
+	}
+	return out
+}
+
+// Routes is every VPN route: those BGP gave that name a usable provider
+// edge, with the VRFs importing them, and those lsrd exports; sorted by RD
+// and prefix.
+func (s *State) Routes() []api.VPNRoute {
+	out := make([]api.VPNRoute, 0, len(s.remote))
+	for _, r := range s.remote {
+		ar := wireRoute(r)
+		for _, name := range slices.Sorted(maps.Keys(s.vrfs)) {
+			if _, ok := s.vrfs[name].imports[r.Prefix][r.Key()]; ok {
+				ar.VRFs = append(ar.VRFs, name)
+			}
+		}
+		_, ar.LSP = s.lsp(r.NextHop)
+		out = append(out, ar)
+	}
+	dirty := s.exportsDirty
+	for _, r := range s.Exports() {
+		ar := wireRoute(r)
+		ar.Exported = true
+		out = append(out, ar)
+	}
+	s.exportsDirty = dirty
+	slices.SortFunc(out, func(a, b api.VPNRoute) int {
+		if c := strings.Compare(a.RD, b.RD); c != 0 {
+			return c
+		}
+		return comparePrefixes(a.Prefix, b.Prefix)
+	})
+	return out
+}
+
+func wireRoute(r bgp.VPNRoute) api.VPNRoute {
+	return api.VPNRoute{RD: r.RD, Prefix: r.Prefix, Label: r.Label, NextHop: r.NextHop, RTs: r.RTs, Neighbor: r.Neighbor}
+}
+
+// VRFNames returns the VRFs' names, sorted.
+func (s *State) VRFNames() []string { return slices.Sorted(maps.Keys(s.vrfs)) }
+
+// allocator hands out VPN labels from a range, lowest free first.
+type allocator struct {
+	min, max fib.Label
+	next     fib.Label
+	used     map[fib.Label]bool
+}
+
+func newAllocator(lo, hi fib.Label) allocator {
+	return allocator{min: lo, max: hi, next: lo, used: map[fib.Label]bool{}}
+}
+
+func (a *allocator) alloc() (fib.Label, error) {
+	n := int(a.max - a.min + 1)
+	for i := 0; i < n; i++ {
+		l := a.next
+		a.next++
+		if a.next > a.max {
+			a.next = a.min
+		}
+		if !a.used[l] {
+			a.used[l] = true
+			return l, nil
+		}
+	}
+	return 0, fmt.Errorf("VPN label range %d-%d exhausted", a.min, a.max)
+}
+
+func (a *allocator) free(l fib.Label) { delete(a.used, l) }
