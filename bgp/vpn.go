@@ -52,21 +52,26 @@ type VPNKey struct {
 // Key is r's RD and prefix.
 func (r VPNRoute) Key() VPNKey { return VPNKey{RD: r.RD, Prefix: r.Prefix} }
 
-// CanonicalRD returns rd as GoBGP writes it, which is how VPNRoute names it.
+// rdForms says what route distinguishers and targets may be written as.
+const rdForms = "ASN:NN with a 2-byte ASN and a 4-byte number, IPv4:NN or a 4-byte ASN in asdot (N.N:NN) with a 2-byte number"
+
+// CanonicalRD checks rd and returns it as GoBGP writes it, which is how
+// VPNRoute names it. GoBGP's parser cuts numbers too large for their field
+// down without a word (70000:1 would become 65535:1), so a value it does
+// not write back the same is refused.
 func CanonicalRD(rd string) (string, error) {
 	d, err := bgp.ParseRouteDistinguisher(rd)
-	if err != nil {
-		return "", fmt.Errorf("route distinguisher %q: %w", rd, err)
+	if err != nil || d.String() != rd {
+		return "", fmt.Errorf("route distinguisher %q: not %s", rd, rdForms)
 	}
 	return d.String(), nil
 }
 
-// CanonicalRT returns rt as GoBGP writes a route target, which is how
-// VPNRoute names them.
+// CanonicalRT checks a route target as CanonicalRD checks an RD.
 func CanonicalRT(rt string) (string, error) {
 	c, err := bgp.ParseRouteTarget(rt)
-	if err != nil {
-		return "", fmt.Errorf("route target %q: %w", rt, err)
+	if err != nil || c.String() != rt {
+		return "", fmt.Errorf("route target %q: not %s", rt, rdForms)
 	}
 	return c.String(), nil
 }
@@ -105,9 +110,10 @@ func pathToVPN(p *api.Path) (r VPNRoute, ok bool, err error) {
 	if _, isV6 := nlri.(*bgp.LabeledVPNIPv6AddrPrefix); !isV6 {
 		addr = addr.Unmap()
 	}
-	prefix, err := addr.Prefix(int(n.Length))
+	bits := int(n.Length) - 8*(n.Labels.Len()+n.RD.Len()) // Length counts the labels and the RD too
+	prefix, err := addr.Prefix(bits)
 	if err != nil {
-		return VPNRoute{}, false, fmt.Errorf("bgp: VPN path from %s: %s/%d: %w", p.GetNeighborIp(), addr, n.Length, err)
+		return VPNRoute{}, false, fmt.Errorf("bgp: VPN path from %s: %s/%d: %w", p.GetNeighborIp(), addr, bits, err)
 	}
 	r = VPNRoute{RD: n.RD.String(), Prefix: prefix}
 	nb, errPeer := netip.ParseAddr(p.GetNeighborIp())
@@ -152,7 +158,7 @@ func pathToVPN(p *api.Path) (r VPNRoute, ok bool, err error) {
 			}
 		}
 	}
-	if !r.NextHop.IsValid() || !r.NextHop.Is4() {
+	if !r.NextHop.IsValid() || !r.NextHop.Is4() || r.NextHop.IsUnspecified() {
 		return refuse("next hop %s is not an IPv4 provider edge (lsrd's VPNs ride IPv4 LSPs)", r.NextHop)
 	}
 	slices.Sort(r.RTs)

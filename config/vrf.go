@@ -5,7 +5,6 @@ import (
 	"slices"
 
 	"github.com/lsrd/lsrd/bgp"
-	gobgp "github.com/osrg/gobgp/v3/pkg/packet/bgp"
 )
 
 // VRF is a customer's routing instance on this provider edge (BGP/MPLS IP
@@ -161,24 +160,24 @@ func (c *Config) validateVRFs() error {
 			return fieldError(f+".table", v.Table, fmt.Sprintf("equals vrfs[%d]'s table modulo %d: lsrd keys each VRF's kernel nexthop objects by its table modulo %d; pick another number", j, MaxVRFs, MaxVRFs))
 		}
 		slots[v.Table%MaxVRFs] = i
-		rd, err := gobgp.ParseRouteDistinguisher(v.RD)
 		if v.RD == "" {
 			return fieldError(f+".rd", "missing", "a route distinguisher (ASN:NN or IPv4:NN) is required")
 		}
+		rd, err := bgp.CanonicalRD(v.RD)
 		if err != nil {
-			return fieldError(f+".rd", v.RD, "not a route distinguisher (ASN:NN or IPv4:NN)")
+			return fieldError(f+".rd", v.RD, err.Error())
 		}
-		if j, dup := rds[rd.String()]; dup {
+		if j, dup := rds[rd]; dup {
 			return fieldError(f+".rd", v.RD, fmt.Sprintf("also the RD of vrfs[%d]: each VRF needs its own", j))
 		}
-		rds[rd.String()] = i
+		rds[rd] = i
 		for _, l := range []struct {
 			key string
 			rts []string
 		}{{"import-rt", v.ImportRT}, {"export-rt", v.ExportRT}, {"rt", v.RT}} {
 			for j, rt := range l.rts {
-				if _, err := gobgp.ParseRouteTarget(rt); err != nil {
-					return fieldError(fmt.Sprintf("%s.%s[%d]", f, l.key, j), rt, "not a route target (ASN:NN or IPv4:NN)")
+				if _, err := bgp.CanonicalRT(rt); err != nil {
+					return fieldError(fmt.Sprintf("%s.%s[%d]", f, l.key, j), rt, err.Error())
 				}
 			}
 		}

@@ -174,6 +174,7 @@ func (s *State) SetVRFs(vs []VRF) error {
 
 func (s *State) dropVRF(v *vrf) {
 	s.freeLabels(v)
+	delete(s.vrfs, v.Name) // first: unindexPE looks for the VRF's other routes
 	for p, ks := range v.imports {
 		for k := range ks {
 			s.unindexPE(s.remote[k].NextHop, v.Name, p)
@@ -182,7 +183,6 @@ func (s *State) dropVRF(v *vrf) {
 	if s.byRD[v.RD] == v {
 		delete(s.byRD, v.RD)
 	}
-	delete(s.vrfs, v.Name)
 	s.exportsDirty = true
 }
 
@@ -683,7 +683,9 @@ func wireRoute(r bgp.VPNRoute) api.VPNRoute {
 // VRFNames returns the VRFs' names, sorted.
 func (s *State) VRFNames() []string { return slices.Sorted(maps.Keys(s.vrfs)) }
 
-// allocator hands out VPN labels from a range, lowest free first.
+// allocator hands out VPN labels from a range: the next free one after the
+// last handed out, so that a label freed is not given to another route at
+// once (a neighbour may still push it).
 type allocator struct {
 	min, max fib.Label
 	next     fib.Label

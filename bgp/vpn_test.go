@@ -1,0 +1,106 @@
+package bgp
+
+import (
+	"errors"
+	"net/netip"
+	"slices"
+	"testing"
+
+	api "github.com/osrg/gobgp/v3/api"
+)
+
+func received(t *testing.T, r VPNRoute, from string) *api.Path {
+	t.Helper()
+	p, err := vpnPath(r, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	p.NeighborIp = from
+	return p
+}
+
+func TestVPNPathRoundTrip(t *testing.T) {
+	for _, r := range []VPNRoute{
+		{RD: "65000:1", Prefix: netip.MustParsePrefix("10.20.0.0/24"), Label: 1000000,
+			NextHop: netip.MustParseAddr("3.3.3.3"), RTs: []string{"65000:100", "65000:200"}},
+		{RD: "192.0.2.1:7", Prefix: netip.MustParsePrefix("2001:db8:20::/48"), Label: 17,
+			NextHop: netip.MustParseAddr("3.3.3.3"), RTs: []string{"65000:100"}},
+	} {
+		got, ok, err := pathToVPN(received(t, r, "3.3.3.3"))
+		if err != nil || !ok {
+			t.Fatalf("%+v: ok %v, err %v", r, ok, err)
+		}
+		r.Neighbor = netip.MustParseAddr("3.3.3.3")
+		if !sameVPNRoute(got, r) || got.Neighbor != r.Neighbor || got.Withdrawn {
+			t.Errorf("round trip of %+v gave %+v", r, got)
+		}
+	}
+	// Our own path (GoBGP's "<nil>" source) withdraws its key.
+	r := VPNRoute{RD: "65000:1", Prefix: netip.MustParsePrefix("10.20.0.0/24"), Label: 20, NextHop: netip.MustParseAddr("1.1.1.1")}
+	got, ok, err := pathToVPN(received(t, r, "<nil>"))
+	if err != nil || !ok || !got.Withdrawn || got.Key() != r.Key() {
+		t.Errorf("local path: %+v ok %v err %v, want a withdrawal of its key", got, ok, err)
+	}
+}
+
+func TestVPNPathRefused(t *testing.T) {
+	base := VPNRoute{RD: "65000:1", Prefix: netip.MustParsePrefix("10.20.0.0/24"), Label: 100,
+		NextHop: netip.MustParseAddr("3.3.3.3"), RTs: []string{"65000:100"}}
+	for name, change := range map[string]func(*VPNRoute){
+		"label beyond 20 bits": func(r *VPNRoute) { r.Label = 1 << 20 },
+		"reserved label":       func(r *VPNRoute) { r.Label = 3 },
+		"IPv6 provider edge":   func(r *VPNRoute) { r.NextHop = netip.MustParseAddr("2001:db8::3") },
+		"unspecified next hop": func(r *VPNRoute) { r.NextHop = netip.IPv4Unspecified() },
+	} {
+		r := base
+		change(&r)
+		got, ok, err := pathToVPN(received(t, r, "3.3.3.3"))
+		if !errors.Is(err, errVPNPath) || !ok || !got.Withdrawn || got.Key() != base.Key() {
+			t.Errorf("%s: %+v ok %v err %v, want a refusal that withdraws %v", name, got, ok, err, base.Key())
+		}
+	}
+}
+
+func TestCanonical(t *testing.T) {
+	for in, want := range map[string]string{"65000:1": "65000:1", "192.0.2.1:7": "192.0.2.1:7", "64086.59904:5": "64086.59904:5"} {
+		if got, err := CanonicalRD(in); err != nil || got != want {
+			t.Errorf("CanonicalRD(%q) = %q, %v", in, got, err)
+		}
+		if got, err := CanonicalRT(in); err != nil || got != want {
+			t.Errorf("CanonicalRT(%q) = %q, %v", in, got, err)
+		}
+	}
+	// GoBGP's parser would cut 70000:1 down to 65535:1 and 192.0.2.1:70000
+	// to 192.0.2.1:4464.
+	for _, bad := range []string{"", "65000", "x:1", "1.2.3:4", "70000:1", "192.0.2.1:70000", "4200000000:5"} {
+		if _, err := CanonicalRD(bad); err == nil {
+			t.Errorf("CanonicalRD(%q) accepted", bad)
+		}
+	}
+}
+
+// FuzzPathToVPN feeds arbitrary NLRI and attribute bytes, as GoBGP's
+// binary paths carry them, to the conversion: it must never panic, and
+// what it accepts must be a usable route.
+func FuzzPathToVPN(f *testing.F) {
+	p, err := vpnPath(VPNRoute{RD: "65000:1", Prefix: netip.MustParsePrefix("10.20.0.0/24"), Label: 100,
+		NextHop: netip.MustParseAddr("3.3.3.3"), RTs: []string{"65000:100"}}, false)
+	if err != nil {
+		f.Fatal(err)
+	}
+	// The seed: the binary NLRI of a VPNv4 route (8-byte RD, label, /24).
+	f.Add([]byte{24 + 88, 0x00, 0x06, 0x41, 0, 0, 0xfd, 0xe8, 0, 0, 0, 1, 10, 20, 0}, []byte{0x40, 1, 1, 2}, false)
+	f.Fuzz(func(t *testing.T, nlri, attr []byte, v6 bool) {
+		q := &api.Path{Family: p.Family, NlriBinary: nlri, PattrsBinary: [][]byte{attr}, NeighborIp: "3.3.3.3"}
+		if v6 {
+			q.Family = &api.Family{Afi: api.Family_AFI_IP6, Safi: api.Family_SAFI_MPLS_VPN}
+		}
+		r, ok, err := pathToVPN(q)
+		if err != nil || !ok || r.Withdrawn {
+			return
+		}
+		if r.Label < 16 || r.Label > maxLabel || !r.NextHop.Is4() || !r.Prefix.IsValid() || !slices.IsSorted(r.RTs) {
+			t.Fatalf("accepted %+v", r)
+		}
+	})
+}

@@ -1,0 +1,388 @@
+package vpn
+
+import (
+	"bytes"
+	"fmt"
+	"log/slog"
+	"maps"
+	"math/rand/v2"
+	"net/netip"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/lsrd/lsrd/bgp"
+	"github.com/lsrd/lsrd/fib"
+)
+
+var (
+	pe1 = netip.MustParseAddr("1.1.1.1") // us
+	pe3 = netip.MustParseAddr("3.3.3.3")
+	pe4 = netip.MustParseAddr("4.4.4.4")
+)
+
+// lsps is LDP's FTN as the tests set it: next hops per provider edge.
+type lsps map[netip.Addr][]fib.NextHop
+
+func (l lsps) get(a netip.Addr) ([]fib.NextHop, bool) {
+	h, ok := l[a]
+	return h, ok
+}
+
+func lsp(label fib.Label) []fib.NextHop {
+	return []fib.NextHop{{Addr: netip.MustParseAddr("10.0.1.2"), Ifname: "core0", Labels: []fib.Label{label}}}
+}
+
+func newState(t *testing.T, l lsps, log *bytes.Buffer, vrfs ...VRF) *State {
+	t.Helper()
+	cfg := Config{LocalAddress: pe1, LabelMin: 1000, LabelMax: 1009}
+	if log != nil {
+		cfg.Log = slog.New(slog.NewTextHandler(log, nil))
+	}
+	s, err := New(cfg, l.get)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := s.SetVRFs(vrfs); err != nil {
+		t.Fatal(err)
+	}
+	return s
+}
+
+var (
+	red  = VRF{Name: "red", Table: 10, RD: "65000:1", ImportRTs: []string{"65000:100"}, ExportRTs: []string{"65000:100"}, ExportConnected: true, ExportStatic: true}
+	blue = VRF{Name: "blue", Table: 20, RD: "65000:2", ImportRTs: []string{"65000:200"}, ExportRTs: []string{"65000:200"}, ExportConnected: true}
+)
+
+func pfx(s string) netip.Prefix { return netip.MustParsePrefix(s) }
+
+func remote(rd, prefix string, label uint32, pe netip.Addr, rts ...string) bgp.VPNRoute {
+	return bgp.VPNRoute{RD: rd, Prefix: pfx(prefix), Label: label, NextHop: pe, RTs: rts, Neighbor: pe}
+}
+
+func TestExportsAndVRFLabel(t *testing.T) {
+	s := newState(t, lsps{}, nil, red, blue)
+	must(t, s.SetLocal("red", []LocalRoute{{Prefix: pfx("10.10.1.0/24"), Connected: true}, {Prefix: pfx("192.0.2.0/24")}}))
+	must(t, s.SetLocal("blue", []LocalRoute{{Prefix: pfx("10.10.1.0/24"), Connected: true}, {Prefix: pfx("198.51.100.0/24")}}))
+	if !s.ExportsChanged() {
+		t.Fatal("ExportsChanged false after local routes came")
+	}
+	ex := s.Exports()
+	got := map[string]bgp.VPNRoute{}
+	for _, r := range ex {
+		got[r.RD+" "+r.Prefix.String()] = r
+	}
+	// blue exports connected routes only.
+	if len(ex) != 3 {
+		t.Fatalf("exports %v, want 3 (red's two, blue's connected one)", ex)
+	}
+	r, b := got["65000:1 10.10.1.0/24"], got["65000:2 10.10.1.0/24"]
+	if r.Label == 0 || b.Label == 0 || r.Label == b.Label {
+		t.Fatalf("red's label %d, blue's %d: want one label each", r.Label, b.Label)
+	}
+	if got["65000:1 192.0.2.0/24"].Label != r.Label {
+		t.Errorf("per-vrf: red's routes carry labels %d and %d", r.Label, got["65000:1 192.0.2.0/24"].Label)
+	}
+	if r.NextHop != pe1 || !slices.Equal(r.RTs, []string{"65000:100"}) {
+		t.Errorf("red's export %+v: want next hop %s and RT 65000:100", r, pe1)
+	}
+	if _, ok := got["65000:2 198.51.100.0/24"]; ok {
+		t.Error("blue exported a static route; it exports connected ones only")
+	}
+	lfib := s.LFIB()
+	for _, c := range []struct {
+		vrf   string
+		label uint32
+	}{{"red", r.Label}, {"blue", b.Label}} {
+		e, ok := lfib[fib.Label(c.label)]
+		if !ok || len(e.NextHops) != 1 || e.NextHops[0].Ifname != c.vrf || e.NextHops[0].Addr.IsValid() || len(e.NextHops[0].Labels) != 0 {
+			t.Errorf("label %d: %+v, want a pop into %s", c.label, e, c.vrf)
+		}
+	}
+	if s.ExportsChanged() || s.LFIBChanged() {
+		t.Error("changed flags still set after Exports and LFIB")
+	}
+}
+
+func TestPerPrefixLabels(t *testing.T) {
+	v := red
+	v.PerPrefix = true
+	s := newState(t, lsps{}, nil, v)
+	must(t, s.SetLocal("red", []LocalRoute{{Prefix: pfx("10.10.1.0/24"), Connected: true}, {Prefix: pfx("10.10.2.0/24"), Connected: true}}))
+	ex := s.Exports()
+	if len(ex) != 2 || ex[0].Label == ex[1].Label {
+		t.Fatalf("exports %v: want two prefixes with a label each", ex)
+	}
+	if n := len(s.LFIB()); n != 2 {
+		t.Fatalf("%d label routes, want 2", n)
+	}
+	must(t, s.SetLocal("red", []LocalRoute{{Prefix: pfx("10.10.2.0/24"), Connected: true}}))
+	if !s.LFIBChanged() {
+		t.Fatal("a prefix went and LFIB did not change")
+	}
+	lfib := s.LFIB()
+	if _, ok := lfib[fib.Label(ex[0].Label)]; ok || len(lfib) != 1 {
+		t.Errorf("label routes %v after 10.10.1.0/24 went: want %d alone", lfib, ex[1].Label)
+	}
+}
+
+func TestLabelRangeExhausted(t *testing.T) {
+	v := red
+	v.PerPrefix = true
+	s := newState(t, lsps{}, nil, v)
+	var local []LocalRoute
+	for i := range 11 { // the range holds 10
+		local = append(local, LocalRoute{Prefix: netip.PrefixFrom(netip.AddrFrom4([4]byte{10, 0, byte(i), 0}), 24), Connected: true})
+	}
+	err := s.SetLocal("red", local)
+	if err == nil || !strings.Contains(err.Error(), "exhausted") {
+		t.Fatalf("11 per-prefix labels from a range of 10: err %v, want exhausted", err)
+	}
+	if n := len(s.Exports()); n != 10 {
+		t.Errorf("%d exports, want the 10 that got a label", n)
+	}
+}
+
+func TestImportByRouteTarget(t *testing.T) {
+	var log bytes.Buffer
+	l := lsps{pe3: lsp(300), pe4: lsp(400)}
+	s := newState(t, l, &log, red, blue)
+	s.TakeChanges()
+	// The same customer prefix in two VPNs: each VRF takes its own.
+	s.Update([]bgp.VPNRoute{
+		remote("65000:31", "10.20.0.0/24", 31, pe3, "65000:100"),
+		remote("65000:32", "10.20.0.0/24", 32, pe3, "65000:200"),
+		remote("65000:41", "10.30.0.0/24", 41, pe4, "65000:999"), // nobody's
+	})
+	ch := s.TakeChanges()
+	wantRoute := func(vrf string, label fib.Label, lspLabel fib.Label) {
+		t.Helper()
+		e, ok := s.Route(vrf, pfx("10.20.0.0/24"))
+		if !ok {
+			t.Fatalf("%s has no route for 10.20.0.0/24", vrf)
+		}
+		if len(e.NextHops) != 1 || !slices.Equal(e.NextHops[0].Labels, []fib.Label{lspLabel, label}) || e.NextHops[0].Ifname != "core0" {
+			t.Errorf("%s: %v, want labels %d/%d on core0", vrf, e.NextHops, lspLabel, label)
+		}
+		if d := ch[vrf].Delta[pfx("10.20.0.0/24")]; d == nil || !d.Equal(e) {
+			t.Errorf("%s's changes lack the prefix: %v", vrf, ch[vrf])
+		}
+	}
+	wantRoute("red", 31, 300)
+	wantRoute("blue", 32, 300)
+	for _, vrf := range []string{"red", "blue"} {
+		if _, ok := s.Route(vrf, pfx("10.30.0.0/24")); ok {
+			t.Errorf("%s imported a route whose only target is 65000:999", vrf)
+		}
+	}
+	if !strings.Contains(log.String(), "no VRF imports") || !strings.Contains(log.String(), "65000:999") {
+		t.Errorf("no log line for the route no VRF imports:\n%s", log.String())
+	}
+	// Withdrawn: the prefix leaves red's table, as a delta.
+	s.Update([]bgp.VPNRoute{{RD: "65000:31", Prefix: pfx("10.20.0.0/24"), Withdrawn: true}})
+	ch = s.TakeChanges()
+	if e, ok := ch["red"].Delta[pfx("10.20.0.0/24")]; !ok || e != nil || ch["red"].Full {
+		t.Errorf("after the withdrawal red's changes are %+v, want the prefix removed", ch["red"])
+	}
+	if _, ok := ch["blue"]; ok {
+		t.Errorf("blue changed with a route it does not import: %+v", ch["blue"])
+	}
+}
+
+func TestLSPFollowed(t *testing.T) {
+	l := lsps{}
+	s := newState(t, l, nil, red)
+	s.TakeChanges()
+	s.Update([]bgp.VPNRoute{remote("65000:31", "10.20.0.0/24", 31, pe3, "65000:100")})
+	if _, ok := s.Route("red", pfx("10.20.0.0/24")); ok {
+		t.Fatal("a route is installed with no LSP to its provider edge")
+	}
+	if v := s.View(); v[0].Imported != 1 || v[0].Installed != 0 {
+		t.Errorf("view %+v: want 1 imported, 0 installed", v[0])
+	}
+	s.TakeChanges()
+	// The LSP comes, with implicit null (the PE next door): the VPN label
+	// alone.
+	l[pe3] = lsp(fib.LabelImplicitNull)
+	s.LSPChanged(pe3)
+	ch := s.TakeChanges()
+	e := ch["red"].Delta[pfx("10.20.0.0/24")]
+	if e == nil || !slices.Equal(e.NextHops[0].Labels, []fib.Label{31}) {
+		t.Fatalf("after the LSP came: %+v, want the VPN label 31 alone", e)
+	}
+	l[pe3] = lsp(500)
+	s.LSPChanged(pe3)
+	e = s.TakeChanges()["red"].Delta[pfx("10.20.0.0/24")]
+	if e == nil || !slices.Equal(e.NextHops[0].Labels, []fib.Label{500, 31}) {
+		t.Fatalf("after the LSP's label changed: %+v, want 500/31", e)
+	}
+	s.LSPChanged(pe4) // nobody behind it
+	if ch := s.TakeChanges(); len(ch) != 0 {
+		t.Errorf("an LSP with no VRF route behind it changed %v", ch)
+	}
+	delete(l, pe3)
+	s.LSPChanged(pe3)
+	if e, ok := s.TakeChanges()["red"].Delta[pfx("10.20.0.0/24")]; !ok || e != nil {
+		t.Errorf("after the LSP went: %v %v, want the route removed", e, ok)
+	}
+}
+
+func TestChooseAndLocalWins(t *testing.T) {
+	l := lsps{pe4: lsp(400)}
+	s := newState(t, l, nil, red)
+	// Two provider edges for one prefix: the one with an LSP wins; with
+	// both, the lower address.
+	s.Update([]bgp.VPNRoute{
+		remote("65000:31", "10.20.0.0/24", 31, pe3, "65000:100"),
+		remote("65000:41", "10.20.0.0/24", 41, pe4, "65000:100"),
+	})
+	if e, _ := s.Route("red", pfx("10.20.0.0/24")); e.NextHops == nil || e.NextHops[0].Labels[1] != 41 {
+		t.Errorf("with an LSP to pe4 only: %+v, want pe4's label 41", e)
+	}
+	l[pe3] = lsp(300)
+	s.LSPChanged(pe3)
+	if e, _ := s.Route("red", pfx("10.20.0.0/24")); e.NextHops == nil || e.NextHops[0].Labels[1] != 31 {
+		t.Errorf("with LSPs to both: %+v, want the lower provider edge's label 31", e)
+	}
+	must(t, s.SetLocal("red", []LocalRoute{{Prefix: pfx("10.20.0.0/24")}}))
+	if _, ok := s.Route("red", pfx("10.20.0.0/24")); ok {
+		t.Error("an imported route is installed over the VRF's own route for the prefix")
+	}
+}
+
+func TestRefused(t *testing.T) {
+	var log bytes.Buffer
+	l := lsps{pe3: lsp(300), pe1: lsp(100)}
+	s := newState(t, l, &log, red)
+	s.Update([]bgp.VPNRoute{
+		remote("65000:1", "10.20.0.0/24", 31, pe3, "65000:100"), // red's own RD
+		remote("65000:9", "10.21.0.0/24", 31, pe1, "65000:100"), // our own address
+	})
+	for _, p := range []string{"10.20.0.0/24", "10.21.0.0/24"} {
+		if _, ok := s.Route("red", pfx(p)); ok {
+			t.Errorf("%s imported", p)
+		}
+	}
+	if !strings.Contains(log.String(), "route distinguisher of a local VRF") {
+		t.Errorf("no log line for the RD clash:\n%s", log.String())
+	}
+	if n := len(s.Routes()); n != 0 {
+		t.Errorf("%d routes listed, want none", n)
+	}
+}
+
+func TestSixVPE(t *testing.T) {
+	l := lsps{pe3: lsp(300)}
+	s := newState(t, l, nil, red)
+	s.Update([]bgp.VPNRoute{remote("65000:31", "2001:db8:20::/48", 31, pe3, "65000:100")})
+	e, ok := s.Route("red", pfx("2001:db8:20::/48"))
+	if !ok {
+		t.Fatal("no route for the IPv6 prefix")
+	}
+	h := e.NextHops[0]
+	if h.Addr != netip.MustParseAddr("::ffff:10.0.1.2") || !slices.Equal(h.Labels, []fib.Label{300, 31}) {
+		t.Errorf("IPv6 over IPv4: %v, want ::ffff:10.0.1.2 with 300/31", h)
+	}
+}
+
+func TestVRFRemovedAndReimported(t *testing.T) {
+	l := lsps{pe3: lsp(300)}
+	s := newState(t, l, nil, red, blue)
+	must(t, s.SetLocal("red", []LocalRoute{{Prefix: pfx("10.10.1.0/24"), Connected: true}}))
+	s.Update([]bgp.VPNRoute{remote("65000:31", "10.20.0.0/24", 31, pe3, "65000:200")})
+	s.Exports()
+	s.LFIB()
+	if _, ok := s.Route("red", pfx("10.20.0.0/24")); ok {
+		t.Fatal("red imported a route of 65000:200")
+	}
+	r2 := red
+	r2.ImportRTs = []string{"65000:100", "65000:200"}
+	must(t, s.SetVRFs([]VRF{r2}))
+	if _, ok := s.Route("red", pfx("10.20.0.0/24")); !ok {
+		t.Error("red does not import 65000:200 after it was added to its import targets")
+	}
+	if _, ok := s.TakeChanges()["red"]; !ok {
+		t.Error("red's table did not change with its import targets")
+	}
+	if names := s.VRFNames(); !slices.Equal(names, []string{"red"}) {
+		t.Errorf("VRFs %v after blue was removed", names)
+	}
+	if n := len(s.LFIB()); n != 1 {
+		t.Errorf("%d label routes after blue was removed, want red's", n)
+	}
+	if len(s.byPE[pe3]) != 1 {
+		t.Errorf("index by provider edge %v: want red's prefix alone", s.byPE)
+	}
+}
+
+// TestChangesMatchTable applies random events and checks that the tables
+// built from TakeChanges equal each VRF's table built whole.
+func TestChangesMatchTable(t *testing.T) {
+	rng := rand.New(rand.NewPCG(1, 2))
+	pes := []netip.Addr{pe3, pe4, netip.MustParseAddr("5.5.5.5")}
+	l := lsps{}
+	vrfs := []VRF{red, blue}
+	s := newState(t, l, nil, vrfs...)
+	applied := map[string]map[netip.Prefix]fib.FTNEntry{}
+	apply := func() {
+		for name, c := range s.TakeChanges() {
+			if c.Full {
+				applied[name] = maps.Clone(c.Table)
+				continue
+			}
+			for p, e := range c.Delta {
+				if e == nil {
+					delete(applied[name], p)
+				} else {
+					applied[name][p] = *e
+				}
+			}
+		}
+	}
+	rts := []string{"65000:100", "65000:200", "65000:300"}
+	for i := range 3000 {
+		switch rng.IntN(6) {
+		case 0, 1, 2:
+			p := netip.PrefixFrom(netip.AddrFrom4([4]byte{10, byte(rng.IntN(4)), byte(rng.IntN(8)), 0}), 24)
+			r := remote(fmt.Sprintf("65000:%d", rng.IntN(3)+10), p.String(), uint32(16+rng.IntN(100)), pes[rng.IntN(3)], rts[rng.IntN(3)])
+			r.Withdrawn = rng.IntN(4) == 0
+			s.Update([]bgp.VPNRoute{r})
+		case 3:
+			pe := pes[rng.IntN(3)]
+			if rng.IntN(2) == 0 {
+				delete(l, pe)
+			} else {
+				l[pe] = lsp(fib.Label(16 + rng.IntN(50)))
+			}
+			s.LSPChanged(pe)
+		case 4:
+			v := vrfs[rng.IntN(2)]
+			var local []LocalRoute
+			for range rng.IntN(3) {
+				local = append(local, LocalRoute{Prefix: netip.PrefixFrom(netip.AddrFrom4([4]byte{10, byte(rng.IntN(4)), byte(rng.IntN(8)), 0}), 24)})
+			}
+			must(t, s.SetLocal(v.Name, local))
+		case 5:
+			v := vrfs[rng.IntN(2)]
+			v.ImportRTs = []string{rts[rng.IntN(3)]}
+			vrfs[slices.IndexFunc(vrfs, func(x VRF) bool { return x.Name == v.Name })] = v
+			must(t, s.SetVRFs(vrfs))
+		}
+		if rng.IntN(3) == 0 || i == 2999 {
+			apply()
+			for _, name := range s.VRFNames() {
+				want := s.Table(name)
+				if !maps.EqualFunc(applied[name], want, fib.FTNEntry.Equal) {
+					t.Fatalf("step %d, %s: tables from the changes %v, built whole %v", i, name, applied[name], want)
+				}
+			}
+		}
+	}
+}
+
+func must(t *testing.T, err error) {
+	t.Helper()
+	if err != nil {
+		t.Fatal(err)
+	}
+}
