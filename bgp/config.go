@@ -49,6 +49,10 @@ type Neighbor struct {
 	Password string
 	// Passive waits for the peer to connect instead of dialling it.
 	Passive bool
+	// LocalAddress is the address sessions are dialled from (the loopback
+	// of a provider edge, which the peer knows it by); the kernel's choice
+	// when unset.
+	LocalAddress netip.Addr
 	// MultihopTTL, when not zero, allows an eBGP peer this many hops away.
 	MultihopTTL uint8
 	// TTLSecurityHops, when not zero, turns on the TTL security check (GTSM,
@@ -118,6 +122,9 @@ func (c Config) Validate() error {
 		}
 		if n.RemoteAS == 0 {
 			bad(f+".remote_as", "0 is not a valid AS number")
+		}
+		if n.LocalAddress.IsValid() && n.Address.IsValid() && n.LocalAddress.Unmap().Is4() != n.Address.Unmap().Is4() {
+			bad(f+".local_address", "%s is not of the neighbour's address family", n.LocalAddress)
 		}
 		if len(n.Password) > maxPasswordLen {
 			bad(f+".password", "%d characters, at most %d (TCP-MD5 key limit)", len(n.Password), maxPasswordLen)

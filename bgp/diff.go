@@ -73,5 +73,6 @@ func sameNeighbor(a, b Neighbor) bool {
 	slices.Sort(fb)
 	return a.Address.Unmap() == b.Address.Unmap() && a.RemoteAS == b.RemoteAS &&
 		a.Password == b.Password && a.Passive == b.Passive &&
-		a.MultihopTTL == b.MultihopTTL && a.TTLSecurityHops == b.TTLSecurityHops && slices.Equal(fa, fb)
+		a.MultihopTTL == b.MultihopTTL && a.TTLSecurityHops == b.TTLSecurityHops && slices.Equal(fa, fb) &&
+		a.LocalAddress == b.LocalAddress
 }

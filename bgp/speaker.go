@@ -410,6 +410,9 @@ func apiPeer(n Neighbor) *api.Peer {
 		Transport: &api.Transport{PassiveMode: n.Passive},
 		Timers:    &api.Timers{Config: &api.TimersConfig{ConnectRetry: connectRetry}},
 	}
+	if n.LocalAddress.IsValid() {
+		p.Transport.LocalAddress = n.LocalAddress.Unmap().String()
+	}
 	if n.MultihopTTL != 0 {
 		p.EbgpMultihop = &api.EbgpMultihop{Enabled: true, MultihopTtl: uint32(n.MultihopTTL)}
 	}

@@ -54,11 +54,14 @@ type PrefixRule struct {
 
 // BGPNeighbor is one BGP peer.
 type BGPNeighbor struct {
-	Address     netip.Addr `yaml:"address"`
-	RemoteAS    uint32     `yaml:"remote-as"`
-	Password    string     `yaml:"password"`
-	Passive     bool       `yaml:"passive"`
-	MultihopTTL uint8      `yaml:"multihop-ttl"`
+	Address  netip.Addr `yaml:"address"`
+	RemoteAS uint32     `yaml:"remote-as"`
+	Password string     `yaml:"password"`
+	Passive  bool       `yaml:"passive"`
+	// LocalAddress is the address to dial from (update-source): a
+	// provider edge's loopback, for iBGP between loopbacks.
+	LocalAddress netip.Addr `yaml:"local-address"`
+	MultihopTTL  uint8      `yaml:"multihop-ttl"`
 	// TTLSecurityHops turns on GTSM (RFC 5082) for a peer this many hops away.
 	TTLSecurityHops uint8    `yaml:"ttl-security-hops"`
 	Families        []string `yaml:"families"` // ipv4-unicast (default), ipv6-unicast, ipv4-labeled-unicast, ipv4-vpn, ipv6-vpn
@@ -73,7 +76,7 @@ func (b *BGP) Speaker() bgp.Config {
 			RestartTime: b.GracefulRestart.RestartTime.Std(), DeferralTime: b.GracefulRestart.DeferralTime.Std()}}
 	for _, n := range b.Neighbors {
 		c.Neighbors = append(c.Neighbors, bgp.Neighbor{Address: n.Address, RemoteAS: n.RemoteAS,
-			Password: n.Password, Passive: n.Passive, MultihopTTL: n.MultihopTTL, TTLSecurityHops: n.TTLSecurityHops, Families: n.Families,
+			Password: n.Password, Passive: n.Passive, LocalAddress: n.LocalAddress, MultihopTTL: n.MultihopTTL, TTLSecurityHops: n.TTLSecurityHops, Families: n.Families,
 			Import: n.Import, Export: n.Export})
 	}
 	for _, l := range b.PrefixLists {
@@ -87,7 +90,7 @@ func (b *BGP) Speaker() bgp.Config {
 var bgpFieldNames = strings.NewReplacer(
 	"router_id", "router-id", "listen_port", "listen-port",
 	"remote_as", "remote-as", "multihop_ttl", "multihop-ttl", "prefix_lists", "prefix-lists",
-	"ttl_security_hops", "ttl-security-hops", "graceful_restart", "graceful-restart",
+	"ttl_security_hops", "ttl-security-hops", "local_address", "local-address", "graceful_restart", "graceful-restart",
 	"restart_time", "restart-time", "deferral_time", "deferral-time",
 )
 

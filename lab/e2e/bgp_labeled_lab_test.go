@@ -21,11 +21,16 @@ var encapStack = regexp.MustCompile(`encap mpls\s+([0-9/]+)`)
 // pushedStack returns the label stack r's kernel route to prefix pushes, as
 // iproute2 prints it ("17/5000"), reading the nexthop object if it has one.
 func pushedStack(r *topo.Router, prefix string) (string, error) {
+	return pushedStackIn(r, "main", prefix)
+}
+
+// pushedStackIn is pushedStack for a route in a table of the router's.
+func pushedStackIn(r *topo.Router, table, prefix string) (string, error) {
 	family := "-4"
 	if strings.Contains(prefix, ":") {
 		family = "-6"
 	}
-	out, err := r.Try("ip", family, "route", "show", prefix)
+	out, err := r.Try("ip", family, "route", "show", "table", table, prefix)
 	if err != nil {
 		return "", err
 	}

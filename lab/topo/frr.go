@@ -7,6 +7,7 @@ import (
 	"os"
 	"os/user"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"syscall"
@@ -24,6 +25,9 @@ type FRRConfig struct {
 	OSPF   *FRROSPF
 	// Extra is appended verbatim, for what the fields do not cover.
 	Extra string
+	// Daemons are started besides those the fields call for, e.g. bgpd
+	// for a "router bgp" given in Extra.
+	Daemons []string
 }
 
 // FRRLDP is the "mpls ldp" part of an FRR router's config.
@@ -198,6 +202,11 @@ func (r *Router) StartFRR(cfg FRRConfig) *FRR {
 	}
 	if cfg.OSPF != nil {
 		daemons = append(daemons, "ospfd")
+	}
+	for _, d := range cfg.Daemons {
+		if !slices.Contains(daemons, d) {
+			daemons = append(daemons, d)
+		}
 	}
 	f := &FRR{r: r}
 	uid, gid := frrIDs(t)

@@ -1,0 +1,345 @@
+//go:build lab
+
+package e2e
+
+import (
+	"fmt"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/lsrd/lsrd/api"
+	"github.com/lsrd/lsrd/lab/topo"
+)
+
+// vpnLab is two provider edges over a one-router LDP core on ZeroTier-like
+// links, each with two customers whose prefixes overlap: in VRF red, ce1
+// (10.10.1.0/24, behind pe1) and ce2 (10.10.2.0/24, behind pe2); in VRF
+// blue, ce3 and ce4 with the same two prefixes.
+//
+//	ce1 ─┐                                  ┌─ ce2
+//	     pe1 (1.1.1.1) ── p (2.2.2.2) ── pe2 (3.3.3.3)
+//	ce3 ─┘                                  └─ ce4
+type vpnLab struct {
+	lab                              *topo.Lab
+	ce1, ce2, ce3, ce4               *topo.Router
+	pe1, p, pe2                      *topo.Router
+	pe1Core, pCore1, pCore2, pe2Core string
+	// the provider edges' customer-facing interfaces
+	pe1Red, pe1Blue, pe2Red, pe2Blue string
+}
+
+func newVPNLab(t *testing.T) *vpnLab {
+	v := &vpnLab{lab: topo.New(t)}
+	l := v.lab
+	v.pe1, v.p, v.pe2 = l.Router("pe1"), l.Router("p"), l.Router("pe2")
+	v.ce1, v.ce2, v.ce3, v.ce4 = l.Router("ce1"), l.Router("ce2"), l.Router("ce3"), l.Router("ce4")
+	a, b := l.ZeroTier(0x8056c2e21c000001), l.ZeroTier(0x8056c2e21c000002)
+	v.pe1Core = a.Attach(v.pe1, "10.0.1.1/24")
+	v.pCore1 = a.Attach(v.p, "10.0.1.2/24")
+	v.pCore2 = b.Attach(v.p, "10.0.2.2/24")
+	v.pe2Core = b.Attach(v.pe2, "10.0.2.3/24")
+	v.pe1.AddLoopback("1.1.1.1/32")
+	v.p.AddLoopback("2.2.2.2/32")
+	v.pe2.AddLoopback("3.3.3.3/32")
+	for _, c := range []struct {
+		ce, pe        *topo.Router
+		ceAddr, pAddr string
+		into          *string
+	}{
+		{v.ce1, v.pe1, "10.10.1.2/24", "10.10.1.1/24", &v.pe1Red},
+		{v.ce3, v.pe1, "10.10.1.2/24", "10.10.1.1/24", &v.pe1Blue},
+		{v.ce2, v.pe2, "10.10.2.2/24", "10.10.2.1/24", &v.pe2Red},
+		{v.ce4, v.pe2, "10.10.2.2/24", "10.10.2.1/24", &v.pe2Blue},
+	} {
+		_, *c.into = l.Link(c.ce, c.pe, c.ceAddr, c.pAddr)
+		c.ce.Run("ip", "route", "add", "default", "via", strings.Split(c.pAddr, "/")[0])
+	}
+	// Forwarding between the customer and the LSPs is the operator's to
+	// switch on, as for any router.
+	for _, pe := range []*topo.Router{v.pe1, v.pe2} {
+		pe.Run("sysctl", "-qw", "net.ipv4.ip_forward=1")
+	}
+	return v
+}
+
+// lsrdPE is a provider edge's lsrd configuration: LDP on its core link,
+// static routes to the other loopbacks, iBGP between loopbacks for VPNv4,
+// and the two VRFs.
+func lsrdPE(id, core, gw, peer, rdBase, red, blue string) string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "router-id: %s\nldp:\n  interfaces:\n    - name: %s\nstatic-routes:\n", id, core)
+	for _, lo := range []string{"1.1.1.1", "2.2.2.2", "3.3.3.3"} {
+		if lo != id {
+			fmt.Fprintf(&b, "  - {prefix: %s/32, next-hop: %s}\n", lo, gw)
+		}
+	}
+	fmt.Fprintf(&b, `bgp:
+  as: 65000
+  neighbors:
+    - {address: %s, remote-as: 65000, local-address: %s, families: [ipv4-vpn]}
+vrfs:
+  - {name: red, table: 10, rd: "65000:%s1", rt: ["65000:100"], interfaces: [%s]}
+  - {name: blue, table: 20, rd: "65000:%s2", rt: ["65000:200"], interfaces: [%s]}
+metrics:
+  listen: 127.0.0.1:9642
+`, peer, id, rdBase, red, rdBase, blue)
+	return b.String()
+}
+
+// frrPE is pe2 as FRR runs it: ldpd, and bgpd with a VRF per customer
+// ("rd vpn export", "rt vpn both", "label vpn export auto", "export vpn",
+// "import vpn"), the VRF devices made beforehand.
+func (v *vpnLab) startFRRPE(t *testing.T) *topo.FRR {
+	for _, c := range []struct {
+		vrf, table, ifname string
+	}{{"red", "10", v.pe2Red}, {"blue", "20", v.pe2Blue}} {
+		v.pe2.Run("ip", "link", "add", c.vrf, "type", "vrf", "table", c.table)
+		v.pe2.Run("ip", "link", "set", c.vrf, "up")
+		v.pe2.Run("ip", "link", "set", c.ifname, "master", c.vrf)
+	}
+	v.pe2.EnableMPLS(v.pe2Core, "lo")
+	var bgp strings.Builder
+	bgp.WriteString(`router bgp 65000
+ bgp router-id 3.3.3.3
+ no bgp default ipv4-unicast
+ neighbor 1.1.1.1 remote-as 65000
+ neighbor 1.1.1.1 update-source 3.3.3.3
+ neighbor 1.1.1.1 timers connect 5
+ address-family ipv4 vpn
+  neighbor 1.1.1.1 activate
+ exit-address-family
+exit
+`)
+	for _, c := range []struct{ vrf, rd, rt string }{{"red", "65000:21", "65000:100"}, {"blue", "65000:22", "65000:200"}} {
+		fmt.Fprintf(&bgp, `router bgp 65000 vrf %s
+ bgp router-id 3.3.3.3
+ address-family ipv4 unicast
+  redistribute connected
+  label vpn export auto
+  rd vpn export %s
+  rt vpn both %s
+  export vpn
+  import vpn
+ exit-address-family
+exit
+`, c.vrf, c.rd, c.rt)
+	}
+	return v.pe2.StartFRR(topo.FRRConfig{RouterID: "3.3.3.3",
+		Static: []string{"1.1.1.1/32 10.0.2.2", "2.2.2.2/32 10.0.2.2"},
+		LDP:    &topo.FRRLDP{Interfaces: []string{v.pe2Core}},
+		Extra:  bgp.String(), Daemons: []string{"bgpd"}})
+}
+
+// echoes is how many ICMP echo requests a router has received.
+func echoes(r *topo.Router) int {
+	out := strings.TrimSpace(r.Run("sh", "-c", "nstat -az IcmpInEchos | awk '/IcmpInEchos/ {print $2}'"))
+	var n int
+	fmt.Sscan(out, &n)
+	return n
+}
+
+// vpnRoute finds lsrd's view of a received VPN route.
+func vpnRoute(l *topo.LSRD, rd, prefix string) (api.VPNRoute, error) {
+	var rs []api.VPNRoute
+	if err := l.Get("/v1/bgp/vpn", &rs); err != nil {
+		return api.VPNRoute{}, err
+	}
+	for _, r := range rs {
+		if r.RD == rd && r.Prefix.String() == prefix && !r.Exported {
+			return r, nil
+		}
+	}
+	return api.VPNRoute{}, fmt.Errorf("no VPN route %s:%s from a neighbour in %v", rd, prefix, rs)
+}
+
+// L3VPN (RFC 4364) with lsrd as a provider edge, against FRR as the other
+// one (how operators run it) and against lsrd. Checked: a ping from ce1 to
+// ce2 crosses the core with two labels (p's LDP label for pe2's loopback
+// over pe2's VPN label); the same prefixes in VRF blue reach ce4, not ce2;
+// a customer prefix withdrawn on either side leaves the other provider
+// edge's VRF table and comes back; lsrctl and the metrics show the VRFs.
+func TestL3VPN(t *testing.T) {
+	t.Run("frr-pe", func(t *testing.T) { testL3VPN(t, false) })
+	t.Run("lsrd-pe", func(t *testing.T) { testL3VPN(t, true) })
+}
+
+func testL3VPN(t *testing.T, lsrdPeer bool) {
+	v := newVPNLab(t)
+	pe1 := v.pe1.StartLSRD(lsrdPE("1.1.1.1", v.pe1Core, "10.0.1.2", "3.3.3.3", "1", v.pe1Red, v.pe1Blue))
+	pl := v.p.StartLSRD(lsrdConfig("2.2.2.2", []string{v.pCore1, v.pCore2}, "1.1.1.1/32 10.0.1.1", "3.3.3.3/32 10.0.2.3"))
+	var frr *topo.FRR
+	rdRed := "65000:21"
+	if lsrdPeer {
+		v.pe2.StartLSRD(lsrdPE("3.3.3.3", v.pe2Core, "10.0.2.2", "1.1.1.1", "2", v.pe2Red, v.pe2Blue))
+	} else {
+		frr = v.startFRRPE(t)
+	}
+
+	// pe1 learns pe2's red route and pushes p's label for 3.3.3.3 over
+	// pe2's VPN label in table 10.
+	var vpnLabel, lspLabel uint32
+	topo.Eventually(t, 90*time.Second, "pe1 routes 10.10.2.0/24 in VRF red over the LSP to pe2", func() error {
+		r, err := vpnRoute(pe1, rdRed, "10.10.2.0/24")
+		if err != nil {
+			return err
+		}
+		if !slices.Equal(r.VRFs, []string{"red"}) || !r.LSP {
+			return fmt.Errorf("route %+v: want imported by red alone, with an LSP", r)
+		}
+		lsp, err := localLabel(pl, "3.3.3.3/32")
+		if err != nil {
+			return err
+		}
+		stack, err := pushedStackIn(v.pe1, "10", "10.10.2.0/24")
+		if err != nil {
+			return err
+		}
+		if want := fmt.Sprintf("%d/%d", lsp, r.Label); stack != want {
+			return fmt.Errorf("pe1 pushes %s in table 10, want %s", stack, want)
+		}
+		vpnLabel, lspLabel = r.Label, lsp
+		return nil
+	})
+	t.Logf("pe1: %s", v.pe1.Run("ip", "-d", "route", "show", "vrf", "red"))
+	t.Logf("pe1: %s", v.pe1.Run("ip", "-f", "mpls", "route", "show"))
+
+	// Both customers of each VPN reach each other; the echoes cross the
+	// core with both labels.
+	capture := v.p.StartCapture(v.pCore1, "mpls and mpls and icmp", 2)
+	topo.Eventually(t, 60*time.Second, "ce1 pings ce2 across the VPN", func() error {
+		_, err := v.ce1.Try("ping", "-c", "2", "-i", "0.2", "-W", "1", "10.10.2.2")
+		return err
+	})
+	pkts, err := capture.Wait(10 * time.Second)
+	if err != nil {
+		t.Fatalf("no doubly labelled echo on pe1 - p: %v", err)
+	}
+	t.Logf("pe1 - p:\n%s", strings.Join(pkts, "\n"))
+	for _, p := range pkts {
+		for _, w := range []string{fmt.Sprintf("(label %d, ", lspLabel), fmt.Sprintf("(label %d, tc 0, [S]", vpnLabel),
+			"10.10.1.2 > 10.10.2.2: ICMP echo request"} {
+			if !strings.Contains(p, w) {
+				t.Errorf("on pe1 - p: %q, want %q in it", p, w)
+			}
+		}
+	}
+
+	// The same prefixes in VRF blue stay apart: ce3's echoes reach ce4,
+	// never ce2, and ce1's reach ce2, never ce4.
+	topo.Eventually(t, 60*time.Second, "ce3 pings ce4 across VRF blue", func() error {
+		_, err := v.ce3.Try("ping", "-c", "1", "-W", "1", "10.10.2.2")
+		return err
+	})
+	in2, in4 := echoes(v.ce2), echoes(v.ce4)
+	v.ce3.Run("ping", "-c", "5", "-i", "0.2", "-W", "1", "10.10.2.2")
+	if d2, d4 := echoes(v.ce2)-in2, echoes(v.ce4)-in4; d4 < 5 || d2 != 0 {
+		t.Errorf("5 echoes from ce3 (blue): ce4 got %d, ce2 (red) got %d; want 5 and 0", d4, d2)
+	}
+	in2, in4 = echoes(v.ce2), echoes(v.ce4)
+	v.ce1.Run("ping", "-c", "5", "-i", "0.2", "-W", "1", "10.10.2.2")
+	if d2, d4 := echoes(v.ce2)-in2, echoes(v.ce4)-in4; d2 < 5 || d4 != 0 {
+		t.Errorf("5 echoes from ce1 (red): ce2 got %d, ce4 (blue) got %d; want 5 and 0", d2, d4)
+	}
+
+	// What operators see on pe1.
+	var vrfs []api.VRF
+	if err := pe1.Get("/v1/vrfs", &vrfs); err != nil {
+		t.Fatal(err)
+	}
+	if len(vrfs) != 2 || vrfs[0].Name != "blue" || vrfs[1].Name != "red" {
+		t.Fatalf("VRFs %+v, want blue and red", vrfs)
+	}
+	for _, vr := range vrfs {
+		if vr.Exported != 1 || vr.Installed != 1 || vr.Label == 0 {
+			t.Errorf("VRF %+v: want 1 route exported (the connected one) and 1 installed, and a label", vr)
+		}
+	}
+	out, err := pe1.Ctl("show", "vrf")
+	if err != nil || !strings.Contains(out, "red") || !strings.Contains(out, "65000:11") {
+		t.Errorf("lsrctl show vrf: %v\n%s", err, out)
+	}
+	t.Logf("lsrctl show vrf:\n%s", out)
+	out, err = pe1.Ctl("show", "bgp", "vpn")
+	if err != nil || !strings.Contains(out, "10.10.2.0/24") || !strings.Contains(out, "exported") {
+		t.Errorf("lsrctl show bgp vpn: %v\n%s", err, out)
+	}
+	t.Logf("lsrctl show bgp vpn:\n%s", out)
+	topo.Eventually(t, 10*time.Second, "pe1's metrics count VRF red's routes", func() error {
+		m, err := scrapeIn(v.pe1, "127.0.0.1:9642")
+		if err != nil {
+			return err
+		}
+		if !strings.Contains(m, `lsrd_vrf_routes{kind="installed",vrf="red"} 1`) {
+			return fmt.Errorf("no lsrd_vrf_routes installed 1 for red")
+		}
+		return nil
+	})
+
+	// A withdrawal on the far side: ce2's link goes down at pe2, its
+	// subnet leaves pe2's VRF, and pe1 removes the route from table 10.
+	routeIn := func(r *topo.Router, table, prefix string) bool {
+		out, _ := r.Try("ip", "route", "show", "table", table, prefix)
+		return strings.TrimSpace(out) != ""
+	}
+	v.pe2.Run("ip", "link", "set", v.pe2Red, "down")
+	topo.Eventually(t, 30*time.Second, "pe1 removes 10.10.2.0/24 from VRF red", func() error {
+		if routeIn(v.pe1, "10", "10.10.2.0/24") {
+			return fmt.Errorf("still in table 10")
+		}
+		return nil
+	})
+	if !routeIn(v.pe1, "20", "10.10.2.0/24") {
+		t.Error("VRF blue lost 10.10.2.0/24 with red's")
+	}
+	v.pe2.Run("ip", "link", "set", v.pe2Red, "up")
+	topo.Eventually(t, 30*time.Second, "pe1 routes 10.10.2.0/24 in VRF red again", func() error {
+		if !routeIn(v.pe1, "10", "10.10.2.0/24") {
+			return fmt.Errorf("not in table 10")
+		}
+		return nil
+	})
+
+	// And on lsrd's side: ce1's link goes down at pe1, lsrd withdraws
+	// 10.10.1.0/24, and pe2 removes it from its VRF.
+	v.pe1.Run("ip", "link", "set", v.pe1Red, "down")
+	topo.Eventually(t, 30*time.Second, "pe2 removes 10.10.1.0/24 from VRF red", func() error {
+		if routeIn(v.pe2, "10", "10.10.1.0/24") {
+			return fmt.Errorf("still in pe2's table 10")
+		}
+		return nil
+	})
+	v.pe1.Run("ip", "link", "set", v.pe1Red, "up")
+	topo.Eventually(t, 30*time.Second, "pe2 routes 10.10.1.0/24 in VRF red again, and ce1 reaches ce2", func() error {
+		if !routeIn(v.pe2, "10", "10.10.1.0/24") {
+			return fmt.Errorf("not in pe2's table 10")
+		}
+		_, err := v.ce1.Try("ping", "-c", "1", "-W", "1", "10.10.2.2")
+		return err
+	})
+	if frr != nil {
+		if out, err := frr.Vtysh("show bgp vrf red ipv4 unicast"); err == nil {
+			t.Logf("FRR pe2:\n%s", out)
+		}
+	}
+
+	// Without the LSP to pe2 (p stops: its sessions end), the route has
+	// nothing to ride and leaves the table, though BGP still has it.
+	if err := pl.Stop(); err != nil {
+		t.Fatal(err)
+	}
+	topo.Eventually(t, 30*time.Second, "pe1 removes 10.10.2.0/24 from VRF red once the LSP to pe2 is gone", func() error {
+		if routeIn(v.pe1, "10", "10.10.2.0/24") {
+			return fmt.Errorf("still in table 10")
+		}
+		r, err := vpnRoute(pe1, rdRed, "10.10.2.0/24")
+		if err != nil {
+			return err
+		}
+		if r.LSP {
+			return fmt.Errorf("lsrd still sees an LSP to %s", r.NextHop)
+		}
+		return nil
+	})
+}
