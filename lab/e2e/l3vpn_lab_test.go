@@ -3,7 +3,10 @@
 package e2e
 
 import (
+	"context"
 	"fmt"
+	"net/netip"
+	"os"
 	"slices"
 	"strings"
 	"testing"
@@ -11,6 +14,7 @@ import (
 
 	"github.com/lsrd/lsrd/api"
 	"github.com/lsrd/lsrd/lab/topo"
+	gobgpapi "github.com/osrg/gobgp/v3/api"
 )
 
 // vpnLab is two provider edges over a one-router LDP core on ZeroTier-like
@@ -441,5 +445,93 @@ func within(timeout time.Duration, f func() error) error {
 			return err
 		}
 		time.Sleep(250 * time.Millisecond)
+	}
+}
+
+// Bad VPN routes from a real peer (gobgpd as pe2, lsrd only for LDP there):
+// an unknown route target, the RD of one of pe1's own VRFs, and reserved
+// labels (label 0 is what a VPN route without a label carries). Each gets
+// a clear log line and is ignored; the good route beside them is installed,
+// and neither the LDP nor the BGP session flaps.
+func TestL3VPNBadRoutes(t *testing.T) {
+	v := newVPNLab(t)
+	pe1 := v.pe1.StartLSRD(lsrdPE("1.1.1.1", v.pe1Core, "10.0.1.2", "3.3.3.3", "1", v.pe1Red, v.pe1Blue))
+	pl := v.p.StartLSRD(lsrdConfig("2.2.2.2", []string{v.pCore1, v.pCore2}, "1.1.1.1/32 10.0.1.1", "3.3.3.3/32 10.0.2.3"))
+	v.pe2.StartLSRD(lsrdConfig("3.3.3.3", []string{v.pe2Core}, "1.1.1.1/32 10.0.2.2", "2.2.2.2/32 10.0.2.2"))
+	g := v.pe2.StartGoBGP(topo.GoBGPConfig{AS: 65000, RouterID: "3.3.3.3",
+		Neighbors: []topo.BGPNeighbor{{Address: "1.1.1.1", AS: 65000, LocalAddress: "3.3.3.3",
+			Families: []string{"l3vpn-ipv4-unicast"}}}})
+	g.WaitEstablished(t, 90*time.Second, "1.1.1.1")
+	pe3 := netip.MustParseAddr("3.3.3.3")
+	good := topo.VPNRoute{RD: "65000:21", Prefix: netip.MustParsePrefix("10.10.2.0/24"), Label: 5000, NextHop: pe3, RTs: []string{"65000:100"}}
+	bad := []topo.VPNRoute{
+		{RD: "65000:22", Prefix: netip.MustParsePrefix("10.10.3.0/24"), Label: 5001, NextHop: pe3, RTs: []string{"65000:999"}},
+		{RD: "65000:11", Prefix: netip.MustParsePrefix("10.10.4.0/24"), Label: 5002, NextHop: pe3, RTs: []string{"65000:100"}},
+		{RD: "65000:23", Prefix: netip.MustParsePrefix("10.10.5.0/24"), Label: 3, NextHop: pe3, RTs: []string{"65000:100"}},
+		{RD: "65000:24", Prefix: netip.MustParsePrefix("10.10.6.0/24"), Label: 0, NextHop: pe3, RTs: []string{"65000:100"}},
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	if err := g.AddVPNRoutes(ctx, append(bad, good)); err != nil {
+		t.Fatal(err)
+	}
+	var lspLabel uint32
+	topo.Eventually(t, 60*time.Second, "pe1 installs the good route in VRF red", func() error {
+		lsp, err := localLabel(pl, "3.3.3.3/32")
+		if err != nil {
+			return err
+		}
+		stack, err := pushedStackIn(v.pe1, "10", "10.10.2.0/24")
+		if err != nil {
+			return err
+		}
+		if want := fmt.Sprintf("%d/5000", lsp); stack != want {
+			return fmt.Errorf("pe1 pushes %s, want %s", stack, want)
+		}
+		lspLabel = lsp
+		return nil
+	})
+	t.Logf("pe1 pushes %d/5000 for the good route", lspLabel)
+	for _, table := range []string{"10", "20"} {
+		out := v.pe1.Run("ip", "route", "show", "table", table)
+		for _, r := range bad {
+			if strings.Contains(out, r.Prefix.String()) {
+				t.Errorf("table %s has %s (RD %s, label %d, RTs %v):\n%s", table, r.Prefix, r.RD, r.Label, r.RTs, out)
+			}
+		}
+	}
+	b, err := os.ReadFile(pe1.Log)
+	if err != nil {
+		t.Fatal(err)
+	}
+	log := string(b)
+	for _, want := range []string{
+		"no VRF imports", "65000:999", // the unknown route target
+		"route distinguisher of a local VRF", // the RD clash
+		"label 3 is reserved", "label 0 is reserved",
+	} {
+		if !strings.Contains(log, want) {
+			t.Errorf("pe1's log lacks %q", want)
+		}
+	}
+	// Nothing else disturbed: the sessions stayed up throughout.
+	if f, err := lsrdFlaps(v.pe1, "127.0.0.1:9642"); err != nil || f != 0 {
+		t.Errorf("LDP session flaps on pe1: %d (%v), want 0", f, err)
+	}
+	if st, err := g.PeerState(ctx, "1.1.1.1"); err != nil || st != gobgpapi.PeerState_ESTABLISHED {
+		t.Errorf("gobgpd's session with pe1: %v %v", st, err)
+	}
+	var vrfs []api.VRF
+	if err := pe1.Get("/v1/vrfs", &vrfs); err != nil {
+		t.Fatal(err)
+	}
+	for _, vr := range vrfs {
+		want := 0
+		if vr.Name == "red" {
+			want = 1
+		}
+		if vr.Imported != want || vr.Installed != want {
+			t.Errorf("VRF %+v: want %d imported and installed", vr, want)
+		}
 	}
 }

@@ -6,8 +6,11 @@ import (
 	"fmt"
 	"io"
 	"net/netip"
+	"time"
 
 	api "github.com/osrg/gobgp/v3/api"
+	"github.com/osrg/gobgp/v3/pkg/apiutil"
+	"github.com/osrg/gobgp/v3/pkg/packet/bgp"
 	"google.golang.org/protobuf/proto"
 	"google.golang.org/protobuf/types/known/anypb"
 )
@@ -88,4 +91,45 @@ func (g *GoBGP) LabeledPrefixes(ctx context.Context) (map[string][]uint32, error
 		}
 	})
 	return out, err
+}
+
+// VPNRoute is a VPNv4 route (RFC 4364) gobgpd originates: prefix under rd
+// with the VPN label, the provider edge nextHop and route targets rts
+// ("ASN:NN").
+type VPNRoute struct {
+	RD      string
+	Prefix  netip.Prefix
+	Label   uint32
+	NextHop netip.Addr
+	RTs     []string
+}
+
+// VPNPath is r as GoBGP's API writes a path, for SendPaths.
+func VPNPath(r VPNRoute) (*api.Path, error) {
+	rd, err := bgp.ParseRouteDistinguisher(r.RD)
+	if err != nil {
+		return nil, err
+	}
+	nlri := bgp.NewLabeledVPNIPAddrPrefix(uint8(r.Prefix.Bits()), r.Prefix.Addr().String(), *bgp.NewMPLSLabelStack(r.Label), rd)
+	var rts []bgp.ExtendedCommunityInterface
+	for _, s := range r.RTs {
+		rt, err := bgp.ParseRouteTarget(s)
+		if err != nil {
+			return nil, err
+		}
+		rts = append(rts, rt)
+	}
+	attrs := []bgp.PathAttributeInterface{
+		bgp.NewPathAttributeOrigin(bgp.BGP_ORIGIN_ATTR_TYPE_INCOMPLETE),
+		bgp.NewPathAttributeMpReachNLRI(r.NextHop.String(), []bgp.AddrPrefixInterface{nlri}),
+	}
+	if len(rts) > 0 {
+		attrs = append(attrs, bgp.NewPathAttributeExtendedCommunities(rts))
+	}
+	return apiutil.NewPath(nlri, false, attrs, time.Now())
+}
+
+// AddVPNRoutes originates rs.
+func (g *GoBGP) AddVPNRoutes(ctx context.Context, rs []VPNRoute) error {
+	return g.SendPaths(ctx, len(rs), func(i int) (*api.Path, error) { return VPNPath(rs[i]) })
 }
