@@ -27,9 +27,13 @@ type vpnPart struct {
 	fibs  map[string]*vrfFIB // by VRF name
 	upds  chan []bgp.VPNRoute
 	dirty bool // st may have something to hand on (publishVPN)
-	// view is what metrics read (published after each change).
-	view atomic.Pointer[[]vpn.VRFView]
-	wg   sync.WaitGroup
+	// view is what metrics read: published after a change, at most once a
+	// second (it counts every VRF route), the last change of a burst by a
+	// call a second later (viewPending).
+	view        atomic.Pointer[[]vpn.VRFView]
+	viewAt      time.Time
+	viewPending bool
+	wg          sync.WaitGroup
 }
 
 // vrfFIB is one VRF's kernel layer: lsrd's routes in the VRF's table.
@@ -273,6 +277,28 @@ func (d *Daemon) publishVPN() {
 	if p.st.ExportsChanged() && d.bgp != nil {
 		d.bgp.ExportVPN(p.st.Exports())
 	}
+	d.publishVPNView()
+}
+
+// publishVPNView publishes the VRFs' view for metrics, at most once a
+// second; a change within the second gets a publication at its end.
+func (d *Daemon) publishVPNView() {
+	p := d.vpn
+	if wait := time.Second - time.Since(p.viewAt); wait > 0 {
+		if !p.viewPending {
+			p.viewPending = true
+			time.AfterFunc(wait, func() {
+				ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+				defer cancel()
+				_ = d.call(ctx, func() {
+					p.viewPending = false
+					d.publishVPNView()
+				})
+			})
+		}
+		return
+	}
 	v := p.st.View()
 	p.view.Store(&v)
+	p.viewAt = time.Now()
 }

@@ -21,9 +21,15 @@ func (r *Router) CountRoutes(proto uint8) (int, error) {
 // streams: no route is decoded beyond its header and none is kept, so
 // polling a full Internet table stays cheap.
 func (r *Router) CountRoutes46(proto uint8) (v4, v6 int, err error) {
+	return r.CountRoutesIn(func(t uint8) bool { return t == unix.RT_TABLE_MAIN }, proto)
+}
+
+// CountRoutesIn is CountRoutes46 over the tables in says yes to (by the
+// 8-bit table number of the route's header: tables up to 255).
+func (r *Router) CountRoutesIn(in func(table uint8) bool, proto uint8) (v4, v6 int, err error) {
 	err = r.Do(func() error {
 		var err error
-		v4, v6, err = countRoutes(proto)
+		v4, v6, err = countRoutes(in, proto)
 		return err
 	})
 	if err != nil {
@@ -32,7 +38,7 @@ func (r *Router) CountRoutes46(proto uint8) (v4, v6 int, err error) {
 	return v4, v6, nil
 }
 
-func countRoutes(proto uint8) (v4, v6 int, err error) {
+func countRoutes(in func(uint8) bool, proto uint8) (v4, v6 int, err error) {
 	fd, err := unix.Socket(unix.AF_NETLINK, unix.SOCK_RAW|unix.SOCK_CLOEXEC, unix.NETLINK_ROUTE)
 	if err != nil {
 		return 0, 0, err
@@ -66,7 +72,7 @@ func countRoutes(proto uint8) (v4, v6 int, err error) {
 			case unix.RTM_NEWROUTE:
 				// struct rtmsg: family, dst_len, src_len, tos, table, protocol, ...
 				d := m.Data
-				if len(d) < unix.SizeofRtMsg || d[4] != unix.RT_TABLE_MAIN || d[5] != proto {
+				if len(d) < unix.SizeofRtMsg || !in(d[4]) || d[5] != proto {
 					continue
 				}
 				switch d[0] {
