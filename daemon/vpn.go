@@ -5,8 +5,9 @@ import (
 	"errors"
 	"fmt"
 	"net/netip"
+	"os"
 	"slices"
-	"sync"
+	"strings"
 	"sync/atomic"
 	"time"
 
@@ -33,7 +34,6 @@ type vpnPart struct {
 	view        atomic.Pointer[[]vpn.VRFView]
 	viewAt      time.Time
 	viewPending bool
-	wg          sync.WaitGroup
 }
 
 // vrfFIB is one VRF's kernel layer: lsrd's routes in the VRF's table.
@@ -41,7 +41,8 @@ type vrfFIB struct {
 	fib    *netlinkfib.FIB
 	table  uint32
 	cancel context.CancelFunc
-	handed bool // a whole table went first
+	done   chan struct{} // closed when its Run returned
+	handed bool          // a whole table went first
 }
 
 // vpnVRFs is the configuration's VRFs as package vpn takes them (RDs and
@@ -119,6 +120,19 @@ func (d *Daemon) applyVRFs(ctx context.Context, cfg *config.Config) {
 	if err := p.st.SetVRFs(vpnVRFs(cfg)); err != nil {
 		d.log.Error("vpn: VRF labels", "err", err)
 	}
+	// Customers' packets cross from their interface to an LSP: IP
+	// forwarding is the operator's to switch on, as on any router, but a
+	// provider edge without it forwards nothing.
+	off := func(f string) bool {
+		b, err := os.ReadFile(f)
+		return err == nil && strings.TrimSpace(string(b)) == "0"
+	}
+	if off("/proc/sys/net/ipv4/ip_forward") {
+		d.log.Warn("vpn: net.ipv4.ip_forward is 0: the VRFs' IPv4 traffic will not be forwarded")
+	}
+	if off("/proc/sys/net/ipv6/conf/all/forwarding") {
+		d.log.Info("vpn: net.ipv6.conf.all.forwarding is 0: IPv6 customers' traffic, if any, will not be forwarded")
+	}
 	p.dirty = true
 	for _, v := range cfg.VRFs {
 		created, err := netlinkfib.EnsureVRF(d.nl, v.Name, v.Table)
@@ -163,11 +177,10 @@ func (d *Daemon) startVRF(ctx context.Context, v config.VRF) error {
 		d.log.Info("vpn: adopted the VRF's routes from a previous run", "vrf", v.Name, "routes", adopted.Routes())
 	}
 	runCtx, cancel := context.WithCancel(ctx)
-	vf := &vrfFIB{fib: f, table: v.Table, cancel: cancel}
+	vf := &vrfFIB{fib: f, table: v.Table, cancel: cancel, done: make(chan struct{})}
 	d.vpn.fibs[v.Name] = vf
-	d.vpn.wg.Add(1)
 	go func() {
-		defer d.vpn.wg.Done()
+		defer close(vf.done)
 		if err := f.Run(runCtx); err != nil && !errors.Is(err, context.Canceled) {
 			d.log.Error("vpn: VRF kernel layer stopped", "vrf", v.Name, "err", err)
 		}
@@ -178,6 +191,7 @@ func (d *Daemon) startVRF(ctx context.Context, v config.VRF) error {
 // stopVRF ends a VRF's kernel layer, removing its routes when flush.
 func (d *Daemon) stopVRF(name string, vf *vrfFIB, flush bool) {
 	vf.cancel()
+	<-vf.done
 	if flush {
 		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 		defer cancel()
@@ -185,6 +199,7 @@ func (d *Daemon) stopVRF(name string, vf *vrfFIB, flush bool) {
 			d.log.Error("vpn: removing the VRF's routes", "vrf", name, "err", err)
 		}
 	}
+	vf.fib.Close()
 }
 
 // sweepVRFs sweeps the VRF kernel layers' adopted routes (the restart's
@@ -207,10 +222,7 @@ func (d *Daemon) shutdownVRFs() {
 	for name, vf := range d.vpn.fibs {
 		d.stopVRF(name, vf, !d.cfg.Kernel.KeepRoutesOnShutdown)
 	}
-	d.vpn.wg.Wait()
-	for _, vf := range d.vpn.fibs {
-		vf.fib.Close()
-	}
+	d.vpn.fibs = map[string]*vrfFIB{}
 }
 
 // readVRFTables reads each VRF's table for the routes it exports.

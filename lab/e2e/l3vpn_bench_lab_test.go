@@ -106,6 +106,13 @@ func TestBenchL3VPN(t *testing.T) {
 			}
 			row(daemon+": first route sent to all in pe1's VRF tables", fmt.Sprintf("%s (gobgpd sent them in %s)", secs(done), secs(sent)))
 			row(daemon+": pe1's resident memory then ("+strings.Join(comms, "+")+")", fmt.Sprintf("%d MB", rss/1024))
+			// Routes to one provider edge with one VPN label share an
+			// object: a handful for all the VRFs, not one per route.
+			objects := strings.Count(strings.TrimSpace(v.pe1.Run("ip", "-o", "nexthop", "show")), "\n") + 1
+			row(daemon+": pe1's nexthop objects (all protocols)", fmt.Sprint(objects))
+			if daemon == "lsrd" && objects > 4*vrfs {
+				t.Errorf("lsrd: %d nexthop objects for %d VRFs of routes through one provider edge", objects, vrfs)
+			}
 			stack, err := pushedStackIn(v.pe1, "101", "10.0.0.0/24")
 			if err != nil || !strings.HasSuffix(stack, "/5000") {
 				t.Errorf("%s: pe1 pushes %q (%v) for 10.0.0.0/24 in the first VRF, want the LSP's label over 5000", daemon, stack, err)

@@ -180,14 +180,40 @@ func vpnRoute(l *topo.LSRD, rd, prefix string) (api.VPNRoute, error) {
 // a customer prefix withdrawn on either side leaves the other provider
 // edge's VRF table and comes back; lsrctl and the metrics show the VRFs.
 func TestL3VPN(t *testing.T) {
-	t.Run("frr-pe", func(t *testing.T) { testL3VPN(t, false) })
-	t.Run("lsrd-pe", func(t *testing.T) { testL3VPN(t, true) })
+	t.Run("frr-pe", func(t *testing.T) { testL3VPN(t, false, false) })
+	t.Run("lsrd-pe", func(t *testing.T) { testL3VPN(t, true, false) })
+	t.Run("lsrd-pe-frr-p", func(t *testing.T) { testL3VPN(t, true, true) })
 }
 
-func testL3VPN(t *testing.T, lsrdPeer bool) {
+// testL3VPN runs the checks with lsrd or FRR as pe2 and as p.
+func testL3VPN(t *testing.T, lsrdPeer, frrP bool) {
 	v := newVPNLab(t)
 	pe1 := v.pe1.StartLSRD(lsrdPE("1.1.1.1", v.pe1Core, "10.0.1.2", "3.3.3.3", "1", v.pe1Red, v.pe1Blue))
-	pl := v.p.StartLSRD(lsrdConfig("2.2.2.2", []string{v.pCore1, v.pCore2}, "1.1.1.1/32 10.0.1.1", "3.3.3.3/32 10.0.2.3"))
+	// p's label for pe2's loopback, and how p stops.
+	var pLabel func() (uint32, error)
+	var stopP func() error
+	if frrP {
+		v.p.EnableMPLS(v.pCore1, v.pCore2, "lo")
+		f := v.p.StartFRR(topo.FRRConfig{RouterID: "2.2.2.2", Static: []string{"1.1.1.1/32 10.0.1.1", "3.3.3.3/32 10.0.2.3"},
+			LDP: &topo.FRRLDP{Interfaces: []string{v.pCore1, v.pCore2}}})
+		pLabel = func() (uint32, error) {
+			bs, err := f.LDPBindings()
+			if err != nil {
+				return 0, err
+			}
+			for _, b := range bs {
+				if l, ok := topo.FRRLabel(b.LocalLabel); ok && b.Prefix == "3.3.3.3/32" {
+					return l, nil
+				}
+			}
+			return 0, fmt.Errorf("FRR p has no local label for 3.3.3.3/32")
+		}
+		stopP = func() error { f.Stop(); return nil }
+	} else {
+		pl := v.p.StartLSRD(lsrdConfig("2.2.2.2", []string{v.pCore1, v.pCore2}, "1.1.1.1/32 10.0.1.1", "3.3.3.3/32 10.0.2.3"))
+		pLabel = func() (uint32, error) { return localLabel(pl, "3.3.3.3/32") }
+		stopP = pl.Stop
+	}
 	var frr *topo.FRR
 	rdRed := "65000:21"
 	if lsrdPeer {
@@ -207,7 +233,7 @@ func testL3VPN(t *testing.T, lsrdPeer bool) {
 		if !slices.Equal(r.VRFs, []string{"red"}) || !r.LSP {
 			return fmt.Errorf("route %+v: want imported by red alone, with an LSP", r)
 		}
-		lsp, err := localLabel(pl, "3.3.3.3/32")
+		lsp, err := pLabel()
 		if err != nil {
 			return err
 		}
@@ -384,9 +410,43 @@ func testL3VPN(t *testing.T, lsrdPeer bool) {
 		}
 	}
 
+	// A reload without VRF blue takes its routes out of pe1's table 20 and
+	// its export out of pe2's, and leaves red alone; with blue back, both
+	// return.
+	pe1Config := lsrdPE("1.1.1.1", v.pe1Core, "10.0.1.2", "3.3.3.3", "1", v.pe1Red, v.pe1Blue)
+	var noBlue []string
+	for _, l := range strings.Split(pe1Config, "\n") {
+		if !strings.Contains(l, "name: blue") {
+			noBlue = append(noBlue, l)
+		}
+	}
+	if err := pe1.Reload(strings.Join(noBlue, "\n")); err != nil {
+		t.Fatal(err)
+	}
+	topo.Eventually(t, 30*time.Second, "VRF blue gone from both provider edges' tables after the reload", func() error {
+		if routeIn(v.pe1, "20", "10.10.2.0/24") || routeIn(v.pe2, "20", "10.10.1.0/24") {
+			return fmt.Errorf("pe1 table 20: %s\npe2 table 20: %s", v.pe1.Run("ip", "route", "show", "table", "20"),
+				v.pe2.Run("ip", "route", "show", "table", "20"))
+		}
+		return nil
+	})
+	if !routeIn(v.pe1, "10", "10.10.2.0/24") || !routeIn(v.pe2, "10", "10.10.1.0/24") {
+		t.Error("VRF red lost its routes when blue was removed")
+	}
+	if err := pe1.Reload(pe1Config); err != nil {
+		t.Fatal(err)
+	}
+	topo.Eventually(t, 30*time.Second, "VRF blue back on both provider edges after the second reload", func() error {
+		if !routeIn(v.pe1, "20", "10.10.2.0/24") || !routeIn(v.pe2, "20", "10.10.1.0/24") {
+			return fmt.Errorf("not yet")
+		}
+		_, err := v.ce3.Try("ping", "-c", "1", "-W", "1", "10.10.2.2")
+		return err
+	})
+
 	// Without the LSP to pe2 (p stops: its sessions end), the route has
 	// nothing to ride and leaves the table, though BGP still has it.
-	if err := pl.Stop(); err != nil {
+	if err := stopP(); err != nil {
 		t.Fatal(err)
 	}
 	topo.Eventually(t, 30*time.Second, "pe1 removes 10.10.2.0/24 from VRF red once the LSP to pe2 is gone", func() error {
