@@ -579,9 +579,15 @@ func (d *Daemon) shutdown() {
 	d.log.Info("lsrd stopping; removing its kernel routes")
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
+	vrfs := make(chan struct{})
+	go func() {
+		defer close(vrfs)
+		d.shutdownVRFs() // beside the main table's flush
+	}()
 	if err := d.kfib.Flush(ctx); err != nil {
 		d.log.Error("removing lsrd's kernel routes", "err", err)
 	}
+	<-vrfs
 }
 
 // syncKernel re-reads interfaces and routes and passes the differences on.
@@ -628,7 +634,7 @@ func (d *Daemon) syncKernel(ctx context.Context) error {
 		return err
 	}
 	d.routeChanges(ctx, d.rib.ReplaceSource(rib.SourceKernel, kernel))
-	return d.readVRFTables()
+	return d.readVRFTables(d.cfg)
 }
 
 // applyStatic puts the configuration's static routes into the RIB.

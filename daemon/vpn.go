@@ -8,6 +8,7 @@ import (
 	"os"
 	"slices"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -155,6 +156,11 @@ func (d *Daemon) applyVRFs(ctx context.Context, cfg *config.Config) {
 			d.log.Error("vpn: VRF kernel layer", "vrf", v.Name, "err", err)
 		}
 	}
+	// A VRF added by a reload exports what its table holds now, not at
+	// the next change in the kernel.
+	if err := d.readVRFTables(cfg); err != nil {
+		d.log.Warn("vpn: reading the VRFs' tables", "err", err)
+	}
 }
 
 // startVRF opens and runs the kernel layer of a VRF. What a previous run
@@ -219,19 +225,28 @@ func (d *Daemon) shutdownVRFs() {
 	if d.vpn == nil {
 		return
 	}
+	// Side by side: each VRF's routes go in requests of their own, and a
+	// stop must not take the sum of them.
+	var wg sync.WaitGroup
 	for name, vf := range d.vpn.fibs {
-		d.stopVRF(name, vf, !d.cfg.Kernel.KeepRoutesOnShutdown)
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			d.stopVRF(name, vf, !d.cfg.Kernel.KeepRoutesOnShutdown)
+		}()
 	}
+	wg.Wait()
 	d.vpn.fibs = map[string]*vrfFIB{}
 }
 
-// readVRFTables reads each VRF's table for the routes it exports.
-func (d *Daemon) readVRFTables() error {
+// readVRFTables reads the table of each of cfg's VRFs for the routes it
+// exports.
+func (d *Daemon) readVRFTables(cfg *config.Config) error {
 	if d.vpn == nil {
 		return nil
 	}
 	var errs []error
-	for _, v := range d.cfg.VRFs {
+	for _, v := range cfg.VRFs {
 		routes, err := rib.ReadTableRoutes(d.nl, v.Table, d.own)
 		if err != nil {
 			errs = append(errs, fmt.Errorf("VRF %s: %w", v.Name, err))

@@ -438,7 +438,9 @@ func testL3VPN(t *testing.T, lsrdPeer, frrP bool) {
 	}
 	topo.Eventually(t, 30*time.Second, "VRF blue back on both provider edges after the second reload", func() error {
 		if !routeIn(v.pe1, "20", "10.10.2.0/24") || !routeIn(v.pe2, "20", "10.10.1.0/24") {
-			return fmt.Errorf("not yet")
+			out, _ := pe1.Ctl("show", "bgp", "vpn")
+			return fmt.Errorf("pe1 table 20: %s\npe2 table 20: %s\npe1's VPN routes:\n%s", v.pe1.Run("ip", "route", "show", "table", "20"),
+				v.pe2.Run("ip", "route", "show", "table", "20"), out)
 		}
 		_, err := v.ce3.Try("ping", "-c", "1", "-W", "1", "10.10.2.2")
 		return err
