@@ -77,6 +77,10 @@ type State struct {
 	// loggedRTs are the route-target sets already logged as imported by
 	// no VRF (bounded).
 	loggedRTs map[string]bool
+	// rds and rtSets share the RDs and route-target sets of the remote
+	// routes (bounded).
+	rds    map[string]string
+	rtSets map[string][]string
 	lsp       LSPs
 	// shared hands out one next-hop slice per (LSP slice, VPN label).
 	shared map[sharedKey][]fib.NextHop
@@ -102,9 +106,10 @@ type vrf struct {
 	label        fib.Label                  // the VRF's label (per-vrf mode), 0 before one is had
 	prefixLabels map[netip.Prefix]fib.Label // per-prefix mode
 	local        map[netip.Prefix]LocalRoute
-	// imports holds, per prefix, the remote routes this VRF imports for
-	// it (several RDs may carry the same prefix).
-	imports map[netip.Prefix]map[bgp.VPNKey]struct{}
+	// imports holds, per prefix, the RDs of the remote routes this VRF
+	// imports for it (several RDs may carry the same prefix; one, nearly
+	// always: a slice, not a set).
+	imports map[netip.Prefix][]string
 	// dirty are the prefixes whose route in the VRF's table may have
 	// changed since TakeChanges; all says the whole table.
 	dirty map[netip.Prefix]struct{}
@@ -122,6 +127,7 @@ func New(cfg Config, lsp LSPs) (*State, error) {
 	return &State{cfg: cfg, log: cfg.Log, vrfs: map[string]*vrf{}, byRD: map[string]*vrf{},
 		labels: newAllocator(cfg.LabelMin, cfg.LabelMax), remote: map[bgp.VPNKey]bgp.VPNRoute{},
 		byPE: map[netip.Addr]map[vrfPrefix]struct{}{}, loggedRTs: map[string]bool{}, lsp: lsp,
+		rds: map[string]string{}, rtSets: map[string][]string{},
 		shared: map[sharedKey][]fib.NextHop{}}, nil
 }
 
@@ -148,7 +154,7 @@ func (s *State) SetVRFs(vs []VRF) error {
 	for _, c := range vs {
 		v, ok := s.vrfs[c.Name]
 		if !ok {
-			v = &vrf{local: map[netip.Prefix]LocalRoute{}, imports: map[netip.Prefix]map[bgp.VPNKey]struct{}{},
+			v = &vrf{local: map[netip.Prefix]LocalRoute{}, imports: map[netip.Prefix][]string{},
 				prefixLabels: map[netip.Prefix]fib.Label{}, all: true}
 			s.vrfs[c.Name] = v
 		}
@@ -175,9 +181,9 @@ func (s *State) SetVRFs(vs []VRF) error {
 func (s *State) dropVRF(v *vrf) {
 	s.freeLabels(v)
 	delete(s.vrfs, v.Name) // first: unindexPE looks for the VRF's other routes
-	for p, ks := range v.imports {
-		for k := range ks {
-			s.unindexPE(s.remote[k].NextHop, v.Name, p)
+	for p, rds := range v.imports {
+		for _, rd := range rds {
+			s.unindexPE(s.remote[bgp.VPNKey{RD: rd, Prefix: p}].NextHop, v.Name, p)
 		}
 	}
 	if s.byRD[v.RD] == v {
@@ -284,6 +290,9 @@ func (s *State) Update(rs []bgp.VPNRoute) {
 		if r.Withdrawn {
 			continue
 		}
+		// Every path brings strings of its own; 100,000 routes of a few
+		// VPNs share a few.
+		r.RD, r.RTs = s.internRD(r.RD), s.internRTs(r.RTs)
 		if v, clash := s.byRD[r.RD]; clash {
 			s.log.Warn("vpn: ignoring a VPN route with the route distinguisher of a local VRF", "rd", r.RD,
 				"prefix", r.Prefix, "vrf", v.Name, "next_hop", r.NextHop, "neighbor", r.Neighbor)
@@ -306,6 +315,33 @@ func (s *State) Update(rs []bgp.VPNRoute) {
 // maxLoggedRTs bounds the route-target sets remembered as logged.
 const maxLoggedRTs = 1024
 
+// maxInterned bounds the RDs and route-target sets shared (cleared beyond:
+// sharing starts over, nothing is wrong).
+const maxInterned = 1 << 16
+
+func (s *State) internRD(rd string) string {
+	if c, ok := s.rds[rd]; ok {
+		return c
+	}
+	if len(s.rds) >= maxInterned {
+		clear(s.rds)
+	}
+	s.rds[rd] = rd
+	return rd
+}
+
+func (s *State) internRTs(rts []string) []string {
+	k := strings.Join(rts, " ")
+	if c, ok := s.rtSets[k]; ok {
+		return c
+	}
+	if len(s.rtSets) >= maxInterned {
+		clear(s.rtSets)
+	}
+	s.rtSets[k] = rts
+	return rts
+}
+
 // importRoute adds r to every VRF whose import targets it carries, and says
 // whether any did.
 func (s *State) importRoute(r bgp.VPNRoute) bool {
@@ -315,12 +351,9 @@ func (s *State) importRoute(r bgp.VPNRoute) bool {
 			continue
 		}
 		any = true
-		ks := v.imports[r.Prefix]
-		if ks == nil {
-			ks = map[bgp.VPNKey]struct{}{}
-			v.imports[r.Prefix] = ks
+		if rds := v.imports[r.Prefix]; !slices.Contains(rds, r.RD) {
+			v.imports[r.Prefix] = append(rds, r.RD)
 		}
-		ks[r.Key()] = struct{}{}
 		s.indexPE(r.NextHop, v.Name, r.Prefix)
 		v.markDirty(r.Prefix)
 	}
@@ -329,16 +362,15 @@ func (s *State) importRoute(r bgp.VPNRoute) bool {
 
 func (s *State) unimport(r bgp.VPNRoute) {
 	for _, v := range s.vrfs {
-		ks, ok := v.imports[r.Prefix]
-		if !ok {
+		rds := v.imports[r.Prefix]
+		i := slices.Index(rds, r.RD)
+		if i < 0 {
 			continue
 		}
-		if _, ok := ks[r.Key()]; !ok {
-			continue
-		}
-		delete(ks, r.Key())
-		if len(ks) == 0 {
+		if rds = slices.Delete(rds, i, i+1); len(rds) == 0 {
 			delete(v.imports, r.Prefix)
+		} else {
+			v.imports[r.Prefix] = rds
 		}
 		s.unindexPE(r.NextHop, v.Name, r.Prefix)
 		v.markDirty(r.Prefix)
@@ -348,23 +380,19 @@ func (s *State) unimport(r bgp.VPNRoute) {
 // reimport rebuilds v's imports from the remote routes (new VRF, new
 // import targets).
 func (s *State) reimport(v *vrf) {
-	for p, ks := range v.imports {
-		for k := range ks {
-			s.unindexPE(s.remote[k].NextHop, v.Name, p)
+	old := v.imports
+	v.imports = map[netip.Prefix][]string{}
+	for p, rds := range old {
+		for _, rd := range rds {
+			s.unindexPE(s.remote[bgp.VPNKey{RD: rd, Prefix: p}].NextHop, v.Name, p)
 		}
 	}
-	v.imports = map[netip.Prefix]map[bgp.VPNKey]struct{}{}
 	v.all = true
-	for k, r := range s.remote {
+	for _, r := range s.remote {
 		if !intersects(v.ImportRTs, r.RTs) {
 			continue
 		}
-		ks := v.imports[r.Prefix]
-		if ks == nil {
-			ks = map[bgp.VPNKey]struct{}{}
-			v.imports[r.Prefix] = ks
-		}
-		ks[k] = struct{}{}
+		v.imports[r.Prefix] = append(v.imports[r.Prefix], r.RD)
 		s.indexPE(r.NextHop, v.Name, r.Prefix)
 	}
 }
@@ -382,8 +410,8 @@ func (s *State) indexPE(pe netip.Addr, name string, p netip.Prefix) {
 // still names pe.
 func (s *State) unindexPE(pe netip.Addr, name string, p netip.Prefix) {
 	if v, ok := s.vrfs[name]; ok {
-		for k := range v.imports[p] {
-			if s.remote[k].NextHop == pe {
+		for _, rd := range v.imports[p] {
+			if s.remote[bgp.VPNKey{RD: rd, Prefix: p}].NextHop == pe {
 				return
 			}
 		}
@@ -441,7 +469,7 @@ func (s *State) route(v *vrf, p netip.Prefix) (fib.FTNEntry, bool) {
 	if _, local := v.local[p]; local {
 		return fib.FTNEntry{}, false
 	}
-	best, ok := s.choose(v.imports[p])
+	best, ok := s.choose(p, v.imports[p])
 	if !ok {
 		return fib.FTNEntry{}, false
 	}
@@ -455,11 +483,11 @@ func (s *State) route(v *vrf, p netip.Prefix) (fib.FTNEntry, bool) {
 // choose picks among the routes a VRF imports for one prefix: those whose
 // provider edge has an LSP, then the lowest provider edge address, then the
 // lowest RD (deterministic; BGP has chosen the best path per RD already).
-func (s *State) choose(ks map[bgp.VPNKey]struct{}) (bgp.VPNRoute, bool) {
+func (s *State) choose(p netip.Prefix, rds []string) (bgp.VPNRoute, bool) {
 	var best bgp.VPNRoute
 	found, bestLSP := false, false
-	for k := range ks {
-		r := s.remote[k]
+	for _, rd := range rds {
+		r := s.remote[bgp.VPNKey{RD: rd, Prefix: p}]
 		_, hasLSP := s.lsp(r.NextHop)
 		switch {
 		case !found:
@@ -653,7 +681,7 @@ func (s *State) Routes() []api.VPNRoute {
 	for _, r := range s.remote {
 		ar := wireRoute(r)
 		for _, name := range slices.Sorted(maps.Keys(s.vrfs)) {
-			if _, ok := s.vrfs[name].imports[r.Prefix][r.Key()]; ok {
+			if slices.Contains(s.vrfs[name].imports[r.Prefix], r.RD) {
 				ar.VRFs = append(ar.VRFs, name)
 			}
 		}
