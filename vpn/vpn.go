@@ -81,7 +81,7 @@ type State struct {
 	// routes (bounded).
 	rds    map[string]string
 	rtSets map[string][]string
-	lsp       LSPs
+	lsp    LSPs
 	// shared hands out one next-hop slice per (LSP slice, VPN label).
 	shared map[sharedKey][]fib.NextHop
 	// exportsDirty says the export set changed since Exports; lfibDirty
