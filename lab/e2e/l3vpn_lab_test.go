@@ -363,6 +363,21 @@ func testL3VPN(t *testing.T, lsrdPeer, frrP bool) {
 		return nil
 	})
 
+	// A static route in VRF red (a customer LAN behind ce1) is exported
+	// as well as the connected subnets, and carries traffic.
+	v.ce1.Run("ip", "addr", "add", "192.0.2.1/32", "dev", "lo")
+	v.pe1.Run("ip", "route", "add", "192.0.2.0/24", "via", "10.10.1.2", "vrf", "red")
+	topo.Eventually(t, 30*time.Second, "pe2 learns the static route of pe1's VRF red, and ce2 reaches the LAN behind ce1", func() error {
+		if out, _ := v.pe2.Try("ip", "route", "show", "table", "10", "192.0.2.0/24"); strings.TrimSpace(out) == "" {
+			return fmt.Errorf("192.0.2.0/24 not in pe2's table 10")
+		}
+		_, err := v.ce2.Try("ping", "-c", "1", "-W", "1", "192.0.2.1")
+		return err
+	})
+	if out, _ := v.pe2.Try("ip", "route", "show", "table", "20", "192.0.2.0/24"); strings.TrimSpace(out) != "" {
+		t.Errorf("VRF blue at pe2 has red's static route: %s", out)
+	}
+
 	// A withdrawal on the far side: ce2's link goes down at pe2, its
 	// subnet leaves pe2's VRF, and pe1 removes the route from table 10.
 	routeIn := func(r *topo.Router, table, prefix string) bool {
