@@ -166,8 +166,9 @@ func pathToVPN(p *api.Path) (r VPNRoute, ok bool, err error) {
 	return r, true, nil
 }
 
-// vpnPath builds the path that exports r (next hop r.NextHop, our own).
-func vpnPath(r VPNRoute, withdraw bool) (*api.Path, error) {
+// VPNPath is the path that originates r (its label, next hop r.NextHop) in
+// GoBGP's terms; the lab's gobgpd peers send theirs with it too.
+func VPNPath(r VPNRoute, withdraw bool) (*api.Path, error) {
 	rd, err := bgp.ParseRouteDistinguisher(r.RD)
 	if err != nil {
 		return nil, err
@@ -280,7 +281,7 @@ func (e *vpnExporter) sync(ctx context.Context, srv *server.BgpServer, want map[
 		if _, ok := want[k]; ok || ctx.Err() != nil {
 			continue
 		}
-		p, err := vpnPath(r, true)
+		p, err := VPNPath(r, true)
 		if err == nil {
 			err = srv.DeletePath(ctx, &api.DeletePathRequest{TableType: api.TableType_GLOBAL, Family: p.Family, Path: p})
 		}
@@ -295,7 +296,7 @@ func (e *vpnExporter) sync(ctx context.Context, srv *server.BgpServer, want map[
 		if h, ok := e.have[k]; (ok && sameVPNRoute(h, r)) || ctx.Err() != nil {
 			continue
 		}
-		p, err := vpnPath(r, false)
+		p, err := VPNPath(r, false)
 		if err == nil {
 			_, err = srv.AddPath(ctx, &api.AddPathRequest{TableType: api.TableType_GLOBAL, Path: p})
 		}

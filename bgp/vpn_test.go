@@ -11,7 +11,7 @@ import (
 
 func received(t *testing.T, r VPNRoute, from string) *api.Path {
 	t.Helper()
-	p, err := vpnPath(r, false)
+	p, err := VPNPath(r, false)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -83,7 +83,7 @@ func TestCanonical(t *testing.T) {
 // binary paths carry them, to the conversion: it must never panic, and
 // what it accepts must be a usable route.
 func FuzzPathToVPN(f *testing.F) {
-	p, err := vpnPath(VPNRoute{RD: "65000:1", Prefix: netip.MustParsePrefix("10.20.0.0/24"), Label: 100,
+	p, err := VPNPath(VPNRoute{RD: "65000:1", Prefix: netip.MustParsePrefix("10.20.0.0/24"), Label: 100,
 		NextHop: netip.MustParseAddr("3.3.3.3"), RTs: []string{"65000:100"}}, false)
 	if err != nil {
 		f.Fatal(err)

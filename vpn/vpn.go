@@ -319,27 +319,22 @@ const maxLoggedRTs = 1024
 // sharing starts over, nothing is wrong).
 const maxInterned = 1 << 16
 
-func (s *State) internRD(rd string) string {
-	if c, ok := s.rds[rd]; ok {
-		return c
-	}
-	if len(s.rds) >= maxInterned {
-		clear(s.rds)
-	}
-	s.rds[rd] = rd
-	return rd
-}
+func (s *State) internRD(rd string) string { return intern(s.rds, rd, rd) }
 
 func (s *State) internRTs(rts []string) []string {
-	k := strings.Join(rts, " ")
-	if c, ok := s.rtSets[k]; ok {
+	return intern(s.rtSets, strings.Join(rts, " "), rts)
+}
+
+// intern returns m's value for k, or makes v that value.
+func intern[V any](m map[string]V, k string, v V) V {
+	if c, ok := m[k]; ok {
 		return c
 	}
-	if len(s.rtSets) >= maxInterned {
-		clear(s.rtSets)
+	if len(m) >= maxInterned {
+		clear(m)
 	}
-	s.rtSets[k] = rts
-	return rts
+	m[k] = v
+	return v
 }
 
 // importRoute adds r to every VRF whose import targets it carries, and says

@@ -150,32 +150,12 @@ vrfs:
 // and bgpd importing each VRF's route target.
 func (v *vpnLab) startFRRBenchPE(t *testing.T, vrfs int) {
 	var bgp strings.Builder
-	bgp.WriteString(`router bgp 65000
- bgp router-id 1.1.1.1
- no bgp default ipv4-unicast
- neighbor 3.3.3.3 remote-as 65000
- neighbor 3.3.3.3 update-source 1.1.1.1
- neighbor 3.3.3.3 timers connect 5
- address-family ipv4 vpn
-  neighbor 3.3.3.3 activate
- exit-address-family
-exit
-`)
+	frrVPNSession(&bgp, "1.1.1.1", "3.3.3.3", "ipv4")
 	for i := range vrfs {
 		name := fmt.Sprintf("v%d", i)
 		v.pe1.Run("ip", "link", "add", name, "type", "vrf", "table", fmt.Sprint(101+i))
 		v.pe1.Run("ip", "link", "set", name, "up")
-		fmt.Fprintf(&bgp, `router bgp 65000 vrf %s
- bgp router-id 1.1.1.1
- address-family ipv4 unicast
-  label vpn export auto
-  rd vpn export 65000:%d
-  rt vpn both 65000:%d
-  export vpn
-  import vpn
- exit-address-family
-exit
-`, name, 1000+i, 100+i)
+		frrVRF(&bgp, name, "1.1.1.1", fmt.Sprintf("65000:%d", 1000+i), fmt.Sprintf("65000:%d", 100+i), false, "ipv4")
 	}
 	v.pe1.EnableMPLS(v.pe1Core, "lo")
 	v.pe1.StartFRR(topo.FRRConfig{RouterID: "1.1.1.1",

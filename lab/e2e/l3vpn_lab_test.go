@@ -106,46 +106,40 @@ func (v *vpnLab) startFRRPE(t *testing.T) *topo.FRR {
 	}
 	v.pe2.EnableMPLS(v.pe2Core, "lo")
 	var bgp strings.Builder
-	bgp.WriteString(`router bgp 65000
- bgp router-id 3.3.3.3
- no bgp default ipv4-unicast
- neighbor 1.1.1.1 remote-as 65000
- neighbor 1.1.1.1 update-source 3.3.3.3
- neighbor 1.1.1.1 timers connect 5
- address-family ipv4 vpn
-  neighbor 1.1.1.1 activate
- exit-address-family
- address-family ipv6 vpn
-  neighbor 1.1.1.1 activate
- exit-address-family
-exit
-`)
-	for _, c := range []struct{ vrf, rd, rt string }{{"red", "65000:21", "65000:100"}, {"blue", "65000:22", "65000:200"}} {
-		fmt.Fprintf(&bgp, `router bgp 65000 vrf %s
- bgp router-id 3.3.3.3
- address-family ipv4 unicast
-  redistribute connected
-  label vpn export auto
-  rd vpn export %s
-  rt vpn both %s
-  export vpn
-  import vpn
- exit-address-family
- address-family ipv6 unicast
-  redistribute connected
-  label vpn export auto
-  rd vpn export %s
-  rt vpn both %s
-  export vpn
-  import vpn
- exit-address-family
-exit
-`, c.vrf, c.rd, c.rt, c.rd, c.rt)
-	}
+	frrVPNSession(&bgp, "3.3.3.3", "1.1.1.1", "ipv4", "ipv6")
+	frrVRF(&bgp, "red", "3.3.3.3", "65000:21", "65000:100", true, "ipv4", "ipv6")
+	frrVRF(&bgp, "blue", "3.3.3.3", "65000:22", "65000:200", true, "ipv4", "ipv6")
 	return v.pe2.StartFRR(topo.FRRConfig{RouterID: "3.3.3.3",
 		Static: []string{"1.1.1.1/32 10.0.2.2", "2.2.2.2/32 10.0.2.2"},
 		LDP:    &topo.FRRLDP{Interfaces: []string{v.pe2Core}},
 		Extra:  bgp.String(), Daemons: []string{"bgpd"}})
+}
+
+// frrVPNSession writes FRR's iBGP session between loopbacks (AS 65000) for
+// the VPN families.
+func frrVPNSession(b *strings.Builder, routerID, peer string, families ...string) {
+	fmt.Fprintf(b, "router bgp 65000\n bgp router-id %s\n no bgp default ipv4-unicast\n", routerID)
+	fmt.Fprintf(b, " neighbor %s remote-as 65000\n neighbor %s update-source %s\n neighbor %s timers connect 5\n", peer, peer, routerID, peer)
+	for _, f := range families {
+		fmt.Fprintf(b, " address-family %s vpn\n  neighbor %s activate\n exit-address-family\n", f, peer)
+	}
+	b.WriteString("exit\n")
+}
+
+// frrVRF writes FRR's "router bgp 65000 vrf NAME": per address family
+// (ipv4, ipv6), export to and import from VPN with rd and one route
+// target both ways, FRR's label, and the connected routes when
+// redistribute.
+func frrVRF(b *strings.Builder, vrf, routerID, rd, rt string, redistribute bool, families ...string) {
+	fmt.Fprintf(b, "router bgp 65000 vrf %s\n bgp router-id %s\n", vrf, routerID)
+	for _, f := range families {
+		fmt.Fprintf(b, " address-family %s unicast\n", f)
+		if redistribute {
+			b.WriteString("  redistribute connected\n")
+		}
+		fmt.Fprintf(b, "  label vpn export auto\n  rd vpn export %s\n  rt vpn both %s\n  export vpn\n  import vpn\n exit-address-family\n", rd, rt)
+	}
+	b.WriteString("exit\n")
 }
 
 // echoes is how many ICMP echo requests a router has received.

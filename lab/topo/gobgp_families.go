@@ -6,11 +6,10 @@ import (
 	"fmt"
 	"io"
 	"net/netip"
-	"time"
 
 	api "github.com/osrg/gobgp/v3/api"
-	"github.com/osrg/gobgp/v3/pkg/apiutil"
-	"github.com/osrg/gobgp/v3/pkg/packet/bgp"
+
+	"github.com/lsrd/lsrd/bgp"
 	"google.golang.org/protobuf/proto"
 	"google.golang.org/protobuf/types/known/anypb"
 )
@@ -106,27 +105,7 @@ type VPNRoute struct {
 
 // VPNPath is r as GoBGP's API writes a path, for SendPaths.
 func VPNPath(r VPNRoute) (*api.Path, error) {
-	rd, err := bgp.ParseRouteDistinguisher(r.RD)
-	if err != nil {
-		return nil, err
-	}
-	nlri := bgp.NewLabeledVPNIPAddrPrefix(uint8(r.Prefix.Bits()), r.Prefix.Addr().String(), *bgp.NewMPLSLabelStack(r.Label), rd)
-	var rts []bgp.ExtendedCommunityInterface
-	for _, s := range r.RTs {
-		rt, err := bgp.ParseRouteTarget(s)
-		if err != nil {
-			return nil, err
-		}
-		rts = append(rts, rt)
-	}
-	attrs := []bgp.PathAttributeInterface{
-		bgp.NewPathAttributeOrigin(bgp.BGP_ORIGIN_ATTR_TYPE_INCOMPLETE),
-		bgp.NewPathAttributeMpReachNLRI(r.NextHop.String(), []bgp.AddrPrefixInterface{nlri}),
-	}
-	if len(rts) > 0 {
-		attrs = append(attrs, bgp.NewPathAttributeExtendedCommunities(rts))
-	}
-	return apiutil.NewPath(nlri, false, attrs, time.Now())
+	return bgp.VPNPath(bgp.VPNRoute{RD: r.RD, Prefix: r.Prefix, Label: r.Label, NextHop: r.NextHop, RTs: r.RTs}, false)
 }
 
 // AddVPNRoutes originates rs.
