@@ -54,8 +54,9 @@ func TestBenchL3VPN(t *testing.T) {
 			v.pe2.StartLSRD(lsrdConfig("3.3.3.3", []string{v.pe2Core}, "1.1.1.1/32 10.0.2.2", "2.2.2.2/32 10.0.2.2"))
 			proto := uint8(234)
 			var comms []string
+			var pe1 *topo.LSRD
 			if daemon == "lsrd" {
-				v.pe1.StartLSRD(benchPE(vrfs, v.pe1Core))
+				pe1 = v.pe1.StartLSRD(benchPE(vrfs, v.pe1Core))
 				comms = []string{"lsrd"}
 			} else {
 				v.startFRRBenchPE(t, vrfs)
@@ -118,6 +119,20 @@ func TestBenchL3VPN(t *testing.T) {
 				t.Errorf("%s: pe1 pushes %q (%v) for 10.0.0.0/24 in the first VRF, want the LSP's label over 5000", daemon, stack, err)
 			}
 			t.Logf("%s: %d routes, pe1 pushes %s for 10.0.0.0/24 in table 101", daemon, last, stack)
+			if pe1 != nil {
+				// A clean stop removes every route: the nexthop objects
+				// first, which takes the routes through them along.
+				start := time.Now()
+				err := pe1.Stop()
+				row("lsrd: stop (SIGTERM) removing its routes from the kernel", secs(time.Since(start)))
+				if err != nil {
+					t.Errorf("lsrd's stop: %v", err)
+				}
+				left, _, err := v.pe1.CountRoutesIn(func(uint8) bool { return true }, 234)
+				if err != nil || left != 0 {
+					t.Errorf("after lsrd's stop, %d routes of its protocol left (%v)", left, err)
+				}
+			}
 		})
 	}
 	t.Logf("\n%s", out.String())
