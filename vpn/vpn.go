@@ -217,7 +217,10 @@ func (s *State) labelVRF(v *vrf) error {
 		}
 		return nil
 	}
-	for p := range v.local {
+	// In prefix order: the same configuration and tables give the same
+	// labels after a restart (the VRFs' own labels go in the
+	// configuration's order).
+	for _, p := range slices.SortedFunc(maps.Keys(v.local), comparePrefixes) {
 		if !s.exported(v, v.local[p]) {
 			continue
 		}

@@ -126,6 +126,32 @@ func TestPerPrefixLabels(t *testing.T) {
 	}
 }
 
+// TestLabelsRepeatable: two starts with the same configuration and tables
+// hand out the same labels (a restart re-advertises what the other
+// provider edges already push).
+func TestLabelsRepeatable(t *testing.T) {
+	labels := func() map[string]uint32 {
+		pp := red
+		pp.PerPrefix = true
+		s := newState(t, lsps{}, nil, blue, pp)
+		var local []LocalRoute
+		for i := range 8 { // the range holds 10: blue's label and 8 of red's
+			local = append(local, LocalRoute{Prefix: netip.PrefixFrom(netip.AddrFrom4([4]byte{10, 0, byte(7 - i), 0}), 24), Connected: true})
+		}
+		must(t, s.SetLocal("red", local))
+		must(t, s.SetLocal("blue", local[:3]))
+		out := map[string]uint32{}
+		for _, r := range s.Exports() {
+			out[r.RD+" "+r.Prefix.String()] = r.Label
+		}
+		return out
+	}
+	a, b := labels(), labels()
+	if len(a) != 11 || !maps.Equal(a, b) {
+		t.Errorf("two starts gave %v and %v", a, b)
+	}
+}
+
 func TestLabelRangeExhausted(t *testing.T) {
 	v := red
 	v.PerPrefix = true
