@@ -246,12 +246,12 @@ func (s *Speaker) onEvent(ev *api.WatchEventResponse) {
 	var vpn []*api.Path
 	var shared []rib.NextHop // the last next hops, for the routes that follow with the same
 	for _, p := range t.Paths {
-		if eor, ok := pathToEndOfRIB(p); ok {
-			us = append(us, Update{EndOfRIB: eor})
+		if isVPN(p.GetFamily()) {
+			vpn = append(vpn, p) // End-of-RIB markers too: in order with the paths
 			continue
 		}
-		if isVPN(p.GetFamily()) {
-			vpn = append(vpn, p)
+		if eor, ok := pathToEndOfRIB(p); ok {
+			us = append(us, Update{EndOfRIB: eor})
 			continue
 		}
 		u, ok, err := pathToUpdate(p, s.localAS)

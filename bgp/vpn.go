@@ -41,6 +41,10 @@ type VPNRoute struct {
 	// Neighbor is the BGP neighbour the best path came from.
 	Neighbor  netip.Addr
 	Withdrawn bool
+	// EndOfRIB, when set, is a neighbour's End-of-RIB marker for a VPN
+	// family instead of a route: it travels with the VPN paths, after
+	// those the neighbour sent before it.
+	EndOfRIB *EndOfRIB
 }
 
 // VPNKey names a VPN route: RD and prefix (RFC 4364 section 4.1).
@@ -314,10 +318,15 @@ func sameVPNRoute(a, b VPNRoute) bool {
 	return a.Key() == b.Key() && a.Label == b.Label && a.NextHop == b.NextHop && slices.Equal(a.RTs, b.RTs)
 }
 
-// onVPNPaths converts the VPN paths of a watcher event and queues them.
+// onVPNPaths converts the VPN paths of a watcher event (End-of-RIB markers
+// of the VPN families among them) and queues them.
 func (s *Speaker) onVPNPaths(ps []*api.Path) {
 	rs := make([]VPNRoute, 0, len(ps))
 	for _, p := range ps {
+		if eor, ok := pathToEndOfRIB(p); ok {
+			rs = append(rs, VPNRoute{EndOfRIB: eor})
+			continue
+		}
 		r, ok, err := pathToVPN(p)
 		if err != nil {
 			s.log.Warn("bgp: ignoring VPN path", "err", err)
@@ -330,5 +339,5 @@ func (s *Speaker) onVPNPaths(ps []*api.Path) {
 }
 
 func newVPNQueue() *queue[VPNKey, VPNRoute] {
-	return newQueue(func(r VPNRoute) (VPNKey, bool) { return r.Key(), true })
+	return newQueue(func(r VPNRoute) (VPNKey, bool) { return r.Key(), r.EndOfRIB == nil })
 }

@@ -398,10 +398,15 @@ func (d *Daemon) Run(ctx context.Context) error {
 		// until then so the speaker's delivery never blocks on us.
 		defer func() {
 			done := make(chan struct{})
+			var vpnUpds chan []bgp.VPNRoute // nil without VRFs: never ready
+			if d.vpn != nil {
+				vpnUpds = d.vpn.upds
+			}
 			go func() {
 				for {
 					select {
 					case <-d.bgpUpds:
+					case <-vpnUpds:
 					case <-done:
 						return
 					}
@@ -440,8 +445,9 @@ func (d *Daemon) Run(ctx context.Context) error {
 	publish.Stop()
 	publishArmed := false
 	var vpnUpds chan []bgp.VPNRoute
+	var ldpChanged chan struct{}
 	if d.vpn != nil {
-		vpnUpds = d.vpn.upds
+		vpnUpds, ldpChanged = d.vpn.upds, d.vpn.ldpChanged
 	}
 	for {
 		d.publishVPN()
@@ -486,6 +492,8 @@ func (d *Daemon) Run(ctx context.Context) error {
 			d.bgpRoutes(runCtx, us)
 		case rs := <-vpnUpds:
 			d.vpnRoutes(rs)
+		case <-ldpChanged:
+			d.vpnAdjacencies()
 		case s := <-d.zt.snaps:
 			d.applyZeroTier(runCtx, s)
 		case f := <-d.calls:

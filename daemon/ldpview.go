@@ -24,6 +24,13 @@ type ldpView struct {
 // publishLDP takes the view; it runs on the speaker's goroutine.
 func (d *Daemon) publishLDP() {
 	d.ldpView.Store(&ldpView{Time: time.Now(), Neighbors: d.eng.Neighbors(), Counters: d.eng.Counters(), LIB: d.lib.Stats()})
+	if d.vpn != nil {
+		// The provider edge follows its LDP neighbours next door.
+		select {
+		case d.vpn.ldpChanged <- struct{}{}:
+		default:
+		}
+	}
 }
 
 // viewWait bounds how long a reader waits for a fresh view: the speaker

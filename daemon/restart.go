@@ -249,6 +249,7 @@ func (d *Daemon) checkRestart(now time.Time) {
 	d.programFIB()
 	d.publishFIB()
 	d.kfib.SweepStale(reason)
+	d.publishVPN() // the VRFs' routes the LDP change above moved, before their sweep
 	d.sweepVRFs(reason)
 	d.log.Info("restart: asking the kernel layer to sweep the previous run's stale routes", "reason", reason,
 		"after", now.Sub(r.start).Round(time.Millisecond))

@@ -1,6 +1,7 @@
 package daemon
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -35,6 +36,13 @@ type vpnPart struct {
 	view        atomic.Pointer[[]vpn.VRFView]
 	viewAt      time.Time
 	viewPending bool
+	// adjacent holds, for each provider edge that is an LDP neighbour over
+	// a link, the link's next hops (the neighbour's hello sources): a
+	// provider edge next door advertises implicit null for its loopback,
+	// so LDP has no FTN entry for it, and the VPN label goes alone.
+	adjacent map[netip.Addr][]fib.NextHop
+	// ldpChanged is poked when the speaker publishes its view.
+	ldpChanged chan struct{}
 }
 
 // vrfFIB is one VRF's kernel layer: lsrd's routes in the VRF's table.
@@ -77,25 +85,87 @@ func (d *Daemon) newVPN(cfg *config.Config) (*vpnPart, error) {
 	}
 	st, err := vpn.New(vpn.Config{LocalAddress: cfg.LDP.TransportAddress,
 		LabelMin: fib.Label(cfg.VRFLabels.Min), LabelMax: fib.Label(cfg.VRFLabels.Max), Log: d.log},
-		func(a netip.Addr) ([]fib.NextHop, bool) {
-			if d.fwd.ldp == nil {
-				return nil, false
-			}
-			e, ok := d.fwd.ldp.FTN[netip.PrefixFrom(a, a.BitLen())]
-			return e.NextHops, ok
-		})
+		func(a netip.Addr) ([]fib.NextHop, bool) { return d.vpnLSP(a) })
 	if err != nil {
 		return nil, err
 	}
 	if err := st.SetVRFs(vpnVRFs(cfg)); err != nil {
 		return nil, err
 	}
-	p := &vpnPart{st: st, fibs: map[string]*vrfFIB{}, upds: make(chan []bgp.VPNRoute, 16), dirty: true}
+	p := &vpnPart{st: st, fibs: map[string]*vrfFIB{}, upds: make(chan []bgp.VPNRoute, 16), dirty: true,
+		adjacent: map[netip.Addr][]fib.NextHop{}, ldpChanged: make(chan struct{}, 1)}
 	d.fwd.onLSP = func(a netip.Addr) {
 		st.LSPChanged(a)
 		p.dirty = true
 	}
 	return p, nil
+}
+
+// vpnLSP is how a VPN route reaches provider edge a: the LSP to it (LDP's
+// FTN entry for its host prefix), or the link to it when it is an LDP
+// neighbour next door (implicit null: no LSP label).
+func (d *Daemon) vpnLSP(a netip.Addr) ([]fib.NextHop, bool) {
+	adj := d.vpn.adjacent[a]
+	if d.fwd.ldp != nil {
+		if e, ok := d.fwd.ldp.FTN[netip.PrefixFrom(a, a.BitLen())]; ok {
+			hops := e.NextHops
+			// A next hop without a label (an LSR that has not sent one
+			// yet, among labelled ones) leads to the provider edge only
+			// when it is the provider edge next door: anywhere else the
+			// VPN label alone would be taken for that LSR's own.
+			if slices.ContainsFunc(hops, func(h fib.NextHop) bool { return len(h.Labels) == 0 }) {
+				hops = slices.DeleteFunc(slices.Clone(hops), func(h fib.NextHop) bool {
+					return len(h.Labels) == 0 && !slices.ContainsFunc(adj, func(x fib.NextHop) bool { return x.Addr == h.Addr })
+				})
+			}
+			return hops, len(hops) > 0
+		}
+	}
+	return adj, len(adj) > 0
+}
+
+// vpnAdjacencies follows the LDP neighbours next door from the speaker's
+// view: a provider edge whose link next hops changed has its VRF routes
+// recomputed. Only OPERATIONAL sessions count: the neighbour has then
+// sent its labels, implicit null for its loopback among them.
+func (d *Daemon) vpnAdjacencies() {
+	p := d.vpn
+	now := map[netip.Addr][]fib.NextHop{}
+	for _, n := range d.viewLDP().Neighbors {
+		if n.State != "OPERATIONAL" {
+			continue
+		}
+		var hops []fib.NextHop
+		for _, adj := range n.Adjacencies {
+			if !adj.Targeted && adj.Interface != "" && adj.Source.Is4() {
+				hops = append(hops, fib.NextHop{Addr: adj.Source, Ifname: adj.Interface})
+			}
+		}
+		if len(hops) == 0 {
+			continue
+		}
+		slices.SortFunc(hops, func(a, b fib.NextHop) int { return cmp.Or(a.Addr.Compare(b.Addr), strings.Compare(a.Ifname, b.Ifname)) })
+		for _, a := range []netip.Addr{n.LSRID, n.Transport} {
+			if a.IsValid() {
+				now[a] = hops
+			}
+		}
+	}
+	for a, hops := range now {
+		if old, ok := p.adjacent[a]; ok && slices.EqualFunc(old, hops, fib.NextHop.Equal) {
+			now[a] = old // the same slice: routes through it share it
+			continue
+		}
+		p.st.LSPChanged(a)
+		p.dirty = true
+	}
+	for a := range p.adjacent {
+		if _, ok := now[a]; !ok {
+			p.st.LSPChanged(a)
+			p.dirty = true
+		}
+	}
+	p.adjacent = now
 }
 
 // applyVRFs makes the kernel's VRF devices and lsrd's VRF kernel layers
@@ -121,6 +191,7 @@ func (d *Daemon) applyVRFs(ctx context.Context, cfg *config.Config) {
 	if err := p.st.SetVRFs(vpnVRFs(cfg)); err != nil {
 		d.log.Error("vpn: VRF labels", "err", err)
 	}
+	p.st.SetLocalAddress(cfg.LDP.TransportAddress)
 	// Customers' packets cross from their interface to an LSP: IP
 	// forwarding is the operator's to switch on, as on any router, but a
 	// provider edge without it forwards nothing.
@@ -185,6 +256,10 @@ func (d *Daemon) startVRF(ctx context.Context, v config.VRF) error {
 	runCtx, cancel := context.WithCancel(ctx)
 	vf := &vrfFIB{fib: f, table: v.Table, cancel: cancel, done: make(chan struct{})}
 	d.vpn.fibs[v.Name] = vf
+	// Whatever the VRF's changes were while it had no kernel layer, this
+	// one starts from the whole table.
+	d.vpn.st.Resend(v.Name)
+	d.vpn.dirty = true
 	go func() {
 		defer close(vf.done)
 		if err := f.Run(runCtx); err != nil && !errors.Is(err, context.Canceled) {
@@ -264,10 +339,22 @@ func (d *Daemon) readVRFTables(cfg *config.Config) error {
 	return errors.Join(errs...)
 }
 
-// vpnRoutes applies BGP's best VPN paths.
+// vpnRoutes applies BGP's best VPN paths, and the VPN families' End-of-RIB
+// markers that came after them for the restart (restart.go).
 func (d *Daemon) vpnRoutes(rs []bgp.VPNRoute) {
-	d.vpn.st.Update(rs)
-	d.vpn.dirty = true
+	routes := rs[:0:0]
+	for _, r := range rs {
+		if r.EndOfRIB != nil {
+			d.bgpApplied.mark(r.EndOfRIB)
+			continue
+		}
+		routes = append(routes, r)
+	}
+	if len(routes) > 0 {
+		d.vpn.st.Update(routes)
+		d.vpn.dirty = true
+		d.bgpApplied.last = time.Now()
+	}
 }
 
 // publishVPN hands on what the provider edge changed: the VPN labels to the
@@ -312,7 +399,9 @@ func (d *Daemon) publishVPN() {
 func (d *Daemon) publishVPNView() {
 	p := d.vpn
 	if wait := time.Second - time.Since(p.viewAt); wait > 0 {
-		if !p.viewPending {
+		// A pending publication whose call never got through (the
+		// parent busy past its timeout) is tried again.
+		if !p.viewPending || time.Since(p.viewAt) > 10*time.Second {
 			p.viewPending = true
 			time.AfterFunc(wait, func() {
 				ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)

@@ -332,38 +332,7 @@ func (f *FIB) Flush(ctx context.Context) error {
 	f.sweepAsked = ""
 	f.stale = true
 	f.adopted, f.keep = true, nil
-	if err := f.dropObjects(ctx); err != nil {
-		f.log.Warn("netlinkfib: removing nexthop objects first failed; removing route by route", "err", err)
-	}
 	return f.reconcile(ctx)
-}
-
-// dropObjects deletes every nexthop group and object of lsrd's, with f.mu
-// held: the kernel takes every route through an object with it, so that
-// one request removes the routes behind an LSP (route by route, a full
-// table outlasts any stop timeout: 300,000 routes took minutes to
-// withdraw in the lab). The cache is stale after it; the pass that follows
-// deletes what is left (label routes, throws, routes without an object).
-func (f *FIB) dropObjects(ctx context.Context) error {
-	have, err := f.readKernel(ctx)
-	if err != nil {
-		return err
-	}
-	f.have, f.stale = have, true
-	groups := make([]change, 0, len(have.groups))
-	for id := range have.groups {
-		groups = append(groups, change{kind: groupGC, i: id})
-	}
-	objects := make([]change, 0, len(have.nexthops))
-	for id := range have.nexthops {
-		objects = append(objects, change{kind: nexthopGC, i: id})
-	}
-	errs := f.program(ctx, &plan{}, groups) // groups before their members
-	errs = append(errs, f.program(ctx, &plan{}, objects)...)
-	if len(errs) > 0 {
-		return errs
-	}
-	return nil
 }
 
 // Adopt reads what lsrd's protocol holds in the kernel now, before any

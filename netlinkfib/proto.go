@@ -30,9 +30,12 @@ type idBlock struct{ first, last uint32 }
 
 // VRFSlots is how many VRF FIBs one protocol's block has room for; a VRF's
 // slot is its table modulo VRFSlots.
+// A VRF's slot holds 32,768 objects: one per (gateway, interface, label
+// stack), so a VRF of routes through one provider edge with a label per
+// prefix (per-prefix mode there) holds at most that many prefixes.
 const (
 	VRFSlots    = 256
-	vrfSlotSize = 1 << 14
+	vrfSlotSize = 1 << 15
 	vrfRegion   = VRFSlots * vrfSlotSize
 )
 

@@ -583,6 +583,14 @@ func (s *State) TakeChanges() map[string]Changes {
 	return out
 }
 
+// Resend makes the next TakeChanges give name's whole table (its kernel
+// layer starts afresh).
+func (s *State) Resend(name string) {
+	if v, ok := s.vrfs[name]; ok {
+		v.all, v.dirty = true, nil
+	}
+}
+
 // ExportsChanged says whether Exports would differ from its last result.
 func (s *State) ExportsChanged() bool { return s.exportsDirty }
 

@@ -34,18 +34,29 @@ type vpnLab struct {
 	pe1Red, pe1Blue, pe2Red, pe2Blue string
 }
 
-func newVPNLab(t *testing.T) *vpnLab {
+func newVPNLab(t *testing.T) *vpnLab { return newVPNLabOf(t, false) }
+
+// newVPNLabOf is newVPNLab, or with adjacent the two provider edges on one
+// ZeroTier-like network (pe1 10.0.1.1, pe2 10.0.1.3) and no p: sites of
+// one ZeroTier network are each other's neighbours.
+func newVPNLabOf(t *testing.T, adjacent bool) *vpnLab {
 	v := &vpnLab{lab: topo.New(t)}
 	l := v.lab
-	v.pe1, v.p, v.pe2 = l.Router("pe1"), l.Router("p"), l.Router("pe2")
+	v.pe1, v.pe2 = l.Router("pe1"), l.Router("pe2")
 	v.ce1, v.ce2, v.ce3, v.ce4 = l.Router("ce1"), l.Router("ce2"), l.Router("ce3"), l.Router("ce4")
-	a, b := l.ZeroTier(0x8056c2e21c000001), l.ZeroTier(0x8056c2e21c000002)
+	a := l.ZeroTier(0x8056c2e21c000001)
 	v.pe1Core = a.Attach(v.pe1, "10.0.1.1/24")
-	v.pCore1 = a.Attach(v.p, "10.0.1.2/24")
-	v.pCore2 = b.Attach(v.p, "10.0.2.2/24")
-	v.pe2Core = b.Attach(v.pe2, "10.0.2.3/24")
+	if adjacent {
+		v.pe2Core = a.Attach(v.pe2, "10.0.1.3/24")
+	} else {
+		b := l.ZeroTier(0x8056c2e21c000002)
+		v.p = l.Router("p")
+		v.pCore1 = a.Attach(v.p, "10.0.1.2/24")
+		v.pCore2 = b.Attach(v.p, "10.0.2.2/24")
+		v.pe2Core = b.Attach(v.pe2, "10.0.2.3/24")
+		v.p.AddLoopback("2.2.2.2/32")
+	}
 	v.pe1.AddLoopback("1.1.1.1/32")
-	v.p.AddLoopback("2.2.2.2/32")
 	v.pe2.AddLoopback("3.3.3.3/32")
 	for _, c := range []struct {
 		ce, pe        *topo.Router
@@ -97,6 +108,12 @@ metrics:
 // ("rd vpn export", "rt vpn both", "label vpn export auto", "export vpn",
 // "import vpn"), the VRF devices made beforehand.
 func (v *vpnLab) startFRRPE(t *testing.T) *topo.FRR {
+	return v.startFRRPEVia(t, "10.0.2.2")
+}
+
+// startFRRPEVia is startFRRPE with pe2's static routes to the other
+// loopbacks through gw.
+func (v *vpnLab) startFRRPEVia(t *testing.T, gw string) *topo.FRR {
 	for _, c := range []struct {
 		vrf, table, ifname string
 	}{{"red", "10", v.pe2Red}, {"blue", "20", v.pe2Blue}} {
@@ -110,7 +127,7 @@ func (v *vpnLab) startFRRPE(t *testing.T) *topo.FRR {
 	frrVRF(&bgp, "red", "3.3.3.3", "65000:21", "65000:100", true, "ipv4", "ipv6")
 	frrVRF(&bgp, "blue", "3.3.3.3", "65000:22", "65000:200", true, "ipv4", "ipv6")
 	return v.pe2.StartFRR(topo.FRRConfig{RouterID: "3.3.3.3",
-		Static: []string{"1.1.1.1/32 10.0.2.2", "2.2.2.2/32 10.0.2.2"},
+		Static: []string{"1.1.1.1/32 " + gw, "2.2.2.2/32 " + gw},
 		LDP:    &topo.FRRLDP{Interfaces: []string{v.pe2Core}},
 		Extra:  bgp.String(), Daemons: []string{"bgpd"}})
 }
@@ -604,5 +621,54 @@ func TestL3VPNBadRoutes(t *testing.T) {
 		if vr.Imported != want || vr.Installed != want {
 			t.Errorf("VRF %+v: want %d imported and installed", vr, want)
 		}
+	}
+}
+
+// Provider edges next door, as two sites on one ZeroTier network are: FRR's
+// pe2 advertises implicit null for its loopback, so there is no LSP label
+// to push, and lsrd sends the VPN label alone over the link to pe2 (found
+// missing by a review: such routes were never installed).
+func TestL3VPNAdjacent(t *testing.T) {
+	v := newVPNLabOf(t, true)
+	pe1 := v.pe1.StartLSRD(lsrdPE("1.1.1.1", v.pe1Core, "10.0.1.3", "3.3.3.3", "1", v.pe1Red, v.pe1Blue))
+	v.startFRRPEVia(t, "10.0.1.1")
+	var vpnLabel uint32
+	topo.Eventually(t, 90*time.Second, "pe1 routes 10.10.2.0/24 in VRF red with pe2's VPN label alone", func() error {
+		r, err := vpnRoute(pe1, "65000:21", "10.10.2.0/24")
+		if err != nil {
+			return err
+		}
+		stack, err := pushedStackIn(v.pe1, "10", "10.10.2.0/24")
+		if err != nil {
+			return err
+		}
+		if want := fmt.Sprint(r.Label); stack != want {
+			return fmt.Errorf("pe1 pushes %s, want %s alone", stack, want)
+		}
+		vpnLabel = r.Label
+		return nil
+	})
+	capture := v.pe2.StartCapture(v.pe2Core, "mpls and icmp", 4)
+	topo.Eventually(t, 60*time.Second, "ce1 pings ce2 across the VPN", func() error {
+		_, err := v.ce1.Try("ping", "-c", "2", "-i", "0.2", "-W", "1", "10.10.2.2")
+		return err
+	})
+	pkts, err := capture.Wait(10 * time.Second)
+	if err != nil {
+		t.Fatalf("no labelled echo on pe1 - pe2: %v", err)
+	}
+	t.Logf("pe1 - pe2:\n%s", strings.Join(pkts, "\n"))
+	requests := 0
+	for _, p := range pkts {
+		if !strings.Contains(p, "echo request") {
+			continue // pe2's replies carry pe1's label
+		}
+		requests++
+		if !strings.Contains(p, fmt.Sprintf("(label %d, tc 0, [S]", vpnLabel)) || strings.Count(p, "(label ") != 1 {
+			t.Errorf("on pe1 - pe2: %q, want the VPN label %d alone", p, vpnLabel)
+		}
+	}
+	if requests == 0 {
+		t.Errorf("no echo request among the labelled packets on pe1 - pe2")
 	}
 }
