@@ -6,10 +6,11 @@ import (
 	"fmt"
 	"io"
 	"net/netip"
+	"time"
 
 	api "github.com/osrg/gobgp/v3/api"
-
-	"github.com/lsrd/lsrd/bgp"
+	"github.com/osrg/gobgp/v3/pkg/apiutil"
+	gobgp "github.com/osrg/gobgp/v3/pkg/packet/bgp"
 	"google.golang.org/protobuf/proto"
 	"google.golang.org/protobuf/types/known/anypb"
 )
@@ -103,9 +104,31 @@ type VPNRoute struct {
 	RTs     []string
 }
 
-// VPNPath is r as GoBGP's API writes a path, for SendPaths.
+// VPNPath is r as GoBGP's API writes a path, for SendPaths. (Written here
+// with GoBGP's codec, not lsrd's bgp.VPNPath: package bgp imports rib, whose
+// lab tests import this package.)
 func VPNPath(r VPNRoute) (*api.Path, error) {
-	return bgp.VPNPath(bgp.VPNRoute{RD: r.RD, Prefix: r.Prefix, Label: r.Label, NextHop: r.NextHop, RTs: r.RTs}, false)
+	rd, err := gobgp.ParseRouteDistinguisher(r.RD)
+	if err != nil {
+		return nil, err
+	}
+	nlri := gobgp.NewLabeledVPNIPAddrPrefix(uint8(r.Prefix.Bits()), r.Prefix.Addr().String(), *gobgp.NewMPLSLabelStack(r.Label), rd)
+	attrs := []gobgp.PathAttributeInterface{
+		gobgp.NewPathAttributeOrigin(gobgp.BGP_ORIGIN_ATTR_TYPE_INCOMPLETE),
+		gobgp.NewPathAttributeMpReachNLRI(r.NextHop.String(), []gobgp.AddrPrefixInterface{nlri}),
+	}
+	var rts []gobgp.ExtendedCommunityInterface
+	for _, s := range r.RTs {
+		rt, err := gobgp.ParseRouteTarget(s)
+		if err != nil {
+			return nil, err
+		}
+		rts = append(rts, rt)
+	}
+	if len(rts) > 0 {
+		attrs = append(attrs, gobgp.NewPathAttributeExtendedCommunities(rts))
+	}
+	return apiutil.NewPath(nlri, false, attrs, time.Now())
 }
 
 // AddVPNRoutes originates rs.
