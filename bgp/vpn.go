@@ -114,7 +114,7 @@ func pathToVPN(p *api.Path) (r VPNRoute, ok bool, err error) {
 	if _, isV6 := nlri.(*bgp.LabeledVPNIPv6AddrPrefix); !isV6 {
 		addr = addr.Unmap()
 	}
-	bits := int(n.Length) - 8*(n.Labels.Len()+n.RD.Len()) // Length counts the labels and the RD too
+	bits := int(n.IPPrefixLen()) // n.Length counts the labels and the RD too
 	prefix, err := addr.Prefix(bits)
 	if err != nil {
 		return VPNRoute{}, false, fmt.Errorf("bgp: VPN path from %s: %s/%d: %w", p.GetNeighborIp(), addr, bits, err)
@@ -171,7 +171,7 @@ func pathToVPN(p *api.Path) (r VPNRoute, ok bool, err error) {
 }
 
 // VPNPath is the path that originates r (its label, next hop r.NextHop) in
-// GoBGP's terms; the lab's gobgpd peers send theirs with it too.
+// GoBGP's terms.
 func VPNPath(r VPNRoute, withdraw bool) (*api.Path, error) {
 	rd, err := bgp.ParseRouteDistinguisher(r.RD)
 	if err != nil {
@@ -217,8 +217,6 @@ type vpnExporter struct {
 	want map[VPNKey]VPNRoute // the latest set asked for; nil: none yet
 	kick chan struct{}
 	have map[VPNKey]VPNRoute // what GoBGP holds (the goroutine's)
-	// exported counts have, for the view (under mu).
-	exported int
 }
 
 func newVPNExporter() *vpnExporter {
@@ -242,13 +240,6 @@ func (s *Speaker) ExportVPN(routes []VPNRoute) {
 	}
 }
 
-// ExportedVPN is how many VPN routes GoBGP originates for lsrd now.
-func (s *Speaker) ExportedVPN() int {
-	s.vpnOut.mu.Lock()
-	defer s.vpnOut.mu.Unlock()
-	return s.vpnOut.exported
-}
-
 func (e *vpnExporter) run(ctx context.Context, srv *server.BgpServer, log *slog.Logger) {
 	for {
 		select {
@@ -263,9 +254,6 @@ func (e *vpnExporter) run(ctx context.Context, srv *server.BgpServer, log *slog.
 			continue
 		}
 		failed := e.sync(ctx, srv, want, log)
-		e.mu.Lock()
-		e.exported = len(e.have)
-		e.mu.Unlock()
 		if failed && ctx.Err() == nil {
 			// Try again shortly: GoBGP refuses only while it stops.
 			time.AfterFunc(time.Second, func() {

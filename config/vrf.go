@@ -142,6 +142,9 @@ func (c *Config) validateVRFs() error {
 		if j, dup := names[v.Name]; dup {
 			return fieldError(f+".name", v.Name, fmt.Sprintf("also vrfs[%d]", j))
 		}
+		if ldp[v.Name] {
+			return fieldError(f+".name", v.Name, "is an LDP interface: a VRF device cannot run LDP in the global table")
+		}
 		names[v.Name] = i
 		switch v.Table {
 		case 0:
@@ -207,15 +210,6 @@ func (c *Config) validateVRFs() error {
 		}
 		if len(v.ImportRTs()) == 0 && len(v.ExportRTs()) == 0 {
 			c.Warnings = append(c.Warnings, fmt.Sprintf("%s (%s): no route targets: nothing is imported or exported", f, v.Name))
-		}
-	}
-	for _, v := range c.VRFs {
-		if _, ok := names[v.Name]; ok {
-			for _, i := range c.LDP.Interfaces {
-				if i.Name == v.Name {
-					return fieldError("ldp.interfaces", v.Name, "is a VRF")
-				}
-			}
 		}
 	}
 	vpn := false

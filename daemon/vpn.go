@@ -51,7 +51,6 @@ type vrfFIB struct {
 	table  uint32
 	cancel context.CancelFunc
 	done   chan struct{} // closed when its Run returned
-	handed bool          // a whole table went first
 }
 
 // vpnVRFs is the configuration's VRFs as package vpn takes them (RDs and
@@ -375,16 +374,12 @@ func (d *Daemon) publishVPN() {
 		if !ok {
 			continue
 		}
-		switch {
-		case c.Full || !vf.handed:
+		// A kernel layer's first changes are whole (startVRF: Resend).
+		if c.Full {
 			t := fib.NewTable()
 			t.FTN = c.Table
-			if !c.Full {
-				t.FTN = p.st.Table(name)
-			}
 			vf.fib.Set(t)
-			vf.handed = true
-		default:
+		} else {
 			vf.fib.Change(&fib.Delta{FTN: c.Delta})
 		}
 	}
@@ -399,9 +394,7 @@ func (d *Daemon) publishVPN() {
 func (d *Daemon) publishVPNView() {
 	p := d.vpn
 	if wait := time.Second - time.Since(p.viewAt); wait > 0 {
-		// A pending publication whose call never got through (the
-		// parent busy past its timeout) is tried again.
-		if !p.viewPending || time.Since(p.viewAt) > 10*time.Second {
+		if !p.viewPending {
 			p.viewPending = true
 			time.AfterFunc(wait, func() {
 				ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
@@ -416,5 +409,7 @@ func (d *Daemon) publishVPNView() {
 	}
 	v := p.st.View()
 	p.view.Store(&v)
-	p.viewAt = time.Now()
+	// A pending call that never got through (the parent busy past its
+	// timeout) is superseded by this publication.
+	p.viewAt, p.viewPending = time.Now(), false
 }

@@ -220,7 +220,7 @@ func (s *State) labelVRF(v *vrf) error {
 	// In prefix order: the same configuration and tables give the same
 	// labels after a restart (the VRFs' own labels go in the
 	// configuration's order).
-	for _, p := range slices.SortedFunc(maps.Keys(v.local), comparePrefixes) {
+	for _, p := range slices.SortedFunc(maps.Keys(v.local), netip.Prefix.Compare) {
 		if !s.exported(v, v.local[p]) {
 			continue
 		}
@@ -599,13 +599,17 @@ func (s *State) ExportsChanged() bool { return s.exportsDirty }
 // this provider edge.
 func (s *State) Exports() []bgp.VPNRoute {
 	s.exportsDirty = false
+	return s.exports()
+}
+
+func (s *State) exports() []bgp.VPNRoute {
 	var out []bgp.VPNRoute
 	if !s.cfg.LocalAddress.IsValid() {
 		return nil
 	}
 	for _, name := range slices.Sorted(maps.Keys(s.vrfs)) {
 		v := s.vrfs[name]
-		for _, p := range slices.SortedFunc(maps.Keys(v.local), comparePrefixes) {
+		for _, p := range slices.SortedFunc(maps.Keys(v.local), netip.Prefix.Compare) {
 			r := v.local[p]
 			if !s.exported(v, r) {
 				continue
@@ -622,13 +626,6 @@ func (s *State) Exports() []bgp.VPNRoute {
 		}
 	}
 	return out
-}
-
-func comparePrefixes(a, b netip.Prefix) int {
-	if c := a.Addr().Compare(b.Addr()); c != 0 {
-		return c
-	}
-	return a.Bits() - b.Bits()
 }
 
 // LFIBChanged says whether LFIB would differ from its last result.
@@ -694,18 +691,16 @@ func (s *State) Routes() []api.VPNRoute {
 		_, ar.LSP = s.lsp(r.NextHop)
 		out = append(out, ar)
 	}
-	dirty := s.exportsDirty
-	for _, r := range s.Exports() {
+	for _, r := range s.exports() {
 		ar := wireRoute(r)
 		ar.Exported = true
 		out = append(out, ar)
 	}
-	s.exportsDirty = dirty
 	slices.SortFunc(out, func(a, b api.VPNRoute) int {
 		if c := strings.Compare(a.RD, b.RD); c != 0 {
 			return c
 		}
-		return comparePrefixes(a.Prefix, b.Prefix)
+		return a.Prefix.Compare(b.Prefix)
 	})
 	return out
 }
