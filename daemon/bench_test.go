@@ -106,8 +106,8 @@ func BenchmarkLabelChangeParent(b *testing.B) {
 				i++
 				e := fib.FTNEntry{Prefix: lsp, NextHops: []fib.NextHop{{Addr: netip.MustParseAddr("10.2.0.2"), Ifname: "eth1", Labels: []fib.Label{fib.Label(2000 + i%2)}}}}
 				f.applyLDP(&fib.Delta{FTN: map[netip.Prefix]*fib.FTNEntry{lsp: &e}})
-				if d, _ := f.takeDelta(); len(d.FTN) != 1000 {
-					b.Fatalf("%d prefixes in the delta, want the 1,000 behind the LSP", len(d.FTN))
+				if d, _ := f.takeDelta(); len(d.FTN) != 0 || len(d.Rides[nhs[0]].Prefixes) != 1000 {
+					b.Fatalf("%d prefixes in the delta, %d riding: want the 1,000 behind the LSP riding it", len(d.FTN), d.Len())
 				}
 			}
 		})

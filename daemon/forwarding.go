@@ -63,7 +63,11 @@ type forwarding struct {
 	dirtyLabels map[fib.Label]struct{}
 	dirtyFTN    map[netip.Prefix]struct{}
 	dirtyThrows map[netip.Prefix]struct{}
-	handedOn    bool
+	// dirtyRides are the addresses whose LSP took new next hops while
+	// the routes riding it (rides) were not noted one by one: the delta
+	// moves them with one fib.Ride.
+	dirtyRides map[netip.Addr]struct{}
+	handedOn   bool
 
 	// vpnLFIB are the label routes of the VPN labels (package vpn): they
 	// pop into a VRF. Their range and LDP's never overlap (config).
@@ -122,7 +126,7 @@ func desiredForwarding(ldp *fib.Table, best []rib.Route, ingress bool) *fib.Tabl
 func (f *forwarding) takeDelta() (d *fib.Delta, full bool) {
 	if !f.handedOn {
 		f.handedOn = true
-		f.dirtyLabels, f.dirtyFTN, f.dirtyThrows = nil, nil, nil
+		f.dirtyLabels, f.dirtyFTN, f.dirtyThrows, f.dirtyRides = nil, nil, nil, nil
 		return nil, true
 	}
 	d = &fib.Delta{LFIB: make(map[fib.Label]*fib.LFIBEntry, len(f.dirtyLabels)),
@@ -146,8 +150,51 @@ func (f *forwarding) takeDelta() (d *fib.Delta, full bool) {
 			d.Throws[p] = on
 		}
 	}
-	f.dirtyLabels, f.dirtyFTN, f.dirtyThrows = nil, nil, nil
+	for a := range f.dirtyRides {
+		if r := f.ride(a); r != nil {
+			if d.Rides == nil {
+				d.Rides = map[netip.Addr]*fib.Ride{}
+			}
+			d.Rides[a] = r
+		}
+	}
+	f.dirtyLabels, f.dirtyFTN, f.dirtyThrows, f.dirtyRides = nil, nil, nil, nil
 	return d, false
+}
+
+// ride is the fib.Ride of the LSP to a as it is now, for the routes that
+// ride it and were not noted themselves; nil when there is no LSP (a
+// change of form notes every route) or no such route.
+func (f *forwarding) ride(a netip.Addr) *fib.Ride {
+	lsp, ok := f.ldp.FTN[netip.PrefixFrom(a, a.BitLen())]
+	if !ok {
+		return nil
+	}
+	r := &fib.Ride{NextHops: lsp.NextHops}
+	for q := range f.byNextHop[a] {
+		if _, noted := f.dirtyFTN[q]; !noted && f.rides(q, a) {
+			r.Prefixes = append(r.Prefixes, q)
+		}
+	}
+	if len(r.Prefixes) == 0 {
+		return nil
+	}
+	return r
+}
+
+// rides reports whether q's route rides the LSP to a: its one recursive
+// next hop is a, it carries no labels of its own and q has no LSP of its
+// own, so that over that LSP its next hops are fib.RideHops of the LSP's
+// (ftnEntry). Whether the LSP exists is the caller's to know.
+func (f *forwarding) rides(q netip.Prefix, a netip.Addr) bool {
+	if rec := f.owned[q]; len(rec) != 1 || rec[0] != a {
+		return false
+	}
+	if _, own := f.ldp.FTN[q]; own {
+		return false
+	}
+	r, ok := f.best(q)
+	return ok && len(r.Labels) == 0
 }
 
 func note[K comparable](set *map[K]struct{}, k K, on bool) {
@@ -197,29 +244,48 @@ func (f *forwarding) applyLDP(d *fib.Delta) {
 	if f.ldp == nil {
 		f.ldp = fib.NewTable()
 	}
+	var had map[netip.Prefix]bool
+	for p := range d.FTN {
+		if p.IsSingleIP() {
+			if had == nil {
+				had = map[netip.Prefix]bool{}
+			}
+			_, had[p] = f.ldp.FTN[p]
+		}
+	}
 	f.ldp.Apply(d)
 	for l := range d.LFIB {
 		f.noteLabel(l)
 	}
-	for p := range d.FTN {
-		f.touched(p)
+	for p, e := range d.FTN {
+		f.touched(p, had[p] && e != nil)
 	}
 }
 
 // touched recomputes the prefixes whose forwarding rests on LDP's FTN entry
 // for p: p itself, and the routes whose recursive next hop is p's address.
-func (f *forwarding) touched(p netip.Prefix) {
+// relabel says the entry was there before and still is: the routes that
+// ride that LSP keep their form and follow it as one fib.Ride, with no
+// work per route (an LSP that comes or goes changes every route's form,
+// and each is recomputed).
+func (f *forwarding) touched(p netip.Prefix, relabel bool) {
 	_, owned := f.owned[p]
 	_, foreign := f.foreign[p]
 	if owned || foreign {
 		f.update(p)
 	}
 	if p.IsSingleIP() {
-		for q := range f.byNextHop[p.Addr()] {
-			f.update(q)
+		a := p.Addr()
+		for q := range f.byNextHop[a] {
+			if !relabel || !f.rides(q, a) {
+				f.update(q)
+			}
+		}
+		if relabel {
+			note(&f.dirtyRides, a, f.handedOn)
 		}
 		if f.onLSP != nil {
-			f.onLSP(p.Addr())
+			f.onLSP(a)
 		}
 	}
 }
@@ -256,7 +322,11 @@ func (f *forwarding) setLDP(t *fib.Table) {
 		newFTN, newLFIB = t.FTN, t.LFIB
 	}
 	changedKeys(oldLFIB, newLFIB, fib.LFIBEntry.Equal, f.noteLabel)
-	changedKeys(oldFTN, newFTN, fib.FTNEntry.Equal, f.touched)
+	changedKeys(oldFTN, newFTN, fib.FTNEntry.Equal, func(p netip.Prefix) {
+		_, before := oldFTN[p]
+		_, after := newFTN[p]
+		f.touched(p, before && after)
+	})
 }
 
 // changedKeys calls changed for every key whose entry differs between a and
@@ -474,12 +544,9 @@ type hopInterner struct {
 	six map[lspHops][]fib.NextHop
 }
 
-// sixPE is the next hops of an IPv6 route over IPv4 LSPs (6PE, RFC 4798):
-// each IPv4 next hop's gateway mapped to IPv6 (the kernel's form of it)
-// and, under the LSP's label, the IPv6 explicit null, so that the egress,
-// which may get the packet with no LSP label left (penultimate hop
-// popping), still knows it is IPv6. Next hops of IPv6 LSPs stay as they
-// are. Shared per LSP slice, as the LSP's own next hops are (h nil: not).
+// sixPE is the next hops of an IPv6 route over LSPs with next hops nhs:
+// fib.RideHops (6PE, RFC 4798, over IPv4 LSPs), shared per LSP slice, as
+// the LSP's own next hops are (h nil: not).
 func (h *hopInterner) sixPE(nhs []fib.NextHop) []fib.NextHop {
 	if !slices.ContainsFunc(nhs, func(nh fib.NextHop) bool { return nh.Addr.Unmap().Is4() }) {
 		return nhs
@@ -490,15 +557,7 @@ func (h *hopInterner) sixPE(nhs []fib.NextHop) []fib.NextHop {
 			return s
 		}
 	}
-	out := make([]fib.NextHop, len(nhs))
-	for i, nh := range nhs {
-		if nh.Addr.Unmap().Is4() {
-			nh.Addr = netip.AddrFrom16(nh.Addr.Unmap().As16())
-			nh.Labels = append(slices.DeleteFunc(slices.Clone(nh.Labels), func(l fib.Label) bool { return l == fib.LabelImplicitNull }),
-				fib.LabelIPv6ExplicitNull)
-		}
-		out[i] = nh
-	}
+	out := fib.RideHops(nhs, true)
 	if h != nil {
 		if h.six == nil || len(h.six) >= maxInterned {
 			h.six = map[lspHops][]fib.NextHop{}

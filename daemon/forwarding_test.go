@@ -80,12 +80,18 @@ func TestForwardingIncremental(t *testing.T) {
 	// Nested prefixes, for the labelled copies of other daemons' routes
 	// and the throws under them.
 	prefixes := []netip.Prefix{pfx("198.51.100.0/24"), pfx("203.0.113.0/24"), pfx("192.0.2.0/24"),
-		pfx("3.3.3.3/32"), pfx("4.4.4.4/32"), pfx("10.9.0.0/16"), pfx("10.9.1.0/24"), pfx("10.9.1.7/32"), pfx("10.0.0.0/8")}
+		pfx("3.3.3.3/32"), pfx("4.4.4.4/32"), pfx("10.9.0.0/16"), pfx("10.9.1.0/24"), pfx("10.9.1.7/32"), pfx("10.0.0.0/8"),
+		pfx("2001:db8:1::/48"), pfx("2001:db8:2::/48")} // 6PE over the IPv4 LSPs
+	ridden := 0 // routes moved by a fib.Ride: the test must see some
 	for seed := range uint64(200) {
 		rng := rand.New(rand.NewPCG(seed, 1))
 		best := map[netip.Prefix]rib.Route{}
 		f := newForwarding(true, lookup(best))
+		// last is the kernel layer's table: handed on whole once, then
+		// amended by the deltas, which are sometimes merged first, as
+		// the kernel layer merges what a pass has not taken yet.
 		var ldp, prev, last *fib.Table
+		var pending *fib.Delta
 		for step := range 40 {
 			if rng.IntN(3) == 0 {
 				ldp = fib.NewTable()
@@ -135,21 +141,38 @@ func TestForwardingIncremental(t *testing.T) {
 			if fmt.Sprint(got.FTN) != fmt.Sprint(want.FTN) || fmt.Sprint(got.LFIB) != fmt.Sprint(want.LFIB) || fmt.Sprint(got.Throws) != fmt.Sprint(want.Throws) {
 				t.Fatalf("seed %d step %d:\nincremental %v\nfrom scratch %v", seed, step, got, want)
 			}
-			// The table handed on before, amended by the delta, is the
+			// The table handed on before, amended by the deltas, is the
 			// table now: what the kernel layer builds from the deltas.
 			delta, full := f.takeDelta()
 			if full != (last == nil) {
 				t.Fatalf("seed %d step %d: full %v with a table handed on before: %v", seed, step, full, last != nil)
 			}
-			if last != nil {
-				last.Apply(delta)
-				if fmt.Sprint(last.FTN) != fmt.Sprint(got.FTN) || fmt.Sprint(last.LFIB) != fmt.Sprint(got.LFIB) || fmt.Sprint(last.Throws) != fmt.Sprint(normThrows(got.Throws)) {
-					t.Fatalf("seed %d step %d: the deltas give\n%v\nwant\n%v", seed, step, last, got)
-				}
+			if last == nil {
+				last = f.table()
+				continue
 			}
-			last = f.table()
+			for _, r := range delta.Rides {
+				ridden += len(r.Prefixes)
+			}
+			if pending == nil {
+				pending = delta
+			} else {
+				pending.Merge(delta)
+			}
+			if rng.IntN(3) == 0 && step < 39 {
+				continue // merged with the next
+			}
+			last.Apply(pending)
+			pending = nil
+			if fmt.Sprint(last.FTN) != fmt.Sprint(got.FTN) || fmt.Sprint(last.LFIB) != fmt.Sprint(got.LFIB) || fmt.Sprint(last.Throws) != fmt.Sprint(normThrows(got.Throws)) {
+				t.Fatalf("seed %d step %d: the deltas give\n%v\nwant\n%v", seed, step, last, got)
+			}
 		}
 	}
+	if ridden == 0 {
+		t.Fatal("no delta moved a route with a fib.Ride: relabels were all handed on route by route")
+	}
+	t.Logf("%d routes moved by rides", ridden)
 }
 
 // When an LSP goes, the prefixes behind its next hop fall back to plain IP

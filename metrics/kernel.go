@@ -14,6 +14,7 @@ type Kernel struct {
 	resyncs  prometheus.Counter
 	errors   *prometheus.CounterVec
 	passes   *prometheus.HistogramVec
+	rides    *prometheus.CounterVec
 }
 
 // kernelBuckets span one small batch acknowledged at once (0.1 ms) to a
@@ -21,8 +22,9 @@ type Kernel struct {
 var kernelBuckets = prometheus.ExponentialBuckets(0.0001, 4, 9)
 
 // NewKernel registers lsrd_kernel_operations_total,
-// lsrd_kernel_operation_duration_seconds, lsrd_kernel_resyncs_total and
-// lsrd_kernel_errors_total with reg.
+// lsrd_kernel_operation_duration_seconds, lsrd_kernel_resyncs_total,
+// lsrd_kernel_errors_total, lsrd_kernel_pass_duration_seconds and
+// lsrd_kernel_lsp_rides_total with reg.
 func NewKernel(reg prometheus.Registerer) *Kernel {
 	k := &Kernel{
 		ops: prometheus.NewCounterVec(prometheus.CounterOpts{
@@ -43,6 +45,10 @@ func NewKernel(reg prometheus.Registerer) *Kernel {
 			Help:    "Reconcile passes and their duration, by kind: scoped (only the entries that changed were compared) or full (the whole desired table).",
 			Buckets: kernelBuckets,
 		}, []string{"kind"}),
+		rides: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Namespace: Namespace, Name: "kernel_lsp_rides_total",
+			Help: "LSPs that took new next hops (a new label) while routes rode them (BGP routes over the LSP to their next hop), per address family of the routes, by how the routes followed: in_place (the nexthop object they share was rewritten, no route touched) or per_route (each route compared and moved).",
+		}, []string{"how"}),
 		errors: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Namespace: Namespace, Name: "kernel_errors_total",
 			Help: "Kernel work that failed, by kind: refused (the kernel refused a request), conflict (another protocol's route holds the prefix), resolve (next hop interface missing), read (reading the kernel failed).",
@@ -56,7 +62,10 @@ func NewKernel(reg prometheus.Registerer) *Kernel {
 	for _, kind := range []string{"scoped", "full"} {
 		k.passes.WithLabelValues(kind)
 	}
-	reg.MustRegister(k.ops, k.duration, k.resyncs, k.errors, k.passes)
+	for _, how := range []string{"in_place", "per_route"} {
+		k.rides.WithLabelValues(how)
+	}
+	reg.MustRegister(k.ops, k.duration, k.resyncs, k.errors, k.passes, k.rides)
 	return k
 }
 
@@ -76,6 +85,13 @@ func (k *Kernel) Pass(scoped bool, _ int, d time.Duration) {
 		kind = "scoped"
 	}
 	k.passes.WithLabelValues(kind).Observe(d.Seconds())
+}
+
+// Rides counts the LSPs whose riding routes moved in place or route by
+// route in one pass.
+func (k *Kernel) Rides(inPlace, perRoute int) {
+	k.rides.WithLabelValues("in_place").Add(float64(inPlace))
+	k.rides.WithLabelValues("per_route").Add(float64(perRoute))
 }
 
 // Error counts one failure of the given kind.

@@ -20,10 +20,14 @@ func deltaScope(d *fib.Delta) *scope {
 	for p := range d.Throws {
 		sc.prefixes[p] = struct{}{}
 	}
+	for a, r := range d.Rides {
+		sc.rides = append(sc.rides, rideScope{addr: a, prefixes: r.Prefixes})
+	}
 	return sc
 }
 
-// add adds o to sc.
+// add adds o to sc, the routes of its rides as prefixes: what is pending
+// or failed is known per route.
 func (sc *scope) add(o *scope) {
 	if sc.labels == nil {
 		sc.labels = map[fib.Label]struct{}{}
@@ -33,9 +37,21 @@ func (sc *scope) add(o *scope) {
 	}
 	maps.Copy(sc.labels, o.labels)
 	maps.Copy(sc.prefixes, o.prefixes)
+	for _, r := range o.rides {
+		for _, p := range r.prefixes {
+			sc.prefixes[p] = struct{}{}
+		}
+	}
 }
 
-func (sc *scope) len() int { return len(sc.labels) + len(sc.prefixes) }
+// len is the number of entries in sc, the routes of its rides included.
+func (sc *scope) len() int {
+	n := len(sc.labels) + len(sc.prefixes)
+	for _, r := range sc.rides {
+		n += len(r.prefixes)
+	}
+	return n
+}
 
 // programmed records, at the end of a pass that got to the kernel, what it
 // failed to program; what it took is no longer pending. Called with f.mu

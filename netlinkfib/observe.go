@@ -25,6 +25,10 @@ type Observer interface {
 	// of them), full when it went over the whole desired table; d is the
 	// time it took, kernel requests included.
 	Pass(scoped bool, entries int, d time.Duration)
+	// Rides reports, for a scoped pass, the LSPs whose riding routes
+	// (fib.Ride, per address family) moved by rewriting the object they
+	// share in place, and those whose routes were compared one by one.
+	Rides(inPlace, perRoute int)
 	// Error reports one thing a pass could not do. kind is "refused" (the
 	// kernel refused a request), "conflict" (another protocol's route
 	// holds the prefix), "resolve" (a next hop's interface is missing) or
@@ -41,6 +45,7 @@ type nopObserver struct{}
 func (nopObserver) Operation(string, string, time.Duration) {}
 func (nopObserver) Resync()                                 {}
 func (nopObserver) Pass(bool, int, time.Duration)           {}
+func (nopObserver) Rides(int, int)                          {}
 func (nopObserver) Error(string)                            {}
 
 // errorKind names an ItemError for Observer.Error.

@@ -23,6 +23,8 @@ type recorder struct {
 	errs    map[string]int
 	// passes by kind
 	scoped, full int
+	// rides by how they moved
+	inPlace, perRoute int
 }
 
 func newRecorder() *recorder { return &recorder{ops: map[string]int{}, errs: map[string]int{}} }
@@ -51,6 +53,13 @@ func (r *recorder) Pass(scoped bool, _ int, _ time.Duration) {
 	} else {
 		r.full++
 	}
+}
+
+func (r *recorder) Rides(inPlace, perRoute int) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.inPlace += inPlace
+	r.perRoute += perRoute
 }
 
 func (r *recorder) Error(kind string) {

@@ -113,9 +113,14 @@ func diff(want desiredState, have *kernelState, alloc *idAllocator, keep *adopti
 // scope is what may have changed since a pass that left the kernel as
 // wanted: a scoped pass diffs only these labels and prefixes (FTN entries
 // and throws), so its cost follows the change, not the table.
+//
+// rides are the fib.Rides of the deltas: routes that follow their LSP
+// together, each ride's routes one object's users when the pass can
+// rewrite that object in place (ridesInPlace), else added to prefixes.
 type scope struct {
 	labels   map[fib.Label]struct{}
 	prefixes map[netip.Prefix]struct{}
+	rides    []rideScope
 }
 
 // diffScoped is diff restricted to sc, for a kernel that matched want

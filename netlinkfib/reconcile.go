@@ -12,6 +12,7 @@ import (
 	"golang.org/x/sys/unix"
 
 	"github.com/lsrd/lsrd/api"
+	"github.com/lsrd/lsrd/fib"
 )
 
 // change is one kernel request, named by what it does and where its object
@@ -120,8 +121,12 @@ func (f *FIB) reconcile(ctx context.Context) error {
 		return idx, ok
 	}
 	scoped = scoped && f.keep == nil && f.sweepAsked == "" && maps.Equal(links, f.links)
+	alloc := &idAllocator{block: f.own.block, next: f.nextID, used: f.have.usedIDs}
+	var p *plan
 	if scoped {
-		f.wantErrs = resolveScoped(&f.want, f.wantErrs, f.desired, changed, ifindex, f.ingress.table != 0)
+		var moved, fallen int
+		p, f.wantErrs, moved, fallen = planScoped(&f.want, f.wantErrs, f.have, f.desired, changed, ifindex, f.ingress.table != 0, alloc)
+		f.obs.Rides(moved, fallen)
 		f.scopedPasses++
 	} else {
 		f.want, f.wantErrs = resolve(f.desired, ifindex, f.ingress.table != 0)
@@ -138,11 +143,7 @@ func (f *FIB) reconcile(ctx context.Context) error {
 		}
 		f.sweepAsked = ""
 	}
-	alloc := &idAllocator{block: f.own.block, next: f.nextID, used: f.have.usedIDs}
-	var p *plan
-	if scoped {
-		p = diffScoped(want, f.have, alloc, changed)
-	} else {
+	if !scoped {
 		p = diff(f.keep.holdDowngrades(want, f.have), f.have, alloc, f.keep)
 	}
 	f.nextID = alloc.next
@@ -199,6 +200,24 @@ func (f *FIB) reconcile(ctx context.Context) error {
 			"routes~", len(p.routeReplace), "routes-", len(p.routeDelete), "errors", len(errs))
 	}
 	return errs.orNil()
+}
+
+// planScoped resolves what sc names into want (errs are want's resolve
+// errors, brought up to date and returned), moves the routes of sc's rides
+// with their LSPs in place where it can (ridesInPlace: moved and fallen
+// count the rides of each kind), and plans the rest per entry
+// (diffScoped): a scoped pass's work before the kernel. The scope grows by
+// the routes of the rides that could not move in place.
+func planScoped(want *desiredState, errs Errors, have *kernelState, t *fib.Table, sc *scope, ifindex func(string) (int, bool), ingress bool, alloc *idAllocator) (p *plan, _ Errors, moved, fallen int) {
+	errs = resolveScoped(want, errs, t, sc, ifindex, ingress)
+	rewrites, rest, moved, fallen := ridesInPlace(want, have, t, sc, ifindex)
+	if len(rest.prefixes) > 0 {
+		errs = resolveScoped(want, errs, t, rest, ifindex, ingress)
+		sc.add(rest)
+	}
+	p = diffScoped(*want, have, alloc, sc)
+	p.nexthopReplace = append(rewrites, p.nexthopReplace...)
+	return p, errs, moved, fallen
 }
 
 // program sends changes, of plan p, as one pipelined batch and applies each

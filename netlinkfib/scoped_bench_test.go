@@ -2,7 +2,9 @@ package netlinkfib
 
 import (
 	"fmt"
+	"maps"
 	"net/netip"
+	"slices"
 	"testing"
 
 	"github.com/lsrd/lsrd/fib"
@@ -33,17 +35,22 @@ func labelChangeTable(n int, l fib.Label) (*fib.Table, *scope) {
 }
 
 // The LSP label of one next hop changes under 1,000 prefixes, in tables of
-// 10,000 to 1,000,000: a full pass's resolve and diff (the reference) and a
-// scoped pass's, which the daemon's producer makes possible by naming the
-// 1,000 prefixes. Both end in the same single request (a relabel in place).
+// 10,000 to 1,000,000: a full pass's resolve and diff (the reference), a
+// scoped pass's when the producer names the 1,000 prefixes, and one when it
+// hands on a fib.Ride instead (the daemon's way since), applied to the
+// table as well. All end in the same single request (a relabel in place).
 func BenchmarkLabelChange(b *testing.B) {
 	for _, n := range []int{10_000, 100_000, 1_000_000} {
 		tabs := [2]*fib.Table{}
 		var sc *scope
 		tabs[0], sc = labelChangeTable(n, 1000)
 		tabs[1], _ = labelChangeTable(n, 1001)
-		for _, kind := range []string{"full", "scoped"} {
+		riders := slices.Collect(maps.Keys(sc.prefixes))
+		lsp := netip.MustParseAddr("4.4.4.4")
+		lspHops := [2][]fib.NextHop{tabs[0].FTN[riders[0]].NextHops, tabs[1].FTN[riders[0]].NextHops}
+		for _, kind := range []string{"full", "scoped", "ride"} {
 			b.Run(fmt.Sprintf("table=%d/pass=%s", n, kind), func(b *testing.B) {
+				own := &fib.Table{FTN: maps.Clone(tabs[0].FTN)}
 				have := newKernelState()
 				want, _ := resolve(tabs[0], benchLinks, true)
 				applyPlan(have, diff(want, have, &idAllocator{used: have.usedIDs}, nil))
@@ -53,12 +60,23 @@ func BenchmarkLabelChange(b *testing.B) {
 					i++
 					t := tabs[i%2]
 					var p *plan
-					if kind == "full" {
+					switch kind {
+					case "full":
 						want, _ = resolve(t, benchLinks, true)
 						p = diff(want, have, &idAllocator{used: have.usedIDs}, nil)
-					} else {
+					case "scoped":
 						resolveScoped(&want, nil, t, sc, benchLinks, true)
 						p = diffScoped(want, have, &idAllocator{used: have.usedIDs}, sc)
+					default:
+						// The ride amends a copy of the first table,
+						// which stands for the kernel layer's own.
+						d := &fib.Delta{Rides: map[netip.Addr]*fib.Ride{lsp: {NextHops: lspHops[i%2], Prefixes: riders}}}
+						own.Apply(d)
+						var moved int
+						p, _, moved, _ = planScoped(&want, nil, have, own, deltaScope(d), benchLinks, true, &idAllocator{used: have.usedIDs})
+						if moved != 1 {
+							b.Fatalf("%d rides in place, want 1", moved)
+						}
 					}
 					if cs := changes(p); len(cs) != 1 {
 						b.Fatalf("%d requests, want 1", len(cs))

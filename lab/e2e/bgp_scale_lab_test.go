@@ -419,6 +419,10 @@ func TestBGPOverLSPScale(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	ridesBefore, err := scrape(s.r2, bgpScaleMetrics)
+	if err != nil {
+		t.Fatal(err)
+	}
 	rl := s.relabel(2000, 2*time.Minute)
 	if rl.label < 2000 || rl.label == label {
 		t.Fatalf("r3's new label %d, want one from 2000 on", rl.label)
@@ -434,6 +438,19 @@ func TestBGPOverLSPScale(t *testing.T) {
 	}
 	if f, err := lsrdFlaps(s.r2, bgpScaleMetrics); err != nil || f != flaps {
 		t.Errorf("r2's LDP session flaps went from %d to %d (%v) across r3's reload", flaps, f, err)
+	}
+	// The parent handed the move on as one ride of the LSP, and the
+	// kernel layer rewrote the object without comparing the prefixes
+	// one by one.
+	ridesAfter, err := scrape(s.r2, bgpScaleMetrics)
+	if err != nil {
+		t.Fatal(err)
+	}
+	inPlace := ridesAfter[`lsrd_kernel_lsp_rides_total{how="in_place"}`] - ridesBefore[`lsrd_kernel_lsp_rides_total{how="in_place"}`]
+	perRoute := ridesAfter[`lsrd_kernel_lsp_rides_total{how="per_route"}`] - ridesBefore[`lsrd_kernel_lsp_rides_total{how="per_route"}`]
+	t.Logf("the LSP's rides during the relabel: %v in place, %v route by route", inPlace, perRoute)
+	if inPlace < 1 || perRoute != 0 {
+		t.Errorf("the relabel's rides: %v in place, %v route by route; want the prefixes moved in place", inPlace, perRoute)
 	}
 
 	// A restart of r2's lsrd with the prefixes kept over the LSP: not one
