@@ -38,7 +38,7 @@ type bgpScale struct {
 	g              *topo.GoBGP
 	l2, l3         *topo.LSRD
 	r2Conf         string
-	r3If           string
+	r2If, r3If     string
 	prefixes       []netip.Prefix
 	base           int // lsrd's own routes in r2 before BGP (its static routes)
 }
@@ -63,8 +63,7 @@ func newBGPScale(t *testing.T, n int) *bgpScale {
 	s := &bgpScale{t: t, lab: topo.New(t), prefixes: scalePrefixes(n)}
 	s.r1, s.r2, s.r3, s.r4 = s.lab.Router("r1"), s.lab.Router("r2"), s.lab.Router("r3"), s.lab.Router("r4")
 	s.lab.Link(s.r1, s.r2, "10.0.0.1/30", "10.0.0.2/30")
-	var r2If string
-	r2If, s.r3If = s.lab.Link(s.r2, s.r3, "10.2.0.1/30", "10.2.0.2/30")
+	s.r2If, s.r3If = s.lab.Link(s.r2, s.r3, "10.2.0.1/30", "10.2.0.2/30")
 	s.lab.Link(s.r3, s.r4, "10.3.0.1/30", "10.3.0.2/30")
 	s.r2.AddLoopback("2.2.2.2/32")
 	s.r3.AddLoopback("3.3.3.3/32")
@@ -99,7 +98,7 @@ bgp:
     enabled: true
 kernel:
   keep-routes-on-shutdown: true
-`, bgpScaleMetrics, r2If)
+`, bgpScaleMetrics, s.r2If)
 	s.l2 = s.r2.StartLSRD(s.r2Conf)
 	// gobgpd starts without its neighbour: the routes go in first, so the
 	// session brings all of them at once.
@@ -268,6 +267,11 @@ type relabelResult struct {
 	requests uint64        // requests lsrd's kernel layer sent meanwhile
 	nexthops int           // nexthop object changes the kernel announced
 	routes   int           // route changes the kernel announced (a nexthop replace announces every route using it)
+	// reaction is r2's own part: from the first LDP segment of r3 with a
+	// message in it after the reload (a capture on r2's link) until the
+	// kernel announced r2's nexthop object with the new label (ip -ts
+	// monitor); zero when either was not seen.
+	reaction time.Duration
 }
 
 // kernelRequests reads how many requests r2's lsrd sent to the kernel.
@@ -287,12 +291,20 @@ func (s *bgpScale) relabel(labelMin int, limit time.Duration) relabelResult {
 		s.t.Fatal(err)
 	}
 	defer f.Close()
-	cmd := exec.Command("ip", "netns", "exec", s.r2.Name, "ip", "monitor", "nexthop", "route")
+	cmd := exec.Command("ip", "netns", "exec", s.r2.Name, "ip", "-ts", "monitor", "nexthop", "route")
 	cmd.Stdout = f
 	if err := cmd.Start(); err != nil {
 		s.t.Fatal(err)
 	}
 	defer func() { cmd.Process.Kill(); cmd.Wait() }()
+	// LDP segments from r3 bigger than a KeepAlive's (the new mapping).
+	capture := s.r2.Background("tcpdump", "-tt", "-nn", "-l", "-i", s.r2If, "tcp port 646 and greater 90")
+	topo.Eventually(s.t, 20*time.Second, "tcpdump listening", func() error {
+		if !strings.Contains(capture.Output(), "listening on") {
+			return fmt.Errorf("tcpdump said %q", capture.Output())
+		}
+		return nil
+	})
 	time.Sleep(200 * time.Millisecond) // the monitor subscribes
 
 	var res relabelResult
@@ -322,14 +334,41 @@ func (s *bgpScale) relabel(labelMin int, limit time.Duration) relabelResult {
 	res.took = time.Since(start)
 	res.requests = s.kernelRequests() - before
 	time.Sleep(200 * time.Millisecond)
+	capOut, _ := capture.Stop()
+	var mapping time.Time
+	for _, l := range strings.Split(capOut, "\n") {
+		f := strings.Fields(l)
+		if len(f) < 3 || f[1] != "IP" || !strings.HasPrefix(f[2], "3.3.3.3.") && !strings.HasPrefix(f[2], "10.2.0.2.") {
+			continue
+		}
+		if sec, err := strconv.ParseFloat(f[0], 64); err == nil {
+			at := time.Unix(0, int64(sec*1e9))
+			if at.After(start) {
+				mapping = at
+				break
+			}
+		}
+	}
+	var moved time.Time
 	b, _ := os.ReadFile(mon)
+	newLabel := regexp.MustCompile(`encap mpls\s+` + strconv.Itoa(res.label) + `\b`)
 	for _, l := range strings.Split(string(b), "\n") {
+		if m := monitorStamp.FindStringSubmatch(l); m != nil {
+			l = m[2]
+			if at, err := time.ParseInLocation("2006-01-02T15:04:05.000000", m[1], time.Local); err == nil &&
+				strings.HasPrefix(l, "id ") && newLabel.MatchString(l) && moved.IsZero() {
+				moved = at
+			}
+		}
 		switch {
 		case strings.HasPrefix(l, "id ") || strings.HasPrefix(l, "Deleted id "):
 			res.nexthops++
 		case l != "" && !strings.HasPrefix(l, " ") && !strings.HasPrefix(l, "\t"):
 			res.routes++
 		}
+	}
+	if !mapping.IsZero() && !moved.IsZero() {
+		res.reaction = moved.Sub(mapping)
 	}
 	return res
 }
@@ -428,8 +467,8 @@ func TestBGPOverLSPScale(t *testing.T) {
 		t.Fatalf("r3's new label %d, want one from 2000 on", rl.label)
 	}
 	s.checkAllOn(rl.label)
-	t.Logf("relabel of %d prefixes: %s from r3's reload until the sample moved, %d kernel requests, %d nexthop and %d route notifications",
-		len(s.prefixes), rl.took.Round(time.Millisecond), rl.requests, rl.nexthops, rl.routes)
+	t.Logf("relabel of %d prefixes: %s from r3's reload until the sample moved, %s from r3's new mapping on the wire until r2's kernel announced the relabelled object; %d kernel requests, %d nexthop and %d route notifications",
+		len(s.prefixes), rl.took.Round(time.Millisecond), rl.reaction.Round(time.Millisecond), rl.requests, rl.nexthops, rl.routes)
 	// The LSP's object takes the new label in place; the prefixes do not
 	// move. The label route of 4.4.4.4 changes too, but nothing scales
 	// with the prefixes.
