@@ -38,9 +38,13 @@ type forwarding struct {
 	// BGP), each with that route's recursive next hops (the RIB's slice,
 	// shared), so that the index below can be undone when it changes.
 	owned map[netip.Prefix][]netip.Addr
-	// byNextHop indexes owned routes by their recursive next hops: the
-	// prefixes whose push follows the LSP to each address.
+	// byNextHop and riders index owned routes by their recursive next
+	// hops: the prefixes whose push follows the LSP to each address.
+	// riders has the routes with one recursive next hop and no labels of
+	// their own, which ride that LSP as a whole when it is relabelled
+	// (fib.Ride); byNextHop the others.
 	byNextHop map[netip.Addr]map[netip.Prefix]struct{}
+	riders    map[netip.Addr]map[netip.Prefix]struct{}
 	// The IP routes wanted are not kept: entry computes one from the
 	// RIB's route and LDP's table when it is handed on or looked at. Only
 	// the few owned prefixes that get none (no usable next hop) are, to
@@ -79,8 +83,9 @@ type forwarding struct {
 
 func newForwarding(ingress bool, best func(netip.Prefix) (rib.Route, bool)) *forwarding {
 	return &forwarding{best: best, owned: map[netip.Prefix][]netip.Addr{},
-		byNextHop: map[netip.Addr]map[netip.Prefix]struct{}{}, unrouted: map[netip.Prefix]struct{}{},
-		ingress: ingress, foreign: map[netip.Prefix]struct{}{}, throws: map[netip.Prefix]struct{}{}}
+		byNextHop: map[netip.Addr]map[netip.Prefix]struct{}{}, riders: map[netip.Addr]map[netip.Prefix]struct{}{},
+		unrouted: map[netip.Prefix]struct{}{},
+		ingress:  ingress, foreign: map[netip.Prefix]struct{}{}, throws: map[netip.Prefix]struct{}{}}
 }
 
 // desiredForwarding is the whole table for LDP's table and the RIB's best
@@ -170,9 +175,11 @@ func (f *forwarding) ride(a netip.Addr) *fib.Ride {
 	if !ok {
 		return nil
 	}
-	r := &fib.Ride{NextHops: lsp.NextHops}
-	for q := range f.byNextHop[a] {
-		if _, noted := f.dirtyFTN[q]; !noted && f.rides(q, a) {
+	r := &fib.Ride{NextHops: lsp.NextHops, Prefixes: make([]netip.Prefix, 0, len(f.riders[a]))}
+	for q := range f.riders[a] {
+		// A prefix with an LSP of its own forwards on that (ftnEntry).
+		_, noted := f.dirtyFTN[q]
+		if _, own := f.ldp.FTN[q]; !noted && !own {
 			r.Prefixes = append(r.Prefixes, q)
 		}
 	}
@@ -180,21 +187,6 @@ func (f *forwarding) ride(a netip.Addr) *fib.Ride {
 		return nil
 	}
 	return r
-}
-
-// rides reports whether q's route rides the LSP to a: its one recursive
-// next hop is a, it carries no labels of its own and q has no LSP of its
-// own, so that over that LSP its next hops are fib.RideHops of the LSP's
-// (ftnEntry). Whether the LSP exists is the caller's to know.
-func (f *forwarding) rides(q netip.Prefix, a netip.Addr) bool {
-	if rec := f.owned[q]; len(rec) != 1 || rec[0] != a {
-		return false
-	}
-	if _, own := f.ldp.FTN[q]; own {
-		return false
-	}
-	r, ok := f.best(q)
-	return ok && len(r.Labels) == 0
 }
 
 func note[K comparable](set *map[K]struct{}, k K, on bool) {
@@ -218,7 +210,7 @@ func (f *forwarding) routes(cs []rib.Change) {
 		}
 		if !c.Deleted && (c.Best.Source == rib.SourceStatic || c.Best.Source == rib.SourceBGP) {
 			f.owned[c.Prefix] = c.Best.Recursive
-			f.index(c.Prefix, c.Best.Recursive)
+			f.index(c.Prefix, c.Best.Recursive, len(c.Best.Labels) == 0)
 		}
 		if f.ingress {
 			if c.Deleted {
@@ -266,8 +258,8 @@ func (f *forwarding) applyLDP(d *fib.Delta) {
 // for p: p itself, and the routes whose recursive next hop is p's address.
 // relabel says the entry was there before and still is: the routes that
 // ride that LSP keep their form and follow it as one fib.Ride, with no
-// work per route (an LSP that comes or goes changes every route's form,
-// and each is recomputed).
+// work per route here (an LSP that comes or goes changes every route's
+// form, and each is recomputed).
 func (f *forwarding) touched(p netip.Prefix, relabel bool) {
 	_, owned := f.owned[p]
 	_, foreign := f.foreign[p]
@@ -277,12 +269,14 @@ func (f *forwarding) touched(p netip.Prefix, relabel bool) {
 	if p.IsSingleIP() {
 		a := p.Addr()
 		for q := range f.byNextHop[a] {
-			if !relabel || !f.rides(q, a) {
-				f.update(q)
-			}
+			f.update(q)
 		}
 		if relabel {
 			note(&f.dirtyRides, a, f.handedOn)
+		} else {
+			for q := range f.riders[a] {
+				f.update(q)
+			}
 		}
 		if f.onLSP != nil {
 			f.onLSP(a)
@@ -396,23 +390,32 @@ func (f *forwarding) entry(p netip.Prefix) (fib.FTNEntry, bool) {
 	return fib.FTNEntry{}, false
 }
 
-func (f *forwarding) index(p netip.Prefix, recursive []netip.Addr) {
+// index notes p under its recursive next hops: in riders when it has one
+// and no labels of its own (unlabelled), in byNextHop otherwise.
+func (f *forwarding) index(p netip.Prefix, recursive []netip.Addr, unlabelled bool) {
+	idx := f.byNextHop
+	if len(recursive) == 1 && unlabelled {
+		idx = f.riders
+	}
 	for _, a := range recursive {
-		m := f.byNextHop[a]
+		m := idx[a]
 		if m == nil {
 			m = map[netip.Prefix]struct{}{}
-			f.byNextHop[a] = m
+			idx[a] = m
 		}
 		m[p] = struct{}{}
 	}
 }
 
+// unindex undoes index, whichever index p was in.
 func (f *forwarding) unindex(p netip.Prefix, recursive []netip.Addr) {
-	for _, a := range recursive {
-		if m := f.byNextHop[a]; m != nil {
-			delete(m, p)
-			if len(m) == 0 {
-				delete(f.byNextHop, a)
+	for _, idx := range []map[netip.Addr]map[netip.Prefix]struct{}{f.byNextHop, f.riders} {
+		for _, a := range recursive {
+			if m := idx[a]; m != nil {
+				delete(m, p)
+				if len(m) == 0 {
+					delete(idx, a)
+				}
 			}
 		}
 	}

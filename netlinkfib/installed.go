@@ -3,6 +3,7 @@ package netlinkfib
 import (
 	"maps"
 	"net/netip"
+	"slices"
 
 	"github.com/lsrd/lsrd/api"
 	"github.com/lsrd/lsrd/fib"
@@ -21,13 +22,13 @@ func deltaScope(d *fib.Delta) *scope {
 		sc.prefixes[p] = struct{}{}
 	}
 	for a, r := range d.Rides {
-		sc.rides = append(sc.rides, rideScope{addr: a, prefixes: r.Prefixes})
+		sc.rides = append(sc.rides, rideScope{addr: a, prefixes: r.Prefixes,
+			hops: [2][]fib.NextHop{fib.RideHops(r.NextHops, false), fib.RideHops(r.NextHops, true)}})
 	}
 	return sc
 }
 
-// add adds o to sc, the routes of its rides as prefixes: what is pending
-// or failed is known per route.
+// add adds o to sc.
 func (sc *scope) add(o *scope) {
 	if sc.labels == nil {
 		sc.labels = map[fib.Label]struct{}{}
@@ -37,11 +38,28 @@ func (sc *scope) add(o *scope) {
 	}
 	maps.Copy(sc.labels, o.labels)
 	maps.Copy(sc.prefixes, o.prefixes)
-	for _, r := range o.rides {
-		for _, p := range r.prefixes {
-			sc.prefixes[p] = struct{}{}
+	sc.rides = append(sc.rides, o.rides...)
+}
+
+// hasPrefix reports whether sc may change the entry e: it names e's
+// prefix, or e forwards as the routes of one of its rides now do. That
+// test stands in for a look through the rides' routes (a ride of 100,000
+// routes would cost as many map writes to note); an entry that merely
+// forwards the same way is counted in.
+func (sc *scope) hasPrefix(e fib.FTNEntry) bool {
+	if _, ok := sc.prefixes[e.Prefix]; ok {
+		return true
+	}
+	i := 0
+	if e.Prefix.Addr().Is6() {
+		i = 1
+	}
+	for _, r := range sc.rides {
+		if slices.EqualFunc(e.NextHops, r.hops[i], fib.NextHop.Equal) {
+			return true
 		}
 	}
+	return false
 }
 
 // len is the number of entries in sc, the routes of its rides included.
@@ -115,8 +133,7 @@ func (f *FIB) labelInstalled(e fib.LFIBEntry) bool {
 // prefixInstalled is Prefix with f.view held.
 func (f *FIB) prefixInstalled(e fib.FTNEntry) bool {
 	_, failed := f.failed.prefixes[e.Prefix]
-	_, pending := f.pending.prefixes[e.Prefix]
-	if !f.passed || f.pendingAll || failed || pending || f.desired == nil {
+	if !f.passed || f.pendingAll || failed || f.pending.hasPrefix(e) || f.desired == nil {
 		return false
 	}
 	have, ok := f.desired.FTN[e.Prefix]

@@ -69,6 +69,22 @@ func TestInstalled(t *testing.T) {
 	if v := f.TableView(); len(v.FTN) != 2 || !v.FTN[0].Installed || !v.FTN[1].Installed {
 		t.Errorf("the table view after the pass: %+v, want both prefixes installed", v.FTN)
 	}
+	// A ride moves 3.3.3.0/24 with its LSP: pending until the pass ends,
+	// without the pass noting it by prefix; 2.2.2.2/32, named by no ride
+	// and forwarding another way, stays installed.
+	relabelled := []fib.NextHop{{Addr: netip.MustParseAddr("10.0.0.2"), Ifname: "zt0", Labels: []fib.Label{22}}}
+	f.Change(&fib.Delta{Rides: map[netip.Addr]*fib.Ride{netip.MustParseAddr("9.9.9.9"): {NextHops: relabelled, Prefixes: []netip.Prefix{p2.Prefix}}}})
+	if changed, _ := f.takeNext(); changed == nil || changed.len() != 1 || len(changed.prefixes) != 0 {
+		t.Fatalf("scope of the ride: %+v", changed)
+	}
+	rode := fib.FTNEntry{Prefix: p2.Prefix, NextHops: relabelled}
+	if in.Prefix(rode) || !in.Prefix(p1) {
+		t.Errorf("while the ride is being programmed: 3.3.3.0/24 %v (want false), 2.2.2.2/32 %v (want true)", in.Prefix(rode), in.Prefix(p1))
+	}
+	f.programmed(nil)
+	if !in.Prefix(rode) || in.Prefix(p2) {
+		t.Errorf("after the ride's pass: 3.3.3.0/24 as it rides %v (want true), as it was %v (want false)", in.Prefix(rode), in.Prefix(p2))
+	}
 }
 
 func TestLinkFlushes(t *testing.T) {

@@ -1,6 +1,7 @@
 package netlinkfib
 
 import (
+	"iter"
 	"net/netip"
 	"slices"
 
@@ -12,6 +13,7 @@ import (
 type rideScope struct {
 	addr     netip.Addr
 	prefixes []netip.Prefix
+	hops     [2][]fib.NextHop // the routes' next hops now: IPv4, IPv6 (fib.RideHops)
 }
 
 // ridesInPlace moves the routes of sc's rides with their LSP, without
@@ -25,36 +27,34 @@ type rideScope struct {
 // plan. The routes of every other ride come back in rest, for the
 // per-route scoped diff; moved and fallen count the rides of each kind.
 //
-// The check is one map lookup per route, against a per-route resolve and
+// The check is a few map lookups per route, against a per-route resolve and
 // diff: 66,714 prefixes behind one LSP took seconds of the kernel layer
 // under emulation before.
 func ridesInPlace(want *desiredState, have *kernelState, t *fib.Table, sc *scope, ifindex func(string) (int, bool)) (rewrites []nexthopObject, rest *scope, moved, fallen int) {
 	rest = &scope{prefixes: map[netip.Prefix]struct{}{}}
 	for _, r := range sc.rides {
-		var byFamily [2][]netip.Prefix
-		for _, p := range r.prefixes {
-			if _, named := sc.prefixes[p]; named {
-				continue // the delta's own entry: diffed with the rest
+		for _, v6 := range []bool{false, true} {
+			// The ride's routes of this family, but for the delta's own
+			// entries: those are diffed with the rest.
+			routes := func(yield func(netip.Prefix) bool) {
+				for _, p := range r.prefixes {
+					if _, named := sc.prefixes[p]; !named && p.Addr().Is6() == v6 && !yield(p) {
+						return
+					}
+				}
 			}
-			i := 0
-			if p.Addr().Is6() {
-				i = 1
-			}
-			byFamily[i] = append(byFamily[i], p)
-		}
-		for i, ps := range byFamily {
-			if len(ps) == 0 {
-				continue
-			}
-			hops, objs, ok := rideObject(have, t, sc, ps, i == 1, ifindex)
-			if !ok {
-				for _, p := range ps {
+			hops, objs, n := rideObject(have, t, sc, routes, v6, ifindex)
+			switch {
+			case n == 0:
+				continue // none of this family
+			case hops == nil:
+				for p := range routes {
 					rest.prefixes[p] = struct{}{}
 				}
 				fallen++
 				continue
 			}
-			for _, p := range ps {
+			for p := range routes {
 				want.ftn[p] = hops
 			}
 			for _, o := range objs {
@@ -67,74 +67,80 @@ func ridesInPlace(want *desiredState, have *kernelState, t *fib.Table, sc *scope
 	return rewrites, rest, moved, fallen
 }
 
-// rideObject decides whether the routes ps (one ride, one family) can
-// follow their LSP by rewriting the object they share: it returns their
-// new hops resolved and the objects to rewrite (none when the object has
-// them already), or false.
-func rideObject(have *kernelState, t *fib.Table, sc *scope, ps []netip.Prefix, v6 bool, ifindex func(string) (int, bool)) ([]hop, []nexthopObject, bool) {
-	e, ok := t.FTN[ps[0]]
-	if !ok {
-		return nil, nil, false
+// rideObject decides whether the routes (one ride, one family) can follow
+// their LSP by rewriting the object they share: it returns their new hops
+// resolved and the objects to rewrite (none when the object has them
+// already), or nil hops; and the number of routes (0: nothing to do).
+func rideObject(have *kernelState, t *fib.Table, sc *scope, routes iter.Seq[netip.Prefix], v6 bool, ifindex func(string) (int, bool)) ([]hop, []nexthopObject, int) {
+	var n int
+	var id uint32
+	ok := true
+	for p := range routes {
+		cur, routed := have.routes[p]
+		_, wanted := t.FTN[p]
+		if n == 0 {
+			id = cur
+		}
+		n++
+		if !routed || cur != id || have.ingress[p] || !wanted {
+			ok = false
+		}
 	}
-	hops, err := resolveHopsFor(v6, e.NextHops, ifindex)
+	if n == 0 || !ok || have.legacyObjects[id] {
+		return nil, nil, n
+	}
+	var first netip.Prefix
+	for p := range routes {
+		first = p
+		break
+	}
+	hops, err := resolveHopsFor(v6, t.FTN[first].NextHops, ifindex)
 	if err != nil {
-		return nil, nil, false // each route reports it
-	}
-	id, ok := have.routes[ps[0]]
-	if !ok || have.legacyObjects[id] {
-		return nil, nil, false
-	}
-	for _, p := range ps {
-		if cur, ok := have.routes[p]; !ok || cur != id || have.ingress[p] {
-			return nil, nil, false
-		}
-		if _, ok := t.FTN[p]; !ok {
-			return nil, nil, false
-		}
+		return nil, nil, n // each route reports it
 	}
 	// Nothing but these routes and routes the scoped diff looks at may
 	// use the object: those see it with its new hops, and stay on it or
 	// leave it as they want.
-	users := len(ps)
+	users := n
 	for q := range sc.prefixes {
 		if cur, ok := have.routes[q]; ok && cur == id {
 			users++
 		}
 	}
 	if have.users[id] != users {
-		return nil, nil, false
+		return nil, nil, n
 	}
 	var objs []nexthopObject
 	if h, single := have.nexthops[id]; single {
 		if len(hops) != 1 || h.gw.Is4() != hops[0].gw.Is4() {
-			return nil, nil, false
+			return nil, nil, n
 		}
 		if !h.equal(hops[0]) {
 			objs = append(objs, nexthopObject{id: id, hop: hops[0]})
 		}
-		return hops, objs, true
+		return hops, objs, n
 	}
 	members, group := have.groups[id]
 	if !group || len(members) != len(hops) {
-		return nil, nil, false
+		return nil, nil, n
 	}
 	// Members sorted by their hops pair with the new hops (sorted too):
 	// an LSP whose labels change keeps each leg on its member.
 	ms := slices.Clone(members)
 	for _, m := range ms {
 		if _, ok := have.nexthops[m]; !ok || have.users[m] != 1 || have.legacyObjects[m] {
-			return nil, nil, false
+			return nil, nil, n
 		}
 	}
 	slices.SortFunc(ms, func(a, b uint32) int { return compareHops(have.nexthops[a], have.nexthops[b]) })
 	for i, m := range ms {
 		h := have.nexthops[m]
 		if h.gw.Is4() != hops[i].gw.Is4() {
-			return nil, nil, false
+			return nil, nil, n
 		}
 		if !h.equal(hops[i]) {
 			objs = append(objs, nexthopObject{id: m, hop: hops[i]})
 		}
 	}
-	return hops, objs, true
+	return hops, objs, n
 }
