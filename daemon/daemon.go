@@ -25,6 +25,7 @@ import (
 	"github.com/lsrd/lsrd/oam"
 	"github.com/lsrd/lsrd/rib"
 	"github.com/vishvananda/netlink"
+	"github.com/vishvananda/netns"
 	"golang.org/x/sys/unix"
 )
 
@@ -637,7 +638,7 @@ func (d *Daemon) syncKernel(ctx context.Context) error {
 	d.checkConfiguredInterfaces()
 	d.enableMPLSInput(now)
 	d.routeChanges(ctx, d.rib.ReplaceSource(rib.SourceConnected, rib.ConnectedRoutes(ifaces)))
-	kernel, err := rib.ReadKernelRoutes(d.nl, func(i int) string { return byIndex[i] }, d.own)
+	kernel, err := rib.ReadKernelRoutes(netns.None(), func(i int) string { return byIndex[i] }, d.own)
 	if err != nil {
 		return err
 	}

@@ -19,6 +19,7 @@ import (
 	"github.com/lsrd/lsrd/netlinkfib"
 	"github.com/lsrd/lsrd/rib"
 	"github.com/lsrd/lsrd/vpn"
+	"github.com/vishvananda/netns"
 	"golang.org/x/sys/unix"
 )
 
@@ -321,7 +322,7 @@ func (d *Daemon) readVRFTables(cfg *config.Config) error {
 	}
 	var errs []error
 	for _, v := range cfg.VRFs {
-		routes, err := rib.ReadTableRoutes(d.nl, v.Table, d.own)
+		routes, err := rib.ReadTableRoutes(netns.None(), v.Table, d.own)
 		if err != nil {
 			errs = append(errs, fmt.Errorf("VRF %s: %w", v.Name, err))
 			continue

@@ -4,8 +4,16 @@ package rib
 
 import (
 	"fmt"
+	"net/netip"
+	"os"
+	"path/filepath"
 	"slices"
+	"strings"
 	"testing"
+
+	"github.com/vishvananda/netlink"
+	"github.com/vishvananda/netns"
+	"golang.org/x/sys/unix"
 
 	"github.com/lsrd/lsrd/lab/topo"
 )
@@ -38,7 +46,12 @@ func TestReadKernelState(t *testing.T) {
 		t.Errorf("connected routes %q, want %q", got, want)
 	}
 
-	routes, err := ReadKernelRoutes(h, func(i int) string { return names[i] }, ProtocolSet(234, 193))
+	ns, err := netns.GetFromName(r1.Name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ns.Close()
+	routes, err := ReadKernelRoutes(ns, func(i int) string { return names[i] }, ProtocolSet(234, 193))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -54,5 +67,125 @@ func TestReadKernelState(t *testing.T) {
 	}
 	if !slices.Equal(got, want) {
 		t.Errorf("kernel routes %q, want %q", got, want)
+	}
+}
+
+// The route dump that skips lsrd's routes by their header reads what
+// netlink's own decoder reads from the same kernel: every kind of route
+// another daemon or an operator installs (ECMP, device routes, IPv6, a
+// default route, many of them), none of lsrd's, none of another table;
+// and a VRF's table above 255, named by an attribute only.
+func TestReadKernelRoutesMatchesNetlink(t *testing.T) {
+	lab := topo.New(t)
+	r1, r2, r3 := lab.Router("r1"), lab.Router("r2"), lab.Router("r3")
+	if1, _ := lab.Link(r1, r2, "10.0.0.1/30", "10.0.0.2/30")
+	if2, _ := lab.Link(r1, r3, "10.0.1.1/30", "10.0.1.2/30")
+	r1.Run("ip", "-6", "addr", "add", "2001:db8:f::1/64", "dev", if1, "nodad")
+	var batch strings.Builder
+	for i := range 3000 {
+		proto := []string{"234", "193", "186", "static"}[i%4]
+		fmt.Fprintf(&batch, "route add 20.%d.%d.0/24 via 10.0.%d.2 proto %s\n", i/256, i%256, i%2, proto)
+	}
+	for i := range 200 {
+		fmt.Fprintf(&batch, "route add 2001:db8:%x::/48 via 2001:db8:f::2 proto %s\n", i, []string{"234", "12"}[i%2])
+	}
+	fmt.Fprintf(&batch, "route add 198.51.100.0/24 proto 186 nexthop via 10.0.0.2 dev %s nexthop via 10.0.1.2 dev %s\n", if1, if2)
+	fmt.Fprintf(&batch, "route add 198.51.101.0/24 dev %s proto static\n", if2)
+	fmt.Fprintf(&batch, "route add default via 10.0.0.2 proto boot\n")
+	fmt.Fprintf(&batch, "route add blackhole 203.0.113.0/24 proto static\n")
+	fmt.Fprintf(&batch, "route add 192.0.2.0/24 via 10.0.0.2 table 100 proto static\n")
+	fmt.Fprintf(&batch, "route add 192.0.2.0/25 via 10.0.0.2 table 1000 proto static\n")
+	fmt.Fprintf(&batch, "route add 192.0.2.128/25 via 10.0.0.2 table 1000 proto 234\n")
+	fmt.Fprintf(&batch, "route add 2001:db8:1000::/48 via 2001:db8:f::2 table 1000 proto 4\n")
+	file := filepath.Join(t.TempDir(), "routes")
+	if err := os.WriteFile(file, []byte(batch.String()), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	r1.Run("ip", "-batch", file)
+
+	ns, err := netns.GetFromName(r1.Name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ns.Close()
+	h := r1.Netlink()
+	ifaces, err := ReadInterfaces(h)
+	if err != nil {
+		t.Fatal(err)
+	}
+	names := map[int]string{}
+	for _, i := range ifaces {
+		names[i.Index] = i.Name
+	}
+	own := ProtocolSet(234, 193)
+	routes, err := ReadKernelRoutes(ns, func(i int) string { return names[i] }, own)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// The reference: netlink's decoder, every route of the main table.
+	var ref []Route
+	for _, family := range []int{netlink.FAMILY_V4, netlink.FAMILY_V6} {
+		err := h.RouteListFilteredIter(family, &netlink.Route{Table: unix.RT_TABLE_MAIN}, netlink.RT_FILTER_TABLE, func(r netlink.Route) bool {
+			if r.Type != unix.RTN_UNICAST || r.Protocol == unix.RTPROT_KERNEL || own[uint8(r.Protocol)] {
+				return true
+			}
+			p := netip.PrefixFrom(netip.IPv4Unspecified(), 0)
+			if family == netlink.FAMILY_V6 {
+				p = netip.PrefixFrom(netip.IPv6Unspecified(), 0)
+			}
+			if r.Dst != nil {
+				a, _ := netip.AddrFromSlice(r.Dst.IP)
+				ones, _ := r.Dst.Mask.Size()
+				p = netip.PrefixFrom(a.Unmap(), ones)
+			}
+			route := Route{Prefix: p.Masked(), Source: SourceKernel, Distance: DistanceKernel, Protocol: uint8(r.Protocol)}
+			hops := []*netlink.NexthopInfo{{Gw: r.Gw, LinkIndex: r.LinkIndex}}
+			if len(r.MultiPath) > 0 {
+				hops = r.MultiPath
+			}
+			for _, nh := range hops {
+				a, _ := netip.AddrFromSlice(nh.Gw)
+				route.NextHops = append(route.NextHops, NextHop{Addr: a.Unmap(), Ifname: names[nh.LinkIndex]})
+			}
+			ref = append(ref, route)
+			return true
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	str := func(rs []Route) []string {
+		var out []string
+		for _, r := range rs {
+			out = append(out, fmt.Sprint(r))
+		}
+		slices.Sort(out)
+		return out
+	}
+	if g, w := str(routes), str(ref); !slices.Equal(g, w) {
+		t.Errorf("%d routes read, netlink's decoder reads %d:\n%v\nwant\n%v", len(g), len(w), g[:min(len(g), 10)], w[:min(len(w), 10)])
+	}
+	// 1,500 of the 3,000 IPv4 routes, 100 of the 200 IPv6 ones, the ECMP,
+	// device and default routes; not the blackhole, nor other tables.
+	if len(routes) != 1500+100+3 {
+		var other []string
+		for _, r := range routes {
+			if !strings.HasPrefix(r.Prefix.String(), "20.") {
+				other = append(other, fmt.Sprint(r))
+			}
+		}
+		t.Errorf("%d routes read, want %d; besides 20.0.0.0/8: %v\n%s", len(routes), 1500+100+3, other, r1.Run("ip", "-6", "route", "show", "table", "all", "proto", "12"))
+	}
+	for _, r := range routes {
+		if r.Prefix == netip.MustParsePrefix("198.51.100.0/24") && len(r.NextHops) != 2 {
+			t.Errorf("the ECMP route reads as %v", r)
+		}
+	}
+	vrf, err := ReadTableRoutes(ns, 1000, own)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if g, w := str(vrf), []string{"{192.0.2.0/25 kernel 0 [] [] [] 4}", "{2001:db8:1000::/48 kernel 0 [] [] [] 4}"}; !slices.Equal(g, w) {
+		t.Errorf("table 1000 reads %q, want %q", g, w)
 	}
 }
