@@ -445,6 +445,8 @@ func (d *Daemon) Run(ctx context.Context) error {
 	publish := time.NewTimer(time.Hour)
 	publish.Stop()
 	publishArmed := false
+	kernelReads := make(chan kernelRead)
+	reading, rereadWanted := false, false
 	var vpnUpds chan []bgp.VPNRoute
 	var ldpChanged chan struct{}
 	if d.vpn != nil {
@@ -484,8 +486,35 @@ func (d *Daemon) Run(ctx context.Context) error {
 			}
 		case <-debounce.C:
 			debounceArmed = false
-			if err := d.syncKernel(runCtx); err != nil {
+			// One reading at a time, in the background; a change seen
+			// meanwhile brings another once it is applied.
+			if reading {
+				rereadWanted = true
+				break
+			}
+			reading = true
+			wg.Add(1)
+			go func(cfg *config.Config) {
+				defer wg.Done()
+				k, err := readKernel(d.nl, cfg, d.own)
+				select {
+				case kernelReads <- kernelRead{k, err}:
+				case <-runCtx.Done():
+				}
+			}(d.cfg)
+		case r := <-kernelReads:
+			reading = false
+			err := r.err
+			if err == nil {
+				err = d.applyKernel(runCtx, r.k)
+			}
+			if err != nil {
 				d.log.Warn("reading the kernel's state", "err", err)
+			}
+			if rereadWanted && !debounceArmed {
+				rereadWanted = false
+				debounce.Reset(kernelSettle)
+				debounceArmed = true
 			}
 		case <-d.fibReady:
 			d.programFIB()
@@ -599,19 +628,60 @@ func (d *Daemon) shutdown() {
 	<-vrfs
 }
 
-// syncKernel re-reads interfaces and routes and passes the differences on.
+// syncKernel re-reads interfaces and routes and passes the differences on,
+// on the parent's goroutine (at start, and when ZeroTier readdresses);
+// the watcher's re-reads go through readKernel in the background.
 func (d *Daemon) syncKernel(ctx context.Context) error {
-	all, err := rib.ReadInterfaces(d.nl)
+	k, err := readKernel(d.nl, d.cfg, d.own)
 	if err != nil {
 		return err
 	}
-	byIndex := map[int]string{}
+	return d.applyKernel(ctx, k)
+}
+
+// kernelRead is what a background reading of the kernel brings back.
+type kernelRead struct {
+	k   kernelState
+	err error
+}
+
+// kernelState is one reading of the kernel: interfaces, other daemons'
+// routes of the main table, and the VRFs' tables.
+type kernelState struct {
+	ifaces []rib.Interface
+	routes []rib.Route
+	vrfs   map[string][]rib.Route // by VRF name
+	errs   []error                // VRF tables that could not be read
+}
+
+// readKernel reads the kernel's state, with no state of the daemon's: it
+// runs on a goroutine of its own when the watcher saw a change, so that
+// a re-read beside a full table of lsrd's routes (a dump of a million
+// routes) never holds the parent's loop, which hands on LDP's labels.
+func readKernel(h *netlink.Handle, cfg *config.Config, own *rib.Protocols) (kernelState, error) {
+	var k kernelState
+	var err error
+	if k.ifaces, err = rib.ReadInterfaces(h); err != nil {
+		return k, err
+	}
+	byIndex := make(map[int]string, len(k.ifaces))
+	for _, i := range k.ifaces {
+		byIndex[i.Index] = i.Name
+	}
+	if k.routes, err = rib.ReadKernelRoutes(netns.None(), func(i int) string { return byIndex[i] }, own); err != nil {
+		return k, err
+	}
+	k.vrfs, k.errs = readVRFTables(cfg, own)
+	return k, nil
+}
+
+// applyKernel passes the differences between k and what the daemon knew on.
+func (d *Daemon) applyKernel(ctx context.Context, k kernelState) error {
 	now := map[string]rib.Interface{}
 	// Interfaces in a VRF are a customer's: neither LDP nor the global
 	// RIB sees them (package vpn reads their VRF's table).
-	ifaces := make([]rib.Interface, 0, len(all))
-	for _, i := range all {
-		byIndex[i.Index] = i.Name
+	ifaces := make([]rib.Interface, 0, len(k.ifaces))
+	for _, i := range k.ifaces {
 		if i.InVRF {
 			continue
 		}
@@ -632,18 +702,14 @@ func (d *Daemon) syncKernel(ctx context.Context) error {
 	}
 	d.ifcs = now
 	d.present = map[string]bool{}
-	for _, i := range all {
+	for _, i := range k.ifaces {
 		d.present[i.Name] = true
 	}
 	d.checkConfiguredInterfaces()
 	d.enableMPLSInput(now)
 	d.routeChanges(ctx, d.rib.ReplaceSource(rib.SourceConnected, rib.ConnectedRoutes(ifaces)))
-	kernel, err := rib.ReadKernelRoutes(netns.None(), func(i int) string { return byIndex[i] }, d.own)
-	if err != nil {
-		return err
-	}
-	d.routeChanges(ctx, d.rib.ReplaceSource(rib.SourceKernel, kernel))
-	return d.readVRFTables(d.cfg)
+	d.routeChanges(ctx, d.rib.ReplaceSource(rib.SourceKernel, k.routes))
+	return d.setVRFTables(k.vrfs, k.errs)
 }
 
 // applyStatic puts the configuration's static routes into the RIB.

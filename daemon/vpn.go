@@ -229,7 +229,7 @@ func (d *Daemon) applyVRFs(ctx context.Context, cfg *config.Config) {
 	}
 	// A VRF added by a reload exports what its table holds now, not at
 	// the next change in the kernel.
-	if err := d.readVRFTables(cfg); err != nil {
+	if err := d.setVRFTables(readVRFTables(cfg, d.own)); err != nil {
 		d.log.Warn("vpn: reading the VRFs' tables", "err", err)
 	}
 }
@@ -314,17 +314,35 @@ func (d *Daemon) shutdownVRFs() {
 	d.vpn.fibs = map[string]*vrfFIB{}
 }
 
-// readVRFTables reads the table of each of cfg's VRFs for the routes it
-// exports.
-func (d *Daemon) readVRFTables(cfg *config.Config) error {
+// readVRFTables reads the table of each of cfg's VRFs for the routes lsrd
+// did not install, by VRF name, and the errors of those it could not read.
+func readVRFTables(cfg *config.Config, own *rib.Protocols) (map[string][]rib.Route, []error) {
+	if len(cfg.VRFs) == 0 {
+		return nil, nil
+	}
+	out := make(map[string][]rib.Route, len(cfg.VRFs))
+	var errs []error
+	for _, v := range cfg.VRFs {
+		routes, err := rib.ReadTableRoutes(netns.None(), v.Table, own)
+		if err != nil {
+			errs = append(errs, fmt.Errorf("VRF %s: %w", v.Name, err))
+			continue
+		}
+		out[v.Name] = routes
+	}
+	return out, errs
+}
+
+// setVRFTables gives the provider edge the VRF tables read (readVRFTables)
+// as their local routes; a VRF no longer configured (a reload since the
+// reading) is passed over.
+func (d *Daemon) setVRFTables(tables map[string][]rib.Route, errs []error) error {
 	if d.vpn == nil {
 		return nil
 	}
-	var errs []error
-	for _, v := range cfg.VRFs {
-		routes, err := rib.ReadTableRoutes(netns.None(), v.Table, d.own)
-		if err != nil {
-			errs = append(errs, fmt.Errorf("VRF %s: %w", v.Name, err))
+	for _, v := range d.cfg.VRFs {
+		routes, ok := tables[v.Name]
+		if !ok {
 			continue
 		}
 		local := make([]vpn.LocalRoute, 0, len(routes))
