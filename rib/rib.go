@@ -54,7 +54,11 @@ type RIB struct {
 
 // entry is one prefix: its learned routes and what the RIB publishes.
 type entry struct {
-	learned []Route // one per source, most preferred first
+	// learned are the routes, one per source, most preferred first. The
+	// array is copied on every write, never changed in place: steps of
+	// the history point into it, and the history before a recompute
+	// must keep the routes it was made of.
+	learned []Route
 	hist    history
 }
 
@@ -127,12 +131,15 @@ func (r *RIB) put(source Source, rt Route) {
 		return
 	}
 	r.unwatch(e, rt.Prefix)
+	learned := make([]Route, len(e.learned), len(e.learned)+1)
+	copy(learned, e.learned)
 	if i >= 0 {
-		e.learned[i] = rt
+		learned[i] = rt
 	} else {
-		e.learned = append(e.learned, rt)
+		learned = append(learned, rt)
 	}
-	slices.SortFunc(e.learned, compareCandidates)
+	slices.SortFunc(learned, compareCandidates)
+	e.learned = learned
 	r.watch(e, rt.Prefix)
 	m := r.bySource[source]
 	if m == nil {
@@ -155,7 +162,7 @@ func (r *RIB) drop(prefix netip.Prefix, source Source) {
 		return
 	}
 	r.unwatch(e, prefix)
-	e.learned = slices.Delete(e.learned, i, i+1)
+	e.learned = slices.Delete(slices.Clone(e.learned), i, i+1)
 	r.watch(e, prefix)
 	delete(r.bySource[source], prefix)
 	r.seeds[prefix] = struct{}{}
@@ -293,8 +300,8 @@ func (r *RIB) recompute() []Change {
 		}
 		joined = joined[:0]
 		for _, a := range aff {
-			rt, ok := r.eval(a.e, k, memo)
-			a.e.hist = a.e.hist.setFrom(k, rt, ok)
+			rt, base, ok := r.eval(a.e, k, memo)
+			a.e.hist = a.e.hist.setFrom(k, rt, base, ok)
 			was, wasOK := a.before.at(k)
 			if ok == wasOK && (!ok || sameRoute(rt, was)) {
 				continue
@@ -351,17 +358,19 @@ func (r *RIB) dependents(q netip.Prefix, out []netip.Prefix) []netip.Prefix {
 }
 
 // eval is round k's value of e's prefix: its most preferred route that is
-// direct or resolves against round k-1.
-func (r *RIB) eval(e *entry, k int, memo map[lookupKey]lookupResult) (Route, bool) {
-	for _, c := range e.learned {
-		if isDirect(c) {
-			return c, true
+// direct or resolves against round k-1, and the learned route it is made
+// of.
+func (r *RIB) eval(e *entry, k int, memo map[lookupKey]lookupResult) (Route, *Route, bool) {
+	for i := range e.learned {
+		c := &e.learned[i]
+		if isDirect(*c) {
+			return *c, c, true
 		}
-		if res, ok := r.resolve(c, k-1, e, memo); ok {
-			return res, true
+		if res, ok := r.resolve(*c, k-1, e, memo); ok {
+			return res, c, true
 		}
 	}
-	return Route{}, false
+	return Route{}, nil, false
 }
 
 // resolve replaces rt's next hops without an interface by the forwarding
@@ -394,11 +403,12 @@ func (r *RIB) resolve(rt Route, k int, e *entry, memo map[lookupKey]lookupResult
 		return Route{}, false
 	}
 	hops = dedup(hops)
-	if cur, ok := e.hist.last(); ok && cur.Prefix == rt.Prefix && cur.Source == rt.Source && cur.Distance == rt.Distance &&
-		slices.Equal(cur.NextHops, hops) && slices.Equal(cur.Recursive, recursive) {
-		return cur, true
-	}
 	out := rt
+	if cur, ok := e.hist.last(); ok && slices.Equal(cur.NextHops, hops) && slices.Equal(cur.Recursive, recursive) {
+		// The slices of the route before, shared, not copied.
+		out.NextHops, out.Recursive = cur.NextHops, cur.Recursive
+		return out, true
+	}
 	if !slices.Equal(r.lastHops, hops) {
 		r.lastHops = slices.Clone(hops)
 	}
@@ -461,17 +471,28 @@ func (r *RIB) longestMatch(a netip.Addr, k int, self netip.Prefix, memo map[look
 // from its round until the next step's; absent before the first. A prefix
 // present in one round is present in every later one (each round's table
 // covers the one before), so the steps are all present values.
+//
+// A step holds the learned route it was made of by pointer, with the next
+// hops resolved for it: the best route is not held a second time.
 type history []step
 
 type step struct {
-	from int
-	rt   Route
+	from int32
+	base *Route       // the learned route (entry.learned: never changed in place)
+	hops []NextHop    // its next hops, resolved
+	rec  []netip.Addr // the recursive next hops they were resolved through
+}
+
+func (s step) route() Route {
+	rt := *s.base
+	rt.NextHops, rt.Recursive = s.hops, s.rec
+	return rt
 }
 
 func (h history) at(k int) (Route, bool) {
 	for i := len(h) - 1; i >= 0; i-- {
-		if h[i].from <= k {
-			return h[i].rt, true
+		if int(h[i].from) <= k {
+			return h[i].route(), true
 		}
 	}
 	return Route{}, false
@@ -483,32 +504,35 @@ func (h history) last() (Route, bool) {
 	if len(h) == 0 {
 		return Route{}, false
 	}
-	return h[len(h)-1].rt, true
+	return h[len(h)-1].route(), true
 }
 
-// setFrom gives rounds k and later the value rt (absent when !ok). It never
-// changes h's backing array: the caller may hold h as the history before.
-func (h history) setFrom(k int, rt Route, ok bool) history {
-	cur, curOK := h.at(k)
-	if curOK == ok && (!ok || sameRoute(cur, rt)) {
+// setFrom gives rounds k and later the value rt, made of the learned route
+// base (absent when !ok). It never changes h's backing array: the caller
+// may hold h as the history before.
+func (h history) setFrom(k int, rt Route, base *Route, ok bool) history {
+	i := len(h)
+	for i > 0 && int(h[i-1].from) > k {
+		i--
+	}
+	// h[i-1] holds at k, when i > 0.
+	// rt is made of base, so with the same base only the next hops may
+	// differ.
+	if same := i > 0 && ok && h[i-1].base == base && slices.Equal(h[i-1].hops, rt.NextHops) && slices.Equal(h[i-1].rec, rt.Recursive); same || i == 0 && !ok {
 		// Same at k; the later rounds are set when they are evaluated.
-		i := len(h)
-		for i > 0 && h[i-1].from > k {
-			i--
-		}
 		if i == len(h) {
 			return h
 		}
 		return slices.Clip(h[:i])
 	}
-	i := 0
-	for i < len(h) && h[i].from < k {
+	i = 0
+	for i < len(h) && int(h[i].from) < k {
 		i++
 	}
 	out := make(history, i, i+1)
 	copy(out, h[:i])
 	if ok {
-		out = append(out, step{from: k, rt: rt})
+		out = append(out, step{from: int32(k), base: base, hops: rt.NextHops, rec: rt.Recursive})
 	}
 	return out
 }

@@ -116,3 +116,24 @@ func TestApplyBatch(t *testing.T) {
 		t.Errorf("batch delete: %s, want %s", got, want)
 	}
 }
+
+// A recursive route whose own labels change (a labelled-unicast peer
+// relabels) while its next hop stays: the change is published, with the
+// new labels.
+func TestRecursiveLabelsChange(t *testing.T) {
+	r := New()
+	r.Update(Route{Prefix: pfx("10.1.0.0/24"), Source: SourceConnected, NextHops: []NextHop{{Ifname: "zt0"}}})
+	bgp := Route{Prefix: pfx("198.51.100.0/24"), Source: SourceBGP, Distance: DistanceIBGP,
+		NextHops: []NextHop{{Addr: addr("10.1.0.2")}}, Labels: []uint32{100}}
+	if cs := r.Update(bgp); len(cs) != 1 || fmt.Sprint(cs[0].Best.Labels) != "[100]" {
+		t.Fatalf("first: %+v", cs)
+	}
+	bgp.Labels = []uint32{200}
+	cs := r.Update(bgp)
+	if len(cs) != 1 || fmt.Sprint(cs[0].Best.Labels) != "[200]" {
+		t.Fatalf("relabelled: %+v, want the route with label 200", cs)
+	}
+	if best, _ := r.Best(bgp.Prefix); fmt.Sprint(best.Labels) != "[200]" {
+		t.Errorf("best route after the relabel: %+v", best)
+	}
+}
