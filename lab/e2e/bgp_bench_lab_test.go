@@ -103,6 +103,11 @@ func TestBenchBGP(t *testing.T) {
 		row("lsrd: relabel all: r3 reloaded with a new label range until moved", secs(rl.took))
 		row("lsrd: kernel requests lsrd sent for that relabel", strconv.FormatUint(rl.requests, 10))
 		row("kernel notifications meanwhile: nexthop objects / routes", fmt.Sprintf("%d / %d", rl.nexthops, rl.routes))
+		reaction := "not seen"
+		if rl.reaction > 0 {
+			reaction = secs(rl.reaction)
+		}
+		row("lsrd: relabel: r3's new mapping on the wire until r2's kernel announced the relabelled object", reaction)
 		rs := s.restartR2(15 * time.Minute)
 		row("lsrd: restart (SIGTERM, keep-routes, BGP graceful restart): 10 ms ping through the kept routes, lost / sent", fmt.Sprintf("%d / %d", rs.lost, rs.sent))
 		row("lsrd: restart: kernel deletions of lsrd's routes and objects", strconv.Itoa(rs.deletions))
