@@ -9,6 +9,8 @@ import (
 	"github.com/vishvananda/netlink/nl"
 	"github.com/vishvananda/netns"
 	"golang.org/x/sys/unix"
+
+	"github.com/lsrd/lsrd/internal/rtattr"
 )
 
 // Batch limits. The kernel handles every message of one sendmsg in turn
@@ -134,7 +136,7 @@ func decodeError(h unix.NlMsghdr, b []byte) *KernelError {
 			off = 4 + int(nl.NativeEndian().Uint32(b[4:])) // the echoed request
 		}
 		if off <= len(b) {
-			_ = forAttrs(b[off:], func(typ uint16, v []byte) error {
+			_ = rtattr.Each(b[off:], func(typ uint16, v []byte) error {
 				if typ == unix.NLMSGERR_ATTR_MSG {
 					ke.Message = cString(v)
 				}

@@ -7,34 +7,10 @@ import (
 	"net/netip"
 
 	"github.com/lsrd/lsrd/fib"
+	"github.com/lsrd/lsrd/internal/rtattr"
 	"github.com/vishvananda/netlink/nl"
 	"golang.org/x/sys/unix"
 )
-
-// forAttrs calls f for each netlink attribute in b (type without the nested
-// and byte-order flags). Malformed input is an error, never a panic: dumps
-// and notifications come from the kernel, but fuzzing checks that anyway.
-func forAttrs(b []byte, f func(typ uint16, val []byte) error) error {
-	for len(b) > 0 {
-		if len(b) < unix.SizeofRtAttr {
-			return fmt.Errorf("attribute header truncated: %d bytes left", len(b))
-		}
-		l := int(nl.NativeEndian().Uint16(b))
-		typ := nl.NativeEndian().Uint16(b[2:]) & nlaTypeMask
-		if l < unix.SizeofRtAttr || l > len(b) {
-			return fmt.Errorf("attribute %d: length %d outside 4..%d", typ, l, len(b))
-		}
-		if err := f(typ, b[unix.SizeofRtAttr:l]); err != nil {
-			return err
-		}
-		adv := (l + unix.RTA_ALIGNTO - 1) &^ (unix.RTA_ALIGNTO - 1)
-		if adv > len(b) {
-			adv = len(b)
-		}
-		b = b[adv:]
-	}
-	return nil
-}
 
 func decodeLabels(b []byte) ([]fib.Label, error) {
 	if len(b)%4 != 0 {
@@ -89,7 +65,7 @@ func decodeRoute(b []byte) (kernelRoute, error) {
 	dstLen := int(b[1])
 	var single hop
 	var hasSingle bool
-	err := forAttrs(b[unix.SizeofRtMsg:], func(typ uint16, v []byte) error {
+	err := rtattr.Each(b[unix.SizeofRtMsg:], func(typ uint16, v []byte) error {
 		var err error
 		switch typ {
 		case unix.RTA_DST:
@@ -158,24 +134,17 @@ func decodeRoute(b []byte) (kernelRoute, error) {
 // followed by its own attributes.
 func decodeMultipath(b []byte) ([]hop, error) {
 	var hops []hop
-	for len(b) > 0 {
-		if len(b) < unix.SizeofRtNexthop {
-			return nil, fmt.Errorf("rtnexthop truncated: %d bytes", len(b))
-		}
-		l := int(nl.NativeEndian().Uint16(b))
-		if l < unix.SizeofRtNexthop || l > len(b) {
-			return nil, fmt.Errorf("rtnexthop length %d outside 8..%d", l, len(b))
-		}
-		h := hop{ifindex: int(int32(nl.NativeEndian().Uint32(b[4:])))}
-		err := forAttrs(b[unix.SizeofRtNexthop:l], func(typ uint16, v []byte) error {
+	err := rtattr.EachNexthop(b, func(ifindex int, attrs []byte) error {
+		h := hop{ifindex: ifindex}
+		err := rtattr.Each(attrs, func(typ uint16, v []byte) error {
 			var err error
 			switch typ {
 			case unix.RTA_VIA:
 				h.gw, err = decodeVia(v)
 			case unix.RTA_GATEWAY:
-				a, ok := netip.AddrFromSlice(v)
-				if !ok {
-					return fmt.Errorf("RTA_GATEWAY of %d bytes", len(v))
+				a, err := rtattr.Addr("RTA_GATEWAY", v)
+				if err != nil {
+					return err
 				}
 				h.gw = a
 			case unix.RTA_NEWDST:
@@ -183,15 +152,11 @@ func decodeMultipath(b []byte) ([]hop, error) {
 			}
 			return err
 		})
-		if err != nil {
-			return nil, err
-		}
 		hops = append(hops, h)
-		adv := (l + unix.RTNH_ALIGNTO - 1) &^ (unix.RTNH_ALIGNTO - 1)
-		if adv > len(b) {
-			adv = len(b)
-		}
-		b = b[adv:]
+		return err
+	})
+	if err != nil {
+		return nil, err
 	}
 	return hops, nil
 }
@@ -215,7 +180,7 @@ func decodeNexthop(b []byte) (kernelNexthop, error) {
 	n := kernelNexthop{protocol: b[2]}
 	var encapType uint16
 	var encap []byte
-	err := forAttrs(b[sizeofNhMsg:], func(typ uint16, v []byte) error {
+	err := rtattr.Each(b[sizeofNhMsg:], func(typ uint16, v []byte) error {
 		var err error
 		switch typ {
 		case unix.NHA_ID:
@@ -233,9 +198,9 @@ func decodeNexthop(b []byte) (kernelNexthop, error) {
 			idx, err = u32(v, "NHA_OIF")
 			n.hop.ifindex = int(idx)
 		case unix.NHA_GATEWAY:
-			a, ok := netip.AddrFromSlice(v)
-			if !ok {
-				return fmt.Errorf("NHA_GATEWAY of %d bytes", len(v))
+			a, err := rtattr.Addr("NHA_GATEWAY", v)
+			if err != nil {
+				return err
 			}
 			n.hop.gw = a
 		case unix.NHA_ENCAP_TYPE:
@@ -255,7 +220,7 @@ func decodeNexthop(b []byte) (kernelNexthop, error) {
 	}
 	switch {
 	case encapType == unix.LWTUNNEL_ENCAP_MPLS:
-		err = forAttrs(encap, func(typ uint16, v []byte) error {
+		err = rtattr.Each(encap, func(typ uint16, v []byte) error {
 			if typ != unix.MPLS_IPTUNNEL_DST {
 				return nil
 			}
@@ -276,7 +241,7 @@ func decodeLinkName(b []byte) (int, string, error) {
 	}
 	idx := int(int32(nl.NativeEndian().Uint32(b[4:])))
 	var name string
-	err := forAttrs(b[unix.SizeofIfInfomsg:], func(typ uint16, v []byte) error {
+	err := rtattr.Each(b[unix.SizeofIfInfomsg:], func(typ uint16, v []byte) error {
 		if typ == unix.IFLA_IFNAME {
 			name = cString(v)
 		}

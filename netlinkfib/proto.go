@@ -63,9 +63,8 @@ func (b idBlock) holds(id uint32) bool { return id >= b.first && id <= b.last }
 
 // Kernel uapi values golang.org/x/sys/unix lacks.
 const (
-	rtaNHID     = 30     // RTA_NH_ID: u32, the nexthop object a route uses
-	nhaFDB      = 11     // NHA_FDB: flag, a nexthop for the bridge FDB
-	nlaTypeMask = 0x3fff // strips NLA_F_NESTED and NLA_F_NET_BYTEORDER
+	rtaNHID = 30 // RTA_NH_ID: u32, the nexthop object a route uses
+	nhaFDB  = 11 // NHA_FDB: flag, a nexthop for the bridge FDB
 
 	// mplsLabelBOS is the bottom-of-stack bit of a label stack entry
 	// (RFC 3032 section 2.1); the label sits in the top 20 bits.

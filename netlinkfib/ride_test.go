@@ -177,19 +177,7 @@ func TestRidesConverge(t *testing.T) {
 					t.Fatalf("seed %d step %d: %s forwards %v, want %v", seed, step, pfx, got, hs)
 				}
 			}
-			for id := range have.nexthops {
-				if !ref[id] {
-					t.Fatalf("seed %d step %d: nexthop %d is left with nothing using it", seed, step, id)
-				}
-			}
-			for id := range have.groups {
-				if !ref[id] {
-					t.Fatalf("seed %d step %d: group %d is left with nothing using it", seed, step, id)
-				}
-			}
-			if again := diff(fresh, have, &idAllocator{used: have.usedIDs}, nil); !again.empty() {
-				t.Fatalf("seed %d step %d: a full pass after the scoped one still plans %+v", seed, step, again)
-			}
+			checkSettled(t, fmt.Sprintf("seed %d step %d", seed, step), fresh, have, ref)
 		}
 	}
 	if inPlace == 0 || perRoute == 0 {

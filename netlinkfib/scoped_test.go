@@ -1,6 +1,7 @@
 package netlinkfib
 
 import (
+	"fmt"
 	"math/rand/v2"
 	"net/netip"
 	"slices"
@@ -109,20 +110,28 @@ func TestScopedDiffConverges(t *testing.T) {
 				t.Fatalf("seed %d step %d: %d labels %d throws, want %d and %d", seed, step,
 					len(have.labels), len(have.throws), len(want.labels), len(want.throws))
 			}
-			for id := range have.nexthops {
-				if !ref[id] {
-					t.Fatalf("seed %d step %d: nexthop %d is left with nothing using it", seed, step, id)
-				}
-			}
-			for id := range have.groups {
-				if !ref[id] {
-					t.Fatalf("seed %d step %d: group %d is left with nothing using it", seed, step, id)
-				}
-			}
-			if again := diff(want, have, &idAllocator{used: have.usedIDs}, nil); !again.empty() {
-				t.Fatalf("seed %d step %d: a full pass after the scoped one still plans %+v", seed, step, again)
-			}
+			checkSettled(t, fmt.Sprintf("seed %d step %d", seed, step), want, have, ref)
 		}
+	}
+}
+
+// checkSettled fails t unless every object in have is used (ref: the
+// objects routes and groups use, walked) and a full diff from have to want
+// plans nothing: what a scoped pass must leave.
+func checkSettled(t *testing.T, at string, want desiredState, have *kernelState, ref map[uint32]bool) {
+	t.Helper()
+	for id := range have.nexthops {
+		if !ref[id] {
+			t.Fatalf("%s: nexthop %d is left with nothing using it", at, id)
+		}
+	}
+	for id := range have.groups {
+		if !ref[id] {
+			t.Fatalf("%s: group %d is left with nothing using it", at, id)
+		}
+	}
+	if again := diff(want, have, &idAllocator{used: have.usedIDs}, nil); !again.empty() {
+		t.Fatalf("%s: a full pass after the scoped one still plans %+v", at, again)
 	}
 }
 

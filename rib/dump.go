@@ -9,6 +9,8 @@ import (
 
 	"github.com/vishvananda/netns"
 	"golang.org/x/sys/unix"
+
+	"github.com/lsrd/lsrd/internal/rtattr"
 )
 
 // kernelRouteMsg is the part of an RTM_NEWROUTE the RIB reads: enough to
@@ -44,7 +46,7 @@ func rtmHeader(b []byte) (kernelRouteMsg, error) {
 // from the attributes of an RTM_NEWROUTE payload b.
 func decodeRouteAttrs(m *kernelRouteMsg, b []byte) error {
 	var single kernelHop
-	err := forRouteAttrs(b[unix.SizeofRtMsg:], func(typ uint16, v []byte) error {
+	err := rtattr.Each(b[unix.SizeofRtMsg:], func(typ uint16, v []byte) error {
 		switch typ {
 		case unix.RTA_TABLE:
 			if len(v) < 4 {
@@ -52,15 +54,15 @@ func decodeRouteAttrs(m *kernelRouteMsg, b []byte) error {
 			}
 			m.table = binary.NativeEndian.Uint32(v)
 		case unix.RTA_DST:
-			a, ok := netip.AddrFromSlice(v)
-			if !ok {
-				return fmt.Errorf("RTA_DST of %d bytes", len(v))
+			a, err := rtattr.Addr("RTA_DST", v)
+			if err != nil {
+				return err
 			}
 			m.dst = a
 		case unix.RTA_GATEWAY:
-			a, ok := netip.AddrFromSlice(v)
-			if !ok {
-				return fmt.Errorf("RTA_GATEWAY of %d bytes", len(v))
+			a, err := rtattr.Addr("RTA_GATEWAY", v)
+			if err != nil {
+				return err
 			}
 			single.gw = a
 		case unix.RTA_OIF:
@@ -69,29 +71,19 @@ func decodeRouteAttrs(m *kernelRouteMsg, b []byte) error {
 			}
 			single.ifindex = int(binary.NativeEndian.Uint32(v))
 		case unix.RTA_MULTIPATH:
-			// struct rtnexthop: len (u16), flags, hops, ifindex (s32),
-			// then its own attributes.
-			for len(v) >= unix.SizeofRtNexthop {
-				n := int(binary.NativeEndian.Uint16(v))
-				if n < unix.SizeofRtNexthop || n > len(v) {
-					return fmt.Errorf("rtnexthop of %d bytes in %d", n, len(v))
-				}
-				h := kernelHop{ifindex: int(int32(binary.NativeEndian.Uint32(v[4:8])))}
-				if err := forRouteAttrs(v[unix.SizeofRtNexthop:n], func(typ uint16, a []byte) error {
+			return rtattr.EachNexthop(v, func(ifindex int, attrs []byte) error {
+				m.hops = append(m.hops, kernelHop{ifindex: ifindex})
+				return rtattr.Each(attrs, func(typ uint16, a []byte) error {
 					if typ == unix.RTA_GATEWAY {
-						gw, ok := netip.AddrFromSlice(a)
-						if !ok {
-							return fmt.Errorf("RTA_GATEWAY of %d bytes in RTA_MULTIPATH", len(a))
+						gw, err := rtattr.Addr("RTA_GATEWAY", a)
+						if err != nil {
+							return err
 						}
-						h.gw = gw
+						m.hops[len(m.hops)-1].gw = gw
 					}
 					return nil
-				}); err != nil {
-					return err
-				}
-				m.hops = append(m.hops, h)
-				v = v[min(rtaAlign(n), len(v)):]
-			}
+				})
+			})
 		}
 		return nil
 	})
@@ -100,23 +92,6 @@ func decodeRouteAttrs(m *kernelRouteMsg, b []byte) error {
 	}
 	if len(m.hops) == 0 {
 		m.hops = []kernelHop{single}
-	}
-	return nil
-}
-
-func rtaAlign(n int) int { return (n + unix.RTA_ALIGNTO - 1) &^ (unix.RTA_ALIGNTO - 1) }
-
-// forRouteAttrs calls f for each rtattr in b.
-func forRouteAttrs(b []byte, f func(typ uint16, v []byte) error) error {
-	for len(b) >= unix.SizeofRtAttr {
-		n := int(binary.NativeEndian.Uint16(b))
-		if n < unix.SizeofRtAttr || n > len(b) {
-			return fmt.Errorf("route attribute of %d bytes in %d", n, len(b))
-		}
-		if err := f(binary.NativeEndian.Uint16(b[2:])&^unix.NLA_F_NESTED, b[unix.SizeofRtAttr:n]); err != nil {
-			return err
-		}
-		b = b[min(rtaAlign(n), len(b)):]
 	}
 	return nil
 }

@@ -26,16 +26,7 @@ func TestReadKernelState(t *testing.T) {
 	r1.Run("ip", "route", "add", "5.5.5.0/24", "via", "10.0.0.2")
 	r1.Run("ip", "route", "add", "6.6.6.0/24", "via", "10.0.0.2", "proto", "193")
 	r1.Run("ip", "route", "add", "7.7.7.0/24", "via", "10.0.0.2", "proto", "bgp")
-	h := r1.Netlink()
-
-	ifaces, err := ReadInterfaces(h)
-	if err != nil {
-		t.Fatal(err)
-	}
-	names := map[int]string{}
-	for _, i := range ifaces {
-		names[i.Index] = i.Name
-	}
+	ifaces, names := readInterfaces(t, r1.Netlink())
 	var got []string
 	for _, r := range ConnectedRoutes(ifaces) {
 		got = append(got, fmt.Sprintf("%s %s %s", r.Prefix, r.Source, r.NextHops[0].Ifname))
@@ -109,14 +100,7 @@ func TestReadKernelRoutesMatchesNetlink(t *testing.T) {
 	}
 	defer ns.Close()
 	h := r1.Netlink()
-	ifaces, err := ReadInterfaces(h)
-	if err != nil {
-		t.Fatal(err)
-	}
-	names := map[int]string{}
-	for _, i := range ifaces {
-		names[i.Index] = i.Name
-	}
+	_, names := readInterfaces(t, h)
 	own := ProtocolSet(234, 193)
 	routes, err := ReadKernelRoutes(ns, func(i int) string { return names[i] }, own)
 	if err != nil {
@@ -188,4 +172,18 @@ func TestReadKernelRoutesMatchesNetlink(t *testing.T) {
 	if g, w := str(vrf), []string{"{192.0.2.0/25 kernel 0 [] [] [] 4}", "{2001:db8:1000::/48 kernel 0 [] [] [] 4}"}; !slices.Equal(g, w) {
 		t.Errorf("table 1000 reads %q, want %q", g, w)
 	}
+}
+
+// readInterfaces reads h's interfaces and their names by index.
+func readInterfaces(t *testing.T, h *netlink.Handle) ([]Interface, map[int]string) {
+	t.Helper()
+	ifaces, err := ReadInterfaces(h)
+	if err != nil {
+		t.Fatal(err)
+	}
+	names := map[int]string{}
+	for _, i := range ifaces {
+		names[i.Index] = i.Name
+	}
+	return ifaces, names
 }
