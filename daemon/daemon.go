@@ -86,6 +86,7 @@ type Daemon struct {
 	fwd             *forwarding    // what lsrd wants in the kernel, kept change by change
 	own             *rib.Protocols // lsrd's route protocols: never learned back
 	fibDirty        bool           // fwd changed since the kernel layer was told
+	kernelReads     uint64         // readings of the kernel applied (syncKernel, the watcher's)
 	// The last publication's time and cost: publications are spaced so
 	// that handing on takes at most a fifth of the parent's time.
 	published, publishCost time.Duration
@@ -494,18 +495,24 @@ func (d *Daemon) Run(ctx context.Context) error {
 			}
 			reading = true
 			wg.Add(1)
-			go func(cfg *config.Config) {
+			go func(cfg *config.Config, after uint64) {
 				defer wg.Done()
 				k, err := readKernel(d.nl, cfg, d.own)
 				select {
-				case kernelReads <- kernelRead{k, err}:
+				case kernelReads <- kernelRead{k, err, after}:
 				case <-runCtx.Done():
 				}
-			}(d.cfg)
+			}(d.cfg, d.kernelReads)
 		case r := <-kernelReads:
 			reading = false
 			err := r.err
-			if err == nil {
+			switch {
+			case err == nil && r.after != d.kernelReads:
+				// A reading on the loop (ZeroTier's readdressing) came
+				// in between: this one may be older. Read again.
+				rereadWanted = true
+			case err == nil:
+				d.kernelReads++
 				err = d.applyKernel(runCtx, r.k)
 			}
 			if err != nil {
@@ -636,13 +643,16 @@ func (d *Daemon) syncKernel(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
+	d.kernelReads++ // a background reading begun before this is older
 	return d.applyKernel(ctx, k)
 }
 
-// kernelRead is what a background reading of the kernel brings back.
+// kernelRead is what a background reading of the kernel brings back, and
+// how many readings had been applied when it began.
 type kernelRead struct {
-	k   kernelState
-	err error
+	k     kernelState
+	err   error
+	after uint64
 }
 
 // kernelState is one reading of the kernel: interfaces, other daemons'
