@@ -74,18 +74,18 @@ func TestReadKernelRoutesMatchesNetlink(t *testing.T) {
 	r1.Run("ip", "-6", "addr", "add", "2001:db8:f::1/64", "dev", if1, "nodad")
 	var batch strings.Builder
 	for i := range 3000 {
-		proto := []string{"234", "193", "186", "static"}[i%4]
+		proto := []string{"234", "193", "186", "4"}[i%4]
 		fmt.Fprintf(&batch, "route add 20.%d.%d.0/24 via 10.0.%d.2 proto %s\n", i/256, i%256, i%2, proto)
 	}
 	for i := range 200 {
 		fmt.Fprintf(&batch, "route add 2001:db8:%x::/48 via 2001:db8:f::2 proto %s\n", i, []string{"234", "12"}[i%2])
 	}
 	fmt.Fprintf(&batch, "route add 198.51.100.0/24 proto 186 nexthop via 10.0.0.2 dev %s nexthop via 10.0.1.2 dev %s\n", if1, if2)
-	fmt.Fprintf(&batch, "route add 198.51.101.0/24 dev %s proto static\n", if2)
-	fmt.Fprintf(&batch, "route add default via 10.0.0.2 proto boot\n")
-	fmt.Fprintf(&batch, "route add blackhole 203.0.113.0/24 proto static\n")
-	fmt.Fprintf(&batch, "route add 192.0.2.0/24 via 10.0.0.2 table 100 proto static\n")
-	fmt.Fprintf(&batch, "route add 192.0.2.0/25 via 10.0.0.2 table 1000 proto static\n")
+	fmt.Fprintf(&batch, "route add 198.51.101.0/24 dev %s proto 4\n", if2)
+	fmt.Fprintf(&batch, "route add default via 10.0.0.2 proto 3\n")
+	fmt.Fprintf(&batch, "route add blackhole 203.0.113.0/24 proto 4\n")
+	fmt.Fprintf(&batch, "route add 192.0.2.0/24 via 10.0.0.2 table 100 proto 4\n")
+	fmt.Fprintf(&batch, "route add 192.0.2.0/25 via 10.0.0.2 table 1000 proto 4\n")
 	fmt.Fprintf(&batch, "route add 192.0.2.128/25 via 10.0.0.2 table 1000 proto 234\n")
 	fmt.Fprintf(&batch, "route add 2001:db8:1000::/48 via 2001:db8:f::2 table 1000 proto 4\n")
 	file := filepath.Join(t.TempDir(), "routes")
@@ -160,10 +160,17 @@ func TestReadKernelRoutesMatchesNetlink(t *testing.T) {
 		}
 		t.Errorf("%d routes read, want %d; besides 20.0.0.0/8: %v\n%s", len(routes), 1500+100+3, other, r1.Run("ip", "-6", "route", "show", "table", "all", "proto", "12"))
 	}
+	byProto := map[uint8]int{}
 	for _, r := range routes {
+		byProto[r.Protocol]++
 		if r.Prefix == netip.MustParsePrefix("198.51.100.0/24") && len(r.NextHops) != 2 {
 			t.Errorf("the ECMP route reads as %v", r)
 		}
+	}
+	// 750 of the 3,000 each and the ECMP route (186); 750 and the device
+	// route (static); the default route (boot); the 100 IPv6 ones (bird).
+	if want := map[uint8]int{186: 751, 4: 751, 3: 1, 12: 100}; fmt.Sprint(byProto) != fmt.Sprint(want) {
+		t.Errorf("routes by protocol %v, want %v", byProto, want)
 	}
 	vrf, err := ReadTableRoutes(ns, 1000, own)
 	if err != nil {
