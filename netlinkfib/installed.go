@@ -21,8 +21,8 @@ func deltaScope(d *fib.Delta) *scope {
 	for p := range d.Throws {
 		sc.prefixes[p] = struct{}{}
 	}
-	for a, r := range d.Rides {
-		sc.rides = append(sc.rides, rideScope{addr: a, prefixes: r.Prefixes,
+	for _, r := range d.Rides {
+		sc.rides = append(sc.rides, rideScope{prefixes: r.Prefixes,
 			hops: [2][]fib.NextHop{fib.RideHops(r.NextHops, false), fib.RideHops(r.NextHops, true)}})
 	}
 	return sc

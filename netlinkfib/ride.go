@@ -8,10 +8,9 @@ import (
 	"github.com/lsrd/lsrd/fib"
 )
 
-// rideScope is one fib.Ride a scoped pass takes: the routes riding the
-// LSP to addr, not named by the delta themselves.
+// rideScope is one fib.Ride a scoped pass takes: the routes riding one
+// LSP.
 type rideScope struct {
-	addr     netip.Addr
 	prefixes []netip.Prefix
 	hops     [2][]fib.NextHop // the routes' next hops now: IPv4, IPv6 (fib.RideHops)
 }
@@ -74,12 +73,13 @@ func ridesInPlace(want *desiredState, have *kernelState, t *fib.Table, sc *scope
 func rideObject(have *kernelState, t *fib.Table, sc *scope, routes iter.Seq[netip.Prefix], v6 bool, ifindex func(string) (int, bool)) ([]hop, []nexthopObject, int) {
 	var n int
 	var id uint32
+	var first netip.Prefix
 	ok := true
 	for p := range routes {
 		cur, routed := have.routes[p]
 		_, wanted := t.FTN[p]
 		if n == 0 {
-			id = cur
+			id, first = cur, p
 		}
 		n++
 		if !routed || cur != id || have.ingress[p] || !wanted {
@@ -88,11 +88,6 @@ func rideObject(have *kernelState, t *fib.Table, sc *scope, routes iter.Seq[neti
 	}
 	if n == 0 || !ok || have.legacyObjects[id] {
 		return nil, nil, n
-	}
-	var first netip.Prefix
-	for p := range routes {
-		first = p
-		break
 	}
 	hops, err := resolveHopsFor(v6, t.FTN[first].NextHops, ifindex)
 	if err != nil {
