@@ -45,6 +45,8 @@ type Config struct {
 	// VRFs make lsrd a provider edge for BGP/MPLS IP VPNs (vrf.go).
 	VRFs      []VRF     `yaml:"vrfs"`
 	VRFLabels VRFLabels `yaml:"vrf-labels"`
+	// Memory sets the Go collector's headroom (memory.go).
+	Memory Memory `yaml:"memory"`
 
 	// Warnings are what is valid but likely not meant, for lsrd to log
 	// and lsrd -check to print.
@@ -238,6 +240,7 @@ func (c *Config) setDefaults() {
 	if c.LogFormat == "" {
 		c.LogFormat = "text"
 	}
+	c.Memory.setDefaults()
 	l := &c.LDP
 	if !l.TransportAddress.IsValid() {
 		l.TransportAddress = c.RouterID
@@ -335,6 +338,9 @@ func (c *Config) validate() error {
 	}
 	if !c.RouterID.Is4() || c.RouterID.IsUnspecified() {
 		return fieldError("router-id", c.RouterID, "must be a non-zero IPv4 address (an LSR ID is 4 bytes)")
+	}
+	if err := c.Memory.validate(); err != nil {
+		return err
 	}
 	switch c.LogLevel {
 	case "debug", "info", "warn", "error":

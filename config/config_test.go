@@ -40,6 +40,16 @@ static-routes:
 	if k := c.Kernel; k.RouteProtocol != 234 || k.Ingress.Disabled || k.Ingress.Table != 234 || k.Ingress.RulePriority != 32000 {
 		t.Errorf("kernel %+v, want protocol 234 and the ingress table 234 at rule 32000", k)
 	}
+	if m := c.Memory; m.GCPercent != 0 || m.IdleGCPercent != 25 || m.LimitMiB != 0 {
+		t.Errorf("memory %+v, want GOGC's own target, 25 at rest and no limit", m)
+	}
+	c, err = Parse("lsrd.yaml", []byte("router-id: 2.2.2.2\nmemory:\n  gc-percent: 20\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.Memory.IdleGCPercent != 20 {
+		t.Errorf("idle-gc-percent %d under gc-percent 20, want 20", c.Memory.IdleGCPercent)
+	}
 }
 
 func TestGracefulRestart(t *testing.T) {
@@ -100,6 +110,9 @@ func TestParseRejects(t *testing.T) {
 		{"kernel's route protocol", "router-id: 1.1.1.1\nkernel:\n  route-protocol: 2\n", "field kernel.route-protocol: 2"},
 		{"main as ingress table", "router-id: 1.1.1.1\nkernel:\n  ingress:\n    table: 254\n", "field kernel.ingress.table: 254"},
 		{"rule after main", "router-id: 1.1.1.1\nkernel:\n  ingress:\n    rule-priority: 40000\n", "field kernel.ingress.rule-priority: 40000"},
+		{"negative gc percent", "router-id: 1.1.1.1\nmemory:\n  gc-percent: -5\n", "field memory.gc-percent: -5"},
+		{"idle above busy", "router-id: 1.1.1.1\nmemory:\n  gc-percent: 50\n  idle-gc-percent: 80\n", "field memory.idle-gc-percent: 80"},
+		{"tiny memory limit", "router-id: 1.1.1.1\nmemory:\n  limit-mib: 8\n", "field memory.limit-mib: 8"},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {

@@ -15,6 +15,7 @@ import (
 	"github.com/lsrd/lsrd/bgp"
 	"github.com/lsrd/lsrd/config"
 	"github.com/lsrd/lsrd/fib"
+	"github.com/lsrd/lsrd/internal/gctune"
 	"github.com/lsrd/lsrd/internal/sdnotify"
 	"github.com/lsrd/lsrd/ldp"
 	"github.com/lsrd/lsrd/ldp/fec"
@@ -62,6 +63,8 @@ type Daemon struct {
 	absent  map[string]bool
 	kfib    *netlinkfib.FIB
 	oam     *oam.Service // LSP ping; nil when its sockets could not be opened
+	// mem sets the Go collector's headroom by whether lsrd is busy.
+	mem     *gctune.Tuner
 	started time.Time
 	// controlUp is closed once the control socket listens.
 	controlUp chan struct{}
@@ -168,6 +171,7 @@ func New(cfg *config.Config, opt Options) (*Daemon, error) {
 		bgpApplied:  bgpApplied{endOfRIB: map[netip.Addr]map[string]bool{}},
 		gr:          gr,
 		ldpRecovery: endOfLIBRecovery(cfg),
+		mem:         gctune.New(memoryConfig(cfg), opt.Log),
 	}
 	d.fwd = newForwarding(!cfg.Kernel.Ingress.Disabled, d.rib.Best)
 	if d.vpn, err = d.newVPN(cfg); err != nil {
@@ -191,6 +195,12 @@ func New(cfg *config.Config, opt Options) (*Daemon, error) {
 		}
 	}
 	return d, nil
+}
+
+// memoryConfig is the collector's tuning (config.Memory).
+func memoryConfig(cfg *config.Config) gctune.Config {
+	m := cfg.Memory
+	return gctune.Config{BusyPercent: m.GCPercent, IdlePercent: m.IdleGCPercent, Limit: int64(m.LimitMiB) << 20}
 }
 
 // engineConfig is LDP's configuration; devices resolves the interfaces
@@ -337,10 +347,14 @@ func (d *Daemon) Run(ctx context.Context) error {
 		d.saveLabelsAtExit()
 	}()
 	d.startLSPPing(runCtx, &wg) // before the control API, which reads d.oam
-	wg.Add(6)
+	wg.Add(7)
 	go func() {
 		defer wg.Done()
 		d.saveLabels(runCtx)
+	}()
+	go func() {
+		defer wg.Done()
+		d.mem.Run(runCtx)
 	}()
 	go func() {
 		defer wg.Done()
@@ -848,6 +862,7 @@ func (d *Daemon) reloadConfig(ctx context.Context) error {
 		d.setLogLevel(cfg.LogLevel, "reload")
 	}
 	d.cfg = cfg
+	d.mem.Set(memoryConfig(cfg))
 	d.applyVRFs(ctx, cfg)
 	d.setZeroTierPlan(cfg)
 	d.post(ctx, ldp.ConfigChanged{Config: engineConfig(cfg, d.log, d.zt.devices)})

@@ -74,6 +74,7 @@ func (d *Daemon) serveMetrics(ctx context.Context) error {
 	d.metrics.export(d.snapshot, d.bgp)
 	reg := d.metrics.reg
 	reg.MustRegister(metrics.NewZeroTierCollector(d.ZeroTierView))
+	reg.MustRegister(metrics.NewMemoryCollector(d.mem.Stats))
 	reg.MustRegister(metrics.NewLSPPingCollector(func() (oam.Stats, bool) {
 		if d.oam == nil {
 			return oam.Stats{}, false

@@ -291,7 +291,13 @@ func (r *RIB) recompute() []Change {
 	for p := range r.seeds {
 		join(p)
 	}
-	clear(r.seeds)
+	// A map keeps its size once grown: a full table's first batch would
+	// otherwise hold its memory for good.
+	if len(r.seeds) > 4096 {
+		r.seeds = map[netip.Prefix]struct{}{}
+	} else {
+		clear(r.seeds)
+	}
 	memo := map[lookupKey]lookupResult{}
 	var joined []netip.Prefix // dependents of round k's changes, active from round k+1
 	for k := range rounds {

@@ -24,7 +24,7 @@ func benchInputs() ([]rib.Route, []*wire.LabelMapping) {
 	return routes, maps
 }
 
-func benchLIB(b *testing.B) *LIB {
+func benchLIB(b testing.TB) *LIB {
 	l := newLIB(b, Config{LabelMin: 16, LabelMax: 1<<20 - 1})
 	for _, p := range []struct{ id, a netip.Addr }{{peerE, addrE}, {peerF, addrF}} {
 		l.NeighborUp(p.id)

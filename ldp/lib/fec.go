@@ -57,14 +57,7 @@ func (l *LIB) RouteUpdate(r rib.Route) []Outgoing {
 		l.setRoute(fec.Prefix(p), nil)
 		return l.end()
 	}
-	rc := r
-	rc.Prefix = p
-	rc.NextHops = slices.Clone(r.NextHops)
-	for i := range rc.NextHops {
-		// Address messages carry plain IPv4 or IPv6 addresses.
-		rc.NextHops[i].Addr = rc.NextHops[i].Addr.Unmap()
-	}
-	l.setRoute(fec.Prefix(p), &rc)
+	l.setRoute(fec.Prefix(p), l.routes.hold(r.NextHops))
 	return l.end()
 }
 
@@ -80,6 +73,7 @@ func (l *LIB) RouteDelete(p netip.Prefix) []Outgoing {
 	return l.end()
 }
 
+// setRoute gives p the route r: nil, or one held from l.routes for p.
 func (l *LIB) setRoute(p fec.FEC, r *rib.Route) {
 	f := l.fecs[p]
 	if f == nil {
@@ -103,6 +97,9 @@ func (l *LIB) setRoute(p fec.FEC, r *rib.Route) {
 		l.routeChanged(f, r != nil)
 	}
 	hadRoute := f.route != nil
+	if hadRoute {
+		l.routes.release(f.route)
+	}
 	f.route = r
 	if r != nil && !hadRoute {
 		l.askOverflowed(f, r)

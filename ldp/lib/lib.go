@@ -20,6 +20,8 @@ type LIB struct {
 	alloc allocator
 
 	fecs map[fec.FEC]*binding
+	// routes are the FECs' routes, one per set of next hops (hops.go).
+	routes routeSet
 	// byNexthop indexes FECs by the gateway addresses of their routes, so
 	// that an Address message re-evaluates only the FECs it can affect.
 	byNexthop map[netip.Addr]map[fec.FEC]struct{}

@@ -343,6 +343,13 @@ func TestNoPushTowardsNextHopsOwnAddress(t *testing.T) {
 	expectTable(t, "explicit null towards a farther address", l,
 		[]fib.LFIBEntry{lfib(16, nhop(addrE, "eth1", 0)), lfib(17, nhop(addrE, "eth1", 0))},
 		[]fib.FTNEntry{ftn("5.5.5.5/32", nhop(addrE, "eth1", 0))})
+	// Over E and F, E's own address swaps on both in transit and pushes
+	// towards F only: the FTN's next hops part from the LFIB's.
+	l.RouteUpdate(route("3.3.3.3/32", via(addrE, "eth1"), via(addrF, "eth2")))
+	l.LabelMessage(peerF, mapping("3.3.3.3/32", 60))
+	expectTable(t, "E's own address over E and F", l,
+		[]fib.LFIBEntry{lfib(16, nhop(addrE, "eth1", 0), nhop(addrF, "eth2", 60)), lfib(17, nhop(addrE, "eth1", 0))},
+		[]fib.FTNEntry{ftn("3.3.3.3/32", nhop(addrE, "eth1"), nhop(addrF, "eth2", 60)), ftn("5.5.5.5/32", nhop(addrE, "eth1", 0))})
 }
 
 // TestValidRemote: each family's explicit null is valid for its own FECs

@@ -36,8 +36,8 @@ func (l *LIB) updateForwarding(f *binding) {
 	pushes, learned := false, false
 	if f.route != nil && !f.egress {
 		lfib = make([]fib.NextHop, 0, len(f.route.NextHops))
-		ftn = make([]fib.NextHop, 0, len(f.route.NextHops))
-		for _, nh := range f.route.NextHops {
+		var unlabelled []int // next hops the FTN reaches unlabelled
+		for i, nh := range f.route.NextHops {
 			var labels []fib.Label
 			lb, ok := l.downstream(f, nh)
 			learned = learned || ok
@@ -45,11 +45,20 @@ func (l *LIB) updateForwarding(f *binding) {
 				labels = []fib.Label{lb}
 			}
 			lfib = append(lfib, fib.NextHop{Addr: nh.Addr, Ifname: nh.Ifname, Labels: labels})
-			if l.ownAddressOfNextHop(f, nh) {
-				labels = nil
+			if labels != nil && l.ownAddressOfNextHop(f, nh) {
+				unlabelled = append(unlabelled, i)
+			} else {
+				pushes = pushes || labels != nil
 			}
-			pushes = pushes || len(labels) > 0
-			ftn = append(ftn, fib.NextHop{Addr: nh.Addr, Ifname: nh.Ifname, Labels: labels})
+		}
+		// The two entries share their next hops (never changed in place)
+		// unless the FTN leaves a label out.
+		ftn = lfib
+		if unlabelled != nil {
+			ftn = slices.Clone(lfib)
+			for _, i := range unlabelled {
+				ftn[i].Labels = nil
+			}
 		}
 	}
 
