@@ -131,11 +131,15 @@ func (r *RIB) put(source Source, rt Route) {
 		return
 	}
 	r.unwatch(e, rt.Prefix)
-	learned := make([]Route, len(e.learned), len(e.learned)+1)
-	copy(learned, e.learned)
+	// Sized exactly: most prefixes have one route, and a spare slot would
+	// double what each holds.
+	var learned []Route
 	if i >= 0 {
+		learned = slices.Clone(e.learned)
 		learned[i] = rt
 	} else {
+		learned = make([]Route, len(e.learned), len(e.learned)+1)
+		copy(learned, e.learned)
 		learned = append(learned, rt)
 	}
 	slices.SortFunc(learned, compareCandidates)
