@@ -30,6 +30,9 @@ type Change struct {
 // costs O(N); a change of the route to a next hop costs O(its dependents).
 type RIB struct {
 	prefixes map[netip.Prefix]*entry
+	// bySource lists each source's prefixes for ReplaceSource, for every
+	// source but BGP (a full table's worth of index, never replaced whole:
+	// ReplaceSource walks prefixes for it).
 	bySource map[Source]map[netip.Prefix]struct{}
 	// watchers indexes the routes by the next-hop addresses they resolve
 	// recursively (next hops without an interface), over every candidate,
@@ -50,7 +53,14 @@ type RIB struct {
 	// changed in place), 100,000 BGP routes hold one copy, not 100,000
 	lastHops []NextHop
 	lastRec  []netip.Addr
+	// oneHop holds one slice per single next hop learned routes use, so
+	// that routes over the same next hop share it however they arrive
+	// (BGP's watch events carry a few paths each). Bounded: emptied when
+	// it reaches maxOneHop (slices handed out stay valid).
+	oneHop map[NextHop][]NextHop
 }
+
+const maxOneHop = 4096
 
 // entry is one prefix: its learned routes and what the RIB publishes.
 type entry struct {
@@ -106,10 +116,22 @@ func (r *RIB) ReplaceSource(source Source, routes []Route) []Change {
 	for _, rt := range routes {
 		keep[rt.Prefix.Masked()] = struct{}{}
 	}
-	for p := range r.bySource[source] {
-		if _, ok := keep[p]; !ok {
-			r.drop(p, source)
+	var gone []netip.Prefix
+	if indexed(source) {
+		for p := range r.bySource[source] {
+			if _, ok := keep[p]; !ok {
+				gone = append(gone, p)
+			}
 		}
+	} else {
+		for p, e := range r.prefixes {
+			if _, ok := keep[p]; !ok && slices.ContainsFunc(e.learned, func(c Route) bool { return c.Source == source }) {
+				gone = append(gone, p)
+			}
+		}
+	}
+	for _, p := range gone {
+		r.drop(p, source)
 	}
 	for _, rt := range routes {
 		r.put(source, rt)
@@ -121,6 +143,9 @@ func (r *RIB) ReplaceSource(source Source, routes []Route) []Change {
 func (r *RIB) put(source Source, rt Route) {
 	rt.Source = source
 	rt.Prefix = rt.Prefix.Masked()
+	if len(rt.NextHops) == 1 {
+		rt.NextHops = r.shareHop(rt.NextHops)
+	}
 	e := r.prefixes[rt.Prefix]
 	if e == nil {
 		e = &entry{}
@@ -145,13 +170,30 @@ func (r *RIB) put(source Source, rt Route) {
 	slices.SortFunc(learned, compareCandidates)
 	e.learned = learned
 	r.watch(e, rt.Prefix)
-	m := r.bySource[source]
-	if m == nil {
-		m = map[netip.Prefix]struct{}{}
-		r.bySource[source] = m
+	if indexed(source) {
+		m := r.bySource[source]
+		if m == nil {
+			m = map[netip.Prefix]struct{}{}
+			r.bySource[source] = m
+		}
+		m[rt.Prefix] = struct{}{}
 	}
-	m[rt.Prefix] = struct{}{}
 	r.seeds[rt.Prefix] = struct{}{}
+}
+
+// indexed tells whether bySource lists source's prefixes.
+func indexed(source Source) bool { return source != SourceBGP }
+
+// shareHop returns the shared slice with hops' one next hop.
+func (r *RIB) shareHop(hops []NextHop) []NextHop {
+	if s, ok := r.oneHop[hops[0]]; ok {
+		return s
+	}
+	if r.oneHop == nil || len(r.oneHop) >= maxOneHop {
+		r.oneHop = map[NextHop][]NextHop{}
+	}
+	r.oneHop[hops[0]] = hops
+	return hops
 }
 
 // drop forgets source's route to prefix.
