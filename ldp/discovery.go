@@ -28,7 +28,7 @@ type iface struct {
 // second instead of at our next periodic hello (up to the hello interval
 // later, the longest wait at start-up), and a flood of new LSR IDs gets at
 // most one extra hello a second out of us.
-const triggeredHelloGap = time.Second
+const triggeredHelloGap = 200 * time.Millisecond
 
 // triggeredHelloStep spreads the early hellos a new neighbour gets on a
 // shared segment: each LSR there sends its own after a delay of its own,
