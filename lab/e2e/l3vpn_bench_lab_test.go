@@ -107,6 +107,13 @@ func TestBenchL3VPN(t *testing.T) {
 			}
 			row(daemon+": first route sent to all in pe1's VRF tables", fmt.Sprintf("%s (gobgpd sent them in %s)", secs(done), secs(sent)))
 			row(daemon+": pe1's resident memory then ("+strings.Join(comms, "+")+")", fmt.Sprintf("%d MB", rss/1024))
+			// Settled: lsrd returns freed memory once its work has been
+			// quiet a few seconds (internal/gctune); FRR's for comparison.
+			time.Sleep(15 * time.Second)
+			if rss, err = v.pe1.ResidentKB(comms...); err != nil {
+				t.Fatal(err)
+			}
+			row(daemon+": pe1's resident memory 15 s later", fmt.Sprintf("%d MB", rss/1024))
 			// Routes to one provider edge with one VPN label share an
 			// object: a handful for all the VRFs, not one per route.
 			objects := strings.Count(strings.TrimSpace(v.pe1.Run("ip", "-o", "nexthop", "show")), "\n") + 1
