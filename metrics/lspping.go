@@ -29,9 +29,7 @@ func NewLSPPingCollector(read func() (oam.Stats, bool)) prometheus.Collector {
 }
 
 func (c *lspPingCollector) Describe(ch chan<- *prometheus.Desc) {
-	for _, d := range []*prometheus.Desc{c.requests, c.malformed, c.probes, c.replies} {
-		ch <- d
-	}
+	describe(ch, c.requests, c.malformed, c.probes, c.replies)
 }
 
 func (c *lspPingCollector) Collect(ch chan<- prometheus.Metric) {

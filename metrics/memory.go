@@ -29,9 +29,7 @@ func NewMemoryCollector(read func() gctune.Stats) prometheus.Collector {
 }
 
 func (c *memoryCollector) Describe(ch chan<- *prometheus.Desc) {
-	for _, d := range []*prometheus.Desc{c.percent, c.idle, c.returns, c.returned} {
-		ch <- d
-	}
+	describe(ch, c.percent, c.idle, c.returns, c.returned)
 }
 
 func (c *memoryCollector) Collect(ch chan<- prometheus.Metric) {

@@ -45,3 +45,10 @@ func buildInfo(version string) prometheus.Collector {
 	g.Set(1)
 	return g
 }
+
+// describe sends a collector's descriptions (its Describe).
+func describe(ch chan<- *prometheus.Desc, ds ...*prometheus.Desc) {
+	for _, d := range ds {
+		ch <- d
+	}
+}

@@ -41,9 +41,7 @@ func NewZeroTierCollector(read func() api.ZeroTierView) prometheus.Collector {
 }
 
 func (c *zeroTierCollector) Describe(ch chan<- *prometheus.Desc) {
-	for _, d := range []*prometheus.Desc{c.apiUp, c.statusInfo, c.networkOK, c.mtu, c.headroom, c.mcast, c.ldpActive, c.planetInfo, c.planetExpected, c.dataplane} {
-		ch <- d
-	}
+	describe(ch, c.apiUp, c.statusInfo, c.networkOK, c.mtu, c.headroom, c.mcast, c.ldpActive, c.planetInfo, c.planetExpected, c.dataplane)
 }
 
 func (c *zeroTierCollector) Collect(ch chan<- prometheus.Metric) {

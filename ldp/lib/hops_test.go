@@ -56,15 +56,9 @@ func TestRouteSetCounts(t *testing.T) {
 // /24s over two next hops, each with a mapping from both peers and a local
 // label (BenchmarkLearn's inputs).
 func BenchmarkBytesPerFEC(b *testing.B) {
-	routes, maps := benchInputs()
 	for b.Loop() {
 		before := heap.Live()
-		l := benchLIB(b)
-		for i, r := range routes {
-			l.RouteUpdate(r)
-			l.LabelMessage(peerE, maps[i])
-			l.LabelMessage(peerF, maps[i])
-		}
+		l := learnedLIB(b)
 		l.TakeDelta()
 		b.ReportMetric(float64(heap.Live()-before)/benchFECs, "B/FEC")
 		if len(l.lfib) != benchFECs {
