@@ -16,9 +16,7 @@ type lspPingCollector struct {
 // NewLSPPingCollector returns the collector of lsrd_lsp_ping_*; read gives
 // the counters, and false while LSP ping is not running.
 func NewLSPPingCollector(read func() (oam.Stats, bool)) prometheus.Collector {
-	desc := func(name, help string, labels ...string) *prometheus.Desc {
-		return prometheus.NewDesc(prometheus.BuildFQName(Namespace, "lsp_ping", name), help, labels, nil)
-	}
+	desc := descs("lsp_ping")
 	return &lspPingCollector{
 		read:      read,
 		requests:  desc("requests_total", "MPLS echo requests this router answered, or dropped over the responder's rate limit.", "result"),

@@ -16,9 +16,7 @@ type memoryCollector struct {
 
 // NewMemoryCollector returns the collector of lsrd_memory_*.
 func NewMemoryCollector(read func() gctune.Stats) prometheus.Collector {
-	desc := func(name, help string) *prometheus.Desc {
-		return prometheus.NewDesc(prometheus.BuildFQName(Namespace, "memory", name), help, nil, nil)
-	}
+	desc := descs("memory")
 	return &memoryCollector{
 		read:     read,
 		percent:  desc("gc_percent", "The Go collector's target now (GOGC): memory.gc-percent while lsrd works, memory.idle-gc-percent at rest."),

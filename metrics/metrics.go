@@ -46,6 +46,13 @@ func buildInfo(version string) prometheus.Collector {
 	return g
 }
 
+// descs returns the maker of a collector's descriptions, lsrd_<subsystem>_*.
+func descs(subsystem string) func(name, help string, labels ...string) *prometheus.Desc {
+	return func(name, help string, labels ...string) *prometheus.Desc {
+		return prometheus.NewDesc(prometheus.BuildFQName(Namespace, subsystem, name), help, labels, nil)
+	}
+}
+
 // describe sends a collector's descriptions (its Describe).
 func describe(ch chan<- *prometheus.Desc, ds ...*prometheus.Desc) {
 	for _, d := range ds {

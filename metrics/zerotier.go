@@ -21,9 +21,7 @@ type zeroTierCollector struct {
 // from the scraping goroutine. It exports nothing while ZeroTier is not
 // watched.
 func NewZeroTierCollector(read func() api.ZeroTierView) prometheus.Collector {
-	desc := func(name, help string, labels ...string) *prometheus.Desc {
-		return prometheus.NewDesc(prometheus.BuildFQName(Namespace, "zerotier", name), help, labels, nil)
-	}
+	desc := descs("zerotier")
 	net := []string{"network"}
 	return &zeroTierCollector{
 		read:           read,
