@@ -42,8 +42,9 @@ func TestPrometheusScrapesLSRD(t *testing.T) {
 	c.r1.StartFRR(topo.FRRConfig{RouterID: "1.1.1.1",
 		Static: []string{"2.2.2.2/32 10.1.0.2", "3.3.3.3/32 10.1.0.2"},
 		LDP:    &topo.FRRLDP{Interfaces: []string{c.a1}}})
-	l2 := c.r2.StartLSRD(lsrdConfig("2.2.2.2", []string{c.a2, c.b2}, "1.1.1.1/32 10.1.0.1", "3.3.3.3/32 10.2.0.3") +
-		"metrics:\n  listen: " + metricsListen + "\n")
+	l2conf := lsrdConfig("2.2.2.2", []string{c.a2, c.b2}, "1.1.1.1/32 10.1.0.1", "3.3.3.3/32 10.2.0.3") +
+		"metrics:\n  listen: " + metricsListen + "\n"
+	l2 := c.r2.StartLSRD(l2conf)
 	c.r3.StartFRR(topo.FRRConfig{RouterID: "3.3.3.3",
 		Static: []string{"1.1.1.1/32 10.2.0.2", "2.2.2.2/32 10.2.0.2"},
 		LDP:    &topo.FRRLDP{Interfaces: []string{c.b3}}})
@@ -240,6 +241,31 @@ func TestPrometheusScrapesLSRD(t *testing.T) {
 			}
 			return nil
 		})
+	})
+
+	t.Run("memory at rest", func(t *testing.T) {
+		// Once its work has settled, lsrd runs at the idle collector
+		// target (default 25) and has returned its freed memory at least
+		// once; a reload moves the target.
+		atRest := func(percent float64) func() error {
+			return func() error {
+				for q, want := range map[string]float64{`lsrd_memory_idle`: 1, `lsrd_memory_gc_percent`: percent, `lsrd_memory_returns_total >= bool 1`: 1} {
+					v, err := prom.QueryValue(q)
+					if err != nil {
+						return err
+					}
+					if v != want {
+						return fmt.Errorf("%s = %v, want %v", q, v, want)
+					}
+				}
+				return nil
+			}
+		}
+		topo.Eventually(t, 60*time.Second, "lsrd at rest at the idle target", atRest(25))
+		if err := l2.Reload(l2conf + "memory:\n  gc-percent: 80\n  idle-gc-percent: 10\n"); err != nil {
+			t.Fatalf("reload with a memory section: %v", err)
+		}
+		topo.Eventually(t, 60*time.Second, "the reloaded idle target", atRest(10))
 	})
 
 	t.Run("operations.md queries", func(t *testing.T) {
