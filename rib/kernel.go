@@ -4,7 +4,6 @@ import (
 	"fmt"
 	"net"
 	"net/netip"
-	"slices"
 
 	"github.com/vishvananda/netlink"
 	"github.com/vishvananda/netns"
@@ -133,11 +132,6 @@ func ReadKernelRoutes(ns netns.NsHandle, ifname func(int) string, own *Protocols
 				return err
 			}
 			if route, ok := kernelRoute(m, ifname); ok {
-				// Routes in a run over the same next hops (an IGP's, a
-				// static block) share one slice: never changed in place.
-				if n := len(out); n > 0 && slices.Equal(out[n-1].NextHops, route.NextHops) {
-					route.NextHops = out[n-1].NextHops
-				}
 				out = append(out, route)
 			}
 			return nil

@@ -52,7 +52,7 @@ func (s *routeSet) release(r *rib.Route) {
 	k := s.keyOf(r.NextHops)
 	e := s.m[string(k)]
 	if e == nil || &e.route != r {
-		return // not from hold: nothing to count (TestRouteSetCounts)
+		return // not from hold: nothing to count
 	}
 	if e.refs--; e.refs == 0 {
 		delete(s.m, string(k))
