@@ -26,7 +26,7 @@ func (e *Engine) handleMessage(s *session, m wire.Message) {
 	case *wire.AddressWithdraw:
 		e.toLIB(e.labels.NeighborAddressesWithdrawn(id, m.Addresses.Addrs))
 	case *wire.LabelMapping, *wire.LabelRequest, *wire.LabelWithdraw, *wire.LabelRelease, *wire.LabelAbortRequest:
-		e.log.Debug("ldp: label message in", "lsr-id", id, "message", describe(m))
+		e.log.Debug("ldp: label message in", "lsr-id", id, "message", described{m})
 		before := e.labels.UnroutedRefused()
 		e.toLIB(e.labels.LabelMessage(id, m))
 		if n := e.labels.UnroutedRefused() - before; n > 0 {

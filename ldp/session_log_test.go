@@ -121,3 +121,28 @@ func loggedSession(t *testing.T) (*Engine, *bytes.Buffer) {
 	bringUp(t, e, t0, "2.2.2.2", 1)
 	return e, logs
 }
+
+// TestLabelMessageDebugLog checks a label message is named in the debug
+// log (the name is formatted only when the line is written) and not at all
+// at the info level.
+func TestLabelMessageDebugLog(t *testing.T) {
+	peer := wire.LDPID{LSRID: netip.MustParseAddr("2.2.2.2")}
+	m := &wire.LabelMapping{MsgID: 7, FEC: wire.FEC{wire.PrefixFEC{Prefix: netip.MustParsePrefix("10.9.0.0/16")}}, Label: 1234}
+	for _, level := range []slog.Level{slog.LevelDebug, slog.LevelInfo} {
+		logs := &bytes.Buffer{}
+		e, err := New(Config{
+			LSRID: netip.MustParseAddr("1.1.1.1"), Interfaces: []string{"eth0"}, LinkHelloHold: InfiniteHold,
+			Logger: slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: level})),
+		}, newFakeLIB())
+		if err != nil {
+			t.Fatal(err)
+		}
+		e.Handle(t0, InterfaceUp{Name: "eth0", Addrs: []netip.Prefix{netip.MustParsePrefix("10.0.12.1/24")}})
+		bringUp(t, e, t0, "2.2.2.2", 1)
+		e.Handle(t0, ConnData{Conn: 1, Data: mustPDU(t, peer, m)})
+		want := `msg="ldp: label message in" lsr-id=2.2.2.2 message="mapping [{10.9.0.0/16}] label 1234"`
+		if got := strings.Contains(logs.String(), want); got != (level == slog.LevelDebug) {
+			t.Errorf("level %v: log has %q: %v; want %v. Log:\n%s", level, want, got, !got, logs.String())
+		}
+	}
+}

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 
+	"github.com/lsrd/lsrd/internal/nlfilter"
 	"github.com/vishvananda/netlink/nl"
 	"golang.org/x/sys/unix"
 )
@@ -25,6 +26,17 @@ func WatchKernel(ctx context.Context, changed chan<- struct{}, own *Protocols) e
 		return fmt.Errorf("rib: subscribing to kernel changes: %w", err)
 	}
 	defer s.Close()
+	// lsrd's own routes are dropped in the kernel, before they are queued:
+	// a burst of installs no longer wakes this loop for each route.
+	var protos []uint8
+	for p, ok := range own {
+		if ok {
+			protos = append(protos, uint8(p))
+		}
+	}
+	if err := nlfilter.Attach(s.GetFd(), nlfilter.DropRoutesOf(protos)); err != nil {
+		return fmt.Errorf("rib: kernel change socket: %w", err)
+	}
 	// A burst of lsrd's own route notifications (a BGP batch going into
 	// the kernel) overflows the default buffer, and an overflow costs a
 	// full re-read of the kernel. 8 MB (forced past rmem_max when lsrd has

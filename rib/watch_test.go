@@ -1,0 +1,58 @@
+package rib
+
+import (
+	"context"
+	"net"
+	"testing"
+	"time"
+
+	"github.com/lsrd/lsrd/internal/netnstest"
+	"github.com/vishvananda/netlink"
+)
+
+// TestWatchKernelIgnoresOwnRoutes runs the watcher in a namespace of its
+// own: lsrd's own routes (either of its protocols) bring no signal, another
+// daemon's route does.
+func TestWatchKernelIgnoresOwnRoutes(t *testing.T) {
+	ns := netnstest.New(t)
+	h, err := netlink.NewHandleAt(ns)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer h.Close()
+	lo, err := h.LinkByName("lo")
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	changed := make(chan struct{}, 1)
+	done := make(chan error, 1)
+	go func() { done <- netnstest.Do(ns, func() error { return WatchKernel(ctx, changed, testOwn) }) }()
+	defer func() {
+		cancel()
+		if err := <-done; err != nil {
+			t.Error(err)
+		}
+	}()
+	time.Sleep(100 * time.Millisecond) // subscribed
+	add := func(host byte, proto netlink.RouteProtocol) {
+		t.Helper()
+		r := &netlink.Route{Dst: &net.IPNet{IP: net.IPv4(10, 0, 0, host), Mask: net.CIDRMask(32, 32)}, LinkIndex: lo.Attrs().Index, Protocol: proto, Scope: netlink.SCOPE_LINK}
+		if err := h.RouteAdd(r); err != nil {
+			t.Fatal(err)
+		}
+	}
+	add(1, 234)
+	add(2, 193)
+	select {
+	case <-changed:
+		t.Fatal("signalled for lsrd's own routes")
+	case <-time.After(300 * time.Millisecond):
+	}
+	add(3, 188) // another daemon's (zebra's OSPF routes)
+	select {
+	case <-changed:
+	case <-time.After(2 * time.Second):
+		t.Fatal("no signal for another daemon's route")
+	}
+}
