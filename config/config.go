@@ -152,6 +152,11 @@ type Kernel struct {
 	// inputs (LDP, BGP) to say they have brought everything back: then
 	// whatever nobody wants is deleted, converged or not. Default 120s.
 	RestartSweepAfter Duration `yaml:"restart-sweep-after"`
+	// StopTimeout bounds how long a clean stop spends removing lsrd's
+	// kernel routes (all tables, side by side). What is left then stays
+	// until the next start adopts and sweeps it. Default 60s; the service
+	// manager's stop timeout must be longer.
+	StopTimeout Duration `yaml:"stop-timeout"`
 	// RouteProtocol is the protocol number on every route and nexthop
 	// object lsrd installs (default 234: no routing daemon's). A start
 	// adopts what an earlier lsrd left with 193, its number before.
@@ -168,6 +173,11 @@ type Kernel struct {
 // a full table; 120s covers both on a loaded router, and a route nobody
 // wants any more lives at most that long.
 const DefaultRestartSweepAfter = 120 * time.Second
+
+// DefaultStopTimeout is kernel.stop-timeout's default: a full table of
+// routes and VRFs of 100,000 routes need far less on hardware (the kernel
+// deletes a route in microseconds), and well over 10s under emulation.
+const DefaultStopTimeout = 60 * time.Second
 
 // Metrics configures the Prometheus endpoint.
 type Metrics struct {
@@ -280,6 +290,9 @@ func (c *Config) setDefaults() {
 	c.Kernel.setDefaults()
 	if c.Kernel.RestartSweepAfter == 0 {
 		c.Kernel.RestartSweepAfter = Duration(DefaultRestartSweepAfter)
+	}
+	if c.Kernel.StopTimeout == 0 {
+		c.Kernel.StopTimeout = Duration(DefaultStopTimeout)
 	}
 	if c.Control.Socket == "" {
 		c.Control.Socket = "/run/lsrd/lsrd.sock"
@@ -442,6 +455,9 @@ func (c *Config) validate() error {
 	}
 	if d := c.Kernel.RestartSweepAfter.Std(); d < time.Second || d > time.Hour {
 		return fieldError("kernel.restart-sweep-after", d, "must be between 1s and 1h")
+	}
+	if d := c.Kernel.StopTimeout.Std(); d < time.Second || d > time.Hour {
+		return fieldError("kernel.stop-timeout", d, "must be between 1s and 1h")
 	}
 	if c.Metrics.Listen != "" && !strings.Contains(c.Metrics.Listen, ":") {
 		return fieldError("metrics.listen", c.Metrics.Listen, "must be host:port, like 127.0.0.1:9642")

@@ -34,8 +34,8 @@ static-routes:
 	if g := c.LDP.GracefulRestart; g.Enabled || g.ReconnectTime.Std() != 120*time.Second || g.RecoveryTime.Std() != 120*time.Second || g.StateFile != "/var/lib/lsrd/ldp-labels.json" {
 		t.Errorf("graceful restart %+v, want off, 120s, 120s, /var/lib/lsrd/ldp-labels.json", g)
 	}
-	if c.Kernel.RestartSweepAfter.Std() != 120*time.Second || c.Kernel.KeepRoutesOnShutdown {
-		t.Errorf("kernel %+v, want routes removed on shutdown and a 120s sweep timer", c.Kernel)
+	if c.Kernel.RestartSweepAfter.Std() != 120*time.Second || c.Kernel.KeepRoutesOnShutdown || c.Kernel.StopTimeout.Std() != 60*time.Second {
+		t.Errorf("kernel %+v, want routes removed on shutdown within 60s and a 120s sweep timer", c.Kernel)
 	}
 	if k := c.Kernel; k.RouteProtocol != 234 || k.Ingress.Disabled || k.Ingress.Table != 234 || k.Ingress.RulePriority != 32000 {
 		t.Errorf("kernel %+v, want protocol 234 and the ingress table 234 at rule 32000", k)
@@ -98,6 +98,7 @@ func TestParseRejects(t *testing.T) {
 		{"bgp bad le", "router-id: 1.1.1.1\nbgp:\n  as: 65001\n  prefix-lists:\n    - name: in\n      rules:\n        - {prefix: 10.0.0.0/8, le: 40}\n", "bgp.prefix-lists[0].rules[0].le: 40"},
 		{"bgp restart time", "router-id: 1.1.1.1\nbgp:\n  as: 65001\n  graceful-restart:\n    enabled: true\n    restart-time: 5000s\n", "bgp.graceful-restart.restart-time: 1h23m20s is out of range"},
 		{"sweep timer too short", "router-id: 1.1.1.1\nkernel:\n  restart-sweep-after: 100ms\n", "field kernel.restart-sweep-after: 100ms"},
+		{"stop timeout too long", "router-id: 1.1.1.1\nkernel:\n  stop-timeout: 2h\n", "field kernel.stop-timeout: 2h0m0s: must be between 1s and 1h"},
 		{"relative socket", "router-id: 1.1.1.1\ncontrol:\n  socket: lsrd.sock\n", "field control.socket"},
 		{"gr reconnect too short", "router-id: 1.1.1.1\nldp:\n  graceful-restart:\n    reconnect-time: 500ms\n", "field ldp.graceful-restart.reconnect-time: 500ms"},
 		{"gr recovery too long", "router-id: 1.1.1.1\nldp:\n  graceful-restart:\n    recovery-time: 2h\n", "field ldp.graceful-restart.recovery-time: 2h0m0s"},

@@ -235,7 +235,7 @@ func replyStatus(w http.ResponseWriter, errCode int, data any, err error) {
 		w.WriteHeader(errCode)
 	}
 	// Compact: indenting took as long as encoding, on every poll of a
-	// large table. lsrctl -json prints answers indented.
+	// large table. lsrctl -o json prints answers indented.
 	json.NewEncoder(w).Encode(resp)
 }
 

@@ -398,7 +398,13 @@ func (d *Daemon) Run(ctx context.Context) error {
 	}()
 
 	d.applyVRFs(runCtx, d.cfg)
-	defer d.shutdownVRFs()
+	defer func() {
+		// After shutdown, nothing is left to stop; on an error, the
+		// VRFs' routes go as a stop's would.
+		ctx, cancel := context.WithTimeout(context.Background(), d.cfg.Kernel.StopTimeout.Std())
+		defer cancel()
+		d.shutdownVRFs(ctx)
+	}()
 	d.startGR(runCtx)
 	if err := d.syncKernel(runCtx); err != nil {
 		return err
@@ -635,18 +641,29 @@ func (d *Daemon) shutdown() {
 		d.log.Info("lsrd stopping; its kernel routes stay for the next start to adopt")
 		return
 	}
-	d.log.Info("lsrd stopping; removing its kernel routes")
-	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	limit := d.cfg.Kernel.StopTimeout.Std()
+	d.log.Info("lsrd stopping; removing its kernel routes", "within", limit)
+	start := time.Now()
+	ctx, cancel := context.WithTimeout(context.Background(), limit)
 	defer cancel()
-	vrfs := make(chan struct{})
+	vrfs := make(chan bool)
 	go func() {
-		defer close(vrfs)
-		d.shutdownVRFs() // beside the main table's flush
+		vrfs <- d.shutdownVRFs(ctx) // beside the main table's flush
 	}()
+	ok := true
 	if err := d.kfib.Flush(ctx); err != nil {
 		d.log.Error("removing lsrd's kernel routes", "err", err)
+		ok = false
 	}
-	<-vrfs
+	if !<-vrfs {
+		ok = false
+	}
+	if ok {
+		d.log.Info("lsrd's kernel routes removed", "took", time.Since(start).Round(time.Millisecond))
+		return
+	}
+	d.log.Error("lsrd's kernel routes not all removed: the next start adopts what is left and sweeps it",
+		"took", time.Since(start).Round(time.Millisecond), "stop_timeout", limit)
 }
 
 // syncKernel re-reads interfaces and routes and passes the differences on,

@@ -185,7 +185,9 @@ func (d *Daemon) applyVRFs(ctx context.Context, cfg *config.Config) {
 		if v, ok := want[name]; ok && v.Table == vf.table {
 			continue
 		}
-		d.stopVRF(name, vf, true)
+		ctx, cancel := context.WithTimeout(context.Background(), d.cfg.Kernel.StopTimeout.Std())
+		d.stopVRF(ctx, name, vf, true)
+		cancel()
 		delete(p.fibs, name)
 	}
 	if err := p.st.SetVRFs(vpnVRFs(cfg)); err != nil {
@@ -270,17 +272,20 @@ func (d *Daemon) startVRF(ctx context.Context, v config.VRF) error {
 }
 
 // stopVRF ends a VRF's kernel layer, removing its routes when flush.
-func (d *Daemon) stopVRF(name string, vf *vrfFIB, flush bool) {
+// stopVRF stops one VRF's kernel layer; with flush its routes are removed
+// first, within ctx. It reports whether they all went.
+func (d *Daemon) stopVRF(ctx context.Context, name string, vf *vrfFIB, flush bool) bool {
 	vf.cancel()
 	<-vf.done
-	if flush {
-		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-		defer cancel()
-		if err := vf.fib.Flush(ctx); err != nil {
-			d.log.Error("vpn: removing the VRF's routes", "vrf", name, "err", err)
-		}
+	defer vf.fib.Close()
+	if !flush {
+		return true
 	}
-	vf.fib.Close()
+	if err := vf.fib.Flush(ctx); err != nil {
+		d.log.Error("vpn: removing the VRF's routes", "vrf", name, "err", err)
+		return false
+	}
+	return true
 }
 
 // sweepVRFs sweeps the VRF kernel layers' adopted routes (the restart's
@@ -294,24 +299,28 @@ func (d *Daemon) sweepVRFs(reason string) {
 	}
 }
 
-// shutdownVRFs stops every VRF kernel layer: routes removed unless they are
-// kept for a restart.
-func (d *Daemon) shutdownVRFs() {
+// shutdownVRFs stops every VRF kernel layer, removing their routes within
+// ctx unless they are kept for a restart. It reports whether they all went.
+func (d *Daemon) shutdownVRFs(ctx context.Context) bool {
 	if d.vpn == nil {
-		return
+		return true
 	}
 	// Side by side: each VRF's routes go in requests of their own, and a
 	// stop must not take the sum of them.
 	var wg sync.WaitGroup
+	var failed atomic.Bool
 	for name, vf := range d.vpn.fibs {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			d.stopVRF(name, vf, !d.cfg.Kernel.KeepRoutesOnShutdown)
+			if !d.stopVRF(ctx, name, vf, !d.cfg.Kernel.KeepRoutesOnShutdown) {
+				failed.Store(true)
+			}
 		}()
 	}
 	wg.Wait()
 	d.vpn.fibs = map[string]*vrfFIB{}
+	return !failed.Load()
 }
 
 // readVRFTables reads the table of each of cfg's VRFs for the routes lsrd

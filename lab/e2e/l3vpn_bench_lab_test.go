@@ -23,7 +23,7 @@ import (
 // from gobgpd's first route to every route in pe1's VRF tables, and pe1's
 // resident memory then. A benchmark, not a test: LSRD_BENCH=1 (make
 // bench); sizes LSRD_BENCH_VRFS (default 10) and LSRD_BENCH_VRF_ROUTES
-// (default 10,000).
+// (default 10,000), daemons LSRD_BENCH_DAEMONS.
 func TestBenchL3VPN(t *testing.T) {
 	if os.Getenv("LSRD_BENCH") != "1" {
 		t.Skip("benchmark: set LSRD_BENCH=1 (make bench)")
@@ -47,7 +47,7 @@ func TestBenchL3VPN(t *testing.T) {
 		}
 	}
 	inVRFs := func(table uint8) bool { return table >= 101 && int(table) < 101+vrfs }
-	for _, daemon := range []string{"lsrd", "frr"} {
+	for _, daemon := range benchDaemons(t) {
 		t.Run(daemon, func(t *testing.T) {
 			v := newVPNLab(t)
 			pl := v.p.StartLSRD(lsrdConfig("2.2.2.2", []string{v.pCore1, v.pCore2}, "1.1.1.1/32 10.0.1.1", "3.3.3.3/32 10.0.2.3"))
@@ -127,10 +127,10 @@ func TestBenchL3VPN(t *testing.T) {
 			}
 			t.Logf("%s: %d routes, pe1 pushes %s for 10.0.0.0/24 in table 101", daemon, last, stack)
 			if pe1 != nil {
-				// A clean stop removes every route: the nexthop objects
-				// first, which takes the routes through them along.
+				// A clean stop removes every route, within
+				// kernel.stop-timeout (60 s by default).
 				start := time.Now()
-				err := pe1.Stop()
+				err := pe1.StopWithin(90 * time.Second)
 				row("lsrd: stop (SIGTERM) removing its routes from the kernel", secs(time.Since(start)))
 				if err != nil {
 					t.Errorf("lsrd's stop: %v", err)

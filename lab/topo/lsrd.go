@@ -153,6 +153,10 @@ func (l *LSRD) Kill() {
 // error if lsrd had to be killed or exited with a failure.
 func (l *LSRD) Stop() error { return l.proc.stop(10 * time.Second) }
 
+// StopWithin is Stop with the wait for lsrd to exit before it is killed:
+// for a stop that removes a large table (kernel.stop-timeout bounds it).
+func (l *LSRD) StopWithin(d time.Duration) error { return l.proc.stop(d) }
+
 // Reload replaces lsrd's configuration with yaml (which, as for StartLSRD,
 // has no control section) and asks lsrd to apply it through the control
 // API, returning lsrd's verdict.
