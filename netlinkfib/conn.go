@@ -46,7 +46,7 @@ func dial(ns netns.NsHandle) (*conn, error) {
 	if err != nil {
 		return nil, fmt.Errorf("opening netlink socket: %w", err)
 	}
-	c := &conn{fd: fd, rbuf: make([]byte, 1<<20)}
+	c := &conn{fd: fd, rbuf: make([]byte, recvChunk)}
 	if err := c.setup(); err != nil {
 		unix.Close(fd)
 		return nil, err
@@ -88,9 +88,29 @@ func (c *conn) send(b []byte) error {
 	return unix.Sendto(c.fd, b, 0, &unix.SockaddrNetlink{Family: unix.AF_NETLINK})
 }
 
+// recvChunk is the receive buffer a socket starts with: the kernel sizes
+// a dump's datagrams by the reader's buffer up to 32 KB, and a
+// notification or an acknowledgement is one small message. A larger
+// datagram grows the buffer (recv).
+const recvChunk = 64 << 10
+
+// recv reads one datagram into *buf, grown first when the datagram is
+// larger: its size is peeked (MSG_PEEK|MSG_TRUNC), so nothing is ever cut.
+func recv(fd int, buf *[]byte) (int, error) {
+	n, _, err := unix.Recvfrom(fd, (*buf)[:1], unix.MSG_PEEK|unix.MSG_TRUNC)
+	if err != nil {
+		return 0, err
+	}
+	if n > len(*buf) {
+		*buf = make([]byte, n)
+	}
+	n, _, err = unix.Recvfrom(fd, *buf, 0)
+	return n, err
+}
+
 // receive reads one datagram and calls f for each message in it.
 func (c *conn) receive(f func(h unix.NlMsghdr, payload []byte) error) error {
-	n, _, err := unix.Recvfrom(c.fd, c.rbuf, 0)
+	n, err := recv(c.fd, &c.rbuf)
 	if err != nil {
 		if errors.Is(err, unix.EAGAIN) {
 			return fmt.Errorf("no answer from the kernel within %ds: %w", ackTimeout, err)

@@ -90,9 +90,9 @@ func subscribe(ns netns.NsHandle, proto uint8, portid uint32) (int, error) {
 }
 
 func (f *FIB) readEvents(ctx context.Context, fd int) error {
-	buf := make([]byte, 1<<20)
+	buf := make([]byte, recvChunk)
 	for ctx.Err() == nil {
-		n, _, err := unix.Recvfrom(fd, buf, 0)
+		n, err := recv(fd, &buf)
 		switch {
 		case errors.Is(err, unix.EAGAIN) || errors.Is(err, unix.EINTR):
 			continue

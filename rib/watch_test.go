@@ -8,6 +8,7 @@ import (
 
 	"github.com/lsrd/lsrd/internal/netnstest"
 	"github.com/vishvananda/netlink"
+	"golang.org/x/sys/unix"
 )
 
 // TestWatchKernelIgnoresOwnRoutes runs the watcher in a namespace of its
@@ -15,7 +16,7 @@ import (
 // daemon's route does.
 func TestWatchKernelIgnoresOwnRoutes(t *testing.T) {
 	ns := netnstest.New(t)
-	h, err := netlink.NewHandleAt(ns)
+	h, err := netlink.NewHandleAt(ns, unix.NETLINK_ROUTE)
 	if err != nil {
 		t.Fatal(err)
 	}

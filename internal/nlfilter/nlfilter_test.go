@@ -41,7 +41,7 @@ func newLab(t *testing.T, filter func(minePid uint32) []bpf.Instruction) *lab {
 		t.Fatal(err)
 	}
 	t.Cleanup(l.mine.Close)
-	if l.theirs, err = netlink.NewHandleAt(ns); err != nil {
+	if l.theirs, err = netlink.NewHandleAt(ns, unix.NETLINK_ROUTE); err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(l.theirs.Close)
