@@ -712,7 +712,7 @@ func readKernel(h *netlink.Handle, cfg *config.Config, own *rib.Protocols) (kern
 	if k.routes, err = rib.ReadKernelRoutes(netns.None(), func(i int) string { return byIndex[i] }, own); err != nil {
 		return k, err
 	}
-	k.vrfs, k.errs = readVRFTables(cfg, own)
+	k.vrfs, k.errs = readVRFTables(cfg, func(i int) string { return byIndex[i] }, own)
 	return k, nil
 }
 

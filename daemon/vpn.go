@@ -185,8 +185,8 @@ func (d *Daemon) applyVRFs(ctx context.Context, cfg *config.Config) {
 		if v, ok := want[name]; ok && v.Table == vf.table {
 			continue
 		}
-		ctx, cancel := context.WithTimeout(context.Background(), d.cfg.Kernel.StopTimeout.Std())
-		d.stopVRF(ctx, name, vf, true)
+		stopCtx, cancel := context.WithTimeout(context.Background(), d.cfg.Kernel.StopTimeout.Std())
+		d.stopVRF(stopCtx, name, vf, true)
 		cancel()
 		delete(p.fibs, name)
 	}
@@ -231,9 +231,25 @@ func (d *Daemon) applyVRFs(ctx context.Context, cfg *config.Config) {
 	}
 	// A VRF added by a reload exports what its table holds now, not at
 	// the next change in the kernel.
-	if err := d.setVRFTables(readVRFTables(cfg, d.own)); err != nil {
+	if err := d.setVRFTables(readVRFTables(cfg, d.linkNames(), d.own)); err != nil {
 		d.log.Warn("vpn: reading the VRFs' tables", "err", err)
 	}
+}
+
+// linkNames names the kernel's interfaces by index, those in VRFs
+// included; on an error, none (a route's next hops are then read without
+// their interface, and its per-prefix label looks the packet up in the VRF
+// until the next reading).
+func (d *Daemon) linkNames() func(int) string {
+	ifs, err := rib.ReadInterfaces(d.nl)
+	if err != nil {
+		d.log.Warn("vpn: reading the interfaces", "err", err)
+	}
+	byIndex := make(map[int]string, len(ifs))
+	for _, i := range ifs {
+		byIndex[i.Index] = i.Name
+	}
+	return func(i int) string { return byIndex[i] }
 }
 
 // startVRF opens and runs the kernel layer of a VRF. What a previous run
@@ -271,8 +287,7 @@ func (d *Daemon) startVRF(ctx context.Context, v config.VRF) error {
 	return nil
 }
 
-// stopVRF ends a VRF's kernel layer, removing its routes when flush.
-// stopVRF stops one VRF's kernel layer; with flush its routes are removed
+// stopVRF ends a VRF's kernel layer; with flush its routes are removed
 // first, within ctx. It reports whether they all went.
 func (d *Daemon) stopVRF(ctx context.Context, name string, vf *vrfFIB, flush bool) bool {
 	vf.cancel()
@@ -325,14 +340,14 @@ func (d *Daemon) shutdownVRFs(ctx context.Context) bool {
 
 // readVRFTables reads the table of each of cfg's VRFs for the routes lsrd
 // did not install, by VRF name, and the errors of those it could not read.
-func readVRFTables(cfg *config.Config, own *rib.Protocols) (map[string][]rib.Route, []error) {
+func readVRFTables(cfg *config.Config, ifname func(int) string, own *rib.Protocols) (map[string][]rib.Route, []error) {
 	if len(cfg.VRFs) == 0 {
 		return nil, nil
 	}
 	out := make(map[string][]rib.Route, len(cfg.VRFs))
 	var errs []error
 	for _, v := range cfg.VRFs {
-		routes, err := rib.ReadTableRoutes(netns.None(), v.Table, own)
+		routes, err := rib.ReadTableRoutes(netns.None(), v.Table, ifname, own)
 		if err != nil {
 			errs = append(errs, fmt.Errorf("VRF %s: %w", v.Name, err))
 			continue
@@ -356,7 +371,11 @@ func (d *Daemon) setVRFTables(tables map[string][]rib.Route, errs []error) error
 		}
 		local := make([]vpn.LocalRoute, 0, len(routes))
 		for _, r := range routes {
-			local = append(local, vpn.LocalRoute{Prefix: r.Prefix, Connected: r.Protocol == unix.RTPROT_KERNEL})
+			lr := vpn.LocalRoute{Prefix: r.Prefix, Connected: r.Protocol == unix.RTPROT_KERNEL}
+			for _, nh := range r.NextHops {
+				lr.NextHops = append(lr.NextHops, fib.NextHop{Addr: nh.Addr, Ifname: nh.Ifname})
+			}
+			local = append(local, lr)
 		}
 		if err := d.vpn.st.SetLocal(v.Name, local); err != nil {
 			errs = append(errs, err)

@@ -146,7 +146,7 @@ func ReadKernelRoutes(ns netns.NsHandle, ifname func(int) string, own *Protocols
 // ReadTableRoutes lists the unicast routes of a table (a VRF's) that lsrd
 // did not install, IPv4 and IPv6, the kernel's own connected routes
 // included (Protocol RTPROT_KERNEL); IPv6 link-local prefixes left out.
-func ReadTableRoutes(ns netns.NsHandle, table uint32, own *Protocols) ([]Route, error) {
+func ReadTableRoutes(ns netns.NsHandle, table uint32, ifname func(int) string, own *Protocols) ([]Route, error) {
 	var out []Route
 	for _, family := range []uint8{unix.AF_INET, unix.AF_INET6} {
 		err := dumpRoutes(ns, family, func(b []byte) error {
@@ -166,7 +166,7 @@ func ReadTableRoutes(ns netns.NsHandle, table uint32, own *Protocols) ([]Route, 
 			if !ok || m.table != table || prefix.Addr().IsLinkLocalUnicast() {
 				return nil
 			}
-			out = append(out, Route{Prefix: prefix, Source: SourceKernel, Protocol: m.protocol})
+			out = append(out, Route{Prefix: prefix, Source: SourceKernel, Protocol: m.protocol, NextHops: nextHops(m, ifname)})
 			return nil
 		})
 		if err != nil {
@@ -212,16 +212,21 @@ func kernelRoute(m kernelRouteMsg, ifname func(int) string) (Route, bool) {
 	}
 	// Static routes an operator added by hand are kernel routes too:
 	// SourceStatic is lsrd's own configuration.
-	route := Route{Prefix: prefix, Source: SourceKernel, Distance: DistanceKernel, Protocol: m.protocol,
-		NextHops: make([]NextHop, 0, len(m.hops))}
+	return Route{Prefix: prefix, Source: SourceKernel, Distance: DistanceKernel, Protocol: m.protocol,
+		NextHops: nextHops(m, ifname)}, true
+}
+
+// nextHops is m's next hops: interface, and gateway when there is one.
+func nextHops(m kernelRouteMsg, ifname func(int) string) []NextHop {
+	out := make([]NextHop, 0, len(m.hops))
 	for _, h := range m.hops {
 		nh := NextHop{Ifname: ifname(h.ifindex)}
 		if h.gw.IsValid() {
 			nh.Addr = h.gw.Unmap()
 		}
-		route.NextHops = append(route.NextHops, nh)
+		out = append(out, nh)
 	}
-	return route, true
+	return out
 }
 
 func prefixOf(n *net.IPNet) (netip.Prefix, bool) {

@@ -172,11 +172,23 @@ func TestReadKernelRoutesMatchesNetlink(t *testing.T) {
 	if want := map[uint8]int{186: 751, 4: 751, 3: 1, 12: 100}; fmt.Sprint(byProto) != fmt.Sprint(want) {
 		t.Errorf("routes by protocol %v, want %v", byProto, want)
 	}
-	vrf, err := ReadTableRoutes(ns, 1000, own)
+	vrf, err := ReadTableRoutes(ns, 1000, func(i int) string { return names[i] }, own)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if g, w := str(vrf), []string{"{192.0.2.0/25 kernel 0 [] [] [] 4}", "{2001:db8:1000::/48 kernel 0 [] [] [] 4}"}; !slices.Equal(g, w) {
+	var g []string
+	for _, r := range vrf {
+		var hops []string
+		for _, nh := range r.NextHops {
+			if nh.Ifname == "" {
+				t.Errorf("table 1000: %v: a next hop without its interface", r)
+			}
+			hops = append(hops, nh.Addr.String())
+		}
+		g = append(g, fmt.Sprintf("%s proto %d via %s", r.Prefix, r.Protocol, strings.Join(hops, ",")))
+	}
+	slices.Sort(g)
+	if w := []string{"192.0.2.0/25 proto 4 via 10.0.0.2", "2001:db8:1000::/48 proto 4 via 2001:db8:f::2"}; !slices.Equal(g, w) {
 		t.Errorf("table 1000 reads %q, want %q", g, w)
 	}
 }

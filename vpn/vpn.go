@@ -45,6 +45,22 @@ type LocalRoute struct {
 	// Connected: the subnet of an address of an interface in the VRF (the
 	// kernel's own route); otherwise an operator's or another daemon's.
 	Connected bool
+	// NextHops are the route's gateways (address and interface, no
+	// labels); empty for a connected route or one without a gateway.
+	NextHops []fib.NextHop
+}
+
+func (r LocalRoute) equal(o LocalRoute) bool {
+	return r.Prefix == o.Prefix && r.Connected == o.Connected && slices.EqualFunc(r.NextHops, o.NextHops, fib.NextHop.Equal)
+}
+
+// gateways tells whether a label for r alone can forward to r's next
+// hops (every one an address on an interface) instead of looking the
+// packet up in the VRF.
+func (r LocalRoute) gateways() bool {
+	return len(r.NextHops) > 0 && !slices.ContainsFunc(r.NextHops, func(nh fib.NextHop) bool {
+		return !nh.Addr.IsValid() || nh.Ifname == "" || len(nh.Labels) > 0
+	})
 }
 
 // LSPs gives the next hops of the LSP to a provider edge's address (LDP's
@@ -262,8 +278,11 @@ func (s *State) SetLocal(name string, routes []LocalRoute) error {
 	for _, r := range routes {
 		now[r.Prefix] = r
 	}
-	if maps.Equal(now, v.local) {
+	if maps.EqualFunc(now, v.local, LocalRoute.equal) {
 		return nil
+	}
+	if v.PerPrefix {
+		s.lfibDirty = true // a prefix's label forwards to its gateways
 	}
 	// A prefix that becomes local or stops being one changes what is
 	// imported for it (a local route wins).
@@ -632,7 +651,9 @@ func (s *State) exports() []bgp.VPNRoute {
 func (s *State) LFIBChanged() bool { return s.lfibDirty }
 
 // LFIB is the label routes of the VPN labels: each pops the label and looks
-// the packet up in its VRF's table (delivered to the VRF device).
+// the packet up in its VRF's table (delivered to the VRF device), except a
+// per-prefix label of a route through gateways, which pops the label and
+// forwards to them, as the route does (no second lookup).
 func (s *State) LFIB() map[fib.Label]fib.LFIBEntry {
 	s.lfibDirty = false
 	out := map[fib.Label]fib.LFIBEntry{}
@@ -641,8 +662,12 @@ func (s *State) LFIB() map[fib.Label]fib.LFIBEntry {
 		if v.label != 0 {
 			out[v.label] = fib.LFIBEntry{InLabel: v.label, NextHops: into}
 		}
-		for _, l := range v.prefixLabels {
-			out[l] = fib.LFIBEntry{InLabel: l, NextHops: into}
+		for p, l := range v.prefixLabels {
+			hops := into
+			if r := v.local[p]; r.gateways() {
+				hops = r.NextHops
+			}
+			out[l] = fib.LFIBEntry{InLabel: l, NextHops: hops}
 		}
 	}
 	return out

@@ -412,3 +412,39 @@ func must(t *testing.T, err error) {
 		t.Fatal(err)
 	}
 }
+
+// TestPerPrefixLabelForwardsToGateways: a per-prefix label of a route
+// through a gateway pops to that gateway; a connected prefix's label pops
+// into the VRF for a lookup; a new gateway moves the label route.
+func TestPerPrefixLabelForwardsToGateways(t *testing.T) {
+	v := red
+	v.PerPrefix = true
+	s := newState(t, lsps{}, nil, v)
+	ce := []fib.NextHop{{Addr: netip.MustParseAddr("10.10.1.2"), Ifname: "ce1"}}
+	must(t, s.SetLocal("red", []LocalRoute{
+		{Prefix: pfx("10.10.1.0/24"), Connected: true, NextHops: []fib.NextHop{{Ifname: "ce1"}}},
+		{Prefix: pfx("192.168.1.0/24"), NextHops: ce},
+	}))
+	labels := map[string]fib.Label{}
+	for _, e := range s.Exports() {
+		labels[e.Prefix.String()] = fib.Label(e.Label)
+	}
+	lfib := s.LFIB()
+	if got := lfib[labels["192.168.1.0/24"]].NextHops; !slices.EqualFunc(got, ce, fib.NextHop.Equal) {
+		t.Errorf("192.168.1.0/24's label pops to %v, want the CE %v", got, ce)
+	}
+	if got := lfib[labels["10.10.1.0/24"]].NextHops; len(got) != 1 || got[0].Ifname != "red" || got[0].Addr.IsValid() {
+		t.Errorf("10.10.1.0/24's label pops to %v, want a lookup in red", got)
+	}
+	ce2 := []fib.NextHop{{Addr: netip.MustParseAddr("10.10.1.3"), Ifname: "ce1"}}
+	must(t, s.SetLocal("red", []LocalRoute{
+		{Prefix: pfx("10.10.1.0/24"), Connected: true, NextHops: []fib.NextHop{{Ifname: "ce1"}}},
+		{Prefix: pfx("192.168.1.0/24"), NextHops: ce2},
+	}))
+	if !s.LFIBChanged() {
+		t.Fatal("the gateway moved and LFIB did not change")
+	}
+	if got := s.LFIB()[labels["192.168.1.0/24"]].NextHops; !slices.EqualFunc(got, ce2, fib.NextHop.Equal) {
+		t.Errorf("after the move 192.168.1.0/24's label pops to %v, want %v", got, ce2)
+	}
+}

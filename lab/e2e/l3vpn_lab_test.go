@@ -672,3 +672,50 @@ func TestL3VPNAdjacent(t *testing.T) {
 		t.Errorf("no echo request among the labelled packets on pe1 - pe2")
 	}
 }
+
+// TestL3VPNPerPrefixToCE: with per-prefix labels, pe1's label for a route
+// through a customer router pops and forwards to that router (no second
+// lookup), while a connected prefix's label pops into the VRF; ce2 reaches
+// ce1's network behind the route either way. Both provider edges are lsrd
+// on one ZeroTier-like network.
+func TestL3VPNPerPrefixToCE(t *testing.T) {
+	v := newVPNLabOf(t, true)
+	v.ce1.AddLoopback("192.168.1.1/32")
+	cfg := lsrdPE("1.1.1.1", v.pe1Core, "10.0.1.3", "3.3.3.3", "1", v.pe1Red, v.pe1Blue)
+	cfg = strings.Replace(cfg, "{name: red, table: 10,", "{name: red, table: 10, label: per-prefix,", 1)
+	v.pe1.StartLSRD(cfg)
+	v.pe1.Run("ip", "route", "add", "192.168.1.0/24", "via", "10.10.1.2", "table", "10")
+	pe2 := v.pe2.StartLSRD(lsrdPE("3.3.3.3", v.pe2Core, "10.0.1.1", "1.1.1.1", "2", v.pe2Red, v.pe2Blue))
+	labels := map[string]uint32{}
+	topo.Eventually(t, 90*time.Second, "pe2 imports ce1's prefixes with a label each", func() error {
+		for _, p := range []string{"192.168.1.0/24", "10.10.1.0/24"} {
+			r, err := vpnRoute(pe2, "65000:11", p)
+			if err != nil {
+				return err
+			}
+			labels[p] = r.Label
+		}
+		if labels["192.168.1.0/24"] == labels["10.10.1.0/24"] {
+			return fmt.Errorf("one label %d for both prefixes", labels["10.10.1.0/24"])
+		}
+		return nil
+	})
+	topo.Eventually(t, 30*time.Second, "pe1's label routes pop to ce1 and into red", func() error {
+		out := v.pe1.Run("ip", "-f", "mpls", "route", "show")
+		for p, want := range map[string]string{
+			"192.168.1.0/24": fmt.Sprintf("%d via inet 10.10.1.2 dev %s", labels["192.168.1.0/24"], v.pe1Red),
+			"10.10.1.0/24":   fmt.Sprintf("%d dev red", labels["10.10.1.0/24"]),
+		} {
+			if !strings.Contains(out, want) {
+				return fmt.Errorf("%s: no %q in pe1's label table:\n%s", p, want, out)
+			}
+		}
+		return nil
+	})
+	for _, dst := range []string{"192.168.1.1", "10.10.1.2"} {
+		topo.Eventually(t, 60*time.Second, "ce2 pings "+dst+" across the VPN", func() error {
+			_, err := v.ce2.Try("ping", "-c", "2", "-i", "0.2", "-W", "1", dst)
+			return err
+		})
+	}
+}
