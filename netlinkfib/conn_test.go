@@ -15,18 +15,10 @@ import (
 // (each datagram's size is peeked and the buffer grown), none cut.
 func TestReceiveGrowsItsBuffer(t *testing.T) {
 	ns := netnstest.New(t)
-	h, err := netlink.NewHandleAt(ns, unix.NETLINK_ROUTE)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer h.Close()
-	lo, err := h.LinkByName("lo")
-	if err != nil {
-		t.Fatal(err)
-	}
+	h, lo := netnstest.RouteHandle(t, ns)
 	const n = 2000
 	for i := range n {
-		r := &netlink.Route{Dst: &net.IPNet{IP: net.IPv4(10, 1, byte(i>>8), byte(i)), Mask: net.CIDRMask(32, 32)}, LinkIndex: lo.Attrs().Index, Scope: netlink.SCOPE_LINK}
+		r := &netlink.Route{Dst: &net.IPNet{IP: net.IPv4(10, 1, byte(i>>8), byte(i)), Mask: net.CIDRMask(32, 32)}, LinkIndex: lo, Scope: netlink.SCOPE_LINK}
 		if err := h.RouteAdd(r); err != nil {
 			t.Fatal(err)
 		}

@@ -8,7 +8,6 @@ import (
 
 	"github.com/lsrd/lsrd/internal/netnstest"
 	"github.com/vishvananda/netlink"
-	"golang.org/x/sys/unix"
 )
 
 // TestWatchKernelIgnoresOwnRoutes runs the watcher in a namespace of its
@@ -16,15 +15,7 @@ import (
 // daemon's route does.
 func TestWatchKernelIgnoresOwnRoutes(t *testing.T) {
 	ns := netnstest.New(t)
-	h, err := netlink.NewHandleAt(ns, unix.NETLINK_ROUTE)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer h.Close()
-	lo, err := h.LinkByName("lo")
-	if err != nil {
-		t.Fatal(err)
-	}
+	h, lo := netnstest.RouteHandle(t, ns)
 	ctx, cancel := context.WithCancel(context.Background())
 	changed := make(chan struct{}, 1)
 	done := make(chan error, 1)
@@ -38,7 +29,7 @@ func TestWatchKernelIgnoresOwnRoutes(t *testing.T) {
 	time.Sleep(100 * time.Millisecond) // subscribed
 	add := func(host byte, proto netlink.RouteProtocol) {
 		t.Helper()
-		r := &netlink.Route{Dst: &net.IPNet{IP: net.IPv4(10, 0, 0, host), Mask: net.CIDRMask(32, 32)}, LinkIndex: lo.Attrs().Index, Protocol: proto, Scope: netlink.SCOPE_LINK}
+		r := &netlink.Route{Dst: &net.IPNet{IP: net.IPv4(10, 0, 0, host), Mask: net.CIDRMask(32, 32)}, LinkIndex: lo, Protocol: proto, Scope: netlink.SCOPE_LINK}
 		if err := h.RouteAdd(r); err != nil {
 			t.Fatal(err)
 		}

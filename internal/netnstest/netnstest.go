@@ -72,6 +72,23 @@ func New(t testing.TB) netns.NsHandle {
 	return 0
 }
 
+// RouteHandle opens a NETLINK_ROUTE handle in ns, closed when the test
+// ends (route alone: the lab's kernel has no XFRM), and returns it with the
+// index of ns's loopback.
+func RouteHandle(t testing.TB, ns netns.NsHandle) (*netlink.Handle, int) {
+	t.Helper()
+	h, err := netlink.NewHandleAt(ns, unix.NETLINK_ROUTE)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(h.Close)
+	lo, err := h.LinkByName("lo")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return h, lo.Attrs().Index
+}
+
 // Veth joins two namespaces with a veth pair, gives each end an address and
 // brings both up. It returns the two interface indexes.
 func Veth(t testing.TB, nsA, nsB netns.NsHandle, nameA, nameB string, addrA, addrB netip.Prefix) (int, int) {

@@ -41,15 +41,7 @@ func newLab(t *testing.T, filter func(minePid uint32) []bpf.Instruction) *lab {
 		t.Fatal(err)
 	}
 	t.Cleanup(l.mine.Close)
-	if l.theirs, err = netlink.NewHandleAt(ns, unix.NETLINK_ROUTE); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(l.theirs.Close)
-	lo, err := l.theirs.LinkByName("lo")
-	if err != nil {
-		t.Fatal(err)
-	}
-	l.lo = lo.Attrs().Index
+	l.theirs, l.lo = netnstest.RouteHandle(t, ns)
 	pid, err := l.mine.GetPid()
 	if err != nil {
 		t.Fatal(err)
