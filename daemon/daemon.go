@@ -705,15 +705,21 @@ func readKernel(h *netlink.Handle, cfg *config.Config, own *rib.Protocols) (kern
 	if k.ifaces, err = rib.ReadInterfaces(h); err != nil {
 		return k, err
 	}
-	byIndex := make(map[int]string, len(k.ifaces))
-	for _, i := range k.ifaces {
-		byIndex[i.Index] = i.Name
-	}
-	if k.routes, err = rib.ReadKernelRoutes(netns.None(), func(i int) string { return byIndex[i] }, own); err != nil {
+	ifname := namesByIndex(k.ifaces)
+	if k.routes, err = rib.ReadKernelRoutes(netns.None(), ifname, own); err != nil {
 		return k, err
 	}
-	k.vrfs, k.errs = readVRFTables(cfg, func(i int) string { return byIndex[i] }, own)
+	k.vrfs, k.errs = readVRFTables(cfg, ifname, own)
 	return k, nil
+}
+
+// namesByIndex names the interfaces of ifs by index ("" for another).
+func namesByIndex(ifs []rib.Interface) func(int) string {
+	byIndex := make(map[int]string, len(ifs))
+	for _, i := range ifs {
+		byIndex[i.Index] = i.Name
+	}
+	return func(i int) string { return byIndex[i] }
 }
 
 // applyKernel passes the differences between k and what the daemon knew on.

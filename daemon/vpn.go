@@ -245,11 +245,7 @@ func (d *Daemon) linkNames() func(int) string {
 	if err != nil {
 		d.log.Warn("vpn: reading the interfaces", "err", err)
 	}
-	byIndex := make(map[int]string, len(ifs))
-	for _, i := range ifs {
-		byIndex[i.Index] = i.Name
-	}
-	return func(i int) string { return byIndex[i] }
+	return namesByIndex(ifs)
 }
 
 // startVRF opens and runs the kernel layer of a VRF. What a previous run

@@ -109,10 +109,16 @@ func closedLine(logs string) string {
 // an OPERATIONAL session with 2.2.2.2 on conn 1, and its log.
 func loggedSession(t *testing.T) (*Engine, *bytes.Buffer) {
 	t.Helper()
+	return loggedSessionAt(t, slog.LevelInfo)
+}
+
+// loggedSessionAt is loggedSession with the log at level.
+func loggedSessionAt(t *testing.T, level slog.Level) (*Engine, *bytes.Buffer) {
+	t.Helper()
 	logs := &bytes.Buffer{}
 	e, err := New(Config{
 		LSRID: netip.MustParseAddr("1.1.1.1"), Interfaces: []string{"eth0"}, LinkHelloHold: InfiniteHold,
-		Logger: slog.New(slog.NewTextHandler(logs, nil)),
+		Logger: slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: level})),
 	}, newFakeLIB())
 	if err != nil {
 		t.Fatal(err)
@@ -129,16 +135,7 @@ func TestLabelMessageDebugLog(t *testing.T) {
 	peer := wire.LDPID{LSRID: netip.MustParseAddr("2.2.2.2")}
 	m := &wire.LabelMapping{MsgID: 7, FEC: wire.FEC{wire.PrefixFEC{Prefix: netip.MustParsePrefix("10.9.0.0/16")}}, Label: 1234}
 	for _, level := range []slog.Level{slog.LevelDebug, slog.LevelInfo} {
-		logs := &bytes.Buffer{}
-		e, err := New(Config{
-			LSRID: netip.MustParseAddr("1.1.1.1"), Interfaces: []string{"eth0"}, LinkHelloHold: InfiniteHold,
-			Logger: slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: level})),
-		}, newFakeLIB())
-		if err != nil {
-			t.Fatal(err)
-		}
-		e.Handle(t0, InterfaceUp{Name: "eth0", Addrs: []netip.Prefix{netip.MustParsePrefix("10.0.12.1/24")}})
-		bringUp(t, e, t0, "2.2.2.2", 1)
+		e, logs := loggedSessionAt(t, level)
 		e.Handle(t0, ConnData{Conn: 1, Data: mustPDU(t, peer, m)})
 		want := `msg="ldp: label message in" lsr-id=2.2.2.2 message="mapping [{10.9.0.0/16}] label 1234"`
 		if got := strings.Contains(logs.String(), want); got != (level == slog.LevelDebug) {

@@ -6,7 +6,6 @@ import (
 	"testing"
 
 	"github.com/lsrd/lsrd/internal/netnstest"
-	"github.com/vishvananda/netlink"
 	"golang.org/x/sys/unix"
 )
 
@@ -18,8 +17,7 @@ func TestReceiveGrowsItsBuffer(t *testing.T) {
 	h, lo := netnstest.RouteHandle(t, ns)
 	const n = 2000
 	for i := range n {
-		r := &netlink.Route{Dst: &net.IPNet{IP: net.IPv4(10, 1, byte(i>>8), byte(i)), Mask: net.CIDRMask(32, 32)}, LinkIndex: lo, Scope: netlink.SCOPE_LINK}
-		if err := h.RouteAdd(r); err != nil {
+		if err := h.RouteAdd(netnstest.HostRoute(net.IPv4(10, 1, byte(i>>8), byte(i)), lo, 0)); err != nil {
 			t.Fatal(err)
 		}
 	}

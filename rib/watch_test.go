@@ -29,8 +29,7 @@ func TestWatchKernelIgnoresOwnRoutes(t *testing.T) {
 	time.Sleep(100 * time.Millisecond) // subscribed
 	add := func(host byte, proto netlink.RouteProtocol) {
 		t.Helper()
-		r := &netlink.Route{Dst: &net.IPNet{IP: net.IPv4(10, 0, 0, host), Mask: net.CIDRMask(32, 32)}, LinkIndex: lo, Protocol: proto, Scope: netlink.SCOPE_LINK}
-		if err := h.RouteAdd(r); err != nil {
+		if err := h.RouteAdd(netnstest.HostRoute(net.IPv4(10, 0, 0, host), lo, proto)); err != nil {
 			t.Fatal(err)
 		}
 	}

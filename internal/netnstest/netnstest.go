@@ -89,6 +89,13 @@ func RouteHandle(t testing.TB, ns netns.NsHandle) (*netlink.Handle, int) {
 	return h, lo.Attrs().Index
 }
 
+// HostRoute is the route to the /32 ip on link, of route protocol proto
+// (0: the kernel's default), scope link: for tests that add and delete
+// routes to watch what the kernel tells.
+func HostRoute(ip net.IP, link int, proto netlink.RouteProtocol) *netlink.Route {
+	return &netlink.Route{Dst: &net.IPNet{IP: ip, Mask: net.CIDRMask(32, 32)}, LinkIndex: link, Protocol: proto, Scope: netlink.SCOPE_LINK}
+}
+
 // Veth joins two namespaces with a veth pair, gives each end an address and
 // brings both up. It returns the two interface indexes.
 func Veth(t testing.TB, nsA, nsB netns.NsHandle, nameA, nameB string, addrA, addrB netip.Prefix) (int, int) {

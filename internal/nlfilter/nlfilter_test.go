@@ -55,8 +55,7 @@ func newLab(t *testing.T, filter func(minePid uint32) []bpf.Instruction) *lab {
 // addTheirs adds 10.0.0.<host>/32 of protocol proto through the other socket.
 func (l *lab) addTheirs(host byte, proto netlink.RouteProtocol) {
 	l.t.Helper()
-	r := &netlink.Route{Dst: &net.IPNet{IP: net.IPv4(10, 0, 0, host), Mask: net.CIDRMask(32, 32)}, LinkIndex: l.lo, Protocol: proto, Scope: netlink.SCOPE_LINK}
-	if err := l.theirs.RouteAdd(r); err != nil {
+	if err := l.theirs.RouteAdd(netnstest.HostRoute(net.IPv4(10, 0, 0, host), l.lo, proto)); err != nil {
 		l.t.Fatal(err)
 	}
 }
@@ -133,7 +132,7 @@ func TestDropRoutesOf(t *testing.T) {
 			if got := l.seen(); !slices.Equal(got, c.want) {
 				t.Errorf("notifications for 10.0.0.%v; want %v", got, c.want)
 			}
-			if err := l.theirs.RouteDel(&netlink.Route{Dst: &net.IPNet{IP: net.IPv4(10, 0, 0, 1), Mask: net.CIDRMask(32, 32)}, LinkIndex: l.lo, Protocol: 99, Scope: netlink.SCOPE_LINK}); err != nil {
+			if err := l.theirs.RouteDel(netnstest.HostRoute(net.IPv4(10, 0, 0, 1), l.lo, 99)); err != nil {
 				t.Fatal(err)
 			}
 			wantDel := []byte(nil)

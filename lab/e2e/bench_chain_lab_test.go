@@ -212,7 +212,7 @@ func runChain(t *testing.T, dut string, n int, limit time.Duration) chainResult 
 	// is logged: where the time to converge goes. LSRD_BENCH_CHAIN_DEBUG=1:
 	// lsrd logs at debug level (every label message: slower).
 	profile, _ := time.ParseDuration(os.Getenv("LSRD_BENCH_CHAIN_PROFILE"))
-	profileDir := filepath.Join("/run/lab", strings.ReplaceAll(t.Name(), "/", "-"))
+	profileDir := keptDir(t)
 	if profile > 0 {
 		if err := os.MkdirAll(profileDir, 0o755); err != nil {
 			t.Fatal(err)
@@ -378,14 +378,7 @@ func runChain(t *testing.T, dut string, n int, limit time.Duration) chainResult 
 		time.Sleep(every)
 	}
 	if profile > 0 {
-		now := guestCPU()
-		var parts []string
-		for i, n := range []string{"user", "nice", "system", "idle", "iowait", "irq", "softirq"} {
-			if i < len(cpu0) && i < len(now) {
-				parts = append(parts, fmt.Sprintf("%s %.1f s", n, float64(now[i]-cpu0[i])/100))
-			}
-		}
-		t.Logf("guest CPU from first start to converged: %s; profiles in %s", strings.Join(parts, ", "), profileDir)
+		t.Logf("guest CPU from first start to converged: %s; profiles in %s", guestCPUSince(cpu0), profileDir)
 	}
 	for i, rt := range r {
 		res.rss[i] = rss(rt, dut)

@@ -413,13 +413,18 @@ func (s *segmentLab) keepLogs() {
 	})
 }
 
-// keepLogs writes each router's daemon log to /run/lab/<test name>, which
-// lab exec keeps on the host with LSRD_LAB_KEEP=1.
+// keptDir is /run/lab/<test name>: what a test writes there, lab exec
+// keeps on the host with LSRD_LAB_KEEP=1.
+func keptDir(t *testing.T) string {
+	return filepath.Join("/run/lab", strings.ReplaceAll(t.Name(), "/", "-"))
+}
+
+// keepLogs writes each router's daemon log to keptDir.
 func keepLogs(t *testing.T, routers []*topo.Router, text func(i int) []byte) {
 	if _, err := os.Stat("/run/lab"); err != nil {
 		return
 	}
-	dir := filepath.Join("/run/lab", strings.ReplaceAll(t.Name(), "/", "-"))
+	dir := keptDir(t)
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		t.Logf("keeping logs: %v", err)
 		return

@@ -25,11 +25,8 @@ func profileAfter() time.Duration {
 	return d
 }
 
-// profileDir is where router profiles go: /run/lab/<test>, kept on the
-// host with LSRD_LAB_KEEP=1.
-func (s *segmentLab) profileDir() string {
-	return filepath.Join("/run/lab", strings.ReplaceAll(s.t.Name(), "/", "-"))
-}
+// profileDir is where router profiles go (keptDir).
+func (s *segmentLab) profileDir() string { return keptDir(s.t) }
 
 // profileEnv is router i's environment for lsrd.
 func (s *segmentLab) profileEnv(i int) []string {
@@ -56,15 +53,8 @@ func (s *segmentLab) profile() {
 		return
 	}
 	time.Sleep(time.Until(s.start.Add(after)))
-	now := guestCPU()
-	var parts []string
-	for i, n := range []string{"user", "nice", "system", "idle", "iowait", "irq", "softirq"} {
-		if i < len(s.cpu0) && i < len(now) {
-			parts = append(parts, fmt.Sprintf("%s %.1f s", n, float64(now[i]-s.cpu0[i])/100))
-		}
-	}
 	s.t.Logf("profile: guest CPU in the first %s: %s; this test process %.1f s in all; profiles in %s",
-		after, strings.Join(parts, ", "), selfCPU(), s.profileDir())
+		after, guestCPUSince(s.cpu0), selfCPU(), s.profileDir())
 	// The whole guest for 20 s more, kernel included: which processes and
 	// which kernel functions take the CPU (perf's software clock: the
 	// emulated CPUs have no PMU).
@@ -96,6 +86,19 @@ func guestCPU() []int64 {
 		out = append(out, v)
 	}
 	return out
+}
+
+// guestCPUSince is the guest's CPU time by kind since cpu0 (a guestCPU
+// reading), as "user 3.1 s, nice 0.0 s, ...".
+func guestCPUSince(cpu0 []int64) string {
+	now := guestCPU()
+	var parts []string
+	for i, n := range []string{"user", "nice", "system", "idle", "iowait", "irq", "softirq"} {
+		if i < len(cpu0) && i < len(now) {
+			parts = append(parts, fmt.Sprintf("%s %.1f s", n, float64(now[i]-cpu0[i])/100))
+		}
+	}
+	return strings.Join(parts, ", ")
 }
 
 // selfCPU is this process's user and system CPU, in seconds.
