@@ -10,6 +10,7 @@ import (
 	"github.com/vishvananda/netns"
 	"golang.org/x/sys/unix"
 
+	"github.com/lsrd/lsrd/internal/rawsock"
 	"github.com/lsrd/lsrd/internal/rtattr"
 )
 
@@ -94,17 +95,12 @@ func (c *conn) send(b []byte) error {
 // datagram grows the buffer (recv).
 const recvChunk = 64 << 10
 
-// recv reads one datagram into *buf, grown first when the datagram is
-// larger: its size is peeked (MSG_PEEK|MSG_TRUNC), so nothing is ever cut.
+// recv reads one datagram from the blocking socket fd into *buf, grown
+// first when the datagram is larger.
 func recv(fd int, buf *[]byte) (int, error) {
-	n, _, err := unix.Recvfrom(fd, (*buf)[:1], unix.MSG_PEEK|unix.MSG_TRUNC)
-	if err != nil {
-		return 0, err
-	}
-	if n > len(*buf) {
-		*buf = make([]byte, n)
-	}
-	n, _, err = unix.Recvfrom(fd, *buf, 0)
+	n, _, err := rawsock.Grow(func(p []byte, flags int) (int, unix.Sockaddr, error) {
+		return unix.Recvfrom(fd, p, flags)
+	}, buf)
 	return n, err
 }
 

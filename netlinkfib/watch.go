@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/lsrd/lsrd/internal/nlfilter"
+	"github.com/lsrd/lsrd/internal/rawsock"
 	"github.com/vishvananda/netns"
 	"golang.org/x/sys/unix"
 )
@@ -21,22 +22,22 @@ import (
 // RTM_DELNEXTHOP, and flushed IPv4 routes are not announced).
 var watchGroups = []int{unix.RTNLGRP_MPLS_ROUTE, unix.RTNLGRP_IPV4_ROUTE, unix.RTNLGRP_IPV6_ROUTE, unix.RTNLGRP_NEXTHOP, unix.RTNLGRP_LINK}
 
-// watchPoll is how often the watcher checks whether it should stop: a
-// blocking receive cannot be interrupted by closing the socket.
-const watchPoll = 500 * time.Millisecond
-
 // watch marks the cache stale and wakes Run whenever someone other than
 // this FIB changes or deletes a route or nexthop object of lsrd's, or when
 // notifications were lost (ENOBUFS): level-triggered, the next pass re-reads
 // the kernel rather than trusting the event.
 func (f *FIB) watch(ctx context.Context) {
 	for ctx.Err() == nil {
-		fd, err := subscribe(f.ns, f.own.proto, f.c.portid)
+		s, err := subscribe(f.ns, f.own.proto, f.c.portid)
 		if err != nil {
 			f.log.Warn("netlinkfib: cannot watch the kernel; relying on periodic resync", "err", err)
 		} else {
-			err = f.readEvents(ctx, fd)
-			unix.Close(fd)
+			// The read waits in the runtime's poller; the end of ctx
+			// closes the socket, which ends it.
+			stop := context.AfterFunc(ctx, func() { s.Close() })
+			err = f.readEvents(ctx, s)
+			stop()
+			s.Close()
 			if ctx.Err() != nil {
 				return
 			}
@@ -54,7 +55,7 @@ func (f *FIB) watch(ctx context.Context) {
 // readEvents would skip anyway: the answers to this FIB's own requests and
 // other protocols' routes (installing 100,000 routes no longer wakes the
 // watcher 100,000 times).
-func subscribe(ns netns.NsHandle, proto uint8, portid uint32) (int, error) {
+func subscribe(ns netns.NsHandle, proto uint8, portid uint32) (*rawsock.Socket, error) {
 	var fd int
 	err := inNamespace(ns, func() error {
 		var err error
@@ -62,39 +63,23 @@ func subscribe(ns netns.NsHandle, proto uint8, portid uint32) (int, error) {
 		return err
 	})
 	if err != nil {
-		return -1, fmt.Errorf("opening netlink socket: %w", err)
+		return nil, fmt.Errorf("opening netlink socket: %w", err)
 	}
-	setup := func() error {
-		if err := unix.Bind(fd, &unix.SockaddrNetlink{Family: unix.AF_NETLINK}); err != nil {
-			return err
-		}
-		for _, g := range watchGroups {
-			if err := unix.SetsockoptInt(fd, unix.SOL_NETLINK, unix.NETLINK_ADD_MEMBERSHIP, g); err != nil {
-				return fmt.Errorf("joining group %d: %w", g, err)
-			}
-		}
-		if err := nlfilter.Attach(fd, nlfilter.KeepOthersRoutesOf(proto, portid)); err != nil {
-			return err
-		}
-		if err := unix.SetsockoptInt(fd, unix.SOL_SOCKET, unix.SO_RCVBUFFORCE, recvBufBytes); err != nil {
-			_ = unix.SetsockoptInt(fd, unix.SOL_SOCKET, unix.SO_RCVBUF, recvBufBytes)
-		}
-		tv := unix.NsecToTimeval(watchPoll.Nanoseconds())
-		return unix.SetsockoptTimeval(fd, unix.SOL_SOCKET, unix.SO_RCVTIMEO, &tv)
+	s, err := nlfilter.Watch(fd, watchGroups, nlfilter.KeepOthersRoutesOf(proto, portid), recvBufBytes)
+	if err != nil {
+		return nil, fmt.Errorf("subscribing to route notifications: %w", err)
 	}
-	if err := setup(); err != nil {
-		unix.Close(fd)
-		return -1, fmt.Errorf("subscribing to route notifications: %w", err)
-	}
-	return fd, nil
+	return s, nil
 }
 
-func (f *FIB) readEvents(ctx context.Context, fd int) error {
+func (f *FIB) readEvents(ctx context.Context, s *rawsock.Socket) error {
 	buf := make([]byte, recvChunk)
 	for ctx.Err() == nil {
-		n, err := recv(fd, &buf)
+		n, _, err := s.Read(&buf)
 		switch {
-		case errors.Is(err, unix.EAGAIN) || errors.Is(err, unix.EINTR):
+		case ctx.Err() != nil:
+			return ctx.Err()
+		case errors.Is(err, unix.EINTR):
 			continue
 		case errors.Is(err, unix.ENOBUFS):
 			// Notifications were dropped: anything may have changed.

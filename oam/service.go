@@ -107,6 +107,8 @@ func (s *Service) Run(ctx context.Context) {
 	go func() { defer wg.Done(); s.serveUDP(ctx) }()
 	<-ctx.Done()
 	s.udp.SetReadDeadline(time.Now())
+	s.mpls.s.SetReadDeadline(time.Now())
+	s.ip.s.SetReadDeadline(time.Now())
 	wg.Wait()
 }
 
@@ -128,9 +130,6 @@ func (s *Service) serveFrames(ctx context.Context, ps *packetSocket, labelled bo
 	buf := make([]byte, 9216)
 	for ctx.Err() == nil {
 		f, err := ps.recv(buf)
-		if errors.Is(err, errTimeout) {
-			continue
-		}
 		if err != nil {
 			if ctx.Err() == nil {
 				s.log.Warn("lsp ping: reading the packet socket", "err", err)

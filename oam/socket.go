@@ -8,6 +8,7 @@ import (
 
 	"net/netip"
 
+	"github.com/lsrd/lsrd/internal/rawsock"
 	"github.com/vishvananda/netlink"
 	"golang.org/x/net/bpf"
 	"golang.org/x/sys/unix"
@@ -24,7 +25,7 @@ func htons(v uint16) uint16 { return v<<8 | v>>8 }
 // packetSocket is an AF_PACKET datagram socket: frames without their
 // link-layer header, with the receiving interface and the packet type.
 type packetSocket struct {
-	fd int
+	s *rawsock.Socket
 }
 
 // frame is one received packet: its network-layer bytes and where it came
@@ -36,34 +37,21 @@ type frame struct {
 }
 
 // listenPacket opens a datagram packet socket for ethertype proto on every
-// interface, with filter run by the kernel before anything is queued.
-// Receives time out every second, so that a closing reader notices.
+// interface, with filter run by the kernel before anything is queued. Its
+// reader waits in the runtime's poller (rawsock): nothing wakes it but a
+// frame, its deadline or Close.
 func listenPacket(proto uint16, filter []bpf.Instruction) (*packetSocket, error) {
 	fd, err := unix.Socket(unix.AF_PACKET, unix.SOCK_DGRAM|unix.SOCK_CLOEXEC, int(htons(proto)))
 	if err != nil {
 		return nil, fmt.Errorf("packet socket for ethertype %#04x: %w", proto, err)
 	}
-	s := &packetSocket{fd: fd}
 	if filter != nil {
-		raw, err := bpf.Assemble(filter)
-		if err != nil {
-			s.Close()
-			return nil, fmt.Errorf("packet filter: %w", err)
-		}
-		prog := make([]unix.SockFilter, len(raw))
-		for i, r := range raw {
-			prog[i] = unix.SockFilter{Code: r.Op, Jt: r.Jt, Jf: r.Jf, K: r.K}
-		}
-		if err := unix.SetsockoptSockFprog(fd, unix.SOL_SOCKET, unix.SO_ATTACH_FILTER, &unix.SockFprog{Len: uint16(len(prog)), Filter: &prog[0]}); err != nil {
-			s.Close()
-			return nil, fmt.Errorf("attaching the packet filter: %w", err)
+		if err := rawsock.Attach(fd, filter); err != nil {
+			unix.Close(fd)
+			return nil, fmt.Errorf("packet socket for ethertype %#04x: %w", proto, err)
 		}
 	}
-	if err := unix.SetsockoptTimeval(fd, unix.SOL_SOCKET, unix.SO_RCVTIMEO, &unix.Timeval{Sec: 1}); err != nil {
-		s.Close()
-		return nil, err
-	}
-	return s, nil
+	return wrapPacket(fd, fmt.Sprintf("packet socket %#04x", proto))
 }
 
 // sendSocket opens a packet socket that only sends.
@@ -72,22 +60,27 @@ func sendSocket() (*packetSocket, error) {
 	if err != nil {
 		return nil, fmt.Errorf("packet socket for sending: %w", err)
 	}
-	return &packetSocket{fd: fd}, nil
+	return wrapPacket(fd, "packet socket for sending")
 }
 
-// errTimeout is a receive that found nothing within its second.
-var errTimeout = errors.New("timeout")
+func wrapPacket(fd int, name string) (*packetSocket, error) {
+	s, err := rawsock.New(fd, name)
+	if err != nil {
+		return nil, err
+	}
+	return &packetSocket{s: s}, nil
+}
 
 // recv reads one frame that arrived from another host (never one this host
 // sent), into buf.
 func (s *packetSocket) recv(buf []byte) (frame, error) {
 	for {
-		n, from, err := unix.Recvfrom(s.fd, buf, 0)
-		if errors.Is(err, unix.EAGAIN) || errors.Is(err, unix.EINTR) {
-			return frame{}, errTimeout
+		n, from, err := s.s.Recvfrom(buf, 0)
+		if errors.Is(err, unix.EINTR) {
+			continue
 		}
 		if err != nil {
-			return frame{}, os.NewSyscallError("recvfrom", err)
+			return frame{}, err
 		}
 		ll, ok := from.(*unix.SockaddrLinklayer)
 		if !ok || ll.Pkttype == unix.PACKET_OUTGOING || n > len(buf) {
@@ -106,14 +99,14 @@ func (s *packetSocket) recv(buf []byte) (frame, error) {
 func (s *packetSocket) send(payload []byte, proto uint16, ifindex int, dst net.HardwareAddr) error {
 	ll := &unix.SockaddrLinklayer{Protocol: htons(proto), Ifindex: ifindex, Halen: uint8(len(dst))}
 	copy(ll.Addr[:], dst)
-	if err := unix.Sendto(s.fd, payload, 0, ll); err != nil {
+	if err := s.s.Sendto(payload, 0, ll); err != nil {
 		return os.NewSyscallError("sendto", err)
 	}
 	return nil
 }
 
 // Close closes the socket.
-func (s *packetSocket) Close() error { return unix.Close(s.fd) }
+func (s *packetSocket) Close() error { return s.s.Close() }
 
 // mplsExpiring accepts MPLS packets whose top label's TTL is 0 or 1: the
 // ones the kernel drops on expiry, among them traceroute's probes. Others

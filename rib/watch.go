@@ -4,9 +4,9 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"syscall"
 
 	"github.com/lsrd/lsrd/internal/nlfilter"
-	"github.com/vishvananda/netlink/nl"
 	"golang.org/x/sys/unix"
 )
 
@@ -19,13 +19,10 @@ import (
 // and installing 100,000 BGP routes must not make lsrd re-read the kernel
 // over and over.
 func WatchKernel(ctx context.Context, changed chan<- struct{}, own *Protocols) error {
-	s, err := nl.Subscribe(unix.NETLINK_ROUTE,
-		unix.RTNLGRP_LINK, unix.RTNLGRP_IPV4_IFADDR, unix.RTNLGRP_IPV6_IFADDR,
-		unix.RTNLGRP_IPV4_ROUTE, unix.RTNLGRP_IPV6_ROUTE)
+	fd, err := unix.Socket(unix.AF_NETLINK, unix.SOCK_RAW|unix.SOCK_CLOEXEC, unix.NETLINK_ROUTE)
 	if err != nil {
 		return fmt.Errorf("rib: subscribing to kernel changes: %w", err)
 	}
-	defer s.Close()
 	// lsrd's own routes are dropped in the kernel, before they are queued:
 	// a burst of installs no longer wakes this loop for each route.
 	var protos []uint8
@@ -34,45 +31,50 @@ func WatchKernel(ctx context.Context, changed chan<- struct{}, own *Protocols) e
 			protos = append(protos, uint8(p))
 		}
 	}
-	if err := nlfilter.Attach(s.GetFd(), nlfilter.DropRoutesOf(protos)); err != nil {
-		return fmt.Errorf("rib: kernel change socket: %w", err)
-	}
 	// A burst of lsrd's own route notifications (a BGP batch going into
 	// the kernel) overflows the default buffer, and an overflow costs a
-	// full re-read of the kernel. 8 MB (forced past rmem_max when lsrd has
-	// CAP_NET_ADMIN) makes that rarer; what still overflows is re-read as
-	// before.
-	if s.SetReceiveBufferSize(watchBuffer, true) != nil {
-		_ = s.SetReceiveBufferSize(watchBuffer, false)
+	// full re-read of the kernel. 8 MB makes that rarer; what still
+	// overflows is re-read as before.
+	s, err := nlfilter.Watch(fd, []int{unix.RTNLGRP_LINK, unix.RTNLGRP_IPV4_IFADDR, unix.RTNLGRP_IPV6_IFADDR,
+		unix.RTNLGRP_IPV4_ROUTE, unix.RTNLGRP_IPV6_ROUTE}, nlfilter.DropRoutesOf(protos), watchBuffer)
+	if err != nil {
+		return fmt.Errorf("rib: subscribing to kernel changes: %w", err)
 	}
-	// Closing a netlink socket does not wake a blocked receive: poll ctx.
-	if err := s.SetReceiveTimeout(&unix.Timeval{Sec: 1}); err != nil {
-		return fmt.Errorf("rib: kernel change socket: %w", err)
-	}
+	defer s.Close()
+	// The read waits in the runtime's poller; the end of ctx closes the
+	// socket, which ends it.
+	defer context.AfterFunc(ctx, func() { s.Close() })()
 	signal := func() {
 		select {
 		case changed <- struct{}{}:
 		default:
 		}
 	}
-	for ctx.Err() == nil {
-		msgs, _, err := s.Receive()
+	buf := make([]byte, 64<<10)
+	for {
+		n, _, err := s.Read(&buf)
 		switch {
 		case err == nil:
+			msgs, err := syscall.ParseNetlinkMessage(buf[:n])
+			if err != nil {
+				signal() // unreadable: re-read rather than miss a change
+				continue
+			}
 			for _, m := range msgs {
 				if !ownRoute(m.Header.Type, m.Data, own) {
 					signal()
 					break
 				}
 			}
-		case errors.Is(err, unix.EAGAIN), errors.Is(err, unix.EWOULDBLOCK), errors.Is(err, unix.EINTR):
+		case ctx.Err() != nil:
+			return nil
+		case errors.Is(err, unix.EINTR):
 		case errors.Is(err, unix.ENOBUFS):
 			signal()
 		default:
 			return fmt.Errorf("rib: reading kernel changes: %w", err)
 		}
 	}
-	return nil
 }
 
 // watchBuffer is the kernel change socket's receive buffer.

@@ -14,6 +14,7 @@ import (
 	"encoding/binary"
 	"fmt"
 
+	"github.com/lsrd/lsrd/internal/rawsock"
 	"golang.org/x/net/bpf"
 	"golang.org/x/sys/unix"
 )
@@ -82,19 +83,35 @@ func KeepOthersRoutesOf(protocol uint8, portid uint32) []bpf.Instruction {
 	}
 }
 
-// Attach assembles prog and attaches it to the socket fd.
-func Attach(fd int, prog []bpf.Instruction) error {
-	raw, err := bpf.Assemble(prog)
+// Watch makes fd, a NETLINK_ROUTE socket just opened (in the namespace
+// to watch), a watch socket: bound, joined to groups, filtered by prog
+// (nil: no filter), with a receive buffer of rcvbuf bytes (forced past
+// rmem_max when lsrd has CAP_NET_ADMIN), and read through the runtime's
+// poller (rawsock), so that an idle watcher costs nothing and Close ends
+// its read. fd is closed when Watch fails.
+func Watch(fd int, groups []int, prog []bpf.Instruction, rcvbuf int) (*rawsock.Socket, error) {
+	err := func() error {
+		if err := unix.Bind(fd, &unix.SockaddrNetlink{Family: unix.AF_NETLINK}); err != nil {
+			return err
+		}
+		for _, g := range groups {
+			if err := unix.SetsockoptInt(fd, unix.SOL_NETLINK, unix.NETLINK_ADD_MEMBERSHIP, g); err != nil {
+				return fmt.Errorf("joining group %d: %w", g, err)
+			}
+		}
+		if prog != nil {
+			if err := rawsock.Attach(fd, prog); err != nil {
+				return err
+			}
+		}
+		if err := unix.SetsockoptInt(fd, unix.SOL_SOCKET, unix.SO_RCVBUFFORCE, rcvbuf); err != nil {
+			_ = unix.SetsockoptInt(fd, unix.SOL_SOCKET, unix.SO_RCVBUF, rcvbuf)
+		}
+		return nil
+	}()
 	if err != nil {
-		return fmt.Errorf("netlink filter: %w", err)
+		unix.Close(fd)
+		return nil, fmt.Errorf("netlink watch socket: %w", err)
 	}
-	filter := make([]unix.SockFilter, len(raw))
-	for i, r := range raw {
-		filter[i] = unix.SockFilter{Code: r.Op, Jt: r.Jt, Jf: r.Jf, K: r.K}
-	}
-	fprog := unix.SockFprog{Len: uint16(len(filter)), Filter: &filter[0]}
-	if err := unix.SetsockoptSockFprog(fd, unix.SOL_SOCKET, unix.SO_ATTACH_FILTER, &fprog); err != nil {
-		return fmt.Errorf("netlink filter: attaching: %w", err)
-	}
-	return nil
+	return rawsock.New(fd, "netlink watch")
 }

@@ -3,11 +3,14 @@ package nlfilter
 import (
 	"errors"
 	"net"
+	"os"
 	"slices"
+	"syscall"
 	"testing"
 	"time"
 
 	"github.com/lsrd/lsrd/internal/netnstest"
+	"github.com/lsrd/lsrd/internal/rawsock"
 	"github.com/vishvananda/netlink"
 	"github.com/vishvananda/netlink/nl"
 	"github.com/vishvananda/netns"
@@ -20,7 +23,7 @@ import (
 // (mine), and a netlink handle that is another socket (theirs).
 type lab struct {
 	t      *testing.T
-	sub    *nl.NetlinkSocket
+	sub    *rawsock.Socket
 	mine   *nl.NetlinkSocket
 	theirs *netlink.Handle
 	lo     int
@@ -30,13 +33,6 @@ func newLab(t *testing.T, filter func(minePid uint32) []bpf.Instruction) *lab {
 	ns := netnstest.New(t)
 	l := &lab{t: t}
 	var err error
-	if l.sub, err = nl.SubscribeAt(ns, netns.None(), unix.NETLINK_ROUTE, unix.RTNLGRP_IPV4_ROUTE); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(l.sub.Close)
-	if err := l.sub.SetReceiveTimeout(&unix.Timeval{Usec: 200000}); err != nil {
-		t.Fatal(err)
-	}
 	if l.mine, err = nl.GetNetlinkSocketAt(ns, netns.None(), unix.NETLINK_ROUTE); err != nil {
 		t.Fatal(err)
 	}
@@ -46,9 +42,17 @@ func newLab(t *testing.T, filter func(minePid uint32) []bpf.Instruction) *lab {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := Attach(l.sub.GetFd(), filter(pid)); err != nil {
+	var fd int
+	if err := netnstest.Do(ns, func() (err error) {
+		fd, err = unix.Socket(unix.AF_NETLINK, unix.SOCK_RAW|unix.SOCK_CLOEXEC, unix.NETLINK_ROUTE)
+		return err
+	}); err != nil {
 		t.Fatal(err)
 	}
+	if l.sub, err = Watch(fd, []int{unix.RTNLGRP_IPV4_ROUTE}, filter(pid), 1<<20); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { l.sub.Close() })
 	return l
 }
 
@@ -90,11 +94,18 @@ func (l *lab) addMine(host byte, proto uint8) {
 func (l *lab) seen() []byte {
 	l.t.Helper()
 	var hosts []byte
+	buf := make([]byte, 4096)
 	for {
-		msgs, _, err := l.sub.Receive()
-		if errors.Is(err, unix.EAGAIN) || errors.Is(err, unix.EWOULDBLOCK) {
+		// Quiet for 200 ms: nothing more is coming.
+		l.sub.SetReadDeadline(time.Now().Add(200 * time.Millisecond))
+		n, _, err := l.sub.Read(&buf)
+		if errors.Is(err, os.ErrDeadlineExceeded) {
 			return hosts
 		}
+		if err != nil {
+			l.t.Fatal(err)
+		}
+		msgs, err := syscall.ParseNetlinkMessage(buf[:n])
 		if err != nil {
 			l.t.Fatal(err)
 		}

@@ -17,9 +17,11 @@ import (
 // router holding a label from each neighbour for every other loopback, the
 // next hop's in use, and the label routes in its kernel. Reported: time
 // from the first daemon's start, flaps until the end of an observation
-// window after convergence (LSRD_BENCH_SEGMENT_OBSERVE, default 30s), and
-// resident memory. A daemon that does not converge within
-// LSRD_BENCH_SEGMENT_LIMIT (default 10m) is reported with how far it got.
+// window after convergence (LSRD_BENCH_SEGMENT_OBSERVE, default 30s), the
+// daemons' CPU at rest over a window without polls before it
+// (LSRD_BENCH_SEGMENT_QUIET, default 20s), and resident memory. A daemon
+// that does not converge within LSRD_BENCH_SEGMENT_LIMIT (default 10m) is
+// reported with how far it got.
 // It is a benchmark, not a test: it runs only with LSRD_BENCH=1. The guest's
 // memory can be raised with LSRD_LAB_MEM (MiB).
 func TestBenchLDPSegment(t *testing.T) {
@@ -29,6 +31,7 @@ func TestBenchLDPSegment(t *testing.T) {
 	sizes := benchSizes(t, "LSRD_BENCH_SEGMENT", []int{10, 25, 40, 60})
 	limit := benchDuration(t, "LSRD_BENCH_SEGMENT_LIMIT", 10*time.Minute)
 	window := benchDuration(t, "LSRD_BENCH_SEGMENT_OBSERVE", 30*time.Second)
+	rest := benchDuration(t, "LSRD_BENCH_SEGMENT_QUIET", 20*time.Second)
 	type result struct {
 		dut, outcome, flaps string
 		k, total, largest   int
@@ -54,6 +57,7 @@ func TestBenchLDPSegment(t *testing.T) {
 				res.minAvailMB = s.minAvailMB
 				if ok {
 					res.outcome = fmt.Sprintf("%.1f s", s.elapsed.Seconds())
+					s.quiet(rest)
 					s.observe(window)
 				} else {
 					res.outcome = fmt.Sprintf("not converged within %s: %s", limit, s.progress())

@@ -378,16 +378,46 @@ func (s *segmentLab) flaps() (counted, seen int) {
 // cpu is the CPU time the routers' daemons used since they started, in
 // all and on the busiest router, in seconds.
 func (s *segmentLab) cpu() (total, busiest float64) {
+	return sumMax(s.cpuEach())
+}
+
+// cpuEach is each router's daemon CPU time so far, in seconds.
+func (s *segmentLab) cpuEach() []float64 {
 	comms := []string{"lsrd"}
 	if s.dut == "frr" {
 		comms = []string{"zebra", "ldpd"}
 	}
-	for _, r := range s.routers {
-		c, _ := r.CPUSeconds(comms...)
-		total += c
-		busiest = max(busiest, c)
+	out := make([]float64, len(s.routers))
+	for i, r := range s.routers {
+		out[i], _ = r.CPUSeconds(comms...)
 	}
-	return total, busiest
+	return out
+}
+
+// quiet leaves the converged segment alone for d (no polls) and logs what
+// it costs at rest: the daemons' CPU per router and the guest's split.
+// Hellos from k-1 neighbours and keepalives on k-1 sessions are the whole
+// load then, and how it grows with k is what decides whether a larger
+// segment can hold in the guest's 2 CPUs.
+func (s *segmentLab) quiet(d time.Duration) {
+	before, g0, t0 := s.cpuEach(), guestCPU(), time.Now()
+	time.Sleep(d)
+	after := s.cpuEach()
+	for i := range after {
+		after[i] -= before[i]
+	}
+	total, busiest := sumMax(after)
+	secs := time.Since(t0).Seconds()
+	s.t.Logf("%s, %d routers at rest for %.0f s: the daemons used %.2f s of CPU, %.2f %% of one CPU per router (busiest %.2f %%); guest: %s",
+		s.dut, s.k, secs, total, 100*total/secs/float64(s.k), 100*busiest/secs, guestCPUSince(g0))
+}
+
+func sumMax(xs []float64) (total, largest float64) {
+	for _, x := range xs {
+		total += x
+		largest = max(largest, x)
+	}
+	return total, largest
 }
 
 func (s *segmentLab) rss() (total, largest int) {
