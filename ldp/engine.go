@@ -165,6 +165,11 @@ func (e *Engine) emit(a Action) { e.out = append(e.out, a) }
 // while it does not.
 func (e *Engine) BatchFIB(on bool) { e.batchFIB = on }
 
+// FIBPending tells whether label work since the last FlushFIB may have
+// changed the forwarding state. A hello or a KeepAlive does not: the
+// runtime need not wake again to flush after one.
+func (e *Engine) FIBPending() bool { return e.libTouched }
+
 // FlushFIB returns FIBChanged with the LIB's table when it changed since
 // the last one published, and nothing otherwise.
 func (e *Engine) FlushFIB() []Action {

@@ -298,3 +298,32 @@ func TestIGPSync(t *testing.T) {
 		}
 	}
 }
+
+// TestFIBPending: a hello or a KeepAlive on a session leaves nothing for the
+// runtime to flush (it need not wake again for it); a label mapping does.
+func TestFIBPending(t *testing.T) {
+	e, err := New(Config{LSRID: netip.MustParseAddr("1.1.1.1"), Interfaces: []string{"eth0"}}, newFakeLIB())
+	if err != nil {
+		t.Fatal(err)
+	}
+	e.BatchFIB(true)
+	e.Handle(t0, InterfaceUp{Name: "eth0", Addrs: []netip.Prefix{netip.MustParsePrefix("10.0.12.1/24")}})
+	bringUp(t, e, t0, "2.2.2.2", 1)
+	e.FlushFIB()
+	if e.FIBPending() {
+		t.Fatal("FIBPending right after FlushFIB")
+	}
+	id := wire.LDPID{LSRID: netip.MustParseAddr("2.2.2.2")}
+	now := t0.Add(time.Second)
+	e.Handle(now, HelloReceived{Ifname: "eth0", Src: netip.AddrPortFrom(id.LSRID, Port), Dst: AllHellosGroup,
+		Data: mustPDU(t, id, &wire.Hello{MsgID: 3, Params: wire.CommonHelloParams{HoldTime: 0xffff}, TransportAddr: id.LSRID})})
+	e.Handle(now, ConnData{Conn: 1, Data: mustPDU(t, id, &wire.KeepAlive{MsgID: 4})})
+	if e.FIBPending() {
+		t.Error("FIBPending after a hello and a KeepAlive")
+	}
+	e.Handle(now, ConnData{Conn: 1, Data: mustPDU(t, id, &wire.LabelMapping{MsgID: 5,
+		FEC: wire.FEC{wire.PrefixFEC{Prefix: netip.MustParsePrefix("10.9.0.0/16")}}, Label: 100})})
+	if !e.FIBPending() {
+		t.Error("no FIBPending after a label mapping")
+	}
+}

@@ -122,7 +122,7 @@ type Speaker struct {
 	nextID ldp.ConnID
 	wg     sync.WaitGroup // every goroutine the speaker started
 
-	dirty         bool      // events handled since the last publication
+	dirty         bool      // label work handled since the last publication
 	lastPublished time.Time // of the forwarding state
 	viewStale     bool      // events handled since the last view
 	lastView      time.Time
@@ -463,10 +463,14 @@ func (s *Speaker) hello(ctx context.Context, h transport.Hello) {
 
 // handle passes one event to the engine and carries out its actions.
 func (s *Speaker) handle(ctx context.Context, ev ldp.Event) {
-	s.dirty, s.viewStale = true, true
+	s.viewStale = true
 	for _, a := range s.eng.Handle(s.opt.Now(), ev) {
 		s.do(ctx, a)
 	}
+	// A hello or a KeepAlive leaves nothing to publish: no wake-up
+	// publishGap later for it (a router on a 40-router segment hears
+	// eight hellos a second).
+	s.dirty = s.dirty || s.eng.FIBPending()
 }
 
 func (s *Speaker) do(ctx context.Context, a ldp.Action) {
