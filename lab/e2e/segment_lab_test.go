@@ -8,7 +8,9 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strconv"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -104,6 +106,7 @@ func newSegmentLab(t *testing.T, dut string, k int) *segmentLab {
 		}
 		r.Run("ip", "-batch", file)
 	}
+	neighbourTables(t, k)
 	if v := os.Getenv("LSRD_LAB_BACKLOG"); v != "" {
 		// The guest's one input backlog serves every router of the lab
 		// (separate machines have one each): LSRD_LAB_BACKLOG raises
@@ -121,6 +124,18 @@ func newSegmentLab(t *testing.T, dut string, k int) *segmentLab {
 		// priority gives packet delivery its own share back.
 		prioritizeSoftirq(t)
 	}
+	if os.Getenv("LSRD_BENCH_SEGMENT_CAPTURE") != "" {
+		// A diagnostic: the hellos every router sent (the bridge)
+		// and those that reached its device, with their times, to tell
+		// hellos lost on the way from hellos never sent.
+		dir := keptDir(t)
+		if err := os.MkdirAll(dir, 0o755); err != nil {
+			t.Fatal(err)
+		}
+		zt.Background("tcpdump", "-i", "br0", "-n", "-s", "96", "-w", filepath.Join(dir, "br0.pcap"), "udp", "port", "646")
+		s.routers[0].Background("tcpdump", "-i", ifnames[0], "-n", "-s", "96", "-w", filepath.Join(dir, "dev-s01.pcap"), "udp", "port", "646")
+		time.Sleep(time.Second)
+	}
 	s.dropped0 = softnetDropped()
 	s.cpu0 = guestCPU()
 	s.start = time.Now()
@@ -136,8 +151,43 @@ func newSegmentLab(t *testing.T, dut string, k int) *segmentLab {
 		}
 	}
 	s.started = time.Since(s.start)
+	if os.Getenv("LSRD_BENCH_SEGMENT_CAPTURE") != "" && dut == "lsrd" {
+		// And what s01's engine counts as sent, every 2 s; at the end
+		// its goroutines (SIGQUIT), before the lab stops it.
+		go s.recordStats(0, filepath.Join(keptDir(t), "s01-hellos.txt"))
+		t.Cleanup(func() {
+			s.lsrds[0].Signal(syscall.SIGQUIT)
+			time.Sleep(3 * time.Second)
+			if b, err := os.ReadFile(s.lsrds[0].Log); err == nil {
+				os.WriteFile(filepath.Join(keptDir(t), "s01-quit.log"), b, 0o644)
+			}
+		})
+	}
 	return s
 }
+
+// recordStats appends router i's hello counters (from its metrics), with
+// the time, to file every 2 s until the test ends.
+func (s *segmentLab) recordStats(i int, file string) {
+	f, err := os.Create(file)
+	if err != nil {
+		s.t.Logf("stats: %v", err)
+		return
+	}
+	defer f.Close()
+	for {
+		m, err := scrape(s.routers[i], metricsListen)
+		fmt.Fprintf(f, "%s err=%v", time.Now().UTC().Format("15:04:05.000"), err)
+		for series, v := range m {
+			if strings.HasPrefix(series, "lsrd_ldp_hellos_total{") {
+				fmt.Fprintf(f, " %s=%.0f", series, v)
+			}
+		}
+		fmt.Fprintln(f)
+		time.Sleep(2 * time.Second)
+	}
+}
+
 
 // peers are the LSR IDs router i should have sessions with.
 func (s *segmentLab) peers(i int) []string {
@@ -469,6 +519,33 @@ func keepLogs(t *testing.T, routers []*topo.Router, text func(i int) []byte) {
 
 // prioritizeSoftirq runs the guest's ksoftirqd threads at real-time
 // priority (SCHED_FIFO 50).
+// neighbourTables sizes the guest's neighbour tables for k routers that
+// each have an entry for every other. The thresholds are the kernel's, not
+// a namespace's: one table of 1,024 entries at most (gc_thresh3) serves
+// every router of the lab, where separate machines have one each. At 40
+// routers (1,560 entries) new entries failed: hellos vanished between a
+// daemon's send, which succeeded, and its device, connects failed with "no
+// route to host", and both lsrd and FRR never converged.
+func neighbourTables(t *testing.T, k int) {
+	need := k*k + 256
+	for _, fam := range []string{"ipv4", "ipv6"} {
+		for i, v := range []int{need, 2 * need, 4 * need} {
+			file := fmt.Sprintf("/proc/sys/net/%s/neigh/default/gc_thresh%d", fam, i+1)
+			old, err := os.ReadFile(file)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if cur, _ := strconv.Atoi(strings.TrimSpace(string(old))); cur >= v {
+				continue
+			}
+			if err := os.WriteFile(file, []byte(strconv.Itoa(v)), 0o644); err != nil {
+				t.Fatal(err)
+			}
+			t.Cleanup(func() { os.WriteFile(file, old, 0o644) })
+		}
+	}
+}
+
 func prioritizeSoftirq(t *testing.T) {
 	comms, _ := filepath.Glob("/proc/[0-9]*/comm")
 	n := 0

@@ -35,6 +35,9 @@ func (s *segmentLab) profileEnv(i int) []string {
 		// An experiment: K Go runtimes on the guest's 2 emulated CPUs.
 		env = append(env, "GOMAXPROCS="+v)
 	}
+	if i == 0 && os.Getenv("LSRD_BENCH_SEGMENT_CAPTURE") != "" {
+		env = append(env, "GOTRACEBACK=all")
+	}
 	d := profileAfter()
 	if d == 0 || i != 0 && i != s.k/2 && i != s.k-1 {
 		return env

@@ -21,10 +21,22 @@ type Background struct {
 // Background starts args in the router's namespace and returns at once.
 // It is interrupted when the test ends if Stop was not called.
 func (r *Router) Background(args ...string) *Background {
-	t := r.lab.t
+	r.lab.t.Helper()
+	return r.lab.background(r.Name, args)
+}
+
+// Background starts args in the segment's namespace (where its bridge and
+// the routers' ports are), as Router.Background does.
+func (s *Segment) Background(args ...string) *Background {
+	s.lab.t.Helper()
+	return s.lab.background(s.Name, args)
+}
+
+func (l *Lab) background(ns string, args []string) *Background {
+	t := l.t
 	t.Helper()
-	b := &Background{name: r.Name + ": " + strings.Join(args, " "), done: make(chan error, 1)}
-	b.cmd = exec.Command("ip", append([]string{"netns", "exec", r.Name}, args...)...)
+	b := &Background{name: ns + ": " + strings.Join(args, " "), done: make(chan error, 1)}
+	b.cmd = exec.Command("ip", append([]string{"netns", "exec", ns}, args...)...)
 	b.cmd.Stdout, b.cmd.Stderr = &b.out, &b.out
 	if err := b.cmd.Start(); err != nil {
 		t.Fatalf("topo: %s: %v", b.name, err)

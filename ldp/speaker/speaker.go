@@ -491,11 +491,11 @@ func (s *Speaker) do(ctx context.Context, a ldp.Action) {
 		var err error
 		hs := s.helloSocket(a.Dst.Addr().Is6())
 		if a.Ifname != "" {
-			ifc, ok := s.ifaces[a.Ifname]
-			if !ok {
-				return
+			if ifc, ok := s.ifaces[a.Ifname]; ok {
+				err = hs.SendMulticast(ifc.Index, firstOf(ifc.Addrs, a.Dst.Addr().Is6()), a.Data)
+			} else {
+				err = fmt.Errorf("interface %s unknown to the speaker", a.Ifname)
 			}
-			err = hs.SendMulticast(ifc.Index, firstOf(ifc.Addrs, a.Dst.Addr().Is6()), a.Data)
 		} else {
 			err = hs.SendUnicast(a.Dst, a.Src, a.Data)
 		}
