@@ -188,7 +188,6 @@ func (s *segmentLab) recordStats(i int, file string) {
 	}
 }
 
-
 // peers are the LSR IDs router i should have sessions with.
 func (s *segmentLab) peers(i int) []string {
 	out := make([]string, 0, s.k-1)

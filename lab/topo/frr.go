@@ -249,7 +249,7 @@ func (r *Router) StartFRR(cfg FRRConfig) *FRR {
 		if d == "zebra" {
 			// The other daemons register with zebra at start; give its socket
 			// time to appear rather than racing it.
-			Eventually(t, 20*time.Second, r.Name+": zebra's API socket", func() error {
+			Eventually(t, StartWait(), r.Name+": zebra's API socket", func() error {
 				_, err := os.Stat(filepath.Join(frrRunDir(r.Name), "zserv.api"))
 				return err
 			})

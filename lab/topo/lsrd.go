@@ -102,7 +102,7 @@ func (r *Router) startLSRD(yaml string, wrap []string) *LSRD {
 	})
 	// Connectable, not merely present: a socket file left by an lsrd that
 	// was killed is there before the new one listens.
-	Eventually(t, 20*time.Second, r.Name+": lsrd's control socket", func() error {
+	Eventually(t, StartWait(), r.Name+": lsrd's control socket", func() error {
 		if err := l.proc.exited(); err != nil {
 			return err
 		}
@@ -113,6 +113,16 @@ func (r *Router) startLSRD(yaml string, wrap []string) *LSRD {
 		return err
 	})
 	return l
+}
+
+// StartWait is how long a daemon may take to start (lsrd's control
+// socket, zebra's API socket): 20 s, or LSRD_LAB_START_WAIT for a bench
+// that starts many daemons in a busy guest.
+func StartWait() time.Duration {
+	if d, err := time.ParseDuration(os.Getenv("LSRD_LAB_START_WAIT")); err == nil && d > 0 {
+		return d
+	}
+	return 20 * time.Second
 }
 
 // Get queries the control API (path like "/v1/ldp/bindings") and decodes the
