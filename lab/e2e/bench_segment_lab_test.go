@@ -68,7 +68,8 @@ func TestBenchLDPSegment(t *testing.T) {
 					s.keepLogs()
 				}
 				res.minAvailMB = min(res.minAvailMB, memAvailableMB())
-				t.Logf("%s, %d routers: %s; flaps %s; %d packets dropped by the guest's full input backlog; %s", dut, k, res.outcome, res.flaps, softnetDropped()-s.dropped0, s.logs)
+				t.Logf("%s, %d routers: %s; flaps %s; RSS %s in all, %s the largest; %d packets dropped by the guest's full input backlog; %s",
+					dut, k, res.outcome, res.flaps, mb(res.total), mb(res.largest), softnetDropped()-s.dropped0, s.logs)
 			})
 		}
 	}
