@@ -4,7 +4,6 @@ import (
 	"errors"
 	"fmt"
 	"net"
-	"os"
 
 	"net/netip"
 
@@ -99,10 +98,7 @@ func (s *packetSocket) recv(buf []byte) (frame, error) {
 func (s *packetSocket) send(payload []byte, proto uint16, ifindex int, dst net.HardwareAddr) error {
 	ll := &unix.SockaddrLinklayer{Protocol: htons(proto), Ifindex: ifindex, Halen: uint8(len(dst))}
 	copy(ll.Addr[:], dst)
-	if err := s.s.Sendto(payload, 0, ll); err != nil {
-		return os.NewSyscallError("sendto", err)
-	}
-	return nil
+	return s.s.Sendto(payload, 0, ll)
 }
 
 // Close closes the socket.

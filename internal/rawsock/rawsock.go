@@ -48,7 +48,8 @@ func New(fd int, name string) (*Socket, error) {
 	return &Socket{f: f, rc: rc}, nil
 }
 
-// Recvfrom waits for one datagram and reads it into p.
+// Recvfrom waits for one datagram and reads it into p. A failed system
+// call's error names it (os.SyscallError, which errors.Is sees through).
 func (s *Socket) Recvfrom(p []byte, flags int) (n int, from unix.Sockaddr, err error) {
 	rerr := s.rc.Read(func(fd uintptr) bool {
 		n, from, err = unix.Recvfrom(int(fd), p, flags)
@@ -57,7 +58,7 @@ func (s *Socket) Recvfrom(p []byte, flags int) (n int, from unix.Sockaddr, err e
 	if rerr != nil {
 		return 0, nil, s.wrap(rerr)
 	}
-	return n, from, err
+	return n, from, os.NewSyscallError("recvfrom", err)
 }
 
 // wrap names the poller's error for a closed socket (the runtime's own
@@ -98,7 +99,7 @@ func (s *Socket) Sendto(p []byte, flags int, to unix.Sockaddr) (err error) {
 	if werr != nil {
 		return s.wrap(werr)
 	}
-	return err
+	return os.NewSyscallError("sendto", err)
 }
 
 // Control calls f with the socket's descriptor (for socket options).

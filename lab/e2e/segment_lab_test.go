@@ -154,8 +154,10 @@ func newSegmentLab(t *testing.T, dut string, k int) *segmentLab {
 	if os.Getenv("LSRD_BENCH_SEGMENT_CAPTURE") != "" && dut == "lsrd" {
 		// And what s01's engine counts as sent, every 2 s; at the end
 		// its goroutines (SIGQUIT), before the lab stops it.
-		go s.recordStats(0, filepath.Join(keptDir(t), "s01-hellos.txt"))
+		stop := make(chan struct{})
+		go s.recordStats(0, filepath.Join(keptDir(t), "s01-hellos.txt"), stop)
 		t.Cleanup(func() {
+			close(stop)
 			s.lsrds[0].Signal(syscall.SIGQUIT)
 			time.Sleep(3 * time.Second)
 			if b, err := os.ReadFile(s.lsrds[0].Log); err == nil {
@@ -167,8 +169,8 @@ func newSegmentLab(t *testing.T, dut string, k int) *segmentLab {
 }
 
 // recordStats appends router i's hello counters (from its metrics), with
-// the time, to file every 2 s until the test ends.
-func (s *segmentLab) recordStats(i int, file string) {
+// the time, to file every 2 s until stop is closed.
+func (s *segmentLab) recordStats(i int, file string, stop <-chan struct{}) {
 	f, err := os.Create(file)
 	if err != nil {
 		s.t.Logf("stats: %v", err)
@@ -184,7 +186,11 @@ func (s *segmentLab) recordStats(i int, file string) {
 			}
 		}
 		fmt.Fprintln(f)
-		time.Sleep(2 * time.Second)
+		select {
+		case <-stop:
+			return
+		case <-time.After(2 * time.Second):
+		}
 	}
 }
 
@@ -516,8 +522,6 @@ func keepLogs(t *testing.T, routers []*topo.Router, text func(i int) []byte) {
 	t.Logf("daemon logs kept in %s (on the host with LSRD_LAB_KEEP=1)", dir)
 }
 
-// prioritizeSoftirq runs the guest's ksoftirqd threads at real-time
-// priority (SCHED_FIFO 50).
 // neighbourTables sizes the guest's neighbour tables for k routers that
 // each have an entry for every other. The thresholds are the kernel's, not
 // a namespace's: one table of 1,024 entries at most (gc_thresh3) serves
@@ -545,6 +549,8 @@ func neighbourTables(t *testing.T, k int) {
 	}
 }
 
+// prioritizeSoftirq runs the guest's ksoftirqd threads at real-time
+// priority (SCHED_FIFO 50).
 func prioritizeSoftirq(t *testing.T) {
 	comms, _ := filepath.Glob("/proc/[0-9]*/comm")
 	n := 0
