@@ -10,7 +10,8 @@ import (
 // ldpView is what operators and metrics read of LDP without waiting for
 // the speaker: taken on the speaker's goroutine when a reader asks for it
 // (freshLDP), served between pieces of work, and at least every second
-// while events change the engine (speaker.Options.Publish), so that
+// while neighbours, sessions or labels change (speaker.Options.Publish;
+// the provider edge follows its neighbours from it), so that
 // neither `lsrctl show ldp neighbors` nor a scrape queues behind 200,000
 // label mappings, and a router with 40 neighbours does not copy it for
 // every hello.

@@ -103,6 +103,7 @@ func (e *Engine) addAdjacency(key adjKey, transport netip.Addr, dualStack bool) 
 	a := &adjacency{key: key, nbr: n}
 	n.adjs[key] = a
 	e.adjs[key] = a
+	e.shape++
 	if i := e.ifaces[key.ifname]; i != nil && !key.targeted {
 		i.adjs++
 	}
@@ -119,6 +120,7 @@ func (e *Engine) deleteAdjacency(a *adjacency, code wire.StatusCode) {
 	e.arm(&a.expires, time.Time{})
 	n := a.nbr
 	delete(n.adjs, a.key)
+	e.shape++
 	if i := e.ifaces[a.key.ifname]; i != nil && !a.key.targeted {
 		i.adjs--
 	}

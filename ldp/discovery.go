@@ -27,8 +27,25 @@ type iface struct {
 // the early one a new neighbour there gets: it then learns of us within a
 // second instead of at our next periodic hello (up to the hello interval
 // later, the longest wait at start-up), and a flood of new LSR IDs gets at
-// most one extra hello a second out of us.
-const triggeredHelloGap = 200 * time.Millisecond
+// most five extra hellos a second out of us.
+//
+// On a shared segment the gap grows by triggeredHelloPerAdj for each
+// adjacency on the interface, so that the early hellos of all K routers
+// of a segment together stay under ten a second however large K is (each
+// copied to K ports). With a fixed gap, 60 routers whose adjacencies come
+// and go could put out 300 a second, feeding the churn they answer; once
+// the gap passes the hello interval (50 neighbours at the default 5 s),
+// the periodic hello is the only one.
+const (
+	triggeredHelloGap    = 200 * time.Millisecond
+	triggeredHelloPerAdj = 100 * time.Millisecond
+)
+
+// triggeredGap is the least time between a hello on an interface with adjs
+// adjacencies and an early one.
+func triggeredGap(adjs int) time.Duration {
+	return max(triggeredHelloGap, time.Duration(adjs)*triggeredHelloPerAdj)
+}
 
 // triggeredHelloStep spreads the early hellos a new neighbour gets on a
 // shared segment: each LSR there sends its own after a delay of its own,
@@ -346,7 +363,7 @@ func (e *Engine) helloReceived(ev HelloReceived) {
 			// a neighbour that starts just after our hello must not
 			// wait a whole interval for the next. On a shared segment
 			// after this LSR's own delay (triggeredHelloDelay).
-			due := i.lastHello.Add(triggeredHelloGap)
+			due := i.lastHello.Add(triggeredGap(i.adjs))
 			if at := e.now.Add(e.triggeredHelloDelay(i.adjs, key.lsrID)); at.After(due) {
 				due = at
 			}
@@ -360,7 +377,10 @@ func (e *Engine) helloReceived(ev HelloReceived) {
 	// Also by the LSR that sent it, with its session messages; only for
 	// hellos that were accepted, so that strangers leave no counters.
 	e.counts.peer(pdu.ID.LSRID).Received[wire.MsgHello]++
-	a.source = src
+	if a.source != src {
+		a.source = src
+		e.shape++
+	}
 	e.refresh(a, negotiateHelloHold(local, h.Params.HoldTime, ev.Targeted))
 	a.peerGTSM = h.Params.GTSM && !ev.Targeted
 	if ev.Targeted && h.Params.RequestTargeted && e.targets[src] == nil {

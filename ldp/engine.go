@@ -55,6 +55,10 @@ type Engine struct {
 
 	libTouched bool
 	lastGen    uint64 // the LIB generation last published
+	// shape counts the changes to neighbours, adjacencies and sessions
+	// (Shape): what a published view must follow, where a hello or a
+	// KeepAlive only moves counters and timers.
+	shape uint64
 	// batchFIB leaves publishing the forwarding state to the runtime
 	// (FlushFIB) instead of doing it at the end of every Handle.
 	batchFIB bool
@@ -169,6 +173,12 @@ func (e *Engine) BatchFIB(on bool) { e.batchFIB = on }
 // changed the forwarding state. A hello or a KeepAlive does not: the
 // runtime need not wake again to flush after one.
 func (e *Engine) FIBPending() bool { return e.libTouched }
+
+// Shape is a count of the changes to neighbours, adjacencies and sessions
+// so far: the runtime republishes what operators read when it moves or
+// when FIBPending, and otherwise only when a reader asks (a hello or a
+// KeepAlive refreshes timers and counters, no more).
+func (e *Engine) Shape() uint64 { return e.shape }
 
 // FlushFIB returns FIBChanged with the LIB's table when it changed since
 // the last one published, and nothing otherwise.

@@ -41,6 +41,7 @@ func (e *Engine) setState(s *session, to State) {
 	from := s.state
 	s.state = to
 	s.since = e.now
+	e.shape++
 	if s.nbr != nil && from == Operational {
 		e.counts.peer(s.nbr.id).Flaps++
 	}

@@ -301,6 +301,7 @@ func (e *Engine) bind(s *session, id wire.LDPID) bool {
 	s.nbr = n
 	n.sess = s
 	e.pending--
+	e.shape++
 	e.emit(SessionState{LSRID: n.id, Conn: s.conn, From: NonExistent, To: s.state})
 	return true
 }

@@ -23,6 +23,7 @@ import (
 	"os"
 	"os/signal"
 	"runtime/pprof"
+	"sync"
 	"syscall"
 	"time"
 
@@ -68,7 +69,7 @@ func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM, syscall.SIGINT)
 	defer stop()
 	if path := os.Getenv("LSRD_CPU_PROFILE"); path != "" {
-		defer profileCPU(log, path, os.Getenv("LSRD_CPU_PROFILE_FOR"))()
+		defer profileCPU(log, path, os.Getenv("LSRD_CPU_PROFILE_AFTER"), os.Getenv("LSRD_CPU_PROFILE_FOR"))()
 	}
 	notify := func(state string) {
 		if err := sdnotify.Notify(state); err != nil {
@@ -97,29 +98,51 @@ func main() {
 
 // profileCPU writes a CPU profile of lsrd to path, a diagnostic for where
 // the time goes when the metrics listener cannot answer (a lab guest
-// saturated by 40 routers): until lsrd stops, or for the duration in
-// forDur when it is a Go duration. It returns the function that ends it.
-func profileCPU(log *slog.Logger, path, forDur string) func() {
-	f, err := os.Create(path)
-	if err == nil {
-		err = pprof.StartCPUProfile(f)
-	}
-	if err != nil {
-		log.Error("LSRD_CPU_PROFILE: not profiling", "path", path, "err", err)
-		return func() {}
-	}
-	log.Info("writing a CPU profile", "path", path, "for", forDur)
-	end := func() {
-		pprof.StopCPUProfile()
-		f.Close()
-	}
-	if d, err := time.ParseDuration(forDur); err == nil {
-		t := time.AfterFunc(d, end)
-		return func() {
-			if t.Stop() {
-				end()
-			}
+// saturated by 40 routers): from the start, or from when the Go duration
+// in after has passed (lsrd at rest), until lsrd stops, or for the
+// duration in forDur when it is one. It returns the function that ends it.
+func profileCPU(log *slog.Logger, path, after, forDur string) func() {
+	var (
+		mu      sync.Mutex
+		started bool
+		stopped bool
+		f       *os.File
+	)
+	begin := func() {
+		mu.Lock()
+		defer mu.Unlock()
+		if stopped {
+			return
 		}
+		var err error
+		f, err = os.Create(path)
+		if err == nil {
+			err = pprof.StartCPUProfile(f)
+		}
+		if err != nil {
+			log.Error("LSRD_CPU_PROFILE: not profiling", "path", path, "err", err)
+			return
+		}
+		started = true
+		log.Info("writing a CPU profile", "path", path, "for", forDur)
+	}
+	end := func() {
+		mu.Lock()
+		defer mu.Unlock()
+		if started && !stopped {
+			pprof.StopCPUProfile()
+			f.Close()
+		}
+		stopped = true
+	}
+	delay, _ := time.ParseDuration(after)
+	if d, err := time.ParseDuration(forDur); err == nil {
+		time.AfterFunc(delay+d, end)
+	}
+	if delay > 0 {
+		time.AfterFunc(delay, begin)
+	} else {
+		begin()
 	}
 	return end
 }

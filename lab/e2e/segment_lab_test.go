@@ -456,7 +456,12 @@ func (s *segmentLab) cpuEach() []float64 {
 // segment can hold in the guest's 2 CPUs.
 func (s *segmentLab) quiet(d time.Duration) {
 	before, g0, t0 := s.cpuEach(), guestCPU(), time.Now()
-	time.Sleep(d)
+	if os.Getenv("LSRD_BENCH_SEGMENT_PERF") != "" {
+		// Where the CPU at rest goes: perf over the whole window.
+		s.perf(fmt.Sprintf("rest-%s-%d-", s.dut, s.k), d)
+	} else {
+		time.Sleep(d)
+	}
 	after := s.cpuEach()
 	for i := range after {
 		after[i] -= before[i]

@@ -45,24 +45,36 @@ func (s *segmentLab) profileEnv(i int) []string {
 	if err := os.MkdirAll(s.profileDir(), 0o755); err != nil {
 		s.t.Fatal(err)
 	}
-	return append(env, "LSRD_CPU_PROFILE="+filepath.Join(s.profileDir(), s.routers[i].Name+".pprof"), "LSRD_CPU_PROFILE_FOR="+d.String())
+	// LSRD_BENCH_SEGMENT_PROFILE_FROM starts the profiles that long after
+	// each router's start (a router at rest).
+	from := os.Getenv("LSRD_BENCH_SEGMENT_PROFILE_FROM")
+	return append(env, "LSRD_CPU_PROFILE="+filepath.Join(s.profileDir(), s.routers[i].Name+".pprof"), "LSRD_CPU_PROFILE_AFTER="+from, "LSRD_CPU_PROFILE_FOR="+d.String())
 }
 
 // profile waits out the profiles and logs the guest's CPU split since the
 // first daemon started.
 func (s *segmentLab) profile() {
 	after := profileAfter()
-	if after == 0 || s.dut != "lsrd" {
+	if after == 0 || s.dut != "lsrd" || os.Getenv("LSRD_BENCH_SEGMENT_PROFILE_FROM") != "" {
 		return
 	}
 	time.Sleep(time.Until(s.start.Add(after)))
 	s.t.Logf("profile: guest CPU in the first %s: %s; this test process %.1f s in all; profiles in %s",
 		after, guestCPUSince(s.cpu0), selfCPU(), s.profileDir())
 	// The whole guest for 20 s more, kernel included: which processes and
-	// which kernel functions take the CPU (perf's software clock: the
-	// emulated CPUs have no PMU).
-	data := filepath.Join(s.profileDir(), "perf.data")
-	if out, err := exec.Command("perf", "record", "-e", "cpu-clock", "-a", "-F", "49", "-g", "-o", data, "--", "sleep", "20").CombinedOutput(); err != nil {
+	// which kernel functions take the CPU.
+	s.perf("", 20*time.Second)
+}
+
+// perf records the whole guest for d with perf (its software clock: the
+// emulated CPUs have no PMU) and leaves reports by process and by symbol
+// in the profile directory, their names prefixed with prefix.
+func (s *segmentLab) perf(prefix string, d time.Duration) {
+	if err := os.MkdirAll(s.profileDir(), 0o755); err != nil {
+		s.t.Fatal(err)
+	}
+	data := filepath.Join(s.profileDir(), prefix+"perf.data")
+	if out, err := exec.Command("perf", "record", "-e", "cpu-clock", "-a", "-F", "99", "-g", "-o", data, "--", "sleep", strconv.Itoa(int(d.Seconds()))).CombinedOutput(); err != nil {
 		s.t.Logf("profile: perf record: %v: %s", err, out)
 		return
 	}
@@ -71,9 +83,9 @@ func (s *segmentLab) profile() {
 		if err != nil {
 			s.t.Logf("profile: perf report: %v", err)
 		}
-		os.WriteFile(filepath.Join(s.profileDir(), rep.file), out, 0o644)
+		os.WriteFile(filepath.Join(s.profileDir(), prefix+rep.file), out, 0o644)
 	}
-	s.t.Logf("profile: perf reports in %s", s.profileDir())
+	s.t.Logf("profile: perf reports in %s (%s*)", s.profileDir(), prefix)
 }
 
 // guestCPU is the first line of /proc/stat, in ticks.

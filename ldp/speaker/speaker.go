@@ -17,7 +17,8 @@
 // lanes run dry (at most every publishGap) and at least every publishEvery
 // while they do not, so that a burst of label messages costs one table
 // copy per publication, not one per read; the view operators read, when
-// asked (WantView) or at most every viewEvery.
+// asked (WantView), or at most every viewEvery when neighbours, sessions or
+// labels changed (never for hellos and KeepAlives alone).
 //
 // It never decides anything about LDP (the engine does) and never writes the
 // kernel: the desired forwarding state leaves through the OnFIB callback.
@@ -66,9 +67,11 @@ type Options struct {
 	// Publish runs on the speaker's goroutine to take the snapshot that
 	// operators and metrics read without waiting for the engine: when a
 	// reader asked for it (WantView), else at most every viewEvery while
-	// events change the engine. Taking it costs a copy of every
-	// neighbour and counter; a router with 40 neighbours took it for
-	// every hello and spent a sixth of its CPU on that.
+	// neighbours, adjacencies, sessions or labels change (a hello or a
+	// KeepAlive alone moves counters: readers that ask see them). Taking
+	// it costs a copy of every neighbour and counter; a router with 40
+	// neighbours took it for every hello and spent a sixth of its CPU on
+	// that, then once a second at rest and a fifth of its CPU again.
 	Publish func()
 	// Now is the clock; nil means time.Now.
 	Now func() time.Time
@@ -124,8 +127,15 @@ type Speaker struct {
 
 	dirty         bool      // label work handled since the last publication
 	lastPublished time.Time // of the forwarding state
-	viewStale     bool      // events handled since the last view
-	lastView      time.Time
+	viewStale     bool      // events handled since the last view: a reader that asks gets a new one
+	// viewDue says the view must follow even when nobody asks (at most
+	// every viewEvery): neighbours, adjacencies, sessions or labels
+	// changed (ldp.Engine.Shape, FIBPending), not just counters and
+	// timers. A router at rest with 40 neighbours took it every second
+	// for their hellos: a fifth of its CPU.
+	viewDue   bool
+	shapeSeen uint64
+	lastView  time.Time
 	// wantView wakes the loop for a reader that asked for a fresh view;
 	// viewMu guards viewDone, closed when that view is taken.
 	wantView chan struct{}
@@ -287,7 +297,7 @@ func (s *Speaker) Run(ctx context.Context) error {
 				pub.Reset(publishGap - since)
 			}
 		}
-		if !s.dirty && s.viewStale && len(s.events) == 0 {
+		if !s.dirty && s.viewDue && len(s.events) == 0 {
 			// The view held back by viewEvery, when nothing else comes.
 			pub.Reset(max(viewEvery-s.opt.Now().Sub(s.lastView), 0))
 		}
@@ -337,18 +347,18 @@ func (s *Speaker) flushFIB(ctx context.Context) {
 }
 
 // view lets the owner take its snapshot when it is stale and either asked
-// for or viewEvery old (the forwarding state is handed on first: the view
-// shows nothing the parent has not got), and tells the readers waiting
-// once it is current.
+// for, or due and viewEvery old (the forwarding state is handed on first:
+// the view shows nothing the parent has not got), and tells the readers
+// waiting once it is current.
 func (s *Speaker) view(ctx context.Context, asked bool) {
-	if s.viewStale && (asked || s.opt.Now().Sub(s.lastView) >= viewEvery) {
+	if s.viewStale && (asked || s.viewDue && s.opt.Now().Sub(s.lastView) >= viewEvery) {
 		if s.dirty {
 			s.flushFIB(ctx)
 		}
 		if s.opt.Publish != nil {
 			s.opt.Publish()
 		}
-		s.viewStale = false
+		s.viewStale, s.viewDue = false, false
 		s.lastView = s.opt.Now()
 	}
 	if !s.viewStale {
@@ -469,8 +479,12 @@ func (s *Speaker) handle(ctx context.Context, ev ldp.Event) {
 	}
 	// A hello or a KeepAlive leaves nothing to publish: no wake-up
 	// publishGap later for it (a router on a 40-router segment hears
-	// eight hellos a second).
-	s.dirty = s.dirty || s.eng.FIBPending()
+	// eight hellos a second), and no view unless a reader asks.
+	pending := s.eng.FIBPending()
+	s.dirty = s.dirty || pending
+	if shape := s.eng.Shape(); pending || shape != s.shapeSeen {
+		s.viewDue, s.shapeSeen = true, shape
+	}
 }
 
 func (s *Speaker) do(ctx context.Context, a ldp.Action) {
