@@ -107,15 +107,7 @@ func newSegmentLab(t *testing.T, dut string, k int) *segmentLab {
 		r.Run("ip", "-batch", file)
 	}
 	neighbourTables(t, k)
-	if v := os.Getenv("LSRD_LAB_BACKLOG"); v != "" {
-		// The guest's one input backlog serves every router of the lab
-		// (separate machines have one each): LSRD_LAB_BACKLOG raises
-		// net.core.netdev_max_backlog (default 1000) for an experiment.
-		if err := os.WriteFile("/proc/sys/net/core/netdev_max_backlog", []byte(v), 0o644); err != nil {
-			t.Fatalf("LSRD_LAB_BACKLOG=%s: %v", v, err)
-		}
-		t.Logf("net.core.netdev_max_backlog=%s", v)
-	}
+	inputBacklog(t, k)
 	if os.Getenv("LSRD_LAB_SOFTIRQ_RT") != "" {
 		// An experiment: the guest's one kernel receives every router's
 		// packets, in softirq context or, under load, in ksoftirqd,
@@ -151,6 +143,15 @@ func newSegmentLab(t *testing.T, dut string, k int) *segmentLab {
 		}
 	}
 	s.started = time.Since(s.start)
+	if dut == "lsrd" {
+		// All stop at once: one after the other, each given 10 s, a
+		// busy guest took ten minutes to stop 60.
+		t.Cleanup(func() {
+			for _, l := range s.lsrds {
+				l.Signal(syscall.SIGTERM)
+			}
+		})
+	}
 	if os.Getenv("LSRD_BENCH_SEGMENT_CAPTURE") != "" && dut == "lsrd" {
 		// And what s01's engine counts as sent, every 2 s; at the end
 		// its goroutines (SIGQUIT), before the lab stops it.
@@ -410,6 +411,11 @@ func (s *segmentLab) flaps() (counted, seen int) {
 			logs.add(s.lsrds[i].Log)
 		}
 		s.logs = logs.String()
+		// The logs have every session that left OPERATIONAL; the
+		// counters only those of the peers still known to routers whose
+		// metrics answered (a peer gone for good takes its series with
+		// it), which in a collapse can be none at all.
+		counted = max(counted, logs.leftOper)
 		seen, _ = s.watch.flaps()
 		return counted, seen
 	}
@@ -456,10 +462,22 @@ func (s *segmentLab) cpuEach() []float64 {
 // segment can hold in the guest's 2 CPUs.
 func (s *segmentLab) quiet(d time.Duration) {
 	before, g0, t0 := s.cpuEach(), guestCPU(), time.Now()
-	if os.Getenv("LSRD_BENCH_SEGMENT_PERF") != "" {
+	switch {
+	case os.Getenv("LSRD_BENCH_SEGMENT_PERF") != "":
 		// Where the CPU at rest goes: perf over the whole window.
 		s.perf(fmt.Sprintf("rest-%s-%d-", s.dut, s.k), d)
-	} else {
+	case os.Getenv("LSRD_BENCH_SEGMENT_STRACE") != "" && s.dut == "lsrd":
+		// Or the system calls of the first router.
+		if err := os.MkdirAll(s.profileDir(), 0o755); err != nil {
+			s.t.Fatal(err)
+		}
+		out := filepath.Join(s.profileDir(), fmt.Sprintf("rest-strace-%d.txt", s.k))
+		cmd := exec.Command("timeout", "-s", "INT", strconv.Itoa(int(d.Seconds())), "strace", "-c", "-f", "-o", out, "-p", strconv.Itoa(s.lsrds[0].Pid()))
+		if b, err := cmd.CombinedOutput(); err != nil && !strings.Contains(err.Error(), "exit status 124") {
+			s.t.Logf("strace: %v: %s", err, b)
+		}
+		s.t.Logf("strace of s01 at rest: %s", out)
+	default:
 		time.Sleep(d)
 	}
 	after := s.cpuEach()
@@ -538,20 +556,46 @@ func neighbourTables(t *testing.T, k int) {
 	need := k*k + 256
 	for _, fam := range []string{"ipv4", "ipv6"} {
 		for i, v := range []int{need, 2 * need, 4 * need} {
-			file := fmt.Sprintf("/proc/sys/net/%s/neigh/default/gc_thresh%d", fam, i+1)
-			old, err := os.ReadFile(file)
-			if err != nil {
-				t.Fatal(err)
-			}
-			if cur, _ := strconv.Atoi(strings.TrimSpace(string(old))); cur >= v {
-				continue
-			}
-			if err := os.WriteFile(file, []byte(strconv.Itoa(v)), 0o644); err != nil {
-				t.Fatal(err)
-			}
-			t.Cleanup(func() { os.WriteFile(file, old, 0o644) })
+			raiseSysctl(t, fmt.Sprintf("/proc/sys/net/%s/neigh/default/gc_thresh%d", fam, i+1), v)
 		}
 	}
+}
+
+// inputBacklog sizes the guest's input backlog for k routers: the packets
+// queued for the kernel's receive processing, per CPU
+// (net.core.netdev_max_backlog, 1,000 by default). Separate machines have
+// one each; the guest's 2 emulated CPUs have one each for every router of
+// the lab, and every multicast on the segment passes it once per port of
+// the bridge. At 60 routers, with the daemons keeping both CPUs busy, the
+// backlog overflowed for minutes (millions of packets dropped, hellos
+// among them): every router's adjacencies expired, lsrd's and FRR's alike.
+// K routers with a CPU each have K backlogs: the guest's two get half that
+// each. LSRD_LAB_BACKLOG sets another size.
+func inputBacklog(t *testing.T, k int) {
+	v := k * 1000 / 2
+	if s := os.Getenv("LSRD_LAB_BACKLOG"); s != "" {
+		var err error
+		if v, err = strconv.Atoi(s); err != nil {
+			t.Fatalf("LSRD_LAB_BACKLOG=%s: %v", s, err)
+		}
+	}
+	raiseSysctl(t, "/proc/sys/net/core/netdev_max_backlog", v)
+}
+
+// raiseSysctl sets the sysctl at file to v unless it is at least that,
+// and restores it when the test ends.
+func raiseSysctl(t *testing.T, file string, v int) {
+	old, err := os.ReadFile(file)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if cur, _ := strconv.Atoi(strings.TrimSpace(string(old))); cur >= v {
+		return
+	}
+	if err := os.WriteFile(file, []byte(strconv.Itoa(v)), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { os.WriteFile(file, old, 0o644) })
 }
 
 // prioritizeSoftirq runs the guest's ksoftirqd threads at real-time
