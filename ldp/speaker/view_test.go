@@ -16,17 +16,7 @@ import (
 func TestViewOnDemand(t *testing.T) {
 	p := upPair(t, linkHellos, short)
 	n := p.a
-	viewsSince := func(t0 time.Time) int {
-		n.mu.Lock()
-		defer n.mu.Unlock()
-		c := 0
-		for _, v := range n.views {
-			if v.After(t0) {
-				c++
-			}
-		}
-		return c
-	}
+	viewsSince := n.viewsSince
 	// Two seconds of events, one every 20 ms, each handled when it comes:
 	// the lanes run dry between them, which used to take a view each time.
 	start := time.Now()
@@ -69,17 +59,7 @@ func TestViewOnDemand(t *testing.T) {
 func TestViewAtRest(t *testing.T) {
 	p := upPair(t, linkHellos, short)
 	n := p.a
-	views := func(t0 time.Time) int {
-		n.mu.Lock()
-		defer n.mu.Unlock()
-		c := 0
-		for _, v := range n.views {
-			if v.After(t0) {
-				c++
-			}
-		}
-		return c
-	}
+	views := n.viewsSince
 	time.Sleep(1500 * time.Millisecond) // a view due from the set-up is taken
 	// Hellos every 2 s and KeepAlives every 2 s each way (short timers).
 	quiet := time.Now()
@@ -97,4 +77,17 @@ func TestViewAtRest(t *testing.T) {
 		}
 		time.Sleep(50 * time.Millisecond)
 	}
+}
+
+// viewsSince counts the views n's speaker took after t0.
+func (n *node) viewsSince(t0 time.Time) int {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	c := 0
+	for _, v := range n.views {
+		if v.After(t0) {
+			c++
+		}
+	}
+	return c
 }
