@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"math"
 	"net/netip"
 	"slices"
 	"sync"
@@ -39,7 +40,18 @@ type VPNRoute struct {
 	NextHop netip.Addr
 	RTs     []string // route targets, as GoBGP writes them
 	// Neighbor is the BGP neighbour the best path came from.
-	Neighbor  netip.Addr
+	Neighbor netip.Addr
+	// What picks among the routes a VRF imports for one prefix under
+	// several RDs, as RFC 4271's decision process (section 9.1.2.2):
+	// LOCAL_PREF (100 when the path has none), the AS_PATH's length (a
+	// set counts one), its first AS (MEDs compare only between paths from
+	// the same neighbouring AS; 0 for an empty path), ORIGIN and MED (0
+	// when the path has none).
+	LocalPref uint32
+	FirstAS   uint32
+	MED       uint32
+	ASPathLen uint16
+	Origin    uint8
 	Withdrawn bool
 	// EndOfRIB, when set, is a neighbour's End-of-RIB marker for a VPN
 	// family instead of a route: it travels with the VPN paths, after
@@ -148,8 +160,24 @@ func pathToVPN(p *api.Path) (r VPNRoute, ok bool, err error) {
 	if err != nil {
 		return refuse("attributes: %v", err)
 	}
+	r.LocalPref = defaultLocalPref
 	for _, a := range attrs {
 		switch a := a.(type) {
+		case *bgp.PathAttributeLocalPref:
+			r.LocalPref = a.Value
+		case *bgp.PathAttributeMultiExitDisc:
+			r.MED = a.Value
+		case *bgp.PathAttributeOrigin:
+			r.Origin = a.Value
+		case *bgp.PathAttributeAsPath:
+			n := 0
+			for _, seg := range a.Value {
+				n += seg.ASLen()
+				if r.FirstAS == 0 && seg.GetType() == bgp.BGP_ASPATH_ATTR_TYPE_SEQ && len(seg.GetAS()) > 0 {
+					r.FirstAS = seg.GetAS()[0]
+				}
+			}
+			r.ASPathLen = uint16(min(n, math.MaxUint16))
 		case *bgp.PathAttributeMpReachNLRI:
 			if nh, ok := netip.AddrFromSlice(a.Nexthop); ok {
 				r.NextHop = nh.Unmap()
@@ -169,6 +197,10 @@ func pathToVPN(p *api.Path) (r VPNRoute, ok bool, err error) {
 	r.RTs = slices.Compact(r.RTs)
 	return r, true, nil
 }
+
+// defaultLocalPref is LOCAL_PREF for a path that has none (GoBGP's and
+// FRR's default).
+const defaultLocalPref = 100
 
 // VPNPath is the path that originates r (its label, next hop r.NextHop) in
 // GoBGP's terms.

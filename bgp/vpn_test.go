@@ -5,8 +5,11 @@ import (
 	"net/netip"
 	"slices"
 	"testing"
+	"time"
 
 	api "github.com/osrg/gobgp/v3/api"
+	"github.com/osrg/gobgp/v3/pkg/apiutil"
+	"github.com/osrg/gobgp/v3/pkg/packet/bgp"
 )
 
 func received(t *testing.T, r VPNRoute, from string) *api.Path {
@@ -103,4 +106,43 @@ func FuzzPathToVPN(f *testing.F) {
 			t.Fatalf("accepted %+v", r)
 		}
 	})
+}
+
+// A VPN path's LOCAL_PREF, AS_PATH, ORIGIN and MED come through for the
+// choice among RDs (vpn.State); a path without LOCAL_PREF or MED gets 100
+// and 0.
+func TestVPNPathAttributes(t *testing.T) {
+	rd, _ := bgp.ParseRouteDistinguisher("65000:1")
+	nlri := bgp.NewLabeledVPNIPAddrPrefix(24, "10.20.0.0", *bgp.NewMPLSLabelStack(100), rd)
+	base := []bgp.PathAttributeInterface{
+		bgp.NewPathAttributeMpReachNLRI("3.3.3.3", []bgp.AddrPrefixInterface{nlri}),
+	}
+	full := append(slices.Clone(base),
+		bgp.NewPathAttributeOrigin(bgp.BGP_ORIGIN_ATTR_TYPE_EGP),
+		bgp.NewPathAttributeLocalPref(200),
+		bgp.NewPathAttributeMultiExitDisc(50),
+		bgp.NewPathAttributeAsPath([]bgp.AsPathParamInterface{
+			bgp.NewAs4PathParam(bgp.BGP_ASPATH_ATTR_TYPE_SEQ, []uint32{65010, 65020}),
+			bgp.NewAs4PathParam(bgp.BGP_ASPATH_ATTR_TYPE_SET, []uint32{1, 2, 3}),
+		}))
+	for _, c := range []struct {
+		attrs []bgp.PathAttributeInterface
+		want  VPNRoute
+	}{
+		{base, VPNRoute{LocalPref: 100}},
+		{full, VPNRoute{LocalPref: 200, MED: 50, Origin: 1, ASPathLen: 3, FirstAS: 65010}},
+	} {
+		p, err := apiutil.NewPath(nlri, false, c.attrs, time.Now())
+		if err != nil {
+			t.Fatal(err)
+		}
+		p.NeighborIp = "3.3.3.3"
+		r, ok, err := pathToVPN(p)
+		if err != nil || !ok {
+			t.Fatalf("ok %v, err %v", ok, err)
+		}
+		if r.LocalPref != c.want.LocalPref || r.MED != c.want.MED || r.Origin != c.want.Origin || r.ASPathLen != c.want.ASPathLen || r.FirstAS != c.want.FirstAS {
+			t.Errorf("attributes %+v, want %+v", r, c.want)
+		}
+	}
 }

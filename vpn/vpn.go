@@ -497,29 +497,72 @@ func (s *State) route(v *vrf, p netip.Prefix) (fib.FTNEntry, bool) {
 	return fib.FTNEntry{Prefix: p, NextHops: s.push(hops, fib.Label(best.Label), p.Addr().Is6())}, true
 }
 
-// choose picks among the routes a VRF imports for one prefix: those whose
-// provider edge has an LSP, then the lowest provider edge address, then the
-// lowest RD (deterministic; BGP has chosen the best path per RD already).
+// choose picks among the routes a VRF imports for one prefix under
+// several RDs (BGP has chosen the best path per RD already; a multihomed
+// site reaches us through two provider edges, each with its RD): one whose
+// provider edge has an LSP, then RFC 4271's decision process as far as it
+// applies here (section 9.1.2.2): the highest LOCAL_PREF, the shortest
+// AS_PATH, the lowest ORIGIN, the lowest MED between paths from the same
+// neighbouring AS; then the lowest provider edge address and the lowest
+// RD. Not compared: the IGP cost to the provider edge (every LSP counts
+// alike) and eBGP over iBGP (VPN routes come from provider edges). MEDs
+// are compared within each neighbouring AS first and the winners then
+// without them, so the choice does not depend on the order the routes
+// came in.
 func (s *State) choose(p netip.Prefix, rds []string) (bgp.VPNRoute, bool) {
-	var best bgp.VPNRoute
-	found, bestLSP := false, false
+	if len(rds) == 1 {
+		return s.remote[bgp.VPNKey{RD: rds[0], Prefix: p}], true
+	}
+	var groups []candidate // the best per neighbouring AS
 	for _, rd := range rds {
 		r := s.remote[bgp.VPNKey{RD: rd, Prefix: p}]
 		_, hasLSP := s.lsp(r.NextHop)
+		c := candidate{r, hasLSP}
+		i := slices.IndexFunc(groups, func(g candidate) bool { return g.FirstAS == r.FirstAS })
 		switch {
-		case !found:
-		case hasLSP != bestLSP:
-			if !hasLSP {
-				continue
-			}
-		case r.NextHop.Compare(best.NextHop) > 0:
-			continue
-		case r.NextHop == best.NextHop && r.RD > best.RD:
-			continue
+		case i < 0:
+			groups = append(groups, c)
+		case c.better(groups[i], true):
+			groups[i] = c
 		}
-		best, found, bestLSP = r, true, hasLSP
 	}
-	return best, found
+	if len(groups) == 0 {
+		return bgp.VPNRoute{}, false
+	}
+	best := groups[0]
+	for _, c := range groups[1:] {
+		if c.better(best, false) {
+			best = c
+		}
+	}
+	return best.VPNRoute, true
+}
+
+// candidate is a route to choose from, and whether its provider edge has
+// an LSP.
+type candidate struct {
+	bgp.VPNRoute
+	lsp bool
+}
+
+// better tells whether c is preferred to o (choose), comparing MEDs when
+// med is set.
+func (c candidate) better(o candidate, med bool) bool {
+	switch {
+	case c.lsp != o.lsp:
+		return c.lsp
+	case c.LocalPref != o.LocalPref:
+		return c.LocalPref > o.LocalPref
+	case c.ASPathLen != o.ASPathLen:
+		return c.ASPathLen < o.ASPathLen
+	case c.Origin != o.Origin:
+		return c.Origin < o.Origin
+	case med && c.MED != o.MED:
+		return c.MED < o.MED
+	case c.NextHop != o.NextHop:
+		return c.NextHop.Less(o.NextHop)
+	}
+	return c.RD < o.RD
 }
 
 // push is the next hops of the LSP with label under the LSP's labels

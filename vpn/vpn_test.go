@@ -448,3 +448,62 @@ func TestPerPrefixLabelForwardsToGateways(t *testing.T) {
 		t.Errorf("after the move 192.168.1.0/24's label pops to %v, want %v", got, ce2)
 	}
 }
+
+// Among the routes a VRF imports for one prefix under several RDs (a site
+// multihomed to two provider edges), BGP's attributes decide before the
+// provider edge's address: LOCAL_PREF, AS_PATH length, ORIGIN, then MED
+// between paths from the same neighbouring AS; an LSP comes first of all.
+// The choice does not depend on the order the routes came in.
+func TestChooseByAttributes(t *testing.T) {
+	pe5 := netip.MustParseAddr("5.5.5.5")
+	route := func(label uint32, pe netip.Addr, change func(*bgp.VPNRoute)) bgp.VPNRoute {
+		r := remote(fmt.Sprintf("65000:%d", label), "10.20.0.0/24", label, pe, "65000:100")
+		r.LocalPref, r.FirstAS, r.ASPathLen = 100, 65010, 1
+		if change != nil {
+			change(&r)
+		}
+		return r
+	}
+	chosen := func(l lsps, rs ...bgp.VPNRoute) uint32 {
+		t.Helper()
+		s := newState(t, l, nil, red)
+		s.Update(rs)
+		e, ok := s.Route("red", pfx("10.20.0.0/24"))
+		if !ok {
+			t.Fatalf("no route for %+v", rs)
+		}
+		return uint32(e.NextHops[0].Labels[1])
+	}
+	all := lsps{pe3: lsp(300), pe4: lsp(400), pe5: lsp(500)}
+	for _, c := range []struct {
+		name string
+		l    lsps
+		rs   []bgp.VPNRoute
+		want uint32
+	}{
+		{"equal: the lower provider edge", all, []bgp.VPNRoute{route(31, pe3, nil), route(41, pe4, nil)}, 31},
+		{"higher LOCAL_PREF", all, []bgp.VPNRoute{route(31, pe3, nil), route(41, pe4, func(r *bgp.VPNRoute) { r.LocalPref = 200 })}, 41},
+		{"an LSP before LOCAL_PREF", lsps{pe3: lsp(300)}, []bgp.VPNRoute{route(31, pe3, nil), route(41, pe4, func(r *bgp.VPNRoute) { r.LocalPref = 200 })}, 31},
+		{"shorter AS_PATH", all, []bgp.VPNRoute{route(31, pe3, func(r *bgp.VPNRoute) { r.ASPathLen = 3 }), route(41, pe4, nil)}, 41},
+		{"lower ORIGIN", all, []bgp.VPNRoute{route(31, pe3, func(r *bgp.VPNRoute) { r.Origin = 2 }), route(41, pe4, nil)}, 41},
+		{"lower MED, same AS", all, []bgp.VPNRoute{route(31, pe3, func(r *bgp.VPNRoute) { r.MED = 20 }), route(41, pe4, func(r *bgp.VPNRoute) { r.MED = 10 })}, 41},
+		{"MED of another AS not compared", all, []bgp.VPNRoute{route(31, pe3, func(r *bgp.VPNRoute) { r.MED = 20 }), route(41, pe4, func(r *bgp.VPNRoute) { r.MED, r.FirstAS = 10, 65020 })}, 31},
+	} {
+		if got := chosen(c.l, c.rs...); got != c.want {
+			t.Errorf("%s: chose label %d, want %d", c.name, got, c.want)
+		}
+	}
+	// Compared pairwise as they come, A (AS 65010, MED 10, pe3), B (AS
+	// 65020, MED 5, pe4) and C (AS 65010, MED 5, pe5) give a winner that
+	// depends on their order (A, B, C: A beats B by address, then C beats
+	// A by MED). Per AS first: C over A, then B over C by address, in
+	// every order.
+	a := route(31, pe3, func(r *bgp.VPNRoute) { r.MED = 10 })
+	b := route(41, pe4, func(r *bgp.VPNRoute) { r.MED, r.FirstAS = 5, 65020 })
+	c := route(51, pe5, func(r *bgp.VPNRoute) { r.MED = 5 })
+	for _, order := range [][]bgp.VPNRoute{{a, b, c}, {a, c, b}, {b, a, c}, {b, c, a}, {c, a, b}, {c, b, a}} {
+		if got := chosen(all, order...); got != 41 {
+			t.Errorf("routes in the order %d, %d, %d: chose label %d, want 41", order[0].Label, order[1].Label, order[2].Label, got)
+		}
+	}
+}
