@@ -46,10 +46,11 @@ func TestTriggeredHelloSpread(t *testing.T) {
 
 // The early hellos of a busy segment stay bounded: 59 neighbours on one
 // interface whose adjacencies keep expiring and coming back (each falls
-// silent past its hold time now and then) get, on top of the periodic
-// hellos, early ones no closer than triggeredGap of the adjacencies
-// there. With the 200 ms gap alone, every returning adjacency drew one:
-// 60 such routers put out hundreds a second.
+// silent past its hold time now and then) get no two hellos closer than
+// 200 ms, and in all about one early hello per periodic one. With the
+// 200 ms gap alone (triggeredGap not growing with the adjacencies), every
+// returning adjacency drew one: 60 such routers put out hundreds a
+// second.
 func TestTriggeredHelloBound(t *testing.T) {
 	s := newSegmentSim(t, 7)
 	for range 59 {

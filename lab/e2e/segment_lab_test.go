@@ -468,10 +468,7 @@ func (s *segmentLab) quiet(d time.Duration) {
 		s.perf(fmt.Sprintf("rest-%s-%d-", s.dut, s.k), d)
 	case os.Getenv("LSRD_BENCH_SEGMENT_STRACE") != "" && s.dut == "lsrd":
 		// Or the system calls of the first router.
-		if err := os.MkdirAll(s.profileDir(), 0o755); err != nil {
-			s.t.Fatal(err)
-		}
-		out := filepath.Join(s.profileDir(), fmt.Sprintf("rest-strace-%d.txt", s.k))
+		out := s.profileFile(fmt.Sprintf("rest-strace-%d.txt", s.k))
 		cmd := exec.Command("timeout", "-s", "INT", strconv.Itoa(int(d.Seconds())), "strace", "-c", "-f", "-o", out, "-p", strconv.Itoa(s.lsrds[0].Pid()))
 		if b, err := cmd.CombinedOutput(); err != nil && !strings.Contains(err.Error(), "exit status 124") {
 			s.t.Logf("strace: %v: %s", err, b)
@@ -570,7 +567,8 @@ func neighbourTables(t *testing.T, k int) {
 // backlog overflowed for minutes (millions of packets dropped, hellos
 // among them): every router's adjacencies expired, lsrd's and FRR's alike.
 // K routers with a CPU each have K backlogs: the guest's two get half that
-// each. LSRD_LAB_BACKLOG sets another size.
+// each. LSRD_LAB_BACKLOG asks for another size; as for K, the guest's own
+// is never lowered.
 func inputBacklog(t *testing.T, k int) {
 	v := k * 1000 / 2
 	if s := os.Getenv("LSRD_LAB_BACKLOG"); s != "" {

@@ -28,6 +28,15 @@ func profileAfter() time.Duration {
 // profileDir is where router profiles go (keptDir).
 func (s *segmentLab) profileDir() string { return keptDir(s.t) }
 
+// profileFile is the path of a diagnostic's file name in profileDir,
+// which it creates.
+func (s *segmentLab) profileFile(name string) string {
+	if err := os.MkdirAll(s.profileDir(), 0o755); err != nil {
+		s.t.Fatal(err)
+	}
+	return filepath.Join(s.profileDir(), name)
+}
+
 // profileEnv is router i's environment for lsrd.
 func (s *segmentLab) profileEnv(i int) []string {
 	var env []string
@@ -42,13 +51,10 @@ func (s *segmentLab) profileEnv(i int) []string {
 	if d == 0 || i != 0 && i != s.k/2 && i != s.k-1 {
 		return env
 	}
-	if err := os.MkdirAll(s.profileDir(), 0o755); err != nil {
-		s.t.Fatal(err)
-	}
 	// LSRD_BENCH_SEGMENT_PROFILE_FROM starts the profiles that long after
 	// each router's start (a router at rest).
 	from := os.Getenv("LSRD_BENCH_SEGMENT_PROFILE_FROM")
-	return append(env, "LSRD_CPU_PROFILE="+filepath.Join(s.profileDir(), s.routers[i].Name+".pprof"), "LSRD_CPU_PROFILE_AFTER="+from, "LSRD_CPU_PROFILE_FOR="+d.String())
+	return append(env, "LSRD_CPU_PROFILE="+s.profileFile(s.routers[i].Name+".pprof"), "LSRD_CPU_PROFILE_AFTER="+from, "LSRD_CPU_PROFILE_FOR="+d.String())
 }
 
 // profile waits out the profiles and logs the guest's CPU split since the
@@ -70,10 +76,7 @@ func (s *segmentLab) profile() {
 // emulated CPUs have no PMU) and leaves reports by process and by symbol
 // in the profile directory, their names prefixed with prefix.
 func (s *segmentLab) perf(prefix string, d time.Duration) {
-	if err := os.MkdirAll(s.profileDir(), 0o755); err != nil {
-		s.t.Fatal(err)
-	}
-	data := filepath.Join(s.profileDir(), prefix+"perf.data")
+	data := s.profileFile(prefix + "perf.data")
 	if out, err := exec.Command("perf", "record", "-e", "cpu-clock", "-a", "-F", "99", "-g", "-o", data, "--", "sleep", strconv.Itoa(int(d.Seconds()))).CombinedOutput(); err != nil {
 		s.t.Logf("profile: perf record: %v: %s", err, out)
 		return
@@ -83,7 +86,7 @@ func (s *segmentLab) perf(prefix string, d time.Duration) {
 		if err != nil {
 			s.t.Logf("profile: perf report: %v", err)
 		}
-		os.WriteFile(filepath.Join(s.profileDir(), prefix+rep.file), out, 0o644)
+		os.WriteFile(s.profileFile(prefix+rep.file), out, 0o644)
 	}
 	s.t.Logf("profile: perf reports in %s (%s*)", s.profileDir(), prefix)
 }
