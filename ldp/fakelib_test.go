@@ -25,6 +25,8 @@ type fakeLIB struct {
 	ftn   map[string][]fib.FTNEntry
 	table *fib.Table
 	gen   uint64
+	// routes: those RouteUpdate passed on, for RouteTo.
+	routes map[netip.Prefix]rib.Route
 }
 
 type libCall struct {
@@ -74,11 +76,28 @@ func cloneMessage(m wire.Message) wire.Message {
 }
 
 func (f *fakeLIB) RouteUpdate(r rib.Route) []lib.Outgoing {
+	if f.routes == nil {
+		f.routes = map[netip.Prefix]rib.Route{}
+	}
+	f.routes[r.Prefix.Masked()] = r
 	return f.call("RouteUpdate", r.Prefix.String(), fmt.Sprint(r.NextHops))
 }
 
 func (f *fakeLIB) RouteDelete(p netip.Prefix) []lib.Outgoing {
+	delete(f.routes, p.Masked())
 	return f.call("RouteDelete", p.String(), "")
+}
+
+// RouteTo answers from the routes passed on, as the LIB does; it is not a
+// call the transcripts show.
+func (f *fakeLIB) RouteTo(a netip.Addr) (rib.Route, bool) {
+	for bits := a.BitLen(); bits >= 0; bits-- {
+		p, _ := a.Prefix(bits)
+		if r, ok := f.routes[p]; ok {
+			return r, true
+		}
+	}
+	return rib.Route{}, false
 }
 
 func (f *fakeLIB) NeighborUp(id netip.Addr, families ...fec.Family) []lib.Outgoing {

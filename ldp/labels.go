@@ -20,6 +20,9 @@ type LabelManager interface {
 	// RouteUpdate and RouteDelete pass the RIB's best routes on.
 	RouteUpdate(rib.Route) []lib.Outgoing
 	RouteDelete(netip.Prefix) []lib.Outgoing
+	// RouteTo returns the most specific route passed on that covers a,
+	// if any: the path a session's connection takes (setup.go).
+	RouteTo(a netip.Addr) (rib.Route, bool)
 	// NeighborUp is called when the session with the peer of that LSR ID
 	// becomes OPERATIONAL, NeighborDown exactly once when it ends.
 	// The families are those the session serves (RFC 7552).

@@ -102,6 +102,7 @@ func (e *Engine) maybeConnect(n *neighbor) {
 	s := e.newSession(id, true)
 	s.nbr = n
 	s.remote = netip.AddrPortFrom(n.transport, Port)
+	e.notePath(s)
 	s.authenticated = n.authKey != ""
 	minTTL := e.gtsmMinTTL(n)
 	s.gtsm = minTTL > 0

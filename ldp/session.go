@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/lsrd/lsrd/ldp/wire"
+	"github.com/lsrd/lsrd/rib"
 )
 
 // session is one LDP session over one TCP connection (RFC 5036 section 2.5).
@@ -45,6 +46,10 @@ type session struct {
 	gtsm          bool
 	curable       bool      // ended by something a hello or route can cure
 	began         time.Time // when the connection was dialled or accepted
+	// path: the route to the remote address known then, if pathKnown
+	// (setup.go: only a change of it starts the set-up over).
+	path      rib.Route
+	pathKnown bool
 	// restart: set-up starts over at once, with no backoff (setup.go).
 	restart bool
 
@@ -103,6 +108,7 @@ func (e *Engine) connAccepted(ev ConnAccepted) {
 	}
 	s := e.newSession(ev.Conn, false)
 	s.remote = ev.Remote
+	e.notePath(s)
 	s.authenticated = ev.Authenticated
 	e.pending++
 	e.connUp(s, wait)

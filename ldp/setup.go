@@ -124,12 +124,35 @@ func (e *Engine) transportRoutesChanged(deletes []netip.Prefix, updates []rib.Ro
 			continue
 		}
 		if n.sess != nil {
-			e.routeRestart(n.sess)
+			if e.pathMoved(n.sess) {
+				e.routeRestart(n.sess)
+			}
 			continue
 		}
 		n.waitRoute, n.waitHello, n.quickRetries = false, false, 0
 		e.retrySoon(n)
 	}
+}
+
+// notePath records the route to s's remote address known as s begins.
+func (e *Engine) notePath(s *session) {
+	s.path, s.pathKnown = e.labels.RouteTo(s.remote.Addr())
+}
+
+// pathMoved reports whether the route to s's remote address is no longer
+// the one recorded, and records the new one. The first route known is not
+// a move: the connection took the kernel's path, which the routes read at
+// start-up (handed on after the first hellos, on the work lane) describe;
+// starting over for them cost every start-up session half a second.
+func (e *Engine) pathMoved(s *session) bool {
+	r, ok := e.labels.RouteTo(s.remote.Addr())
+	if !s.pathKnown {
+		s.path, s.pathKnown = r, ok
+		return false
+	}
+	moved := ok != s.pathKnown || r.Prefix != s.path.Prefix || !slices.Equal(r.NextHops, s.path.NextHops)
+	s.path, s.pathKnown = r, ok
+	return moved
 }
 
 // routeRestart starts the set-up of s over when it began at least

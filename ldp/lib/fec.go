@@ -61,6 +61,23 @@ func (l *LIB) RouteUpdate(r rib.Route) []Outgoing {
 	return l.end()
 }
 
+// RouteTo returns the most specific route held (one RouteUpdate gave and
+// Config.Allocate accepted) that covers a.
+func (l *LIB) RouteTo(a netip.Addr) (rib.Route, bool) {
+	for bits := a.BitLen(); bits >= 0; bits-- {
+		p, err := a.Prefix(bits)
+		if err != nil {
+			break
+		}
+		if f := l.fecs[fec.Prefix(p)]; f != nil && f.route != nil {
+			// f.route is shared by every FEC with the same next hops
+			// (hops.go): its Prefix is not p's.
+			return rib.Route{Prefix: p, NextHops: f.route.NextHops}, true
+		}
+	}
+	return rib.Route{}, false
+}
+
 // RouteDelete records that p has no route any more: its mapping is
 // withdrawn from every peer (RFC 5036 section 3.5.10: the label no longer
 // stands for the FEC) and its label stays reserved until they all released

@@ -635,3 +635,30 @@ func TestNeighborFamilies(t *testing.T) {
 	expect(t, "an IPv6 FEC appears", l.RouteUpdate(connected("2001:db8:2::/64", "lan1")),
 		to(peerE, mapping("2001:db8:2::/64", 3)), to(peerF, mapping("2001:db8:2::/64", 3)))
 }
+
+// RouteTo answers with the most specific route held that covers the
+// address, and nothing for a route the allocation policy refused.
+func TestRouteTo(t *testing.T) {
+	l := newLIB(t, Config{Allocate: func(r rib.Route) bool { return r.Prefix.Bits() != 28 }})
+	a := netip.MustParseAddr("10.1.2.3")
+	if _, ok := l.RouteTo(a); ok {
+		t.Fatal("a route before any was given")
+	}
+	nh1, nh2 := via(netip.MustParseAddr("192.0.2.1"), "eth0"), via(netip.MustParseAddr("192.0.2.2"), "eth1")
+	l.RouteUpdate(route("10.0.0.0/8", nh1))
+	l.RouteUpdate(route("10.1.2.0/28", nh2)) // refused by Allocate
+	l.RouteUpdate(route("10.1.2.0/24", nh2))
+	l.RouteUpdate(route("10.1.2.4/32", nh1)) // does not cover a
+	for _, c := range []struct {
+		del  string
+		want string
+	}{{"", "10.1.2.0/24"}, {"10.1.2.0/24", "10.0.0.0/8"}, {"10.0.0.0/8", ""}} {
+		if c.del != "" {
+			l.RouteDelete(pfx(c.del))
+		}
+		r, ok := l.RouteTo(a)
+		if got := r.Prefix.String(); c.want == "" && ok || c.want != "" && (!ok || got != c.want) {
+			t.Errorf("after deleting %q: RouteTo(%s) = %s, %v; want %q", c.del, a, got, ok, c.want)
+		}
+	}
+}
