@@ -468,8 +468,14 @@ func (s *segmentLab) quiet(d time.Duration) {
 		s.perf(fmt.Sprintf("rest-%s-%d-", s.dut, s.k), d)
 	case os.Getenv("LSRD_BENCH_SEGMENT_STRACE") != "" && s.dut == "lsrd":
 		// Or the system calls of the first router.
+		// "full": every call with its time and thread, not a summary.
 		out := s.profileFile(fmt.Sprintf("rest-strace-%d.txt", s.k))
-		cmd := exec.Command("timeout", "-s", "INT", strconv.Itoa(int(d.Seconds())), "strace", "-c", "-f", "-o", out, "-p", strconv.Itoa(s.lsrds[0].Pid()))
+		mode := []string{"-c"}
+		if os.Getenv("LSRD_BENCH_SEGMENT_STRACE") == "full" {
+			mode = []string{"-tt", "-T"}
+		}
+		args := append([]string{"-s", "INT", strconv.Itoa(int(d.Seconds())), "strace"}, mode...)
+		cmd := exec.Command("timeout", append(args, "-f", "-o", out, "-p", strconv.Itoa(s.lsrds[0].Pid()))...)
 		if b, err := cmd.CombinedOutput(); err != nil && !strings.Contains(err.Error(), "exit status 124") {
 			s.t.Logf("strace: %v: %s", err, b)
 		}

@@ -25,8 +25,13 @@ type Hello struct {
 // every address.
 type HelloSocket struct {
 	conn net.PacketConn
+	udp  *net.UDPConn
 	p    *ipv4.PacketConn
+	oob  []byte // Read's control messages
 }
+
+// helloFlags are the control messages each datagram comes with.
+const helloFlags = ipv4.FlagDst | ipv4.FlagInterface | ipv4.FlagTTL
 
 // ListenHello opens the hello socket.
 func ListenHello(ctx context.Context) (*HelloSocket, error) {
@@ -38,7 +43,7 @@ func ListenHello(ctx context.Context) (*HelloSocket, error) {
 	p := ipv4.NewPacketConn(conn)
 	// The interface and destination of each datagram tell a basic hello
 	// (multicast, per interface) from a targeted one (unicast).
-	if err := p.SetControlMessage(ipv4.FlagDst|ipv4.FlagInterface|ipv4.FlagTTL, true); err != nil {
+	if err := p.SetControlMessage(helloFlags, true); err != nil {
 		conn.Close()
 		return nil, fmt.Errorf("ldp hello socket: control messages: %w", err)
 	}
@@ -53,7 +58,7 @@ func ListenHello(ctx context.Context) (*HelloSocket, error) {
 		conn.Close()
 		return nil, fmt.Errorf("ldp hello socket: multicast loopback: %w", err)
 	}
-	return &HelloSocket{conn: conn, p: p}, nil
+	return &HelloSocket{conn: conn, udp: conn.(*net.UDPConn), p: p}, nil
 }
 
 // Join makes the interface receive basic hellos. On ZeroTier this is what
@@ -106,18 +111,24 @@ func (s *HelloSocket) SendUnicast(dst netip.AddrPort, src netip.Addr, data []byt
 }
 
 // Read blocks for the next datagram; buf must hold the largest hello
-// expected (an LDP PDU's length field allows 65,535 bytes).
+// expected (an LDP PDU's length field allows 65,535 bytes). One goroutine
+// reads: the control message buffer is the socket's.
+//
+// It reads with the net package rather than through ipv4.PacketConn, whose
+// reads ask the kernel for the socket's protocol on every datagram
+// (x/sys/unix's address decoding looks for L2TP): a system call per hello
+// that a segment of 60 routers pays 12 times a second each.
 func (s *HelloSocket) Read(buf []byte) (Hello, error) {
-	n, cm, src, err := s.p.ReadFrom(buf)
+	if s.oob == nil {
+		s.oob = ipv4.NewControlMessage(helloFlags)
+	}
+	n, oobn, _, src, err := s.udp.ReadMsgUDPAddrPort(buf, s.oob)
 	if err != nil {
 		return Hello{}, err
 	}
-	h := Hello{Data: buf[:n]}
-	if u, ok := src.(*net.UDPAddr); ok {
-		h.Src = u.AddrPort()
-		h.Src = netip.AddrPortFrom(h.Src.Addr().Unmap(), h.Src.Port())
-	}
-	if cm != nil {
+	h := Hello{Data: buf[:n], Src: netip.AddrPortFrom(src.Addr().Unmap(), src.Port())}
+	var cm ipv4.ControlMessage
+	if err := cm.Parse(s.oob[:oobn]); err == nil {
 		h.Ifindex = cm.IfIndex
 		h.TTL = cm.TTL
 		if a, ok := netip.AddrFromSlice(cm.Dst); ok {
