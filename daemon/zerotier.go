@@ -25,6 +25,11 @@ import (
 type ztState struct {
 	plan  atomic.Pointer[ztPlan] // what to poll; nil when ZeroTier is not watched
 	snaps chan ztSnapshot
+	// planMu guards planCh, closed when the plan changes: the poller and
+	// the prober wait on it rather than wake every second to look (a
+	// router without ZeroTier woke twice a second for nothing).
+	planMu sync.Mutex
+	planCh chan struct{}
 
 	// Owned by the daemon's goroutine.
 	devices  map[string]string // LDP interface as configured (network ID) -> device in use
@@ -66,10 +71,30 @@ func (d *Daemon) initZeroTier() {
 	d.setZeroTierPlan(d.cfg)
 }
 
+// planChanged returns a channel closed at the next change of the plan.
+func (z *ztState) planChanged() <-chan struct{} {
+	z.planMu.Lock()
+	defer z.planMu.Unlock()
+	if z.planCh == nil {
+		z.planCh = make(chan struct{})
+	}
+	return z.planCh
+}
+
+func (z *ztState) setPlan(p *ztPlan) {
+	z.plan.Store(p)
+	z.planMu.Lock()
+	defer z.planMu.Unlock()
+	if z.planCh != nil {
+		close(z.planCh)
+		z.planCh = nil
+	}
+}
+
 func (d *Daemon) setZeroTierPlan(cfg *config.Config) {
 	z := cfg.ZeroTier
 	if z == nil {
-		d.zt.plan.Store(nil)
+		d.zt.setPlan(nil)
 		return
 	}
 	p := &ztPlan{client: zerotier.NewClient(z.API, z.AuthToken), interval: z.PollInterval.Std(), probe: z.DataplaneInterval.Std()}
@@ -78,7 +103,7 @@ func (d *Daemon) setZeroTierPlan(cfg *config.Config) {
 			p.ids = append(p.ids, id)
 		}
 	}
-	d.zt.plan.Store(p)
+	d.zt.setPlan(p)
 }
 
 // ldpDevice returns the device LDP runs on for a configured interface: the
@@ -104,9 +129,11 @@ func (d *Daemon) ldpDevices() []string {
 
 // watchZeroTier polls the service until ctx ends and offers each snapshot
 // to the daemon's loop (only the latest waits).
+// A new plan (a configuration reload) is polled at once.
 func (d *Daemon) watchZeroTier(ctx context.Context) {
 	for {
-		wait := time.Second
+		changed := d.zt.planChanged()
+		var wait <-chan time.Time // none: wait for a plan
 		if p := d.zt.plan.Load(); p != nil {
 			s := poll(ctx, p)
 			select {
@@ -114,12 +141,13 @@ func (d *Daemon) watchZeroTier(ctx context.Context) {
 			default:
 			}
 			d.zt.snaps <- s
-			wait = p.interval
+			wait = time.After(p.interval)
 		}
 		select {
 		case <-ctx.Done():
 			return
-		case <-time.After(wait):
+		case <-wait:
+		case <-changed:
 		}
 	}
 }
@@ -404,19 +432,20 @@ func direct(_ context.Context, f func()) error {
 // with its next poll (zerotier.CheckProbes).
 func (d *Daemon) probeZeroTier(ctx context.Context) {
 	for {
-		wait := 30 * time.Second
+		changed := d.zt.planChanged()
 		p := d.zt.plan.Load()
+		var wait <-chan time.Time // none: wait for a plan
 		if p != nil {
-			wait = p.probe
+			wait = time.After(p.probe)
 		}
 		select {
 		case <-ctx.Done():
 			return
-		case <-time.After(wait):
+		case <-changed:
+			continue // a round one interval after the new plan
+		case <-wait:
 		}
-		if p != nil {
-			d.ztProbeRound(ctx, min(p.probe/2, 2*time.Second))
-		}
+		d.ztProbeRound(ctx, min(p.probe/2, 2*time.Second))
 	}
 }
 

@@ -7,6 +7,7 @@ import (
 	"strings"
 	"sync/atomic"
 	"testing"
+	"time"
 
 	"github.com/lsrd/lsrd/config"
 	"github.com/lsrd/lsrd/zerotier"
@@ -107,5 +108,61 @@ zerotier:
 	view, devices, fs := ztResolve(cfg, poll(context.Background(), d.zt.plan.Load()), nil, nil)
 	if f := finding(fs, "", zerotier.CheckService); devices != nil || view.Reachable || !strings.Contains(f.Message, "ZeroTier One not running at") {
 		t.Errorf("service down: %+v, %+v", view, f)
+	}
+}
+
+// Without ZeroTier in the configuration the poller waits for a plan and
+// asks nothing (it used to wake every second to look); a plan that a
+// reload brings is polled at once, not at the poller's next look.
+func TestZeroTierPlanWakesPoller(t *testing.T) {
+	var asked atomic.Int64
+	svc := zttest.New("tok")
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		asked.Add(1)
+		svc.Handler().ServeHTTP(w, r)
+	}))
+	defer srv.Close()
+	tok, err := svc.WriteToken(t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	without, err := config.Parse("lsrd.yaml", []byte("router-id: 1.1.1.1\nldp:\n  interfaces:\n    - name: eth0\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	with, err := config.Parse("lsrd.yaml", []byte("router-id: 1.1.1.1\nldp:\n  interfaces:\n    - name: eth0\nzerotier:\n  api: "+srv.URL+"\n  authtoken: "+tok+"\n  poll-interval: 10m\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	d := &Daemon{cfg: without}
+	d.initZeroTier()
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() {
+		d.watchZeroTier(ctx)
+		close(done)
+	}()
+	defer func() {
+		cancel()
+		<-done
+	}()
+	select {
+	case s := <-d.zt.snaps:
+		t.Fatalf("a poll without a plan: %+v", s)
+	case <-time.After(1500 * time.Millisecond):
+	}
+	d.setZeroTierPlan(with)
+	// At once: the old poller looked once a second, so half its first
+	// polls came later than this.
+	select {
+	case s := <-d.zt.snaps:
+		if s.err != nil || s.status == nil {
+			t.Fatalf("poll after the plan came: %v", s.err)
+		}
+	case <-time.After(500 * time.Millisecond):
+		t.Fatal("no poll within 500 ms of the plan (poll interval 10 min)")
+	}
+	if asked.Load() == 0 {
+		t.Error("the service was never asked")
 	}
 }

@@ -57,6 +57,10 @@ type adjacency struct {
 	// source is the last hello's source address: on a link, the
 	// neighbour's address there.
 	source netip.Addr
+	// hello is the PDU accepted last and helloTTL its TTL: what a repeat
+	// must match (repeats.go).
+	hello    []byte
+	helloTTL int
 }
 
 // refresh restarts the hold timer of a on receipt of a matching Hello.

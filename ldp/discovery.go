@@ -383,6 +383,7 @@ func (e *Engine) helloReceived(ev HelloReceived) {
 	}
 	e.refresh(a, negotiateHelloHold(local, h.Params.HoldTime, ev.Targeted))
 	a.peerGTSM = h.Params.GTSM && !ev.Targeted
+	e.acceptedHello(a, ev.Data, ev.TTL)
 	if ev.Targeted && h.Params.RequestTargeted && e.targets[src] == nil {
 		// Section 2.4.2: an accepted request for Targeted Hellos is
 		// answered with our own, for as long as the adjacency lives.

@@ -59,6 +59,9 @@ type Engine struct {
 	// (Shape): what a published view must follow, where a hello or a
 	// KeepAlive only moves counters and timers.
 	shape uint64
+	// repeatGen counts the other changes to what Repeats answers: a
+	// changed hello, configuration, interfaces.
+	repeatGen uint64
 	// batchFIB leaves publishing the forwarding state to the runtime
 	// (FlushFIB) instead of doing it at the end of every Handle.
 	batchFIB bool
@@ -107,12 +110,18 @@ func (e *Engine) Handle(now time.Time, ev Event) []Action {
 		e.started = true
 		e.syncTargets()
 	}
+	if ev, ok := ev.(HellosSeen); ok {
+		// Before the timers: these hellos arrived before now.
+		e.hellosSeen(ev)
+	}
 	e.tick()
 	switch ev := ev.(type) {
-	case Tick:
+	case Tick, HellosSeen:
 	case InterfaceUp:
+		e.repeatGen++
 		e.interfaceUp(ev)
 	case InterfaceDown:
+		e.repeatGen++
 		e.interfaceDown(ev)
 	case HelloReceived:
 		e.helloReceived(ev)
@@ -146,6 +155,7 @@ func (e *Engine) Handle(now time.Time, ev Event) []Action {
 		}
 		e.transportRoutesChanged(ev.Deletes, ev.Updates)
 	case ConfigChanged:
+		e.repeatGen++
 		e.reconfigure(ev.Config)
 	case ClearNeighbor:
 		e.clearNeighbor(ev.LSRID)

@@ -73,18 +73,21 @@ const (
 )
 
 // step takes the cumulative bytes allocated and the live heap (after the
-// last collection) and says what to do.
-func (p *Policy) step(allocs, live uint64) Decision {
+// last collection), secs seconds after the previous sample, and says what
+// to do. A sample of several seconds counts as that many seconds, busy
+// when their average is.
+func (p *Policy) step(allocs, live uint64, secs int) Decision {
+	secs = max(secs, 1)
 	if !p.primed {
 		p.primed, p.last = true, allocs
 		return Stay
 	}
 	delta := allocs - p.last
 	p.last = allocs
-	if delta >= max(live/8, minBurst) {
-		p.busy, p.quiet = p.busy+1, 0
+	if delta >= max(live/8, minBurst)*uint64(secs) {
+		p.busy, p.quiet = p.busy+secs, 0
 	} else {
-		p.busy, p.quiet = 0, p.quiet+1
+		p.busy, p.quiet = 0, p.quiet+secs
 	}
 	switch {
 	case p.idle && p.busy >= busySeconds:
@@ -177,24 +180,38 @@ func read() (allocs, live, released uint64) {
 	return get(0), get(1), get(2)
 }
 
-// Run samples the runtime once a second until ctx ends.
+// idleEvery spaces the samples at rest: a router at rest woke each second
+// for them alone. A burst still raises the target within idleEvery (one
+// such sample whose average is busy counts its seconds).
+const idleEvery = 4 * time.Second
+
+// Run samples the runtime until ctx ends: once a second while working,
+// every idleEvery at rest.
 func (t *Tuner) Run(ctx context.Context) {
-	tick := time.NewTicker(time.Second)
+	every := time.Second
+	tick := time.NewTimer(every)
 	defer tick.Stop()
 	for {
 		select {
 		case <-ctx.Done():
 			return
 		case <-tick.C:
-			t.sample()
+			every = t.sample(int(every / time.Second))
+			tick.Reset(every)
 		}
 	}
 }
 
-func (t *Tuner) sample() {
+// sample takes one sample secs after the previous one and returns when
+// the next is due.
+func (t *Tuner) sample(secs int) time.Duration {
 	allocs, live, _ := read()
 	t.mu.Lock()
-	d := t.policy.step(allocs, live)
+	d := t.policy.step(allocs, live, secs)
+	next := time.Second
+	if t.policy.idle && t.policy.busy == 0 {
+		next = idleEvery
+	}
 	switch d {
 	case GoBusy:
 		t.setPercent(t.cfg.BusyPercent)
@@ -204,7 +221,7 @@ func (t *Tuner) sample() {
 	}
 	t.mu.Unlock()
 	if d != GoIdle {
-		return
+		return next
 	}
 	// Outside the lock: a full collection and the return of every free
 	// page take a moment, and Stats must not wait for them.
@@ -221,4 +238,5 @@ func (t *Tuner) sample() {
 	t.mu.Unlock()
 	t.log.Debug("memory: work settled, freed memory returned", "gc_percent", t.cfg.IdlePercent,
 		"live_mb", live>>20, "returned_mb", returned>>20)
+	return next
 }

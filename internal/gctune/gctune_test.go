@@ -6,6 +6,7 @@ import (
 	"runtime"
 	"runtime/debug"
 	"testing"
+	"time"
 )
 
 // TestPolicy walks the policy through a start, a burst, a lone spike and a
@@ -15,35 +16,41 @@ func TestPolicy(t *testing.T) {
 	const mb = 1 << 20
 	var p Policy
 	var allocs uint64
-	feed := func(perSecond, live uint64) Decision {
-		allocs += perSecond
-		return p.step(allocs, live)
+	feed := func(alloc, live uint64, secs int) Decision {
+		allocs += alloc
+		return p.step(allocs, live, secs)
 	}
 	steps := []struct {
 		alloc, live uint64
 		want        Decision
 		what        string
+		secs        int // 0: 1
 	}{
-		{0, 100 * mb, Stay, "first sample primes"},
-		{50 * mb, 100 * mb, Stay, "start-up work"},
-		{mb, 100 * mb, Stay, "quiet 1"},
-		{mb, 100 * mb, Stay, "quiet 2"},
-		{mb, 100 * mb, GoIdle, "quiet 3: settled"},
-		{mb, 100 * mb, Stay, "stays idle"},
-		{40 * mb, 100 * mb, Stay, "one busy second (a scrape) is not a burst"},
-		{mb, 100 * mb, Stay, "quiet again"},
-		{13 * mb, 100 * mb, Stay, "busy 1: an eighth of the live heap"},
-		{13 * mb, 100 * mb, GoBusy, "busy 2: a burst"},
-		{200 * mb, 300 * mb, Stay, "working"},
-		{30 * mb, 300 * mb, Stay, "below an eighth of the bigger heap: quiet 1"},
-		{30 * mb, 300 * mb, Stay, "quiet 2"},
-		{30 * mb, 300 * mb, GoIdle, "quiet 3"},
-		{900 << 10, 2 * mb, Stay, "a small heap: under the 1 MiB floor is quiet"},
-		{2 * mb, 2 * mb, Stay, "busy 1 over the floor"},
-		{2 * mb, 2 * mb, GoBusy, "busy 2"},
+		{0, 100 * mb, Stay, "first sample primes", 0},
+		{50 * mb, 100 * mb, Stay, "start-up work", 0},
+		{mb, 100 * mb, Stay, "quiet 1", 0},
+		{mb, 100 * mb, Stay, "quiet 2", 0},
+		{mb, 100 * mb, GoIdle, "quiet 3: settled", 0},
+		{mb, 100 * mb, Stay, "stays idle", 0},
+		{40 * mb, 100 * mb, Stay, "one busy second (a scrape) is not a burst", 0},
+		{mb, 100 * mb, Stay, "quiet again", 0},
+		{13 * mb, 100 * mb, Stay, "busy 1: an eighth of the live heap", 0},
+		{13 * mb, 100 * mb, GoBusy, "busy 2: a burst", 0},
+		{200 * mb, 300 * mb, Stay, "working", 0},
+		{30 * mb, 300 * mb, Stay, "below an eighth of the bigger heap: quiet 1", 0},
+		{30 * mb, 300 * mb, Stay, "quiet 2", 0},
+		{30 * mb, 300 * mb, GoIdle, "quiet 3", 0},
+		{900 << 10, 2 * mb, Stay, "a small heap: under the 1 MiB floor is quiet", 0},
+		{2 * mb, 2 * mb, Stay, "busy 1 over the floor", 0},
+		{2 * mb, 2 * mb, GoBusy, "busy 2", 0},
+		{mb, 100 * mb, Stay, "quiet 1", 0},
+		{mb, 100 * mb, Stay, "quiet 2", 0},
+		{mb, 100 * mb, GoIdle, "quiet 3", 0},
+		{40 * mb, 100 * mb, Stay, "a lone spike in a 4 s sample at rest", 4},
+		{60 * mb, 100 * mb, GoBusy, "4 s whose average is busy: a burst at once", 4},
 	}
 	for i, s := range steps {
-		if got := feed(s.alloc, s.live); got != s.want {
+		if got := feed(s.alloc, s.live, max(s.secs, 1)); got != s.want {
 			t.Fatalf("step %d (%s): %v, want %v", i, s.what, got, s.want)
 		}
 	}
@@ -77,15 +84,19 @@ func TestTunerReturnsMemory(t *testing.T) {
 			}
 		}
 	}
-	tu.sample() // primes
+	tu.sample(1) // primes
 	burst()
-	tu.sample()
+	tu.sample(1)
 	if s := tu.Stats(); s.Idle || s.GCPercent != 100 {
 		t.Fatalf("during the burst: %+v", s)
 	}
 	sink = nil
+	var next time.Duration
 	for range quietSeconds {
-		tu.sample()
+		next = tu.sample(1)
+	}
+	if next != idleEvery {
+		t.Errorf("next sample at rest in %s, want %s", next, idleEvery)
 	}
 	s := tu.Stats()
 	if !s.Idle || s.GCPercent != 20 || s.Returns != 1 {
@@ -97,10 +108,9 @@ func TestTunerReturnsMemory(t *testing.T) {
 	if s.Returned < 8<<20 {
 		t.Errorf("returned %d bytes after 400 MiB of garbage, want at least 8 MiB", s.Returned)
 	}
-	for range busySeconds {
-		burst()
-		tu.sample()
-	}
+	// One sample of idleEvery's seconds whose average is busy is a burst.
+	burst()
+	tu.sample(int(idleEvery / time.Second))
 	if s := tu.Stats(); s.Idle || s.GCPercent != 100 {
 		t.Fatalf("after a new burst: %+v, want busy at 100", s)
 	}

@@ -144,6 +144,16 @@ type Speaker struct {
 
 	helloErrs      int       // hellos not sent since the last warning
 	helloErrLogged time.Time // when the last warning was
+
+	// Discovery's fast path (repeats.go): the reader's table, rebuilt when
+	// the engine's RepeatsGen moves; what it counted and not yet handed
+	// to the engine is pending.
+	repeats        atomic.Pointer[repeatTable]
+	repeatsGen     uint64
+	repeatsBuilt   bool
+	repeatsPending atomic.Bool
+	repeatCount    atomic.Uint64
+	retired        []*repeatSlot
 }
 
 func (s *Speaker) spawn(f func()) {
@@ -351,11 +361,15 @@ func (s *Speaker) flushFIB(ctx context.Context) {
 // the view shows nothing the parent has not got), and tells the readers
 // waiting once it is current.
 func (s *Speaker) view(ctx context.Context, asked bool) {
+	if asked && s.repeatsPending.Load() {
+		s.viewStale = true // hellos counted by the reader since
+	}
 	if s.viewStale && (asked || s.viewDue && s.opt.Now().Sub(s.lastView) >= viewEvery) {
 		if s.dirty {
 			s.flushFIB(ctx)
 		}
 		if s.opt.Publish != nil {
+			s.flushRepeats(ctx)
 			s.opt.Publish()
 		}
 		s.viewStale, s.viewDue = false, false
@@ -403,6 +417,7 @@ func (s *Speaker) dispatch(ctx context.Context, ev any) {
 	case alive:
 		s.handle(ctx, ldp.ConnAlive{Conn: ev.id})
 	case call:
+		s.flushRepeats(ctx) // the counters read are current
 		ev.f()
 		close(ev.done)
 	case ldp.InterfaceUp:
@@ -474,9 +489,11 @@ func (s *Speaker) hello(ctx context.Context, h transport.Hello) {
 // handle passes one event to the engine and carries out its actions.
 func (s *Speaker) handle(ctx context.Context, ev ldp.Event) {
 	s.viewStale = true
+	s.flushRepeats(ctx)
 	for _, a := range s.eng.Handle(s.opt.Now(), ev) {
 		s.do(ctx, a)
 	}
+	s.syncRepeats()
 	// A hello or a KeepAlive leaves nothing to publish: no wake-up
 	// publishGap later for it (a router on a 40-router segment hears
 	// eight hellos a second), and no view unless a reader asks.
@@ -646,6 +663,9 @@ func (s *Speaker) readHellos(ctx context.Context, hs helloConn) {
 				return
 			}
 			s.log.Warn("ldp: hello socket read", "err", err)
+			continue
+		}
+		if s.repeated(h) {
 			continue
 		}
 		h.Data = append([]byte(nil), h.Data...)
