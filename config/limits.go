@@ -22,7 +22,8 @@ type Limits struct {
 	PendingConnections int `yaml:"pending-connections"`
 	// PendingConnectionTimeout is how long a connection from an address
 	// no adjacency has may wait for a hello and its first PDU;
-	// InitTimeout how long any session may take to reach OPERATIONAL.
+	// InitTimeout how long any session may take to have the peer's
+	// Initialization accepted.
 	PendingConnectionTimeout Duration `yaml:"pending-connection-timeout"`
 	InitTimeout              Duration `yaml:"init-timeout"`
 	// UnroutedLabelsPerPeer bounds the labels kept from one peer for FECs

@@ -101,8 +101,9 @@ type Config struct {
 	// not yet named itself in a PDU; more are closed at once.
 	// PendingConnTimeout is how long a connection from an address that
 	// no adjacency has may wait for its first PDU (a TCP SYN may overtake
-	// the hello); InitTimeout how long any session may take to reach
-	// OPERATIONAL.
+	// the hello); InitTimeout how long any session may take to have the
+	// peer's Initialization accepted (OPENREC); from then on the peer has
+	// the negotiated KeepAlive time for its KeepAlive.
 	MaxPendingConnections int
 	PendingConnTimeout    time.Duration
 	InitTimeout           time.Duration

@@ -23,8 +23,8 @@ const (
 	// Config.MaxPendingConnections, closed at once.
 	LimitPendingConnections Limit = "pending-connections"
 	// LimitInitTimeout: a connection closed because it did not name its
-	// peer within Config.PendingConnTimeout, or its session did not reach
-	// OPERATIONAL within Config.InitTimeout.
+	// peer within Config.PendingConnTimeout, or its peer's Initialization
+	// was not accepted within Config.InitTimeout.
 	LimitInitTimeout Limit = "init-timeout"
 	// LimitUnroutedLabels: a Label Mapping for a FEC without a route
 	// beyond lib.Config.MaxUnroutedPerPeer, released at once.

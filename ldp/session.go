@@ -84,12 +84,18 @@ func (e *Engine) connUp(s *session, wait time.Duration) {
 }
 
 // restartHold restarts the session hold timer on receipt of a PDU (section
-// 2.5.6). Until the session is OPERATIONAL the peer has InitTimeout, not
-// the KeepAlive time, to finish: a connection that opens and idles holds
-// nothing for minutes.
+// 2.5.6). Until the peer's Initialization is accepted the peer has
+// InitTimeout, not the KeepAlive time: a connection that opens and idles
+// holds nothing for minutes. From then on (OPENREC) the session's hold is
+// the KeepAlive time the two negotiated: the peer has named itself and
+// agreed, and its KeepAlive may be late. With InitTimeout there, on a
+// 60-router segment whose starts lost packets for seconds, the active side
+// went OPERATIONAL on the peer's Initialization and KeepAlive while its
+// own KeepAlive, in TCP's retransmission backoff, reached the peer after
+// the peer had given up: the active side's session then flapped.
 func (e *Engine) restartHold(s *session) {
 	hold := s.keepAlive
-	if s.state != Operational {
+	if s.state != Operational && s.state != OpenRec {
 		hold = min(hold, e.cfg.InitTimeout)
 	}
 	e.arm(&s.holdExpires, e.now.Add(hold))

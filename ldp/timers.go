@@ -113,6 +113,11 @@ func (e *Engine) sessionHoldExpired(s *session) {
 		return
 	case s.nbr == nil:
 		e.limitHit(LimitInitTimeout, "remote", s.remote, "why", "no PDU naming a neighbour in time")
+	case s.state == OpenRec:
+		// Initializations exchanged, the peer's KeepAlive not come in
+		// the negotiated time: not the bound on strangers.
+		e.log.Info("ldp: session hold timer expired before the peer's KeepAlive", "lsr-id", s.peerName())
+		s.curable = true
 	case s.state != Operational:
 		e.limitHit(LimitInitTimeout, "lsr-id", s.peerName(), "state", s.state.String(), "why", "session initialization timed out")
 		// Most often a segment lost on the way (a path that moved):

@@ -719,3 +719,91 @@ func TestL3VPNPerPrefixToCE(t *testing.T) {
 		})
 	}
 }
+
+// One customer prefix under two RDs, against FRR: pe2 (FRR) exports
+// 10.10.2.0/24 from VRF red (RD 65000:21, ce2's link) and from VRF green
+// (RD 65000:23, a dummy device with the same prefix), both with red's
+// route target, as a site multihomed to two provider edges would be seen.
+// pe1 (lsrd) imports both into red and must push the label of the path
+// BGP's decision process picks (vpn.State.choose): with equal attributes
+// the lower RD (red's); green's once FRR exports it with LOCAL_PREF 200;
+// red's again once red's goes to 300.
+func TestL3VPNMultihomedChoice(t *testing.T) {
+	v := newVPNLabOf(t, true)
+	pe1 := v.pe1.StartLSRD(lsrdPE("1.1.1.1", v.pe1Core, "10.0.1.3", "3.3.3.3", "1", v.pe1Red, v.pe1Blue))
+	for _, c := range []struct{ vrf, table, ifname string }{{"red", "10", v.pe2Red}, {"blue", "20", v.pe2Blue}, {"green", "30", "green0"}} {
+		v.pe2.Run("ip", "link", "add", c.vrf, "type", "vrf", "table", c.table)
+		v.pe2.Run("ip", "link", "set", c.vrf, "up")
+		if c.ifname == "green0" {
+			v.pe2.Run("ip", "link", "add", "green0", "type", "dummy")
+			v.pe2.Run("ip", "addr", "add", "10.10.2.1/24", "dev", "green0")
+			v.pe2.Run("ip", "link", "set", "green0", "up")
+		}
+		v.pe2.Run("ip", "link", "set", c.ifname, "master", c.vrf)
+	}
+	v.pe2.EnableMPLS(v.pe2Core, "lo")
+	var bgp strings.Builder
+	frrVPNSession(&bgp, "3.3.3.3", "1.1.1.1", "ipv4")
+	frrVRF(&bgp, "red", "3.3.3.3", "65000:21", "65000:100", true, "ipv4")
+	frrVRF(&bgp, "blue", "3.3.3.3", "65000:22", "65000:200", true, "ipv4")
+	frrVRF(&bgp, "green", "3.3.3.3", "65000:23", "65000:100", true, "ipv4")
+	frr := v.pe2.StartFRR(topo.FRRConfig{RouterID: "3.3.3.3",
+		Static: []string{"1.1.1.1/32 10.0.1.1"},
+		LDP:    &topo.FRRLDP{Interfaces: []string{v.pe2Core}},
+		Extra:  bgp.String(), Daemons: []string{"bgpd"}})
+
+	// pushes waits until pe1 pushes the VPN label of the route under rd
+	// (over no LSP label: the provider edges are neighbours).
+	pushes := func(what, rd string) {
+		t.Helper()
+		topo.Eventually(t, 90*time.Second, what, func() error {
+			var labels []string
+			for _, d := range []string{"65000:21", "65000:23"} {
+				r, err := vpnRoute(pe1, d, "10.10.2.0/24")
+				if err != nil {
+					return err
+				}
+				labels = append(labels, fmt.Sprint(r.Label))
+				if d == rd && !slices.Equal(r.VRFs, []string{"red"}) {
+					return fmt.Errorf("route under %s imported by %v, want red", d, r.VRFs)
+				}
+			}
+			if labels[0] == labels[1] {
+				return fmt.Errorf("FRR exports both with label %s: the test cannot tell them apart", labels[0])
+			}
+			want := labels[0]
+			if rd == "65000:23" {
+				want = labels[1]
+			}
+			stack, err := pushedStackIn(v.pe1, "10", "10.10.2.0/24")
+			if err != nil {
+				return err
+			}
+			if stack != want {
+				return fmt.Errorf("pe1 pushes %s; the route under %s has %s (labels of 65000:21, 65000:23: %v)", stack, rd, want, labels)
+			}
+			return nil
+		})
+	}
+	pushes("equal attributes: the lower RD's path (red's)", "65000:21")
+	setLocalPref := func(vrf string, pref int) {
+		t.Helper()
+		var args []string
+		for _, c := range []string{"configure terminal",
+			fmt.Sprintf("route-map LP-%s permit 10", vrf), fmt.Sprintf("set local-preference %d", pref), "exit",
+			"router bgp 65000 vrf " + vrf, "address-family ipv4 unicast", "route-map vpn export LP-" + vrf, "end"} {
+			args = append(args, "-c", c)
+		}
+		if out, err := frr.Vtysh("", args...); err != nil {
+			t.Fatalf("vtysh: %v: %s", err, out)
+		}
+	}
+	setLocalPref("green", 200)
+	pushes("green's path exported with LOCAL_PREF 200", "65000:23")
+	setLocalPref("red", 300)
+	pushes("red's path exported with LOCAL_PREF 300", "65000:21")
+	topo.Eventually(t, 60*time.Second, "ce1 pings ce2 across the VPN", func() error {
+		_, err := v.ce1.Try("ping", "-c", "2", "-i", "0.2", "-W", "1", "10.10.2.2")
+		return err
+	})
+}
