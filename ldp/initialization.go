@@ -116,7 +116,6 @@ func (e *Engine) initPhase(s *session, m wire.Message) {
 		e.sendMessages(s, &wire.KeepAlive{})
 		e.setState(s, OpenRec)
 		e.restartHold(s) // the negotiated KeepAlive time from now on
-
 	case s.state == OpenRec && m.Type() == wire.MsgKeepAlive:
 		e.enterOperational(s)
 	default:

@@ -13,7 +13,10 @@
 // readChunk bytes, at most routeChunk routes). A hello or KeepAlive
 // therefore waits for at most one piece of work, never for a backlog, and
 // is judged by when it arrived, and a session forms while 50,000 routes
-// are being worked through. The forwarding state is produced when the
+// are being worked through. A hello that repeats the one its adjacency
+// accepted last (an OPERATIONAL session's, at rest nearly all of them) does
+// not even take the lane: the reader counts it with its arrival time, and
+// the counts reach the engine before the next event (repeats.go). The forwarding state is produced when the
 // lanes run dry (at most every publishGap) and at least every publishEvery
 // while they do not, so that a burst of label messages costs one table
 // copy per publication, not one per read; the view operators read, when
