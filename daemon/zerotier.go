@@ -128,8 +128,8 @@ func (d *Daemon) ldpDevices() []string {
 }
 
 // watchZeroTier polls the service until ctx ends and offers each snapshot
-// to the daemon's loop (only the latest waits).
-// A new plan (a configuration reload) is polled at once.
+// to the daemon's loop (only the latest waits). A new plan (a
+// configuration reload) is polled at once.
 func (d *Daemon) watchZeroTier(ctx context.Context) {
 	for {
 		changed := d.zt.planChanged()

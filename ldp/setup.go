@@ -150,7 +150,7 @@ func (e *Engine) pathMoved(s *session) bool {
 		s.path, s.pathKnown = r, ok
 		return false
 	}
-	moved := ok != s.pathKnown || r.Prefix != s.path.Prefix || !slices.Equal(r.NextHops, s.path.NextHops)
+	moved := !ok || r.Prefix != s.path.Prefix || !slices.Equal(r.NextHops, s.path.NextHops)
 	s.path, s.pathKnown = r, ok
 	return moved
 }

@@ -36,7 +36,7 @@ type repeatSlot struct {
 type repeatTable map[repeatKey]*repeatSlot
 
 func keyOf(h transport.Hello) repeatKey {
-	k := repeatKey{src: h.Src.Addr(), targeted: h.Dst != transport.AllRouters && h.Dst != transport.AllRouters6}
+	k := repeatKey{src: h.Src.Addr(), targeted: h.Targeted()}
 	if !k.targeted {
 		k.ifindex = h.Ifindex
 	}
@@ -88,7 +88,7 @@ func (s *Speaker) syncRepeats() {
 			}
 			k.ifindex = ifc.Index
 		}
-		if o := old[k]; o != nil && o.r.TTL == r.TTL && o.r.Repeats(r.Hello, r.TTL) && o.r.Ifname == r.Ifname {
+		if o := old[k]; o != nil && o.r.Repeats(r.Hello, r.TTL) && o.r.Ifname == r.Ifname {
 			t[k] = o
 			kept[o] = true
 			continue

@@ -16,8 +16,8 @@
 // are being worked through. A hello that repeats the one its adjacency
 // accepted last (an OPERATIONAL session's, at rest nearly all of them) does
 // not even take the lane: the reader counts it with its arrival time, and
-// the counts reach the engine before the next event (repeats.go). The forwarding state is produced when the
-// lanes run dry (at most every publishGap) and at least every publishEvery
+// the counts reach the engine before the next event (repeats.go). The
+// forwarding state is produced when the lanes run dry (at most every publishGap) and at least every publishEvery
 // while they do not, so that a burst of label messages costs one table
 // copy per publication, not one per read; the view operators read, when
 // asked (WantView), or at most every viewEvery when neighbours, sessions or
@@ -475,7 +475,7 @@ func (s *Speaker) serveLive(ctx context.Context) {
 
 func (s *Speaker) hello(ctx context.Context, h transport.Hello) {
 	ev := ldp.HelloReceived{Src: h.Src, Dst: h.Dst, Data: h.Data, TTL: h.TTL,
-		Targeted: h.Dst != transport.AllRouters && h.Dst != transport.AllRouters6}
+		Targeted: h.Targeted()}
 	if !ev.Targeted {
 		for name, ifc := range s.ifaces {
 			if ifc.Index == h.Ifindex {

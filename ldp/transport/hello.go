@@ -21,6 +21,10 @@ type Hello struct {
 	Data    []byte
 }
 
+// Targeted reports whether the datagram came to one of our addresses (a
+// targeted hello) rather than to the all-routers group (a link hello).
+func (h Hello) Targeted() bool { return h.Dst != AllRouters && h.Dst != AllRouters6 }
+
 // HelloSocket is the UDP socket LDP discovery runs on, bound to port 646 on
 // every address.
 type HelloSocket struct {

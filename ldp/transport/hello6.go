@@ -19,8 +19,13 @@ var AllRouters6 = netip.MustParseAddr("ff02::2")
 // kernel picks for ff02::2.
 type Hello6Socket struct {
 	conn net.PacketConn
+	udp  *net.UDPConn
 	p    *ipv6.PacketConn
+	oob  []byte // Read's control messages
 }
+
+// hello6Flags are the control messages each datagram comes with.
+const hello6Flags = ipv6.FlagDst | ipv6.FlagInterface | ipv6.FlagHopLimit
 
 // ListenHello6 opens the IPv6 hello socket.
 func ListenHello6(ctx context.Context) (*Hello6Socket, error) {
@@ -35,7 +40,7 @@ func ListenHello6(ctx context.Context) (*Hello6Socket, error) {
 		f    func() error
 	}{
 		{"control messages", func() error {
-			return p.SetControlMessage(ipv6.FlagDst|ipv6.FlagInterface|ipv6.FlagHopLimit, true)
+			return p.SetControlMessage(hello6Flags, true)
 		}},
 		{"multicast hop limit", func() error { return p.SetMulticastHopLimit(GTSMTTL) }},
 		{"unicast hop limit", func() error { return p.SetHopLimit(GTSMTTL) }},
@@ -46,7 +51,7 @@ func ListenHello6(ctx context.Context) (*Hello6Socket, error) {
 			return nil, fmt.Errorf("ldp IPv6 hello socket: %s: %w", set.what, err)
 		}
 	}
-	return &Hello6Socket{conn: conn, p: p}, nil
+	return &Hello6Socket{conn: conn, udp: conn.(*net.UDPConn), p: p}, nil
 }
 
 // Join makes the interface receive IPv6 link hellos.
@@ -92,19 +97,20 @@ func (s *Hello6Socket) SendUnicast(dst netip.AddrPort, src netip.Addr, data []by
 	return nil
 }
 
-// Read blocks for the next datagram, as HelloSocket.Read; TTL is the hop
-// limit it arrived with.
+// Read blocks for the next datagram, as HelloSocket.Read (and, as it, with
+// the net package: ipv6.PacketConn's read asks the kernel for the socket's
+// protocol on every datagram too); TTL is the hop limit it arrived with.
 func (s *Hello6Socket) Read(buf []byte) (Hello, error) {
-	n, cm, src, err := s.p.ReadFrom(buf)
+	if s.oob == nil {
+		s.oob = ipv6.NewControlMessage(hello6Flags)
+	}
+	n, oobn, _, src, err := s.udp.ReadMsgUDPAddrPort(buf, s.oob)
 	if err != nil {
 		return Hello{}, err
 	}
-	h := Hello{Data: buf[:n]}
-	if u, ok := src.(*net.UDPAddr); ok {
-		ap := u.AddrPort()
-		h.Src = netip.AddrPortFrom(ap.Addr().WithZone(""), ap.Port())
-	}
-	if cm != nil {
+	h := Hello{Data: buf[:n], Src: netip.AddrPortFrom(src.Addr().WithZone(""), src.Port())}
+	var cm ipv6.ControlMessage
+	if err := cm.Parse(s.oob[:oobn]); err == nil {
 		h.Ifindex = cm.IfIndex
 		h.TTL = cm.HopLimit
 		if a, ok := netip.AddrFromSlice(cm.Dst); ok {
