@@ -42,6 +42,9 @@ type Options struct {
 	// read, Reloading and Ready around a reload, Stopping at the end.
 	Notify  func(state string)
 	Version string // lsrd's version, for lsrd_build_info and /v1/version
+	// Begun is when main began, the start of the start-up phases logged
+	// with "lsrd started"; zero means when New was called.
+	Begun time.Time
 }
 
 // Daemon is a running lsrd.
@@ -66,6 +69,7 @@ type Daemon struct {
 	// mem sets the Go collector's headroom by whether lsrd is busy.
 	mem     *gctune.Tuner
 	started time.Time
+	clock   *startClock // start-up phases, until "lsrd started"
 	// controlUp is closed once the control socket listens.
 	controlUp chan struct{}
 	// mplsInput holds the interfaces (by index) MPLS input was enabled on.
@@ -122,6 +126,11 @@ func New(cfg *config.Config, opt Options) (*Daemon, error) {
 	if opt.Log == nil {
 		opt.Log = slog.Default()
 	}
+	if opt.Begun.IsZero() {
+		opt.Begun = time.Now()
+	}
+	clock := newStartClock(opt.Begun)
+	clock.mark("config")
 	alloc, err := allocatePolicy(cfg.LDP.Labels)
 	if err != nil {
 		return nil, err
@@ -172,6 +181,7 @@ func New(cfg *config.Config, opt Options) (*Daemon, error) {
 		gr:          gr,
 		ldpRecovery: endOfLIBRecovery(cfg),
 		mem:         gctune.New(memoryConfig(cfg), opt.Log),
+		clock:       clock,
 	}
 	d.fwd = newForwarding(!cfg.Kernel.Ingress.Disabled, d.rib.Best)
 	if d.vpn, err = d.newVPN(cfg); err != nil {
@@ -280,18 +290,21 @@ func (d *Daemon) Run(ctx context.Context) error {
 	defer d.kfib.Close()
 	// Without MPLS forwarding every kernel write would fail one by one: say
 	// what is missing once, and do not start.
+	d.clock.mark("new")
 	if err := d.kfib.CheckMPLS(); err != nil {
 		return err
 	}
 	if err := d.kfib.EnsurePlatformLabels(platformLabels(d.cfg)); err != nil {
 		return fmt.Errorf("sizing the kernel's label table for ldp.labels.max %d: %w", d.cfg.LDP.Labels.Max, err)
 	}
+	d.clock.mark("mpls-check")
 	// What a previous run left (kept on purpose, or after a crash) keeps
 	// forwarding until every input has brought its routes back.
 	adopted, err := d.kfib.Adopt(ctx)
 	if err != nil {
 		return fmt.Errorf("reading lsrd's routes from the kernel: %w", err)
 	}
+	d.clock.mark("adopt")
 	var restartTick <-chan time.Time
 	if !adopted.Empty() {
 		d.log.Info("adopted routes from a previous run; they keep forwarding until every input has converged",
@@ -332,6 +345,7 @@ func (d *Daemon) Run(ctx context.Context) error {
 			return err
 		}
 	}
+	d.clock.mark("sockets")
 	d.sp = speaker.New(d.eng, socks, speaker.Options{
 		Log:         d.log,
 		OnFIB:       d.offerFIB,
@@ -406,9 +420,11 @@ func (d *Daemon) Run(ctx context.Context) error {
 		d.shutdownVRFs(ctx)
 	}()
 	d.startGR(runCtx)
+	d.clock.mark("vrfs")
 	if err := d.syncKernel(runCtx); err != nil {
 		return err
 	}
+	d.clock.mark("kernel-read")
 	d.kernelRead = true
 	d.applyStatic(runCtx)
 	d.staticApplied = true
@@ -442,7 +458,9 @@ func (d *Daemon) Run(ctx context.Context) error {
 			close(done)
 		}()
 	}
-	d.log.Info("lsrd started", "router-id", d.cfg.RouterID, "interfaces", len(d.cfg.LDP.Interfaces), "targeted", len(d.cfg.LDP.Targeted))
+	d.clock.mark("bgp")
+	d.log.Info("lsrd started", "router-id", d.cfg.RouterID, "interfaces", len(d.cfg.LDP.Interfaces), "targeted", len(d.cfg.LDP.Targeted),
+		"took", d.clock.took(), "phases", d.clock.String())
 	select {
 	case <-d.controlUp:
 		d.notify(sdnotify.Ready)

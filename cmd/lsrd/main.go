@@ -38,6 +38,7 @@ import (
 var stamped = "dev"
 
 func main() {
+	begun := time.Now()
 	path := flag.String("config", config.DefaultPath, "configuration file")
 	check := flag.Bool("check", false, "validate the configuration and exit")
 	showVersion := flag.Bool("version", false, "print the version and exit")
@@ -76,7 +77,7 @@ func main() {
 			log.Warn("telling systemd", "state", state, "err", err)
 		}
 	}
-	d, err := daemon.New(cfg, daemon.Options{ConfigPath: *path, Log: log, LogLevel: level, Version: version.Of(stamped), Notify: notify})
+	d, err := daemon.New(cfg, daemon.Options{ConfigPath: *path, Log: log, LogLevel: level, Version: version.Of(stamped), Notify: notify, Begun: begun})
 	if err != nil {
 		log.Error("lsrd cannot start", "err", err)
 		os.Exit(1)
