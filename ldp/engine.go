@@ -117,6 +117,10 @@ func (e *Engine) Handle(now time.Time, ev Event) []Action {
 	e.tick()
 	switch ev := ev.(type) {
 	case Tick, HellosSeen:
+	case Continue:
+		if e.labels.Draining() {
+			e.toLIB(e.labels.Drain())
+		}
 	case InterfaceUp:
 		e.repeatGen++
 		e.interfaceUp(ev)
@@ -171,6 +175,12 @@ func (e *Engine) Handle(now time.Time, ev Event) []Action {
 }
 
 func (e *Engine) emit(a Action) { e.out = append(e.out, a) }
+
+// Pending tells whether the engine has work of its own cut into pieces
+// (the labels of a session that closed with many of them): the runtime
+// sends Continue until it has not, serving other events between the
+// pieces, so that no one step grows with the size of the table.
+func (e *Engine) Pending() bool { return e.labels.Draining() }
 
 // BatchFIB makes the runtime responsible for publishing the forwarding
 // state: Handle no longer emits FIBChanged, FlushFIB does. A burst of label

@@ -16,6 +16,11 @@ type Event interface{ isEvent() }
 // due at or before it fires. The runtime sends it at NextDeadline.
 type Tick struct{}
 
+// Continue has the engine do the next piece of work it cut up itself (a
+// closed session's labels released, a piece at a time: Pending). The
+// runtime sends it while Pending, with its other events between.
+type Continue struct{}
+
 // InterfaceUp reports an interface that is up, with its addresses. It is
 // sent again when the addresses change; the engine advertises interface
 // addresses to its peers (RFC 5036 section 3.5.5) whether or not LDP runs on
@@ -109,6 +114,7 @@ type ConfigChanged struct{ Config Config }
 type ClearNeighbor struct{ LSRID netip.Addr }
 
 func (Tick) isEvent()            {}
+func (Continue) isEvent()        {}
 func (InterfaceUp) isEvent()     {}
 func (InterfaceDown) isEvent()   {}
 func (HelloReceived) isEvent()   {}

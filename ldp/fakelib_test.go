@@ -111,6 +111,10 @@ func (f *fakeLIB) NeighborDown(id netip.Addr) []lib.Outgoing {
 	return f.call("NeighborDown", id.String(), "")
 }
 
+// The fake LIB's NeighborDown does all its work at once.
+func (f *fakeLIB) Draining() bool        { return false }
+func (f *fakeLIB) Drain() []lib.Outgoing { return nil }
+
 func (f *fakeLIB) NeighborAddresses(id netip.Addr, a []netip.Addr) []lib.Outgoing {
 	return f.call("NeighborAddresses", id.String(), joinAddrs(a))
 }

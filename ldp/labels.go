@@ -28,6 +28,10 @@ type LabelManager interface {
 	// The families are those the session serves (RFC 7552).
 	NeighborUp(netip.Addr, ...fec.Family) []lib.Outgoing
 	NeighborDown(netip.Addr) []lib.Outgoing
+	// Draining tells whether a session's end left work to be done in
+	// pieces, and Drain does the next piece (lib.DrainPiece FECs).
+	Draining() bool
+	Drain() []lib.Outgoing
 	// NeighborAddresses and NeighborAddressesWithdrawn carry the peer's
 	// Address and Address Withdraw messages.
 	NeighborAddresses(netip.Addr, []netip.Addr) []lib.Outgoing

@@ -3,6 +3,7 @@ package lib
 import (
 	"net/netip"
 	"testing"
+	"time"
 
 	"github.com/lsrd/lsrd/ldp/wire"
 	"github.com/lsrd/lsrd/rib"
@@ -75,4 +76,37 @@ func BenchmarkTable(b *testing.B) {
 			b.Fatalf("table %d/%d", len(t.LFIB), len(t.FTN))
 		}
 	}
+}
+
+// BenchmarkNeighborDown measures the end of a session whose peer left
+// 50,000 mappings for FECs without a route (the default bound on them)
+// beside 10,000 routed FECs with labels from two peers: the whole release
+// (NeighborDown, then Drain until done) per op, and its longest step, the
+// most the engine's other work waits.
+func BenchmarkNeighborDown(b *testing.B) {
+	const held = 50000
+	var longest time.Duration
+	steps := 0
+	for b.Loop() {
+		b.StopTimer()
+		l := learnedLIB(b)
+		for i := range held {
+			p := netip.PrefixFrom(netip.AddrFrom4([4]byte{20, byte(i >> 16), byte(i >> 8), byte(i)}), 32)
+			l.LabelMessage(peerE, &wire.LabelMapping{FEC: wire.FEC{wire.PrefixFEC{Prefix: p}}, Label: uint32(20000 + i)})
+		}
+		b.StartTimer()
+		t0 := time.Now()
+		l.NeighborDown(peerE)
+		for {
+			longest = max(longest, time.Since(t0))
+			steps++
+			if !l.Draining() {
+				break
+			}
+			t0 = time.Now()
+			l.Drain()
+		}
+	}
+	b.ReportMetric(float64(longest.Microseconds())/1000, "ms/longest-step")
+	b.ReportMetric(float64(steps)/float64(b.N), "steps/op")
 }

@@ -98,7 +98,7 @@ func (l *LIB) setRoute(p fec.FEC, r *rib.Route) {
 			return
 		}
 		f = &binding{fec: p}
-		l.fecs[p] = f
+		l.addFEC(f)
 	}
 	if f.route != nil {
 		for _, nh := range f.route.NextHops {
@@ -169,6 +169,7 @@ func (l *LIB) nullLabel(p netip.Prefix) fib.Label {
 // local label, which peers should hold a mapping for it, and its LFIB and
 // FTN entries. Every input funnels into it, so the rules live in one place.
 func (l *LIB) update(f *binding) {
+	l.settle(f)
 	switch {
 	case f.route == nil:
 		f.egress = false
@@ -329,7 +330,7 @@ func (l *LIB) gc(f *binding) {
 	if f.route == nil && !f.hasLocal && !f.inLFIB && f.remote == nil && f.sent == nil && f.wdraw == nil && f.reqs == nil &&
 		f.replaced == nil && f.lingering == nil {
 		if _, ok := l.ftn[f.fec.Prefix()]; !ok {
-			delete(l.fecs, f.fec)
+			l.dropFEC(f)
 		}
 	}
 }

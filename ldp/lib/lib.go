@@ -2,6 +2,7 @@ package lib
 
 import (
 	"fmt"
+	"github.com/google/btree"
 	"github.com/lsrd/lsrd/ldp/fec"
 	"net/netip"
 	"slices"
@@ -20,6 +21,14 @@ type LIB struct {
 	alloc allocator
 
 	fecs map[fec.FEC]*binding
+	// order holds fecs' bindings in FEC order (fec.FEC.Compare), so that
+	// what goes through every FEC does so in a stable order without a
+	// sort, and can stop and resume at a FEC (drain.go).
+	order *btree.BTreeG[*binding]
+	// drains are sessions that ended whose bindings are being released
+	// in pieces, oldest first (drain.go).
+	drains []drain
+	piece  int // FECs a drain visits per step: DrainPiece, fewer in tests
 	// routes are the FECs' routes, one per set of next hops (hops.go).
 	routes routeSet
 	// byNexthop indexes FECs by the gateway addresses of their routes, so
@@ -77,6 +86,8 @@ func New(cfg Config) (*LIB, error) {
 		cfg:        cfg,
 		alloc:      newAllocator(cfg.LabelMin, cfg.LabelMax, cfg.Seed),
 		fecs:       map[fec.FEC]*binding{},
+		order:      btree.NewG(32, bindingLess),
+		piece:      DrainPiece,
 		byNexthop:  map[netip.Addr]map[fec.FEC]struct{}{},
 		starved:    map[fec.FEC]struct{}{},
 		localAddrs: map[netip.Addr]struct{}{},
@@ -133,6 +144,7 @@ func (l *LIB) SetLabelRange(min, max fib.Label) ([]Outgoing, error) {
 		return nil, fmt.Errorf("ldp lib: new label range: %w", err)
 	}
 	l.begin()
+	l.finishDrain(netip.Addr{})
 	l.cfg.LabelMin, l.cfg.LabelMax = min, max
 	l.alloc.setRange(min, max)
 	for _, p := range l.sortedFECs() {
@@ -180,8 +192,7 @@ func (l *LIB) send(peer netip.Addr, m wire.Message) {
 // updateAll re-evaluates the FECs in ps, in prefix order so that the
 // messages come out in a stable order.
 func (l *LIB) updateAll(ps []fec.FEC) {
-	slices.SortFunc(ps, fec.FEC.Compare)
-	ps = slices.Compact(ps)
+	ps = slices.Compact(sortRun(ps))
 	for _, p := range ps {
 		if f := l.fecs[p]; f != nil {
 			l.update(f)
@@ -189,12 +200,53 @@ func (l *LIB) updateAll(ps []fec.FEC) {
 	}
 }
 
+// sortRun sorts ps, which is often a sorted run (a walk in FEC order)
+// followed by a few more: the rest is sorted on its own and merged in.
+func sortRun(ps []fec.FEC) []fec.FEC {
+	i := 1
+	for i < len(ps) && ps[i-1].Compare(ps[i]) <= 0 {
+		i++
+	}
+	if i >= len(ps) {
+		return ps
+	}
+	if i < len(ps)/2 {
+		slices.SortFunc(ps, fec.FEC.Compare)
+		return ps
+	}
+	run, rest := ps[:i], slices.Clone(ps[i:])
+	slices.SortFunc(rest, fec.FEC.Compare)
+	out := make([]fec.FEC, 0, len(ps))
+	for len(run) > 0 && len(rest) > 0 {
+		if run[0].Compare(rest[0]) <= 0 {
+			out, run = append(out, run[0]), run[1:]
+		} else {
+			out, rest = append(out, rest[0]), rest[1:]
+		}
+	}
+	return append(append(out, run...), rest...)
+}
+
 // sortedFECs returns every known FEC prefix in order.
 func (l *LIB) sortedFECs() []fec.FEC {
 	ps := make([]fec.FEC, 0, len(l.fecs))
-	for p := range l.fecs {
-		ps = append(ps, p)
-	}
-	slices.SortFunc(ps, fec.FEC.Compare)
+	l.order.Ascend(func(f *binding) bool {
+		ps = append(ps, f.fec)
+		return true
+	})
 	return ps
+}
+
+func bindingLess(a, b *binding) bool { return a.fec.Compare(b.fec) < 0 }
+
+// addFEC makes f the binding of its FEC.
+func (l *LIB) addFEC(f *binding) {
+	l.fecs[f.fec] = f
+	l.order.ReplaceOrInsert(f)
+}
+
+// dropFEC forgets f, the binding of its FEC.
+func (l *LIB) dropFEC(f *binding) {
+	delete(l.fecs, f.fec)
+	l.order.Delete(f)
 }

@@ -2,7 +2,9 @@ package lib
 
 import (
 	"github.com/lsrd/lsrd/ldp/fec"
+	"math/rand/v2"
 	"net/netip"
+	"slices"
 	"strings"
 	"testing"
 
@@ -659,6 +661,29 @@ func TestRouteTo(t *testing.T) {
 		r, ok := l.RouteTo(a)
 		if got := r.Prefix.String(); c.want == "" && ok || c.want != "" && (!ok || got != c.want) {
 			t.Errorf("after deleting %q: RouteTo(%s) = %s, %v; want %q", c.del, a, got, ok, c.want)
+		}
+	}
+}
+
+// TestSortRun checks sortRun against a plain sort, for sorted runs followed
+// by tails of every length, in and out of order.
+func TestSortRun(t *testing.T) {
+	rnd := rand.New(rand.NewPCG(1, 2))
+	fecOf := func(i int) fec.FEC {
+		return fec.Prefix(netip.PrefixFrom(netip.AddrFrom4([4]byte{10, byte(i >> 8), byte(i), 0}), 24))
+	}
+	for n := range 40 {
+		for run := 0; run <= n; run++ {
+			ps := make([]fec.FEC, n)
+			for i := range ps {
+				ps[i] = fecOf(rnd.IntN(30))
+			}
+			slices.SortFunc(ps[:run], fec.FEC.Compare)
+			want := slices.Clone(ps)
+			slices.SortFunc(want, fec.FEC.Compare)
+			if got := sortRun(slices.Clone(ps)); !slices.Equal(got, want) {
+				t.Fatalf("sortRun(%v) = %v, want %v", ps, got, want)
+			}
 		}
 	}
 }

@@ -63,7 +63,7 @@ func (l *LIB) recvMapping(id netip.Addr, m *wire.LabelMapping) {
 		f := l.fecs[p]
 		if f == nil {
 			f = &binding{fec: p}
-			l.fecs[p] = f
+			l.addFEC(f)
 		}
 		old, had := f.remote.get(id)
 		if !had && !l.retain(f, id, lb) {

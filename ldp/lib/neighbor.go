@@ -55,6 +55,7 @@ func (l *LIB) neighbor(id netip.Addr) *neighbor {
 // every family.
 func (l *LIB) NeighborUp(id netip.Addr, families ...fec.Family) []Outgoing {
 	l.begin()
+	l.finishDrain(id)
 	n := l.neighbor(id)
 	n.families = slices.Clone(families)
 	if !n.up {
@@ -74,6 +75,9 @@ func (l *LIB) NeighborUp(id netip.Addr, families ...fec.Family) []Outgoing {
 // made over it (RFC 5036 section 2.5.6), as if released, so those labels
 // may return to the allocator; FECs that used its labels are re-evaluated,
 // which in ordered mode withdraws what depended on them from other peers.
+// The FECs routed through its addresses are re-evaluated at once; the
+// rest of what it held is released in pieces (Drain, drain.go), and is
+// never used meanwhile.
 func (l *LIB) NeighborDown(id netip.Addr) []Outgoing {
 	l.begin()
 	n := l.nbrs[id]
@@ -83,24 +87,15 @@ func (l *LIB) NeighborDown(id netip.Addr) []Outgoing {
 	if i, ok := slices.BinarySearchFunc(l.up, id, netip.Addr.Compare); ok {
 		l.up = slices.Delete(l.up, i, i+1)
 	}
-	var touched []fec.FEC
-	for _, p := range l.sortedFECs() {
-		f := l.fecs[p]
-		l.forgetSession(f, id)
-		if _, ok := f.remote.del(id); ok {
-			l.unroutedChanged(f, id, -1)
-			touched = append(touched, p)
-			continue
-		}
-		l.gc(f)
-	}
 	addrs := make([]netip.Addr, 0, len(n.addrs))
 	for a := range n.addrs {
 		addrs = append(addrs, a)
 	}
 	delete(l.nbrs, id)
-	touched = append(touched, l.disown(id, addrs)...)
-	l.updateAll(touched)
+	l.finishDrain(id) // a drain of an earlier session with id
+	l.startDrain(id)
+	l.updateAll(l.disown(id, addrs))
+	l.drainSome(len(l.drains)-1, l.piece)
 	return l.end()
 }
 

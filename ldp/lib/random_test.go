@@ -44,6 +44,9 @@ type sim struct {
 	// is set after DropSeed.
 	allocated   map[fec.FEC]bool
 	seedDropped bool
+	// drainSteps counts Drain calls, betweenDrains the other events
+	// handled while a drain was under way.
+	drainSteps, betweenDrains int
 }
 
 var (
@@ -69,6 +72,9 @@ func newSim(t *testing.T, seeded bool) *sim {
 	if err != nil {
 		t.Fatal(err)
 	}
+	// A closed session's bindings are released two FECs a step, so that
+	// the other events fall between the steps.
+	l.piece = 2
 	return &sim{t: t, l: l, up: map[netip.Addr]bool{}, holds: map[netip.Addr][]held{}, owe: map[netip.Addr][]held{},
 		repl: map[netip.Addr][]held{}, tbl: fib.NewTable(), allocated: map[fec.FEC]bool{}}
 }
@@ -83,7 +89,10 @@ func (s *sim) run(data []byte) {
 		return int(b)
 	}
 	for len(data) > 0 {
-		op, a, b, c := next()%17, next(), next(), next()
+		op, a, b, c := next()%18, next(), next(), next()
+		if op != 17 && s.l.Draining() {
+			s.betweenDrains++
+		}
 		peer := simPeers[a%len(simPeers)]
 		p := simFECs[b%len(simFECs)]
 		var out []Outgoing
@@ -155,6 +164,14 @@ func (s *sim) run(data []byte) {
 			// The seed's labels outside the new range are given up.
 			s.seedDropped = true
 			s.renumbering, s.rangeMoved = true, true
+		case 17:
+			// A step of a closed session's release (drain.go), which
+			// the engine interleaves with everything else.
+			if !s.l.Draining() {
+				continue
+			}
+			out = s.l.Drain()
+			s.drainSteps++
 		case 12:
 			var addrs []netip.Addr
 			if c&1 != 0 {
@@ -371,6 +388,7 @@ func (s *sim) check() {
 			t.Fatalf("event %d: label %d has %d holders, peers hold it %d times", s.events, lb, u.holders, holders[lb])
 		}
 	}
+	s.checkDrains()
 	unrouted := map[netip.Addr]int{}
 	for _, f := range l.fecs {
 		for _, e := range f.remote {
@@ -507,6 +525,7 @@ func (s *sim) checkRestart() {
 
 func TestRandomEvents(t *testing.T) {
 	r := rand.New(rand.NewPCG(1, 2))
+	var drainSteps, between int
 	for i := range 600 {
 		data := make([]byte, 1600)
 		for i := range data {
@@ -514,7 +533,15 @@ func TestRandomEvents(t *testing.T) {
 		}
 		s := newSim(t, i%2 == 1)
 		s.run(data)
+		drainSteps += s.drainSteps
+		between += s.betweenDrains
 	}
+	// The runs must have cut releases into pieces, with other events
+	// between the pieces, for checkDrains to mean anything.
+	if drainSteps < 1000 || between < 1000 {
+		t.Fatalf("%d drain steps and %d other events during drains in all runs", drainSteps, between)
+	}
+	t.Logf("%d drain steps, %d other events during drains", drainSteps, between)
 }
 
 func FuzzEvents(f *testing.F) {
@@ -524,4 +551,45 @@ func FuzzEvents(f *testing.F) {
 	f.Fuzz(func(t *testing.T, data []byte) {
 		newSim(t, len(data)%2 == 1).run(data)
 	})
+}
+
+// checkDrains verifies what a session that ended leaves while its release
+// is under way (drain.go): no address of its maps a next hop to it, and
+// it is no neighbour; once no drain is left, no FEC holds anything for a
+// peer the LIB does not know.
+func (s *sim) checkDrains() {
+	t, l := s.t, s.l
+	t.Helper()
+	for _, d := range l.drains {
+		if _, ok := l.nbrs[d.id]; ok {
+			t.Fatalf("event %d: %v is a neighbour while its ended session is drained", s.events, d.id)
+		}
+		for a, owner := range l.addrOwner {
+			if owner == d.id {
+				t.Fatalf("event %d: address %v maps to %v, whose session ended", s.events, a, d.id)
+			}
+		}
+	}
+	if len(l.drains) > 0 {
+		return
+	}
+	for p, f := range l.fecs {
+		var peers []netip.Addr
+		for _, e := range f.remote {
+			peers = append(peers, e.peer)
+		}
+		for _, m := range []peerMap[fib.Label]{f.sent, f.wdraw, f.replaced} {
+			for _, e := range m {
+				peers = append(peers, e.peer)
+			}
+		}
+		for _, e := range f.reqs {
+			peers = append(peers, e.peer)
+		}
+		for _, id := range peers {
+			if _, ok := l.nbrs[id]; !ok {
+				t.Fatalf("event %d: %v still holds state for %v, whose session ended", s.events, p, id)
+			}
+		}
+	}
 }

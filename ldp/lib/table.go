@@ -234,11 +234,9 @@ func (l *LIB) Generation() uint64 { return l.gen }
 func (l *LIB) Bindings() []Binding {
 	var out []Binding
 	for _, p := range l.sortedFECs() {
-		f := l.fecs[p]
-		if !f.hasLocal && len(f.remote) == 0 {
-			continue
+		if b := l.binding(l.fecs[p]); b.HasLocal || len(b.Remote) > 0 {
+			out = append(out, b)
 		}
-		out = append(out, l.binding(f))
 	}
 	return out
 }
@@ -279,8 +277,16 @@ func (l *LIB) Stats() Stats {
 		if f.hasLocal {
 			s.LocalBindings++
 		}
-		s.RemoteBindings += len(f.remote)
-		s.Withdrawn += len(f.wdraw) + len(f.replaced)
+		if len(l.drains) == 0 {
+			s.RemoteBindings += len(f.remote)
+			s.Withdrawn += len(f.wdraw) + len(f.replaced)
+			continue
+		}
+		// What an ended session held counts no more, though its drain
+		// may not have reached f yet.
+		live := func(e peerEntry[fib.Label]) bool { return !l.gone(e.peer) }
+		s.RemoteBindings += countFunc(f.remote, live)
+		s.Withdrawn += countFunc(f.wdraw, live) + countFunc(f.replaced, live)
 	}
 	return s
 }
@@ -319,11 +325,17 @@ func (l *LIB) Binding(p fec.FEC) (_ Binding, egress, ok bool) {
 
 func (l *LIB) binding(f *binding) Binding {
 	b := Binding{FEC: f.fec, LocalLabel: f.local, HasLocal: f.hasLocal}
+	// A session that ended holds nothing, though its drain may not have
+	// reached f yet.
 	for _, e := range f.remote {
-		b.Remote = append(b.Remote, RemoteBinding{Peer: e.peer, Label: e.v, InUse: l.inUse(f, e.peer)})
+		if !l.gone(e.peer) {
+			b.Remote = append(b.Remote, RemoteBinding{Peer: e.peer, Label: e.v, InUse: l.inUse(f, e.peer)})
+		}
 	}
 	for _, e := range f.sent {
-		b.AdvertisedTo = append(b.AdvertisedTo, e.peer)
+		if !l.gone(e.peer) {
+			b.AdvertisedTo = append(b.AdvertisedTo, e.peer)
+		}
 	}
 	return b
 }

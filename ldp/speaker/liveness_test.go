@@ -1,6 +1,7 @@
 package speaker_test
 
 import (
+	"fmt"
 	"net/netip"
 	"slices"
 	"sync/atomic"
@@ -150,4 +151,106 @@ func TestSessionSetupBehindBacklog(t *testing.T) {
 	if up > 6*time.Second {
 		t.Errorf("the session took %v to come up behind the work, want at most 6 s", up)
 	}
+}
+
+// slowDrainLIB is a LIB whose pieces of a closed session's release take
+// delay each, and which counts them.
+type slowDrainLIB struct {
+	*lib.LIB
+	delay  time.Duration
+	pieces atomic.Int64
+}
+
+func (s *slowDrainLIB) Drain() []lib.Outgoing {
+	s.pieces.Add(1)
+	time.Sleep(s.delay)
+	return s.LIB.Drain()
+}
+
+// A session that ends while it holds many of A's labels is released in
+// pieces (lib.Drain), and operators' calls are answered between them: A
+// is the egress of 12,000 FECs whose labels B held, B stops, and A's release of them
+// takes at least five pieces of 300 ms each. No call waits for more than
+// about one piece, and at the end B holds nothing of A's. (A new session
+// with B during a release finishes it first: the LIB's TestRandomEvents.)
+func TestClosedSessionReleasedInPieces(t *testing.T) {
+	checkNoSpeakerGoroutines(t)
+	const pieceDelay = 300 * time.Millisecond
+	p := newPair(t, linkHellos, short)
+	slow := &slowDrainLIB{LIB: p.a.lib, delay: pieceDelay}
+	var err error
+	if p.a.eng, err = ldp.New(p.a.cfg, slow); err != nil {
+		t.Fatal(err)
+	}
+	p.a.newSpeaker(dialer(p.a.ns))
+	p.a.start(t)
+	p.b.start(t)
+	eventually(t, patience, "session OPERATIONAL on both sides", operational(p.a, p.b))
+	// Routes through the link with no gateway: A is their egress and
+	// advertises each to B (ordered control, RFC 5036 section 2.6.1).
+	rs := backlogRoutes(p.a)
+	for i := range rs {
+		rs[i].NextHops = []rib.NextHop{{Ifname: p.a.ifname}}
+	}
+	p.a.post(t, ldp.RoutesChanged{Updates: rs})
+	advertised := func() int {
+		n := 0
+		if err := p.a.call(func() {
+			for _, b := range p.a.lib.Bindings() {
+				if len(b.AdvertisedTo) > 0 {
+					n++
+				}
+			}
+		}); err != nil {
+			t.Fatal(err)
+		}
+		return n
+	}
+	eventually(t, patience, "A's labels for the backlog's routes sent to B", func() error {
+		if n := advertised(); n < routes {
+			return fmt.Errorf("%d of %d FECs advertised", n, routes)
+		}
+		return nil
+	})
+
+	p.b.stop(t)
+	start := time.Now()
+	var worst time.Duration
+	calls := 0
+	for {
+		t0 := time.Now()
+		draining := false
+		if err := p.a.call(func() { draining = p.a.lib.Draining() }); err != nil {
+			t.Fatal(err)
+		}
+		worst = max(worst, time.Since(t0))
+		calls++
+		if slow.pieces.Load() > 0 && !draining {
+			break
+		}
+		if time.Since(start) > patience+2*short.hold {
+			t.Fatalf("the release did not end within %v (%d pieces)", patience+2*short.hold, slow.pieces.Load())
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	pieces := slow.pieces.Load()
+	t.Logf("B's session ended and its labels were released in %d pieces after NeighborDown's own; %d calls, the slowest answered in %v",
+		pieces, calls, worst.Round(time.Millisecond))
+	if want := int64(routes/lib.DrainPiece) - 1; pieces < want {
+		t.Fatalf("released in %d pieces, want at least %d", pieces, want)
+	}
+	if worst > 2*pieceDelay {
+		t.Errorf("a call waited %v during the release, want at most about one piece (%v)", worst, pieceDelay)
+	}
+	if n := advertised(); n != 0 {
+		t.Errorf("%d FECs still list a label advertised to B after the release", n)
+	}
+	if err := p.a.call(func() {
+		if st := p.a.lib.Stats(); st.Withdrawn != 0 {
+			t.Errorf("A counts %d withdrawn labels after the release", st.Withdrawn)
+		}
+	}); err != nil {
+		t.Fatal(err)
+	}
+
 }

@@ -314,6 +314,19 @@ func (s *Speaker) Run(ctx context.Context) error {
 			// The view held back by viewEvery, when nothing else comes.
 			pub.Reset(max(viewEvery-s.opt.Now().Sub(s.lastView), 0))
 		}
+		if s.eng.Pending() {
+			// Work the engine cut up itself (a closed session's labels),
+			// a piece at a time, with the liveness lane, views and due
+			// timers served between the pieces; the work lane waits.
+			if ctx.Err() != nil {
+				return nil
+			}
+			if d, ok := s.eng.NextDeadline(); ok && !d.After(s.opt.Now()) {
+				s.handle(ctx, ldp.Tick{})
+			}
+			s.handle(ctx, ldp.Continue{})
+			continue
+		}
 		if d, ok := s.eng.NextDeadline(); ok {
 			timer.Reset(max(d.Sub(s.opt.Now()), 0))
 		} else {
