@@ -10,9 +10,10 @@
 // KeepAlive), and operators' calls on the liveness lane, which is always
 // emptied first; everything else (label traffic, routes, configuration) on
 // the work lane, cut into pieces of bounded cost (a read of at most
-// readChunk bytes, at most routeChunk routes). A hello or KeepAlive
-// therefore waits for at most one piece of work, never for a backlog, and
-// is judged by when it arrived, and a session forms while 50,000 routes
+// readChunk bytes, at most routeChunk routes; the engine's own work, a
+// closed session's labels, a piece per ldp.Continue while Engine.Pending).
+// A hello or KeepAlive therefore waits for at most one piece of work, never
+// for a backlog, and is judged by when it arrived, and a session forms while 50,000 routes
 // are being worked through. A hello that repeats the one its adjacency
 // accepted last (an OPERATIONAL session's, at rest nearly all of them) does
 // not even take the lane: the reader counts it with its arrival time, and
