@@ -144,15 +144,18 @@ func (c Config) Validate() error {
 		fams := map[string]bool{}
 		for j, fam := range n.Families {
 			switch fam {
-			case FamilyIPv4Unicast, FamilyIPv6Unicast, FamilyIPv4LabeledUnicast, FamilyIPv4VPN, FamilyIPv6VPN:
+			case FamilyIPv4Unicast, FamilyIPv6Unicast, FamilyIPv4LabeledUnicast, FamilyIPv4VPN, FamilyIPv6VPN, FamilyRouteTarget:
 			default:
-				bad(fmt.Sprintf("%s.families[%d]", f, j), "%q is not supported (%s, %s, %s, %s, %s)", fam,
-					FamilyIPv4Unicast, FamilyIPv6Unicast, FamilyIPv4LabeledUnicast, FamilyIPv4VPN, FamilyIPv6VPN)
+				bad(fmt.Sprintf("%s.families[%d]", f, j), "%q is not supported (%s, %s, %s, %s, %s, %s)", fam,
+					FamilyIPv4Unicast, FamilyIPv6Unicast, FamilyIPv4LabeledUnicast, FamilyIPv4VPN, FamilyIPv6VPN, FamilyRouteTarget)
 			}
 			if fams[fam] {
 				bad(fmt.Sprintf("%s.families[%d]", f, j), "%q listed twice", fam)
 			}
 			fams[fam] = true
+		}
+		if fams[FamilyRouteTarget] && !fams[FamilyIPv4VPN] && !fams[FamilyIPv6VPN] {
+			bad(f+".families", "%q without %s or %s: route target membership constrains VPN routes only", FamilyRouteTarget, FamilyIPv4VPN, FamilyIPv6VPN)
 		}
 	}
 	c.GracefulRestart.validate(bad)

@@ -41,6 +41,8 @@ func TestValidate(t *testing.T) {
 		{"password 81", func(c *Config) { c.Neighbors[0].Password = strings.Repeat("x", 81) }, "bgp.neighbors[0].password: 81 characters"},
 		{"bad family", func(c *Config) { c.Neighbors[0].Families = []string{"ipv4-unicast", "l2vpn-evpn"} }, `bgp.neighbors[0].families[1]: "l2vpn-evpn" is not supported`},
 		{"family twice", func(c *Config) { c.Neighbors[0].Families = []string{"ipv4-unicast", "ipv4-unicast"} }, "bgp.neighbors[0].families[1]: \"ipv4-unicast\" listed twice"},
+		{"route targets with VPN", func(c *Config) { c.Neighbors[0].Families = []string{"ipv4-vpn", "route-target"} }, ""},
+		{"route targets alone", func(c *Config) { c.Neighbors[0].Families = []string{"ipv4-unicast", "route-target"} }, `bgp.neighbors[0].families: "route-target" without ipv4-vpn or ipv6-vpn`},
 		{"multihop eBGP", func(c *Config) { c.Neighbors[0].MultihopTTL = 3 }, ""},
 		{"multihop iBGP", func(c *Config) { c.Neighbors[1].MultihopTTL = 3 }, "bgp.neighbors[1].multihop_ttl: 3"},
 		{"TTL security", func(c *Config) { c.Neighbors[0].TTLSecurityHops = 1 }, ""},

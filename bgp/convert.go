@@ -59,6 +59,8 @@ func familyName(f *api.Family) string {
 		return FamilyIPv4VPN
 	case f.GetAfi() == api.Family_AFI_IP6 && f.GetSafi() == api.Family_SAFI_MPLS_VPN:
 		return FamilyIPv6VPN
+	case f.GetAfi() == api.Family_AFI_IP && f.GetSafi() == api.Family_SAFI_ROUTE_TARGET_CONSTRAINTS:
+		return FamilyRouteTarget
 	}
 	return ""
 }

@@ -136,7 +136,7 @@ func (s *Speaker) Start(ctx context.Context) (err error) {
 	s.exportDone = make(chan struct{})
 	go func() {
 		defer close(s.exportDone)
-		s.vpnOut.run(exportCtx, s.server, s.log)
+		s.vpnOut.run(exportCtx, s.server, s.cfg.AS, s.log)
 	}()
 
 	if s.cfg.hasLabeled() {
@@ -435,6 +435,8 @@ func apiFamily(f string) *api.Family {
 		return &api.Family{Afi: api.Family_AFI_IP, Safi: api.Family_SAFI_MPLS_VPN}
 	case FamilyIPv6VPN:
 		return &api.Family{Afi: api.Family_AFI_IP6, Safi: api.Family_SAFI_MPLS_VPN}
+	case FamilyRouteTarget:
+		return &api.Family{Afi: api.Family_AFI_IP, Safi: api.Family_SAFI_ROUTE_TARGET_CONSTRAINTS}
 	}
 	return &api.Family{Afi: api.Family_AFI_IP, Safi: api.Family_SAFI_UNICAST}
 }

@@ -241,18 +241,28 @@ func VPNPath(r VPNRoute, withdraw bool) (*api.Path, error) {
 	return apiutil.NewPath(nlri, withdraw, attrs, time.Now())
 }
 
-// vpnExporter keeps GoBGP's local VPN paths equal to the set the parent
-// last asked for, on a goroutine of its own: the parent never waits on
-// GoBGP's server loop.
+// vpnExporter keeps GoBGP's local VPN paths and Route Target memberships
+// (rtc.go) equal to the sets the parent last asked for, on a goroutine of
+// its own: the parent never waits on GoBGP's server loop.
 type vpnExporter struct {
-	mu   sync.Mutex
-	want map[VPNKey]VPNRoute // the latest set asked for; nil: none yet
-	kick chan struct{}
-	have map[VPNKey]VPNRoute // what GoBGP holds (the goroutine's)
+	mu      sync.Mutex
+	want    map[VPNKey]VPNRoute // the latest set asked for; nil: none yet
+	wantRTs map[string]bool     // the same for memberships
+	kick    chan struct{}
+	have    map[VPNKey]VPNRoute // what GoBGP holds (the goroutine's)
+	haveRTs map[string]bool
 }
 
 func newVPNExporter() *vpnExporter {
-	return &vpnExporter{kick: make(chan struct{}, 1), have: map[VPNKey]VPNRoute{}}
+	return &vpnExporter{kick: make(chan struct{}, 1), have: map[VPNKey]VPNRoute{}, haveRTs: map[string]bool{}}
+}
+
+// poke wakes the exporter's goroutine.
+func (e *vpnExporter) poke() {
+	select {
+	case e.kick <- struct{}{}:
+	default:
+	}
 }
 
 // ExportVPN asks the speaker to originate exactly routes (next hop and
@@ -266,13 +276,10 @@ func (s *Speaker) ExportVPN(routes []VPNRoute) {
 	e.mu.Lock()
 	e.want = want
 	e.mu.Unlock()
-	select {
-	case e.kick <- struct{}{}:
-	default:
-	}
+	e.poke()
 }
 
-func (e *vpnExporter) run(ctx context.Context, srv *server.BgpServer, log *slog.Logger) {
+func (e *vpnExporter) run(ctx context.Context, srv *server.BgpServer, as uint32, log *slog.Logger) {
 	for {
 		select {
 		case <-ctx.Done():
@@ -280,20 +287,20 @@ func (e *vpnExporter) run(ctx context.Context, srv *server.BgpServer, log *slog.
 		case <-e.kick:
 		}
 		e.mu.Lock()
-		want := e.want
+		want, wantRTs := e.want, e.wantRTs
 		e.mu.Unlock()
-		if want == nil {
-			continue
+		failed := false
+		if wantRTs != nil {
+			// Memberships first: a neighbour filtering by them learns
+			// what to send before the routes go.
+			failed = e.syncRTs(ctx, srv, as, wantRTs, log)
 		}
-		failed := e.sync(ctx, srv, want, log)
+		if want != nil {
+			failed = e.sync(ctx, srv, want, log) || failed
+		}
 		if failed && ctx.Err() == nil {
 			// Try again shortly: GoBGP refuses only while it stops.
-			time.AfterFunc(time.Second, func() {
-				select {
-				case e.kick <- struct{}{}:
-				default:
-				}
-			})
+			time.AfterFunc(time.Second, e.poke)
 		}
 	}
 }

@@ -146,3 +146,26 @@ func TestVPNPathAttributes(t *testing.T) {
 		}
 	}
 }
+
+// TestMembershipPath checks the Route Target membership lsrd originates
+// for a route target its VRFs import (RFC 4684 section 4): AS and route
+// target in the NLRI, in GoBGP's Route Target family.
+func TestMembershipPath(t *testing.T) {
+	p, err := membershipPath(65000, "65000:100", false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if f := familyName(p.GetFamily()); f != FamilyRouteTarget {
+		t.Errorf("family %v (%q), want %q", p.GetFamily(), f, FamilyRouteTarget)
+	}
+	n, err := apiutil.GetNativeNlri(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := n.String(); got != "65000:65000:100" {
+		t.Errorf("NLRI %q, want 65000:65000:100", got)
+	}
+	if _, err := membershipPath(65000, "not-a-target", false); err == nil {
+		t.Error("a malformed route target gave a path")
+	}
+}

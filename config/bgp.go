@@ -64,7 +64,7 @@ type BGPNeighbor struct {
 	MultihopTTL  uint8      `yaml:"multihop-ttl"`
 	// TTLSecurityHops turns on GTSM (RFC 5082) for a peer this many hops away.
 	TTLSecurityHops uint8    `yaml:"ttl-security-hops"`
-	Families        []string `yaml:"families"` // ipv4-unicast (default), ipv6-unicast, ipv4-labeled-unicast, ipv4-vpn, ipv6-vpn
+	Families        []string `yaml:"families"` // ipv4-unicast (default), ipv6-unicast, ipv4-labeled-unicast, ipv4-vpn, ipv6-vpn, route-target
 	Import          string   `yaml:"import"`   // prefix list for routes accepted
 	Export          string   `yaml:"export"`   // prefix list for routes advertised
 }

@@ -77,6 +77,18 @@ func vpnVRFs(cfg *config.Config) []vpn.VRF {
 	return out
 }
 
+// importTargets are the route targets vrfs import, sorted: the Route
+// Target memberships the speaker advertises (RFC 4684), to neighbours that
+// carry them.
+func importTargets(vrfs []vpn.VRF) []string {
+	var rts []string
+	for _, v := range vrfs {
+		rts = append(rts, v.ImportRTs...)
+	}
+	slices.Sort(rts)
+	return slices.Compact(rts)
+}
+
 // newVPN sets up the provider edge when VRFs are configured (nil
 // otherwise). It reads LDP's LSPs from the parent's forwarding.
 func (d *Daemon) newVPN(cfg *config.Config) (*vpnPart, error) {
@@ -190,8 +202,12 @@ func (d *Daemon) applyVRFs(ctx context.Context, cfg *config.Config) {
 		cancel()
 		delete(p.fibs, name)
 	}
-	if err := p.st.SetVRFs(vpnVRFs(cfg)); err != nil {
+	vrfs := vpnVRFs(cfg)
+	if err := p.st.SetVRFs(vrfs); err != nil {
 		d.log.Error("vpn: VRF labels", "err", err)
+	}
+	if d.bgp != nil {
+		d.bgp.SetRouteTargets(importTargets(vrfs))
 	}
 	p.st.SetLocalAddress(cfg.LDP.TransportAddress)
 	// Customers' packets cross from their interface to an LSP: IP

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"net/netip"
+	"slices"
 	"time"
 
 	api "github.com/osrg/gobgp/v3/api"
@@ -134,4 +135,110 @@ func VPNPath(r VPNRoute) (*api.Path, error) {
 // AddVPNRoutes originates rs.
 func (g *GoBGP) AddVPNRoutes(ctx context.Context, rs []VPNRoute) error {
 	return g.SendPaths(ctx, len(rs), func(i int) (*api.Path, error) { return VPNPath(rs[i]) })
+}
+
+var (
+	// RTCFamily is Route Target membership (RFC 4684).
+	RTCFamily = &api.Family{Afi: api.Family_AFI_IP, Safi: api.Family_SAFI_ROUTE_TARGET_CONSTRAINTS}
+	// VPNv4Family is BGP/MPLS IP VPN for IPv4 (RFC 4364).
+	VPNv4Family = &api.Family{Afi: api.Family_AFI_IP, Safi: api.Family_SAFI_MPLS_VPN}
+)
+
+// AddRouteTargetMembership originates a Route Target membership for rt
+// ("ASN:NN") as AS as: neighbours that carry the family then send gobgpd
+// the VPN routes with that route target.
+func (g *GoBGP) AddRouteTargetMembership(ctx context.Context, as uint32, rt string) error {
+	target, err := gobgp.ParseRouteTarget(rt)
+	if err != nil {
+		return err
+	}
+	nlri := gobgp.NewRouteTargetMembershipNLRI(as, target)
+	p, err := apiutil.NewPath(nlri, false, []gobgp.PathAttributeInterface{
+		gobgp.NewPathAttributeOrigin(gobgp.BGP_ORIGIN_ATTR_TYPE_IGP),
+		gobgp.NewPathAttributeMpReachNLRI("0.0.0.0", []gobgp.AddrPrefixInterface{nlri}),
+	}, time.Now())
+	if err != nil {
+		return err
+	}
+	if _, err := g.Client.AddPath(ctx, &api.AddPathRequest{TableType: api.TableType_GLOBAL, Path: p}); err != nil {
+		return fmt.Errorf("gobgpd in %s: adding a route target membership: %w", g.r.Name, err)
+	}
+	return nil
+}
+
+// Learned lists the paths of fam in gobgpd's table that neighbour from
+// sent it, each as its NLRI in GoBGP's text ("65000:11:10.10.1.0/24" for a
+// VPN route, "65000:65000:100" for a membership), sorted.
+func (g *GoBGP) Learned(ctx context.Context, fam *api.Family, from netip.Addr) ([]string, error) {
+	var out []string
+	var bad error
+	err := g.listPaths(ctx, fam, func(d *api.Destination) {
+		for _, p := range d.GetPaths() {
+			if p.GetNeighborIp() != from.String() {
+				continue
+			}
+			n, err := apiutil.GetNativeNlri(p)
+			if err != nil {
+				bad = err
+				continue
+			}
+			out = append(out, n.String())
+		}
+	})
+	if err == nil {
+		err = bad
+	}
+	slices.Sort(out)
+	return out, err
+}
+
+// SentTo lists the paths of fam gobgpd sends neighbour to (its Adj-RIB-Out),
+// as Learned writes them.
+func (g *GoBGP) SentTo(ctx context.Context, fam *api.Family, to netip.Addr) ([]string, error) {
+	stream, err := g.Client.ListPath(ctx, &api.ListPathRequest{TableType: api.TableType_ADJ_OUT, Name: to.String(), Family: fam})
+	if err != nil {
+		return nil, fmt.Errorf("gobgpd in %s: listing what it sends %s: %w", g.r.Name, to, err)
+	}
+	var out []string
+	for {
+		d, err := stream.Recv()
+		if errors.Is(err, io.EOF) {
+			break
+		}
+		if err != nil {
+			return nil, fmt.Errorf("gobgpd in %s: listing what it sends %s: %w", g.r.Name, to, err)
+		}
+		for _, p := range d.Destination.GetPaths() {
+			n, err := apiutil.GetNativeNlri(p)
+			if err != nil {
+				return nil, err
+			}
+			out = append(out, n.String())
+		}
+	}
+	slices.Sort(out)
+	return out, nil
+}
+
+// AddNeighbor adds n to a running gobgpd through its API (Address, AS,
+// LocalAddress and Families are used): a neighbour that comes after the
+// routes gobgpd already holds.
+func (g *GoBGP) AddNeighbor(t T, n BGPNeighbor) {
+	t.Helper()
+	p := &api.Peer{Conf: &api.PeerConf{NeighborAddress: n.Address, PeerAsn: n.AS},
+		Transport: &api.Transport{LocalAddress: n.LocalAddress}}
+	for _, name := range n.Families {
+		rf, err := gobgp.GetRouteFamily(name)
+		if err != nil {
+			t.Fatalf("topo: gobgpd in %s: family %q: %v", g.r.Name, name, err)
+		}
+		afi, safi := gobgp.RouteFamilyToAfiSafi(rf)
+		p.AfiSafis = append(p.AfiSafis, &api.AfiSafi{Config: &api.AfiSafiConfig{
+			Family: &api.Family{Afi: api.Family_Afi(afi), Safi: api.Family_Safi(safi)}, Enabled: true}})
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	if _, err := g.Client.AddPeer(ctx, &api.AddPeerRequest{Peer: p}); err != nil {
+		t.Fatalf("topo: gobgpd in %s: adding neighbour %s: %v", g.r.Name, n.Address, err)
+	}
 }
