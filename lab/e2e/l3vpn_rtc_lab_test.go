@@ -24,7 +24,8 @@ import (
 //     what it sends pe1, and pe1 never sees it (no "no VRF imports" line);
 //   - pe1 sends gobgpd none of its VRFs' routes while gobgpd has no
 //     membership, red's alone once gobgpd advertises 65000:100, and blue's
-//     too once it advertises 65000:200.
+//     too once it advertises 65000:200;
+//   - a reload that changes blue's route target changes pe1's membership.
 //
 // Without the family, the 65000:999 route reaches pe1 and is logged and
 // ignored (TestL3VPNBadRoutes), and both VRFs' routes reach the other edge
@@ -112,6 +113,22 @@ func TestL3VPNRouteTargetConstraint(t *testing.T) {
 		t.Errorf("with gobgpd's membership for 65000:100 only, it has %v from pe1 (%v), want red's route alone", got, err)
 	}
 	step("65000:200", []string{"65000:11:10.10.1.0/24", "65000:12:10.10.1.0/24"})
+
+	// A reload that moves blue to another route target moves pe1's
+	// membership with it.
+	if err := pe1.Reload(strings.Replace(cfg, `rt: ["65000:200"]`, `rt: ["65000:300"]`, 1)); err != nil {
+		t.Fatal(err)
+	}
+	topo.Eventually(t, 60*time.Second, "pe1's memberships follow the reloaded route targets", func() error {
+		got, err := g.Learned(ctx, topo.RTCFamily, pe1Addr)
+		if err != nil {
+			return err
+		}
+		if want := []string{"65000:65000:100", "65000:65000:300"}; !slices.Equal(got, want) {
+			return fmt.Errorf("memberships from pe1 %v, want %v", got, want)
+		}
+		return nil
+	})
 
 	b, err := os.ReadFile(pe1.Log)
 	if err != nil {
