@@ -12,6 +12,8 @@ import (
 	"testing"
 	"time"
 
+	gobgpapi "github.com/osrg/gobgp/v3/api"
+
 	"github.com/lsrd/lsrd/lab/topo"
 )
 
@@ -54,17 +56,22 @@ func TestL3VPNRouteTargetConstraint(t *testing.T) {
 		Families: []string{"l3vpn-ipv4-unicast", "rtc"}})
 	g.WaitEstablished(t, 90*time.Second, "1.1.1.1")
 	pe1Addr := netip.MustParseAddr("1.1.1.1")
+	// learned waits until gobgpd holds exactly want of fam from pe1.
+	learned := func(what string, fam *gobgpapi.Family, want ...string) {
+		t.Helper()
+		topo.Eventually(t, 60*time.Second, what, func() error {
+			got, err := g.Learned(ctx, fam, pe1Addr)
+			if err != nil {
+				return err
+			}
+			if !slices.Equal(got, want) {
+				return fmt.Errorf("from pe1 %v, want %v", got, want)
+			}
+			return nil
+		})
+	}
 
-	topo.Eventually(t, 60*time.Second, "gobgpd has pe1's memberships for the route targets its VRFs import", func() error {
-		got, err := g.Learned(ctx, topo.RTCFamily, pe1Addr)
-		if err != nil {
-			return err
-		}
-		if want := []string{"65000:65000:100", "65000:65000:200"}; !slices.Equal(got, want) {
-			return fmt.Errorf("memberships from pe1 %v, want %v", got, want)
-		}
-		return nil
-	})
+	learned("gobgpd has pe1's memberships for the route targets its VRFs import", topo.RTCFamily, "65000:65000:100", "65000:65000:200")
 	topo.Eventually(t, 60*time.Second, "pe1 installs gobgpd's route with 65000:100 in VRF red", func() error {
 		out := v.pe1.Run("ip", "route", "show", "table", "10")
 		if !strings.Contains(out, "10.10.2.0/24") {
@@ -90,45 +97,27 @@ func TestL3VPNRouteTargetConstraint(t *testing.T) {
 	if len(got) != 0 {
 		t.Errorf("gobgpd has %v from pe1 before any membership of its own, want nothing", got)
 	}
-	step := func(rt string, want []string) {
+	step := func(rt string, want ...string) {
 		t.Helper()
 		if err := g.AddRouteTargetMembership(ctx, 65000, rt); err != nil {
 			t.Fatal(err)
 		}
-		topo.Eventually(t, 60*time.Second, fmt.Sprintf("gobgpd has pe1's routes for its memberships up to %s", rt), func() error {
-			got, err := g.Learned(ctx, topo.VPNv4Family, pe1Addr)
-			if err != nil {
-				return err
-			}
-			if !slices.Equal(got, want) {
-				return fmt.Errorf("from pe1 %v, want %v", got, want)
-			}
-			return nil
-		})
+		learned(fmt.Sprintf("gobgpd has pe1's routes for its memberships up to %s", rt), topo.VPNv4Family, want...)
 	}
-	step("65000:100", []string{"65000:11:10.10.1.0/24"})
+	step("65000:100", "65000:11:10.10.1.0/24")
 	// Blue's route must not follow red's on its own.
 	time.Sleep(5 * time.Second)
 	if got, err := g.Learned(ctx, topo.VPNv4Family, pe1Addr); err != nil || !slices.Equal(got, []string{"65000:11:10.10.1.0/24"}) {
 		t.Errorf("with gobgpd's membership for 65000:100 only, it has %v from pe1 (%v), want red's route alone", got, err)
 	}
-	step("65000:200", []string{"65000:11:10.10.1.0/24", "65000:12:10.10.1.0/24"})
+	step("65000:200", "65000:11:10.10.1.0/24", "65000:12:10.10.1.0/24")
 
 	// A reload that moves blue to another route target moves pe1's
 	// membership with it.
 	if err := pe1.Reload(strings.Replace(cfg, `rt: ["65000:200"]`, `rt: ["65000:300"]`, 1)); err != nil {
 		t.Fatal(err)
 	}
-	topo.Eventually(t, 60*time.Second, "pe1's memberships follow the reloaded route targets", func() error {
-		got, err := g.Learned(ctx, topo.RTCFamily, pe1Addr)
-		if err != nil {
-			return err
-		}
-		if want := []string{"65000:65000:100", "65000:65000:300"}; !slices.Equal(got, want) {
-			return fmt.Errorf("memberships from pe1 %v, want %v", got, want)
-		}
-		return nil
-	})
+	learned("pe1's memberships follow the reloaded route targets", topo.RTCFamily, "65000:65000:100", "65000:65000:300")
 
 	b, err := os.ReadFile(pe1.Log)
 	if err != nil {
