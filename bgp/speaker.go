@@ -134,9 +134,10 @@ func (s *Speaker) Start(ctx context.Context) (err error) {
 	exportCtx, exportCancel := context.WithCancel(context.Background())
 	s.exportCancel = exportCancel
 	s.exportDone = make(chan struct{})
+	as := s.cfg.AS // read here: Apply replaces s.cfg (the AS never changes)
 	go func() {
 		defer close(s.exportDone)
-		s.vpnOut.run(exportCtx, s.server, s.cfg.AS, s.log)
+		s.vpnOut.run(exportCtx, s.server, as, s.log)
 	}()
 
 	if s.cfg.hasLabeled() {
