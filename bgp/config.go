@@ -53,6 +53,9 @@ type Neighbor struct {
 	// of a provider edge, which the peer knows it by); the kernel's choice
 	// when unset.
 	LocalAddress netip.Addr
+	// BindInterface, when set, binds the session's socket to that device
+	// (SO_BINDTODEVICE): a VRF device for a customer's router in a VRF.
+	BindInterface string
 	// MultihopTTL, when not zero, allows an eBGP peer this many hops away.
 	MultihopTTL uint8
 	// TTLSecurityHops, when not zero, turns on the TTL security check (GTSM,

@@ -74,5 +74,5 @@ func sameNeighbor(a, b Neighbor) bool {
 	return a.Address.Unmap() == b.Address.Unmap() && a.RemoteAS == b.RemoteAS &&
 		a.Password == b.Password && a.Passive == b.Passive &&
 		a.MultihopTTL == b.MultihopTTL && a.TTLSecurityHops == b.TTLSecurityHops && slices.Equal(fa, fb) &&
-		a.LocalAddress == b.LocalAddress
+		a.LocalAddress == b.LocalAddress && a.BindInterface == b.BindInterface
 }

@@ -414,6 +414,7 @@ func apiPeer(n Neighbor) *api.Peer {
 	if n.LocalAddress.IsValid() {
 		p.Transport.LocalAddress = n.LocalAddress.Unmap().String()
 	}
+	p.Transport.BindInterface = n.BindInterface
 	if n.MultihopTTL != 0 {
 		p.EbgpMultihop = &api.EbgpMultihop{Enabled: true, MultihopTtl: uint32(n.MultihopTTL)}
 	}

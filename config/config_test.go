@@ -179,3 +179,55 @@ bgp:
 		}
 	}
 }
+
+// TestVRFSpeaker checks the BGP configuration a VRF's customer sessions
+// get: the global AS and router ID, no listener, each session bound to the
+// VRF device in the family of its address, and the default exports with
+// bgp among them.
+func TestVRFSpeaker(t *testing.T) {
+	c, err := Parse("vrf.yaml", []byte(`router-id: 1.1.1.1
+bgp:
+  as: 65001
+  neighbors:
+    - {address: 3.3.3.3, remote-as: 65001, families: [ipv4-vpn]}
+vrfs:
+  - name: red
+    table: 10
+    rd: "65001:1"
+    rt: ["65001:1"]
+    bgp:
+      neighbors:
+        - {address: 10.10.1.2, remote-as: 65101, password: secret}
+        - {address: "2001:db8::2", remote-as: 65101}
+  - {name: blue, table: 20, rd: "65001:2", rt: ["65001:2"]}
+`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	sc, ok := c.VRFs[0].Speaker(c.BGP)
+	if !ok {
+		t.Fatal("red has customer sessions, Speaker says none")
+	}
+	if sc.AS != 65001 || sc.RouterID != netip.MustParseAddr("1.1.1.1") || sc.ListenPort != -1 {
+		t.Errorf("speaker AS %d, router ID %v, listen port %d; want 65001, 1.1.1.1, -1", sc.AS, sc.RouterID, sc.ListenPort)
+	}
+	want := []struct {
+		addr, fam, password string
+	}{{"10.10.1.2", "ipv4-unicast", "secret"}, {"2001:db8::2", "ipv6-unicast", ""}}
+	if len(sc.Neighbors) != len(want) {
+		t.Fatalf("neighbours %+v, want %d", sc.Neighbors, len(want))
+	}
+	for i, w := range want {
+		n := sc.Neighbors[i]
+		if n.Address.String() != w.addr || n.RemoteAS != 65101 || n.BindInterface != "red" || n.Password != w.password ||
+			len(n.Families) != 1 || n.Families[0] != w.fam {
+			t.Errorf("neighbour %d: %+v, want %s AS 65101 bound to red in %s", i, n, w.addr, w.fam)
+		}
+	}
+	if _, ok := c.VRFs[1].Speaker(c.BGP); ok {
+		t.Error("blue has no customer sessions, Speaker says it has")
+	}
+	if !c.VRFs[1].Exports("bgp") || !c.VRFs[1].Exports("static") || !c.VRFs[1].Exports("connected") {
+		t.Errorf("blue's default exports %v, want connected, static and bgp", c.VRFs[1].Export)
+	}
+}

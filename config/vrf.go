@@ -2,6 +2,7 @@ package config
 
 import (
 	"fmt"
+	"net/netip"
 	"slices"
 
 	"github.com/lsrd/lsrd/bgp"
@@ -32,9 +33,51 @@ type VRF struct {
 	// prefix, popped into the same lookup).
 	Label string `yaml:"label"`
 	// Export lists the kinds of the VRF table's routes exported:
-	// connected (the interfaces' subnets) and static (routes an operator
-	// or another daemon put in the table). Default both.
+	// connected (the interfaces' subnets), static (routes an operator or
+	// another daemon put in the table) and bgp (routes learned from the
+	// customer's routers over BGP). Default all three.
 	Export []string `yaml:"export"`
+	// BGP is BGP with the customer's routers (CE) in the VRF.
+	BGP *VRFBGP `yaml:"bgp"`
+}
+
+// VRFBGP is the VRF's BGP sessions with customer edge routers: a BGP
+// speaker of its own (the top-level bgp section's AS and router ID),
+// dialling out from the VRF. Routes learned go into the VRF's table and
+// are exported as kind bgp; the VRF's other routes (its connected and
+// static routes, and the VPN routes it imports) are advertised to the
+// customer with this provider edge as next hop.
+type VRFBGP struct {
+	Neighbors []VRFNeighbor `yaml:"neighbors"`
+}
+
+// VRFNeighbor is a customer edge router.
+type VRFNeighbor struct {
+	Address  netip.Addr `yaml:"address"`
+	RemoteAS uint32     `yaml:"remote-as"`
+	// Password enables TCP-MD5 (RFC 2385) on the session.
+	Password string `yaml:"password"`
+}
+
+// Speaker returns the BGP configuration of v's customer sessions, as of
+// the global section b (AS, router ID), or false when v has none. The
+// speaker never listens (customers' connections would arrive in the VRF,
+// where the global speaker's listener is not): it dials, bound to the VRF
+// device.
+func (v VRF) Speaker(b *BGP) (bgp.Config, bool) {
+	if v.BGP == nil || len(v.BGP.Neighbors) == 0 || b == nil {
+		return bgp.Config{}, false
+	}
+	c := bgp.Config{AS: b.AS, RouterID: b.RouterID, ListenPort: -1}
+	for _, n := range v.BGP.Neighbors {
+		fam := bgp.FamilyIPv4Unicast
+		if n.Address.Unmap().Is6() {
+			fam = bgp.FamilyIPv6Unicast
+		}
+		c.Neighbors = append(c.Neighbors, bgp.Neighbor{Address: n.Address, RemoteAS: n.RemoteAS, Password: n.Password,
+			BindInterface: v.Name, Families: []string{fam}})
+	}
+	return c, true
 }
 
 // VRFLabels is the label block VPN labels come from. It must not overlap
@@ -96,7 +139,7 @@ func (c *Config) setVRFDefaults(ldpMaxGiven bool) {
 			v.Label = "per-vrf"
 		}
 		if len(v.Export) == 0 {
-			v.Export = []string{"connected", "static"}
+			v.Export = []string{"connected", "static", "bgp"}
 		}
 	}
 }
@@ -204,8 +247,26 @@ func (c *Config) validateVRFs() error {
 			return fieldError(f+".label", v.Label, "must be per-vrf or per-prefix")
 		}
 		for j, k := range v.Export {
-			if k != "connected" && k != "static" {
-				return fieldError(fmt.Sprintf("%s.export[%d]", f, j), k, "must be connected or static")
+			if k != "connected" && k != "static" && k != "bgp" {
+				return fieldError(fmt.Sprintf("%s.export[%d]", f, j), k, "must be connected, static or bgp")
+			}
+		}
+		if v.BGP != nil {
+			for j, n := range v.BGP.Neighbors {
+				g := fmt.Sprintf("%s.bgp.neighbors[%d]", f, j)
+				switch {
+				case !n.Address.IsValid():
+					return fieldError(g+".address", "missing", "the customer router's address is required")
+				case n.Address.IsUnspecified() || n.Address.IsMulticast():
+					return fieldError(g+".address", n.Address, "not a router's address")
+				case n.RemoteAS == 0:
+					return fieldError(g+".remote-as", "missing", "the customer's AS number is required")
+				}
+			}
+			if sc, ok := v.Speaker(c.BGP); ok {
+				if err := sc.Validate(); err != nil {
+					return fieldError(f+".bgp", "", bgpFieldNames.Replace(err.Error()))
+				}
 			}
 		}
 		if len(v.ImportRTs()) == 0 && len(v.ExportRTs()) == 0 {

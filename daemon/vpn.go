@@ -44,6 +44,9 @@ type vpnPart struct {
 	adjacent map[netip.Addr][]fib.NextHop
 	// ldpChanged is poked when the speaker publishes its view.
 	ldpChanged chan struct{}
+	// ce are the VRFs' BGP speakers for their customers' routers (ce.go),
+	// by VRF name.
+	ce map[string]*ceSpeaker
 }
 
 // vrfFIB is one VRF's kernel layer: lsrd's routes in the VRF's table.
@@ -72,7 +75,7 @@ func vpnVRFs(cfg *config.Config) []vpn.VRF {
 		rd, _ := bgp.CanonicalRD(v.RD)
 		out = append(out, vpn.VRF{Name: v.Name, Table: v.Table, RD: rd, ImportRTs: canon(v.ImportRTs()),
 			ExportRTs: canon(v.ExportRTs()), PerPrefix: v.Label == "per-prefix",
-			ExportConnected: v.Exports("connected"), ExportStatic: v.Exports("static")})
+			ExportConnected: v.Exports("connected"), ExportStatic: v.Exports("static"), ExportBGP: v.Exports("bgp")})
 	}
 	return out
 }
@@ -105,7 +108,7 @@ func (d *Daemon) newVPN(cfg *config.Config) (*vpnPart, error) {
 		return nil, err
 	}
 	p := &vpnPart{st: st, fibs: map[string]*vrfFIB{}, upds: make(chan []bgp.VPNRoute, 16), dirty: true,
-		adjacent: map[netip.Addr][]fib.NextHop{}, ldpChanged: make(chan struct{}, 1)}
+		adjacent: map[netip.Addr][]fib.NextHop{}, ldpChanged: make(chan struct{}, 1), ce: map[string]*ceSpeaker{}}
 	d.fwd.onLSP = func(a netip.Addr) {
 		st.LSPChanged(a)
 		p.dirty = true
@@ -238,11 +241,17 @@ func (d *Daemon) applyVRFs(ctx context.Context, cfg *config.Config) {
 				d.log.Warn("vpn: interface not in its VRF", "vrf", v.Name, "interface", ifc, "err", err)
 			}
 		}
-		if _, ok := p.fibs[v.Name]; ok {
-			continue
+		if _, ok := p.fibs[v.Name]; !ok {
+			if err := d.startVRF(ctx, v); err != nil {
+				d.log.Error("vpn: VRF kernel layer", "vrf", v.Name, "err", err)
+			}
 		}
-		if err := d.startVRF(ctx, v); err != nil {
-			d.log.Error("vpn: VRF kernel layer", "vrf", v.Name, "err", err)
+		d.applyCE(ctx, v)
+	}
+	for name, c := range p.ce {
+		if !slices.ContainsFunc(cfg.VRFs, func(v config.VRF) bool { return v.Name == name && v.BGP != nil && len(v.BGP.Neighbors) > 0 }) {
+			c.stop(false)
+			delete(p.ce, name)
 		}
 	}
 	// A VRF added by a reload exports what its table holds now, not at
@@ -332,6 +341,10 @@ func (d *Daemon) shutdownVRFs(ctx context.Context) bool {
 	if d.vpn == nil {
 		return true
 	}
+	for name, c := range d.vpn.ce {
+		c.stop(d.cfg.Kernel.KeepRoutesOnShutdown)
+		delete(d.vpn.ce, name)
+	}
 	// Side by side: each VRF's routes go in requests of their own, and a
 	// stop must not take the sum of them.
 	var wg sync.WaitGroup
@@ -383,7 +396,7 @@ func (d *Daemon) setVRFTables(tables map[string][]rib.Route, errs []error) error
 		}
 		local := make([]vpn.LocalRoute, 0, len(routes))
 		for _, r := range routes {
-			lr := vpn.LocalRoute{Prefix: r.Prefix, Connected: r.Protocol == unix.RTPROT_KERNEL}
+			lr := vpn.LocalRoute{Prefix: r.Prefix, Connected: r.Protocol == unix.RTPROT_KERNEL, BGP: r.Protocol == ceProtocol}
 			for _, nh := range r.NextHops {
 				lr.NextHops = append(lr.NextHops, fib.NextHop{Addr: nh.Addr, Ifname: nh.Ifname})
 			}
@@ -444,6 +457,9 @@ func (d *Daemon) publishVPN() {
 	}
 	if p.st.ExportsChanged() && d.bgp != nil {
 		d.bgp.ExportVPN(p.st.Exports())
+	}
+	for name, c := range p.ce {
+		c.setAdvertised(p.st.Advertised(name))
 	}
 	d.publishVPNView()
 }

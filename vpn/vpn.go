@@ -35,7 +35,7 @@ type VRF struct {
 	// the VRF has one.
 	PerPrefix bool
 	// What of the VRF's table is exported.
-	ExportConnected, ExportStatic bool
+	ExportConnected, ExportStatic, ExportBGP bool
 }
 
 // LocalRoute is a route in a VRF's kernel table that lsrd did not put
@@ -43,15 +43,17 @@ type VRF struct {
 type LocalRoute struct {
 	Prefix netip.Prefix
 	// Connected: the subnet of an address of an interface in the VRF (the
-	// kernel's own route); otherwise an operator's or another daemon's.
-	Connected bool
+	// kernel's own route); BGP: learned from a customer's router over BGP
+	// (lsrd's VRF speaker put it in the table); otherwise an operator's or
+	// another daemon's.
+	Connected, BGP bool
 	// NextHops are the route's gateways (address and interface, no
 	// labels); empty for a connected route or one without a gateway.
 	NextHops []fib.NextHop
 }
 
 func (r LocalRoute) equal(o LocalRoute) bool {
-	return r.Prefix == o.Prefix && r.Connected == o.Connected && slices.EqualFunc(r.NextHops, o.NextHops, fib.NextHop.Equal)
+	return r.Prefix == o.Prefix && r.Connected == o.Connected && r.BGP == o.BGP && slices.EqualFunc(r.NextHops, o.NextHops, fib.NextHop.Equal)
 }
 
 // gateways tells whether a label for r alone can forward to r's next
@@ -261,10 +263,37 @@ func (s *State) labelVRF(v *vrf) error {
 }
 
 func (s *State) exported(v *vrf, r LocalRoute) bool {
-	if r.Connected {
+	switch {
+	case r.Connected:
 		return v.ExportConnected
+	case r.BGP:
+		return v.ExportBGP
 	}
 	return v.ExportStatic
+}
+
+// Advertised lists what name's customer routers are told over BGP: the
+// VRF's connected and static routes and the VPN routes it installs (with
+// an LSP to their provider edge), sorted; not the routes learned from the
+// customers themselves.
+func (s *State) Advertised(name string) []netip.Prefix {
+	v, ok := s.vrfs[name]
+	if !ok {
+		return nil
+	}
+	var out []netip.Prefix
+	for p, r := range v.local {
+		if !r.BGP {
+			out = append(out, p)
+		}
+	}
+	for p := range v.imports {
+		if _, ok := s.route(v, p); ok {
+			out = append(out, p)
+		}
+	}
+	slices.SortFunc(out, netip.Prefix.Compare)
+	return out
 }
 
 // SetLocal makes routes the VRF's local routes (what its kernel table holds

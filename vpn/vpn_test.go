@@ -507,3 +507,40 @@ func TestChooseByAttributes(t *testing.T) {
 		}
 	}
 }
+
+// TestCustomerRoutes checks the routes learned from a customer's router
+// over BGP (LocalRoute.BGP): exported only when the VRF exports kind bgp,
+// and never advertised back to the customers, who are told the VRF's
+// other local routes and the VPN routes it installs.
+func TestCustomerRoutes(t *testing.T) {
+	green := VRF{Name: "green", Table: 30, RD: "65000:3", ImportRTs: []string{"65000:300"}, ExportRTs: []string{"65000:300"},
+		ExportConnected: true, ExportBGP: true}
+	s := newState(t, lsps{pe3: lsp(20)}, nil, red, green)
+	ce := LocalRoute{Prefix: pfx("192.168.1.0/24"), BGP: true,
+		NextHops: []fib.NextHop{{Addr: netip.MustParseAddr("10.10.1.2"), Ifname: "eth1"}}}
+	conn := LocalRoute{Prefix: pfx("10.10.1.0/24"), Connected: true}
+	must(t, s.SetLocal("red", []LocalRoute{conn, ce}))
+	must(t, s.SetLocal("green", []LocalRoute{conn, ce}))
+	s.Update([]bgp.VPNRoute{remote("65000:33", "10.10.2.0/24", 5000, pe3, "65000:300", "65000:100"),
+		remote("65000:34", "10.10.9.0/24", 5001, pe4, "65000:300")}) // pe4: no LSP
+	exported := map[string]bool{}
+	for _, r := range s.Exports() {
+		exported[r.RD+" "+r.Prefix.String()] = true
+	}
+	// red (as in the other tests) exports connected and static routes,
+	// not bgp; green exports connected and bgp.
+	for k, want := range map[string]bool{
+		"65000:1 10.10.1.0/24": true, "65000:1 192.168.1.0/24": false,
+		"65000:3 10.10.1.0/24": true, "65000:3 192.168.1.0/24": true,
+	} {
+		if exported[k] != want {
+			t.Errorf("export of %s: %v, want %v (exports %v)", k, exported[k], want, exported)
+		}
+	}
+	for _, name := range []string{"red", "green"} {
+		want := []netip.Prefix{pfx("10.10.1.0/24"), pfx("10.10.2.0/24")}
+		if got := s.Advertised(name); !slices.Equal(got, want) {
+			t.Errorf("%s advertises %v to its customers, want %v (not the customer's own route, nor one without an LSP)", name, got, want)
+		}
+	}
+}
