@@ -16,6 +16,7 @@ import (
 
 	"github.com/lsrd/lsrd/bgp"
 	"github.com/lsrd/lsrd/config"
+	"github.com/lsrd/lsrd/rib"
 )
 
 // ceProtocol is the kernel protocol of the routes lsrd learns from
@@ -32,7 +33,6 @@ const ceProtocol = unix.RTPROT_BGP
 // is set by the parent and applied by another goroutine, the latest set
 // winning, so the parent never waits on GoBGP.
 type ceSpeaker struct {
-	vrf   string
 	table uint32
 	sp    *bgp.Speaker
 	log   *slog.Logger
@@ -42,9 +42,13 @@ type ceSpeaker struct {
 	cfg       bgp.Config     // the sessions, Networks left empty
 	advertise []netip.Prefix // the latest set asked for
 	kick      chan struct{}
-	installed map[netip.Prefix]bool // onRoutes's, under mu
+	// routesMu guards the kernel side, apart from mu: the parent, which
+	// takes mu to set what is advertised, never waits behind a burst of
+	// kernel requests.
+	routesMu  sync.Mutex
+	installed map[netip.Prefix]bool // onRoutes's
 	// stale are routes a previous run left in the table, removed
-	// ceStaleAfter after the start unless learned again (under mu).
+	// ceStaleAfter after the start unless learned again.
 	stale map[netip.Prefix]netlink.Route
 
 	cancel context.CancelFunc
@@ -58,12 +62,12 @@ func (d *Daemon) startCE(ctx context.Context, v config.VRF) *ceSpeaker {
 		return nil
 	}
 	log := d.log.With("vrf", v.Name)
-	c := &ceSpeaker{vrf: v.Name, table: v.Table, log: log, nl: d.nl, cfg: cfg, kick: make(chan struct{}, 1),
+	c := &ceSpeaker{table: v.Table, log: log, nl: d.nl, cfg: cfg, kick: make(chan struct{}, 1),
 		installed: map[netip.Prefix]bool{}, stale: map[netip.Prefix]netlink.Route{}, done: make(chan struct{})}
 	// What a previous run left (kept for a restart, or after a crash)
 	// keeps forwarding until learned again or ceStaleAfter.
 	for _, r := range c.list() {
-		if p, ok := routePrefix(r); ok {
+		if p, ok := rib.PrefixOf(r.Dst); ok {
 			c.stale[p] = r
 		}
 	}
@@ -93,8 +97,8 @@ const ceStaleAfter = 2 * time.Minute
 
 // dropStale removes the previous run's routes not learned again.
 func (c *ceSpeaker) dropStale() {
-	c.mu.Lock()
-	defer c.mu.Unlock()
+	c.routesMu.Lock()
+	defer c.routesMu.Unlock()
 	for p, r := range c.stale {
 		if err := c.nl.RouteDel(&r); err != nil && !errors.Is(err, syscall.ESRCH) {
 			c.log.Warn("vpn: removing a customer's stale route from the VRF's table", "prefix", p, "err", err)
@@ -167,8 +171,8 @@ func (c *ceSpeaker) run(ctx context.Context) {
 // onRoutes runs on the speaker's goroutine: the best paths learned from
 // the customers, into the VRF's table.
 func (c *ceSpeaker) onRoutes(us []bgp.Update) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
+	c.routesMu.Lock()
+	defer c.routesMu.Unlock()
 	for _, u := range us {
 		if u.EndOfRIB != nil {
 			continue
@@ -223,8 +227,8 @@ func (c *ceSpeaker) stop(keep bool) {
 	if keep {
 		return
 	}
-	c.mu.Lock()
-	defer c.mu.Unlock()
+	c.routesMu.Lock()
+	defer c.routesMu.Unlock()
 	for _, r := range c.list() {
 		if err := c.nl.RouteDel(&r); err != nil && !errors.Is(err, syscall.ESRCH) {
 			c.log.Warn("vpn: removing a customer's route from the VRF's table", "route", r.Dst, "err", err)
@@ -258,17 +262,4 @@ func family(p netip.Prefix) int {
 		return netlink.FAMILY_V4
 	}
 	return netlink.FAMILY_V6
-}
-
-// routePrefix is r's destination as a prefix.
-func routePrefix(r netlink.Route) (netip.Prefix, bool) {
-	if r.Dst == nil {
-		return netip.Prefix{}, false
-	}
-	a, ok := netip.AddrFromSlice(r.Dst.IP)
-	if !ok {
-		return netip.Prefix{}, false
-	}
-	bits, _ := r.Dst.Mask.Size()
-	return netip.PrefixFrom(a.Unmap(), bits).Masked(), true
 }

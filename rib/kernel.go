@@ -61,7 +61,7 @@ func ReadInterfaces(h *netlink.Handle) ([]Interface, error) {
 	}
 	byIndex := map[int][]netip.Prefix{}
 	for _, ad := range addrs {
-		p, ok := prefixOf(ad.IPNet)
+		p, ok := PrefixOf(ad.IPNet)
 		// Link-local IPv6 addresses stay (LDP advertises them: IPv6
 		// next hops are link-local); IPv4 link-local ones and
 		// addresses not usable yet (duplicate address detection) go.
@@ -229,7 +229,9 @@ func nextHops(m kernelRouteMsg, ifname func(int) string) []NextHop {
 	return out
 }
 
-func prefixOf(n *net.IPNet) (netip.Prefix, bool) {
+// PrefixOf is n as a prefix (an IPv4 address held in 16 bytes with a
+// 128-bit mask included), false for nil or a non-CIDR mask.
+func PrefixOf(n *net.IPNet) (netip.Prefix, bool) {
 	if n == nil {
 		return netip.Prefix{}, false
 	}

@@ -76,14 +76,13 @@ func (l *LIB) forget(fs []*binding, id netip.Addr) {
 }
 
 // forgetPeer drops what f holds for the ended session with id: the labels
-// exchanged and the requests. It reports whether f had id's label.
+// exchanged and the requests. It reports whether f had id's label. The
+// neighbour, and with it its count of labels for FECs without a route,
+// went with NeighborDown, so no count changes here.
 func (l *LIB) forgetPeer(f *binding, id netip.Addr) bool {
 	l.forgetSession(f, id)
-	if _, ok := f.remote.del(id); ok {
-		l.unroutedChanged(f, id, -1)
-		return true
-	}
-	return false
+	_, had := f.remote.del(id)
+	return had
 }
 
 // settle forgets what f holds for sessions that ended and whose drain has
